@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261123021426 } from './Migration20261123021426_foundation';
+
+/**
+ * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
+ * all run the same set without scanning the file system. Add each new migration here.
+ */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261123021426_foundation', class: Migration20261123021426 },
+];

@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { join } from 'node:path';
+import { AppModule } from './app.module';
+import { type AppConfig, loadAppConfig } from './config/app-config';
+import { sendError } from './common/errors/problem.filter';
+import { createValidationPipe } from './common/errors/validation';
+import type { LogDestination } from './common/http/logging';
+import { generateRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
+import type { DatabaseConnection } from './database/database.module';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { setupOpenApi } from './openapi/document';
+
+export interface CreateAppOptions {
+  /** Defaults to the process environment. */
+  env?: Record<string, string | undefined>;
+  /** Use this database instead of DATABASE_URL or the embedded server. */
+  databaseUrl?: string;
+  /** Capture log lines (tests). */
+  logDestination?: LogDestination;
+  /** Build the routes and documentation only, with no database (the OpenAPI writer). */
+  documentOnly?: boolean;
+}
+
+export interface CreatedApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+}
+
+/** Resolves the database: DATABASE_URL, or else an embedded PostgreSQL under `<dataDir>/pg`. */
+export async function resolveDatabase(config: AppConfig, override?: string): Promise<DatabaseConnection> {
+  const url = override ?? config.databaseUrl;
+  if (url) return { url };
+  const logger = new NestLogger('Database');
+  logger.log('DATABASE_URL is not set: starting the embedded PostgreSQL');
+  const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pg'), 'lamplight', (m) => logger.warn(m));
+  logger.log(`Embedded PostgreSQL is listening at ${embedded.url.replace(/:[^:@/]+@/, ':***@')} (data in ${join(config.dataDir, 'pg')})`);
+  return { url: embedded.url, embedded };
+}
+
+/** Builds the whole application, ready to listen: the same for `main`, tests and the OpenAPI writer. */
+export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
+  const config = loadAppConfig(options.env ?? process.env);
+  const database: DatabaseConnection = options.documentOnly
+    ? { url: 'postgresql://lamplight@127.0.0.1:1/openapi', connect: false }
+    : await resolveDatabase(config, options.databaseUrl);
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: generateRequestId,
+    requestIdHeader: false,
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 500 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, database, logDestination: options.logDestination }),
+    adapter,
+    { bufferLogs: true, abortOnError: false },
+  );
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  for (const notice of config.notices) logger.warn(notice, 'Config');
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  // One ORM context per request, opened after body parsing so it lasts into the handler.
+  const orm = app.get(MikroORM);
+  fastify.addHook('preHandler', (_request, _reply, done) => {
+    RequestContext.create(orm.em, done);
+  });
+  // Errors Fastify raises before Nest sees the request (bad JSON, body too large) get the same shape.
+  fastify.setErrorHandler((error, request, reply) => sendError(reply, request, error, logger));
+
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  await setupOpenApi(app);
+  await app.init();
+  return { app, config };
+}

@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { ProblemFilter } from './common/errors/problem.filter';
+import { createLoggerOptions, type LogDestination } from './common/http/logging';
+import { DatabaseModule, type DatabaseConnection } from './database/database.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { OrganizationsModule } from './modules/organizations/organizations.module';
+import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module';
+import { UsersModule } from './modules/users/users.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  database: DatabaseConnection;
+  logDestination?: LogDestination;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        LoggerModule.forRoot(createLoggerOptions(options.config, options.logDestination)),
+        DatabaseModule.forRoot(options.database),
+        HealthModule,
+        UsersModule,
+        AuthModule,
+        OrganizationsModule,
+        ApiKeysModule,
+        ProviderKeysModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { ConnectionException } from '@mikro-orm/core';
+import { ThrottlerException } from '@nestjs/throttler';
+import { DomainError } from './domain-error';
+import { anthropicErrorType, PROBLEM_CONTENT_TYPE, problem } from './problem';
+import { RequestValidationException } from './validation';
+
+export const PROXY_PATH_PREFIX = '/spotlight/anthropic/';
+
+export interface ErrorResponse {
+  status: number;
+  contentType: string;
+  body: unknown;
+  headers: Record<string, string>;
+  /** Whether the error was unexpected and its cause should be logged. */
+  unexpected: boolean;
+}
+
+interface Classified {
+  status: number;
+  code: string;
+  detail: string;
+  fieldErrors?: { field: string; message: string }[];
+  headers: Record<string, string>;
+  unexpected: boolean;
+}
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Errors Fastify raises itself (body parsing, limits) carry a status and a safe message. */
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+function classify(exception: unknown): Classified {
+  if (exception instanceof DomainError) {
+    const headers: Record<string, string> = {};
+    if (typeof exception.extra.retryAfterSeconds === 'number') {
+      headers['retry-after'] = String(exception.extra.retryAfterSeconds);
+    }
+    return { status: exception.status, code: exception.code, detail: exception.detail, headers, unexpected: false };
+  }
+  if (exception instanceof RequestValidationException) {
+    return {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      detail: 'The request is not valid; see errors for each field',
+      fieldErrors: exception.fieldErrors,
+      headers: {},
+      unexpected: false,
+    };
+  }
+  if (exception instanceof ThrottlerException) {
+    return { status: 429, code: 'RATE_LIMITED', detail: 'Too many attempts; try again later', headers: {}, unexpected: false };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : typeof (response as { message?: unknown }).message === 'string'
+          ? ((response as { message: string }).message)
+          : exception.message;
+    return {
+      status,
+      code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'),
+      detail: status >= 500 ? 'An internal error occurred' : message,
+      headers: {},
+      unexpected: status >= 500,
+    };
+  }
+  if (exception instanceof ConnectionException) {
+    return {
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      detail: 'The database is unavailable; try again shortly',
+      headers: { 'retry-after': '1' },
+      unexpected: true,
+    };
+  }
+  const fastifyError = exception as FastifyLikeError;
+  if (
+    typeof fastifyError?.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500 &&
+    typeof fastifyError.code === 'string' &&
+    fastifyError.code.startsWith('FST_')
+  ) {
+    const status = fastifyError.statusCode;
+    return {
+      status,
+      code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST',
+      detail: fastifyError.message ?? 'Bad request',
+      headers: {},
+      unexpected: false,
+    };
+  }
+  return { status: 500, code: 'INTERNAL_ERROR', detail: 'An internal error occurred', headers: {}, unexpected: true };
+}
+
+/**
+ * Maps any error to what the client receives: Anthropic's error shape under the proxy prefix
+ * (so SDKs raise their typed errors), RFC 9457 problem+json everywhere else. Never a stack trace.
+ */
+export function toErrorResponse(exception: unknown, requestId: string, path: string): ErrorResponse {
+  const c = classify(exception);
+  if (path.startsWith(PROXY_PATH_PREFIX)) {
+    return {
+      status: c.status,
+      contentType: 'application/json',
+      headers: c.headers,
+      unexpected: c.unexpected,
+      body: {
+        type: 'error',
+        error: { type: anthropicErrorType(c.status), message: c.fieldErrors ? formatFieldErrors(c) : c.detail },
+        request_id: requestId,
+      },
+    };
+  }
+  return {
+    status: c.status,
+    contentType: PROBLEM_CONTENT_TYPE,
+    headers: c.headers,
+    unexpected: c.unexpected,
+    body: problem(c.status, c.code, c.detail, requestId, c.fieldErrors),
+  };
+}
+
+function formatFieldErrors(c: Classified): string {
+  return `${c.detail}: ${(c.fieldErrors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ')}`;
+}
+
+export { HttpStatus };

@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { AppConfig } from '../../config/app-config';
+
+export type LogDestination = DestinationStream;
+
+/** Credential-bearing headers. The request serializer logs none of them; redaction catches any stray copy. */
+export const CREDENTIAL_HEADERS = [
+  'authorization',
+  'x-api-key',
+  'x-lamplight-api-key',
+  'x-shinzo-api-key',
+  'cookie',
+  'proxy-authorization',
+];
+
+const LOGGED_REQUEST_HEADERS = ['user-agent', 'content-length', 'x-organization-id', 'anthropic-version'];
+
+/**
+ * pino through nestjs-pino. Requests are logged by allow-list (method, path, a few harmless
+ * headers), so no credential header can reach a log line; redaction backs that up.
+ */
+export function createLoggerOptions(config: AppConfig, destination?: LogDestination): Params {
+  const options = {
+    level: config.logLevel,
+    redact: {
+      paths: [
+        ...CREDENTIAL_HEADERS.map((h) => `req.headers["${h}"]`),
+        ...CREDENTIAL_HEADERS.map((h) => `headers["${h}"]`),
+        'password',
+        'key',
+        '*.password',
+        '*.key',
+        'accessToken',
+      ],
+      censor: '[redacted]',
+    },
+    // Fastify assigns the id (see app factory) and mirrors it on the raw request.
+    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
+    serializers: {
+      req: (req: IncomingMessage & { id?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: (req.url ?? '').split('?')[0],
+        headers: Object.fromEntries(
+          LOGGED_REQUEST_HEADERS.filter((h) => req.headers?.[h] !== undefined).map((h) => [h, req.headers[h]]),
+        ),
+      }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+    },
+    // Health probes would drown the log.
+    autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+  };
+  return {
+    pinoHttp: destination ? [options, destination] : options,
+  } as Params;
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigValidationError, EnvironmentVariables, NodeEnv, validateEnvironment } from './env.schema';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  /** `undefined` means: start the embedded PostgreSQL under `dataDir/pg`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  migrateOnStart: boolean;
+  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  /** 32 bytes; provider-key encryption and API-key digests use subkeys derived from it. */
+  encryptionKey: Buffer;
+  anthropicBaseUrl: string;
+  publicBaseUrl: string | undefined;
+  logLevel: string;
+  bodyLimitBytes: number;
+  loginRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
+  /** What the boot sequence should tell the operator (generated secrets and the like). */
+  notices: string[];
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+interface DevSecrets {
+  jwtSecret: string;
+  encryptionKey: string;
+}
+
+/**
+ * Builds the typed configuration from the environment. The only place that reads `process.env`.
+ * In production the JWT secret and encryption key are required; elsewhere they are generated
+ * once and kept in `<dataDir>/secrets.json` so restarts keep sessions and stored keys valid.
+ */
+export function loadAppConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
+  const env: EnvironmentVariables = validateEnvironment(raw);
+  const nodeEnv: NodeEnv = env.NODE_ENV ?? 'development';
+  const dataDir = resolve(env.DATA_DIR ?? '.data');
+  const notices: string[] = [];
+
+  let jwtSecret = env.JWT_SECRET;
+  let encryptionKey = env.ENCRYPTION_KEY;
+  if (nodeEnv === 'production') {
+    const missing = [
+      !jwtSecret && 'JWT_SECRET is required in production (at least 32 characters)',
+      !encryptionKey && 'ENCRYPTION_KEY is required in production ("base64:..." or "hex:...", 32 bytes)',
+    ].filter((p): p is string => Boolean(p));
+    if (missing.length > 0) throw new ConfigValidationError(missing);
+  } else if (!jwtSecret || !encryptionKey) {
+    const secrets = loadOrCreateDevSecrets(dataDir, notices);
+    jwtSecret ??= secrets.jwtSecret;
+    encryptionKey ??= secrets.encryptionKey;
+  }
+
+  return {
+    nodeEnv,
+    host: env.HOST ?? '127.0.0.1',
+    port: env.PORT ?? 3000,
+    databaseUrl: env.DATABASE_URL,
+    dataDir,
+    migrateOnStart: env.DB_MIGRATE_ON_START ? env.DB_MIGRATE_ON_START === 'true' : nodeEnv !== 'production',
+    jwt: {
+      secret: jwtSecret!,
+      issuer: env.JWT_ISSUER ?? 'lamplight',
+      audience: env.JWT_AUDIENCE ?? 'lamplight-api',
+      ttlSeconds: env.JWT_TTL_SECONDS ?? 3600,
+    },
+    encryptionKey: decodeKey(encryptionKey!),
+    anthropicBaseUrl: (env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com').replace(/\/+$/, ''),
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    bodyLimitBytes: env.BODY_LIMIT_BYTES ?? 32 * 1024 * 1024,
+    loginRateLimit: {
+      perIp: env.LOGIN_RATE_LIMIT_PER_IP ?? 20,
+      perAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT ?? 10,
+      windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS ?? 300,
+    },
+    notices,
+  };
+}
+
+function decodeKey(value: string): Buffer {
+  const [encoding, body] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
+  const key = Buffer.from(body, encoding === 'hex' ? 'hex' : 'base64');
+  if (key.length !== 32) throw new ConfigValidationError(['ENCRYPTION_KEY must decode to exactly 32 bytes']);
+  return key;
+}
+
+function loadOrCreateDevSecrets(dataDir: string, notices: string[]): DevSecrets {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    if (stored.jwtSecret && stored.encryptionKey) return stored;
+  }
+  const secrets: DevSecrets = {
+    jwtSecret: randomBytes(48).toString('base64url'),
+    encryptionKey: `base64:${randomBytes(32).toString('base64')}`,
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  notices.push(
+    `Generated a development JWT secret and encryption key in ${file}; set JWT_SECRET and ENCRYPTION_KEY to use your own.`,
+  );
+  return secrets;
+}

@@ -1,0 +1,58 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { EmbeddedDatabase } from './embedded-postgres';
+import { createOrmOptions } from './orm-options';
+
+export interface DatabaseConnection {
+  url: string;
+  /** Set when Lamplight started its own embedded PostgreSQL, which it then stops on shutdown. */
+  embedded?: EmbeddedDatabase;
+  /** False: build the app without ever touching the database (the OpenAPI writer). MikroORM connects lazily. */
+  connect?: boolean;
+}
+
+const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
+
+/** The ORM on the given connection; migrations applied at start where configured. */
+@Global()
+@Module({})
+export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+
+  constructor(
+    private readonly orm: MikroORM,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE_CONNECTION) private readonly connection: DatabaseConnection,
+  ) {}
+
+  static forRoot(connection: DatabaseConnection): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        MikroOrmModule.forRoot({
+          ...createOrmOptions(connection.url),
+          // Request contexts are opened in a Fastify preHandler hook (see app factory), which,
+          // unlike middleware, runs after body parsing and so keeps its async context.
+          registerRequestContext: false,
+        }),
+      ],
+      providers: [{ provide: DATABASE_CONNECTION, useValue: connection }],
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.migrateOnStart || this.connection.connect === false) return;
+    const applied = await this.orm.migrator.up();
+    if (applied.length > 0) this.logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.orm.close(true);
+    if (this.connection.embedded) {
+      await this.connection.embedded.stop();
+      this.logger.log('Stopped the embedded PostgreSQL');
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { Opt, Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { OrgScopedEntity } from '../../database/base.entity';
+import { Organization } from '../organizations/organization.entity';
+import { User } from '../users/user.entity';
+import { ApiKeyRepository } from './api-key.repository';
+
+/** What an API key may do: call the proxy, read the organization's data, change it. */
+export enum ApiKeyScope {
+  Proxy = 'proxy',
+  Read = 'read',
+  Write = 'write',
+}
+
+export const ALL_API_KEY_SCOPES = Object.values(ApiKeyScope);
+
+@Entity({ tableName: 'api_keys', repository: () => ApiKeyRepository })
+@Index({ name: 'api_keys_organization_created_index', properties: ['organization', 'createdAt'] })
+export class ApiKey extends OrgScopedEntity {
+  @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
+  organization: Rel<Organization>;
+
+  @ManyToOne({ entity: () => User, deleteRule: 'cascade' })
+  createdBy: Rel<User>;
+
+  @Property({ type: 'string', length: 100 })
+  name: string;
+
+  /** `lmp_` and the key's next 8 characters: enough to recognise it, useless to an attacker. */
+  @Property({ type: 'string', length: 12 })
+  prefix: string;
+
+  /** HMAC-SHA256 of the whole key (hex). The key itself is never stored. */
+  @Property({ type: 'string', length: 64, hidden: true })
+  @Unique({ name: 'api_keys_digest_unique' })
+  digest: string;
+
+  @Enum({ items: () => ApiKeyScope, array: true, nativeEnumName: 'api_key_scope' })
+  scopes: Opt<ApiKeyScope[]> = [...ALL_API_KEY_SCOPES];
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  lastUsedAt?: Date | null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  expiresAt?: Date | null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  revokedAt?: Date | null;
+}

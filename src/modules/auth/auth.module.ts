@@ -1,0 +1,71 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { OrganizationsModule } from '../organizations/organizations.module';
+import { normalizeEmail } from '../users/user.entity';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { AccessGuard } from './guards/access.guard';
+import { LoginThrottlerGuard } from './guards/login-throttler.guard';
+import { PasswordHasher } from './password-hasher';
+import { ApiKeyStrategy } from './strategies/api-key.strategy';
+import { JwtStrategy } from './strategies/jwt.strategy';
+
+@Module({
+  imports: [
+    PassportModule.register({ session: false }),
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        secret: config.jwt.secret,
+        signOptions: {
+          algorithm: 'HS256',
+          expiresIn: config.jwt.ttlSeconds,
+          issuer: config.jwt.issuer,
+          audience: config.jwt.audience,
+        },
+        verifyOptions: { algorithms: ['HS256'], issuer: config.jwt.issuer, audience: config.jwt.audience },
+      }),
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [
+          {
+            name: 'per-address',
+            ttl: config.loginRateLimit.windowSeconds * 1000,
+            limit: config.loginRateLimit.perIp,
+            getTracker: (request: Record<string, unknown>) => String(request.ip),
+          },
+          {
+            name: 'per-account',
+            ttl: config.loginRateLimit.windowSeconds * 1000,
+            limit: config.loginRateLimit.perAccount,
+            getTracker: (request: Record<string, unknown>) => {
+              const email = (request.body as { email?: unknown } | undefined)?.email;
+              return typeof email === 'string' ? normalizeEmail(email) : '';
+            },
+          },
+        ],
+      }),
+    }),
+    UsersModule,
+    OrganizationsModule,
+    ApiKeysModule,
+  ],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    PasswordHasher,
+    JwtStrategy,
+    ApiKeyStrategy,
+    LoginThrottlerGuard,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+})
+export class AuthModule {}

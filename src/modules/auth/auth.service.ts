@@ -1,0 +1,70 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { Principal } from '../../common/auth/principal';
+import { OrganizationsService } from '../organizations/organizations.service';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AuthErrors } from './auth.errors';
+import type { LoginDto, MeResponseDto, RegisterDto, TokenResponseDto, UserResponseDto } from './dto/auth.dto';
+import { PasswordHasher } from './password-hasher';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+    private readonly passwords: PasswordHasher,
+    private readonly jwt: JwtService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Creates the user and their personal organization (owner, default) in one transaction. */
+  async register(dto: RegisterDto): Promise<TokenResponseDto> {
+    if (await this.users.findActiveByEmail(dto.email)) throw AuthErrors.emailTaken();
+    const user = this.users.build(dto.email, dto.name, await this.passwords.hash(dto.password));
+    user.defaultOrganization = this.organizations.buildPersonal(user);
+    try {
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw AuthErrors.emailTaken();
+      throw error;
+    }
+    return this.issueToken(user);
+  }
+
+  /** The same answer, and about the same time, whether the email or the password is wrong. */
+  async login(dto: LoginDto): Promise<TokenResponseDto> {
+    const user = await this.users.findActiveByEmail(dto.email, { withPasswordHash: true });
+    if (!user) {
+      await this.passwords.dummyVerify(dto.password);
+      throw AuthErrors.invalidLogin();
+    }
+    if (!(await this.passwords.verify(dto.password, user.passwordHash))) throw AuthErrors.invalidLogin();
+    return this.issueToken(user);
+  }
+
+  async me(principal: Principal): Promise<MeResponseDto> {
+    const user = await this.users.findActiveById(principal.userId);
+    if (!user) throw AuthErrors.unauthenticated();
+    return { user: toUserResponse(user), organizations: await this.organizations.listMine(user.id) };
+  }
+
+  private async issueToken(user: User): Promise<TokenResponseDto> {
+    const accessToken = await this.jwt.signAsync({ sub: user.id });
+    return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwt.ttlSeconds, user: toUserResponse(user) };
+  }
+}
+
+export function toUserResponse(user: User): UserResponseDto {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    defaultOrganizationId: user.defaultOrganization?.id ?? null,
+    createdAt: user.createdAt.toISOString(),
+  };
+}

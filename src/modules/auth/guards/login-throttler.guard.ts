@@ -1,0 +1,15 @@
+import { Injectable } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { ExecutionContext } from '@nestjs/common';
+import { AuthErrors } from '../auth.errors';
+
+/** Login attempts are limited per client address and per account; over the limit is 429 with retry-after. */
+@Injectable()
+export class LoginThrottlerGuard extends ThrottlerGuard {
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    throw AuthErrors.tooManyAttempts(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
+  }
+}

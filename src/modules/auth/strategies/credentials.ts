@@ -1,0 +1,39 @@
+import type { FastifyRequest } from 'fastify';
+import { PROXY_PATH_PREFIX } from '../../../common/errors/error-response';
+
+const PLATFORM_KEY_PREFIX = 'lmp_';
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value.length > 0 ? value.trim() : undefined;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const value = header(request, 'authorization');
+  const match = value?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
+/**
+ * The platform API key a request presents: `x-lamplight-api-key`, its seed alias
+ * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the proxy routes `x-api-key: lmp_…`
+ * (how the Anthropic SDK sends its apiKey). Told apart from Anthropic keys by the prefix.
+ */
+export function extractPlatformKey(request: FastifyRequest): string | undefined {
+  const explicit = header(request, 'x-lamplight-api-key') ?? header(request, 'x-shinzo-api-key');
+  if (explicit) return explicit;
+  const token = bearer(request);
+  if (token?.startsWith(PLATFORM_KEY_PREFIX)) return token;
+  if (request.url.startsWith(PROXY_PATH_PREFIX)) {
+    const apiKey = header(request, 'x-api-key');
+    if (apiKey?.startsWith(PLATFORM_KEY_PREFIX)) return apiKey;
+  }
+  return undefined;
+}
+
+/** A bearer token that is neither a platform key nor an Anthropic key: a JWT candidate. */
+export function extractJwt(request: FastifyRequest): string | null {
+  const token = bearer(request);
+  if (!token || token.startsWith(PLATFORM_KEY_PREFIX) || token.startsWith('sk-ant-')) return null;
+  return token;
+}

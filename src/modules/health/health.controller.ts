@@ -1,0 +1,40 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../../common/auth/decorators';
+import { HealthResponseDto } from './health.dto';
+import { ShutdownState } from './shutdown-state';
+
+@ApiTags('Health')
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  live(): HealthResponseDto {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers and the instance is not draining' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiServiceUnavailableResponse({ type: HealthResponseDto })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto> {
+    const database = await this.em
+      .getConnection()
+      .execute('select 1')
+      .then(() => 'ok' as const)
+      .catch(() => 'unavailable' as const);
+    const accepting = this.shutdown.draining ? ('unavailable' as const) : ('ok' as const);
+    const ok = database === 'ok' && accepting === 'ok';
+    reply.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: ok ? 'ok' : 'unavailable', checks: { database, accepting } };
+  }
+}

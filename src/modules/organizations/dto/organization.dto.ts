@@ -1,0 +1,129 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { Role } from '../membership.entity';
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+export class CreateOrganizationDto {
+  /** @example "Acme Research" */
+  @IsString()
+  @Length(1, 200)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name: string;
+
+  /**
+   * Lower-case letters, digits and dashes; derived from the name when omitted.
+   * @example "acme-research"
+   */
+  @IsOptional()
+  @Matches(SLUG, { message: 'slug must be lower-case letters, digits and dashes (at most 64)' })
+  slug?: string;
+}
+
+export class OrganizationSettingsDto {
+  /** Whether sessions may be shared by public link. */
+  sharingEnabled: boolean;
+  /** Whether request and response content is stored, or usage only. */
+  storeContent: boolean;
+  /** Token budget for new sessions; null for none. */
+  defaultSessionTokenBudget: number | null;
+}
+
+export class UpdateOrganizationSettingsDto {
+  @IsOptional()
+  @IsBoolean()
+  sharingEnabled?: boolean;
+
+  @IsOptional()
+  @IsBoolean()
+  storeContent?: boolean;
+
+  /** Token budget for new sessions; null for none. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000_000)
+  defaultSessionTokenBudget?: number | null;
+}
+
+export class UpdateOrganizationDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name?: string;
+
+  @IsOptional()
+  @Matches(SLUG, { message: 'slug must be lower-case letters, digits and dashes (at most 64)' })
+  slug?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => UpdateOrganizationSettingsDto)
+  settings?: UpdateOrganizationSettingsDto;
+}
+
+export class OrganizationResponseDto {
+  id: string;
+  /** @example "Acme Research" */
+  name: string;
+  /** @example "acme-research" */
+  slug: string;
+  settings: OrganizationSettingsDto;
+  /** The caller's role in this organization. */
+  role: Role;
+  createdAt: string;
+}
+
+export class OrganizationListResponseDto {
+  object: 'list';
+  data: OrganizationResponseDto[];
+}
+
+export class AddMemberDto {
+  /**
+   * The email of an existing Lamplight user.
+   * @example "grace@example.com"
+   */
+  @IsEmail()
+  @Length(3, 320)
+  email: string;
+
+  /** Defaults to member. Only an owner may add an owner. */
+  @IsOptional()
+  @IsEnum(Role)
+  role?: Role;
+}
+
+export class UpdateMemberDto {
+  @IsIn(Object.values(Role))
+  role: Role;
+}
+
+export class MemberResponseDto {
+  userId: string;
+  /** @example "grace@example.com" */
+  email: string;
+  /** @example "Grace Hopper" */
+  name: string;
+  role: Role;
+  joinedAt: string;
+}
+
+export class MemberListResponseDto {
+  object: 'list';
+  data: MemberResponseDto[];
+}

@@ -1,0 +1,222 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import type {
+  AddMemberDto,
+  CreateOrganizationDto,
+  MemberResponseDto,
+  OrganizationResponseDto,
+  UpdateMemberDto,
+  UpdateOrganizationDto,
+} from './dto/organization.dto';
+import { Membership, Role, roleAtLeast } from './membership.entity';
+import { MembershipRepository } from './membership.repository';
+import { DEFAULT_ORGANIZATION_SETTINGS, Organization } from './organization.entity';
+import { OrganizationRepository } from './organization.repository';
+import { OrganizationErrors } from './organizations.errors';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class OrganizationsService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly organizations: OrganizationRepository,
+    private readonly memberships: MembershipRepository,
+    private readonly users: UsersService,
+  ) {}
+
+  /**
+   * The organization a request acts on: the X-Organization-Id header, else the API key's
+   * organization, else the user's default (or, if that is gone, their oldest membership).
+   */
+  async resolveContext(principal: Principal, header: string | undefined): Promise<OrganizationContext> {
+    if (header !== undefined && !UUID.test(header)) throw OrganizationErrors.badHeader();
+    const requested = header?.toLowerCase();
+    if (principal.kind === 'apiKey') {
+      if (requested && requested !== principal.organizationId) throw OrganizationErrors.keyBoundElsewhere();
+      return { organizationId: principal.organizationId, role: null };
+    }
+    if (requested) {
+      const membership = await this.memberships.findLive(requested, principal.userId);
+      if (!membership) throw OrganizationErrors.notAMember();
+      return { organizationId: requested, role: membership.role };
+    }
+    if (principal.defaultOrganizationId) {
+      const membership = await this.memberships.findLive(principal.defaultOrganizationId, principal.userId);
+      if (membership) return { organizationId: membership.organization.id, role: membership.role };
+    }
+    const [oldest] = await this.memberships.listForUser(principal.userId);
+    if (!oldest) throw OrganizationErrors.noOrganization();
+    return { organizationId: oldest.organization.id, role: oldest.role };
+  }
+
+  /** A new user's personal organization, with them as owner; persisted with the caller's flush. */
+  buildPersonal(user: User): Organization {
+    const organization = this.em.create(Organization, {
+      name: `${user.name}'s organization`,
+      slug: `${slugify(user.name) || 'org'}-${randomBytes(3).toString('hex')}`,
+      settings: { ...DEFAULT_ORGANIZATION_SETTINGS },
+    });
+    this.em.create(Membership, { organization, user, role: Role.Owner });
+    return organization;
+  }
+
+  async create(userId: string, dto: CreateOrganizationDto): Promise<OrganizationResponseDto> {
+    const slug = dto.slug ?? `${slugify(dto.name) || 'org'}-${randomBytes(3).toString('hex')}`;
+    if (await this.organizations.slugTaken(slug)) throw OrganizationErrors.slugTaken();
+    const organization = this.em.create(Organization, {
+      name: dto.name.trim(),
+      slug,
+      settings: { ...DEFAULT_ORGANIZATION_SETTINGS },
+    });
+    this.em.create(Membership, { organization, user: userId, role: Role.Owner });
+    await this.em.flush();
+    return toOrganizationResponse(organization, Role.Owner);
+  }
+
+  async listMine(userId: string): Promise<OrganizationResponseDto[]> {
+    const memberships = await this.memberships.listForUser(userId);
+    return memberships.map((m) => toOrganizationResponse(m.organization, m.role));
+  }
+
+  async get(userId: string, organizationId: string): Promise<OrganizationResponseDto> {
+    const membership = await this.requireMembership(userId, organizationId);
+    return toOrganizationResponse(membership.organization, membership.role);
+  }
+
+  async update(userId: string, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationResponseDto> {
+    const membership = await this.requireMembership(userId, organizationId, Role.Admin);
+    const organization = membership.organization;
+    if (dto.slug && dto.slug !== organization.slug) {
+      if (await this.organizations.slugTaken(dto.slug, organization.id)) throw OrganizationErrors.slugTaken();
+      organization.slug = dto.slug;
+    }
+    if (dto.name) organization.name = dto.name.trim();
+    if (dto.settings) {
+      const next = { ...organization.settings };
+      if (dto.settings.sharingEnabled !== undefined) next.sharingEnabled = dto.settings.sharingEnabled;
+      if (dto.settings.storeContent !== undefined) next.storeContent = dto.settings.storeContent;
+      if (dto.settings.defaultSessionTokenBudget !== undefined) {
+        next.defaultSessionTokenBudget = dto.settings.defaultSessionTokenBudget;
+      }
+      organization.settings = next;
+    }
+    await this.em.flush();
+    return toOrganizationResponse(organization, membership.role);
+  }
+
+  /** Soft delete, by an owner. Its API keys stop working at once (authentication checks the organization). */
+  async remove(userId: string, organizationId: string, now = new Date()): Promise<void> {
+    const membership = await this.requireMembership(userId, organizationId, Role.Owner);
+    membership.organization.deletedAt = now;
+    await this.em.flush();
+  }
+
+  async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {
+    await this.requireMembership(userId, organizationId);
+    return (await this.memberships.listForOrganization(organizationId)).map(toMemberResponse);
+  }
+
+  async addMember(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
+    const actor = await this.requireMembership(userId, organizationId, Role.Admin);
+    const role = dto.role ?? Role.Member;
+    if (!roleAtLeast(actor.role, role)) throw OrganizationErrors.roleTooLow(role);
+    const user = await this.users.findActiveByEmail(dto.email);
+    if (!user) throw OrganizationErrors.userNotFound();
+    if (await this.memberships.findLive(organizationId, user.id)) throw OrganizationErrors.alreadyMember();
+    const membership = this.em.create(Membership, { organization: actor.organization, user, role });
+    await this.em.flush();
+    return toMemberResponse(membership);
+  }
+
+  async updateMember(
+    userId: string,
+    organizationId: string,
+    targetUserId: string,
+    dto: UpdateMemberDto,
+  ): Promise<MemberResponseDto> {
+    const actor = await this.requireMembership(userId, organizationId);
+    const target = await this.requireMember(organizationId, targetUserId);
+    if (targetUserId === userId) {
+      if (roleAtLeast(dto.role, actor.role) && dto.role !== actor.role) throw OrganizationErrors.cannotRaiseOwnRole();
+    } else {
+      if (!roleAtLeast(actor.role, Role.Admin)) throw OrganizationErrors.roleTooLow(Role.Admin);
+      // Changing someone's role needs at least their current role and the one given.
+      if (!roleAtLeast(actor.role, target.role) || !roleAtLeast(actor.role, dto.role)) {
+        throw OrganizationErrors.roleTooLow(Role.Owner);
+      }
+    }
+    if (target.role === Role.Owner && dto.role !== Role.Owner) await this.ensureAnotherOwner(organizationId);
+    target.role = dto.role;
+    await this.em.flush();
+    return toMemberResponse(target);
+  }
+
+  /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
+  async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
+    const actor = await this.requireMembership(userId, organizationId);
+    const target = await this.requireMember(organizationId, targetUserId);
+    if (targetUserId !== userId) {
+      if (!roleAtLeast(actor.role, Role.Admin)) throw OrganizationErrors.roleTooLow(Role.Admin);
+      if (!roleAtLeast(actor.role, target.role)) throw OrganizationErrors.roleTooLow(Role.Owner);
+    }
+    if (target.role === Role.Owner) await this.ensureAnotherOwner(organizationId);
+    this.em.remove(target);
+    await this.em.flush();
+  }
+
+  /** A non-member gets 404, never 403: another organization's existence is not revealed. */
+  private async requireMembership(userId: string, organizationId: string, minimum?: Role): Promise<Membership> {
+    const membership = UUID.test(organizationId) ? await this.memberships.findLive(organizationId, userId) : null;
+    if (!membership) throw OrganizationErrors.notFound();
+    if (minimum && !roleAtLeast(membership.role, minimum)) throw OrganizationErrors.roleTooLow(minimum);
+    return membership;
+  }
+
+  private async requireMember(organizationId: string, userId: string): Promise<Membership> {
+    const membership = UUID.test(userId) ? await this.memberships.findLive(organizationId, userId) : null;
+    if (!membership) throw OrganizationErrors.memberNotFound();
+    await this.em.populate(membership, ['user']);
+    return membership;
+  }
+
+  private async ensureAnotherOwner(organizationId: string): Promise<void> {
+    if ((await this.memberships.countOwners(organizationId)) <= 1) throw OrganizationErrors.lastOwner();
+  }
+}
+
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/g, '');
+}
+
+export function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
+  return {
+    id: organization.id,
+    name: organization.name,
+    slug: organization.slug,
+    settings: { ...DEFAULT_ORGANIZATION_SETTINGS, ...organization.settings },
+    role,
+    createdAt: organization.createdAt.toISOString(),
+  };
+}
+
+function toMemberResponse(membership: Membership): MemberResponseDto {
+  return {
+    userId: membership.user.id,
+    email: membership.user.email,
+    name: membership.user.name,
+    role: membership.role,
+    joinedAt: membership.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,17 @@
+import { EntityRepository } from '@mikro-orm/postgresql';
+import type { ProviderKey } from './provider-key.entity';
+
+/** All queries run under the tenant filter: only the current organization's keys exist here. */
+export class ProviderKeyRepository extends EntityRepository<ProviderKey> {
+  listLive(): Promise<ProviderKey[]> {
+    return this.find({ revokedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  }
+
+  findLive(id: string): Promise<ProviderKey | null> {
+    return this.findOne({ id, revokedAt: null });
+  }
+
+  findDefault(): Promise<ProviderKey | null> {
+    return this.findOne({ isDefault: true, revokedAt: null });
+  }
+}
