@@ -7,7 +7,6 @@ import { Logger } from 'nestjs-pino';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { type AppConfig, loadAppConfig } from './config/app-config';
-import { sendError } from './common/errors/problem.filter';
 import { createValidationPipe } from './common/errors/validation';
 import type { LogDestination } from './common/http/logging';
 import { generateRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
@@ -75,8 +74,6 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   fastify.addHook('preHandler', (_request, _reply, done) => {
     RequestContext.create(orm.em, done);
   });
-  // Errors Fastify raises before Nest sees the request (bad JSON, body too large) get the same shape.
-  fastify.setErrorHandler((error, request, reply) => sendError(reply, request, error, logger));
 
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

@@ -1,9 +1,9 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiHeader, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiSecurity } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '../../modules/api-keys/api-key.entity';
 import type { Role } from '../../modules/organizations/membership.entity';
-import { ProblemDto } from '../openapi/problem.dto';
+import { ApiProblemResponse } from '../openapi/endpoint.decorator';
 import type { OrganizationContext, Principal } from './principal';
 
 export const IS_PUBLIC = 'lamplight:public';
@@ -32,8 +32,8 @@ export function Authenticated(requirement: AccessRequirement = { organizationSco
   const decorators = [SetMetadata(ACCESS, requirement), ApiBearerAuth('bearer')];
   if (!requirement.usersOnly) decorators.push(ApiSecurity('apiKey'));
   decorators.push(
-    ApiUnauthorizedResponse({ description: 'Missing or invalid credentials', type: ProblemDto }),
-    ApiForbiddenResponse({ description: 'Not allowed for this caller', type: ProblemDto }),
+    ApiProblemResponse(401, 'Missing or invalid credentials'),
+    ApiProblemResponse(403, 'Not allowed for this caller'),
   );
   if (requirement.organizationScoped) {
     decorators.push(

@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { ProblemDto } from '../../common/openapi/problem.dto';
+import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { Role } from '../organizations/membership.entity';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyListResponseDto, CreateApiKeyDto, CreatedApiKeyResponseDto } from './dto/api-key.dto';
 
+/** Platform API keys of the organization. Only signed-in users manage them; admins create and revoke. */
 @ApiTags('API keys')
 @Controller('api/v1/api-keys')
 export class ApiKeysController {
@@ -14,16 +15,23 @@ export class ApiKeysController {
 
   @Get()
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Member })
-  @ApiOperation({ operationId: 'listApiKeys', summary: "List the organization's live API keys (never the keys themselves)" })
+  @Endpoint({
+    operationId: 'listApiKeys',
+    summary: "List the organization's live API keys (never the keys themselves)",
+    type: ApiKeyListResponseDto,
+  })
   async list(): Promise<ApiKeyListResponseDto> {
     return { object: 'list', data: await this.apiKeys.list() };
   }
 
   @Post()
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
-  @ApiOperation({
+  @Endpoint({
     operationId: 'createApiKey',
     summary: 'Create a platform API key bound to the organization; the key is shown only in this response',
+    status: HttpStatus.CREATED,
+    type: CreatedApiKeyResponseDto,
+    errors: { 400: 'Invalid fields' },
   })
   create(
     @CurrentOrganization() organization: OrganizationContext,
@@ -34,11 +42,14 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
-  @HttpCode(HttpStatus.NO_CONTENT)
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
-  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key; it stops working on the next request' })
-  @ApiNotFoundResponse({ description: 'No such key in this organization', type: ProblemDto })
-  async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  @Endpoint({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key; it stops working on the next request',
+    status: HttpStatus.NO_CONTENT,
+    errors: { 400: 'The id is not a UUID', 404: 'No such key in this organization' },
+  })
+  async revoke(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.apiKeys.revoke(id);
   }
 }

@@ -1,14 +1,8 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { Principal } from '../../common/auth/principal';
-import { ProblemDto } from '../../common/openapi/problem.dto';
+import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { AuthService } from './auth.service';
 import { LoginDto, MeResponseDto, RegisterDto, TokenResponseDto } from './dto/auth.dto';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
@@ -21,30 +15,41 @@ export class AuthController {
   @Post('register')
   @Public()
   @UseGuards(LoginThrottlerGuard)
-  @ApiOperation({
+  @Endpoint({
     operationId: 'register',
     summary: 'Create an account and its personal organization; returns a token',
+    status: HttpStatus.CREATED,
+    type: TokenResponseDto,
+    errors: { 400: 'Invalid fields', 409: 'An account with that email exists', 429: 'Too many attempts' },
   })
-  @ApiConflictResponse({ description: 'An account with that email exists', type: ProblemDto })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address', type: ProblemDto })
   register(@Body() dto: RegisterDto): Promise<TokenResponseDto> {
     return this.auth.register(dto);
   }
 
   @Post('login')
   @Public()
-  @HttpCode(HttpStatus.OK)
   @UseGuards(LoginThrottlerGuard)
-  @ApiOperation({ operationId: 'login', summary: 'Sign in with email and password; returns a JWT' })
-  @ApiUnauthorizedResponse({ description: 'Wrong email or password', type: ProblemDto })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts for this account or address', type: ProblemDto })
+  @Endpoint({
+    operationId: 'login',
+    summary: 'Sign in with email and password; returns a JWT',
+    type: TokenResponseDto,
+    errors: {
+      400: 'Invalid fields',
+      401: 'Wrong email or password',
+      429: 'Too many attempts for this account or address',
+    },
+  })
   login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
     return this.auth.login(dto);
   }
 
   @Get('me')
   @Authenticated()
-  @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user (or API key owner) and their organizations' })
+  @Endpoint({
+    operationId: 'getMe',
+    summary: 'The signed-in user (or the API key owner) and their organizations',
+    type: MeResponseDto,
+  })
   me(@CurrentPrincipal() principal: Principal): Promise<MeResponseDto> {
     return this.auth.me(principal);
   }

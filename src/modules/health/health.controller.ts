@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/decorators';
 import { HealthResponseDto } from './health.dto';
@@ -16,16 +17,18 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up' })
-  @ApiOkResponse({ type: HealthResponseDto })
+  @Endpoint({ operationId: 'getLiveness', summary: 'Liveness: the process is up', type: HealthResponseDto })
   live(): HealthResponseDto {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers and the instance is not draining' })
-  @ApiOkResponse({ type: HealthResponseDto })
-  @ApiServiceUnavailableResponse({ type: HealthResponseDto })
+  @Endpoint({
+    operationId: 'getReadiness',
+    summary: 'Readiness: the database answers and the instance is not draining',
+    type: HealthResponseDto,
+  })
+  @ApiServiceUnavailableResponse({ description: 'Not ready', type: HealthResponseDto })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto> {
     const database = await this.em
       .getConnection()

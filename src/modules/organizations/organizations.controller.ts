@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/decorators';
 import type { Principal } from '../../common/auth/principal';
-import { ProblemDto } from '../../common/openapi/problem.dto';
+import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import {
   AddMemberDto,
   CreateOrganizationDto,
@@ -15,36 +15,51 @@ import {
 } from './dto/organization.dto';
 import { OrganizationsService } from './organizations.service';
 
+const NOT_FOUND = 'No such organization, or you are not a member of it';
+
 /** Organization management: signed-in users only, never API keys. Non-members get 404. */
 @ApiTags('Organizations')
 @Controller('api/v1/organizations')
 @Authenticated({ organizationScoped: false, usersOnly: true })
-@ApiNotFoundResponse({ description: 'No such organization, or not a member of it', type: ProblemDto })
 export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'listOrganizations', summary: 'List the organizations you belong to' })
+  @Endpoint({ operationId: 'listOrganizations', summary: 'List the organizations you belong to', type: OrganizationListResponseDto })
   async list(@CurrentPrincipal() principal: Principal): Promise<OrganizationListResponseDto> {
     return { object: 'list', data: await this.organizations.listMine(principal.userId) };
   }
 
   @Post()
-  @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization with you as its owner' })
-  @ApiConflictResponse({ description: 'The slug is taken', type: ProblemDto })
+  @Endpoint({
+    operationId: 'createOrganization',
+    summary: 'Create an organization with you as its owner',
+    status: HttpStatus.CREATED,
+    type: OrganizationResponseDto,
+    errors: { 400: 'Invalid fields', 409: 'The slug is taken' },
+  })
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateOrganizationDto): Promise<OrganizationResponseDto> {
     return this.organizations.create(principal.userId, dto);
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getOrganization', summary: 'Get an organization you belong to' })
+  @Endpoint({
+    operationId: 'getOrganization',
+    summary: 'Get an organization you belong to',
+    type: OrganizationResponseDto,
+    errors: { 404: NOT_FOUND },
+  })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<OrganizationResponseDto> {
     return this.organizations.get(principal.userId, id);
   }
 
   @Patch(':id')
-  @ApiOperation({ operationId: 'updateOrganization', summary: 'Rename an organization or change its settings (admins)' })
-  @ApiConflictResponse({ description: 'The slug is taken', type: ProblemDto })
+  @Endpoint({
+    operationId: 'updateOrganization',
+    summary: 'Rename an organization or change its settings (admins)',
+    type: OrganizationResponseDto,
+    errors: { 400: 'Invalid fields', 404: NOT_FOUND, 409: 'The slug is taken' },
+  })
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -54,21 +69,35 @@ export class OrganizationsController {
   }
 
   @Delete(':id')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ operationId: 'deleteOrganization', summary: 'Delete an organization (owners); its API keys stop working' })
+  @Endpoint({
+    operationId: 'deleteOrganization',
+    summary: 'Delete an organization (owners); its API keys stop working',
+    status: HttpStatus.NO_CONTENT,
+    errors: { 404: NOT_FOUND },
+  })
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     await this.organizations.remove(principal.userId, id);
   }
 
   @Get(':id/members')
-  @ApiOperation({ operationId: 'listMembers', summary: "List an organization's members" })
+  @Endpoint({
+    operationId: 'listMembers',
+    summary: "List an organization's members",
+    type: MemberListResponseDto,
+    errors: { 404: NOT_FOUND },
+  })
   async listMembers(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<MemberListResponseDto> {
     return { object: 'list', data: await this.organizations.listMembers(principal.userId, id) };
   }
 
   @Post(':id/members')
-  @ApiOperation({ operationId: 'addMember', summary: 'Add an existing user by email (admins; only owners add owners)' })
-  @ApiConflictResponse({ description: 'Already a member', type: ProblemDto })
+  @Endpoint({
+    operationId: 'addMember',
+    summary: 'Add an existing user by email (admins; only owners add owners)',
+    status: HttpStatus.CREATED,
+    type: MemberResponseDto,
+    errors: { 400: 'Invalid fields', 404: `${NOT_FOUND}; or no user has that email`, 409: 'Already a member' },
+  })
   addMember(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -78,11 +107,12 @@ export class OrganizationsController {
   }
 
   @Patch(':id/members/:userId')
-  @ApiOperation({
+  @Endpoint({
     operationId: 'updateMember',
     summary: "Change a member's role (admins; nobody raises their own; the last owner stays)",
+    type: MemberResponseDto,
+    errors: { 400: 'Invalid fields', 404: `${NOT_FOUND}; or no such member`, 409: 'That would leave no owner' },
   })
-  @ApiConflictResponse({ description: 'That would leave no owner', type: ProblemDto })
   updateMember(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -93,9 +123,12 @@ export class OrganizationsController {
   }
 
   @Delete(':id/members/:userId')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ operationId: 'removeMember', summary: 'Remove a member (admins), or leave (anyone); the last owner stays' })
-  @ApiConflictResponse({ description: 'That would leave no owner', type: ProblemDto })
+  @Endpoint({
+    operationId: 'removeMember',
+    summary: 'Remove a member (admins), or leave (anyone); the last owner stays',
+    status: HttpStatus.NO_CONTENT,
+    errors: { 404: `${NOT_FOUND}; or no such member`, 409: 'That would leave no owner' },
+  })
   async removeMember(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { ProblemDto } from '../../common/openapi/problem.dto';
+import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { Role } from '../organizations/membership.entity';
 import {
   CreateProviderKeyDto,
@@ -22,14 +22,24 @@ export class ProviderKeysController {
 
   @Get()
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Member })
-  @ApiOperation({ operationId: 'listProviderKeys', summary: "List the organization's provider keys (last 4 characters only)" })
+  @Endpoint({
+    operationId: 'listProviderKeys',
+    summary: "List the organization's provider keys (last 4 characters only)",
+    type: ProviderKeyListResponseDto,
+  })
   async list(): Promise<ProviderKeyListResponseDto> {
     return { object: 'list', data: await this.providerKeys.list() };
   }
 
   @Post()
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
-  @ApiOperation({ operationId: 'createProviderKey', summary: 'Store an Anthropic API key, encrypted' })
+  @Endpoint({
+    operationId: 'createProviderKey',
+    summary: 'Store an Anthropic API key, encrypted; the first one becomes the default',
+    status: HttpStatus.CREATED,
+    type: ProviderKeyResponseDto,
+    errors: { 400: 'Invalid fields, or not an Anthropic API key' },
+  })
   create(
     @CurrentOrganization() organization: OrganizationContext,
     @CurrentPrincipal() principal: Principal,
@@ -39,27 +49,37 @@ export class ProviderKeysController {
   }
 
   @Post('test')
-  @HttpCode(HttpStatus.OK)
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
-  @ApiOperation({ operationId: 'testProviderKey', summary: 'Check an Anthropic key against the upstream without storing it' })
-  @ApiOkResponse({ type: ProviderKeyTestResponseDto })
+  @Endpoint({
+    operationId: 'testProviderKey',
+    summary: 'Check an Anthropic key against the upstream without storing it',
+    type: ProviderKeyTestResponseDto,
+    errors: { 400: 'Invalid fields, or not an Anthropic API key' },
+  })
   test(@Body() dto: TestProviderKeyDto): Promise<ProviderKeyTestResponseDto> {
     return this.providerKeys.test(dto.key);
   }
 
   @Patch(':id')
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
-  @ApiOperation({ operationId: 'updateProviderKey', summary: 'Rename a provider key or make it the default' })
-  @ApiNotFoundResponse({ description: 'No such key in this organization', type: ProblemDto })
+  @Endpoint({
+    operationId: 'updateProviderKey',
+    summary: 'Rename a provider key or make it the default',
+    type: ProviderKeyResponseDto,
+    errors: { 400: 'Invalid fields', 404: 'No such key in this organization' },
+  })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
     return this.providerKeys.update(id, dto);
   }
 
   @Delete(':id')
-  @HttpCode(HttpStatus.NO_CONTENT)
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
-  @ApiOperation({ operationId: 'deleteProviderKey', summary: 'Delete a provider key; its ciphertext is erased' })
-  @ApiNotFoundResponse({ description: 'No such key in this organization', type: ProblemDto })
+  @Endpoint({
+    operationId: 'deleteProviderKey',
+    summary: 'Delete a provider key; its ciphertext is erased',
+    status: HttpStatus.NO_CONTENT,
+    errors: { 400: 'The id is not a UUID', 404: 'No such key in this organization' },
+  })
   async revoke(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.providerKeys.revoke(id);
   }
