@@ -46,6 +46,22 @@ interface FastifyLikeError {
   message?: string;
 }
 
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+
+/**
+ * Whether an error means the database cannot be reached (refused, reset, shutting down), as
+ * opposed to a bad query: those become 503 so clients retry, never a 500 with details.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof ConnectionException) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') {
+    return error instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+  }
+  // 08xxx: connection exceptions; 57P01–57P03: the server is shutting down or starting.
+  return CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code);
+}
+
 function classify(exception: unknown): Classified {
   if (exception instanceof DomainError) {
     const headers: Record<string, string> = {};
@@ -84,7 +100,7 @@ function classify(exception: unknown): Classified {
       unexpected: status >= 500,
     };
   }
-  if (exception instanceof ConnectionException) {
+  if (isDatabaseUnavailable(exception)) {
     return {
       status: 503,
       code: 'DATABASE_UNAVAILABLE',

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { DriverException } from '@mikro-orm/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response';
 
@@ -23,10 +24,22 @@ export function sendError(
 ): void {
   const path = (request.url ?? '').split('?')[0];
   const response = toErrorResponse(exception, String(request.id), path);
-  if (response.unexpected) {
-    const error = exception instanceof Error ? exception : new Error(String(exception));
-    logger.error({ err: { type: error.name, message: error.message, stack: error.stack }, reqId: request.id }, 'unexpected error');
-  }
+  if (response.unexpected) logger.error({ err: describeForLog(exception), reqId: request.id }, 'unexpected error');
   if (reply.sent || reply.raw.headersSent) return;
   reply.status(response.status).headers(response.headers).type(response.contentType).send(response.body);
+}
+
+/**
+ * What an unexpected error may put in the log: its type, code and stack frames. A database
+ * driver's message is left out, because it quotes the query and its parameters.
+ */
+export function describeForLog(exception: unknown): Record<string, unknown> {
+  if (!(exception instanceof Error)) return { type: typeof exception };
+  const frames = (exception.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
+  return {
+    type: exception.name,
+    code: (exception as { code?: unknown }).code,
+    ...(exception instanceof DriverException ? {} : { message: exception.message.slice(0, 500) }),
+    stack: frames.join('\n'),
+  };
 }

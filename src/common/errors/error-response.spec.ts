@@ -1,0 +1,64 @@
+import { HttpStatus, NotFoundException } from '@nestjs/common';
+import { DomainError } from './domain-error';
+import { isDatabaseUnavailable, toErrorResponse } from './error-response';
+import { RequestValidationException } from './validation';
+
+describe('toErrorResponse', () => {
+  it('turns a domain error into problem+json with its code and the request id', () => {
+    const response = toErrorResponse(new DomainError('THING_GONE', HttpStatus.NOT_FOUND, 'Thing not found'), 'req-1', '/api/v1/things/1');
+    expect(response).toMatchObject({
+      status: 404,
+      contentType: 'application/problem+json',
+      unexpected: false,
+      body: { status: 404, code: 'THING_GONE', detail: 'Thing not found', requestId: 'req-1', title: 'Not Found' },
+    });
+  });
+
+  it('lists each failing field of a validation error', () => {
+    const response = toErrorResponse(
+      new RequestValidationException([{ field: 'name', message: 'name must be a string' }]),
+      'req-2',
+      '/api/v1/api-keys',
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'name', message: 'name must be a string' }] });
+  });
+
+  it("answers in Anthropic's error shape under the proxy prefix", () => {
+    const response = toErrorResponse(new NotFoundException('nope'), 'req-3', '/spotlight/anthropic/v1/messages');
+    expect(response).toMatchObject({
+      status: 404,
+      contentType: 'application/json',
+      body: { type: 'error', error: { type: 'not_found_error', message: 'nope' }, request_id: 'req-3' },
+    });
+  });
+
+  it('hides the details of an unexpected error', () => {
+    const response = toErrorResponse(new Error('select * from users where password = $1'), 'req-4', '/api/v1/auth/me');
+    expect(response.status).toBe(500);
+    expect(response.unexpected).toBe(true);
+    expect(JSON.stringify(response.body)).not.toContain('select');
+  });
+
+  it('carries retry-after for rate limits', () => {
+    const response = toErrorResponse(
+      new DomainError('TOO_MANY', HttpStatus.TOO_MANY_REQUESTS, 'slow down', { retryAfterSeconds: 7 }),
+      'req-5',
+      '/api/v1/auth/login',
+    );
+    expect(response.headers).toEqual({ 'retry-after': '7' });
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), true],
+    [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), true],
+    [Object.assign(new Error('connection failure'), { code: '08006' }), true],
+    [new Error('Connection terminated unexpectedly'), true],
+    [Object.assign(new Error('duplicate key'), { code: '23505' }), false],
+    [new Error('something else'), false],
+  ])('%s → %s', (error, expected) => {
+    expect(isDatabaseUnavailable(error)).toBe(expected);
+  });
+});
