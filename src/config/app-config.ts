@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigValidationError, EnvironmentVariables, NodeEnv, validateEnvironment } from './env.schema';
+import {
+  ConfigValidationError,
+  ENCRYPTION_KEY_PATTERN,
+  EnvironmentVariables,
+  NodeEnv,
+  validateEnvironment,
+} from './env.schema';
 
 export interface AppConfig {
   nodeEnv: NodeEnv;
@@ -91,10 +97,7 @@ function decodeKey(value: string): Buffer {
 
 function loadOrCreateDevSecrets(dataDir: string, notices: string[]): DevSecrets {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) {
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-    if (stored.jwtSecret && stored.encryptionKey) return stored;
-  }
+  if (existsSync(file)) return readDevSecrets(file);
   const secrets: DevSecrets = {
     jwtSecret: randomBytes(48).toString('base64url'),
     encryptionKey: `base64:${randomBytes(32).toString('base64')}`,
@@ -105,4 +108,31 @@ function loadOrCreateDevSecrets(dataDir: string, notices: string[]): DevSecrets 
     `Generated a development JWT secret and encryption key in ${file}; set JWT_SECRET and ENCRYPTION_KEY to use your own.`,
   );
   return secrets;
+}
+
+/**
+ * The secrets a previous start generated. A file that cannot be read as such is a configuration
+ * error, never silently replaced: new secrets would invalidate every token and stored key.
+ */
+function readDevSecrets(file: string): DevSecrets {
+  const invalid = () =>
+    new ConfigValidationError([
+      `${file} is not a valid secrets file (expected {"jwtSecret", "encryptionKey"}); fix or delete it, or set JWT_SECRET and ENCRYPTION_KEY`,
+    ]);
+  let stored: unknown;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw invalid();
+  }
+  const { jwtSecret, encryptionKey } = (stored ?? {}) as Partial<Record<keyof DevSecrets, unknown>>;
+  if (
+    typeof jwtSecret !== 'string' ||
+    jwtSecret.length < 32 ||
+    typeof encryptionKey !== 'string' ||
+    !ENCRYPTION_KEY_PATTERN.test(encryptionKey)
+  ) {
+    throw invalid();
+  }
+  return { jwtSecret, encryptionKey };
 }

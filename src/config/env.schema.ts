@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import {
   IsIn,
@@ -11,6 +12,9 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+
+/** 32 bytes, written as `base64:<44 chars>` or `hex:<64 hex digits>`. */
+export const ENCRYPTION_KEY_PATTERN = /^(base64:[A-Za-z0-9+/]{43}=|hex:[0-9a-fA-F]{64})$/;
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -49,7 +53,7 @@ export class EnvironmentVariables {
   JWT_SECRET?: string;
 
   @IsOptional()
-  @Matches(/^(base64:[A-Za-z0-9+/]{43}=|hex:[0-9a-fA-F]{64})$/, {
+  @Matches(ENCRYPTION_KEY_PATTERN, {
     message: 'ENCRYPTION_KEY must be 32 bytes written as "base64:<44 chars>" or "hex:<64 hex digits>"',
   })
   ENCRYPTION_KEY?: string;

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { normalizeIp, ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
@@ -40,7 +40,8 @@ import { JwtStrategy } from './strategies/jwt.strategy';
             name: 'per-address',
             ttl: config.loginRateLimit.windowSeconds * 1000,
             limit: config.loginRateLimit.perIp,
-            getTracker: (request: Record<string, unknown>) => String(request.ip),
+            // An IPv6 client is its /64 (one host or customer), else rotating addresses escapes the limit.
+            getTracker: (request: Record<string, unknown>) => normalizeIp(String(request.ip)),
           },
           {
             name: 'per-account',

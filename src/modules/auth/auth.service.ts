@@ -47,10 +47,19 @@ export class AuthService {
     return this.issueToken(user);
   }
 
+  /**
+   * The user and their organizations. An API key sees only the organization it is bound to: it
+   * may not list organizations (GET /organizations refuses it), so `me` must not either.
+   */
   async me(principal: Principal): Promise<MeResponseDto> {
     const user = await this.users.findActiveById(principal.userId);
     if (!user) throw AuthErrors.unauthenticated();
-    return { user: toUserResponse(user), organizations: await this.organizations.listMine(user.id) };
+    const organizations = await this.organizations.listMine(user.id);
+    return {
+      user: toUserResponse(user),
+      organizations:
+        principal.kind === 'apiKey' ? organizations.filter((o) => o.id === principal.organizationId) : organizations,
+    };
   }
 
   private async issueToken(user: User): Promise<TokenResponseDto> {

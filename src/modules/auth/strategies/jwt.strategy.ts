@@ -9,7 +9,10 @@ import { extractJwt } from './credentials';
 
 export interface JwtPayload {
   sub: string;
+  exp: number;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** HS256 only, with expiry, not-before, issuer and audience checked; a deleted user's token fails. */
 @Injectable()
@@ -28,8 +31,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(payload: JwtPayload): Promise<Principal | null> {
-    if (typeof payload?.sub !== 'string') return null;
+  /**
+   * The signature, algorithm, `iss`, `aud`, `nbf` and a present `exp` are checked before this by
+   * passport-jwt; jsonwebtoken accepts a token without `exp` forever, so its absence is refused here.
+   * A subject that is not a user id is refused before it reaches the database.
+   */
+  async validate(payload: Partial<JwtPayload> | undefined): Promise<Principal | null> {
+    if (typeof payload?.exp !== 'number' || !Number.isFinite(payload.exp)) return null;
+    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
     const user = await this.users.findActiveById(payload.sub);
     if (!user) return null;
     return { kind: 'user', userId: user.id, defaultOrganizationId: user.defaultOrganization?.id ?? null };

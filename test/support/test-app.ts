@@ -1,0 +1,149 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
+import { Client } from 'pg';
+import { createApp } from '../../src/app.factory';
+import { TEST_DATABASE_URL_ENV } from './test-database';
+
+/** Fixed secrets for tests, so tokens can be forged deliberately where a test needs to. */
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+export const TEST_ENCRYPTION_KEY = `hex:${'11'.repeat(32)}`;
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** Every log line the app wrote, as text. */
+  logs: string[];
+  request(options: InjectOptions): Promise<InjectResponse>;
+  /** Runs SQL directly against the test database (to check what was written). */
+  sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export function testDatabaseUrl(): string {
+  const url = process.env[TEST_DATABASE_URL_ENV];
+  if (!url) throw new Error(`${TEST_DATABASE_URL_ENV} is not set: run the tests through jest (global setup)`);
+  return url;
+}
+
+/** Boots the real application on Fastify against the run's PostgreSQL database. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const { app } = await createApp({
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      JWT_SECRET: TEST_JWT_SECRET,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      DB_MIGRATE_ON_START: 'false',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'lamplight-test-')),
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+      ...env,
+    },
+    databaseUrl: testDatabaseUrl(),
+    logDestination: destination,
+  });
+  await app.getHttpAdapter().getInstance().ready();
+  const db = new Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+  return {
+    app,
+    logs,
+    request: (options) => app.inject(options) as unknown as Promise<InjectResponse>,
+    sql: async <T>(text: string, values?: unknown[]) => (await db.query(text, values)).rows as T[],
+    close: async () => {
+      await db.end();
+      await app.close();
+    },
+  };
+}
+
+let counter = 0;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+  organizationId: string;
+  auth: { authorization: string };
+}
+
+/** Registers a new user (with their personal organization) through the API. */
+export async function registerUser(app: TestApp, name = 'Test User'): Promise<TestUser> {
+  counter += 1;
+  const email = `user${Date.now()}${counter}${Math.random().toString(36).slice(2, 6)}@example.com`;
+  const password = 'a long enough password';
+  const response = await app.request({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email, name, password },
+  });
+  if (response.statusCode !== 201) throw new Error(`register failed: ${response.statusCode} ${response.body}`);
+  const body = response.json();
+  return {
+    id: body.user.id,
+    email,
+    password,
+    token: body.accessToken,
+    organizationId: body.user.defaultOrganizationId,
+    auth: { authorization: `Bearer ${body.accessToken}` },
+  };
+}
+
+/** Creates a platform API key in the user's (default) organization; returns the whole key. */
+export async function createApiKey(
+  app: TestApp,
+  user: TestUser,
+  body: Record<string, unknown> = { name: 'test key' },
+  organizationId?: string,
+): Promise<{ id: string; key: string }> {
+  const response = await app.request({
+    method: 'POST',
+    url: '/api/v1/api-keys',
+    headers: { ...user.auth, ...(organizationId ? { 'x-organization-id': organizationId } : {}) },
+    payload: body,
+  });
+  if (response.statusCode !== 201) throw new Error(`create key failed: ${response.statusCode} ${response.body}`);
+  return { id: response.json().id, key: response.json().key };
+}
+
+/** An RFC 9457 problem body as the app writes it. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  errors?: { field: string; message: string }[];
+}
+
+/**
+ * Asserts an RFC 9457 problem response: status, content type, machine code, the standard
+ * members, and the request id matching the x-request-id header. Returns the parsed body.
+ */
+export function expectProblem(response: InjectResponse, status: number, code: string): ProblemBody {
+  expect({ status: response.statusCode, body: response.body }).toMatchObject({ status });
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = response.json();
+  expect(body).toMatchObject({
+    type: expect.stringMatching(/^https?:\/\//),
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+    code,
+    requestId: response.headers['x-request-id'],
+  });
+  expect(response.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
+  return body;
+}
