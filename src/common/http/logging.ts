@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -50,11 +51,17 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
     // Health probes would drown the log.
-    autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+    // The Fastify adapter hands middleware a `url` cut down to "/"; `originalUrl` is the request's.
+    autoLogging: {
+      ignore: (req: IncomingMessage & { originalUrl?: string }) => (req.originalUrl ?? req.url ?? '').startsWith('/health'),
+    },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
   return {
     pinoHttp: destination ? [options, destination] : options,
+    // nestjs-pino's default route ("{/*splat}") matched no request under the Fastify adapter,
+    // so no request was ever logged; this pattern matches every path.
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
   } as Params;
 }

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,8 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationErrors } from './organizations.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SLUG_INDEX = 'organizations_slug_live_unique';
+const MEMBERSHIP_UNIQUE = 'memberships_organization_user_unique';
 
 @Injectable()
 export class OrganizationsService {
@@ -74,7 +77,8 @@ export class OrganizationsService {
       settings: { ...DEFAULT_ORGANIZATION_SETTINGS },
     });
     this.em.create(Membership, { organization, user: userId, role: Role.Owner });
-    await this.em.flush();
+    // The check above is only a fast path: a concurrent request may take the slug first.
+    await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);
     return toOrganizationResponse(organization, Role.Owner);
   }
 
@@ -89,6 +93,10 @@ export class OrganizationsService {
   }
 
   async update(userId: string, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationResponseDto> {
+    return this.whileLocked(organizationId, () => this.updateLocked(userId, organizationId, dto));
+  }
+
+  private async updateLocked(userId: string, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationResponseDto> {
     const membership = await this.requireMembership(userId, organizationId, Role.Admin);
     const organization = membership.organization;
     if (dto.slug && dto.slug !== organization.slug) {
@@ -105,15 +113,17 @@ export class OrganizationsService {
       }
       organization.settings = next;
     }
-    await this.em.flush();
+    await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);
     return toOrganizationResponse(organization, membership.role);
   }
 
   /** Soft delete, by an owner. Its API keys stop working at once (authentication checks the organization). */
   async remove(userId: string, organizationId: string, now = new Date()): Promise<void> {
-    const membership = await this.requireMembership(userId, organizationId, Role.Owner);
-    membership.organization.deletedAt = now;
-    await this.em.flush();
+    await this.whileLocked(organizationId, async () => {
+      const membership = await this.requireMembership(userId, organizationId, Role.Owner);
+      membership.organization.deletedAt = now;
+      await this.em.flush();
+    });
   }
 
   async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {
@@ -122,6 +132,10 @@ export class OrganizationsService {
   }
 
   async addMember(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
+    return this.whileLocked(organizationId, () => this.addMemberLocked(userId, organizationId, dto));
+  }
+
+  private async addMemberLocked(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
     const actor = await this.requireMembership(userId, organizationId, Role.Admin);
     const role = dto.role ?? Role.Member;
     if (!roleAtLeast(actor.role, role)) throw OrganizationErrors.roleTooLow(role);
@@ -129,11 +143,20 @@ export class OrganizationsService {
     if (!user) throw OrganizationErrors.userNotFound();
     if (await this.memberships.findLive(organizationId, user.id)) throw OrganizationErrors.alreadyMember();
     const membership = this.em.create(Membership, { organization: actor.organization, user, role });
-    await this.em.flush();
+    await flushOrConflict(this.em, MEMBERSHIP_UNIQUE, OrganizationErrors.alreadyMember);
     return toMemberResponse(membership);
   }
 
   async updateMember(
+    userId: string,
+    organizationId: string,
+    targetUserId: string,
+    dto: UpdateMemberDto,
+  ): Promise<MemberResponseDto> {
+    return this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
+  }
+
+  private async updateMemberLocked(
     userId: string,
     organizationId: string,
     targetUserId: string,
@@ -158,6 +181,10 @@ export class OrganizationsService {
 
   /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
   async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
+    await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
+  }
+
+  private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<void> {
     const actor = await this.requireMembership(userId, organizationId);
     const target = await this.requireMember(organizationId, targetUserId);
     if (targetUserId !== userId) {
@@ -167,6 +194,17 @@ export class OrganizationsService {
     if (target.role === Role.Owner) await this.ensureAnotherOwner(organizationId);
     this.em.remove(target);
     await this.em.flush();
+  }
+
+  /**
+   * Runs a change to one organization in a transaction that first locks its row, so concurrent
+   * changes see each other's results: two owners leaving at once cannot leave none.
+   */
+  private whileLocked<T>(organizationId: string, work: () => Promise<T>): Promise<T> {
+    return this.em.transactional(async () => {
+      if (UUID.test(organizationId)) await this.organizations.lockForChange(organizationId);
+      return work();
+    });
   }
 
   /** A non-member gets 404, never 403: another organization's existence is not revealed. */
@@ -186,6 +224,16 @@ export class OrganizationsService {
 
   private async ensureAnotherOwner(organizationId: string): Promise<void> {
     if ((await this.memberships.countOwners(organizationId)) <= 1) throw OrganizationErrors.lastOwner();
+  }
+}
+
+/** Flushes, turning a violation of the named unique constraint into the given conflict. */
+async function flushOrConflict(em: EntityManager, constraint: string, conflict: () => Error): Promise<void> {
+  try {
+    await em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException && error.message.includes(constraint)) throw conflict();
+    throw error;
   }
 }
 

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { notFound } from '../../common/errors/domain-error';
+import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier';
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
 import { Provider, ProviderKey } from './provider-key.entity';
@@ -28,6 +29,7 @@ export class ProviderKeysService {
   async create(organization: OrganizationContext, userId: string, dto: CreateProviderKeyDto): Promise<ProviderKeyResponseDto> {
     const id = randomUUID();
     const created = await this.em.transactional(async (em) => {
+      await this.providerKeys.lockOrganizationKeys(organization.organizationId);
       const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault());
       if (makeDefault) await this.clearDefault(em);
       const providerKey = em.create(ProviderKey, {
@@ -48,6 +50,7 @@ export class ProviderKeysService {
 
   async update(id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
     return this.em.transactional(async (em) => {
+      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
       const providerKey = await this.providerKeys.findLive(id);
       if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
       if (dto.isDefault === true && !providerKey.isDefault) {
@@ -64,12 +67,15 @@ export class ProviderKeysService {
 
   /** Deleting revokes: the ciphertext is erased, the row is kept for the audit trail. */
   async revoke(id: string, now = new Date()): Promise<void> {
-    const providerKey = await this.providerKeys.findLive(id);
-    if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
-    providerKey.revokedAt = now;
-    providerKey.isDefault = false;
-    providerKey.ciphertext = '';
-    await this.em.flush();
+    await this.em.transactional(async (em) => {
+      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
+      const providerKey = await this.providerKeys.findLive(id);
+      if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
+      providerKey.revokedAt = now;
+      providerKey.isDefault = false;
+      providerKey.ciphertext = '';
+      await em.flush();
+    });
   }
 
   test(key: string): Promise<KeyCheckResult> {
@@ -80,6 +86,13 @@ export class ProviderKeysService {
   async defaultKeyPlaintext(organizationId: string): Promise<string | null> {
     const providerKey = await this.providerKeys.findDefault();
     return providerKey ? this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id) : null;
+  }
+
+  /** The organization the tenant filter is armed with for this request (set by the access guard). */
+  private currentOrganizationId(): string {
+    const params = this.em.getFilterParams<TenantFilterArgs>(TENANT_FILTER);
+    if (!params?.organizationId) throw new Error('Provider keys used outside an organization-scoped request');
+    return params.organizationId;
   }
 
   private async clearDefault(em: EntityManager): Promise<void> {

@@ -1,0 +1,121 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Response as InjectResponse } from 'light-my-request';
+import type { TestApp, TestUser } from './test-app';
+
+/** What every non-proxy error body looks like (RFC 9457 plus our code and request id). */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  errors?: { field: string; message: string }[];
+}
+
+/**
+ * Asserts a problem+json error with the given status (and code, when given) whose request id
+ * matches the response header, and returns its body.
+ */
+export function expectProblem(response: InjectResponse, status: number, code?: string): ProblemBody {
+  expect({ status: response.statusCode, body: response.body }).toEqual({ status, body: expect.any(String) });
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = response.json<ProblemBody>();
+  expect(body).toEqual(
+    expect.objectContaining({
+      type: expect.stringMatching(/^https?:\/\/\S+$/),
+      title: expect.any(String),
+      status,
+      detail: expect.any(String),
+      code: code ?? expect.any(String),
+      requestId: response.headers['x-request-id'],
+    }),
+  );
+  expect(body.title.length).toBeGreaterThan(0);
+  expect(body.detail.length).toBeGreaterThan(0);
+  return body;
+}
+
+/** Asserts a 400 validation problem listing (at least) the given fields. */
+export function expectFieldErrors(response: InjectResponse, fields: string[]): ProblemBody {
+  const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+  expect(Array.isArray(body.errors)).toBe(true);
+  const named = (body.errors ?? []).map((e) => e.field);
+  for (const field of fields) expect(named).toContain(field);
+  for (const error of body.errors ?? []) expect(typeof error.message).toBe('string');
+  return body;
+}
+
+export const orgHeader = (organizationId: string) => ({ 'x-organization-id': organizationId });
+
+/** A string shaped like an Anthropic Console key, unique per call. */
+export function fakeAnthropicKey(): string {
+  return `sk-ant-api03-${randomBytes(30).toString('base64url')}-${randomUUID().slice(0, 8)}AA`;
+}
+
+/** Creates an organization through the API (the caller becomes its owner). */
+export async function createOrganization(
+  app: TestApp,
+  user: TestUser,
+  body: Record<string, unknown> = { name: 'Test Organization' },
+): Promise<{ id: string; slug: string; name: string }> {
+  const response = await app.request({ method: 'POST', url: '/api/v1/organizations', headers: user.auth, payload: body });
+  if (response.statusCode !== 201) throw new Error(`create organization failed: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+/** Adds an existing user to an organization through the API. */
+export async function addMember(
+  app: TestApp,
+  actor: TestUser,
+  organizationId: string,
+  member: TestUser,
+  role?: 'owner' | 'admin' | 'member',
+): Promise<void> {
+  const response = await app.request({
+    method: 'POST',
+    url: `/api/v1/organizations/${organizationId}/members`,
+    headers: actor.auth,
+    payload: { email: member.email, ...(role ? { role } : {}) },
+  });
+  if (response.statusCode !== 201) throw new Error(`add member failed: ${response.statusCode} ${response.body}`);
+}
+
+/** Stores a provider key through the API, in the user's default organization or the one named. */
+export async function createProviderKey(
+  app: TestApp,
+  user: TestUser,
+  body: Record<string, unknown>,
+  organizationId?: string,
+): Promise<{ id: string; name: string; last4: string; isDefault: boolean }> {
+  const response = await app.request({
+    method: 'POST',
+    url: '/api/v1/provider-keys',
+    headers: { ...user.auth, ...(organizationId ? orgHeader(organizationId) : {}) },
+    payload: body,
+  });
+  if (response.statusCode !== 201) throw new Error(`create provider key failed: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+/** Row counts of the given tables, to compare before and after a refused request. */
+export async function countRows(app: TestApp, tables: string[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const [row] = await app.sql<{ n: string }>(`select count(*)::text as n from "${table}"`);
+    counts[table] = Number(row.n);
+  }
+  return counts;
+}
+
+/** Full snapshot of the tenant tables, to prove a refused request changed nothing at all. */
+export async function snapshotTables(app: TestApp): Promise<string> {
+  const tables = ['users', 'organizations', 'memberships', 'api_keys', 'provider_keys'];
+  const parts: string[] = [];
+  for (const table of tables) {
+    const rows = await app.sql(`select * from "${table}" order by id`);
+    // last_used_at moves whenever an API key is used, which is not a change made by the request under test.
+    parts.push(JSON.stringify(rows.map(({ last_used_at: _ignored, ...rest }) => rest)));
+  }
+  return parts.join('\n');
+}
