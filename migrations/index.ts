@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123021426 } from './Migration20261123021426_foundation';
+import { Migration20261123022620_sessions_and_recording } from './Migration20261123022620_sessions_and_recording';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -7,4 +8,5 @@ import { Migration20261123021426 } from './Migration20261123021426_foundation';
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123021426_foundation', class: Migration20261123021426 },
+  { name: 'Migration20261123022620_sessions_and_recording', class: Migration20261123022620_sessions_and_recording },
 ];

@@ -58,7 +58,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, database, logDestination: options.logDestination }),
     adapter,
-    { bufferLogs: true, abortOnError: false },
+    { bufferLogs: true, abortOnError: false, rawBody: true },
   );
   const logger = app.get(Logger);
   app.useLogger(logger);

@@ -9,8 +9,12 @@ import { DatabaseModule, type DatabaseConnection } from './database/database.mod
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
 import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module';
+import { ProxyModule } from './modules/proxy/proxy.module';
+import { RecordingModule } from './modules/recording/recording.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
 import { UsersModule } from './modules/users/users.module';
 
 export interface AppModuleOptions {
@@ -29,11 +33,15 @@ export class AppModule {
         LoggerModule.forRoot(createLoggerOptions(options.config, options.logDestination)),
         DatabaseModule.forRoot(options.database),
         HealthModule,
+        MetricsModule,
         UsersModule,
         AuthModule,
         OrganizationsModule,
         ApiKeysModule,
         ProviderKeysModule,
+        SessionsModule,
+        RecordingModule,
+        ProxyModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

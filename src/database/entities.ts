@@ -2,7 +2,9 @@ import { ApiKey } from '../modules/api-keys/api-key.entity';
 import { Membership } from '../modules/organizations/membership.entity';
 import { Organization } from '../modules/organizations/organization.entity';
 import { ProviderKey } from '../modules/provider-keys/provider-key.entity';
+import { Interaction, UsageHourly } from '../modules/recording/interaction.entity';
+import { Session } from '../modules/sessions/session.entity';
 import { User } from '../modules/users/user.entity';
 
 /** Every entity, listed once, for the app, the CLI and the migration generator alike. */
-export const ENTITIES = [User, Organization, Membership, ApiKey, ProviderKey];
+export const ENTITIES = [User, Organization, Membership, ApiKey, ProviderKey, Session, Interaction, UsageHourly];

@@ -30,7 +30,10 @@ export function testDatabaseUrl(): string {
 }
 
 /** Boots the real application on Fastify against the run's PostgreSQL database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  databaseUrl: string = testDatabaseUrl(),
+): Promise<TestApp> {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -49,11 +52,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
       ...env,
     },
-    databaseUrl: testDatabaseUrl(),
+    databaseUrl,
     logDestination: destination,
   });
   await app.getHttpAdapter().getInstance().ready();
-  const db = new Client({ connectionString: testDatabaseUrl() });
+  const db = new Client({ connectionString: databaseUrl });
+  db.on('error', () => undefined);
   await db.connect();
   return {
     app,
@@ -146,4 +150,23 @@ export function expectProblem(response: InjectResponse, status: number, code: st
   });
   expect(response.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
   return body;
+}
+
+/** Starts the app's HTTP listener on a free loopback port (for real clients such as the Anthropic SDK). */
+export async function listen(app: TestApp): Promise<string> {
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.app.getHttpServer().address();
+  if (!address || typeof address === 'string') throw new Error('no listening address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -1,0 +1,77 @@
+/**
+ * The Messages API shapes as documented for Lamplight's OpenAPI document. Lamplight does not
+ * validate these bodies: Anthropic does, and its answer is passed back as it is.
+ */
+export class MessageParamDto {
+  /** @example "user" */
+  role: 'user' | 'assistant';
+  /**
+   * A string, or content blocks.
+   * @example "Hello, Claude"
+   */
+  content: unknown;
+}
+
+export class MessageRequestDto {
+  /** @example "claude-sonnet-4-5" */
+  model: string;
+  /** @example 1024 */
+  max_tokens: number;
+  messages: MessageParamDto[];
+  /** A system prompt (string or text blocks). */
+  system?: unknown;
+  /** Stream the answer as server-sent events. */
+  stream?: boolean;
+  /**
+   * `user_id` names the session: Claude Code's forms are parsed, any other string is the session id.
+   * @example {"user_id":"my-app-session-123"}
+   */
+  metadata?: Record<string, unknown>;
+  tools?: unknown[];
+  temperature?: number;
+}
+
+export class UsageDto {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_creation?: Record<string, number> | null;
+}
+
+export class MessageResponseDto {
+  /** @example "msg_013Zva2CMHLNnXjNJJKqJ2EF" */
+  id: string;
+  /** @example "message" */
+  type: string;
+  /** @example "assistant" */
+  role: string;
+  /** @example "claude-sonnet-4-5-20250929" */
+  model: string;
+  content: unknown[];
+  /** @example "end_turn" */
+  stop_reason: string | null;
+  stop_sequence: string | null;
+  usage: UsageDto;
+}
+
+export class CountTokensResponseDto {
+  /** @example 2095 */
+  input_tokens: number;
+}
+
+export class AnthropicErrorBodyDto {
+  /** @example "authentication_error" */
+  type: string;
+  /** @example "invalid x-api-key" */
+  message: string;
+}
+
+/** Anthropic's error shape, used for every error on the proxy routes. */
+export class AnthropicErrorDto {
+  /** @example "error" */
+  type: 'error';
+  error: AnthropicErrorBodyDto;
+  /** @example "req_011CSHoEeqs5C35K2UUqR7Fy" */
+  request_id?: string;
+}

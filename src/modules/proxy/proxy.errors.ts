@@ -1,0 +1,34 @@
+import { HttpStatus } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
+
+/** Errors raised before anything goes upstream; the filter gives them Anthropic's shape on proxy routes. */
+export const ProxyErrors = {
+  subscriptionToken: () =>
+    new DomainError(
+      'SUBSCRIPTION_TOKEN_REFUSED',
+      HttpStatus.FORBIDDEN,
+      'OAuth tokens from Claude subscriptions cannot be used through Lamplight; use an API key from the Anthropic Console',
+    ),
+  noProviderKey: () =>
+    new DomainError(
+      'NO_PROVIDER_KEY',
+      HttpStatus.UNAUTHORIZED,
+      'No Anthropic API key: send one in x-api-key, or store a provider key for the organization',
+    ),
+  budgetExhausted: (used: number, budget: number) =>
+    new DomainError(
+      'SESSION_BUDGET_EXHAUSTED',
+      HttpStatus.FORBIDDEN,
+      `This session has used ${used} of its ${budget} token budget; nothing was sent to Anthropic`,
+    ),
+  draining: () =>
+    new DomainError('SHUTTING_DOWN', HttpStatus.SERVICE_UNAVAILABLE, 'Lamplight is shutting down; retry shortly', {
+      retryAfterSeconds: 1,
+    }),
+  invalidBody: () =>
+    new DomainError('INVALID_REQUEST', HttpStatus.BAD_REQUEST, 'The request body must be a JSON object'),
+  upstreamTimeout: () =>
+    new DomainError('UPSTREAM_TIMEOUT', HttpStatus.GATEWAY_TIMEOUT, 'Anthropic did not answer in time'),
+  upstreamUnreachable: () =>
+    new DomainError('UPSTREAM_UNREACHABLE', HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached'),
+};

@@ -1,0 +1,293 @@
+import { Inject, Injectable, Logger, type RawBodyRequest } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import { ShutdownState } from '../health/shutdown-state';
+import { MetricsService } from '../metrics/metrics.service';
+import { ProviderKeysService } from '../provider-keys/provider-keys.service';
+import { InteractionOutcome } from '../recording/interaction.entity';
+import { RecorderService } from '../recording/recorder.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { captureContent } from './content-capture';
+import { PricingTable } from './pricing/pricing';
+import { ProxyErrors } from './proxy.errors';
+import { ResponseTracker } from './response-tracker';
+import { resolveSessionIdentity } from './session-identity';
+import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client';
+
+export const PROXY_PREFIX = '/spotlight/anthropic';
+
+/** Headers passed from the client to Anthropic; everything else (credentials above all) stays here. */
+const FORWARDED_REQUEST_HEADERS = ['anthropic-version', 'anthropic-beta', 'content-type', 'accept', 'user-agent'];
+
+/** Headers passed from Anthropic back to the client. */
+const FORWARDED_RESPONSE_HEADERS = /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
+
+type Route = 'messages' | 'count_tokens';
+
+interface CallContext {
+  principal: Principal;
+  organization: OrganizationContext;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+@Injectable()
+export class ProxyService {
+  private readonly logger = new Logger('Proxy');
+  private readonly pricing = PricingTable.default();
+
+  constructor(
+    private readonly upstream: UpstreamClient,
+    private readonly providerKeys: ProviderKeysService,
+    private readonly sessions: SessionsService,
+    private readonly recorder: RecorderService,
+    private readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownState,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** POST /v1/messages: forwarded untouched, streamed back byte for byte, recorded as an interaction. */
+  async messages(context: CallContext): Promise<void> {
+    const startedAt = new Date();
+    const started = performance.now();
+    const body = this.jsonBody(context.request);
+    const providerKey = await this.providerCredential(context);
+    const identity = resolveSessionIdentity(context.request.headers, body);
+    const session = await this.sessions.findOrCreateLive(
+      context.organization.organizationId,
+      context.principal.userId,
+      identity.externalId,
+      identity.device,
+    );
+    if (session.tokenBudget !== null && session.tokensUsed >= session.tokenBudget) {
+      throw ProxyErrors.budgetExhausted(session.tokensUsed, session.tokenBudget);
+    }
+
+    const streaming = body.stream === true;
+    const requestedModel = typeof body.model === 'string' ? body.model.slice(0, 255) : 'unknown';
+    const tracker = new ResponseTracker(streaming, this.config.contentMaxBytes);
+    const record = (outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null) => {
+      const usage = tracker.usage;
+      const model = requestedModel;
+      const captured = captureContent(body, tracker.blocks, tracker.finalText(), {
+        store: session.storeContent,
+        maxBytes: this.config.contentMaxBytes,
+        textTruncated: tracker.textTruncated,
+      });
+      const latencyMs = Math.round(performance.now() - started);
+      this.metrics.proxyRequests.inc({ route: 'messages', outcome });
+      this.metrics.proxyDuration.observe({ route: 'messages', stream: String(streaming) }, latencyMs / 1000);
+      this.recorder.record({
+        id: randomUUID(),
+        organizationId: context.organization.organizationId,
+        sessionId: session.id,
+        apiKeyId: context.principal.kind === 'apiKey' ? context.principal.apiKeyId : null,
+        userId: context.principal.userId,
+        model,
+        stream: streaming,
+        httpStatus,
+        outcome,
+        stopReason: tracker.stopReason,
+        errorType: tracker.errorType,
+        ...usage,
+        cost: this.pricing.price(model, usage),
+        pricingVersion: this.pricing.version,
+        latencyMs,
+        timeToFirstTokenMs: ttftMs,
+        upstreamRequestId,
+        agentId: identity.agentId,
+        userQuery: captured.userQuery,
+        finalOutput: captured.finalOutput,
+        content: captured.content,
+        contentTruncated: captured.truncated,
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+      });
+    };
+
+    await this.forward(context, 'messages', providerKey, {
+      tracker,
+      onUpstreamFailure: (status) => record(InteractionOutcome.UpstreamError, status, null, null),
+      onFinished: ({ status, cancelled, upstreamFailed, ttftMs, upstreamRequestId }) => {
+        record(outcomeOf(status, cancelled, upstreamFailed, tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId);
+      },
+    });
+  }
+
+  /** POST /v1/messages/count_tokens: forwarded the same way; not an interaction. */
+  async countTokens(context: CallContext): Promise<void> {
+    this.jsonBody(context.request);
+    const providerKey = await this.providerCredential(context);
+    const started = performance.now();
+    await this.forward(context, 'count_tokens', providerKey, {
+      tracker: null,
+      onUpstreamFailure: () => undefined,
+      onFinished: ({ status }) => {
+        this.metrics.proxyRequests.inc({ route: 'count_tokens', outcome: status < 400 ? 'ok' : 'error' });
+        this.metrics.proxyDuration.observe({ route: 'count_tokens', stream: 'false' }, (performance.now() - started) / 1000);
+      },
+    });
+  }
+
+  private jsonBody(request: FastifyRequest): Record<string, unknown> {
+    if (this.shutdown.draining) throw ProxyErrors.draining();
+    const body = request.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw ProxyErrors.invalidBody();
+    return body as Record<string, unknown>;
+  }
+
+  /**
+   * The Anthropic key for the call: one the client sent (`x-api-key` or `Authorization: Bearer`,
+   * told apart from platform keys by prefix), else the organization's default stored key.
+   * Subscription OAuth tokens are refused wherever they appear.
+   */
+  private async providerCredential({ request, organization }: CallContext): Promise<string> {
+    const candidates = ['x-api-key', 'authorization', 'x-lamplight-api-key', 'x-shinzo-api-key']
+      .map((name) => firstHeader(request.headers, name)?.trim().replace(/^Bearer\s+/i, ''))
+      .filter((value): value is string => Boolean(value));
+    if (candidates.some((value) => value.startsWith('sk-ant-oat'))) throw ProxyErrors.subscriptionToken();
+    const clientKey = candidates.find((value) => value.startsWith('sk-ant-'));
+    if (clientKey) return clientKey;
+    const stored = await this.providerKeys.defaultKeyPlaintext(organization.organizationId);
+    if (!stored) throw ProxyErrors.noProviderKey();
+    return stored;
+  }
+
+  private async forward(
+    { request, reply }: CallContext,
+    route: Route,
+    providerKey: string,
+    hooks: {
+      tracker: ResponseTracker | null;
+      onUpstreamFailure: (status: number) => void;
+      onFinished: (result: {
+        status: number;
+        cancelled: boolean;
+        upstreamFailed: boolean;
+        ttftMs: number | null;
+        upstreamRequestId: string | null;
+      }) => void;
+    },
+  ): Promise<void> {
+    const started = performance.now();
+    const abort = new AbortController();
+    const raw = reply.raw;
+    let finished = false;
+    const onClientGone = () => {
+      if (!finished) abort.abort();
+    };
+    raw.on('close', onClientGone);
+
+    const headers: Record<string, string> = { 'x-api-key': providerKey, 'accept-encoding': 'identity' };
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = firstHeader(request.headers, name);
+      if (value) headers[name] = value;
+    }
+    headers['content-type'] ??= 'application/json';
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    const path = route === 'messages' ? `/v1/messages${query}` : `/v1/messages/count_tokens${query}`;
+
+    let response: UpstreamResponse;
+    try {
+      response = await this.upstream.send({ path, headers, body: (request as RawBodyRequest<FastifyRequest>).rawBody ?? Buffer.from(JSON.stringify(request.body)), signal: abort.signal });
+    } catch (error) {
+      raw.off('close', onClientGone);
+      if (abort.signal.aborted) {
+        finished = true;
+        reply.hijack();
+        raw.destroy();
+        hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
+        return;
+      }
+      const failure = isHeadersTimeout(error) ? ProxyErrors.upstreamTimeout() : ProxyErrors.upstreamUnreachable();
+      hooks.onUpstreamFailure(failure.status);
+      throw failure;
+    }
+
+    const upstreamRequestId = firstHeader(response.headers, 'request-id') ?? null;
+    const outgoing: OutgoingHttpHeaders = { 'x-request-id': String(request.id) };
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
+    }
+    // After our own retries, the SDK's retries would multiply them: tell it not to.
+    if (response.retriesExhausted) outgoing['x-should-retry'] = 'false';
+
+    const tracker = hooks.tracker;
+    const isStream = String(response.headers['content-type'] ?? '').startsWith('text/event-stream');
+    reply.hijack();
+    raw.writeHead(response.statusCode, outgoing);
+
+    let ttftMs: number | null = null;
+    let upstreamFailed = false;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        tracker?.push(chunk);
+        if (ttftMs === null) {
+          ttftMs = Math.round(performance.now() - started);
+          this.metrics.proxyTimeToFirstByte.observe({ route, stream: String(isStream) }, ttftMs / 1000);
+        }
+        if (!raw.write(chunk)) await drained(raw, abort.signal);
+        if (abort.signal.aborted) break;
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        upstreamFailed = true;
+        this.logger.warn(`Upstream ${route} response failed mid-body: ${(error as { code?: string }).code ?? 'error'}`);
+        if (isStream && !raw.destroyed) {
+          raw.write(
+            `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream response was interrupted' } })}\n\n`,
+          );
+        } else {
+          raw.destroy();
+        }
+      }
+    } finally {
+      tracker?.end();
+      finished = true;
+      raw.off('close', onClientGone);
+      const cancelled = abort.signal.aborted;
+      if (cancelled) response.body.destroy();
+      if (!raw.destroyed && !raw.writableEnded) raw.end();
+      hooks.onFinished({ status: response.statusCode, cancelled, upstreamFailed, ttftMs, upstreamRequestId });
+    }
+  }
+}
+
+/**
+ * cancelled: the client went away. upstream_error: Anthropic failed (5xx, 529, a stream that
+ * broke, stalled, carried an error event or never reached message_stop). error: the request was
+ * refused (4xx). ok: everything else.
+ */
+export function outcomeOf(
+  status: number,
+  cancelled: boolean,
+  upstreamFailed: boolean,
+  tracker: ResponseTracker,
+): InteractionOutcome {
+  if (cancelled) return InteractionOutcome.Cancelled;
+  if (upstreamFailed || status >= 500) return InteractionOutcome.UpstreamError;
+  if (status >= 400) return InteractionOutcome.Error;
+  if (tracker.errorType || (tracker.streaming && !tracker.completed)) return InteractionOutcome.UpstreamError;
+  return InteractionOutcome.Ok;
+}
+
+/** Resolves when the client can take more bytes, or when the call is aborted (client gone). */
+function drained(stream: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

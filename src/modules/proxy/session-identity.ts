@@ -1,0 +1,71 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SessionDevice } from '../sessions/session.entity';
+
+export const DEFAULT_SESSION_ID = 'default-session';
+const MAX_ID_LENGTH = 255;
+const UNKNOWN = 'unknown';
+
+export interface SessionIdentity {
+  externalId: string;
+  device: SessionDevice;
+  agentId: string | null;
+}
+
+const CLAUDE_CODE_USER_ID = /^user_([A-Za-z0-9]+)_account_([0-9a-f-]*)_session_([0-9a-f-]+)$/i;
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  const trimmed = text?.trim();
+  return trimmed ? trimmed.slice(0, MAX_ID_LENGTH) : undefined;
+}
+
+/**
+ * Parses `metadata.user_id`: Claude Code's `user_<device>_account_<uuid>_session_<uuid>` form,
+ * its JSON form `{device_id, account_uuid, session_id}`, or any other string as the session id.
+ */
+export function parseMetadataUserId(userId: unknown): { sessionId?: string; deviceId?: string } {
+  if (typeof userId !== 'string' || !userId.trim()) return {};
+  const value = userId.trim();
+  const claudeCode = CLAUDE_CODE_USER_ID.exec(value);
+  if (claudeCode) return { deviceId: claudeCode[1], sessionId: claudeCode[3] };
+  if (value.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(value) as { session_id?: unknown; device_id?: unknown };
+      return {
+        sessionId: typeof parsed.session_id === 'string' && parsed.session_id ? parsed.session_id : undefined,
+        deviceId: typeof parsed.device_id === 'string' && parsed.device_id ? parsed.device_id : undefined,
+      };
+    } catch {
+      // Not JSON after all: use it as it is.
+    }
+  }
+  return { sessionId: value.slice(0, MAX_ID_LENGTH) };
+}
+
+/**
+ * Which session a call belongs to: `x-lamplight-session-id`, else `x-claude-code-session-id`,
+ * else `metadata.user_id`, else "default-session". The device comes from the SDK's headers.
+ */
+export function resolveSessionIdentity(headers: IncomingHttpHeaders, body: unknown): SessionIdentity {
+  const metadata = (body as { metadata?: { user_id?: unknown } } | null)?.metadata;
+  const fromMetadata = parseMetadataUserId(metadata?.user_id);
+  const externalId =
+    header(headers, 'x-lamplight-session-id') ??
+    header(headers, 'x-claude-code-session-id') ??
+    fromMetadata.sessionId?.slice(0, MAX_ID_LENGTH) ??
+    DEFAULT_SESSION_ID;
+
+  const userAgent = header(headers, 'user-agent');
+  const lang = header(headers, 'x-stainless-lang');
+  const runtime = header(headers, 'x-stainless-runtime');
+  const runtimeVersion = header(headers, 'x-stainless-runtime-version');
+  const device: SessionDevice = {
+    id: (header(headers, 'x-lamplight-device-id') ?? fromMetadata.deviceId ?? UNKNOWN).slice(0, MAX_ID_LENGTH),
+    platform: header(headers, 'x-stainless-os') ?? UNKNOWN,
+    type: userAgent?.startsWith('claude-cli') ? 'claude-code' : lang ? `sdk-${lang}` : UNKNOWN,
+    name: runtime ? `${runtime}${runtimeVersion ? ` ${runtimeVersion}` : ''}` : (userAgent ?? UNKNOWN),
+    osVersion: header(headers, 'x-stainless-os-version') ?? UNKNOWN,
+  };
+  return { externalId, device, agentId: header(headers, 'x-claude-code-agent-id') ?? null };
+}

@@ -1,0 +1,189 @@
+import { BigIntType, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Filter } from '@mikro-orm/decorators/legacy';
+import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
+import { Organization } from '../organizations/organization.entity';
+import { Session } from '../sessions/session.entity';
+
+export enum InteractionOutcome {
+  Ok = 'ok',
+  Error = 'error',
+  Cancelled = 'cancelled',
+  UpstreamError = 'upstream_error',
+}
+
+/**
+ * One proxied call. Written only by the recorder's batch writer (never through the unit of
+ * work); read through the ORM by the session and analytics modules.
+ */
+@Entity({ tableName: 'interactions' })
+@Filter({
+  name: TENANT_FILTER,
+  default: true,
+  args: true,
+  cond: (args) => ({ organization: (args as TenantFilterArgs).organizationId }),
+})
+@Index({ name: 'interactions_session_started_index', properties: ['organization', 'session', 'startedAt', 'id'] })
+export class Interaction {
+  @PrimaryKey({ type: 'uuid' })
+  id: string;
+
+  @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
+  organization: Rel<Organization>;
+
+  @ManyToOne({ entity: () => Session, deleteRule: 'cascade' })
+  session: Rel<Session>;
+
+  @Property({ type: 'uuid', nullable: true })
+  apiKeyId?: string | null;
+
+  @Property({ type: 'uuid', nullable: true })
+  userId?: string | null;
+
+  @Property({ type: 'string', length: 255 })
+  model: string;
+
+  @Property({ type: 'boolean' })
+  stream: boolean;
+
+  @Property({ type: 'smallint' })
+  httpStatus: number;
+
+  @Enum({ items: () => InteractionOutcome, nativeEnumName: 'interaction_outcome' })
+  outcome: InteractionOutcome;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  stopReason?: string | null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  errorType?: string | null;
+
+  @Property({ type: 'integer' })
+  inputTokens: number;
+
+  @Property({ type: 'integer' })
+  outputTokens: number;
+
+  @Property({ type: 'integer' })
+  cacheReadTokens: number;
+
+  @Property({ type: 'integer' })
+  cacheWrite5mTokens: number;
+
+  @Property({ type: 'integer' })
+  cacheWrite1hTokens: number;
+
+  /** Cost per bucket in nano-USD; all null when the model is not in the pricing table. */
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costInputNanoUsd?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costOutputNanoUsd?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costCacheReadNanoUsd?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costCacheWrite5mNanoUsd?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costCacheWrite1hNanoUsd?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costTotalNanoUsd?: number | null;
+
+  @Property({ type: 'string', length: 32 })
+  pricingVersion: string;
+
+  @Property({ type: 'integer' })
+  latencyMs: number;
+
+  @Property({ type: 'integer', nullable: true })
+  timeToFirstTokenMs?: number | null;
+
+  @Property({ type: 'string', length: 128, nullable: true })
+  upstreamRequestId?: string | null;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  agentId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  userQuery?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  finalOutput?: string | null;
+
+  /** The turn's request messages and the response blocks, when the organization stores content. */
+  @Property({ type: 'json', nullable: true })
+  content?: unknown;
+
+  @Property({ type: 'boolean' })
+  contentTruncated: boolean;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  startedAt: Date;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  endedAt: Date;
+}
+
+/** Usage per organization, hour and model, maintained with every batch so analytics never scan interactions. */
+@Entity({ tableName: 'usage_hourly' })
+@Filter({
+  name: TENANT_FILTER,
+  default: true,
+  args: true,
+  cond: (args) => ({ organizationId: (args as TenantFilterArgs).organizationId }),
+})
+export class UsageHourly {
+  @PrimaryKey({ type: 'uuid' })
+  organizationId: string;
+
+  @PrimaryKey({ type: 'datetime', columnType: 'timestamptz' })
+  hour: Date;
+
+  @PrimaryKey({ type: 'string', length: 255 })
+  model: string;
+
+  @Property({ type: new BigIntType('number') })
+  requests: number;
+
+  @Property({ type: new BigIntType('number') })
+  errorRequests: number;
+
+  @Property({ type: new BigIntType('number') })
+  unpricedRequests: number;
+
+  @Property({ type: new BigIntType('number') })
+  inputTokens: number;
+
+  @Property({ type: new BigIntType('number') })
+  outputTokens: number;
+
+  @Property({ type: new BigIntType('number') })
+  cacheReadTokens: number;
+
+  @Property({ type: new BigIntType('number') })
+  cacheWrite5mTokens: number;
+
+  @Property({ type: new BigIntType('number') })
+  cacheWrite1hTokens: number;
+
+  @Property({ type: new BigIntType('number') })
+  costInputNanoUsd: number;
+
+  @Property({ type: new BigIntType('number') })
+  costOutputNanoUsd: number;
+
+  @Property({ type: new BigIntType('number') })
+  costCacheReadNanoUsd: number;
+
+  @Property({ type: new BigIntType('number') })
+  costCacheWrite5mNanoUsd: number;
+
+  @Property({ type: new BigIntType('number') })
+  costCacheWrite1hNanoUsd: number;
+
+  @Property({ type: new BigIntType('number') })
+  costTotalNanoUsd: number;
+}

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { InteractionWriter } from './interaction-writer';
+import { RecorderService } from './recorder.service';
+
+@Module({
+  providers: [InteractionWriter, RecorderService],
+  exports: [RecorderService],
+})
+export class RecordingModule {}

@@ -1,0 +1,284 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { request as httpRequest } from 'undici';
+import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
+import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
+import { createOrmOptions } from '../../src/database/orm-options';
+import { createApiKey, eventually, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+
+const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-test-key-0123456789';
+const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
+
+async function setUpOrganization(app: TestApp): Promise<{ owner: TestUser; key: string }> {
+  const owner = await registerUser(app, 'Recorder Owner');
+  const key = (await createApiKey(app, owner)).key;
+  const stored = await app.request({
+    method: 'POST',
+    url: '/api/v1/provider-keys',
+    headers: owner.auth,
+    payload: { name: 'anthropic', key: PROVIDER_KEY },
+  });
+  expect(stored.statusCode).toBe(201);
+  return { owner, key };
+}
+
+async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+function streamCall(baseURL: string, key: string, sessionId: string, scenario: object) {
+  return httpRequest(`${baseURL}/spotlight/anthropic/v1/messages`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+      'x-api-key': key,
+      'x-lamplight-session-id': sessionId,
+    },
+    body: JSON.stringify({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 256,
+      stream: true,
+      messages: [{ role: 'user', content: `MOCK:${JSON.stringify(scenario)} go` }],
+    }),
+  });
+}
+
+describe('recording', () => {
+  let mock: MockAnthropic;
+
+  beforeAll(async () => {
+    mock = await startMockAnthropic();
+  });
+  afterAll(() => mock.close());
+
+  describe('content, pricing and metrics', () => {
+    let app: TestApp;
+    let baseURL: string;
+    let owner: TestUser;
+    let key: string;
+
+    beforeAll(async () => {
+      app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, METRICS_TOKEN, CONTENT_MAX_BYTES: '2048' });
+      baseURL = await listen(app);
+      ({ owner, key } = await setUpOrganization(app));
+    });
+    afterAll(() => app.close());
+
+    const rowsOf = (externalId: string) =>
+      eventually(async () => {
+        const rows = await app.sql<Record<string, any>>(
+          `select i.* from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 and s.external_id = $2`,
+          [owner.organizationId, externalId],
+        );
+        return rows.length > 0 ? rows : undefined;
+      });
+
+    it('records an unknown model with a null cost and counts it as unpriced', async () => {
+      const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+      await client.messages.create({
+        model: 'claude-model-from-the-future',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+        metadata: { user_id: 'unpriced-session' },
+      });
+      const [row] = await rowsOf('unpriced-session');
+      expect(row.cost_total_nano_usd).toBeNull();
+      expect(row.cost_input_nano_usd).toBeNull();
+      expect(row.input_tokens).toBeGreaterThan(0);
+      const [session] = await app.sql(`select unpriced_requests, cost_nano_usd from sessions where id = $1`, [row.session_id]);
+      expect(session).toEqual({ unpriced_requests: '1', cost_nano_usd: '0' });
+      const [hour] = await app.sql(`select requests, unpriced_requests from usage_hourly where organization_id = $1 and model = $2`, [
+        owner.organizationId,
+        'claude-model-from-the-future',
+      ]);
+      expect(hour).toEqual({ requests: '1', unpriced_requests: '1' });
+
+      const metrics = await app.request({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toMatch(/lamplight_interactions_unpriced_total\{model="claude-model-from-the-future"\} 1/);
+      expect(metrics.body).toMatch(/lamplight_recorder_written_total [1-9]/);
+      expect(metrics.body).toContain('lamplight_proxy_request_duration_seconds_bucket');
+      expect((await app.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    });
+
+    it('truncates content over the size cap with a marker', async () => {
+      const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+      await client.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: `long question ${'x'.repeat(10_000)}` }],
+        metadata: { user_id: 'big-session' },
+      });
+      const [row] = await rowsOf('big-session');
+      expect(row.content_truncated).toBe(true);
+      expect(Buffer.byteLength(JSON.stringify(row.content))).toBeLessThanOrEqual(2048 + 64);
+      expect(JSON.stringify(row.content)).toContain('…[truncated]');
+      expect(row.user_query.length).toBeLessThan(2100);
+    });
+
+    it('keeps usage only when the organization turns content storage off', async () => {
+      const off = await app.request({
+        method: 'PATCH',
+        url: `/api/v1/organizations/${owner.organizationId}`,
+        headers: owner.auth,
+        payload: { settings: { storeContent: false } },
+      });
+      expect(off.statusCode).toBe(200);
+      const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+      await client.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'a private question' }],
+        metadata: { user_id: 'private-session' },
+      });
+      const [row] = await rowsOf('private-session');
+      expect(row).toMatchObject({ content: null, user_query: null, final_output: null, outcome: 'ok' });
+      expect(row.output_tokens).toBeGreaterThan(0);
+    });
+  });
+
+  describe('upstream failures', () => {
+    let app: TestApp;
+    let baseURL: string;
+    let owner: TestUser;
+    let key: string;
+
+    beforeAll(async () => {
+      app = await startTestApp({
+        ANTHROPIC_BASE_URL: mock.url,
+        UPSTREAM_HEADERS_TIMEOUT_MS: '500',
+        UPSTREAM_IDLE_TIMEOUT_MS: '500',
+      });
+      baseURL = await listen(app);
+      ({ owner, key } = await setUpOrganization(app));
+    });
+    afterAll(() => app.close());
+
+    const rowOf = (externalId: string) =>
+      eventually(async () => {
+        const [row] = await app.sql<Record<string, any>>(
+          `select i.* from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 and s.external_id = $2`,
+          [owner.organizationId, externalId],
+        );
+        return row;
+      });
+
+    it('answers 504 when no headers arrive in time', async () => {
+      const response = await streamCall(baseURL, key, 'no-headers', { stallBeforeHeaders: true });
+      expect(response.statusCode).toBe(504);
+      expect(await response.body.json()).toMatchObject({ type: 'error', error: { type: 'timeout_error' } });
+      expect(await rowOf('no-headers')).toMatchObject({ outcome: 'upstream_error', http_status: 504 });
+    });
+
+    it('ends a stream that stalls with an error event, and records upstream_error with the usage so far', async () => {
+      const response = await streamCall(baseURL, key, 'stalled', { stallAfterFrames: 4, usage: { input_tokens: 77 } });
+      expect(response.statusCode).toBe(200);
+      const text = await response.body.text();
+      expect(text).toContain('event: message_start');
+      expect(text.trimEnd().split('\n\n').at(-1)).toMatch(/^event: error\ndata: .*"type":"error"/);
+      expect(await rowOf('stalled')).toMatchObject({ outcome: 'upstream_error', input_tokens: 77 });
+    });
+
+    it('records a connection reset mid-stream as upstream_error, distinct from a cancel', async () => {
+      const response = await streamCall(baseURL, key, 'reset', { resetAfterFrames: 3, usage: { input_tokens: 55 } });
+      await response.body.text().catch(() => undefined);
+      expect(await rowOf('reset')).toMatchObject({ outcome: 'upstream_error', input_tokens: 55 });
+    });
+
+    it('passes an upstream error event through and records upstream_error', async () => {
+      const response = await streamCall(baseURL, key, 'error-event', { errorEventAfterFrames: 3 });
+      const text = await response.body.text();
+      expect(text).toContain('overloaded_error');
+      expect(await rowOf('error-event')).toMatchObject({ outcome: 'upstream_error', error_type: 'overloaded_error' });
+    });
+  });
+
+  describe('shutdown', () => {
+    it('lets live streams finish and flushes every interaction before closing', async () => {
+      const app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url });
+      const baseURL = await listen(app);
+      const { owner, key } = await setUpOrganization(app);
+      const calls = [1, 2, 3].map((n) => streamCall(baseURL, key, `drain-${n}`, { deltas: 10, deltaDelayMs: 60 }));
+      const responses = await Promise.all(calls);
+      const bodies = responses.map((r) => r.body.text());
+      const closing = app.close();
+      const texts = await Promise.all(bodies);
+      await closing;
+      for (const text of texts) expect(text).toContain('event: message_stop');
+      const rows = await query<{ outcome: string }>(
+        (app as unknown as { databaseUrl?: string }).databaseUrl ?? process.env.LAMPLIGHT_TEST_DATABASE_URL!,
+        `select i.outcome from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 and s.external_id like 'drain-%'`,
+        [owner.organizationId],
+      );
+      expect(rows.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
+    });
+  });
+
+  describe('a database outage during a call', () => {
+    let database: EmbeddedDatabase;
+    let directory: string;
+    let port: number;
+
+    afterAll(async () => {
+      await database?.stop().catch(() => undefined);
+    });
+
+    it('still gives the client its whole response, and stores the interaction exactly once when the database returns', async () => {
+      directory = mkdtempSync(join(tmpdir(), 'lamplight-outage-'));
+      chmodSync(directory, 0o755); // the embedded server runs as the postgres user
+      port = await findFreePort();
+      database = await startEmbeddedPostgres(join(directory, 'pg'), 'lamplight', () => undefined, port);
+      const orm = await MikroORM.init({ ...createOrmOptions(database.url), allowGlobalContext: true });
+      await orm.migrator.up();
+      await orm.close(true);
+
+      const app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, DATA_DIR: join(directory, 'data') }, database.url);
+      try {
+        const baseURL = await listen(app);
+        const { key } = await setUpOrganization(app);
+        const response = await streamCall(baseURL, key, 'outage', { deltas: 12, deltaDelayMs: 80, usage: { input_tokens: 999 } });
+        expect(response.statusCode).toBe(200);
+        const body = response.body.text();
+        await database.stop();
+        const text = await body;
+        expect(text).toContain('event: message_stop');
+        const upstreamId = mock.requests.at(-1)!.id;
+        expect(Buffer.from(text).equals(mock.sentBytes.get(upstreamId)!)).toBe(true);
+
+        await eventually(async () => {
+          const metrics = await app.request({ method: 'GET', url: '/metrics' });
+          return /lamplight_recorder_spooled_total [1-9]/.test(metrics.body) ? true : undefined;
+        });
+
+        database = await startEmbeddedPostgres(join(directory, 'pg'), 'lamplight', () => undefined, port);
+        const rows = await eventually(async () => {
+          const found = await query<{ input_tokens: number }>(
+            database.url,
+            `select input_tokens from interactions where upstream_request_id = $1`,
+            [upstreamId],
+          ).catch(() => []);
+          return found.length > 0 ? found : undefined;
+        }, 10_000);
+        expect(rows).toEqual([{ input_tokens: 999 }]);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(await query(database.url, `select id from interactions where upstream_request_id = $1`, [upstreamId])).toHaveLength(1);
+        const [session] = await query<{ request_count: string }>(database.url, `select request_count from sessions where external_id = 'outage'`);
+        expect(session.request_count).toBe('1');
+      } finally {
+        await app.close().catch(() => undefined);
+      }
+    });
+  });
+});
