@@ -81,7 +81,7 @@ describe('the Anthropic proxy', () => {
 
   it('forwards messages.create with the stored provider key and records the call', async () => {
     const message = await client().messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 64,
       messages: [{ role: 'user', content: 'Hello there' }],
       metadata: { user_id: 'json-session-1' },
@@ -94,7 +94,7 @@ describe('the Anthropic proxy', () => {
 
     const [row] = await waitForInteractions('json-session-1', 1);
     expect(row).toMatchObject({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       stream: false,
       http_status: 200,
       outcome: 'ok',
@@ -171,24 +171,24 @@ describe('the Anthropic proxy', () => {
   it('parses Claude Code sessions from metadata.user_id and headers, with device and agent id', async () => {
     const sessionId = '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
     await client({ defaultHeaders: { 'x-claude-code-agent-id': 'agent-42' } }).messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'hi' }],
       metadata: { user_id: `user_abc123def_account_11111111-2222-3333-4444-555555555555_session_${sessionId}` },
     });
     await client().messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'hi' }],
       metadata: { user_id: JSON.stringify({ device_id: 'device-9', account_uuid: 'acc', session_id: 'json-form-session' }) },
     });
     await client({ defaultHeaders: { 'x-claude-code-session-id': 'header-session' } }).messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'hi' }],
       metadata: { user_id: 'ignored-because-the-header-wins' },
     });
-    await client().messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    await client().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
 
     const [claudeCode] = await waitForInteractions(sessionId, 1);
     expect(claudeCode.agent_id).toBe('agent-42');
@@ -208,7 +208,7 @@ describe('the Anthropic proxy', () => {
   it('makes one session of concurrent first calls with a new external id', async () => {
     const calls = Array.from({ length: 8 }, () =>
       client({ defaultHeaders: { 'x-lamplight-session-id': 'race-session' } }).messages.create({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 16,
         messages: [{ role: 'user', content: 'race' }],
       }),
@@ -230,7 +230,7 @@ describe('the Anthropic proxy', () => {
       maxRetries: 0,
     });
     await expect(
-      oauth.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      oauth.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
     ).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect(mock.requests).toHaveLength(0);
   });
@@ -242,14 +242,14 @@ describe('the Anthropic proxy', () => {
       apiKey: clientKey,
       defaultHeaders: { 'x-lamplight-api-key': platformKey },
       maxRetries: 0,
-    }).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    }).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     expect(mock.requests.at(-1)!.apiKey).toBe(clientKey);
     await new Anthropic({
       baseURL: `${baseURL}/spotlight/anthropic`,
       authToken: clientKey,
       defaultHeaders: { 'x-lamplight-api-key': platformKey },
       maxRetries: 0,
-    }).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    }).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     expect(mock.requests.at(-1)!.headers['x-api-key']).toBe(clientKey);
     expect(mock.requests.at(-1)!.headers.authorization).toBeUndefined();
   });
@@ -257,13 +257,13 @@ describe('the Anthropic proxy', () => {
   it('answers 401 in Anthropic\'s shape without credentials, and 401 when the organization has no provider key', async () => {
     const anonymous = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: 'lmp_wrong', maxRetries: 0 });
     await expect(
-      anonymous.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      anonymous.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
     ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
 
     const other = await registerUser(app, 'No Provider Key');
     const otherKey = (await createApiKey(app, other)).key;
     const error = await new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: otherKey, maxRetries: 0 }).messages
-      .create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
@@ -272,7 +272,7 @@ describe('the Anthropic proxy', () => {
 
   it('refuses a call once the session has spent its token budget, before anything goes upstream', async () => {
     await client({ defaultHeaders: { 'x-lamplight-session-id': 'budget-session' } }).messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'MOCK:{"usage":{"input_tokens":60,"output_tokens":50}} spend' }],
     });
@@ -282,7 +282,7 @@ describe('the Anthropic proxy', () => {
     ]);
     mock.reset();
     const error = await client({ defaultHeaders: { 'x-lamplight-session-id': 'budget-session' } })
-      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'more' }] })
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'more' }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain('110 of its 100');
@@ -291,7 +291,7 @@ describe('the Anthropic proxy', () => {
 
   it('retries a 529 before the first byte and records one interaction', async () => {
     const message = await client({ defaultHeaders: { 'x-lamplight-session-id': 'retry-session' } }).messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'MOCK:{"failTimes":1,"status":529,"key":"retry-once","retryAfter":0} hi' }],
     });
@@ -306,7 +306,7 @@ describe('the Anthropic proxy', () => {
   it('gives up after two retries, passes the error through, and stops the SDK from multiplying retries', async () => {
     const error = await client({ maxRetries: 2, defaultHeaders: { 'x-lamplight-session-id': 'overloaded-session' } })
       .messages.create({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 16,
         messages: [{ role: 'user', content: 'MOCK:{"status":529,"retryAfter":0} hi' }],
       })
@@ -320,7 +320,7 @@ describe('the Anthropic proxy', () => {
 
   it('never retries a 400 and passes it through in Anthropic\'s shape', async () => {
     const error = await client({ maxRetries: 2 })
-      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'MOCK:{"status":400} hi' }] })
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'MOCK:{"status":400} hi' }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect(mock.requests).toHaveLength(1);
@@ -328,7 +328,7 @@ describe('the Anthropic proxy', () => {
 
   it('streams with messages.stream, tool use included, and keeps the turn\'s content', async () => {
     const stream = client({ defaultHeaders: { 'x-lamplight-session-id': 'tool-session' } }).messages.stream({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 256,
       system: 'MOCK:{"toolUse":{"name":"get_weather","input":{"city":"Paris"}}}',
       tools: [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
@@ -354,7 +354,7 @@ describe('the Anthropic proxy', () => {
     const controller = new AbortController();
     const stream = client({ defaultHeaders: { 'x-lamplight-session-id': 'cancel-session' } }).messages.stream(
       {
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 256,
         messages: [{ role: 'user', content: 'MOCK:{"deltas":40,"deltaDelayMs":50,"usage":{"input_tokens":321}} long' }],
       },
@@ -376,7 +376,7 @@ describe('the Anthropic proxy', () => {
   it('forwards count_tokens without recording an interaction', async () => {
     const before = await app.sql<{ n: string }>(`select count(*) as n from interactions`);
     const result = await client().messages.countTokens({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'count these tokens' }],
     });
     expect(result.input_tokens).toBeGreaterThan(0);

@@ -47,7 +47,7 @@ function streamCall(baseURL: string, key: string, sessionId: string, scenario: o
       'x-lamplight-session-id': sessionId,
     },
     body: JSON.stringify({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 256,
       stream: true,
       messages: [{ role: 'user', content: `MOCK:${JSON.stringify(scenario)} go` }],
@@ -116,7 +116,7 @@ describe('recording', () => {
     it('truncates content over the size cap with a marker', async () => {
       const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
       await client.messages.create({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 16,
         messages: [{ role: 'user', content: `long question ${'x'.repeat(10_000)}` }],
         metadata: { user_id: 'big-session' },
@@ -138,7 +138,7 @@ describe('recording', () => {
       expect(off.statusCode).toBe(200);
       const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
       await client.messages.create({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 16,
         messages: [{ role: 'user', content: 'a private question' }],
         metadata: { user_id: 'private-session' },

@@ -13,7 +13,7 @@ export class MessageParamDto {
 }
 
 export class MessageRequestDto {
-  /** @example "claude-sonnet-4-5" */
+  /** @example "claude-sonnet-5-5" */
   model: string;
   /** @example 1024 */
   max_tokens: number;
@@ -46,7 +46,7 @@ export class MessageResponseDto {
   type: string;
   /** @example "assistant" */
   role: string;
-  /** @example "claude-sonnet-4-5-20250929" */
+  /** @example "claude-sonnet-5-5" */
   model: string;
   content: unknown[];
   /** @example "end_turn" */
