@@ -240,7 +240,7 @@ describe('recording', () => {
       chmodSync(directory, 0o755); // the embedded server runs as the postgres user
       port = await findFreePort();
       database = await startEmbeddedPostgres(join(directory, 'pg'), 'lamplight', () => undefined, port);
-      const orm = await MikroORM.init({ ...createOrmOptions(database.url), allowGlobalContext: true });
+      const orm = await MikroORM.init({ ...createOrmOptions(database.url), allowGlobalContext: true, logger: () => undefined });
       await orm.migrator.up();
       await orm.close(true);
 

@@ -37,7 +37,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
-  const orm = await MikroORM.init({ ...createOrmOptions(databaseUrl), allowGlobalContext: true });
+  const orm = await MikroORM.init({ ...createOrmOptions(databaseUrl), allowGlobalContext: true, logger: () => undefined });
   await orm.migrator.up();
   await orm.close(true);
 
