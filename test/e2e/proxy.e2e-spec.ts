@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { PricingTable } from '../../src/modules/proxy/pricing/pricing';
-import { createApiKey, eventually, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-test-provider-key-0123456789';
 
@@ -63,13 +63,7 @@ describe('the Anthropic proxy', () => {
     baseURL = await listen(app);
     owner = await registerUser(app, 'Proxy Owner');
     platformKey = (await createApiKey(app, owner, { name: 'proxy key' })).key;
-    const stored = await app.request({
-      method: 'POST',
-      url: '/api/v1/provider-keys',
-      headers: owner.auth,
-      payload: { name: 'anthropic', key: PROVIDER_KEY },
-    });
-    expect(stored.statusCode).toBe(201);
+    await storeProviderKey(app, owner, PROVIDER_KEY);
   });
 
   afterAll(async () => {

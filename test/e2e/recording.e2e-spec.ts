@@ -8,7 +8,7 @@ import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
 import { createOrmOptions } from '../../src/database/orm-options';
-import { createApiKey, eventually, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-test-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -16,13 +16,7 @@ const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 async function setUpOrganization(app: TestApp): Promise<{ owner: TestUser; key: string }> {
   const owner = await registerUser(app, 'Recorder Owner');
   const key = (await createApiKey(app, owner)).key;
-  const stored = await app.request({
-    method: 'POST',
-    url: '/api/v1/provider-keys',
-    headers: owner.auth,
-    payload: { name: 'anthropic', key: PROVIDER_KEY },
-  });
-  expect(stored.statusCode).toBe(201);
+  await storeProviderKey(app, owner, PROVIDER_KEY);
   return { owner, key };
 }
 

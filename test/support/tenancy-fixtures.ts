@@ -1,40 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Response as InjectResponse } from 'light-my-request';
-import type { TestApp, TestUser } from './test-app';
+import { expectProblem, type ProblemBody, type TestApp, type TestUser } from './test-app';
 
-/** What every non-proxy error body looks like (RFC 9457 plus our code and request id). */
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  requestId: string;
-  errors?: { field: string; message: string }[];
-}
-
-/**
- * Asserts a problem+json error with the given status (and code, when given) whose request id
- * matches the response header, and returns its body.
- */
-export function expectProblem(response: InjectResponse, status: number, code?: string): ProblemBody {
-  expect({ status: response.statusCode, body: response.body }).toEqual({ status, body: expect.any(String) });
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json<ProblemBody>();
-  expect(body).toEqual(
-    expect.objectContaining({
-      type: expect.stringMatching(/^https?:\/\/\S+$/),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      code: code ?? expect.any(String),
-      requestId: response.headers['x-request-id'],
-    }),
-  );
-  expect(body.title.length).toBeGreaterThan(0);
-  expect(body.detail.length).toBeGreaterThan(0);
-  return body;
-}
+export { expectProblem, type ProblemBody };
 
 /** Asserts a 400 validation problem listing (at least) the given fields. */
 export function expectFieldErrors(response: InjectResponse, fields: string[]): ProblemBody {

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
+import type { ProblemDetails } from '../../src/common/errors/problem';
 import { TEST_DATABASE_URL_ENV } from './test-database';
 
 /** Fixed secrets for tests, so tokens can be forged deliberately where a test needs to. */
@@ -122,21 +123,13 @@ export async function createApiKey(
 }
 
 /** An RFC 9457 problem body as the app writes it. */
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  requestId: string;
-  errors?: { field: string; message: string }[];
-}
+export type ProblemBody = ProblemDetails;
 
 /**
  * Asserts an RFC 9457 problem response: status, content type, machine code, the standard
  * members, and the request id matching the x-request-id header. Returns the parsed body.
  */
-export function expectProblem(response: InjectResponse, status: number, code: string): ProblemBody {
+export function expectProblem(response: InjectResponse, status: number, code?: string): ProblemBody {
   expect({ status: response.statusCode, body: response.body }).toMatchObject({ status });
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = response.json();
@@ -145,9 +138,11 @@ export function expectProblem(response: InjectResponse, status: number, code: st
     title: expect.any(String),
     status,
     detail: expect.any(String),
-    code,
+    code: code ?? expect.any(String),
     requestId: response.headers['x-request-id'],
   });
+  expect(body.title.length).toBeGreaterThan(0);
+  expect(body.detail.length).toBeGreaterThan(0);
   expect(response.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
   return body;
 }
@@ -169,4 +164,15 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Stores an Anthropic provider key for the user's organization (the first becomes the default). */
+export async function storeProviderKey(app: TestApp, user: TestUser, key: string): Promise<void> {
+  const response = await app.request({
+    method: 'POST',
+    url: '/api/v1/provider-keys',
+    headers: user.auth,
+    payload: { name: 'anthropic', key },
+  });
+  if (response.statusCode !== 201) throw new Error(`store provider key failed: ${response.statusCode} ${response.body}`);
 }

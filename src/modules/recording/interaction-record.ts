@@ -1,3 +1,4 @@
+import type { CostBreakdown } from '../proxy/pricing/pricing';
 import type { InteractionOutcome } from './interaction.entity';
 
 /** One proxied call as the recorder queues, spools and writes it (plain data, JSON-safe). */
@@ -19,14 +20,7 @@ export interface InteractionRecord {
   cacheWrite5mTokens: number;
   cacheWrite1hTokens: number;
   /** Per-bucket cost in nano-USD, or null when the model is unpriced. */
-  cost: {
-    inputNanoUsd: number;
-    outputNanoUsd: number;
-    cacheReadNanoUsd: number;
-    cacheWrite5mNanoUsd: number;
-    cacheWrite1hNanoUsd: number;
-    totalNanoUsd: number;
-  } | null;
+  cost: CostBreakdown | null;
   pricingVersion: string;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
