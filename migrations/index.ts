@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123021426 } from './Migration20261123021426_foundation';
 import { Migration20261123022620_sessions_and_recording } from './Migration20261123022620_sessions_and_recording';
+import { Migration20261123024310_share_links } from './Migration20261123024310_share_links';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -9,4 +10,5 @@ import { Migration20261123022620_sessions_and_recording } from './Migration20261
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123021426_foundation', class: Migration20261123021426 },
   { name: 'Migration20261123022620_sessions_and_recording', class: Migration20261123022620_sessions_and_recording },
+  { name: 'Migration20261123024310_share_links', class: Migration20261123024310_share_links },
 ];

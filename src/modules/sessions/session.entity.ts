@@ -3,6 +3,7 @@ import { Entity, Filter, Index, ManyToOne, Property } from '@mikro-orm/decorator
 import { OrgScopedEntity, SOFT_DELETE_FILTER } from '../../database/base.entity';
 import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
+import { SessionRepository } from './session.repository';
 
 /** What the client said about the machine it runs on; "unknown" where it said nothing. */
 export interface SessionDevice {
@@ -17,7 +18,7 @@ export interface SessionDevice {
  * A group of proxied calls, identified by the client's external id. Its running totals are kept
  * by the recorder in the same transaction as the interactions it writes.
  */
-@Entity({ tableName: 'sessions' })
+@Entity({ tableName: 'sessions', repository: () => SessionRepository })
 @Filter({ name: SOFT_DELETE_FILTER, default: true, cond: { deletedAt: null } })
 @Index({ name: 'sessions_organization_created_index', properties: ['organization', 'createdAt', 'id'] })
 @Index({

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { PG_POOL } from '../../database/pg-pool';
-import type { SessionDevice } from './session.entity';
+import type { Session, SessionDevice } from './session.entity';
+import { SessionRepository } from './session.repository';
 
 export interface LiveSession {
   id: string;
@@ -34,13 +35,24 @@ const CREATE_SQL = `
   FROM organizations o WHERE o.id = $2
   ON CONFLICT (organization_id, external_id) WHERE deleted_at IS NULL AND released_at IS NULL DO NOTHING`;
 
-/** Sessions as the proxy needs them: found, or created on first use, on the hot path. */
 @Injectable()
 export class SessionsService {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly sessions: SessionRepository,
+  ) {}
 
   /**
-   * The organization's live session with this external id, created on first use. Race-safe:
+   * A session of the current organization by UUID or external id, or null when it does not
+   * exist, belongs to another organization, or was deleted (all look the same to the caller).
+   */
+  findVisible(idOrExternalId: string): Promise<Session | null> {
+    return this.sessions.findByIdOrExternalId(idOrExternalId);
+  }
+
+  /**
+   * For the proxy's hot path, in plain SQL: the organization's live session with this external
+   * id, created on first use. Race-safe:
    * concurrent first calls insert at most one row (the partial unique index) and all read it back.
    */
   async findOrCreateLive(
