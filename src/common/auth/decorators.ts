@@ -19,6 +19,8 @@ export interface AccessRequirement {
   usersOnly?: boolean;
   /** The scope an API key needs. */
   apiKeyScope?: ApiKeyScope;
+  /** Routes that answer errors in another shape (the proxy) document their own 401 and 403. */
+  ownErrorDocs?: boolean;
 }
 
 /** No authentication: login, register, public share views, health and docs only. */
@@ -31,10 +33,12 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export function Authenticated(requirement: AccessRequirement = { organizationScoped: false }) {
   const decorators = [SetMetadata(ACCESS, requirement), ApiBearerAuth('bearer')];
   if (!requirement.usersOnly) decorators.push(ApiSecurity('apiKey'));
-  decorators.push(
-    ApiProblemResponse(401, 'Missing or invalid credentials'),
-    ApiProblemResponse(403, 'Not allowed for this caller'),
-  );
+  if (!requirement.ownErrorDocs) {
+    decorators.push(
+      ApiProblemResponse(401, 'Missing or invalid credentials'),
+      ApiProblemResponse(403, 'Not allowed for this caller'),
+    );
+  }
   if (requirement.organizationScoped) {
     decorators.push(
       ApiHeader({

@@ -33,6 +33,8 @@ const AnthropicHeaders = () => applyDecorators(...ANTHROPIC_HEADERS);
 const AnthropicErrors = () =>
   applyDecorators(
     anthropicError(400, 'invalid_request_error'),
+    anthropicError(401, 'authentication_error: no valid platform credential, or no Anthropic key to use'),
+    anthropicError(403, 'permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope'),
     anthropicError(413, 'request_too_large'),
     anthropicError(429, 'rate_limit_error (after Lamplight retried)'),
     anthropicError(500, 'api_error'),
@@ -52,7 +54,7 @@ export class ProxyController {
   constructor(private readonly proxy: ProxyService) {}
 
   @Post()
-  @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy })
+  @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
   @Endpoint({
     operationId: 'createMessage',
     summary: 'Send a Messages API request to Anthropic through Lamplight (JSON or a server-sent event stream)',
@@ -73,7 +75,7 @@ export class ProxyController {
   }
 
   @Post('count_tokens')
-  @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy })
+  @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
   @Endpoint({
     operationId: 'countMessageTokens',
     summary: 'Count the tokens of a Messages API request, through Lamplight (not recorded)',
