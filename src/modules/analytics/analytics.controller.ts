@@ -1,0 +1,80 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentOrganization } from '../../common/auth/decorators';
+import type { OrganizationContext } from '../../common/auth/principal';
+import { Endpoint } from '../../common/openapi/endpoint.decorator';
+import { AnalyticsService } from './analytics.service';
+import {
+  AnalyticsSessionDetailResponseDto,
+  AnalyticsSessionListResponseDto,
+  AnalyticsSessionQueryDto,
+  ListAnalyticsSessionsQueryDto,
+  TokenAnalyticsQueryDto,
+  TokenAnalyticsResponseDto,
+  UsageSummaryQueryDto,
+  UsageSummaryResponseDto,
+} from './dto/analytics.dto';
+
+/**
+ * Usage analytics of the organization (seed 001), in the seeds' snake_case. Every member reads
+ * them; API keys need the `read` scope. Served from the hourly rollups and session totals.
+ */
+@ApiTags('Analytics')
+@Controller('spotlight/analytics')
+export class AnalyticsController {
+  constructor(private readonly analytics: AnalyticsService) {}
+
+  @Get('tokens')
+  @Authenticated({ organizationScoped: true })
+  @Endpoint({
+    operationId: 'getTokenAnalytics',
+    summary: 'Token usage and cost by model over a range, optionally as an hourly or daily series',
+    type: TokenAnalyticsResponseDto,
+    errors: { 400: 'Invalid range, granularity or time zone' },
+  })
+  tokens(@CurrentOrganization() organization: OrganizationContext, @Query() query: TokenAnalyticsQueryDto): Promise<TokenAnalyticsResponseDto> {
+    return this.analytics.tokens(organization.organizationId, query);
+  }
+
+  @Get('usage-summary')
+  @Authenticated({ organizationScoped: true })
+  @Endpoint({
+    operationId: 'getUsageSummary',
+    summary: 'Requests, tokens and cost today, this week and this month, with the change against the previous period',
+    type: UsageSummaryResponseDto,
+    errors: { 400: 'Not an IANA time zone, or one whose midnight is not on a whole UTC hour' },
+  })
+  usageSummary(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: UsageSummaryQueryDto,
+  ): Promise<UsageSummaryResponseDto> {
+    return this.analytics.usageSummary(organization.organizationId, query);
+  }
+
+  @Get('sessions')
+  @Authenticated({ organizationScoped: true })
+  @Endpoint({
+    operationId: 'listAnalyticsSessions',
+    summary: 'Sessions with their usage totals, paged, sorted by start time, cost or tokens',
+    type: AnalyticsSessionListResponseDto,
+    errors: { 400: 'Invalid paging or sort' },
+  })
+  listSessions(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: ListAnalyticsSessionsQueryDto,
+  ): Promise<AnalyticsSessionListResponseDto> {
+    return this.analytics.listSessions(organization.organizationId, query);
+  }
+
+  @Get('sessions/:sessionUuid')
+  @Authenticated({ organizationScoped: true })
+  @Endpoint({
+    operationId: 'getAnalyticsSession',
+    summary: 'A session (by UUID or external id) with its totals and a page of its calls',
+    type: AnalyticsSessionDetailResponseDto,
+    errors: { 400: 'Invalid paging', 404: 'No such session in this organization' },
+  })
+  getSession(@Param('sessionUuid') sessionUuid: string, @Query() query: AnalyticsSessionQueryDto): Promise<AnalyticsSessionDetailResponseDto> {
+    return this.analytics.getSession(sessionUuid, query);
+  }
+}

@@ -1,0 +1,283 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { Interaction } from '../recording/interaction.entity';
+import { SessionSort, SortOrder } from './dto/analytics.dto';
+import type { UsageSums } from './usage-figures';
+
+/**
+ * Analytics reads: the hourly rollups (usage_hourly) and the sessions' running totals, never a
+ * scan of raw interactions; a session's own calls are paged through their (organization,
+ * session, started_at, id) index. The SQL here runs outside the ORM's filters, so each query
+ * states its tenant condition (organization_id = ?) and, for sessions, `deleted_at IS NULL`.
+ */
+
+/** The summed rollup columns, as text so that no sum loses precision on its way out. */
+const ROLLUP_SUMS = `
+  coalesce(sum(u.requests), 0)::text AS requests,
+  coalesce(sum(u.error_requests), 0)::text AS error_requests,
+  coalesce(sum(u.unpriced_requests), 0)::text AS unpriced_requests,
+  coalesce(sum(u.input_tokens), 0)::text AS input_tokens,
+  coalesce(sum(u.output_tokens), 0)::text AS output_tokens,
+  coalesce(sum(u.cache_read_tokens), 0)::text AS cache_read_tokens,
+  coalesce(sum(u.cache_write5m_tokens), 0)::text AS cache_write5m_tokens,
+  coalesce(sum(u.cache_write1h_tokens), 0)::text AS cache_write1h_tokens,
+  coalesce(sum(u.cost_input_nano_usd), 0)::text AS cost_input_nano_usd,
+  coalesce(sum(u.cost_output_nano_usd), 0)::text AS cost_output_nano_usd,
+  coalesce(sum(u.cost_cache_read_nano_usd), 0)::text AS cost_cache_read_nano_usd,
+  coalesce(sum(u.cost_cache_write5m_nano_usd), 0)::text AS cost_cache_write5m_nano_usd,
+  coalesce(sum(u.cost_cache_write1h_nano_usd), 0)::text AS cost_cache_write1h_nano_usd,
+  coalesce(sum(u.cost_total_nano_usd), 0)::text AS cost_total_nano_usd`;
+
+interface RollupRow {
+  requests: string;
+  error_requests: string;
+  unpriced_requests: string;
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_tokens: string;
+  cache_write5m_tokens: string;
+  cache_write1h_tokens: string;
+  cost_input_nano_usd: string;
+  cost_output_nano_usd: string;
+  cost_cache_read_nano_usd: string;
+  cost_cache_write5m_nano_usd: string;
+  cost_cache_write1h_nano_usd: string;
+  cost_total_nano_usd: string;
+}
+
+function toSums(row: RollupRow): UsageSums {
+  return {
+    requests: BigInt(row.requests),
+    errorRequests: BigInt(row.error_requests),
+    unpricedRequests: BigInt(row.unpriced_requests),
+    inputTokens: BigInt(row.input_tokens),
+    outputTokens: BigInt(row.output_tokens),
+    cacheReadTokens: BigInt(row.cache_read_tokens),
+    cacheWrite5mTokens: BigInt(row.cache_write5m_tokens),
+    cacheWrite1hTokens: BigInt(row.cache_write1h_tokens),
+    costInputNanoUsd: BigInt(row.cost_input_nano_usd),
+    costOutputNanoUsd: BigInt(row.cost_output_nano_usd),
+    costCacheReadNanoUsd: BigInt(row.cost_cache_read_nano_usd),
+    costCacheWrite5mNanoUsd: BigInt(row.cost_cache_write5m_nano_usd),
+    costCacheWrite1hNanoUsd: BigInt(row.cost_cache_write1h_nano_usd),
+    costTotalNanoUsd: BigInt(row.cost_total_nano_usd),
+  };
+}
+
+/** A half-open range of whole UTC hours, [start, end), as epoch milliseconds. */
+export interface HourRange {
+  start: number;
+  end: number;
+}
+
+export interface ModelSums extends UsageSums {
+  model: string;
+}
+
+export interface BucketModelSums extends ModelSums {
+  /** Epoch milliseconds of the bucket's start. */
+  bucketStart: number;
+}
+
+/** A session with its running totals, as the analytics list and detail show it. */
+export interface SessionTotalsRow {
+  id: string;
+  externalId: string;
+  title: string | null;
+  createdAt: Date;
+  lastActivityAt: Date;
+  releasedAt: Date | null;
+  requestCount: bigint;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  cacheReadTokens: bigint;
+  cacheWrite5mTokens: bigint;
+  cacheWrite1hTokens: bigint;
+  costNanoUsd: bigint;
+  unpricedRequests: bigint;
+}
+
+interface SessionSqlRow {
+  id: string;
+  external_id: string;
+  title: string | null;
+  created_ms: string;
+  last_activity_ms: string;
+  released_ms: string | null;
+  request_count: string;
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_tokens: string;
+  cache_write5m_tokens: string;
+  cache_write1h_tokens: string;
+  cost_nano_usd: string;
+  unpriced_requests: string;
+}
+
+/** Sort keys map to fixed SQL (never to caller text); every order ends on the id so pages never overlap. */
+const SESSION_SORT_SQL: Record<SessionSort, string> = {
+  [SessionSort.StartTime]: 's.created_at',
+  [SessionSort.Cost]: 's.cost_nano_usd',
+  [SessionSort.Tokens]: '(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens)',
+};
+
+/** Which interaction columns a page of calls reads; never the content blocks. */
+const INTERACTION_FIELDS = [
+  'id',
+  'model',
+  'stream',
+  'httpStatus',
+  'outcome',
+  'stopReason',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWrite5mTokens',
+  'cacheWrite1hTokens',
+  'costInputNanoUsd',
+  'costOutputNanoUsd',
+  'costCacheReadNanoUsd',
+  'costCacheWrite5mNanoUsd',
+  'costCacheWrite1hNanoUsd',
+  'costTotalNanoUsd',
+  'latencyMs',
+  'timeToFirstTokenMs',
+  'startedAt',
+  'endedAt',
+] as const;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A PostgreSQL array literal of instants (the driver would expand a JS array into a list). */
+const timestampArray = (instants: number[]) => `{${instants.map(iso).join(',')}}`;
+
+@Injectable()
+export class AnalyticsRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Usage per model over the range. */
+  async sumByModel(organizationId: string, range: HourRange): Promise<ModelSums[]> {
+    const rows = await this.em.execute<(RollupRow & { model: string })[]>(
+      `SELECT u.model, ${ROLLUP_SUMS}
+       FROM usage_hourly u
+       WHERE u.organization_id = ? AND u.hour >= ?::timestamptz AND u.hour < ?::timestamptz
+       GROUP BY u.model ORDER BY u.model COLLATE "C"`,
+      [organizationId, iso(range.start), iso(range.end)],
+    );
+    return rows.map((row) => ({ model: row.model, ...toSums(row) }));
+  }
+
+  /** Usage per hour and model over the range (hours without usage have no row). */
+  async sumByHourAndModel(organizationId: string, range: HourRange): Promise<BucketModelSums[]> {
+    const rows = await this.em.execute<(RollupRow & { model: string; bucket_ms: string })[]>(
+      `SELECT floor(extract(epoch FROM u.hour) * 1000)::bigint::text AS bucket_ms, u.model, ${ROLLUP_SUMS}
+       FROM usage_hourly u
+       WHERE u.organization_id = ? AND u.hour >= ?::timestamptz AND u.hour < ?::timestamptz
+       GROUP BY u.hour, u.model ORDER BY u.hour, u.model COLLATE "C"`,
+      [organizationId, iso(range.start), iso(range.end)],
+    );
+    return rows.map((row) => ({ bucketStart: Number(row.bucket_ms), model: row.model, ...toSums(row) }));
+  }
+
+  /**
+   * Usage per bucket and model, where buckets start at the given ascending instants (local
+   * midnights, say) and the last one ends at `range.end`. Each rollup hour falls in the bucket of
+   * the last start at or before it.
+   */
+  async sumByBucketAndModel(organizationId: string, range: HourRange, bucketStarts: number[]): Promise<BucketModelSums[]> {
+    if (bucketStarts.length === 0) return [];
+    const rows = await this.em.execute<(RollupRow & { model: string; bucket: number })[]>(
+      `SELECT width_bucket(u.hour, ?::timestamptz[]) AS bucket, u.model, ${ROLLUP_SUMS}
+       FROM usage_hourly u
+       WHERE u.organization_id = ? AND u.hour >= ?::timestamptz AND u.hour < ?::timestamptz
+       GROUP BY 1, u.model ORDER BY 1, u.model COLLATE "C"`,
+      [timestampArray(bucketStarts), organizationId, iso(range.start), iso(range.end)],
+    );
+    return rows.map((row) => ({ bucketStart: bucketStarts[Number(row.bucket) - 1], model: row.model, ...toSums(row) }));
+  }
+
+  /** Usage over each of several ranges, in the order given (one index range scan per range). */
+  async sumRanges(organizationId: string, ranges: HourRange[]): Promise<UsageSums[]> {
+    if (ranges.length === 0) return [];
+    const rows = await this.em.execute<(RollupRow & { i: string })[]>(
+      `SELECT w.i::text AS i, ${ROLLUP_SUMS}
+       FROM unnest(?::timestamptz[], ?::timestamptz[]) WITH ORDINALITY AS w(start_at, end_at, i)
+       LEFT JOIN usage_hourly u ON u.organization_id = ? AND u.hour >= w.start_at AND u.hour < w.end_at
+       GROUP BY w.i ORDER BY w.i`,
+      [timestampArray(ranges.map((r) => r.start)), timestampArray(ranges.map((r) => r.end)), organizationId],
+    );
+    return rows.map(toSums);
+  }
+
+  /** A page of the organization's live sessions with their running totals. */
+  async listSessions(
+    organizationId: string,
+    page: { limit: number; offset: number; sort: SessionSort; order: SortOrder },
+  ): Promise<{ rows: SessionTotalsRow[]; totalCount: number }> {
+    const direction = page.order === SortOrder.Asc ? 'ASC' : 'DESC';
+    const rows = await this.em.execute<SessionSqlRow[]>(
+      `SELECT ${SESSION_COLUMNS}
+       FROM sessions s
+       WHERE s.organization_id = ? AND s.deleted_at IS NULL
+       ORDER BY ${SESSION_SORT_SQL[page.sort]} ${direction}, s.id ${direction}
+       LIMIT ? OFFSET ?`,
+      [organizationId, page.limit, page.offset],
+    );
+    const [{ total }] = await this.em.execute<{ total: string }[]>(
+      `SELECT count(*)::text AS total FROM sessions s WHERE s.organization_id = ? AND s.deleted_at IS NULL`,
+      [organizationId],
+    );
+    return { rows: rows.map(toSessionTotals), totalCount: Number(total) };
+  }
+
+  /**
+   * A page of one session's calls, oldest first, through the ORM (its tenant filter must be
+   * armed for the session's organization). Content is read only when asked for, and then only
+   * the user query and the final output, never the stored request and response blocks.
+   */
+  pageInteractions(
+    sessionId: string,
+    page: { limit: number; offset: number },
+    withText: boolean,
+  ): Promise<Interaction[]> {
+    const fields = withText ? [...INTERACTION_FIELDS, 'userQuery', 'finalOutput'] : [...INTERACTION_FIELDS];
+    return this.em.find(
+      Interaction,
+      { session: sessionId },
+      {
+        fields: fields as never,
+        orderBy: { startedAt: 'asc', id: 'asc' },
+        limit: page.limit,
+        offset: page.offset,
+      },
+    ) as Promise<Interaction[]>;
+  }
+}
+
+const SESSION_COLUMNS = `s.id, s.external_id, s.title,
+  floor(extract(epoch FROM s.created_at) * 1000)::bigint::text AS created_ms,
+  floor(extract(epoch FROM s.last_activity_at) * 1000)::bigint::text AS last_activity_ms,
+  floor(extract(epoch FROM s.released_at) * 1000)::bigint::text AS released_ms,
+  s.request_count::text AS request_count, s.input_tokens::text AS input_tokens, s.output_tokens::text AS output_tokens,
+  s.cache_read_tokens::text AS cache_read_tokens, s.cache_write5m_tokens::text AS cache_write5m_tokens,
+  s.cache_write1h_tokens::text AS cache_write1h_tokens, s.cost_nano_usd::text AS cost_nano_usd,
+  s.unpriced_requests::text AS unpriced_requests`;
+
+function toSessionTotals(row: SessionSqlRow): SessionTotalsRow {
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    title: row.title,
+    createdAt: new Date(Number(row.created_ms)),
+    lastActivityAt: new Date(Number(row.last_activity_ms)),
+    releasedAt: row.released_ms === null ? null : new Date(Number(row.released_ms)),
+    requestCount: BigInt(row.request_count),
+    inputTokens: BigInt(row.input_tokens),
+    outputTokens: BigInt(row.output_tokens),
+    cacheReadTokens: BigInt(row.cache_read_tokens),
+    cacheWrite5mTokens: BigInt(row.cache_write5m_tokens),
+    cacheWrite1hTokens: BigInt(row.cache_write1h_tokens),
+    costNanoUsd: BigInt(row.cost_nano_usd),
+    unpricedRequests: BigInt(row.unpriced_requests),
+  };
+}

@@ -1,0 +1,282 @@
+import { Type } from 'class-transformer';
+import { IsEnum, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/** An RFC 3339 time with its offset (or Z), or a plain date meaning UTC midnight; never a zone-less time. */
+const EXPLICIT_INSTANT = /^\d{4}-\d{2}-\d{2}$|(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+export enum Granularity {
+  Hour = 'hour',
+  Day = 'day',
+}
+
+export class TokenAnalyticsQueryDto {
+  /**
+   * Start of the range (RFC 3339 with an offset, or a date meaning UTC midnight); rounded down to
+   * the hour. Default: 30 days before `end`.
+   * @example "2026-11-01T00:00:00Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @Matches(EXPLICIT_INSTANT, { message: 'start must carry a UTC offset (e.g. Z) or be a plain date' })
+  start?: string;
+
+  /**
+   * End of the range, exclusive; rounded up to the hour. Default: the end of the current hour.
+   * @example "2026-12-01T00:00:00Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @Matches(EXPLICIT_INSTANT, { message: 'end must carry a UTC offset (e.g. Z) or be a plain date' })
+  end?: string;
+
+  /** Adds a time series with one bucket per hour or per day (buckets without usage are left out). */
+  @IsOptional()
+  @IsEnum(Granularity)
+  granularity?: Granularity;
+
+  /**
+   * IANA time zone whose midnights start the `day` buckets; UTC when omitted. Zones whose
+   * midnight does not fall on a whole UTC hour (e.g. Asia/Kolkata) are refused with 400.
+   * @example "Europe/Paris"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  tz?: string;
+}
+
+export class UsageSummaryQueryDto {
+  /**
+   * IANA time zone for "today", "this week" (from Monday) and "this month"; UTC when omitted.
+   * Zones whose midnight does not fall on a whole UTC hour (e.g. Asia/Kolkata) are refused with 400.
+   * @example "America/New_York"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  tz?: string;
+}
+
+export enum SessionSort {
+  StartTime = 'start_time',
+  Cost = 'cost',
+  Tokens = 'tokens',
+}
+
+export enum SortOrder {
+  Asc = 'asc',
+  Desc = 'desc',
+}
+
+export class ListAnalyticsSessionsQueryDto {
+  /** Sessions per page (1–500). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  /** Sessions to skip. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  offset?: number;
+
+  /** Sort key: start time (default), total cost, or total tokens (every bucket). */
+  @IsOptional()
+  @IsEnum(SessionSort)
+  sort?: SessionSort;
+
+  /** Default: descending. */
+  @IsOptional()
+  @IsEnum(SortOrder)
+  order?: SortOrder;
+}
+
+export class AnalyticsSessionQueryDto {
+  /** Interactions per page (1–1000), oldest first. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  /** Interactions to skip. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  offset?: number;
+}
+
+/** Cost per token bucket in USD, exact to the nano-dollar. */
+export class CostByBucketDto {
+  input: number;
+  output: number;
+  cache_read: number;
+  cache_write_5m: number;
+  cache_write_1h: number;
+}
+
+export class UsageFiguresDto {
+  requests: number;
+  /** Calls whose outcome was not `ok` (errors, cancels, upstream failures). */
+  error_requests: number;
+  /** Calls to models the pricing table does not price: their cost is unknown, not zero. */
+  unpriced_requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  /** Every bucket together. */
+  total_tokens: number;
+  /**
+   * Cost of the priced calls in USD, exact to the nano-dollar.
+   * @example 0.012345
+   */
+  cost_usd: number;
+  cost_by_bucket_usd: CostByBucketDto;
+}
+
+export class ModelUsageDto extends UsageFiguresDto {
+  /** @example "claude-sonnet-4-6" */
+  model: string;
+}
+
+export class UsageBucketDto extends UsageFiguresDto {
+  /** Start of the bucket (RFC 3339, UTC). */
+  bucket_start: string;
+  models: ModelUsageDto[];
+}
+
+export class TokenAnalyticsResponseDto {
+  /** The range served, after rounding to whole hours. */
+  start: string;
+  end: string;
+  timezone: string;
+  granularity: Granularity | null;
+  totals: UsageFiguresDto;
+  /** One entry per model used in the range. */
+  models: ModelUsageDto[];
+  /** With `granularity`: the buckets that had usage, oldest first. */
+  series?: UsageBucketDto[];
+}
+
+export class PeriodFiguresDto {
+  /** Start of the period (RFC 3339, UTC). */
+  start: string;
+  /** End of the period served, exclusive: the end of the current hour, or the comparable point of the previous period. */
+  end: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  total_tokens: number;
+  cost_usd: number;
+  unpriced_requests: number;
+}
+
+/** This period minus the previous one; percentages are null when the previous figure is 0. */
+export class UsageChangeDto {
+  requests: number;
+  total_tokens: number;
+  cost_usd: number;
+  requests_percent: number | null;
+  total_tokens_percent: number | null;
+  cost_percent: number | null;
+}
+
+export class PeriodSummaryDto extends PeriodFiguresDto {
+  /** The same length of time from the start of the previous period (capped at its end). */
+  previous: PeriodFiguresDto;
+  change: UsageChangeDto;
+}
+
+export class UsageSummaryResponseDto {
+  /** @example "UTC" */
+  timezone: string;
+  /** When the summary was computed. */
+  as_of: string;
+  today: PeriodSummaryDto;
+  /** From Monday. */
+  this_week: PeriodSummaryDto;
+  this_month: PeriodSummaryDto;
+}
+
+export class AnalyticsSessionDto {
+  /** The session's UUID. */
+  session_uuid: string;
+  /**
+   * The client's session id (external id).
+   * @example "my-app-session-123"
+   */
+  session_id: string;
+  title: string | null;
+  /** When the session's first call arrived. */
+  start_time: string;
+  /** The end of its latest call. */
+  end_time: string;
+  released_at: string | null;
+  total_requests: number;
+  total_input_tokens: number;
+  total_output_tokens: number;
+  total_cache_read_tokens: number;
+  total_cache_write_5m_tokens: number;
+  total_cache_write_1h_tokens: number;
+  total_tokens: number;
+  /** Cost of the session's priced calls in USD, exact to the nano-dollar. */
+  total_cost_usd: number;
+  unpriced_requests: number;
+}
+
+export class AnalyticsSessionListResponseDto {
+  sessions: AnalyticsSessionDto[];
+  /** Live sessions of the organization in all. */
+  total_count: number;
+  limit: number;
+  offset: number;
+  sort: SessionSort;
+  order: SortOrder;
+}
+
+export class AnalyticsInteractionDto {
+  interaction_id: string;
+  /** When the call started (RFC 3339, UTC). */
+  timestamp: string;
+  ended_at: string;
+  /** @example "claude-sonnet-4-6" */
+  model: string;
+  stream: boolean;
+  http_status: number;
+  /** ok, error, cancelled or upstream_error. */
+  outcome: string;
+  stop_reason: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  total_tokens: number;
+  /** Null when the model is not priced. */
+  cost_usd: number | null;
+  cost_by_bucket_usd: CostByBucketDto | null;
+  latency_ms: number;
+  time_to_first_token_ms: number | null;
+}
+
+export class AnalyticsSessionDetailResponseDto {
+  session: AnalyticsSessionDto;
+  /** A page of the session's calls, oldest first. */
+  interactions: AnalyticsInteractionDto[];
+  total_count: number;
+  limit: number;
+  offset: number;
+}

@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The public share page, rendered on the server from plain template functions: no external
+ * assets, no scripts, inline CSS only. Every interpolated value is HTML-escaped by `html`
+ * unless it is itself markup made by `html`.
+ */
+
+class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+type Interpolation = SafeHtml | string | number | null | undefined | readonly Interpolation[];
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function render(value: Interpolation): string {
+  if (value instanceof SafeHtml) return value.value;
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return value.map(render).join('');
+  return escapeHtml(String(value));
+}
+
+/** A template whose interpolations are escaped (arrays joined, `html` fragments kept as markup). */
+export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
+  let out = strings[0];
+  values.forEach((value, i) => {
+    out += render(value) + strings[i + 1];
+  });
+  return new SafeHtml(out);
+}
+
+export interface SharePageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  costNanoUsd: bigint;
+  unpricedRequests: number;
+}
+
+export interface SharePageInteraction {
+  timestamp: Date;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  /** Null when the model is not priced. */
+  costNanoUsd: bigint | null;
+  latencyMs: number;
+  outcome: string;
+  userQuery?: string | null;
+  finalOutput?: string | null;
+}
+
+export interface SharePageView {
+  sessionId: string;
+  startTime: Date;
+  endTime: Date;
+  totals: SharePageTotals;
+  interactions: SharePageInteraction[];
+  /** Calls in the session in all (the page may show fewer). */
+  totalInteractions: number;
+  includeContent: boolean;
+  expiresAt: Date | null;
+}
+
+const STYLE = `
+:root{--bg:#f6f7f9;--card:#fff;--ink:#16181d;--muted:#5d6472;--line:#e3e6eb;--accent:#b45309;--accent-soft:#fff4e5;--ok:#047857;--bad:#b91c1c}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1160px;margin:0 auto;padding:32px 24px 48px}
+.brand{display:flex;align-items:center;gap:10px;color:var(--muted);font-size:13px;letter-spacing:.04em;text-transform:uppercase}
+.lamp{width:12px;height:12px;border-radius:50%;background:var(--accent);box-shadow:0 0 0 4px var(--accent-soft)}
+h1{margin:10px 0 4px;font-size:26px;line-height:1.25;word-break:break-all}
+h2{margin:36px 0 12px;font-size:17px}
+.meta{color:var(--muted);margin:0}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin-top:24px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
+.card .value{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums;margin-top:2px}
+.card .note{color:var(--muted);font-size:12px}
+.table-wrap{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+th,td{padding:8px 9px;text-align:right;white-space:nowrap;border-bottom:1px solid var(--line)}
+th{background:#fafbfc;color:var(--muted);font-weight:600;font-size:11.5px;text-transform:uppercase;letter-spacing:.03em}
+th.text,td.text{text-align:left}
+tbody tr:last-child td{border-bottom:0}
+tbody tr:nth-child(even) td{background:#fbfbfc}
+td{font-variant-numeric:tabular-nums}
+.outcome{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;background:#ecfdf5;color:var(--ok)}
+.outcome.bad{background:#fef2f2;color:var(--bad)}
+.turn{background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:12px;overflow:hidden}
+.turn header{padding:8px 14px;border-bottom:1px solid var(--line);color:var(--muted);font-size:12.5px;background:#fafbfc}
+.turn .who{padding:10px 14px 0;font-size:12px;font-weight:650;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.turn pre{margin:0;padding:4px 14px 12px;white-space:pre-wrap;word-break:break-word;font:13.5px/1.55 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.empty{color:var(--muted);font-style:italic}
+footer{margin-top:40px;color:var(--muted);font-size:12.5px;border-top:1px solid var(--line);padding-top:14px}
+.notfound{max-width:560px;margin:12vh auto;text-align:center;padding:0 24px}
+.notfound .brand{justify-content:center}
+.notfound .code{font-size:64px;font-weight:700;color:var(--accent);margin:0}
+`;
+
+/** The Content-Security-Policy for these pages: nothing may load, only this stylesheet applies. */
+export const SHARE_PAGE_CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+const integer = new Intl.NumberFormat('en-US');
+
+export function formatInteger(value: number): string {
+  return integer.format(value);
+}
+
+/** Exact USD from nano-USD: every significant digit kept, at least two decimals. */
+export function formatUsd(nano: bigint): string {
+  const negative = nano < 0n;
+  const abs = negative ? -nano : nano;
+  const whole = abs / 1_000_000_000n;
+  let fraction = (abs % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  if (fraction.length < 2) fraction = fraction.padEnd(2, '0');
+  return `${negative ? '-' : ''}$${integer.format(Number(whole))}.${fraction}`;
+}
+
+export function formatTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+function layout(title: string, body: SafeHtml): string {
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer"><title>${title}</title><style>${new SafeHtml(STYLE)}</style></head><body><main>${body}</main></body></html>`}`;
+}
+
+function card(label: string, figure: string, value: string, note?: string): SafeHtml {
+  return html`<div class="card"><div class="label">${label}</div><div class="value" data-figure="${figure}">${value}</div>${
+    note ? html`<div class="note">${note}</div>` : ''
+  }</div>`;
+}
+
+function interactionRow(i: SharePageInteraction, index: number, withDate: boolean): SafeHtml {
+  const bad = i.outcome !== 'ok';
+  const time = i.timestamp.toISOString();
+  return html`<tr>
+<td>${index}</td><td class="text">${withDate ? `${time.slice(0, 10)} ${time.slice(11, 19)}` : time.slice(11, 19)}</td><td class="text">${i.model}</td>
+<td>${formatInteger(i.inputTokens)}</td><td>${formatInteger(i.outputTokens)}</td><td>${formatInteger(i.cacheReadTokens)}</td>
+<td>${formatInteger(i.cacheWrite5mTokens)}</td><td>${formatInteger(i.cacheWrite1hTokens)}</td>
+<td>${i.costNanoUsd === null ? html`<span class="empty">unpriced</span>` : formatUsd(i.costNanoUsd)}</td>
+<td>${formatInteger(i.latencyMs)} ms</td><td class="text"><span class="outcome${bad ? ' bad' : ''}">${i.outcome}</span></td>
+</tr>`;
+}
+
+function transcriptTurn(i: SharePageInteraction, index: number): SafeHtml {
+  const text = (value: string | null | undefined) =>
+    value ? html`<pre>${value}</pre>` : html`<pre class="empty">(not recorded)</pre>`;
+  return html`<article class="turn"><header>Turn ${index} · ${i.model} · ${formatTime(i.timestamp)}</header>
+<div class="who">User</div>${text(i.userQuery)}<div class="who">Assistant</div>${text(i.finalOutput)}</article>`;
+}
+
+export function renderSharePage(view: SharePageView): string {
+  const t = view.totals;
+  const total = t.inputTokens + t.outputTokens + t.cacheReadTokens + t.cacheWrite5mTokens + t.cacheWrite1hTokens;
+  const shown = view.interactions.length;
+  // Within one UTC day the rows need only the time; the date is in the heading.
+  const withDate = view.startTime.toISOString().slice(0, 10) !== view.endTime.toISOString().slice(0, 10);
+  const body = html`
+<div class="brand"><span class="lamp"></span>Lamplight · shared session</div>
+<h1 data-figure="session-id">${view.sessionId}</h1>
+<p class="meta"><span data-figure="time-range">${formatTime(view.startTime)} → ${formatTime(view.endTime)}</span> · ${formatDuration(
+    view.endTime.getTime() - view.startTime.getTime(),
+  )}</p>
+<section class="cards">
+${card('Requests', 'requests', formatInteger(t.requests))}
+${card('Total tokens', 'total-tokens', formatInteger(total))}
+${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus ${formatInteger(t.unpricedRequests)} unpriced call(s)` : 'exact, from the pricing table')}
+</section>
+<h2>Tokens by bucket</h2>
+<div class="table-wrap"><table><thead><tr><th>Input</th><th>Output</th><th>Cache read</th><th>Cache write (5 min)</th><th>Cache write (1 h)</th><th>Total</th></tr></thead>
+<tbody><tr><td data-figure="input-tokens">${formatInteger(t.inputTokens)}</td><td data-figure="output-tokens">${formatInteger(
+    t.outputTokens,
+  )}</td><td data-figure="cache-read-tokens">${formatInteger(t.cacheReadTokens)}</td><td data-figure="cache-write-5m-tokens">${formatInteger(
+    t.cacheWrite5mTokens,
+  )}</td><td data-figure="cache-write-1h-tokens">${formatInteger(t.cacheWrite1hTokens)}</td><td>${formatInteger(total)}</td></tr></tbody></table></div>
+<h2>Calls${shown < view.totalInteractions ? ` (the first ${formatInteger(shown)} of ${formatInteger(view.totalInteractions)})` : ''}</h2>
+<div class="table-wrap"><table><thead><tr><th>#</th><th class="text">Time (UTC)</th><th class="text">Model</th><th>Input</th><th>Output</th><th>Cache read</th><th>Write 5 min</th><th>Write 1 h</th><th>Cost</th><th>Latency</th><th class="text">Outcome</th></tr></thead>
+<tbody>${shown === 0 ? html`<tr><td colspan="11" class="text empty">No calls recorded yet.</td></tr>` : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate))}</tbody></table></div>
+${view.includeContent ? html`<h2>Transcript</h2>${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}` : ''}
+<footer>A read-only view shared through Lamplight. ${
+    view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'
+  } ${view.includeContent ? '' : 'Conversation content is not shared.'}</footer>`;
+  return layout(`${view.sessionId} · Shared session · Lamplight`, body);
+}
+
+/** The page for a link that does not resolve (unknown, removed, expired), or any other failure. */
+export function renderErrorPage(status: number, heading: string, message: string): string {
+  return layout(
+    `${heading} · Lamplight`,
+    html`<div class="notfound"><div class="brand"><span class="lamp"></span>Lamplight</div>
+<p class="code">${status}</p><h1>${heading}</h1><p class="meta">${message}</p></div>`,
+  );
+}

@@ -1,0 +1,17 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../analytics/analytics.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ShareLink } from './share-link.entity';
+import { SharePageController } from './share-page.controller';
+import { SharedLinkThrottlerGuard } from './shared-link-throttler.guard';
+import { ShareTokens } from './share-tokens';
+import { SharingController } from './sharing.controller';
+import { SharingService } from './sharing.service';
+
+@Module({
+  imports: [MikroOrmModule.forFeature([ShareLink]), SessionsModule, AnalyticsModule],
+  controllers: [SharingController, SharePageController],
+  providers: [SharingService, ShareTokens, SharedLinkThrottlerGuard],
+})
+export class SharingModule {}
