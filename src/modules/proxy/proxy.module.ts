@@ -10,5 +10,6 @@ import { UpstreamClient } from './upstream-client';
   imports: [ProviderKeysModule, SessionsModule, RecordingModule],
   controllers: [ProxyController],
   providers: [ProxyService, UpstreamClient],
+  exports: [ProxyService],
 })
 export class ProxyModule {}

@@ -4,12 +4,15 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import type { DomainError } from '../../common/errors/domain-error';
+import { anthropicErrorType } from '../../common/errors/problem';
 import { ShutdownState } from '../health/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
 import { InteractionOutcome } from '../recording/interaction.entity';
+import type { InteractionRecord } from '../recording/interaction-record';
 import { RecorderService } from '../recording/recorder.service';
-import { SessionsService } from '../sessions/sessions.service';
+import { type LiveSession, SessionsService } from '../sessions/sessions.service';
 import { captureContent } from './content-capture';
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
@@ -34,9 +37,67 @@ interface CallContext {
   reply: FastifyReply;
 }
 
+/** A Messages call made from inside Lamplight (tasks): no Fastify request or reply, JSON only. */
+export interface DirectMessageCall {
+  principal: Principal;
+  organization: OrganizationContext;
+  /** As a client would send them: anthropic-version, the session headers, user-agent. */
+  headers: IncomingHttpHeaders;
+  /** A Messages request; `stream` is ignored, the answer is always JSON. */
+  body: Record<string, unknown>;
+}
+
+export interface DirectMessageResult {
+  /** The interaction as recorded (queued: `RecorderService.flush()` makes it readable). */
+  interaction: InteractionRecord;
+  sessionExternalId: string;
+  /** Anthropic's status (502 or 504 when it could not be reached in time). */
+  status: number;
+  /** Anthropic's JSON answer: a Message, or an error in Anthropic's shape. */
+  body: unknown;
+}
+
+/** A Messages call past its checks (credential, session, budget), ready to go upstream and be recorded. */
+interface PreparedMessage {
+  providerKey: string;
+  session: LiveSession;
+  tracker: ResponseTracker;
+  /** Queues the interaction and returns it. */
+  record(outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null): InteractionRecord;
+}
+
 function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** What goes to Anthropic: the forwarded client headers and the provider key, nothing else. */
+function upstreamHeaders(incoming: IncomingHttpHeaders, providerKey: string): Record<string, string> {
+  const headers: Record<string, string> = { 'x-api-key': providerKey, 'accept-encoding': 'identity' };
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = firstHeader(incoming, name);
+    if (value) headers[name] = value;
+  }
+  headers['content-type'] ??= 'application/json';
+  return headers;
+}
+
+/** Why no answer came: no headers in time (504), or no connection (502). */
+function upstreamFailure(error: unknown): DomainError {
+  return isHeadersTimeout(error) ? ProxyErrors.upstreamTimeout() : ProxyErrors.upstreamUnreachable();
+}
+
+/** A failure as Anthropic itself would have answered it. */
+function anthropicError(failure: DomainError): { type: 'error'; error: { type: string; message: string } } {
+  return { type: 'error', error: { type: anthropicErrorType(failure.status), message: failure.detail } };
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 @Injectable()
@@ -56,76 +117,72 @@ export class ProxyService {
 
   /** POST /v1/messages: forwarded untouched, streamed back byte for byte, recorded as an interaction. */
   async messages(context: CallContext): Promise<void> {
-    const startedAt = new Date();
-    const started = performance.now();
     const body = this.jsonBody(context.request);
-    const providerKey = await this.providerCredential(context);
-    const identity = resolveSessionIdentity(context.request.headers, body);
-    const session = await this.sessions.findOrCreateLive(
-      context.organization.organizationId,
-      context.principal.userId,
-      identity.externalId,
-      identity.device,
-    );
-    if (session.tokenBudget !== null && session.tokensUsed >= session.tokenBudget) {
-      throw ProxyErrors.budgetExhausted(session.tokensUsed, session.tokenBudget);
-    }
-
-    const streaming = body.stream === true;
-    const requestedModel = typeof body.model === 'string' ? body.model.slice(0, 255) : 'unknown';
-    const tracker = new ResponseTracker(streaming, this.config.contentMaxBytes);
-    const record = (outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null) => {
-      const usage = tracker.usage;
-      const model = requestedModel;
-      const captured = captureContent(body, tracker.blocks, tracker.finalText(), {
-        store: session.storeContent,
-        maxBytes: this.config.contentMaxBytes,
-        textTruncated: tracker.textTruncated,
-      });
-      const latencyMs = Math.round(performance.now() - started);
-      this.metrics.proxyRequests.inc({ route: 'messages', outcome });
-      this.metrics.proxyDuration.observe({ route: 'messages', stream: String(streaming) }, latencyMs / 1000);
-      this.recorder.record({
-        id: randomUUID(),
-        organizationId: context.organization.organizationId,
-        sessionId: session.id,
-        apiKeyId: context.principal.kind === 'apiKey' ? context.principal.apiKeyId : null,
-        userId: context.principal.userId,
-        model,
-        stream: streaming,
-        httpStatus,
-        outcome,
-        stopReason: tracker.stopReason,
-        errorType: tracker.errorType,
-        ...usage,
-        cost: this.pricing.price(model, usage),
-        pricingVersion: this.pricing.version,
-        latencyMs,
-        timeToFirstTokenMs: ttftMs,
-        upstreamRequestId,
-        agentId: identity.agentId,
-        userQuery: captured.userQuery,
-        finalOutput: captured.finalOutput,
-        content: captured.content,
-        contentTruncated: captured.truncated,
-        startedAt: startedAt.toISOString(),
-        endedAt: new Date().toISOString(),
-      });
-    };
-
-    await this.forward(context, 'messages', providerKey, {
-      tracker,
-      onUpstreamFailure: (status) => record(InteractionOutcome.UpstreamError, status, null, null),
+    const call = await this.prepareMessage(context.principal, context.organization, context.request.headers, body);
+    await this.forward(context, 'messages', call.providerKey, {
+      tracker: call.tracker,
+      onUpstreamFailure: (status) => call.record(InteractionOutcome.UpstreamError, status, null, null),
       onFinished: ({ status, cancelled, upstreamFailed, ttftMs, upstreamRequestId }) => {
-        record(outcomeOf(status, cancelled, upstreamFailed, tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId);
+        call.record(outcomeOf(status, cancelled, upstreamFailed, call.tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId);
       },
     });
+  }
+
+  /**
+   * The same Messages call without an HTTP exchange (tasks): the same credential, session, budget,
+   * upstream client with its retries, and recording; the answer is read whole and returned.
+   * Refusals before anything goes upstream throw, as on the proxy route; anything that reached
+   * (or tried to reach) Anthropic is recorded and returned, failures included.
+   */
+  async createMessage(direct: DirectMessageCall): Promise<DirectMessageResult> {
+    if (this.shutdown.draining) throw ProxyErrors.draining();
+    const { stream: _ignored, ...body } = direct.body;
+    const call = await this.prepareMessage(direct.principal, direct.organization, direct.headers, body);
+    const sessionExternalId = call.session.externalId;
+    const started = performance.now();
+    let response: UpstreamResponse;
+    try {
+      response = await this.upstream.send({
+        path: '/v1/messages',
+        headers: upstreamHeaders(direct.headers, call.providerKey),
+        body: Buffer.from(JSON.stringify(body)),
+        signal: new AbortController().signal,
+      });
+    } catch (error) {
+      const failure = upstreamFailure(error);
+      const interaction = call.record(InteractionOutcome.UpstreamError, failure.status, null, null);
+      return { interaction, sessionExternalId, status: failure.status, body: anthropicError(failure) };
+    }
+
+    const chunks: Buffer[] = [];
+    let ttftMs: number | null = null;
+    let upstreamFailed = false;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        if (ttftMs === null) {
+          ttftMs = Math.round(performance.now() - started);
+          this.metrics.proxyTimeToFirstByte.observe({ route: 'messages', stream: 'false' }, ttftMs / 1000);
+        }
+        call.tracker.push(chunk);
+        chunks.push(chunk);
+      }
+    } catch {
+      upstreamFailed = true;
+    }
+    call.tracker.end();
+    const upstreamRequestId = firstHeader(response.headers, 'request-id') ?? null;
+    const interaction = call.record(outcomeOf(response.statusCode, false, upstreamFailed, call.tracker), response.statusCode, ttftMs, upstreamRequestId);
+    if (upstreamFailed) {
+      const failure = ProxyErrors.upstreamUnreachable();
+      return { interaction, sessionExternalId, status: failure.status, body: anthropicError(failure) };
+    }
+    return { interaction, sessionExternalId, status: response.statusCode, body: parseJson(Buffer.concat(chunks)) };
   }
 
   /** POST /v1/messages/count_tokens: forwarded the same way; not an interaction. */
   async countTokens(context: CallContext): Promise<void> {
     this.jsonBody(context.request);
-    const providerKey = await this.providerCredential(context);
+    const providerKey = await this.providerCredential(context.request.headers, context.organization);
     const started = performance.now();
     await this.forward(context, 'count_tokens', providerKey, {
       tracker: null,
@@ -145,13 +202,82 @@ export class ProxyService {
   }
 
   /**
+   * What every recorded Messages call goes through before Anthropic: the credential, the session
+   * (found or created), the budget check; then a tracker for the answer and the one way to record it.
+   */
+  private async prepareMessage(
+    principal: Principal,
+    organization: OrganizationContext,
+    headers: IncomingHttpHeaders,
+    body: Record<string, unknown>,
+  ): Promise<PreparedMessage> {
+    const startedAt = new Date();
+    const started = performance.now();
+    const providerKey = await this.providerCredential(headers, organization);
+    const identity = resolveSessionIdentity(headers, body);
+    const session = await this.sessions.findOrCreateLive(
+      organization.organizationId,
+      principal.userId,
+      identity.externalId,
+      identity.device,
+    );
+    if (session.tokenBudget !== null && session.tokensUsed >= session.tokenBudget) {
+      throw ProxyErrors.budgetExhausted(session.tokensUsed, session.tokenBudget);
+    }
+
+    const streaming = body.stream === true;
+    const model = typeof body.model === 'string' ? body.model.slice(0, 255) : 'unknown';
+    const tracker = new ResponseTracker(streaming, this.config.contentMaxBytes);
+    const record = (outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null) => {
+      const usage = tracker.usage;
+      const captured = captureContent(body, tracker.blocks, tracker.finalText(), {
+        store: session.storeContent,
+        maxBytes: this.config.contentMaxBytes,
+        textTruncated: tracker.textTruncated,
+      });
+      const latencyMs = Math.round(performance.now() - started);
+      this.metrics.proxyRequests.inc({ route: 'messages', outcome });
+      this.metrics.proxyDuration.observe({ route: 'messages', stream: String(streaming) }, latencyMs / 1000);
+      const interaction: InteractionRecord = {
+        id: randomUUID(),
+        organizationId: organization.organizationId,
+        sessionId: session.id,
+        apiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null,
+        userId: principal.userId,
+        model,
+        stream: streaming,
+        httpStatus,
+        outcome,
+        stopReason: tracker.stopReason,
+        errorType: tracker.errorType,
+        ...usage,
+        cost: this.pricing.price(model, usage),
+        pricingVersion: this.pricing.version,
+        latencyMs,
+        timeToFirstTokenMs: ttftMs,
+        upstreamRequestId,
+        agentId: identity.agentId,
+        userQuery: captured.userQuery,
+        finalOutput: captured.finalOutput,
+        content: captured.content,
+        contentTruncated: captured.truncated,
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+      };
+      this.recorder.record(interaction);
+      return interaction;
+    };
+    return { providerKey, session, tracker, record };
+  }
+
+  /**
    * The Anthropic key for the call: one the client sent (`x-api-key` or `Authorization: Bearer`,
    * told apart from platform keys by prefix), else the organization's default stored key.
    * Subscription OAuth tokens are refused wherever they appear.
    */
-  private async providerCredential({ request, organization }: CallContext): Promise<string> {
+  private async providerCredential(headers: IncomingHttpHeaders, organization: OrganizationContext): Promise<string> {
     const candidates = ['x-api-key', 'authorization', 'x-lamplight-api-key', 'x-shinzo-api-key']
-      .map((name) => firstHeader(request.headers, name)?.trim().replace(/^Bearer\s+/i, ''))
+      .map((name) => firstHeader(headers, name)?.trim().replace(/^Bearer\s+/i, ''))
       .filter((value): value is string => Boolean(value));
     if (candidates.some((value) => value.startsWith('sk-ant-oat'))) throw ProxyErrors.subscriptionToken();
     const clientKey = candidates.find((value) => value.startsWith('sk-ant-'));
@@ -186,12 +312,7 @@ export class ProxyService {
     };
     raw.on('close', onClientGone);
 
-    const headers: Record<string, string> = { 'x-api-key': providerKey, 'accept-encoding': 'identity' };
-    for (const name of FORWARDED_REQUEST_HEADERS) {
-      const value = firstHeader(request.headers, name);
-      if (value) headers[name] = value;
-    }
-    headers['content-type'] ??= 'application/json';
+    const headers = upstreamHeaders(request.headers, providerKey);
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const path = route === 'messages' ? `/v1/messages${query}` : `/v1/messages/count_tokens${query}`;
 
@@ -207,7 +328,7 @@ export class ProxyService {
         hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
         return;
       }
-      const failure = isHeadersTimeout(error) ? ProxyErrors.upstreamTimeout() : ProxyErrors.upstreamUnreachable();
+      const failure = upstreamFailure(error);
       hooks.onUpstreamFailure(failure.status);
       throw failure;
     }

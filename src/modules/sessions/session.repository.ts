@@ -1,9 +1,85 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import type { Session } from './session.entity';
+import { SOFT_DELETE_FILTER } from '../../database/base.entity';
+import type { PageStart } from './session-cursor';
+import type { Session, SessionDevice } from './session.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Queries run under the tenant and soft-delete filters: only the current organization's live rows. */
+/** External ids are 1 to 255 characters without NUL (PostgreSQL text cannot hold one): anything else names no session. */
+const possibleId = (value: string) => value.length > 0 && value.length <= 255 && !value.includes('\u0000');
+
+/** What the sessions list can be narrowed by; the organization is always explicit (raw SQL). */
+export interface SessionListFilter {
+  organizationId: string;
+  externalId?: string;
+  /** Case-insensitive text in the title or the external id. */
+  q?: string;
+  /** Inclusive. */
+  createdAfter?: string;
+  /** Exclusive. */
+  createdBefore?: string;
+}
+
+/** What a session response is made of: an entity, or a row of the list. */
+export type SessionSummary = Pick<
+  Session,
+  | 'id'
+  | 'externalId'
+  | 'title'
+  | 'device'
+  | 'tokenBudget'
+  | 'createdAt'
+  | 'lastActivityAt'
+  | 'releasedAt'
+  | 'requestCount'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'cacheReadTokens'
+  | 'cacheWrite5mTokens'
+  | 'cacheWrite1hTokens'
+  | 'costNanoUsd'
+  | 'unpricedRequests'
+> & { organization: { id: string }; user: { id: string } };
+
+/** A session of the list, with its creation time to the microsecond for the next cursor. */
+export type SessionListItem = SessionSummary & { createdAtKey: string };
+
+interface SessionListRow {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  external_id: string;
+  title: string | null;
+  device: SessionDevice;
+  token_budget: string | null;
+  created_at: Date | string;
+  created_at_key: string;
+  last_activity_at: Date | string;
+  released_at: Date | string | null;
+  request_count: string;
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_tokens: string;
+  cache_write5m_tokens: string;
+  cache_write1h_tokens: string;
+  cost_nano_usd: string;
+  unpriced_requests: string;
+}
+
+const LIST_COLUMNS = `s.id, s.organization_id, s.user_id, s.external_id, s.title, s.device, s.token_budget, s.created_at,
+  to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_key,
+  s.last_activity_at, s.released_at, s.request_count, s.input_tokens, s.output_tokens, s.cache_read_tokens,
+  s.cache_write5m_tokens, s.cache_write1h_tokens, s.cost_nano_usd, s.unpriced_requests`;
+
+/** LIKE wildcards in user text are matched literally. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+/**
+ * ORM queries run under the tenant and soft-delete filters: only the current organization's live
+ * rows. Raw SQL states both conditions itself.
+ */
 export class SessionRepository extends EntityRepository<Session> {
   /**
    * A session by its UUID or by its external id (seed 002's dual id). An external id names the
@@ -11,6 +87,7 @@ export class SessionRepository extends EntityRepository<Session> {
    * external id, and a later call may have opened a new session under it).
    */
   async findByIdOrExternalId(idOrExternalId: string): Promise<Session | null> {
+    if (!possibleId(idOrExternalId)) return null;
     if (UUID.test(idOrExternalId)) {
       const byId = await this.findOne({ id: idOrExternalId.toLowerCase() });
       if (byId) return byId;
@@ -21,4 +98,123 @@ export class SessionRepository extends EntityRepository<Session> {
     );
     return latest ?? null;
   }
+
+  /**
+   * Like findByIdOrExternalId, deleted sessions included (still only this organization's): the
+   * live one an external id names comes first, else the most recently deleted.
+   */
+  async findIncludingDeleted(idOrExternalId: string): Promise<Session | null> {
+    if (!possibleId(idOrExternalId)) return null;
+    const filters = { [SOFT_DELETE_FILTER]: false };
+    if (UUID.test(idOrExternalId)) {
+      const byId = await this.findOne({ id: idOrExternalId.toLowerCase() }, { filters });
+      if (byId) return byId;
+    }
+    const [latest] = await this.find(
+      { externalId: idOrExternalId },
+      {
+        filters,
+        orderBy: { deletedAt: 'desc nulls first', releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' },
+        limit: 1,
+      },
+    );
+    return latest ?? null;
+  }
+
+  /** A deleted session by UUID, or the most recently deleted one with this external id. */
+  async findDeleted(idOrExternalId: string): Promise<Session | null> {
+    if (!possibleId(idOrExternalId)) return null;
+    const filters = { [SOFT_DELETE_FILTER]: false };
+    if (UUID.test(idOrExternalId)) {
+      const byId = await this.findOne({ id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } }, { filters });
+      if (byId) return byId;
+    }
+    const [latest] = await this.find(
+      { externalId: idOrExternalId, deletedAt: { $ne: null } },
+      { filters, orderBy: { deletedAt: 'desc', id: 'desc' }, limit: 1 },
+    );
+    return latest ?? null;
+  }
+
+  /** Whether another live, unreleased session holds this external id (the partial unique index's rows). */
+  async openSessionHolds(externalId: string, exceptId: string): Promise<boolean> {
+    return (await this.count({ externalId, releasedAt: null, id: { $ne: exceptId } })) > 0;
+  }
+
+  /**
+   * A page of the list, newest first by (created_at, id), one row more than asked for so the caller
+   * knows whether another page follows. Either a start (cursor or timestamp) or an offset.
+   */
+  async listPage(filter: SessionListFilter, page: { limit: number; start?: PageStart; offset?: number }): Promise<SessionListItem[]> {
+    const { where, params } = this.listConditions(filter);
+    if (page.start?.kind === 'cursor') {
+      where.push('(s.created_at, s.id) < (?::timestamptz, ?::uuid)');
+      params.push(page.start.cursor.createdAt, page.start.cursor.id);
+    } else if (page.start?.kind === 'timestamp') {
+      where.push('s.created_at < ?::timestamptz');
+      params.push(page.start.before);
+    }
+    params.push(page.limit + 1, page.offset ?? 0);
+    const rows = await this.getEntityManager().execute<SessionListRow[]>(
+      `SELECT ${LIST_COLUMNS} FROM sessions s WHERE ${where.join(' AND ')}
+       ORDER BY s.created_at DESC, s.id DESC LIMIT ? OFFSET ?`,
+      params,
+    );
+    return rows.map(toListItem);
+  }
+
+  async countMatching(filter: SessionListFilter): Promise<number> {
+    const { where, params } = this.listConditions(filter);
+    const [row] = await this.getEntityManager().execute<{ n: string }[]>(
+      `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  private listConditions(filter: SessionListFilter): { where: string[]; params: unknown[] } {
+    const where = ['s.organization_id = ?::uuid', 's.deleted_at IS NULL'];
+    const params: unknown[] = [filter.organizationId];
+    if (filter.externalId !== undefined) {
+      where.push('s.external_id = ?');
+      params.push(filter.externalId);
+    }
+    if (filter.q !== undefined) {
+      where.push(`(s.title ILIKE ? ESCAPE '!' OR s.external_id ILIKE ? ESCAPE '!')`);
+      params.push(likePattern(filter.q), likePattern(filter.q));
+    }
+    if (filter.createdAfter !== undefined) {
+      where.push('s.created_at >= ?::timestamptz');
+      params.push(filter.createdAfter);
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('s.created_at < ?::timestamptz');
+      params.push(filter.createdBefore);
+    }
+    return { where, params };
+  }
+}
+
+function toListItem(row: SessionListRow): SessionListItem {
+  return {
+    id: row.id,
+    organization: { id: row.organization_id },
+    user: { id: row.user_id },
+    externalId: row.external_id,
+    title: row.title,
+    device: row.device,
+    tokenBudget: row.token_budget === null ? null : Number(row.token_budget),
+    createdAt: new Date(row.created_at),
+    createdAtKey: row.created_at_key,
+    lastActivityAt: new Date(row.last_activity_at),
+    releasedAt: row.released_at === null ? null : new Date(row.released_at),
+    requestCount: Number(row.request_count),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cacheReadTokens: Number(row.cache_read_tokens),
+    cacheWrite5mTokens: Number(row.cache_write5m_tokens),
+    cacheWrite1hTokens: Number(row.cache_write1h_tokens),
+    costNanoUsd: Number(row.cost_nano_usd),
+    unpricedRequests: Number(row.unpriced_requests),
+  };
 }

@@ -1,9 +1,23 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { PG_POOL } from '../../database/pg-pool';
-import type { Session, SessionDevice } from './session.entity';
-import { SessionRepository } from './session.repository';
+import { Role, roleAtLeast } from '../organizations/membership.entity';
+import { User } from '../users/user.entity';
+import type {
+  ListSessionsQueryDto,
+  SessionDeviceDto,
+  SessionListResponseDto,
+  SessionResponseDto,
+  UpdateSessionDto,
+} from './dto/session.dto';
+import { encodeCursor, parseBefore } from './session-cursor';
+import { type Session, type SessionDevice, tokensUsed } from './session.entity';
+import { SessionRepository, type SessionListFilter, type SessionSummary } from './session.repository';
+import { SessionErrors } from './sessions.errors';
 
 export interface LiveSession {
   id: string;
@@ -35,10 +49,18 @@ const CREATE_SQL = `
   FROM organizations o WHERE o.id = $2
   ON CONFLICT (organization_id, external_id) WHERE deleted_at IS NULL AND released_at IS NULL DO NOTHING`;
 
+const DEFAULT_PAGE_SIZE = 100;
+const UNKNOWN = 'unknown';
+
+/**
+ * Sessions of the current organization: found or created on the proxy's hot path, listed, read
+ * and changed. Members read every session; a session is changed by its creator or an admin.
+ */
 @Injectable()
 export class SessionsService {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly em: EntityManager,
     private readonly sessions: SessionRepository,
   ) {}
 
@@ -48,6 +70,101 @@ export class SessionsService {
    */
   findVisible(idOrExternalId: string): Promise<Session | null> {
     return this.sessions.findByIdOrExternalId(idOrExternalId);
+  }
+
+  /** As findVisible, or SESSION_NOT_FOUND. */
+  async getVisible(idOrExternalId: string): Promise<Session> {
+    const session = await this.findVisible(idOrExternalId);
+    if (!session) throw SessionErrors.notFound();
+    return session;
+  }
+
+  /** Newest first, by cursor (`before`) or by `offset`; seed 003's envelope. */
+  async list(organization: OrganizationContext, query: ListSessionsQueryDto): Promise<SessionListResponseDto> {
+    if (query.before !== undefined && query.offset !== undefined) throw SessionErrors.cursorWithOffset();
+    const start = query.before === undefined ? undefined : (parseBefore(query.before) ?? undefined);
+    if (query.before !== undefined && !start) throw SessionErrors.invalidCursor();
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const filter: SessionListFilter = {
+      organizationId: organization.organizationId,
+      externalId: query.externalId,
+      q: query.q,
+      createdAfter: query.createdAfter,
+      createdBefore: query.createdBefore,
+    };
+    const rows = await this.sessions.listPage(filter, { limit, start, offset: query.offset });
+    const page = rows.slice(0, limit);
+    const response: SessionListResponseDto = { object: 'list', data: page.map(toSessionResponse) };
+    const last = page.at(-1);
+    if (rows.length > limit && last) response.nextCursor = encodeCursor({ createdAt: last.createdAtKey, id: last.id });
+    if (query.offset !== undefined) response.totalCount = await this.sessions.countMatching(filter);
+    return response;
+  }
+
+  async get(idOrExternalId: string): Promise<SessionResponseDto> {
+    return toSessionResponse(await this.getVisible(idOrExternalId));
+  }
+
+  async update(
+    organization: OrganizationContext,
+    principal: Principal,
+    idOrExternalId: string,
+    dto: UpdateSessionDto,
+  ): Promise<SessionResponseDto> {
+    if (dto.title === undefined && dto.tokenBudget === undefined) throw SessionErrors.emptyUpdate();
+    const session = await this.getVisible(idOrExternalId);
+    assertMayChange(session, organization, principal);
+    if (dto.title !== undefined) session.title = dto.title;
+    if (dto.tokenBudget !== undefined) session.tokenBudget = dto.tokenBudget;
+    await this.em.flush();
+    return toSessionResponse(session);
+  }
+
+  /** Soft delete, idempotent: deleting a deleted session changes nothing and still succeeds. */
+  async delete(organization: OrganizationContext, principal: Principal, idOrExternalId: string, now = new Date()): Promise<void> {
+    const session = await this.sessions.findIncludingDeleted(idOrExternalId);
+    if (!session) throw SessionErrors.notFound();
+    assertMayChange(session, organization, principal);
+    if (session.deletedAt) return;
+    session.deletedAt = now;
+    session.deletedBy = this.em.getReference(User, principal.userId);
+    await this.em.flush();
+  }
+
+  /**
+   * Undoes a delete (admins). A session that is not deleted is returned as it is. When a newer
+   * open session took the external id meanwhile, the restored one comes back released, so the
+   * open one keeps the id and the proxy's routing does not change.
+   */
+  async restore(idOrExternalId: string, now = new Date()): Promise<SessionResponseDto> {
+    const session = await this.sessions.findDeleted(idOrExternalId);
+    if (!session) return this.get(idOrExternalId);
+    if (!session.releasedAt && (await this.sessions.openSessionHolds(session.externalId, session.id))) session.releasedAt = now;
+    session.deletedAt = null;
+    session.deletedBy = null;
+    try {
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw SessionErrors.externalIdTaken();
+      throw error;
+    }
+    return toSessionResponse(session);
+  }
+
+  /** Closes the session: the next proxied call with its external id opens a new one. Idempotent. */
+  async release(
+    organization: OrganizationContext,
+    principal: Principal,
+    idOrExternalId: string,
+    now = new Date(),
+  ): Promise<SessionResponseDto> {
+    const session = await this.getVisible(idOrExternalId);
+    assertMayChange(session, organization, principal);
+    if (!session.releasedAt) {
+      session.releasedAt = now;
+      await this.em.flush();
+    }
+    return toSessionResponse(session);
   }
 
   /**
@@ -81,4 +198,48 @@ export class SessionsService {
       storeContent: row.store_content !== false,
     };
   }
+}
+
+/** The session's creator may change it, and so may an organization's admins and owners (not API keys: they have no role). */
+function assertMayChange(session: Session, organization: OrganizationContext, principal: Principal): void {
+  if (organization.role && roleAtLeast(organization.role, Role.Admin)) return;
+  if (session.user.id === principal.userId) return;
+  throw SessionErrors.notCreator();
+}
+
+/** Every device field present, "unknown" where the client said nothing. */
+export function completeDevice(device: Partial<SessionDevice> | null | undefined): SessionDeviceDto {
+  const field = (value: unknown) => (typeof value === 'string' && value.trim() ? value : UNKNOWN);
+  return {
+    id: field(device?.id),
+    platform: field(device?.platform),
+    type: field(device?.type),
+    name: field(device?.name),
+    osVersion: field(device?.osVersion),
+  };
+}
+
+export function toSessionResponse(session: SessionSummary): SessionResponseDto {
+  return {
+    id: session.id,
+    organization: session.organization.id,
+    user: session.user.id,
+    device: completeDevice(session.device),
+    createdAt: session.createdAt.toISOString(),
+    releasedAt: session.releasedAt?.toISOString() ?? null,
+    externalId: session.externalId,
+    title: session.title ?? null,
+    taskCount: session.requestCount,
+    tokensUsed: tokensUsed(session),
+    tokenBudget: session.tokenBudget ?? null,
+    lastActivityAt: session.lastActivityAt.toISOString(),
+    costUsd: session.costNanoUsd / 1e9,
+    costNanoUsd: session.costNanoUsd,
+    unpricedRequests: session.unpricedRequests,
+    inputTokens: session.inputTokens,
+    outputTokens: session.outputTokens,
+    cacheReadTokens: session.cacheReadTokens,
+    cacheWrite5mTokens: session.cacheWrite5mTokens,
+    cacheWrite1hTokens: session.cacheWrite1hTokens,
+  };
 }

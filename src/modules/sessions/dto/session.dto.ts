@@ -1,0 +1,159 @@
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { isRfc3339 } from '../session-cursor';
+import { CodePointLength, sanitizeTitle, TITLE_MAX_CODE_POINTS } from '../session-title';
+
+const IsRfc3339 = () =>
+  ValidateBy({
+    name: 'isRfc3339',
+    validator: { validate: isRfc3339, defaultMessage: () => '$property must be an RFC 3339 date-time, e.g. 2026-01-02T03:04:05Z' },
+  });
+/** No control characters: external ids travel in HTTP headers, and PostgreSQL text holds no NUL. */
+export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
+export class ListSessionsQueryDto {
+  /**
+   * Sessions per page, 1 to 500.
+   * @example 100
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  /**
+   * The `nextCursor` of the previous page, or an RFC 3339 timestamp: only sessions created strictly
+   * before it. Not with offset.
+   */
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  before?: string;
+
+  /** Sessions to skip (seed 002's paging); the answer then carries totalCount. Not with before. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  offset?: number;
+
+  /**
+   * Only sessions with exactly this external id (an open one and any released before it).
+   * @example "my-app-session-123"
+   */
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'externalId must not contain control characters' })
+  externalId?: string;
+
+  /**
+   * Text the title or the external id contains, case-insensitively.
+   * @example "refactor"
+   */
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'q must not contain control characters' })
+  q?: string;
+
+  /** Only sessions created at or after this RFC 3339 time. */
+  @IsOptional()
+  @IsRfc3339()
+  createdAfter?: string;
+
+  /** Only sessions created strictly before this RFC 3339 time. */
+  @IsOptional()
+  @IsRfc3339()
+  createdBefore?: string;
+}
+
+export class SessionDeviceDto {
+  /** @example "abc123def" */
+  id: string;
+  /** @example "MacOS" */
+  platform: string;
+  /** @example "claude-code" */
+  type: string;
+  /** @example "node v24.11.0" */
+  name: string;
+  /** @example "unknown" */
+  osVersion: string;
+}
+
+export class SessionResponseDto {
+  /** The session's own id. */
+  id: string;
+  /** The organization the session belongs to. */
+  organization: string;
+  /** The user who created the session (an API key's creator for calls made with a key). */
+  user: string;
+  /** Every field present; "unknown" where the client did not say. */
+  device: SessionDeviceDto;
+  createdAt: string;
+  /** When the session was released; the next call with its external id opens a new session. */
+  releasedAt: string | null;
+  /**
+   * The client's id for the session.
+   * @example "my-app-session-123"
+   */
+  externalId: string;
+  /** @example "Refactor the billing module" */
+  title: string | null;
+  /** Calls recorded in the session (seed 002's tasks). */
+  taskCount: number;
+  /** Tokens used, every bucket (input, output, cache reads and writes): what the budget is measured against. */
+  tokensUsed: number;
+  /** Calls are refused once tokensUsed reaches it; null for none. */
+  tokenBudget: number | null;
+  lastActivityAt: string;
+  /**
+   * Cost of the priced calls in USD.
+   * @example 0.1325
+   */
+  costUsd: number;
+  /**
+   * The same cost exactly, in nano-USD (1 USD = 1e9).
+   * @example 132500000
+   */
+  costNanoUsd: number;
+  /** Calls to models missing from the pricing table; their cost is not in costUsd. */
+  unpricedRequests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+}
+
+export class SessionListResponseDto {
+  object: 'list';
+  /** Newest first. */
+  data: SessionResponseDto[];
+  /** Pass as `before` for the next page; absent on the last page. */
+  nextCursor?: string;
+  /** Sessions matching the filters, when the page was asked for by offset. */
+  totalCount?: number;
+}
+
+export class UpdateSessionDto {
+  /**
+   * Trimmed, control characters removed, then 1 to 60 Unicode code points.
+   * @example "Refactor the billing module"
+   */
+  @ValidateIf((dto: UpdateSessionDto) => dto.title !== undefined)
+  @Transform(({ value }) => sanitizeTitle(value))
+  @IsString()
+  @CodePointLength(1, TITLE_MAX_CODE_POINTS)
+  title?: string;
+
+  /** Tokens the session may use, every bucket counted; null removes the budget. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  tokenBudget?: number | null;
+}

@@ -1,0 +1,139 @@
+import { Injectable, StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import type { OrganizationContext } from '../../common/auth/principal';
+import type {
+  ExportFormat,
+  SessionEventsQueryDto,
+  SessionEventsResponseDto,
+  SessionHistoryQueryDto,
+  SessionHistoryResponseDto,
+  SessionInteractionDto,
+} from './dto/session-history.dto';
+import { toTurn, totalTokens } from './session-events';
+import { csvHeader, csvRow, jsonlRow } from './session-export';
+import { type EarlierTurn, type InteractionView, SessionInteractionsRepository } from './session-interactions.repository';
+import { SessionsService } from './sessions.service';
+
+const HISTORY_PAGE_SIZE = 1000;
+const EVENTS_PAGE_SIZE = 10;
+/** Interactions read per query while exporting: small, as each may carry its content (up to CONTENT_MAX_BYTES). */
+const EXPORT_BATCH_SIZE = 100;
+
+/** What a session did: its interactions as history, as seed 002's turns of events, and as an export. */
+@Injectable()
+export class SessionHistoryService {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly interactions: SessionInteractionsRepository,
+  ) {}
+
+  async history(
+    organization: OrganizationContext,
+    idOrExternalId: string,
+    query: SessionHistoryQueryDto,
+  ): Promise<SessionHistoryResponseDto> {
+    const session = await this.sessions.getVisible(idOrExternalId);
+    const [rows, totalCount] = await Promise.all([
+      this.interactions.page(organization.organizationId, session.id, {
+        limit: query.limit ?? HISTORY_PAGE_SIZE,
+        offset: query.offset ?? 0,
+        withContent: false,
+      }),
+      this.interactions.count(organization.organizationId, session.id),
+    ]);
+    return { object: 'list', sessionId: session.id, externalId: session.externalId, totalCount, data: rows.map(toInteractionResponse) };
+  }
+
+  /** Seed 002's shape; turn numbers are global (offset + index + 1). */
+  async events(
+    organization: OrganizationContext,
+    idOrExternalId: string,
+    query: SessionEventsQueryDto,
+  ): Promise<SessionEventsResponseDto> {
+    const session = await this.sessions.getVisible(idOrExternalId);
+    const offset = query.offset ?? 0;
+    const rows = await this.interactions.page(organization.organizationId, session.id, {
+      limit: query.limit ?? EVENTS_PAGE_SIZE,
+      offset,
+      withContent: true,
+    });
+    const turns = rows.map((row, index) => toTurn(row, offset + index + 1));
+    return { session_id: idOrExternalId, count: turns.length, turns };
+  }
+
+  /**
+   * Every interaction of the session, streamed as it is read from the database, a batch at a
+   * time (keyset paging), so a session of any size is never held in memory.
+   */
+  async export(organization: OrganizationContext, idOrExternalId: string, format: ExportFormat): Promise<StreamableFile> {
+    const session = await this.sessions.getVisible(idOrExternalId);
+    const batches = this.batches(organization.organizationId, session.id, format === 'jsonl');
+    const lines = format === 'csv' ? csvLines(batches) : jsonlLines(batches);
+    return new StreamableFile(Readable.from(lines, { objectMode: false }), {
+      type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      disposition: `attachment; filename="session-${session.id}.${format}"`,
+    });
+  }
+
+  /** The session's earlier completed turns (query and answer), oldest first, as context for a task. */
+  earlierTurns(organizationId: string, sessionId: string, max: number): Promise<EarlierTurn[]> {
+    return this.interactions.earlierTurns(organizationId, sessionId, max);
+  }
+
+  /** One interaction (a task) of a live session of the organization, or null. */
+  findInteraction(organizationId: string, id: string): Promise<InteractionView | null> {
+    return this.interactions.findVisible(organizationId, id);
+  }
+
+  private async *batches(organizationId: string, sessionId: string, withContent: boolean): AsyncGenerator<InteractionView[]> {
+    let after: { startedAtKey: string; id: string } | null = null;
+    for (;;) {
+      const batch = await this.interactions.pageAfter(organizationId, sessionId, after, EXPORT_BATCH_SIZE, withContent);
+      if (batch.length > 0) yield batch;
+      if (batch.length < EXPORT_BATCH_SIZE) return;
+      const last = batch[batch.length - 1];
+      after = { startedAtKey: last.startedAtKey, id: last.id };
+    }
+  }
+}
+
+async function* csvLines(batches: AsyncIterable<InteractionView[]>): AsyncGenerator<string> {
+  yield csvHeader();
+  for await (const batch of batches) yield batch.map((row) => csvRow(toInteractionResponse(row))).join('');
+}
+
+async function* jsonlLines(batches: AsyncIterable<InteractionView[]>): AsyncGenerator<string> {
+  for await (const batch of batches) {
+    yield batch.map((row) => jsonlRow({ ...toInteractionResponse(row), sessionId: row.sessionId, content: row.content })).join('');
+  }
+}
+
+export function toInteractionResponse(i: InteractionView): SessionInteractionDto {
+  return {
+    id: i.id,
+    model: i.model,
+    stream: i.stream,
+    outcome: i.outcome,
+    httpStatus: i.httpStatus,
+    stopReason: i.stopReason,
+    errorType: i.errorType,
+    inputTokens: i.inputTokens,
+    outputTokens: i.outputTokens,
+    cacheReadTokens: i.cacheReadTokens,
+    cacheWrite5mTokens: i.cacheWrite5mTokens,
+    cacheWrite1hTokens: i.cacheWrite1hTokens,
+    totalTokens: totalTokens(i),
+    cost: i.cost,
+    costUsd: i.cost === null ? null : i.cost.totalNanoUsd / 1e9,
+    pricingVersion: i.pricingVersion,
+    latencyMs: i.latencyMs,
+    timeToFirstTokenMs: i.timeToFirstTokenMs,
+    upstreamRequestId: i.upstreamRequestId,
+    agentId: i.agentId,
+    userQuery: i.userQuery,
+    finalOutput: i.finalOutput,
+    contentTruncated: i.contentTruncated,
+    startedAt: i.startedAt.toISOString(),
+    endedAt: i.endedAt.toISOString(),
+  };
+}
