@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module';
 import { ProblemFilter } from './common/errors/problem.filter';
 import { createLoggerOptions, type LogDestination } from './common/http/logging';
 import { DatabaseModule, type DatabaseConnection } from './database/database.module';
+import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
@@ -15,6 +16,8 @@ import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module
 import { ProxyModule } from './modules/proxy/proxy.module';
 import { RecordingModule } from './modules/recording/recording.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
+import { SharingModule } from './modules/sharing/sharing.module';
+import { TasksModule } from './modules/tasks/tasks.module';
 import { UsersModule } from './modules/users/users.module';
 
 export interface AppModuleOptions {
@@ -42,6 +45,9 @@ export class AppModule {
         SessionsModule,
         RecordingModule,
         ProxyModule,
+        TasksModule,
+        AnalyticsModule,
+        SharingModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -72,7 +72,14 @@ describe('OpenAPI document', () => {
     });
 
     it('declares security on every route but the public ones, and X-Organization-Id where it applies', () => {
-      const publicPaths = ['/health', '/health/ready', '/api/v1/auth/register', '/api/v1/auth/login'];
+      const publicPaths = [
+        '/health',
+        '/health/ready',
+        '/api/v1/auth/register',
+        '/api/v1/auth/login',
+        '/spotlight/analytics/sessions/shared/{shareToken}',
+        '/shared/{shareToken}',
+      ];
       for (const { path, operation } of operations()) {
         if (publicPaths.includes(path)) {
           expect(operation.security ?? []).toEqual([]);
