@@ -1,35 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { CostBreakdown } from '../proxy/pricing/pricing';
+import type { InteractionRecord } from '../recording/interaction-record';
 import { InteractionOutcome } from '../recording/interaction.entity';
 
-/** An interaction as the session routes read it. */
-export interface InteractionView {
-  id: string;
-  sessionId: string;
+/** An interaction as the session routes read it: the recorded fields, with real dates. */
+export interface InteractionView
+  extends Omit<InteractionRecord, 'organizationId' | 'apiKeyId' | 'userId' | 'startedAt' | 'endedAt'> {
   sessionExternalId: string;
-  model: string;
-  stream: boolean;
-  httpStatus: number;
-  outcome: InteractionOutcome;
-  stopReason: string | null;
-  errorType: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWrite5mTokens: number;
-  cacheWrite1hTokens: number;
-  cost: CostBreakdown | null;
-  pricingVersion: string;
-  latencyMs: number;
-  timeToFirstTokenMs: number | null;
-  upstreamRequestId: string | null;
-  agentId: string | null;
-  userQuery: string | null;
-  finalOutput: string | null;
-  /** Null unless asked for (and when the organization does not store content). */
-  content: unknown;
-  contentTruncated: boolean;
   startedAt: Date;
   endedAt: Date;
   /** started_at to the microsecond, for keyset paging. */
