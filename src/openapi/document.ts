@@ -12,6 +12,45 @@ organization named by \`X-Organization-Id\`, else the API key's organization, el
 Errors are RFC 9457 \`application/problem+json\`, except under \`/spotlight/anthropic/\`, where they
 take Anthropic's own error shape so Anthropic SDKs behave.`;
 
+/** One tag per module, in the order Swagger UI shows them. */
+export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> = [
+  { name: 'Auth', description: 'Create an account, sign in for a JWT, and see who you are.' },
+  {
+    name: 'Organizations',
+    description: 'Organizations, their members and roles (owner > admin > member). Signed-in users only, never API keys.',
+  },
+  {
+    name: 'API keys',
+    description: 'Platform API keys (`lmp_…`), each bound to one organization and shown whole only when created. Admins create and revoke.',
+  },
+  {
+    name: 'Provider keys',
+    description: "The organization's Anthropic API keys, encrypted at rest and never readable back (only their last 4 characters).",
+  },
+  {
+    name: 'Proxy',
+    description:
+      'The Anthropic Messages API, proxied and recorded. Point an Anthropic SDK at `<lamplight>/spotlight/anthropic`; errors here take Anthropic\'s own shape.',
+  },
+  {
+    name: 'Sessions',
+    description:
+      "The organization's sessions (seeds 002 and 003): list by cursor or offset, read history and events, rename, budget, release, soft-delete, restore, export. `{sessionId}` is a UUID or an external id.",
+  },
+  { name: 'Tasks', description: "A query answered in a session with the organization's provider key, recorded like a proxied call (seed 002)." },
+  {
+    name: 'Analytics',
+    description: 'Token usage and cost by model, usage summaries and sessions with totals (seed 001), in snake_case.',
+  },
+  {
+    name: 'Sharing',
+    description: 'Public share links of sessions (seed 000): create, check, remove, and the public views that need no authentication.',
+  },
+  { name: 'Health', description: 'Liveness and readiness probes.' },
+];
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
 let metadataLoaded = false;
 
 /** Loads what the swagger compiler plugin generated (src/metadata.ts), once per process. */
@@ -21,28 +60,61 @@ async function loadPluginMetadata(): Promise<void> {
   metadataLoaded = true;
 }
 
+/**
+ * Routes without `@Authenticated` are the `@Public()` ones (the global guard denies everything
+ * else), so they say so explicitly with an empty requirement: generators then send no credentials.
+ */
+function declarePublicRoutes(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
+}
+
 export async function createOpenApiDocument(app: INestApplication): Promise<OpenAPIObject> {
   await loadPluginMetadata();
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle('Lamplight')
     .setDescription(DESCRIPTION)
     .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from login, or a platform API key' }, 'bearer')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-lamplight-api-key', description: 'A platform API key (lmp_…)' }, 'apiKey')
-    .build();
-  return SwaggerModule.createDocument(app, config, {
+    .setLicense('MIT', 'https://opensource.org/license/mit')
+    .addServer('/', 'This Lamplight server')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from register or login, or a platform API key (lmp_…)' },
+      'bearer',
+    )
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-lamplight-api-key', description: 'A platform API key (lmp_…)' }, 'apiKey');
+  for (const tag of OPENAPI_TAGS) builder.addTag(tag.name, tag.description);
+  const document = SwaggerModule.createDocument(app, builder.build(), {
     extraModels: [ProblemDto],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
+  declarePublicRoutes(document);
+  return document;
 }
 
-/** Swagger UI at /docs and the document at /docs-json; authorization survives reloads. */
+/**
+ * Swagger UI at /docs and the document at /docs-json. Authorization (bearer or API key) is kept
+ * in the browser's local storage, so it survives reloads; X-Organization-Id is a parameter of
+ * every organization-scoped operation.
+ */
 export async function setupOpenApi(app: INestApplication): Promise<void> {
   const document = await createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',
     customSiteTitle: 'Lamplight API',
-    swaggerOptions: { persistAuthorization: true, displayOperationId: true, tryItOutEnabled: false },
+    swaggerOptions: {
+      persistAuthorization: true,
+      displayOperationId: true,
+      displayRequestDuration: true,
+      tryItOutEnabled: false,
+      filter: true,
+      docExpansion: 'list',
+      // No badge fetched from validator.swagger.io: the page loads nothing from elsewhere.
+      validatorUrl: null,
+    },
   });
 }

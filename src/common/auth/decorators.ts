@@ -40,6 +40,7 @@ export function Authenticated(requirement: AccessRequirement = { organizationSco
     );
   }
   if (requirement.organizationScoped) {
+    if (!requirement.ownErrorDocs) decorators.push(ApiProblemResponse(400, 'X-Organization-Id is not a UUID'));
     decorators.push(
       ApiHeader({
         name: 'X-Organization-Id',

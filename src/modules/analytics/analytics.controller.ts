@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization } from '../../common/auth/decorators';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
@@ -67,6 +67,7 @@ export class AnalyticsController {
   }
 
   @Get('sessions/:sessionUuid')
+  @ApiParam({ name: 'sessionUuid', description: "The session's UUID or its external id", example: 'my-app-session-123' })
   @Authenticated({ organizationScoped: true })
   @Endpoint({
     operationId: 'getAnalyticsSession',

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
@@ -42,6 +42,7 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', description: "The API key's id", format: 'uuid' })
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
   @Endpoint({
     operationId: 'revokeApiKey',

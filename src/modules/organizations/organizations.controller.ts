@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpStatus, Param, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../../common/auth/decorators';
 import type { Principal } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
@@ -16,6 +16,8 @@ import {
 import { OrganizationsService } from './organizations.service';
 
 const NOT_FOUND = 'No such organization, or you are not a member of it';
+const ORGANIZATION_ID = ApiParam({ name: 'id', description: "The organization's id", format: 'uuid' });
+const MEMBER_ID = ApiParam({ name: 'userId', description: "The member's user id", format: 'uuid' });
 
 /** Organization management: signed-in users only, never API keys. Non-members get 404. */
 @ApiTags('Organizations')
@@ -43,6 +45,7 @@ export class OrganizationsController {
   }
 
   @Get(':id')
+  @ORGANIZATION_ID
   @Endpoint({
     operationId: 'getOrganization',
     summary: 'Get an organization you belong to',
@@ -54,6 +57,7 @@ export class OrganizationsController {
   }
 
   @Patch(':id')
+  @ORGANIZATION_ID
   @Endpoint({
     operationId: 'updateOrganization',
     summary: 'Rename an organization or change its settings (admins)',
@@ -69,6 +73,7 @@ export class OrganizationsController {
   }
 
   @Delete(':id')
+  @ORGANIZATION_ID
   @Endpoint({
     operationId: 'deleteOrganization',
     summary: 'Delete an organization (owners); its API keys stop working',
@@ -80,6 +85,7 @@ export class OrganizationsController {
   }
 
   @Get(':id/members')
+  @ORGANIZATION_ID
   @Endpoint({
     operationId: 'listMembers',
     summary: "List an organization's members",
@@ -91,6 +97,7 @@ export class OrganizationsController {
   }
 
   @Post(':id/members')
+  @ORGANIZATION_ID
   @Endpoint({
     operationId: 'addMember',
     summary: 'Add an existing user by email (admins; only owners add owners)',
@@ -107,6 +114,8 @@ export class OrganizationsController {
   }
 
   @Patch(':id/members/:userId')
+  @ORGANIZATION_ID
+  @MEMBER_ID
   @Endpoint({
     operationId: 'updateMember',
     summary: "Change a member's role (admins; nobody raises their own; the last owner stays)",
@@ -123,6 +132,8 @@ export class OrganizationsController {
   }
 
   @Delete(':id/members/:userId')
+  @ORGANIZATION_ID
+  @MEMBER_ID
   @Endpoint({
     operationId: 'removeMember',
     summary: 'Remove a member (admins), or leave (anyone); the last owner stays',

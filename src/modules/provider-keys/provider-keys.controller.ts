@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
@@ -61,6 +61,7 @@ export class ProviderKeysController {
   }
 
   @Patch(':id')
+  @ApiParam({ name: 'id', description: "The provider key's id", format: 'uuid' })
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
   @Endpoint({
     operationId: 'updateProviderKey',
@@ -73,6 +74,7 @@ export class ProviderKeysController {
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', description: "The provider key's id", format: 'uuid' })
   @Authenticated({ organizationScoped: true, usersOnly: true, minimumRole: Role.Admin })
   @Endpoint({
     operationId: 'deleteProviderKey',

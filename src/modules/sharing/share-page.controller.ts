@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/decorators';
 import { SharePageFilter, sharePageHeaders } from './share-page.filter';
@@ -14,6 +14,7 @@ export class SharePageController {
   constructor(private readonly sharing: SharingService) {}
 
   @Get(':shareToken')
+  @ApiParam({ name: 'shareToken', description: 'The share token from the share URL', example: 'shr_xyz789abc123' })
   @Public()
   @UseGuards(SharedLinkThrottlerGuard)
   @ApiOperation({ operationId: 'getSharePage', summary: 'The public HTML page of a shared session (no authentication)' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -16,6 +16,13 @@ import { RequestOrigin } from './request-origin.decorator';
 import { SharedLinkThrottlerGuard } from './shared-link-throttler.guard';
 import { SharingService } from './sharing.service';
 
+const SESSION_UUID = ApiParam({
+  name: 'sessionUuid',
+  description: "The session's UUID or its external id",
+  example: 'a0c2b1e2-fd3e-4567-890a-bcdef1234567',
+});
+const SHARE_TOKEN = ApiParam({ name: 'shareToken', description: 'The share token from the share URL', example: 'shr_xyz789abc123' });
+
 /**
  * Session sharing (seed 000). Any member of the organization may share its sessions; API keys
  * need the `write` scope to create or remove a link and `read` to see it. `{sessionUuid}` is a
@@ -27,6 +34,7 @@ export class SharingController {
   constructor(private readonly sharing: SharingService) {}
 
   @Post(':sessionUuid/share')
+  @SESSION_UUID
   @Authenticated({ organizationScoped: true })
   @Endpoint({
     operationId: 'createShareLink',
@@ -56,11 +64,26 @@ export class SharingController {
   }
 
   @Get(':sessionUuid/share')
+  @SESSION_UUID
   @Authenticated({ organizationScoped: true })
   @Endpoint({
     operationId: 'getShareStatus',
     summary: 'Whether the session has a live public link, and which',
     type: ShareStatusResponseDto,
+    examples: {
+      shared: {
+        summary: 'The session is shared',
+        value: {
+          is_shared: true,
+          share_token: 'shr_xyz789abc123',
+          share_url: 'https://lamplight.example.com/shared/shr_xyz789abc123',
+          shared_at: '2025-01-20T14:00:00Z',
+          expires_at: null,
+          include_content: false,
+        },
+      },
+      notShared: { summary: 'The session is not shared', value: { is_shared: false } },
+    },
     errors: { 404: 'No such session in this organization' },
   })
   status(
@@ -72,6 +95,7 @@ export class SharingController {
   }
 
   @Delete(':sessionUuid/share')
+  @SESSION_UUID
   @Authenticated({ organizationScoped: true })
   @Endpoint({
     operationId: 'deleteShareLink',
@@ -84,6 +108,7 @@ export class SharingController {
   }
 
   @Get('shared/:shareToken')
+  @SHARE_TOKEN
   @Public()
   @UseGuards(SharedLinkThrottlerGuard)
   @Endpoint({
@@ -92,7 +117,7 @@ export class SharingController {
     description:
       'Usage only, plus each call\'s user_query and final_output where the link includes content. Never an organization, user, key or internal id.',
     type: SharedSessionResponseDto,
-    errors: { 404: 'Share token not found or expired', 429: 'Too many requests from this address' },
+    errors: { 400: 'Invalid paging', 404: 'Share token not found or expired', 429: 'Too many requests from this address' },
   })
   viewShared(@Param('shareToken') shareToken: string, @Query() query: SharedSessionQueryDto): Promise<SharedSessionResponseDto> {
     return this.sharing.viewShared(shareToken, query);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
@@ -39,6 +39,7 @@ export class TasksController {
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', description: "The task's id (the recorded call's id)", format: 'uuid' })
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
   @Endpoint({
     operationId: 'getTask',

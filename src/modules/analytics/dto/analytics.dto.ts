@@ -145,7 +145,7 @@ export class UsageFiguresDto {
 }
 
 export class ModelUsageDto extends UsageFiguresDto {
-  /** @example "claude-sonnet-4-6" */
+  /** @example "claude-sonnet-4-20250514" */
   model: string;
 }
 
@@ -212,28 +212,47 @@ export class UsageSummaryResponseDto {
 }
 
 export class AnalyticsSessionDto {
-  /** The session's UUID. */
+  /**
+   * The session's UUID.
+   * @example "a0c2b1e2-fd3e-4567-890a-bcdef1234567"
+   */
   session_uuid: string;
   /**
    * The client's session id (external id).
    * @example "my-app-session-123"
    */
   session_id: string;
+  /** @example null */
   title: string | null;
-  /** When the session's first call arrived. */
+  /**
+   * When the session's first call arrived.
+   * @example "2025-01-15T10:00:00Z"
+   */
   start_time: string;
-  /** The end of its latest call. */
+  /**
+   * The end of its latest call.
+   * @example "2025-01-15T11:30:00Z"
+   */
   end_time: string;
+  /** @example null */
   released_at: string | null;
+  /** @example 15 */
   total_requests: number;
+  /** @example 12450 */
   total_input_tokens: number;
+  /** @example 8320 */
   total_output_tokens: number;
+  /** @example 0 */
   total_cache_read_tokens: number;
+  /** @example 0 */
   total_cache_write_5m_tokens: number;
+  /** @example 0 */
   total_cache_write_1h_tokens: number;
+  /** @example 20770 */
   total_tokens: number;
   /** Cost of the session's priced calls in USD, exact to the nano-dollar. */
   total_cost_usd: number;
+  /** @example 0 */
   unpriced_requests: number;
 }
 
@@ -249,17 +268,25 @@ export class AnalyticsSessionListResponseDto {
 
 export class AnalyticsInteractionDto {
   interaction_id: string;
-  /** When the call started (RFC 3339, UTC). */
+  /**
+   * When the call started (RFC 3339, UTC).
+   * @example "2025-01-15T10:00:00Z"
+   */
   timestamp: string;
   ended_at: string;
-  /** @example "claude-sonnet-4-6" */
+  /** @example "claude-sonnet-4-20250514" */
   model: string;
+  /** @example false */
   stream: boolean;
+  /** @example 200 */
   http_status: number;
   /** ok, error, cancelled or upstream_error. */
   outcome: string;
+  /** @example "end_turn" */
   stop_reason: string | null;
+  /** @example 120 */
   input_tokens: number;
+  /** @example 85 */
   output_tokens: number;
   cache_read_tokens: number;
   cache_write_5m_tokens: number;

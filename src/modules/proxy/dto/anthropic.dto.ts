@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 /**
  * The Messages API shapes as documented for Lamplight's OpenAPI document. Lamplight does not
  * validate these bodies: Anthropic does, and its answer is passed back as it is.
@@ -9,6 +11,10 @@ export class MessageParamDto {
    * A string, or content blocks.
    * @example "Hello, Claude"
    */
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object', additionalProperties: true } }],
+    example: 'Hello, Claude',
+  })
   content: unknown;
 }
 

@@ -34,51 +34,95 @@ export class InteractionCostDto {
 
 /** One proxied call (seed 002's task) with how it ran. */
 export class SessionInteractionDto {
-  /** The interaction's id, also the task id. */
+  /**
+   * The interaction's id, also the task id.
+   * @example "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
+   */
   id: string;
   /** @example "claude-sonnet-4-6" */
   model: string;
+  /** @example false */
   stream: boolean;
+  /** @example "ok" */
   outcome: InteractionOutcome;
-  /** Anthropic's status, or 499 when the client went away. */
+  /**
+   * Anthropic's status, or 499 when the client went away.
+   * @example 200
+   */
   httpStatus: number;
   /** @example "end_turn" */
   stopReason: string | null;
-  /** Anthropic's error type when the call failed. */
+  /**
+   * Anthropic's error type when the call failed.
+   * @example null
+   */
   errorType: string | null;
+  /** @example 100 */
   inputTokens: number;
+  /** @example 50 */
   outputTokens: number;
+  /** @example 0 */
   cacheReadTokens: number;
+  /** @example 0 */
   cacheWrite5mTokens: number;
+  /** @example 0 */
   cacheWrite1hTokens: number;
-  /** Every bucket. */
+  /**
+   * Every bucket.
+   * @example 150
+   */
   totalTokens: number;
   /** Per bucket in nano-USD; null when the model is not in the pricing table. */
   cost: InteractionCostDto | null;
+  /** @example 0.00105 */
   costUsd: number | null;
   pricingVersion: string;
+  /** @example 8000 */
   latencyMs: number;
+  /** @example 640 */
   timeToFirstTokenMs: number | null;
   /** Anthropic's request id. */
   upstreamRequestId: string | null;
-  /** Claude Code's subagent id (x-claude-code-agent-id). */
+  /**
+   * Claude Code's subagent id (x-claude-code-agent-id).
+   * @example null
+   */
   agentId: string | null;
-  /** The text the user sent in this turn; null when content is not stored. */
+  /**
+   * The text the user sent in this turn; null when content is not stored.
+   * @example "What is 2+2?"
+   */
   userQuery: string | null;
-  /** The text of the answer; null when content is not stored or there was none. */
+  /**
+   * The text of the answer; null when content is not stored or there was none.
+   * @example "2 + 2 equals 4."
+   */
   finalOutput: string | null;
-  /** Whether stored content was cut to the size cap. */
+  /**
+   * Whether stored content was cut to the size cap.
+   * @example false
+   */
   contentTruncated: boolean;
+  /** @example "2025-10-29T06:00:01.513Z" */
   startedAt: string;
+  /** @example "2025-10-29T06:00:09.513Z" */
   endedAt: string;
 }
 
 export class SessionHistoryResponseDto {
+  /** @example "list" */
   object: 'list';
-  /** The session's UUID. */
+  /**
+   * The session's UUID.
+   * @example "a0c2b1e2-fd3e-4567-890a-bcdef1234567"
+   */
   sessionId: string;
+  /** @example "chat-session-123" */
   externalId: string;
-  /** Interactions in the session. */
+  /**
+   * Interactions in the session.
+   * @example 2
+   */
   totalCount: number;
   /** Oldest first. */
   data: SessionInteractionDto[];
@@ -109,30 +153,50 @@ export const SESSION_EVENT_TYPES = ['LLM_PROMPT', 'LLM_OUTPUT', 'TOOL_USE', 'TOO
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
 
 export class SessionEventDto {
-  /** The task (interaction) the event belongs to. */
+  /**
+   * The task (interaction) the event belongs to.
+   * @example "wf-1"
+   */
   workflow_id: string;
   /** @example "LLM_OUTPUT" */
   type: SessionEventType;
   /** @example "2 + 2 equals 4." */
   message: string;
+  /** @example "2025-10-29T06:00:01.513288Z" */
   timestamp: string;
 }
 
 export class SessionTurnMetadataDto {
-  /** Every token bucket of the turn. */
+  /**
+   * Every token bucket of the turn.
+   * @example 150
+   */
   tokens_used: number;
+  /** @example 8000 */
   execution_time_ms: number;
-  /** Claude Code subagents that took part. */
+  /**
+   * Claude Code subagents that took part.
+   * @example ["planner", "simple-agent"]
+   */
   agents_involved: string[];
 }
 
 export class SessionTurnDto {
-  /** Global: offset + index + 1. */
+  /**
+   * Global: offset + index + 1.
+   * @example 1
+   */
   turn: number;
+  /** @example "task-001" */
   task_id: string;
+  /** @example "What is 2+2?" */
   user_query: string | null;
-  /** The answer's text, else the first LLM_OUTPUT event's message; null for a call that did not complete. */
+  /**
+   * The answer's text, else the first LLM_OUTPUT event's message; null for a call that did not complete.
+   * @example "2 + 2 equals 4."
+   */
   final_output: string | null;
+  /** @example "2025-10-29T06:00:01.513288Z" */
   timestamp: string;
   events: SessionEventDto[];
   metadata: SessionTurnMetadataDto;
@@ -144,7 +208,10 @@ export class SessionEventsResponseDto {
    * @example "chat-session-123"
    */
   session_id: string;
-  /** Turns in this page. */
+  /**
+   * Turns in this page.
+   * @example 2
+   */
   count: number;
   turns: SessionTurnDto[];
 }

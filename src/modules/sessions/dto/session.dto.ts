@@ -85,16 +85,29 @@ export class SessionDeviceDto {
 }
 
 export class SessionResponseDto {
-  /** The session's own id. */
+  /**
+   * The session's own id.
+   * @example "a0c2b1e2-fd3e-4567-890a-bcdef1234567"
+   */
   id: string;
-  /** The organization the session belongs to. */
+  /**
+   * The organization the session belongs to.
+   * @example "5f0c2b8e-1d3a-4c6e-9b7f-2a4d6e8f0a1c"
+   */
   organization: string;
-  /** The user who created the session (an API key's creator for calls made with a key). */
+  /**
+   * The user who created the session (an API key's creator for calls made with a key).
+   * @example "00000000-0000-0000-0000-000000000002"
+   */
   user: string;
   /** Every field present; "unknown" where the client did not say. */
   device: SessionDeviceDto;
+  /** @example "2025-10-28T06:00:00Z" */
   createdAt: string;
-  /** When the session was released; the next call with its external id opens a new session. */
+  /**
+   * When the session was released; the next call with its external id opens a new session.
+   * @example null
+   */
   releasedAt: string | null;
   /**
    * The client's id for the session.
@@ -103,12 +116,22 @@ export class SessionResponseDto {
   externalId: string;
   /** @example "Refactor the billing module" */
   title: string | null;
-  /** Calls recorded in the session (seed 002's tasks). */
+  /**
+   * Calls recorded in the session (seed 002's tasks).
+   * @example 3
+   */
   taskCount: number;
-  /** Tokens used, every bucket (input, output, cache reads and writes): what the budget is measured against. */
+  /**
+   * Tokens used, every bucket (input, output, cache reads and writes): what the budget is measured against.
+   * @example 1234
+   */
   tokensUsed: number;
-  /** Calls are refused once tokensUsed reaches it; null for none. */
+  /**
+   * Calls are refused once tokensUsed reaches it; null for none.
+   * @example 10000
+   */
   tokenBudget: number | null;
+  /** @example "2025-10-29T06:00:09Z" */
   lastActivityAt: string;
   /**
    * Cost of the priced calls in USD.
@@ -120,22 +143,37 @@ export class SessionResponseDto {
    * @example 132500000
    */
   costNanoUsd: number;
-  /** Calls to models missing from the pricing table; their cost is not in costUsd. */
+  /**
+   * Calls to models missing from the pricing table; their cost is not in costUsd.
+   * @example 0
+   */
   unpricedRequests: number;
+  /** @example 734 */
   inputTokens: number;
+  /** @example 500 */
   outputTokens: number;
+  /** @example 0 */
   cacheReadTokens: number;
+  /** @example 0 */
   cacheWrite5mTokens: number;
+  /** @example 0 */
   cacheWrite1hTokens: number;
 }
 
 export class SessionListResponseDto {
+  /** @example "list" */
   object: 'list';
   /** Newest first. */
   data: SessionResponseDto[];
-  /** Pass as `before` for the next page; absent on the last page. */
+  /**
+   * Pass as `before` for the next page; absent on the last page.
+   * @example "djF8MjAyNS0xMC0yOFQwNjowMDowMC4wMDBafGEwYzJiMWUyLWZkM2UtNDU2Ny04OTBhLWJjZGVmMTIzNDU2Nw"
+   */
   nextCursor?: string;
-  /** Sessions matching the filters, when the page was asked for by offset. */
+  /**
+   * Sessions matching the filters, when the page was asked for by offset.
+   * @example 1
+   */
   totalCount?: number;
 }
 

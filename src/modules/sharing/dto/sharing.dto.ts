@@ -22,30 +22,46 @@ export class CreateShareLinkDto {
 }
 
 export class ShareLinkResponseDto {
-  /** @example "shr_Q2hhcmxlcyBCYWJiYWdlIGFuZCBBZGE" */
+  /** @example "shr_xyz789abc123" */
   share_token: string;
-  /** @example "https://lamplight.example.com/shared/shr_Q2hhcmxlcyBCYWJiYWdlIGFuZCBBZGE" */
+  /** @example "https://lamplight.example.com/shared/shr_xyz789abc123" */
   share_url: string;
+  /** @example "2025-01-20T14:00:00Z" */
   created_at: string;
-  /** When the link stops working; null for never. */
+  /**
+   * When the link stops working; null for never.
+   * @example null
+   */
   expires_at: string | null;
-  /** Whether viewers see the user queries and final outputs. */
+  /**
+   * Whether viewers see the user queries and final outputs.
+   * @example false
+   */
   include_content: boolean;
 }
 
 export class ShareStatusResponseDto {
+  /** @example true */
   is_shared: boolean;
+  /** @example "shr_xyz789abc123" */
   share_token?: string;
+  /** @example "https://lamplight.example.com/shared/shr_xyz789abc123" */
   share_url?: string;
+  /** @example "2025-01-20T14:00:00Z" */
   shared_at?: string;
+  /** @example null */
   expires_at?: string | null;
+  /** @example false */
   include_content?: boolean;
 }
 
 export class ShareRemovedResponseDto {
   /** @example "Sharing removed successfully" */
   message: string;
-  /** The session's UUID. */
+  /**
+   * The session's UUID.
+   * @example "a0c2b1e2-fd3e-4567-890a-bcdef1234567"
+   */
   session_uuid: string;
 }
 
@@ -70,18 +86,26 @@ export class SharedSessionQueryDto {
 export class SharedSessionSummaryDto {
   /** @example "my-app-session-123" */
   session_id: string;
+  /** @example "2025-01-15T10:00:00Z" */
   start_time: string;
+  /** @example "2025-01-15T11:30:00Z" */
   end_time: string;
+  /** @example 15 */
   total_requests: number;
+  /** @example 12450 */
   total_input_tokens: number;
+  /** @example 8320 */
   total_output_tokens: number;
 }
 
 export class SharedInteractionDto {
+  /** @example "2025-01-15T10:00:00Z" */
   timestamp: string;
   /** @example "claude-sonnet-4-20250514" */
   model: string;
+  /** @example 120 */
   input_tokens: number;
+  /** @example 85 */
   output_tokens: number;
   /** Only when the link includes content. */
   user_query?: string | null;
