@@ -6,6 +6,8 @@ import { ACCESS, type AccessRequirement } from '../../src/common/auth/decorators
 import type { OrganizationContext } from '../../src/common/auth/principal';
 import { DomainError } from '../../src/common/errors/domain-error';
 import { AccessGuard } from '../../src/modules/auth/guards/access.guard';
+import { ApiKeyStrategy } from '../../src/modules/auth/strategies/api-key.strategy';
+import { JwtStrategy } from '../../src/modules/auth/strategies/jwt.strategy';
 import { OrganizationsService } from '../../src/modules/organizations/organizations.service';
 import { createApiKey, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 import {
@@ -193,7 +195,13 @@ describe('tenant isolation and X-Organization-Id', () => {
         getArgs: () => [request, {}],
         switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}), getNext: () => undefined }),
       } as unknown as ExecutionContext;
-      const accessGuard = new AccessGuard(app.app.get(Reflector), app.app.get(OrganizationsService), app.app.get(EntityManager));
+      const accessGuard = new AccessGuard(
+        app.app.get(Reflector),
+        app.app.get(OrganizationsService),
+        app.app.get(EntityManager),
+        app.app.get(JwtStrategy),
+        app.app.get(ApiKeyStrategy),
+      );
       const orm = app.app.get(MikroORM);
       return new Promise((resolve) => {
         RequestContext.create(orm.em, async () => {

@@ -1,8 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import passport from 'passport';
 import { ACCESS, type AccessRequirement, IS_PUBLIC, ORGANIZATION_HEADER } from '../../../common/auth/decorators';
 import type { Principal } from '../../../common/auth/principal';
 import { TENANT_FILTER, type TenantFilterArgs } from '../../../database/base.entity';
@@ -10,6 +10,8 @@ import { ApiKeyScope } from '../../api-keys/api-key.entity';
 import { Role, roleAtLeast } from '../../organizations/membership.entity';
 import { OrganizationsService } from '../../organizations/organizations.service';
 import { AuthErrors } from '../auth.errors';
+import { ApiKeyStrategy } from '../strategies/api-key.strategy';
+import { JwtStrategy } from '../strategies/jwt.strategy';
 
 const DEFAULT_REQUIREMENT: AccessRequirement = { organizationScoped: false };
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -21,22 +23,22 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * caller's role there checked, and the tenant filter armed for the rest of the request.
  */
 @Injectable()
-export class AccessGuard extends AuthGuard(['jwt', 'api-key']) {
+export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly organizations: OrganizationsService,
     private readonly em: EntityManager,
-  ) {
-    super();
-  }
+    private readonly jwtStrategy: JwtStrategy,
+    private readonly apiKeyStrategy: ApiKeyStrategy,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    await super.canActivate(context);
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = request.user as Principal;
+    const principal = this.handleRequest(null, await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()));
+    request.user = principal;
     const requirement = this.reflector.getAllAndOverride<AccessRequirement>(ACCESS, targets) ?? DEFAULT_REQUIREMENT;
 
     if (principal.kind === 'apiKey') {
@@ -61,7 +63,22 @@ export class AccessGuard extends AuthGuard(['jwt', 'api-key']) {
     return true;
   }
 
-  override handleRequest<T = Principal>(error: unknown, principal: T | false | null): T {
+  /**
+   * JWT, then platform API key, through this application's own strategy instances. Passport's
+   * strategy registry is process-global (the last application built in a process would win),
+   * so the instances are passed in directly (a fresh object per request, as passport expects).
+   */
+  private authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | false> {
+    const strategies = [Object.create(this.jwtStrategy) as passport.Strategy, Object.create(this.apiKeyStrategy) as passport.Strategy];
+    return new Promise((resolve, reject) => {
+      const middleware = passport.authenticate(strategies as unknown as string[], { session: false }, (error: unknown, principal: Principal | false) =>
+        error ? reject(error) : resolve(principal),
+      ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+      middleware(request, reply, (error?: unknown) => (error ? reject(error) : resolve(false)));
+    });
+  }
+
+  handleRequest<T = Principal>(error: unknown, principal: T | false | null): T {
     if (error) throw error;
     if (!principal) throw AuthErrors.unauthenticated();
     return principal;
