@@ -13,6 +13,9 @@ import { generateRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import type { DatabaseConnection } from './database/database.module';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { setupOpenApi } from './openapi/document';
+import { sendError } from './common/errors/problem.filter';
+import { ShutdownState } from './modules/health/shutdown-state';
+import { ProxyErrors } from './modules/proxy/proxy.errors';
 
 export interface CreateAppOptions {
   /** Defaults to the process environment. */
@@ -69,6 +72,14 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // Draining (SIGTERM): every new request but liveness and metrics gets 503 (readiness answers 503 itself).
+  const shutdown = app.get(ShutdownState);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!shutdown.draining || request.url === '/health' || request.url.startsWith('/metrics')) return done();
+    reply.header('connection', 'close');
+    if (request.url.startsWith('/health/ready')) return done();
+    sendError(reply, request, ProxyErrors.draining(), logger);
+  });
   // One ORM context per request, opened after body parsing so it lasts into the handler.
   const orm = app.get(MikroORM);
   fastify.addHook('preHandler', (_request, _reply, done) => {
@@ -76,7 +87,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   });
 
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // On SIGTERM/SIGINT: drain (see ShutdownState), close, flush, then exit 0 rather than re-raise the signal.
+  app.enableShutdownHooks([], { useProcessExit: true });
   await setupOpenApi(app);
   await app.init();
   return { app, config };

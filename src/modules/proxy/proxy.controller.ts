@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, HttpStatus, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiHeader, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
@@ -6,6 +6,7 @@ import type { OrganizationContext, Principal } from '../../common/auth/principal
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { ApiKeyScope } from '../api-keys/api-key.entity';
 import { AnthropicErrorDto, CountTokensResponseDto, MessageRequestDto, MessageResponseDto } from './dto/anthropic.dto';
+import { ProxyLimitsInterceptor } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 
 const ANTHROPIC_HEADERS = [
@@ -36,7 +37,7 @@ const AnthropicErrors = () =>
     anthropicError(401, 'authentication_error: no valid platform credential, or no Anthropic key to use'),
     anthropicError(403, 'permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope'),
     anthropicError(413, 'request_too_large'),
-    anthropicError(429, 'rate_limit_error (after Lamplight retried)'),
+    anthropicError(429, 'rate_limit_error: over this API key\'s (or user\'s) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic\'s own, after Lamplight retried'),
     anthropicError(500, 'api_error'),
     anthropicError(502, 'Anthropic could not be reached'),
     anthropicError(504, 'Anthropic did not answer in time'),
@@ -50,6 +51,7 @@ const AnthropicErrors = () =>
 @ApiTags('Proxy')
 @ApiExtraModels(AnthropicErrorDto)
 @Controller('spotlight/anthropic/v1/messages')
+@UseInterceptors(ProxyLimitsInterceptor)
 export class ProxyController {
   constructor(private readonly proxy: ProxyService) {}
 

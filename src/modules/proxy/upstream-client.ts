@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
@@ -55,7 +55,7 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
  * here, before any byte has gone to the client. The seam tests and benchmarks replace.
  */
 @Injectable()
-export class UpstreamClient implements OnModuleDestroy {
+export class UpstreamClient implements OnApplicationShutdown {
   private readonly pool: Pool;
   private readonly basePath: string;
 
@@ -72,7 +72,8 @@ export class UpstreamClient implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed: live calls have the shutdown grace period until then. */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.close().catch(() => undefined);
   }
 
