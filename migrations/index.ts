@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123021426 } from './Migration20261123021426_foundation';
 import { Migration20261123022620_sessions_and_recording } from './Migration20261123022620_sessions_and_recording';
 import { Migration20261123024310_share_links } from './Migration20261123024310_share_links';
+import { Migration20261123033552_cache_invalidation } from './Migration20261123033552_cache_invalidation';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -11,4 +12,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123021426_foundation', class: Migration20261123021426 },
   { name: 'Migration20261123022620_sessions_and_recording', class: Migration20261123022620_sessions_and_recording },
   { name: 'Migration20261123024310_share_links', class: Migration20261123024310_share_links },
+  { name: 'Migration20261123033552_cache_invalidation', class: Migration20261123033552_cache_invalidation },
 ];

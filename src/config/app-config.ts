@@ -33,7 +33,16 @@ export interface AppConfig {
   };
   /** Content kept per interaction (request messages and response blocks), in bytes of JSON. */
   contentMaxBytes: number;
+  /** RECORDING_ENABLED=false: proxied calls are forwarded but not recorded (for benchmarks). */
+  recordingEnabled: boolean;
   loginRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
+  /**
+   * Per caller (API key, or user for a JWT) on the proxy routes, kept in memory per instance:
+   * requests per minute (token bucket, bursts up to a minute's worth) and calls in flight. 0 turns a limit off.
+   */
+  proxyLimits: { requestsPerMinute: number; concurrent: number };
+  /** On SIGTERM, how long live streams may run on before they are ended with an SSE error event. */
+  shutdownGraceMs: number;
   /** What the boot sequence should tell the operator (generated secrets and the like). */
   notices: string[];
 }
@@ -94,11 +103,17 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS ?? 120_000,
     },
     contentMaxBytes: env.CONTENT_MAX_BYTES ?? 256 * 1024,
+    recordingEnabled: env.RECORDING_ENABLED !== 'false',
     loginRateLimit: {
       perIp: env.LOGIN_RATE_LIMIT_PER_IP ?? 20,
       perAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT ?? 10,
       windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS ?? 300,
     },
+    proxyLimits: {
+      requestsPerMinute: env.PROXY_RATE_LIMIT_PER_MINUTE ?? 600,
+      concurrent: env.PROXY_CONCURRENCY_LIMIT ?? 64,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS ?? 25_000,
     notices,
   };
 }

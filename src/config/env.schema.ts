@@ -142,6 +142,35 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(100_000_000)
   CONTENT_MAX_BYTES?: number;
+
+  /** `false` stops recording interactions (benchmarks' recording-off figure); default true. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  RECORDING_ENABLED?: string;
+
+  /** Proxy requests per minute per caller (API key, or user for a JWT); 0: no limit. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  PROXY_RATE_LIMIT_PER_MINUTE?: number;
+
+  /** Proxy calls in flight at once per caller; 0: no limit. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  PROXY_CONCURRENCY_LIMIT?: number;
+
+  /** On SIGTERM, how long live streams may run on before they are ended with an error event. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  SHUTDOWN_GRACE_MS?: number;
 }
 
 export class ConfigValidationError extends Error {

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EmbeddedDatabase } from './embedded-postgres';
 import { createOrmOptions } from './orm-options';
 import { createPgPool, PG_POOL } from './pg-pool';
+import { CacheInvalidation } from './cache-invalidation';
 import type { Pool } from 'pg';
 import { ShutdownState } from '../modules/health/shutdown-state';
 
@@ -46,8 +47,9 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
       providers: [
         { provide: DATABASE_CONNECTION, useValue: connection },
         { provide: PG_POOL, useFactory: () => createPgPool(connection.url) },
+        { provide: CacheInvalidation, useFactory: () => new CacheInvalidation(connection.url, connection.connect !== false) },
       ],
-      exports: [PG_POOL],
+      exports: [PG_POOL, CacheInvalidation],
     };
   }
 

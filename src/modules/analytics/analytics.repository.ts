@@ -200,10 +200,15 @@ export class AnalyticsRepository {
   async sumRanges(organizationId: string, ranges: HourRange[]): Promise<UsageSums[]> {
     if (ranges.length === 0) return [];
     const rows = await this.em.execute<(RollupRow & { i: string })[]>(
-      `SELECT w.i::text AS i, ${ROLLUP_SUMS}
+      // LATERAL: one primary-key range scan per range. (As a LEFT JOIN, the planner read every
+      // rollup row of the organization once and filtered it against each range: ~57 ms at 13k rows.)
+      `SELECT w.i::text AS i, r.*
        FROM unnest(?::timestamptz[], ?::timestamptz[]) WITH ORDINALITY AS w(start_at, end_at, i)
-       LEFT JOIN usage_hourly u ON u.organization_id = ? AND u.hour >= w.start_at AND u.hour < w.end_at
-       GROUP BY w.i ORDER BY w.i`,
+       CROSS JOIN LATERAL (
+         SELECT ${ROLLUP_SUMS} FROM usage_hourly u
+         WHERE u.organization_id = ? AND u.hour >= w.start_at AND u.hour < w.end_at
+       ) r
+       ORDER BY w.i`,
       [timestampArray(ranges.map((r) => r.start)), timestampArray(ranges.map((r) => r.end)), organizationId],
     );
     return rows.map(toSums);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { CacheInvalidation } from '../../database/cache-invalidation';
 import type {
   AddMemberDto,
   CreateOrganizationDto,
@@ -30,6 +31,7 @@ export class OrganizationsService {
     private readonly organizations: OrganizationRepository,
     private readonly memberships: MembershipRepository,
     private readonly users: UsersService,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /**
@@ -124,6 +126,8 @@ export class OrganizationsService {
       membership.organization.deletedAt = now;
       await this.em.flush();
     });
+    // Cached API key authentications do not know the organization went: drop them everywhere.
+    await this.invalidation.publish('api-key', '*');
   }
 
   async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {

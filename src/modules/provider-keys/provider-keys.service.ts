@@ -1,25 +1,41 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { notFound } from '../../common/errors/domain-error';
 import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
+import { CacheInvalidation } from '../../database/cache-invalidation';
 import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier';
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
 import { Provider, ProviderKey } from './provider-key.entity';
 import { ProviderKeyRepository } from './provider-key.repository';
-import { ProviderKeyCipher } from './provider-key-cipher';
+import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher';
 
 export const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
+/** The invalidation topic: an organization id whose default key changed. */
+export const PROVIDER_KEY_CACHE_TOPIC = 'provider-key';
+/** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
+export const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
 @Injectable()
 export class ProviderKeysService {
+  private readonly logger = new Logger('ProviderKeys');
+  /** Organization id → its default key in plaintext (and the epoch it was read at), for the proxy's Messages calls. */
+  private readonly defaults = new ExpiringCache<{ key: string | null; epoch: string | null }>(PROVIDER_KEY_CACHE_TTL_MS);
+
   constructor(
     private readonly em: EntityManager,
     private readonly providerKeys: ProviderKeyRepository,
     private readonly cipher: ProviderKeyCipher,
     private readonly verifier: AnthropicKeyVerifier,
-  ) {}
+    private readonly invalidation: CacheInvalidation,
+  ) {
+    invalidation.subscribe(PROVIDER_KEY_CACHE_TOPIC, (organizationId) => {
+      if (organizationId === '*') this.defaults.clear();
+      else this.defaults.delete(organizationId);
+    });
+  }
 
   async list(): Promise<ProviderKeyResponseDto[]> {
     return (await this.providerKeys.listLive()).map(toProviderKeyResponse);
@@ -45,11 +61,13 @@ export class ProviderKeysService {
       await em.flush();
       return providerKey;
     });
+    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
     return toProviderKeyResponse(created);
   }
 
   async update(id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
-    return this.em.transactional(async (em) => {
+    const organizationId = this.currentOrganizationId();
+    const updated = await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
       const providerKey = await this.providerKeys.findLive(id);
       if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
@@ -63,10 +81,13 @@ export class ProviderKeysService {
       await em.flush();
       return toProviderKeyResponse(providerKey);
     });
+    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organizationId);
+    return updated;
   }
 
   /** Deleting revokes: the ciphertext is erased, the row is kept for the audit trail. */
   async revoke(id: string, now = new Date()): Promise<void> {
+    const organizationId = this.currentOrganizationId();
     await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
       const providerKey = await this.providerKeys.findLive(id);
@@ -76,6 +97,7 @@ export class ProviderKeysService {
       providerKey.ciphertext = '';
       await em.flush();
     });
+    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organizationId);
   }
 
   test(key: string): Promise<KeyCheckResult> {
@@ -84,8 +106,38 @@ export class ProviderKeysService {
 
   /** The current organization's default Anthropic key in plaintext, for the upstream call only. */
   async defaultKeyPlaintext(organizationId: string): Promise<string | null> {
+    return (await this.readDefault(organizationId, this.invalidation.knownEpoch)).key;
+  }
+
+  /**
+   * The same, possibly from memory (no read, no decryption): `epoch` is set when it was, and the
+   * caller must then compare it with the current cache epoch (see CacheInvalidation) and call
+   * `defaultKeyPlaintext` again when it moved.
+   */
+  async cachedDefaultKey(organizationId: string): Promise<{ key: string | null; epoch?: string | null }> {
+    const cached = this.defaults.get(organizationId);
+    if (cached) return cached;
+    return { key: (await this.readDefault(organizationId, this.invalidation.knownEpoch)).key };
+  }
+
+  private async readDefault(organizationId: string, epoch: string | null): Promise<{ key: string | null }> {
+    const version = this.defaults.version;
     const providerKey = await this.providerKeys.findDefault();
-    return providerKey ? this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id) : null;
+    if (!providerKey) {
+      this.defaults.set(organizationId, { key: null, epoch }, version);
+      return { key: null };
+    }
+    try {
+      const plaintext = this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id);
+      this.defaults.set(organizationId, { key: plaintext, epoch }, version);
+      return { key: plaintext };
+    } catch (error) {
+      // The client gets a safe 500; operators get which key, never the ciphertext or the key.
+      if (error instanceof ProviderKeyDecryptionError) {
+        this.logger.error({ organizationId, providerKeyId: providerKey.id }, error.detail);
+      }
+      throw error;
+    }
   }
 
   /** The organization the tenant filter is armed with for this request (set by the access guard). */

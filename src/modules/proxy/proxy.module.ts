@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
 import { ProviderKeysModule } from '../provider-keys/provider-keys.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ProxyController } from './proxy.controller';
+import { ProxyLimiter, ProxyLimitsInterceptor } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 import { UpstreamClient } from './upstream-client';
 
 @Module({
-  imports: [ProviderKeysModule, SessionsModule, RecordingModule],
+  imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule],
   controllers: [ProxyController],
-  providers: [ProxyService, UpstreamClient],
+  providers: [ProxyService, UpstreamClient, ProxyLimiter, ProxyLimitsInterceptor],
   exports: [ProxyService],
 })
 export class ProxyModule {}

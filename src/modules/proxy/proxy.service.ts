@@ -6,9 +6,12 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import type { DomainError } from '../../common/errors/domain-error';
 import { anthropicErrorType } from '../../common/errors/problem';
-import { ShutdownState } from '../health/shutdown-state';
+import { SHUTDOWN_INTERRUPT, ShutdownState } from '../health/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { AuthErrors } from '../auth/auth.errors';
+import { CacheInvalidation } from '../../database/cache-invalidation';
 import { InteractionOutcome } from '../recording/interaction.entity';
 import type { InteractionRecord } from '../recording/interaction-record';
 import { RecorderService } from '../recording/recorder.service';
@@ -92,6 +95,12 @@ function anthropicError(failure: DomainError): { type: 'error'; error: { type: s
   return { type: 'error', error: { type: anthropicErrorType(failure.status), message: failure.detail } };
 }
 
+/** What a stream still open when the shutdown grace period ends receives last. */
+const SHUTDOWN_ERROR_EVENT = `event: error\ndata: ${JSON.stringify({
+  type: 'error',
+  error: { type: 'api_error', message: 'Lamplight is shutting down and ended this stream early; retry the request' },
+})}\n\n`;
+
 function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -113,6 +122,8 @@ export class ProxyService {
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly apiKeys: ApiKeysService,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /** POST /v1/messages: forwarded untouched, streamed back byte for byte, recorded as an interaction. */
@@ -122,8 +133,10 @@ export class ProxyService {
     await this.forward(context, 'messages', call.providerKey, {
       tracker: call.tracker,
       onUpstreamFailure: (status) => call.record(InteractionOutcome.UpstreamError, status, null, null),
-      onFinished: ({ status, cancelled, upstreamFailed, ttftMs, upstreamRequestId }) => {
-        call.record(outcomeOf(status, cancelled, upstreamFailed, call.tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId);
+      onFinished: ({ status, cancelled, upstreamFailed, interrupted, ttftMs, upstreamRequestId }) => {
+        // Cut short by shutdown after the grace period: Lamplight's doing, recorded as an error (503).
+        if (interrupted) call.record(InteractionOutcome.Error, 503, ttftMs, upstreamRequestId);
+        else call.record(outcomeOf(status, cancelled, upstreamFailed, call.tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId);
       },
     });
   }
@@ -182,7 +195,7 @@ export class ProxyService {
   /** POST /v1/messages/count_tokens: forwarded the same way; not an interaction. */
   async countTokens(context: CallContext): Promise<void> {
     this.jsonBody(context.request);
-    const providerKey = await this.providerCredential(context.request.headers, context.organization);
+    const { key: providerKey } = await this.providerCredential(context.request.headers, context.organization);
     const started = performance.now();
     await this.forward(context, 'count_tokens', providerKey, {
       tracker: null,
@@ -213,14 +226,32 @@ export class ProxyService {
   ): Promise<PreparedMessage> {
     const startedAt = new Date();
     const started = performance.now();
-    const providerKey = await this.providerCredential(headers, organization);
+    const credential = await this.providerCredential(headers, organization, true);
+    let providerKey = credential.key;
     const identity = resolveSessionIdentity(headers, body);
+    // The platform key and the provider key may have come from this instance's caches: the
+    // session query carries the cache epoch, and when anything changed since they were cached,
+    // both are read again before anything else happens (nothing is created, nothing goes upstream).
+    let checkedAt: string | null = null;
+    const recheck = async (epoch: string) => {
+      if (checkedAt === epoch) return;
+      checkedAt = epoch;
+      this.invalidation.observeEpoch(epoch);
+      if (this.apiKeys.needsRecheck(principal, epoch) && !(await this.apiKeys.recheck(principal, epoch))) {
+        throw AuthErrors.unauthenticated();
+      }
+      if (credential.epoch !== undefined && credential.epoch !== epoch) {
+        providerKey = (await this.providerCredential(headers, organization, false)).key;
+      }
+    };
     const session = await this.sessions.findOrCreateLive(
       organization.organizationId,
       principal.userId,
       identity.externalId,
       identity.device,
+      recheck,
     );
+    await recheck(session.cacheEpoch);
     if (session.tokenBudget !== null && session.tokensUsed >= session.tokenBudget) {
       throw ProxyErrors.budgetExhausted(session.tokensUsed, session.tokenBudget);
     }
@@ -275,16 +306,24 @@ export class ProxyService {
    * told apart from platform keys by prefix), else the organization's default stored key.
    * Subscription OAuth tokens are refused wherever they appear.
    */
-  private async providerCredential(headers: IncomingHttpHeaders, organization: OrganizationContext): Promise<string> {
+  private async providerCredential(
+    headers: IncomingHttpHeaders,
+    organization: OrganizationContext,
+    cached = false,
+  ): Promise<{ key: string; epoch?: string | null }> {
     const candidates = ['x-api-key', 'authorization', 'x-lamplight-api-key', 'x-shinzo-api-key']
       .map((name) => firstHeader(headers, name)?.trim().replace(/^Bearer\s+/i, ''))
       .filter((value): value is string => Boolean(value));
     if (candidates.some((value) => value.startsWith('sk-ant-oat'))) throw ProxyErrors.subscriptionToken();
     const clientKey = candidates.find((value) => value.startsWith('sk-ant-'));
-    if (clientKey) return clientKey;
-    const stored = await this.providerKeys.defaultKeyPlaintext(organization.organizationId);
-    if (!stored) throw ProxyErrors.noProviderKey();
-    return stored;
+    if (clientKey) return { key: clientKey };
+    let stored = cached
+      ? await this.providerKeys.cachedDefaultKey(organization.organizationId)
+      : { key: await this.providerKeys.defaultKeyPlaintext(organization.organizationId) };
+    // A remembered "no key" is never the reason for a refusal: the database has the last word.
+    if (!stored.key && stored.epoch !== undefined) stored = { key: await this.providerKeys.defaultKeyPlaintext(organization.organizationId) };
+    if (!stored.key) throw ProxyErrors.noProviderKey();
+    return { key: stored.key, epoch: stored.epoch };
   }
 
   private async forward(
@@ -298,6 +337,8 @@ export class ProxyService {
         status: number;
         cancelled: boolean;
         upstreamFailed: boolean;
+        /** Ended by shutdown once its grace period was over. */
+        interrupted?: boolean;
         ttftMs: number | null;
         upstreamRequestId: string | null;
       }) => void;
@@ -311,6 +352,15 @@ export class ProxyService {
       if (!finished) abort.abort();
     };
     raw.on('close', onClientGone);
+    // Shutdown waits for this call for its grace period, then interrupts it (see ShutdownState).
+    let settle!: () => void;
+    this.shutdown.trackCall({
+      interrupt: () => {
+        if (!finished) abort.abort(SHUTDOWN_INTERRUPT);
+      },
+      finished: new Promise<void>((resolve) => (settle = resolve)),
+    });
+    const interrupted = () => abort.signal.aborted && abort.signal.reason === SHUTDOWN_INTERRUPT;
 
     const headers = upstreamHeaders(request.headers, providerKey);
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
@@ -321,8 +371,13 @@ export class ProxyService {
       response = await this.upstream.send({ path, headers, body: (request as RawBodyRequest<FastifyRequest>).rawBody ?? Buffer.from(JSON.stringify(request.body)), signal: abort.signal });
     } catch (error) {
       raw.off('close', onClientGone);
+      finished = true;
+      settle();
+      if (interrupted()) {
+        hooks.onFinished({ status: 503, cancelled: false, upstreamFailed: false, interrupted: true, ttftMs: null, upstreamRequestId: null });
+        throw ProxyErrors.draining();
+      }
       if (abort.signal.aborted) {
-        finished = true;
         reply.hijack();
         raw.destroy();
         hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
@@ -374,10 +429,19 @@ export class ProxyService {
       tracker?.end();
       finished = true;
       raw.off('close', onClientGone);
-      const cancelled = abort.signal.aborted;
-      if (cancelled) response.body.destroy();
+      const stopped = interrupted();
+      const cancelled = abort.signal.aborted && !stopped;
+      if (abort.signal.aborted) response.body.destroy();
+      if (stopped && !raw.destroyed && !raw.writableEnded) {
+        // A stream ends with an error event the SDKs raise; a JSON body cannot be finished, so it is cut.
+        if (isStream) raw.write(SHUTDOWN_ERROR_EVENT);
+        else raw.destroy();
+        // A client that does not read must not hold the server's close up: its socket goes after 1 s.
+        setTimeout(() => raw.destroy(), 1_000).unref();
+      }
       if (!raw.destroyed && !raw.writableEnded) raw.end();
-      hooks.onFinished({ status: response.statusCode, cancelled, upstreamFailed, ttftMs, upstreamRequestId });
+      hooks.onFinished({ status: response.statusCode, cancelled, upstreamFailed, interrupted: stopped, ttftMs, upstreamRequestId });
+      settle();
     }
   }
 }

@@ -135,6 +135,13 @@ export class Interaction {
   args: true,
   cond: (args) => ({ organizationId: (args as TenantFilterArgs).organizationId }),
 })
+// Covering: analytics sum ranges of hours from the index alone (index-only scans), never from heap
+// rows scattered by the constant upserts.
+@Index({
+  name: 'usage_hourly_covering_index',
+  expression:
+    'create index "usage_hourly_covering_index" on "usage_hourly" ("organization_id", "hour", "model") include ("requests", "error_requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write5m_tokens", "cache_write1h_tokens", "cost_input_nano_usd", "cost_output_nano_usd", "cost_cache_read_nano_usd", "cost_cache_write5m_nano_usd", "cost_cache_write1h_nano_usd", "cost_total_nano_usd")',
+})
 export class UsageHourly {
   @PrimaryKey({ type: 'uuid' })
   organizationId: string;

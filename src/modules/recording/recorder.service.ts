@@ -33,6 +33,7 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
   private replayTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private databaseDown = false;
+  private readonly enabled: boolean;
 
   constructor(
     private readonly writer: InteractionWriter,
@@ -41,6 +42,7 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.spool = new Spool(join(config.dataDir, 'spool'));
+    this.enabled = config.recordingEnabled;
   }
 
   onModuleInit(): void {
@@ -56,6 +58,7 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
 
   /** Never blocks and never throws: the caller is on the response path. */
   record(record: InteractionRecord): void {
+    if (!this.enabled) return;
     if (record.cost === null) this.metrics.unpriced.inc({ model: record.model.slice(0, 100) });
     if (this.queue.length >= RECORDER_LIMITS.queueCapacity) {
       void this.toSpool([record]);

@@ -26,6 +26,8 @@ export interface LiveSession {
   tokenBudget: number | null;
   /** The organization's storeContent setting, read with the session to save a query. */
   storeContent: boolean;
+  /** The cache epoch now (see CacheInvalidation), read with the session to save a query. */
+  cacheEpoch: string;
 }
 
 interface LiveSessionRow {
@@ -34,14 +36,18 @@ interface LiveSessionRow {
   tokens_used: string;
   token_budget: string | null;
   store_content: boolean | null;
+  cache_epoch: string;
 }
 
 // Tenant and soft-delete conditions are explicit: this SQL runs outside the ORM and its filters.
 const FIND_LIVE_SQL = `
   SELECT s.id, s.external_id, s.token_budget, (o.settings->>'storeContent')::boolean AS store_content,
-    s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens AS tokens_used
+    s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens AS tokens_used,
+    (SELECT last_value FROM lamplight_cache_epoch)::text AS cache_epoch
   FROM sessions s JOIN organizations o ON o.id = s.organization_id
   WHERE s.organization_id = $1 AND s.external_id = $2 AND s.deleted_at IS NULL AND s.released_at IS NULL`;
+
+const EPOCH_SQL = `SELECT last_value::text AS epoch FROM lamplight_cache_epoch`;
 
 const CREATE_SQL = `
   INSERT INTO sessions (id, created_at, organization_id, user_id, external_id, device, token_budget, last_activity_at)
@@ -177,9 +183,12 @@ export class SessionsService {
     userId: string,
     externalId: string,
     device: SessionDevice,
+    beforeCreate?: (cacheEpoch: string) => Promise<void>,
   ): Promise<LiveSession> {
     const found = await this.findLive(organizationId, externalId);
     if (found) return found;
+    // Nothing is created for a caller the checks (here: a cached credential) would refuse.
+    if (beforeCreate) await beforeCreate((await this.pool.query<{ epoch: string }>(EPOCH_SQL)).rows[0].epoch);
     await this.pool.query(CREATE_SQL, [randomUUID(), organizationId, userId, externalId, JSON.stringify(device)]);
     const created = await this.findLive(organizationId, externalId);
     if (!created) throw new Error('session vanished right after creation');
@@ -196,6 +205,7 @@ export class SessionsService {
       tokensUsed: Number(row.tokens_used),
       tokenBudget: row.token_budget === null ? null : Number(row.token_budget),
       storeContent: row.store_content !== false,
+      cacheEpoch: row.cache_epoch,
     };
   }
 }

@@ -6,7 +6,19 @@ import type { Principal } from '../../../common/auth/principal';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
 import { extractPlatformKey } from './credentials';
 
-/** Platform API keys (`lmp_…`), looked up by HMAC digest on every request so revocation is immediate. */
+const MESSAGES_PATH = '/spotlight/anthropic/v1/messages';
+
+function isMessagesCall(request: FastifyRequest): boolean {
+  if (request.method !== 'POST') return false;
+  const path = request.url.split('?')[0];
+  return path === MESSAGES_PATH;
+}
+
+/**
+ * Platform API keys (`lmp_…`), looked up by HMAC digest, so revocation is immediate: on every
+ * request, except on the proxy's Messages route, where a cached answer is rechecked against the
+ * cache epoch by the proxy before the call goes upstream.
+ */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
   constructor(private readonly apiKeys: ApiKeysService) {
@@ -15,6 +27,8 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
 
   async validate(request: FastifyRequest): Promise<Principal | null> {
     const key = extractPlatformKey(request);
-    return key ? this.apiKeys.authenticate(key) : null;
+    // Only the proxy's Messages route may be answered from the cache: it rechecks the cache epoch
+    // with its session query before anything goes upstream (see ProxyService).
+    return key ? this.apiKeys.authenticate(key, new Date(), { cached: isMessagesCall(request) }) : null;
   }
 }

@@ -1,0 +1,37 @@
+import { ExpiringCache } from './expiring-cache';
+
+describe('ExpiringCache', () => {
+  it('returns a value until its time to live ends', () => {
+    const cache = new ExpiringCache<string>(1_000);
+    cache.set('a', 'x', cache.version, 0);
+    expect(cache.get('a', 999)).toBe('x');
+    expect(cache.get('a', 1_000)).toBeUndefined();
+  });
+
+  it('does not store a value read before an invalidation (the read raced the change)', () => {
+    const cache = new ExpiringCache<string>(1_000);
+    const before = cache.version;
+    cache.delete('a'); // an invalidation arrives while the database read is in flight
+    cache.set('a', 'stale', before, 0);
+    expect(cache.get('a', 1)).toBeUndefined();
+    cache.set('a', 'fresh', cache.version, 0);
+    expect(cache.get('a', 1)).toBe('fresh');
+  });
+
+  it('drops entries by predicate and all at once', () => {
+    const cache = new ExpiringCache<{ id: string }>(1_000);
+    cache.set('d1', { id: 'k1' }, cache.version, 0);
+    cache.set('d2', { id: 'k2' }, cache.version, 0);
+    cache.deleteWhere((value) => value.id === 'k1');
+    expect(cache.get('d1', 1)).toBeUndefined();
+    expect(cache.get('d2', 1)).toEqual({ id: 'k2' });
+    cache.clear();
+    expect(cache.size).toBe(0);
+  });
+
+  it('stays within its size bound', () => {
+    const cache = new ExpiringCache<number>(1_000, 2);
+    for (let i = 0; i < 5; i++) cache.set(`k${i}`, i, cache.version, 0);
+    expect(cache.size).toBeLessThanOrEqual(2);
+  });
+});
