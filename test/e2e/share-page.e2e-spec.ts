@@ -1,13 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { type Browser, launchChromium } from '../support/browser';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { type Call, proxyCall, sdk, setUpGateway, sumCalls, totalTokensOf, waitForInteractions } from '../support/analytics-fixtures';
 import { listen, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Every run saves its screenshot under .data/; UPDATE_SCREENSHOTS=1 refreshes the one the README shows.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   ? join(__dirname, '..', '..', 'docs', 'share-page.png')
@@ -158,32 +157,15 @@ describe('the share page', () => {
 
   describe('in Chromium', () => {
     let context: BrowserContext;
-    let profile: string;
+    let browser: Browser;
 
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-      profile = mkdtempSync(join(tmpdir(), 'lamplight-chromium-'));
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        viewport: { width: 1280, height: 900 },
-        deviceScaleFactor: 1,
-      });
+      browser = await launchChromium({ width: 1280, height: 900 });
+      context = browser.context;
     });
 
     afterAll(async () => {
-      await context?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      await browser?.close();
     });
 
     it('opens the share_url, shows the session’s figures with nothing loaded from elsewhere, and is screenshotted', async () => {

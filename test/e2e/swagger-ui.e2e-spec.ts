@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { type Browser, launchChromium } from '../support/browser';
 import { OPENAPI_TAGS } from '../../src/openapi/document';
 import { createApiKey, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Every run saves its screenshot under .data/; UPDATE_SCREENSHOTS=1 refreshes the committed one.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   ? join(__dirname, '..', '..', 'docs', 'swagger-ui.png')
@@ -19,36 +18,19 @@ describe('Swagger UI at /docs', () => {
   let user: TestUser;
   let apiKey: string;
   let context: BrowserContext;
-  let profile: string;
+  let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     app = await startTestApp();
     baseURL = await listen(app);
     user = await registerUser(app, 'Swagger Visitor');
     apiKey = (await createApiKey(app, user, { name: 'swagger ui' })).key;
-    profile = mkdtempSync(join(tmpdir(), 'lamplight-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 1000 },
-      deviceScaleFactor: 1,
-    });
+    browser = await launchChromium({ width: 1280, height: 1000 });
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await app?.close();
   });
 
