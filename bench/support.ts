@@ -1,12 +1,9 @@
 /** Process, database and network plumbing for the benchmark harness. */
-import { MikroORM } from '@mikro-orm/postgresql';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
-import { createOrmOptions } from '../src/database/orm-options';
+import { findFreePort } from '../src/database/embedded-postgres';
+import { createFreshDatabase } from '../src/database/fresh-database';
 
 export const ROOT = join(__dirname, '..', '..');
 export const DIST = join(ROOT, 'dist');
@@ -84,41 +81,18 @@ export interface BenchDatabase {
 
 /** A fresh migrated database on DATABASE_URL's server, or on an embedded cluster under .data/pg-bench. */
 export async function freshDatabase(): Promise<BenchDatabase> {
-  let embedded: EmbeddedDatabase | undefined;
-  let serverUrl: string;
-  if (process.env.DATABASE_URL) {
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/postgres';
-    serverUrl = url.toString();
-  } else {
-    embedded = await startEmbeddedPostgres(join(ROOT, '.data', 'pg-bench'), 'postgres');
-    serverUrl = `${embedded.serverUrl}/postgres`;
-  }
-  const name = `lamplight_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const parsed = new URL(serverUrl);
-  parsed.pathname = `/${name}`;
-  const url = parsed.toString();
-  const orm = await MikroORM.init({ ...createOrmOptions(url), allowGlobalContext: true, logger: () => undefined });
-  await orm.migrator.up();
-  await orm.close(true);
+  const database = await createFreshDatabase({
+    serverUrl: process.env.DATABASE_URL,
+    embeddedDir: join(ROOT, '.data', 'pg-bench'),
+    prefix: 'lamplight_bench',
+  });
+  const parsed = new URL(database.url);
   return {
-    url,
-    name,
+    ...database,
     serverHost: parsed.hostname,
     serverPort: Number(parsed.port || 5432),
     user: decodeURIComponent(parsed.username),
     password: decodeURIComponent(parsed.password),
-    async drop() {
-      const client = new Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-      await embedded?.stop();
-    },
   };
 }
 
