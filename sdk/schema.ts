@@ -4031,7 +4031,7 @@ export interface operations {
     getAnalyticsSession: {
         parameters: {
             query?: {
-                /** @description Interactions per page (1–1000), oldest first. */
+                /** @description Interactions to return, oldest first, 1 to 1000. */
                 limit?: number;
                 /** @description Interactions to skip. */
                 offset?: number;
@@ -4309,7 +4309,7 @@ export interface operations {
     getSharedSession: {
         parameters: {
             query?: {
-                /** @description Interactions to return (1–1000), oldest first. */
+                /** @description Interactions to return, oldest first, 1 to 1000. */
                 limit?: number;
                 /** @description Interactions to skip. */
                 offset?: number;

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { InteractionPageQueryDto } from '../../../common/dto/interaction-page-query.dto';
 
 /** An RFC 3339 time with its offset (or Z), or a plain date meaning UTC midnight; never a zone-less time. */
 const EXPLICIT_INSTANT = /^\d{4}-\d{2}-\d{2}$|(?:Z|[+-]\d{2}:?\d{2})$/i;
@@ -96,23 +97,7 @@ export class ListAnalyticsSessionsQueryDto {
   order?: SortOrder;
 }
 
-export class AnalyticsSessionQueryDto {
-  /** Interactions per page (1–1000), oldest first. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  /** Interactions to skip. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
-  offset?: number;
-}
+export class AnalyticsSessionQueryDto extends InteractionPageQueryDto {}
 
 /** Cost per token bucket in USD, exact to the nano-dollar. */
 export class CostByBucketDto {

@@ -1,27 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { InteractionOutcome } from '../../recording/interaction.entity';
+import { InteractionPageQueryDto } from '../../../common/dto/interaction-page-query.dto';
 
-export class SessionHistoryQueryDto {
-  /**
-   * Interactions to return, oldest first, 1 to 1000.
-   * @example 1000
-   */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  /** Interactions to skip. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
-  offset?: number;
-}
+export class SessionHistoryQueryDto extends InteractionPageQueryDto {}
 
 export class InteractionCostDto {
   inputNanoUsd: number;

@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { InteractionPageQueryDto } from '../../../common/dto/interaction-page-query.dto';
 
 /** A year, the longest a link may live before it must be shared again. */
 export const MAX_SHARE_LIFETIME_SECONDS = 31_536_000;
@@ -65,23 +65,7 @@ export class ShareRemovedResponseDto {
   session_uuid: string;
 }
 
-export class SharedSessionQueryDto {
-  /** Interactions to return (1–1000), oldest first. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  /** Interactions to skip. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
-  offset?: number;
-}
+export class SharedSessionQueryDto extends InteractionPageQueryDto {}
 
 export class SharedSessionSummaryDto {
   /** @example "my-app-session-123" */
