@@ -1,8 +1,16 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
+import { ExpiringCache } from '../common/cache/expiring-cache';
 
 /** The PostgreSQL channel every instance listens on. */
 export const INVALIDATION_CHANNEL = 'lamplight_cache_invalidation';
+
+/** Topics. api-key: a key id, or `*` (an organization deleted: any of its keys may go). */
+export const API_KEY_CACHE_TOPIC = 'api-key';
+/** provider-key: an organization id whose default provider key changed. */
+export const PROVIDER_KEY_CACHE_TOPIC = 'provider-key';
+/** session: an organization id whose live sessions (or settings) changed. */
+export const SESSION_CACHE_TOPIC = 'session';
 
 /** What was changed: a topic (e.g. `api-key`) and a key within it (an id), or `*` for all. */
 export type InvalidationHandler = (key: string) => void;
@@ -10,12 +18,12 @@ export type InvalidationHandler = (key: string) => void;
 const RECONNECT_DELAY_MS = 1_000;
 
 /**
- * Cross-instance cache invalidation (DESIGN section 6), in two parts. Correctness: triggers
- * (migration cache_invalidation) advance the `lamplight_cache_epoch` sequence on every change to
- * API keys, organizations' deletion and provider keys; the proxy reads it with its per-call
- * session query and rechecks any cached answer stamped with an older epoch before going upstream.
- * Freshness: the same triggers NOTIFY on commit; each instance LISTENs on one dedicated
- * connection and drops the changed entries (everything, on every (re)connection), so rechecks are rare.
+ * Cross-instance cache invalidation (DESIGN section 6). Triggers (migrations cache_invalidation
+ * and session_cache_invalidation) NOTIFY on commit of every change to what the proxy's
+ * per-instance caches hold (API keys, organizations, provider keys, live sessions), whoever makes
+ * it (the API, a script, SQL by hand). Each instance LISTENs on one dedicated connection and drops
+ * the changed entries. Caches are used only while that connection is up: whenever it is
+ * lost or (re)made, every cache is emptied, and until it is back every lookup reads the database.
  */
 export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('CacheInvalidation');
@@ -24,16 +32,24 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   private connected = false;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
-  private epoch: string | null = null;
 
   constructor(
     private readonly url: string,
     private readonly enabled: boolean,
   ) {}
 
-  /** True while notifications are being received: only then may a cached entry be used. */
-  get live(): boolean {
-    return this.connected;
+  /**
+   * A per-instance cache kept by this listener: it answers only while notifications are being
+   * received, and an invalidation of `topic` drops the entries `owner` names with the changed key
+   * (all of them for `*`, and whenever the connection is lost or made).
+   */
+  cache<V>(topic: string, options: { ttlMs: number; maxEntries?: number; owner: (value: V, key: string) => string }): ExpiringCache<V> {
+    const cache = new ExpiringCache<V>(options.ttlMs, options.maxEntries, () => this.connected);
+    this.subscribe(topic, (changed) => {
+      if (changed === '*') cache.clear();
+      else cache.deleteWhere((value, key) => options.owner(value, key) === changed);
+    });
+    return cache;
   }
 
   subscribe(topic: string, handler: InvalidationHandler): void {
@@ -45,20 +61,6 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   /** After a committed change made here: drops `key` of `topic` on this instance at once. */
   async publish(topic: string, key: string): Promise<void> {
     this.deliver(topic, key);
-  }
-
-  /**
-   * The highest cache epoch (the `lamplight_cache_epoch` sequence, advanced by the triggers on
-   * every relevant change) this instance has seen, or null before the first. Caches stamp their
-   * entries with it, taken before reading the database.
-   */
-  get knownEpoch(): string | null {
-    return this.epoch;
-  }
-
-  /** Records an epoch read from the database (the proxy's session query carries it). */
-  observeEpoch(epoch: string): void {
-    if (this.epoch === null || BigInt(epoch) > BigInt(this.epoch)) this.epoch = epoch;
   }
 
   async onModuleInit(): Promise<void> {
@@ -74,7 +76,7 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+    const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 5_000, keepAlive: true });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {

@@ -1,11 +1,13 @@
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { CacheInvalidation } from '../../src/database/cache-invalidation';
-import { createApiKey, eventually, expectProblem, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, expectProblem, invalidationReceived, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
 /**
- * The proxy's per-instance caches (API key authentication, the decrypted default provider key)
- * must never outlive a change: two instances on one database, as behind a load balancer; every
- * change made through one (or straight in the database) is seen on the very next request to the other.
+ * The proxy's per-instance caches (API key authentication, the decrypted default provider key,
+ * live sessions) must never outlive a change: two instances on one database, as behind a load
+ * balancer; every change made through one (or straight in the database) reaches the other as a
+ * notification on commit, and the other's next call after it sees the change. Without
+ * notifications, nothing is answered from memory.
  */
 describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY)', () => {
   let mock: MockAnthropic;
@@ -45,11 +47,17 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     await mock?.close();
   });
 
-  it('a key revoked through one instance is refused by the other on the very next request', async () => {
+  it('a key revoked through one instance is refused by the other once the notification is in, with no call upstream', async () => {
     const key = await createApiKey(one, user, { name: 'cached then revoked' });
     await warm(key.key);
+    const received = invalidationReceived(two, 'api-key', key.id);
     expect((await one.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: user.auth })).statusCode).toBe(204);
+    // The revoking instance refuses at once, without waiting for any notification.
+    expect((await call(one, key.key)).statusCode).toBe(401);
+    await received;
+    const before = mock.requests.length;
     expect((await call(two, key.key)).statusCode).toBe(401);
+    expect(mock.requests.length).toBe(before);
     expectProblem(await me(two, key.key), 401, 'UNAUTHENTICATED');
     expect((await call(one, key.key)).statusCode).toBe(401);
   });
@@ -57,7 +65,9 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
   it('a change made straight in the database (expiry) is seen by both instances on the next call', async () => {
     const key = await createApiKey(one, user, { name: 'cached then expired' });
     await warm(key.key);
+    const received = [invalidationReceived(one, 'api-key', key.id), invalidationReceived(two, 'api-key', key.id)];
     await one.sql(`update api_keys set expires_at = now() - interval '1 second' where id = $1`, [key.id]);
+    await Promise.all(received);
     for (const target of [two, one]) {
       expect((await call(target, key.key)).statusCode).toBe(401);
       expectProblem(await me(target, key.key), 401, 'UNAUTHENTICATED');
@@ -79,18 +89,22 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     const key = await createApiKey(one, user, { name: 'provider key swaps' });
     await warm(key.key);
     expect(mock.requests.at(-1)?.apiKey).toBe('sk-ant-api03-cache-test-first-key-aaaaaa');
+    let received = invalidationReceived(two, 'provider-key', user.organizationId);
     const secondId = await storeKey(one, 'sk-ant-api03-cache-test-second-key-bbbbb');
+    await received;
     expect((await call(two, key.key)).statusCode).toBe(200);
     expect(mock.requests.at(-1)?.apiKey).toBe('sk-ant-api03-cache-test-second-key-bbbbb');
 
-    // Revoking the default leaves the organization without one: refused at once on both instances.
+    // Revoking the default leaves the organization without one: refused on both instances.
+    received = invalidationReceived(two, 'provider-key', user.organizationId);
     expect((await one.request({ method: 'DELETE', url: `/api/v1/provider-keys/${secondId}`, headers: user.auth })).statusCode).toBe(204);
+    await received;
     const before = mock.requests.length;
     for (const target of [two, one]) expect((await call(target, key.key)).statusCode).toBeGreaterThanOrEqual(400);
     expect(mock.requests.length).toBe(before);
   });
 
-  it('without notifications (listener down), the epoch read with the session still refuses a revoked key', async () => {
+  it('without notifications (listener down), nothing comes from memory: a revoked key is refused on the next call', async () => {
     const deaf = await startTestApp({ ANTHROPIC_BASE_URL: mock.url });
     try {
       const key = await createApiKey(one, user, { name: 'revoked while not listening' });
@@ -117,5 +131,89 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       return found?.last_used_at ? found : undefined;
     });
     expect(row.last_used_at).toBeInstanceOf(Date);
+  });
+
+  describe('live sessions', () => {
+    const inSession = (target: TestApp, key: string, externalId: string) =>
+      target.request({
+        method: 'POST',
+        url: MESSAGES,
+        headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-lamplight-session-id': externalId },
+        payload: { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'remember me' }] },
+      });
+    const sessionsNamed = (externalId: string) =>
+      one.sql<{ id: string; released_at: Date | null; deleted_at: Date | null }>(
+        'select id, released_at, deleted_at from sessions where organization_id = $1 and external_id = $2 order by created_at',
+        [user.organizationId, externalId],
+      );
+    let key: string;
+    beforeAll(async () => {
+      key = (await createApiKey(one, user, { name: 'live sessions' })).key;
+      await storeKey(one, 'sk-ant-api03-cache-test-session-key-eeeeee');
+    });
+
+    it('a session released through one instance is not reused by the other: its next call opens a new one', async () => {
+      for (let i = 0; i < 3; i++) for (const target of [one, two]) expect((await inSession(target, key, 'released-elsewhere')).statusCode).toBe(200);
+      expect(await sessionsNamed('released-elsewhere')).toHaveLength(1);
+      const received = invalidationReceived(two, 'session', user.organizationId);
+      expect((await one.request({ method: 'POST', url: '/api/v1/sessions/released-elsewhere/release', headers: user.auth })).statusCode).toBe(200);
+      await received;
+      expect((await inSession(two, key, 'released-elsewhere')).statusCode).toBe(200);
+      const sessions = await sessionsNamed('released-elsewhere');
+      expect(sessions).toHaveLength(2);
+      expect(sessions[0].released_at).toBeInstanceOf(Date);
+      expect(sessions[1].released_at).toBeNull();
+      // And the releasing instance itself never needed the notification.
+      expect((await inSession(one, key, 'released-elsewhere')).statusCode).toBe(200);
+      expect(await sessionsNamed('released-elsewhere')).toHaveLength(2);
+    });
+
+    it('a session deleted straight in the database is not reused by either instance', async () => {
+      for (const target of [one, two]) expect((await inSession(target, key, 'deleted-in-sql')).statusCode).toBe(200);
+      const received = [invalidationReceived(one, 'session', user.organizationId), invalidationReceived(two, 'session', user.organizationId)];
+      await one.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id = 'deleted-in-sql'`, [user.organizationId]);
+      await Promise.all(received);
+      expect((await inSession(two, key, 'deleted-in-sql')).statusCode).toBe(200);
+      expect((await inSession(one, key, 'deleted-in-sql')).statusCode).toBe(200);
+      const sessions = await sessionsNamed('deleted-in-sql');
+      expect(sessions).toHaveLength(2);
+      expect(sessions[0].deleted_at).toBeInstanceOf(Date);
+      expect(sessions[1].deleted_at).toBeNull();
+    });
+
+    it('a token budget set through one instance is enforced by the other', async () => {
+      expect((await inSession(two, key, 'budget-elsewhere')).statusCode).toBe(200);
+      const received = invalidationReceived(two, 'session', user.organizationId);
+      const patched = await one.request({ method: 'PATCH', url: '/api/v1/sessions/budget-elsewhere', headers: user.auth, payload: { tokenBudget: 1 } });
+      expect(patched.statusCode).toBe(200);
+      await received;
+      // The first call's tokens are recorded (within a second), and they exceed the budget of 1.
+      await eventually(async () => {
+        const response = await inSession(two, key, 'budget-elsewhere');
+        return response.statusCode === 403 ? response : undefined;
+      });
+      const before = mock.requests.length;
+      const refused = await inSession(two, key, 'budget-elsewhere');
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+      expect(mock.requests.length).toBe(before);
+    });
+
+    it("an organization's storeContent turned off in the database stops content capture on every instance", async () => {
+      for (const target of [one, two]) expect((await inSession(target, key, 'content-switch')).statusCode).toBe(200);
+      const received = invalidationReceived(two, 'session', user.organizationId);
+      await one.sql(`update organizations set settings = settings || '{"storeContent": false}'::jsonb where id = $1`, [user.organizationId]);
+      await received;
+      expect((await inSession(two, key, 'content-switch')).statusCode).toBe(200);
+      const rows = await eventually(async () => {
+        const found = await one.sql<{ user_query: string | null }>(
+          `select i.user_query from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 and s.external_id = 'content-switch' order by i.started_at`,
+          [user.organizationId],
+        );
+        return found.length === 3 ? found : undefined;
+      });
+      expect(rows.map((row) => row.user_query)).toEqual(['remember me', 'remember me', null]);
+      await one.sql(`update organizations set settings = settings || '{"storeContent": true}'::jsonb where id = $1`, [user.organizationId]);
+    });
   });
 });

@@ -2,7 +2,18 @@ import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { PricingTable } from '../../src/modules/proxy/pricing/pricing';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import { SESSION_CACHE_TOPIC } from '../../src/database/cache-invalidation';
+import {
+  createApiKey,
+  eventually,
+  invalidationReceived,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-test-provider-key-0123456789';
 
@@ -271,9 +282,12 @@ describe('the Anthropic proxy', () => {
       messages: [{ role: 'user', content: 'MOCK:{"usage":{"input_tokens":60,"output_tokens":50}} spend' }],
     });
     await waitForInteractions('budget-session', 1);
+    // The live session is cached by this instance; a change made in SQL reaches it by NOTIFY.
+    const notified = invalidationReceived(app, SESSION_CACHE_TOPIC, owner.organizationId);
     await app.sql(`update sessions set token_budget = 100 where organization_id = $1 and external_id = 'budget-session'`, [
       owner.organizationId,
     ]);
+    await notified;
     mock.reset();
     const error = await client({ defaultHeaders: { 'x-lamplight-session-id': 'budget-session' } })
       .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'more' }] })

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
+import { CacheInvalidation } from '../../src/database/cache-invalidation';
 import type { ProblemDetails } from '../../src/common/errors/problem';
 import { TEST_DATABASE_URL_ENV } from './test-database';
 
@@ -175,4 +176,21 @@ export async function storeProviderKey(app: TestApp, user: TestUser, key: string
     payload: { name: 'anthropic', key },
   });
   if (response.statusCode !== 201) throw new Error(`store provider key failed: ${response.statusCode} ${response.body}`);
+}
+
+/**
+ * Resolves once `target` has received an invalidation of `topic` (for `key`, when given) over its
+ * LISTEN connection: take it before making a change through another instance (or in SQL), await it
+ * after. Times out (failing the test) when no notification comes.
+ */
+export function invalidationReceived(target: TestApp, topic: string, key?: string, timeoutMs = 5_000): Promise<void> {
+  const invalidation = target.app.get(CacheInvalidation);
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${topic} invalidation${key ? ` for ${key}` : ''} within ${timeoutMs} ms`)), timeoutMs);
+    invalidation.subscribe(topic, (changed) => {
+      if (key !== undefined && changed !== key && changed !== '*') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -34,4 +34,13 @@ describe('ExpiringCache', () => {
     for (let i = 0; i < 5; i++) cache.set(`k${i}`, i, cache.version, 0);
     expect(cache.size).toBeLessThanOrEqual(2);
   });
+
+  it('answers nothing while it may not be used, and its entries again once it may', () => {
+    let usable = false;
+    const cache = new ExpiringCache<string>(1_000, 10, () => usable);
+    cache.set('a', 'x', cache.version, 0);
+    expect(cache.get('a', 1)).toBeUndefined();
+    usable = true;
+    expect(cache.get('a', 1)).toBe('x');
+  });
 });

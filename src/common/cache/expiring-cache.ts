@@ -8,12 +8,15 @@ export class ExpiringCache<V> {
   /** Bumped by every invalidation: a value read from the database before one is not stored after it. */
   private generation = 0;
 
+  /** `usable`: whether entries may be answered now at all (see CacheInvalidation.cache). */
   constructor(
     readonly ttlMs: number,
     private readonly maxEntries = 10_000,
+    private readonly usable: () => boolean = () => true,
   ) {}
 
   get(key: string, now = Date.now()): V | undefined {
+    if (!this.usable()) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= now) {

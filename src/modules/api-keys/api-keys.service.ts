@@ -1,7 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { hash } from 'node:crypto';
 import { ExpiringCache } from '../../common/cache/expiring-cache';
-import { CacheInvalidation } from '../../database/cache-invalidation';
+import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { ApiKey, ApiKeyScope, ALL_API_KEY_SCOPES } from './api-key.entity';
@@ -12,9 +13,7 @@ import { HttpStatus } from '@nestjs/common';
 
 export const API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND';
 
-/** The invalidation topic: a key id, or `*` (an organization deleted: every key of it goes). */
-export const API_KEY_CACHE_TOPIC = 'api-key';
-/** How long an authenticated key may be answered from memory (each use on the proxy still rechecks the epoch). */
+/** How long an authenticated key may be answered from memory (any change drops it at once, everywhere). */
 export const API_KEY_CACHE_TTL_MS = 10_000;
 /** last_used_at is written at most this often per key and instance. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -24,22 +23,17 @@ interface CachedKey {
   principal: Principal & { kind: 'apiKey' };
   expiresAt: Date | null;
   touchedAt: number;
-  /** The cache epoch known before the row was read (see CacheInvalidation). */
-  epoch: string | null;
 }
 
 /**
  * Platform API key authentication. The proxy's Messages route may be answered from a short
- * per-instance cache: the proxy then compares the entry's epoch with the one its session query
- * reads (`needsRecheck`) and rechecks against the database when any key, organization or provider
- * key changed since (`recheck`), before anything goes upstream. Every other route reads the row.
+ * per-instance cache, kept only while invalidations are being received (see CacheInvalidation);
+ * every other route reads the row.
  */
 @Injectable()
 export class ApiKeysService {
-  /** By digest: keys seen recently on this instance; dropped on change here and (via NOTIFY) everywhere. */
-  private readonly cache = new ExpiringCache<CachedKey>(API_KEY_CACHE_TTL_MS);
-  /** Principals answered from the cache, with what a recheck needs. */
-  private readonly fromCache = new WeakMap<Principal, { epoch: string | null; digest: string }>();
+  /** By SHA-256 of the key: keys seen recently on this instance; dropped on change here and (via NOTIFY) everywhere. */
+  private readonly cache: ExpiringCache<CachedKey>;
 
   constructor(
     private readonly em: EntityManager,
@@ -47,10 +41,7 @@ export class ApiKeysService {
     private readonly secrets: ApiKeySecrets,
     private readonly invalidation: CacheInvalidation,
   ) {
-    invalidation.subscribe(API_KEY_CACHE_TOPIC, (id) => {
-      if (id === '*') this.cache.clear();
-      else this.cache.deleteWhere((entry) => entry.apiKeyId === id);
-    });
+    this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, { ttlMs: API_KEY_CACHE_TTL_MS, owner: (entry) => entry.apiKeyId });
   }
 
   async list(): Promise<ApiKeyResponseDto[]> {
@@ -94,45 +85,26 @@ export class ApiKeysService {
 
   /**
    * The principal for a presented platform key, or null when it is unknown, revoked or expired.
-   * `cached`: may be answered from memory (only for callers that then check `needsRecheck`).
+   * `cached`: may be answered from memory, while this instance receives invalidations (see
+   * CacheInvalidation): a revocation, expiry or organization deletion drops the entry everywhere
+   * as soon as it commits.
    */
   async authenticate(presented: string, now = new Date(), options: { cached?: boolean } = {}): Promise<Principal | null> {
     if (!ApiKeySecrets.looksLikeKey(presented)) return null;
-    const digest = this.secrets.digest(presented);
-    const cached = options.cached ? this.cache.get(digest, now.getTime()) : undefined;
+    // The cache is keyed by a plain SHA-256 of the key (cheap); the stored digest is an HMAC.
+    const cacheKey = options.cached ? hash('sha256', presented, 'base64') : undefined;
+    const cached = cacheKey !== undefined ? this.cache.get(cacheKey, now.getTime()) : undefined;
     if (cached) {
       if (cached.expiresAt && cached.expiresAt <= now) return null;
       if (now.getTime() - cached.touchedAt >= TOUCH_INTERVAL_MS) {
         cached.touchedAt = now.getTime();
         void this.apiKeys.touchLastUsed(cached.apiKeyId, now).catch(() => undefined);
       }
-      const principal: Principal = { ...cached.principal, scopes: [...cached.principal.scopes] };
-      this.fromCache.set(principal, { epoch: cached.epoch, digest });
-      return principal;
+      return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
-    return this.readAndCache(digest, now, this.invalidation.knownEpoch);
-  }
-
-  /** True when the principal came from the cache and keys may have changed since (the epoch moved). */
-  needsRecheck(principal: Principal, currentEpoch: string): boolean {
-    const stamp = this.fromCache.get(principal);
-    return stamp !== undefined && stamp.epoch !== currentEpoch;
-  }
-
-  /** The principal as the database has it now (null: no longer valid); refreshes the cache at `currentEpoch`. */
-  async recheck(principal: Principal, currentEpoch: string, now = new Date()): Promise<Principal | null> {
-    const stamp = this.fromCache.get(principal);
-    if (!stamp) return principal;
-    return this.readAndCache(stamp.digest, now, currentEpoch);
-  }
-
-  private async readAndCache(digest: string, now: Date, epoch: string | null): Promise<Principal | null> {
     const version = this.cache.version;
-    const apiKey = await this.apiKeys.findByDigestForAuthentication(digest);
-    if (!apiKey || apiKey.revokedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) {
-      this.cache.delete(digest);
-      return null;
-    }
+    const apiKey = await this.apiKeys.findByDigestForAuthentication(this.secrets.digest(presented));
+    if (!apiKey || apiKey.revokedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
     void this.apiKeys.touchLastUsed(apiKey.id, now).catch(() => undefined);
     const principal = {
       kind: 'apiKey' as const,
@@ -141,12 +113,10 @@ export class ApiKeysService {
       organizationId: apiKey.organization.id,
       scopes: apiKey.scopes,
     };
-    this.cache.set(
-      digest,
-      { apiKeyId: apiKey.id, principal: { ...principal, scopes: [...principal.scopes] }, expiresAt: apiKey.expiresAt ?? null, touchedAt: now.getTime(), epoch },
-      version,
-      now.getTime(),
-    );
+    if (cacheKey !== undefined) {
+      const entry = { apiKeyId: apiKey.id, principal: { ...principal, scopes: [...principal.scopes] }, expiresAt: apiKey.expiresAt ?? null, touchedAt: now.getTime() };
+      this.cache.set(cacheKey, entry, version, now.getTime());
+    }
     return principal;
   }
 }

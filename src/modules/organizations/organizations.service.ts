@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { CacheInvalidation } from '../../database/cache-invalidation';
+import { API_KEY_CACHE_TOPIC, CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
 import type {
   AddMemberDto,
   CreateOrganizationDto,
@@ -116,6 +116,8 @@ export class OrganizationsService {
       organization.settings = next;
     }
     await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);
+    // The proxy keeps live sessions with the organization's storeContent setting.
+    if (dto.settings) await this.invalidation.publish(SESSION_CACHE_TOPIC, organization.id);
     return toOrganizationResponse(organization, membership.role);
   }
 
@@ -126,8 +128,9 @@ export class OrganizationsService {
       membership.organization.deletedAt = now;
       await this.em.flush();
     });
-    // Cached API key authentications do not know the organization went: drop them everywhere.
-    await this.invalidation.publish('api-key', '*');
+    // Cached API key authentications and live sessions do not know the organization went: drop them.
+    await this.invalidation.publish(API_KEY_CACHE_TOPIC, '*');
+    await this.invalidation.publish(SESSION_CACHE_TOPIC, organizationId);
   }
 
   async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {

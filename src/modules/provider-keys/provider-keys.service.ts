@@ -5,7 +5,7 @@ import type { OrganizationContext } from '../../common/auth/principal';
 import { notFound } from '../../common/errors/domain-error';
 import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { ExpiringCache } from '../../common/cache/expiring-cache';
-import { CacheInvalidation } from '../../database/cache-invalidation';
+import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier';
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
 import { Provider, ProviderKey } from './provider-key.entity';
@@ -13,16 +13,14 @@ import { ProviderKeyRepository } from './provider-key.repository';
 import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher';
 
 export const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
-/** The invalidation topic: an organization id whose default key changed. */
-export const PROVIDER_KEY_CACHE_TOPIC = 'provider-key';
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
 export const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
 @Injectable()
 export class ProviderKeysService {
   private readonly logger = new Logger('ProviderKeys');
-  /** Organization id → its default key in plaintext (and the epoch it was read at), for the proxy's Messages calls. */
-  private readonly defaults = new ExpiringCache<{ key: string | null; epoch: string | null }>(PROVIDER_KEY_CACHE_TTL_MS);
+  /** Organization id → its default key in plaintext, for the proxy's Messages calls. */
+  private readonly defaults: ExpiringCache<{ key: string }>;
 
   constructor(
     private readonly em: EntityManager,
@@ -31,10 +29,7 @@ export class ProviderKeysService {
     private readonly verifier: AnthropicKeyVerifier,
     private readonly invalidation: CacheInvalidation,
   ) {
-    invalidation.subscribe(PROVIDER_KEY_CACHE_TOPIC, (organizationId) => {
-      if (organizationId === '*') this.defaults.clear();
-      else this.defaults.delete(organizationId);
-    });
+    this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, { ttlMs: PROVIDER_KEY_CACHE_TTL_MS, owner: (_, organizationId) => organizationId });
   }
 
   async list(): Promise<ProviderKeyResponseDto[]> {
@@ -106,31 +101,26 @@ export class ProviderKeysService {
 
   /** The current organization's default Anthropic key in plaintext, for the upstream call only. */
   async defaultKeyPlaintext(organizationId: string): Promise<string | null> {
-    return (await this.readDefault(organizationId, this.invalidation.knownEpoch)).key;
+    return this.readDefault(organizationId);
   }
 
   /**
-   * The same, possibly from memory (no read, no decryption): `epoch` is set when it was, and the
-   * caller must then compare it with the current cache epoch (see CacheInvalidation) and call
-   * `defaultKeyPlaintext` again when it moved.
+   * The same, from memory when this instance holds it and is receiving invalidations (see
+   * CacheInvalidation): no read, no decryption. A remembered "no default key" is never trusted:
+   * a refusal is always decided by the database.
    */
-  async cachedDefaultKey(organizationId: string): Promise<{ key: string | null; epoch?: string | null }> {
-    const cached = this.defaults.get(organizationId);
-    if (cached) return cached;
-    return { key: (await this.readDefault(organizationId, this.invalidation.knownEpoch)).key };
+  async cachedDefaultKey(organizationId: string): Promise<string | null> {
+    return this.defaults.get(organizationId)?.key ?? this.readDefault(organizationId);
   }
 
-  private async readDefault(organizationId: string, epoch: string | null): Promise<{ key: string | null }> {
+  private async readDefault(organizationId: string): Promise<string | null> {
     const version = this.defaults.version;
     const providerKey = await this.providerKeys.findDefault();
-    if (!providerKey) {
-      this.defaults.set(organizationId, { key: null, epoch }, version);
-      return { key: null };
-    }
+    if (!providerKey) return null;
     try {
       const plaintext = this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id);
-      this.defaults.set(organizationId, { key: plaintext, epoch }, version);
-      return { key: plaintext };
+      this.defaults.set(organizationId, { key: plaintext }, version);
+      return plaintext;
     } catch (error) {
       // The client gets a safe 500; operators get which key, never the ciphertext or the key.
       if (error instanceof ProviderKeyDecryptionError) {

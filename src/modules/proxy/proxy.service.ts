@@ -9,9 +9,6 @@ import { anthropicErrorType } from '../../common/errors/problem';
 import { SHUTDOWN_INTERRUPT, ShutdownState } from '../health/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
-import { ApiKeysService } from '../api-keys/api-keys.service';
-import { AuthErrors } from '../auth/auth.errors';
-import { CacheInvalidation } from '../../database/cache-invalidation';
 import { InteractionOutcome } from '../recording/interaction.entity';
 import type { InteractionRecord } from '../recording/interaction-record';
 import { RecorderService } from '../recording/recorder.service';
@@ -122,8 +119,6 @@ export class ProxyService {
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly apiKeys: ApiKeysService,
-    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /** POST /v1/messages: forwarded untouched, streamed back byte for byte, recorded as an interaction. */
@@ -195,7 +190,7 @@ export class ProxyService {
   /** POST /v1/messages/count_tokens: forwarded the same way; not an interaction. */
   async countTokens(context: CallContext): Promise<void> {
     this.jsonBody(context.request);
-    const { key: providerKey } = await this.providerCredential(context.request.headers, context.organization);
+    const providerKey = await this.providerCredential(context.request.headers, context.organization);
     const started = performance.now();
     await this.forward(context, 'count_tokens', providerKey, {
       tracker: null,
@@ -226,32 +221,9 @@ export class ProxyService {
   ): Promise<PreparedMessage> {
     const startedAt = new Date();
     const started = performance.now();
-    const credential = await this.providerCredential(headers, organization, true);
-    let providerKey = credential.key;
+    const providerKey = await this.providerCredential(headers, organization, true);
     const identity = resolveSessionIdentity(headers, body);
-    // The platform key and the provider key may have come from this instance's caches: the
-    // session query carries the cache epoch, and when anything changed since they were cached,
-    // both are read again before anything else happens (nothing is created, nothing goes upstream).
-    let checkedAt: string | null = null;
-    const recheck = async (epoch: string) => {
-      if (checkedAt === epoch) return;
-      checkedAt = epoch;
-      this.invalidation.observeEpoch(epoch);
-      if (this.apiKeys.needsRecheck(principal, epoch) && !(await this.apiKeys.recheck(principal, epoch))) {
-        throw AuthErrors.unauthenticated();
-      }
-      if (credential.epoch !== undefined && credential.epoch !== epoch) {
-        providerKey = (await this.providerCredential(headers, organization, false)).key;
-      }
-    };
-    const session = await this.sessions.findOrCreateLive(
-      organization.organizationId,
-      principal.userId,
-      identity.externalId,
-      identity.device,
-      recheck,
-    );
-    await recheck(session.cacheEpoch);
+    const session = await this.sessions.findOrCreateLive(organization.organizationId, principal.userId, identity.externalId, identity.device);
     if (session.tokenBudget !== null && session.tokensUsed >= session.tokenBudget) {
       throw ProxyErrors.budgetExhausted(session.tokensUsed, session.tokenBudget);
     }
@@ -306,24 +278,18 @@ export class ProxyService {
    * told apart from platform keys by prefix), else the organization's default stored key.
    * Subscription OAuth tokens are refused wherever they appear.
    */
-  private async providerCredential(
-    headers: IncomingHttpHeaders,
-    organization: OrganizationContext,
-    cached = false,
-  ): Promise<{ key: string; epoch?: string | null }> {
+  private async providerCredential(headers: IncomingHttpHeaders, organization: OrganizationContext, cached = false): Promise<string> {
     const candidates = ['x-api-key', 'authorization', 'x-lamplight-api-key', 'x-shinzo-api-key']
       .map((name) => firstHeader(headers, name)?.trim().replace(/^Bearer\s+/i, ''))
       .filter((value): value is string => Boolean(value));
     if (candidates.some((value) => value.startsWith('sk-ant-oat'))) throw ProxyErrors.subscriptionToken();
     const clientKey = candidates.find((value) => value.startsWith('sk-ant-'));
-    if (clientKey) return { key: clientKey };
-    let stored = cached
+    if (clientKey) return clientKey;
+    const stored = cached
       ? await this.providerKeys.cachedDefaultKey(organization.organizationId)
-      : { key: await this.providerKeys.defaultKeyPlaintext(organization.organizationId) };
-    // A remembered "no key" is never the reason for a refusal: the database has the last word.
-    if (!stored.key && stored.epoch !== undefined) stored = { key: await this.providerKeys.defaultKeyPlaintext(organization.organizationId) };
-    if (!stored.key) throw ProxyErrors.noProviderKey();
-    return { key: stored.key, epoch: stored.epoch };
+      : await this.providerKeys.defaultKeyPlaintext(organization.organizationId);
+    if (!stored) throw ProxyErrors.noProviderKey();
+    return stored;
   }
 
   private async forward(

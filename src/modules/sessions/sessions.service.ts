@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { PG_POOL } from '../../database/pg-pool';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
+import { CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { Role, roleAtLeast } from '../organizations/membership.entity';
 import { User } from '../users/user.entity';
 import type {
@@ -26,8 +28,6 @@ export interface LiveSession {
   tokenBudget: number | null;
   /** The organization's storeContent setting, read with the session to save a query. */
   storeContent: boolean;
-  /** The cache epoch now (see CacheInvalidation), read with the session to save a query. */
-  cacheEpoch: string;
 }
 
 interface LiveSessionRow {
@@ -36,18 +36,14 @@ interface LiveSessionRow {
   tokens_used: string;
   token_budget: string | null;
   store_content: boolean | null;
-  cache_epoch: string;
 }
 
 // Tenant and soft-delete conditions are explicit: this SQL runs outside the ORM and its filters.
 const FIND_LIVE_SQL = `
   SELECT s.id, s.external_id, s.token_budget, (o.settings->>'storeContent')::boolean AS store_content,
-    s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens AS tokens_used,
-    (SELECT last_value FROM lamplight_cache_epoch)::text AS cache_epoch
+    s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens AS tokens_used
   FROM sessions s JOIN organizations o ON o.id = s.organization_id
   WHERE s.organization_id = $1 AND s.external_id = $2 AND s.deleted_at IS NULL AND s.released_at IS NULL`;
-
-const EPOCH_SQL = `SELECT last_value::text AS epoch FROM lamplight_cache_epoch`;
 
 const CREATE_SQL = `
   INSERT INTO sessions (id, created_at, organization_id, user_id, external_id, device, token_budget, last_activity_at)
@@ -56,6 +52,9 @@ const CREATE_SQL = `
   ON CONFLICT (organization_id, external_id) WHERE deleted_at IS NULL AND released_at IS NULL DO NOTHING`;
 
 const DEFAULT_PAGE_SIZE = 100;
+
+/** How long a live session without a token budget is answered from memory (any change drops it at once). */
+export const SESSION_CACHE_TTL_MS = 30_000;
 const UNKNOWN = 'unknown';
 
 /**
@@ -64,11 +63,27 @@ const UNKNOWN = 'unknown';
  */
 @Injectable()
 export class SessionsService {
+  /**
+   * `<organization id> <external id>` → the live session, for the proxy's hot path. Only sessions
+   * without a token budget are kept (a budget check must see the usage every instance recorded),
+   * and only while invalidations are received; a release, delete, restore, budget or settings
+   * change, here or anywhere, drops the organization's entries (migration session_cache_invalidation).
+   */
+  private readonly live: ExpiringCache<LiveSession & { organizationId: string }>;
+
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly em: EntityManager,
     private readonly sessions: SessionRepository,
-  ) {}
+    private readonly invalidation: CacheInvalidation,
+  ) {
+    this.live = invalidation.cache(SESSION_CACHE_TOPIC, { ttlMs: SESSION_CACHE_TTL_MS, maxEntries: 50_000, owner: (entry) => entry.organizationId });
+  }
+
+  /** After a committed change to a session of this organization: this instance forgets its live sessions at once. */
+  private forgetLive(organizationId: string): Promise<void> {
+    return this.invalidation.publish(SESSION_CACHE_TOPIC, organizationId);
+  }
 
   /**
    * A session of the current organization by UUID or external id, or null when it does not
@@ -123,6 +138,7 @@ export class SessionsService {
     if (dto.title !== undefined) session.title = dto.title;
     if (dto.tokenBudget !== undefined) session.tokenBudget = dto.tokenBudget;
     await this.em.flush();
+    if (dto.tokenBudget !== undefined) await this.forgetLive(session.organization.id);
     return toSessionResponse(session);
   }
 
@@ -135,6 +151,7 @@ export class SessionsService {
     session.deletedAt = now;
     session.deletedBy = this.em.getReference(User, principal.userId);
     await this.em.flush();
+    await this.forgetLive(session.organization.id);
   }
 
   /**
@@ -154,6 +171,7 @@ export class SessionsService {
       if (error instanceof UniqueConstraintViolationException) throw SessionErrors.externalIdTaken();
       throw error;
     }
+    await this.forgetLive(session.organization.id);
     return toSessionResponse(session);
   }
 
@@ -169,30 +187,34 @@ export class SessionsService {
     if (!session.releasedAt) {
       session.releasedAt = now;
       await this.em.flush();
+      await this.forgetLive(session.organization.id);
     }
     return toSessionResponse(session);
   }
 
   /**
-   * For the proxy's hot path, in plain SQL: the organization's live session with this external
-   * id, created on first use. Race-safe:
-   * concurrent first calls insert at most one row (the partial unique index) and all read it back.
+   * For the proxy's hot path, in plain SQL (or from memory, see `live`): the organization's live
+   * session with this external id, created on first use. Race-safe: concurrent first calls
+   * insert at most one row (the partial unique index) and all read it back.
    */
   async findOrCreateLive(
     organizationId: string,
     userId: string,
     externalId: string,
     device: SessionDevice,
-    beforeCreate?: (cacheEpoch: string) => Promise<void>,
   ): Promise<LiveSession> {
-    const found = await this.findLive(organizationId, externalId);
-    if (found) return found;
-    // Nothing is created for a caller the checks (here: a cached credential) would refuse.
-    if (beforeCreate) await beforeCreate((await this.pool.query<{ epoch: string }>(EPOCH_SQL)).rows[0].epoch);
-    await this.pool.query(CREATE_SQL, [randomUUID(), organizationId, userId, externalId, JSON.stringify(device)]);
-    const created = await this.findLive(organizationId, externalId);
-    if (!created) throw new Error('session vanished right after creation');
-    return created;
+    const key = `${organizationId} ${externalId}`;
+    const cached = this.live.get(key);
+    if (cached) return cached;
+    const version = this.live.version;
+    let session = await this.findLive(organizationId, externalId);
+    if (!session) {
+      await this.pool.query(CREATE_SQL, [randomUUID(), organizationId, userId, externalId, JSON.stringify(device)]);
+      session = await this.findLive(organizationId, externalId);
+      if (!session) throw new Error('session vanished right after creation');
+    }
+    if (session.tokenBudget === null) this.live.set(key, { ...session, organizationId }, version);
+    return session;
   }
 
   private async findLive(organizationId: string, externalId: string): Promise<LiveSession | null> {
@@ -205,7 +227,6 @@ export class SessionsService {
       tokensUsed: Number(row.tokens_used),
       tokenBudget: row.token_budget === null ? null : Number(row.token_budget),
       storeContent: row.store_content !== false,
-      cacheEpoch: row.cache_epoch,
     };
   }
 }

@@ -15,9 +15,9 @@ function isMessagesCall(request: FastifyRequest): boolean {
 }
 
 /**
- * Platform API keys (`lmp_…`), looked up by HMAC digest, so revocation is immediate: on every
- * request, except on the proxy's Messages route, where a cached answer is rechecked against the
- * cache epoch by the proxy before the call goes upstream.
+ * Platform API keys (`lmp_…`), looked up by HMAC digest on every request, except on the proxy's
+ * Messages route, which may be answered from a per-instance cache that every change to keys
+ * empties at once on every instance (see ApiKeysService and CacheInvalidation).
  */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
@@ -27,8 +27,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
 
   async validate(request: FastifyRequest): Promise<Principal | null> {
     const key = extractPlatformKey(request);
-    // Only the proxy's Messages route may be answered from the cache: it rechecks the cache epoch
-    // with its session query before anything goes upstream (see ProxyService).
+    // Only the proxy's Messages route, the hot path, may be answered from the cache.
     return key ? this.apiKeys.authenticate(key, new Date(), { cached: isMessagesCall(request) }) : null;
   }
 }
