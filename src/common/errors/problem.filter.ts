@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { DriverException } from '@mikro-orm/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toErrorResponse } from './error-response';
+import { PROXY_PATH_PREFIX, toErrorResponse } from './error-response';
 
 /** The one place errors become responses, for every route. */
 @Catch()
@@ -20,11 +20,13 @@ export function sendError(
   reply: FastifyReply,
   request: FastifyRequest,
   exception: unknown,
-  logger: { error(message: unknown, ...rest: unknown[]): void },
+  logger: { error(message: unknown, ...rest: unknown[]): void; warn(message: unknown, ...rest: unknown[]): void },
 ): void {
   const path = (request.url ?? '').split('?')[0];
   const response = toErrorResponse(exception, String(request.id), path);
   if (response.unexpected) logger.error({ err: describeForLog(exception), reqId: request.id }, 'unexpected error');
+  // Proxied calls have no request log line (see createLoggerOptions): their refusals get this one.
+  else if (path.startsWith(PROXY_PATH_PREFIX)) logger.warn({ reqId: request.id, method: request.method, url: path, statusCode: response.status }, 'proxy call answered with an error');
   if (reply.sent || reply.raw.headersSent) return;
   reply.status(response.status).headers(response.headers).type(response.contentType).send(response.body);
 }

@@ -63,5 +63,9 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
     // nestjs-pino's default route ("{/*splat}") matched no request under the Fastify adapter,
     // so no request was ever logged; this pattern matches every path.
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    // Proxied calls are recorded whole as interactions (status, latency, tokens, the upstream
+    // request id); the proxy logs their failures itself (ProxyService, ProblemFilter), so the
+    // hot path is spared a request logger and a line per call.
+    exclude: [{ path: 'spotlight/anthropic/{*path}', method: RequestMethod.ALL }],
   } as Params;
 }

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../../config/app-config';
+import type { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { ProxyLimiter } from './proxy-limits';
 
@@ -59,5 +60,19 @@ describe('ProxyLimiter', () => {
   it('is off when both limits are 0', () => {
     expect(limiter(0, 0).enabled).toBe(false);
     expect(limiter(600, 64).enabled).toBe(true);
+  });
+
+  it('run holds the caller\'s slot until the call settles, failures included, and refuses beyond the limit', async () => {
+    const limits = limiter(0, 1);
+    const principal: Principal = { kind: 'apiKey', apiKeyId: 'k1', userId: 'u1', organizationId: 'o1', scopes: [] };
+    let finish!: () => void;
+    const first = limits.run(principal, () => new Promise<string>((resolve) => (finish = () => resolve('done'))));
+    expect(limits.inFlight('key:k1')).toBe(1);
+    await expect(limits.run(principal, async () => 'second')).rejects.toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    finish();
+    await expect(first).resolves.toBe('done');
+    expect(limits.inFlight('key:k1')).toBe(0);
+    await expect(limits.run(principal, async () => Promise.reject(new Error('upstream gone')))).rejects.toThrow('upstream gone');
+    expect(limits.inFlight('key:k1')).toBe(0);
   });
 });

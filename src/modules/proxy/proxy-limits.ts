@@ -1,13 +1,4 @@
-import {
-  type CallHandler,
-  type ExecutionContext,
-  HttpStatus,
-  Inject,
-  Injectable,
-  type NestInterceptor,
-} from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
-import { finalize, type Observable } from 'rxjs';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -87,6 +78,22 @@ export class ProxyLimiter {
     };
   }
 
+  /**
+   * Runs one call of `principal` within its limits: admitted or refused with a 429 before it
+   * starts, its concurrency slot held until `call` has settled (a stream's last byte, a client
+   * that went away, a failure). Guards have run by then; no interceptor, so nothing is added to
+   * the hot path when the limits are off.
+   */
+  async run<T>(principal: Principal, call: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return call();
+    const release = this.acquire(callerKey(principal));
+    try {
+      return await call();
+    } finally {
+      release();
+    }
+  }
+
   /** Calls in flight for a caller (tests, metrics). */
   inFlight(callerKey: string): number {
     return this.buckets.get(callerKey)?.inFlight ?? 0;
@@ -104,24 +111,4 @@ export class ProxyLimiter {
 /** The caller a proxy call is counted against: its API key, or its user when it came with a JWT. */
 export function callerKey(principal: Principal): string {
   return principal.kind === 'apiKey' ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
-}
-
-/**
- * Applies {@link ProxyLimiter} to a route after authentication (guards run first), holding the
- * caller's concurrency slot until the handler has finished, streams included.
- */
-@Injectable()
-export class ProxyLimitsInterceptor implements NestInterceptor {
-  constructor(private readonly limiter: ProxyLimiter) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.limiter.enabled) return next.handle();
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = request.user as Principal | undefined;
-    if (!principal) return next.handle();
-    const release = this.limiter.acquire(callerKey(principal));
-    // The handler resolves once the response has ended (a stream's last byte, a client that went
-    // away, a failure), so the slot is held exactly as long as the call.
-    return next.handle().pipe(finalize(release));
-  }
 }

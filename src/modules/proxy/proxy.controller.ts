@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, HttpStatus, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiHeader, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
@@ -6,7 +6,7 @@ import type { OrganizationContext, Principal } from '../../common/auth/principal
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { ApiKeyScope } from '../api-keys/api-key.entity';
 import { AnthropicErrorDto, CountTokensResponseDto, MessageRequestDto, MessageResponseDto } from './dto/anthropic.dto';
-import { ProxyLimitsInterceptor } from './proxy-limits';
+import { ProxyLimiter } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 
 const ANTHROPIC_HEADERS = [
@@ -51,9 +51,11 @@ const AnthropicErrors = () =>
 @ApiTags('Proxy')
 @ApiExtraModels(AnthropicErrorDto)
 @Controller('spotlight/anthropic/v1/messages')
-@UseInterceptors(ProxyLimitsInterceptor)
 export class ProxyController {
-  constructor(private readonly proxy: ProxyService) {}
+  constructor(
+    private readonly proxy: ProxyService,
+    private readonly limiter: ProxyLimiter,
+  ) {}
 
   @Post()
   @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
@@ -73,7 +75,7 @@ export class ProxyController {
     @CurrentPrincipal() principal: Principal,
     @CurrentOrganization() organization: OrganizationContext,
   ): Promise<void> {
-    await this.proxy.messages({ request, reply, principal, organization });
+    await this.limiter.run(principal, () => this.proxy.messages({ request, reply, principal, organization }));
   }
 
   @Post('count_tokens')
@@ -93,6 +95,6 @@ export class ProxyController {
     @CurrentPrincipal() principal: Principal,
     @CurrentOrganization() organization: OrganizationContext,
   ): Promise<void> {
-    await this.proxy.countTokens({ request, reply, principal, organization });
+    await this.limiter.run(principal, () => this.proxy.countTokens({ request, reply, principal, organization }));
   }
 }

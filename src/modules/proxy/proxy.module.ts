@@ -4,14 +4,14 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ProxyController } from './proxy.controller';
-import { ProxyLimiter, ProxyLimitsInterceptor } from './proxy-limits';
+import { ProxyLimiter } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 import { UpstreamClient } from './upstream-client';
 
 @Module({
   imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule],
   controllers: [ProxyController],
-  providers: [ProxyService, UpstreamClient, ProxyLimiter, ProxyLimitsInterceptor],
+  providers: [ProxyService, UpstreamClient, ProxyLimiter],
   exports: [ProxyService],
 })
 export class ProxyModule {}

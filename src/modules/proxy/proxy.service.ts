@@ -407,6 +407,10 @@ export class ProxyService {
       }
       if (!raw.destroyed && !raw.writableEnded) raw.end();
       hooks.onFinished({ status: response.statusCode, cancelled, upstreamFailed, interrupted: stopped, ttftMs, upstreamRequestId });
+      // Proxied calls have no request log line (see createLoggerOptions): the ones that did not succeed get this one.
+      if (response.statusCode >= 400 || cancelled || upstreamFailed || stopped) {
+        this.logger.warn({ reqId: request.id, route, statusCode: response.statusCode, upstreamRequestId, cancelled, upstreamFailed, interrupted: stopped }, 'proxy call did not succeed');
+      }
       settle();
     }
   }

@@ -12,6 +12,7 @@ import { OrganizationsService } from '../../organizations/organizations.service'
 import { AuthErrors } from '../auth.errors';
 import { ApiKeyStrategy } from '../strategies/api-key.strategy';
 import { JwtStrategy } from '../strategies/jwt.strategy';
+import { extractJwt, extractPlatformKey } from '../strategies/credentials';
 
 const DEFAULT_REQUIREMENT: AccessRequirement = { organizationScoped: false };
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -68,7 +69,11 @@ export class AccessGuard implements CanActivate {
    * strategy registry is process-global (the last application built in a process would win),
    * so the instances are passed in directly (a fresh object per request, as passport expects).
    */
-  private authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | false> {
+  private async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | false> {
+    // A platform key and no JWT to try first (the proxy's hot path): straight to the key, as passport would end up.
+    if (extractJwt(request) === null && extractPlatformKey(request) !== undefined) {
+      return (await this.apiKeyStrategy.validate(request)) ?? false;
+    }
     const strategies = [Object.create(this.jwtStrategy) as passport.Strategy, Object.create(this.apiKeyStrategy) as passport.Strategy];
     return new Promise((resolve, reject) => {
       const middleware = passport.authenticate(strategies as unknown as string[], { session: false }, (error: unknown, principal: Principal | false) =>
