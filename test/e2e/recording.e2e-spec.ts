@@ -107,6 +107,19 @@ describe('recording', () => {
       expect((await app.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     });
 
+    it('records text with NUL characters without them, and a literal backslash-u0000 as written', async () => {
+      const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+      await client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'nul\u0000here and C:\\u0000dir' }],
+        metadata: { user_id: 'nul-session' },
+      });
+      const [row] = await rowsOf('nul-session');
+      expect(row.user_query).toBe('nulhere and C:\\u0000dir');
+      expect(JSON.stringify(row.content)).toContain('nulhere and C:\\\\u0000dir');
+    });
+
     it('truncates content over the size cap with a marker', async () => {
       const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
       await client.messages.create({

@@ -8,24 +8,24 @@ const TOKEN_SUMS = `
   sum(cache_write5m_tokens) AS cache_write5m_tokens, sum(cache_write1h_tokens) AS cache_write1h_tokens`;
 
 /**
- * One statement per batch: the interactions (multi-row INSERT from UNNEST, idempotent on id), the
- * sessions' running totals and the hourly rollups, all computed from the rows actually inserted,
- * so a replayed batch changes nothing twice. Tenant and soft-delete conditions: rows carry their
+ * One statement per batch: the interactions (a multi-row INSERT from the batch sent as one JSON
+ * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
+ * on id), the sessions' running totals and the hourly rollups, all computed from the rows actually
+ * inserted, so a replayed batch changes nothing twice. Tenant and soft-delete conditions: rows carry their
  * organization; totals go to the session by id whatever its state, as the calls did happen.
  */
 const WRITE_BATCH_SQL = `
 WITH input AS (
-  SELECT * FROM unnest(
-    $1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::boolean[], $8::smallint[],
-    $9::interaction_outcome[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::int[], $16::int[],
-    $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::text[], $24::int[],
-    $25::int[], $26::text[], $27::text[], $28::text[], $29::text[], $30::jsonb[], $31::boolean[], $32::timestamptz[],
-    $33::timestamptz[]
-  ) AS t(id, organization_id, session_id, api_key_id, user_id, model, stream, http_status, outcome, stop_reason,
-         error_type, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
-         cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd,
-         cost_cache_write1h_nano_usd, cost_total_nano_usd, pricing_version, latency_ms, time_to_first_token_ms,
-         upstream_request_id, agent_id, user_query, final_output, content, content_truncated, started_at, ended_at)
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
+    id uuid, organization_id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
+    http_status smallint, outcome interaction_outcome, stop_reason text, error_type text, input_tokens int,
+    output_tokens int, cache_read_tokens int, cache_write5m_tokens int, cache_write1h_tokens int,
+    cost_input_nano_usd bigint, cost_output_nano_usd bigint, cost_cache_read_nano_usd bigint,
+    cost_cache_write5m_nano_usd bigint, cost_cache_write1h_nano_usd bigint, cost_total_nano_usd bigint,
+    pricing_version text, latency_ms int, time_to_first_token_ms int, upstream_request_id text, agent_id text,
+    user_query text, final_output text, content jsonb, content_truncated boolean, started_at timestamptz,
+    ended_at timestamptz
+  )
 ),
 inserted AS (
   INSERT INTO interactions (id, organization_id, session_id, api_key_id, user_id, model, stream, http_status, outcome,
@@ -98,47 +98,61 @@ export class InteractionWriter {
   /** Returns how many of the records were new (the rest were already stored). */
   async write(records: InteractionRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const column = <T>(pick: (r: InteractionRecord) => T): T[] => records.map(pick);
-    const result = await this.pool.query<{ inserted: number }>(WRITE_BATCH_SQL, [
-      column((r) => r.id),
-      column((r) => r.organizationId),
-      column((r) => r.sessionId),
-      column((r) => r.apiKeyId),
-      column((r) => r.userId),
-      column((r) => r.model),
-      column((r) => r.stream),
-      column((r) => r.httpStatus),
-      column((r) => r.outcome),
-      column((r) => r.stopReason),
-      column((r) => r.errorType),
-      column((r) => r.inputTokens),
-      column((r) => r.outputTokens),
-      column((r) => r.cacheReadTokens),
-      column((r) => r.cacheWrite5mTokens),
-      column((r) => r.cacheWrite1hTokens),
-      column((r) => r.cost?.inputNanoUsd ?? null),
-      column((r) => r.cost?.outputNanoUsd ?? null),
-      column((r) => r.cost?.cacheReadNanoUsd ?? null),
-      column((r) => r.cost?.cacheWrite5mNanoUsd ?? null),
-      column((r) => r.cost?.cacheWrite1hNanoUsd ?? null),
-      column((r) => r.cost?.totalNanoUsd ?? null),
-      column((r) => r.pricingVersion),
-      column((r) => r.latencyMs),
-      column((r) => r.timeToFirstTokenMs),
-      column((r) => r.upstreamRequestId),
-      column((r) => r.agentId),
-      column((r) => stripNul(r.userQuery)),
-      column((r) => stripNul(r.finalOutput)),
-      column((r) => (r.content === undefined || r.content === null ? null : JSON.stringify(r.content).replace(/\\u0000/g, ''))),
-      column((r) => r.contentTruncated),
-      column((r) => r.startedAt),
-      column((r) => r.endedAt),
-    ]);
+    const rows = JSON.stringify(records.map(toRow));
+    // A named (prepared) statement: each connection plans this large statement once, not on every batch.
+    const result = await this.pool.query<{ inserted: number }>({
+      name: 'lamplight_write_batch',
+      text: WRITE_BATCH_SQL,
+      values: [rows.includes('\\u0000') ? withoutNul(rows) : rows],
+    });
     return result.rows[0]?.inserted ?? 0;
   }
 }
 
-/** PostgreSQL text cannot hold NUL characters; they are dropped rather than failing the batch. */
-function stripNul<T extends string | null>(value: T): T {
-  return (value === null ? value : value.replace(/\u0000/g, '')) as T;
+/** A record as a row of `interactions`, keyed by column. */
+function toRow(r: InteractionRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    organization_id: r.organizationId,
+    session_id: r.sessionId,
+    api_key_id: r.apiKeyId,
+    user_id: r.userId,
+    model: r.model,
+    stream: r.stream,
+    http_status: r.httpStatus,
+    outcome: r.outcome,
+    stop_reason: r.stopReason,
+    error_type: r.errorType,
+    input_tokens: r.inputTokens,
+    output_tokens: r.outputTokens,
+    cache_read_tokens: r.cacheReadTokens,
+    cache_write5m_tokens: r.cacheWrite5mTokens,
+    cache_write1h_tokens: r.cacheWrite1hTokens,
+    cost_input_nano_usd: r.cost?.inputNanoUsd ?? null,
+    cost_output_nano_usd: r.cost?.outputNanoUsd ?? null,
+    cost_cache_read_nano_usd: r.cost?.cacheReadNanoUsd ?? null,
+    cost_cache_write5m_nano_usd: r.cost?.cacheWrite5mNanoUsd ?? null,
+    cost_cache_write1h_nano_usd: r.cost?.cacheWrite1hNanoUsd ?? null,
+    cost_total_nano_usd: r.cost?.totalNanoUsd ?? null,
+    pricing_version: r.pricingVersion,
+    latency_ms: r.latencyMs,
+    time_to_first_token_ms: r.timeToFirstTokenMs,
+    upstream_request_id: r.upstreamRequestId,
+    agent_id: r.agentId,
+    user_query: r.userQuery,
+    final_output: r.finalOutput,
+    content: r.content ?? null,
+    content_truncated: r.contentTruncated,
+    started_at: r.startedAt,
+    ended_at: r.endedAt,
+  };
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold NUL characters; they are dropped rather than failing the
+ * batch. In JSON text a NUL is the escape `\u0000` after an even number of backslashes (an odd
+ * number means the backslash itself was escaped, and the text only looks like one).
+ */
+export function withoutNul(json: string): string {
+  return json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1');
 }
