@@ -4,6 +4,7 @@ import { Migration20261123022620_sessions_and_recording } from './Migration20261
 import { Migration20261123024310_share_links } from './Migration20261123024310_share_links';
 import { Migration20261123033552_cache_invalidation } from './Migration20261123033552_cache_invalidation';
 import { Migration20261123130000_session_cache_invalidation } from './Migration20261123130000_session_cache_invalidation';
+import { Migration20261124090000_session_counts } from './Migration20261124090000_session_counts';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123024310_share_links', class: Migration20261123024310_share_links },
   { name: 'Migration20261123033552_cache_invalidation', class: Migration20261123033552_cache_invalidation },
   { name: 'Migration20261123130000_session_cache_invalidation', class: Migration20261123130000_session_cache_invalidation },
+  { name: 'Migration20261124090000_session_counts', class: Migration20261124090000_session_counts },
 ];

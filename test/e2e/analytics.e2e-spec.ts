@@ -428,4 +428,79 @@ describe('analytics', () => {
       expect(tokens.body.totals).toEqual(figures(sumCalls(ALL)));
     });
   });
+
+  describe('total_count', () => {
+    /** The oracle: an exact count of the organization's sessions that are not deleted. */
+    const liveIn = async (organizationId: string) =>
+      Number((await app.sql<{ n: string }>(`select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null`, [organizationId]))[0].n);
+    const totalOf = async (user: TestUser, query = 'limit=1') => {
+      const { status, body } = await getJson(app, user, `/spotlight/analytics/sessions?${query}`);
+      expect(status).toBe(200);
+      return body.total_count as number;
+    };
+    const expectTotals = async (a: number, b: number) => {
+      expect(await totalOf(owner)).toBe(a);
+      expect(await liveIn(owner.organizationId)).toBe(a);
+      expect(await totalOf(other)).toBe(b);
+      expect(await liveIn(other.organizationId)).toBe(b);
+    };
+    const call = (session: string): Call => ({ session, model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 } });
+    const send = (user: TestUser, method: 'DELETE' | 'POST', url: string) => app.request({ method, url, headers: user.auth });
+
+    it('stays exact across creation, soft delete, restore, release and plain SQL, each organization counting only its own', async () => {
+      const a = await totalOf(owner);
+      const b = await totalOf(other);
+      await expectTotals(a, b);
+      const otherClient = sdk(baseURL, (await createApiKey(app, other, { name: 'counting key' })).key);
+
+      // Sessions opened by the proxy (its plain-SQL insert); the other organization's never count here.
+      await proxyCall(client, call('count-one'));
+      await proxyCall(client, call('count-two'));
+      await proxyCall(otherClient, call('count-one'));
+      await expectTotals(a + 2, b + 1);
+      // More calls in an open session open nothing.
+      await proxyCall(client, call('count-one'));
+      await expectTotals(a + 2, b + 1);
+
+      // Soft delete through the API, twice (idempotent): counted once.
+      const [{ id: deletedId }] = await app.sql<{ id: string }>(
+        `select id from sessions where organization_id = $1 and external_id = 'count-one'`,
+        [owner.organizationId],
+      );
+      expect((await send(owner, 'DELETE', `/api/v1/sessions/${deletedId}`)).statusCode).toBeLessThan(300);
+      expect((await send(owner, 'DELETE', `/api/v1/sessions/${deletedId}`)).statusCode).toBeLessThan(300);
+      await expectTotals(a + 1, b + 1);
+      // The external id is free again: the next call opens a new session.
+      await proxyCall(client, call('count-one'));
+      await expectTotals(a + 2, b + 1);
+      // Released sessions still count.
+      expect((await send(owner, 'POST', '/api/v1/sessions/count-two/release')).statusCode).toBe(200);
+      await expectTotals(a + 2, b + 1);
+      // Restored (it comes back released, as a newer session holds its external id): counted again, once.
+      expect((await send(owner, 'POST', `/api/v1/sessions/${deletedId}/restore`)).statusCode).toBe(200);
+      expect((await send(owner, 'POST', `/api/v1/sessions/${deletedId}/restore`)).statusCode).toBe(200);
+      await expectTotals(a + 3, b + 1);
+
+      // Plain SQL: a bulk insert (one row born deleted), a bulk soft delete, a hard delete.
+      await app.sql(
+        `insert into sessions (id, created_at, organization_id, user_id, external_id, device, last_activity_at, deleted_at)
+         select gen_random_uuid(), now(), $1, $2, 'sql-' || g, '{}', now(), case when g = 3 then now() end from generate_series(1, 3) g`,
+        [owner.organizationId, owner.id],
+      );
+      await expectTotals(a + 5, b + 1);
+      await app.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id in ('sql-1', 'sql-3')`, [owner.organizationId]);
+      await expectTotals(a + 4, b + 1);
+      await app.sql(`delete from sessions where organization_id = $1 and external_id like 'sql-%'`, [owner.organizationId]);
+      await expectTotals(a + 3, b + 1);
+      await app.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id = 'count-one'`, [other.organizationId]);
+      await expectTotals(a + 3, b);
+
+      // A page past the end still says how many there are; the total agrees with every sort.
+      const past = await getJson(app, owner, '/spotlight/analytics/sessions?offset=1000');
+      expect(past.body).toMatchObject({ sessions: [], total_count: a + 3, offset: 1000 });
+      for (const query of ['sort=cost', 'sort=tokens&order=asc', 'limit=500']) expect(await totalOf(owner, query)).toBe(a + 3);
+      const all = await getJson(app, owner, '/spotlight/analytics/sessions?limit=500');
+      expect(all.body.sessions).toHaveLength(a + 3);
+    });
+  });
 });

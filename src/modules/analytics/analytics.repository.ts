@@ -214,25 +214,31 @@ export class AnalyticsRepository {
     return rows.map(toSums);
   }
 
-  /** A page of the organization's live sessions with their running totals. */
+  /**
+   * A page of the organization's live sessions with their running totals, and how many live
+   * sessions it has. The page is a range scan of the (organization, created_at, id) index from
+   * its sorted end (for the start-time sort; the cost and token sorts sort the organization's
+   * sessions). The total is one row of `organization_session_counts`, kept exact by triggers on
+   * sessions (migration session_counts), never a count(*) that grows with the organization; it
+   * comes with the page, in the same statement and snapshot, and is read on its own only when the
+   * page is empty. The route has no filters, so the total is always that count.
+   */
   async listSessions(
     organizationId: string,
     page: { limit: number; offset: number; sort: SessionSort; order: SortOrder },
   ): Promise<{ rows: SessionTotalsRow[]; totalCount: number }> {
     const direction = page.order === SortOrder.Asc ? 'ASC' : 'DESC';
-    const rows = await this.em.execute<SessionSqlRow[]>(
-      `SELECT ${SESSION_COLUMNS}
+    const rows = await this.em.execute<(SessionSqlRow & { total: string })[]>(
+      `SELECT ${SESSION_COLUMNS}, (${LIVE_SESSIONS_SQL}) AS total
        FROM sessions s
        WHERE s.organization_id = ? AND s.deleted_at IS NULL
        ORDER BY ${SESSION_SORT_SQL[page.sort]} ${direction}, s.id ${direction}
        LIMIT ? OFFSET ?`,
-      [organizationId, page.limit, page.offset],
+      [organizationId, organizationId, page.limit, page.offset],
     );
-    const [{ total }] = await this.em.execute<{ total: string }[]>(
-      `SELECT count(*)::text AS total FROM sessions s WHERE s.organization_id = ? AND s.deleted_at IS NULL`,
-      [organizationId],
-    );
-    return { rows: rows.map(toSessionTotals), totalCount: Number(total) };
+    if (rows.length > 0) return { rows: rows.map(toSessionTotals), totalCount: Number(rows[0].total) };
+    const [{ total }] = await this.em.execute<{ total: string }[]>(`SELECT (${LIVE_SESSIONS_SQL}) AS total`, [organizationId]);
+    return { rows: [], totalCount: Number(total) };
   }
 
   /**
@@ -258,6 +264,12 @@ export class AnalyticsRepository {
     ) as Promise<Interaction[]>;
   }
 }
+
+/**
+ * The organization's live sessions (`deleted_at IS NULL`, released ones included), as text: a
+ * primary-key read of the counts the session triggers keep; no row means none.
+ */
+const LIVE_SESSIONS_SQL = `SELECT coalesce((SELECT c.live_sessions FROM organization_session_counts c WHERE c.organization_id = ?), 0)::text`;
 
 const SESSION_COLUMNS = `s.id, s.external_id, s.title,
   floor(extract(epoch FROM s.created_at) * 1000)::bigint::text AS created_ms,
