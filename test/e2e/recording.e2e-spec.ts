@@ -8,6 +8,8 @@ import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
 import { createOrmOptions } from '../../src/database/orm-options';
+import { InteractionWriter } from '../../src/modules/recording/interaction-writer';
+import { callRecords, UNPRICED_MODEL, type Call } from '../support/analytics-fixtures';
 import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-test-key-0123456789';
@@ -230,6 +232,52 @@ describe('recording', () => {
         [owner.organizationId],
       );
       expect(rows.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
+    });
+  });
+
+  describe('concurrent batches', () => {
+    let app: TestApp;
+    let owner: TestUser;
+
+    beforeAll(async () => {
+      app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url });
+      owner = await registerUser(app, 'Concurrent Writer');
+    });
+    afterAll(() => app.close());
+
+    it('writes four overlapping batches at once, each call counted exactly once in its session and its hour', async () => {
+      const writer = app.app.get(InteractionWriter, { strict: false });
+      const models = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7', UNPRICED_MODEL];
+      const hour = Date.parse('2026-11-01T00:00:00Z');
+      let seed = 7;
+      const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+      // Each round: four batches at once over different-sized, overlapping sets of sessions and rollup rows.
+      const batch = (size: number): Call[] =>
+        Array.from({ length: size }, () => ({
+          session: `lock-${next(60)}`,
+          model: models[next(models.length)],
+          usage: { input: 1 + next(50), output: 1 + next(50) },
+          at: new Date(hour + next(24) * 3_600_000 + next(3_600_000)).toISOString(),
+        }));
+      const rounds = 40;
+      const failures: string[] = [];
+      let total = 0;
+      for (let round = 0; round < rounds; round++) {
+        const batches = await Promise.all(Array.from({ length: 4 }, () => callRecords(app, owner, batch(20 + next(300)))));
+        total += batches.reduce((sum, records) => sum + records.length, 0);
+        const outcomes = await Promise.allSettled(batches.map((records) => writer.write(records)));
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') failures.push(`${(outcome.reason as { code?: string }).code}: ${String(outcome.reason)}`);
+        }
+      }
+      expect(failures).toEqual([]);
+      const [counted] = await app.sql<{ interactions: string; sessions: string; hourly: string }>(
+        `select (select count(*) from interactions where organization_id = $1)::text as interactions,
+           (select sum(request_count) from sessions where organization_id = $1)::text as sessions,
+           (select sum(requests) from usage_hourly where organization_id = $1)::text as hourly`,
+        [owner.organizationId],
+      );
+      expect(counted).toEqual({ interactions: String(total), sessions: String(total), hourly: String(total) });
     });
   });
 

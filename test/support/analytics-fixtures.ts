@@ -213,6 +213,13 @@ export async function ensureSession(app: TestApp, owner: TestUser, externalId: s
  */
 export async function writeCalls(app: TestApp, owner: TestUser, calls: Call[]): Promise<void> {
   const writer = app.app.get(InteractionWriter, { strict: false });
+  const records = await callRecords(app, owner, calls);
+  const written = await writer.write(records);
+  if (written !== records.length) throw new Error(`wrote ${written} of ${records.length} interactions`);
+}
+
+/** The interaction records the recorder would write for these calls (their sessions are created). */
+export async function callRecords(app: TestApp, owner: TestUser, calls: Call[]): Promise<InteractionRecord[]> {
   const records: InteractionRecord[] = [];
   for (const call of calls) {
     const sessionId = await ensureSession(app, owner, call.session);
@@ -257,8 +264,7 @@ export async function writeCalls(app: TestApp, owner: TestUser, calls: Call[]): 
       endedAt: new Date(startedAt.getTime() + 250).toISOString(),
     });
   }
-  const written = await writer.write(records);
-  if (written !== records.length) throw new Error(`wrote ${written} of ${records.length} interactions`);
+  return records;
 }
 
 /** Fixes the clock analytics and sharing read "now" from; returns a function that restores it. */

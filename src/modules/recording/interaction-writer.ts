@@ -39,6 +39,11 @@ inserted AS (
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,
     cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd
 ),
+-- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
+-- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
+locked_sessions AS (
+  SELECT id FROM sessions WHERE id IN (SELECT session_id FROM inserted) ORDER BY id FOR UPDATE
+),
 per_session AS (
   UPDATE sessions s SET
     request_count = s.request_count + a.requests,
@@ -55,7 +60,7 @@ per_session AS (
       coalesce(sum(cost_total_nano_usd), 0) AS cost, count(*) FILTER (WHERE cost_total_nano_usd IS NULL) AS unpriced,
       max(ended_at) AS last_at
     FROM inserted GROUP BY session_id
-  ) a
+  ) a JOIN locked_sessions l ON l.id = a.session_id
   WHERE s.id = a.session_id
   RETURNING 1
 ),
@@ -69,7 +74,7 @@ per_hour AS (
     coalesce(sum(cost_input_nano_usd), 0), coalesce(sum(cost_output_nano_usd), 0),
     coalesce(sum(cost_cache_read_nano_usd), 0), coalesce(sum(cost_cache_write5m_nano_usd), 0),
     coalesce(sum(cost_cache_write1h_nano_usd), 0), coalesce(sum(cost_total_nano_usd), 0)
-  FROM inserted GROUP BY 1, 2, 3
+  FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
   ON CONFLICT (organization_id, hour, model) DO UPDATE SET
     requests = usage_hourly.requests + excluded.requests,
     error_requests = usage_hourly.error_requests + excluded.error_requests,
