@@ -292,7 +292,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
       const seeded = await seedInteractions(pool, orgs, size - written, { progress: (n) => log(`  ${(written + n).toLocaleString('en')} written`) });
       batched.push(seeded);
       written = size;
-      await pool.query('VACUUM ANALYZE interactions, sessions, usage_hourly');
+      await pool.query('VACUUM ANALYZE interactions, sessions, usage_hourly, usage_daily');
       // Queries are timed in steady state, not while the seeding's dirty pages are still being written out.
       await pool.query('CHECKPOINT').catch(() => undefined);
       measured[size] = await timeQueries(base, tenant.apiKey);

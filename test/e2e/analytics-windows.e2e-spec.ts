@@ -198,6 +198,20 @@ describe('analytics windows', () => {
     expect(defaults.body.totals).toEqual(figures(sumCalls(within('2026-10-26T11:00:00.000Z', '2026-11-25T11:00:00.000Z'))));
   });
 
+  it('adds partial days at both ends of a range to the whole days between them, one hour at a time', async () => {
+    // Every hour-aligned range from Sunday 22:00 to Wednesday 02:00 that spans at least one midnight:
+    // the whole days come from the daily rollup, the hours at either end from the hourly one.
+    const hour = 3_600_000;
+    const first = Date.parse('2026-11-22T22:00:00Z');
+    for (const [startOffset, endOffset] of [[0, 27], [1, 26], [2, 50], [3, 51], [26, 52], [0, 53], [2, 26], [1, 3]]) {
+      const start = new Date(first + startOffset * hour).toISOString();
+      const end = new Date(first + endOffset * hour).toISOString();
+      const response = await getJson(app, owner, `/spotlight/analytics/tokens?start=${start}&end=${end}`);
+      expect(response.status).toBe(200);
+      expect({ start, end, totals: response.body.totals }).toEqual({ start, end, totals: figures(sumCalls(within(start, end))) });
+    }
+  });
+
   it('buckets a daily series at the zone’s midnights, including a 25-hour day', async () => {
     const check = async (query: string, edges: string[]) => {
       const { status, body } = await getJson(app, owner, `/spotlight/analytics/tokens?granularity=day&${query}`);
@@ -238,7 +252,7 @@ describe('analytics windows', () => {
     ]);
   });
 
-  it('reads the rollups, not the interactions', async () => {
+  it('reads the rollups, not the interactions, and keeps the daily rollup equal to the hourly one whatever writes it', async () => {
     const before = await getJson(app, owner, '/spotlight/analytics/tokens?start=2026-10-01&end=2026-12-01');
     const summaryBefore = await getJson(app, owner, '/spotlight/analytics/usage-summary');
     expect(before.body.totals.requests).toBe(CALLS.length);
@@ -258,5 +272,25 @@ describe('analytics windows', () => {
     expect(summary.body.today.requests).toBe(summaryBefore.body.today.requests + 5);
     expect(summary.body.today.total_tokens).toBe(summaryBefore.body.today.total_tokens + 30);
     expect(summary.body.today.cost_usd).toBe(usd(Math.round(summaryBefore.body.today.cost_usd * 1e9) + 3));
+
+    // Updates and deletes by hand reach the daily rollup too (triggers, migration usage_daily).
+    await app.sql(`update usage_hourly set requests = requests + 2, input_tokens = input_tokens * 3 where organization_id = $1 and model = $2`, [
+      owner.organizationId,
+      MODELS[0],
+    ]);
+    await app.sql(`delete from usage_hourly where organization_id = $1 and hour = $2`, [owner.organizationId, '2026-11-24T23:00:00Z']);
+    const [hourly, daily] = await Promise.all(
+      [
+        `select date_trunc('day', hour, 'UTC') as day, model, sum(requests)::text as requests, sum(input_tokens)::text as input, sum(cost_total_nano_usd)::text as cost
+         from usage_hourly where organization_id = $1 group by 1, 2`,
+        `select day, model, requests::text, input_tokens::text as input, cost_total_nano_usd::text as cost
+         from usage_daily where organization_id = $1 and (requests, input_tokens, cost_total_nano_usd) <> (0, 0, 0)`,
+      ].map((sql) => app.sql<Record<string, unknown>>(`${sql} order by 1, 2`, [owner.organizationId])),
+    );
+    expect(daily.length).toBeGreaterThan(5);
+    expect(daily).toEqual(hourly);
+    const total = await getJson(app, owner, '/spotlight/analytics/tokens?start=2026-10-01&end=2026-12-01');
+    const [sums] = await app.sql<{ requests: string }>(`select sum(requests)::text as requests from usage_hourly where organization_id = $1`, [owner.organizationId]);
+    expect(total.body.totals.requests).toBe(Number(sums.requests));
   });
 });

@@ -5,7 +5,8 @@ import { SessionSort, SortOrder } from './dto/analytics.dto';
 import type { UsageSums } from './usage-figures';
 
 /**
- * Analytics reads: the hourly rollups (usage_hourly) and the sessions' running totals, never a
+ * Analytics reads: the rollups (usage_hourly, and usage_daily for the whole days of a total over a
+ * range; see rollupPieces) and the sessions' running totals, never a
  * scan of raw interactions; a session's own calls are paged through their (organization,
  * session, started_at, id) index. The SQL here runs outside the ORM's filters, so each query
  * states its tenant condition (organization_id = ?) and, for sessions, `deleted_at IS NULL`.
@@ -148,6 +149,50 @@ const INTERACTION_FIELDS = [
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const DAY_MS = 86_400_000;
+
+/** The rollups' summed columns, unaggregated. */
+const ROLLUP_COLUMNS = `requests, error_requests, unpriced_requests, input_tokens, output_tokens, cache_read_tokens,
+  cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd,
+  cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd`;
+
+const ZERO_ROW = Object.fromEntries(ROLLUP_COLUMNS.split(',').map((column) => [column.trim(), '0'])) as unknown as RollupRow;
+
+/**
+ * Where the rollups of a range of hours are read: its whole UTC days from usage_daily (kept from
+ * usage_hourly by triggers, migration usage_daily) and the partial days at its ends from
+ * usage_hourly, so a long range reads about a 24th of the rows.
+ */
+export function rollupPieces(range: HourRange): { table: 'usage_hourly' | 'usage_daily'; start: number; end: number }[] {
+  const firstDay = Math.ceil(range.start / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(range.end / DAY_MS) * DAY_MS;
+  if (firstDay >= lastDay) return [{ table: 'usage_hourly', start: range.start, end: range.end }];
+  return [
+    ...(range.start < firstDay ? [{ table: 'usage_hourly' as const, start: range.start, end: firstDay }] : []),
+    { table: 'usage_daily' as const, start: firstDay, end: lastDay },
+    ...(lastDay < range.end ? [{ table: 'usage_hourly' as const, start: lastDay, end: range.end }] : []),
+  ];
+}
+
+/**
+ * The rollup rows of the organization that cover each range, tagged with the range's index `i`:
+ * one primary-key range scan per piece (see rollupPieces), as a UNION ALL to sum over.
+ */
+function rollupSource(organizationId: string, ranges: HourRange[]): { sql: string; params: string[] } {
+  const parts: string[] = [];
+  const params: string[] = [];
+  ranges.forEach((range, i) => {
+    for (const piece of rollupPieces(range)) {
+      const time = piece.table === 'usage_daily' ? 'day' : 'hour';
+      parts.push(
+        `SELECT ${i} AS i, model, ${ROLLUP_COLUMNS} FROM ${piece.table} WHERE organization_id = ? AND ${time} >= ?::timestamptz AND ${time} < ?::timestamptz`,
+      );
+      params.push(organizationId, iso(piece.start), iso(piece.end));
+    }
+  });
+  return { sql: parts.join('\n       UNION ALL ') , params };
+}
+
 /** A PostgreSQL array literal of instants (the driver would expand a JS array into a list). */
 const timestampArray = (instants: number[]) => `{${instants.map(iso).join(',')}}`;
 
@@ -157,12 +202,12 @@ export class AnalyticsRepository {
 
   /** Usage per model over the range. */
   async sumByModel(organizationId: string, range: HourRange): Promise<ModelSums[]> {
+    const source = rollupSource(organizationId, [range]);
     const rows = await this.em.execute<(RollupRow & { model: string })[]>(
       `SELECT u.model, ${ROLLUP_SUMS}
-       FROM usage_hourly u
-       WHERE u.organization_id = ? AND u.hour >= ?::timestamptz AND u.hour < ?::timestamptz
+       FROM (${source.sql}) u
        GROUP BY u.model ORDER BY u.model COLLATE "C"`,
-      [organizationId, iso(range.start), iso(range.end)],
+      source.params,
     );
     return rows.map((row) => ({ model: row.model, ...toSums(row) }));
   }
@@ -196,22 +241,16 @@ export class AnalyticsRepository {
     return rows.map((row) => ({ bucketStart: bucketStarts[Number(row.bucket) - 1], model: row.model, ...toSums(row) }));
   }
 
-  /** Usage over each of several ranges, in the order given (one index range scan per range). */
+  /** Usage over each of several ranges, in the order given (a range without usage sums to zero). */
   async sumRanges(organizationId: string, ranges: HourRange[]): Promise<UsageSums[]> {
     if (ranges.length === 0) return [];
-    const rows = await this.em.execute<(RollupRow & { i: string })[]>(
-      // LATERAL: one primary-key range scan per range. (As a LEFT JOIN, the planner read every
-      // rollup row of the organization once and filtered it against each range: ~57 ms at 13k rows.)
-      `SELECT w.i::text AS i, r.*
-       FROM unnest(?::timestamptz[], ?::timestamptz[]) WITH ORDINALITY AS w(start_at, end_at, i)
-       CROSS JOIN LATERAL (
-         SELECT ${ROLLUP_SUMS} FROM usage_hourly u
-         WHERE u.organization_id = ? AND u.hour >= w.start_at AND u.hour < w.end_at
-       ) r
-       ORDER BY w.i`,
-      [timestampArray(ranges.map((r) => r.start)), timestampArray(ranges.map((r) => r.end)), organizationId],
+    const source = rollupSource(organizationId, ranges);
+    const rows = await this.em.execute<(RollupRow & { i: number })[]>(
+      `SELECT u.i, ${ROLLUP_SUMS} FROM (${source.sql}) u GROUP BY u.i`,
+      source.params,
     );
-    return rows.map(toSums);
+    const byRange = new Map(rows.map((row) => [Number(row.i), toSums(row)]));
+    return ranges.map((_, i) => byRange.get(i) ?? toSums(ZERO_ROW));
   }
 
   /**
