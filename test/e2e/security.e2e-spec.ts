@@ -51,6 +51,7 @@ async function orgSnapshot(app: TestApp, organizationId: string): Promise<string
     ['interactions', 'id'],
     ['share_links', 'id'],
     ['usage_hourly', 'hour, model'],
+    ['usage_daily', 'day, model'],
     ['api_keys', 'id'],
     ['provider_keys', 'id'],
     ['memberships', 'id'],
