@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { ensureBuilt, type GatewayProcess, residentBytes, startGatewayProcess } from '../support/gateway-process';
+import { ensureBuilt, type GatewayProcess, residentBytes, setUpGatewayTenant, startGatewayProcess } from '../support/gateway-process';
 import {
   MESSAGES,
   messageBody,
@@ -231,19 +231,7 @@ describe('case 14: limits', () => {
       upstream = await startLazyStreamUpstream(STREAM_BYTES);
       // The concurrency limit is lifted here: 100 streams on one key is the point of the test.
       gateway = await startGatewayProcess({ ANTHROPIC_BASE_URL: upstream.url, LOG_LEVEL: 'warn', PROXY_CONCURRENCY_LIMIT: '0' });
-      const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-        const response = await httpRequest(`${gateway.url}${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify(body),
-        });
-        return (await response.body.json()) as Record<string, any>;
-      };
-      const registered = await post('/api/v1/auth/register', { email: `slow${Date.now()}@example.com`, name: 'Slow', password: 'a long enough password' });
-      organizationId = registered.user.defaultOrganizationId;
-      const auth = { authorization: `Bearer ${registered.accessToken}` };
-      key = (await post('/api/v1/api-keys', { name: 'slow readers' }, auth)).key;
-      await post('/api/v1/provider-keys', { name: 'anthropic', key: RELIABILITY_PROVIDER_KEY }, auth);
+      ({ organizationId, key } = await setUpGatewayTenant(gateway, 'Slow', RELIABILITY_PROVIDER_KEY));
     }, 120_000);
 
     afterAll(async () => {

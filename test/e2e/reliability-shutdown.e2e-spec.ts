@@ -6,7 +6,7 @@
 import { Client } from 'pg';
 import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { ensureBuilt, type GatewayProcess, startGatewayProcess } from '../support/gateway-process';
+import { ensureBuilt, type GatewayProcess, setUpGatewayTenant, startGatewayProcess } from '../support/gateway-process';
 import { MESSAGES, messageBody, proxyCall, RELIABILITY_PROVIDER_KEY, sleep } from '../support/reliability-fixtures';
 import { eventually, testDatabaseUrl } from '../support/test-app';
 
@@ -43,20 +43,7 @@ describe('case 20: graceful shutdown on SIGTERM', () => {
     ensureBuilt();
     mock = await startMockAnthropic();
     gateway = await startGatewayProcess({ ANTHROPIC_BASE_URL: mock.url, SHUTDOWN_GRACE_MS: String(GRACE_MS) });
-    const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-      const response = await httpRequest(`${gateway.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      return (await response.body.json()) as Record<string, any>;
-    };
-    const registered = await post('/api/v1/auth/register', { email: `sigterm${Date.now()}@example.com`, name: 'Sigterm', password: 'a long enough password' });
-    organizationId = registered.user.defaultOrganizationId;
-    token = registered.accessToken;
-    const auth = { authorization: `Bearer ${token}` };
-    key = (await post('/api/v1/api-keys', { name: 'shutdown' }, auth)).key;
-    await post('/api/v1/provider-keys', { name: 'anthropic', key: RELIABILITY_PROVIDER_KEY }, auth);
+    ({ organizationId, token, key } = await setUpGatewayTenant(gateway, 'Sigterm', RELIABILITY_PROVIDER_KEY));
   }, 120_000);
 
   afterAll(async () => {

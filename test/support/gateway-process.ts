@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'undici';
 import { findFreePort } from '../../src/database/embedded-postgres';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabaseUrl } from './test-app';
 
@@ -41,6 +42,33 @@ export interface GatewayProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL if still running (cleanup). */
   kill(): void;
+}
+
+/** A user registered on a spawned gateway, with an API key and a stored Anthropic key for its organization. */
+export interface GatewayTenant {
+  organizationId: string;
+  token: string;
+  key: string;
+}
+
+/** Registers `name` through the gateway's own API, then creates an API key and stores `providerKey`. */
+export async function setUpGatewayTenant(gateway: Pick<GatewayProcess, 'url'>, name: string, providerKey: string): Promise<GatewayTenant> {
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const response = await httpRequest(`${gateway.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.body.json()) as Record<string, any>;
+    if (response.statusCode >= 300) throw new Error(`POST ${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${Date.now()}@example.com`;
+  const registered = await post('/api/v1/auth/register', { email, name, password: 'a long enough password' });
+  const auth = { authorization: `Bearer ${registered.accessToken}` };
+  const key = (await post('/api/v1/api-keys', { name: `${name} key` }, auth)).key as string;
+  await post('/api/v1/provider-keys', { name: 'anthropic', key: providerKey }, auth);
+  return { organizationId: registered.user.defaultOrganizationId, token: registered.accessToken, key };
 }
 
 /** Starts `node dist/src/main.js` as its own process against the test database. */
