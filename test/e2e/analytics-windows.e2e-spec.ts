@@ -198,7 +198,7 @@ describe('analytics windows', () => {
     expect(defaults.body.totals).toEqual(figures(sumCalls(within('2026-10-26T11:00:00.000Z', '2026-11-25T11:00:00.000Z'))));
   });
 
-  it('adds partial days at both ends of a range to the whole days between them, one hour at a time', async () => {
+  it('sums ranges with partial days at either end exactly: whole days and edge hours together', async () => {
     // Every hour-aligned range from Sunday 22:00 to Wednesday 02:00 that spans at least one midnight:
     // the whole days come from the daily rollup, the hours at either end from the hourly one.
     const hour = 3_600_000;

@@ -271,13 +271,25 @@ describe('recording', () => {
         }
       }
       expect(failures).toEqual([]);
-      const [counted] = await app.sql<{ interactions: string; sessions: string; hourly: string }>(
-        `select (select count(*) from interactions where organization_id = $1)::text as interactions,
-           (select sum(request_count) from sessions where organization_id = $1)::text as sessions,
-           (select sum(requests) from usage_hourly where organization_id = $1)::text as hourly`,
+      const [counted] = await app.sql<{ interactions: string }>(`select count(*)::text as interactions from interactions where organization_id = $1`, [
+        owner.organizationId,
+      ]);
+      expect(Number(counted.interactions)).toBe(total);
+      // Every session's and every hour's totals match the calls stored for it: none missed, none twice.
+      const sessionMismatches = await app.sql(
+        `select s.external_id, s.request_count, count(i.id) as stored from sessions s left join interactions i on i.session_id = s.id
+         where s.organization_id = $1 group by s.id having s.request_count <> count(i.id)`,
         [owner.organizationId],
       );
-      expect(counted).toEqual({ interactions: String(total), sessions: String(total), hourly: String(total) });
+      const hourMismatches = await app.sql(
+        `select coalesce(u.hour, i.hour) as hour, coalesce(u.model, i.model) as model, u.requests, i.stored
+         from (select * from usage_hourly where organization_id = $1) u
+         full join (select date_trunc('hour', started_at, 'UTC') as hour, model, count(*) as stored from interactions
+                    where organization_id = $1 group by 1, 2) i on i.hour = u.hour and i.model = u.model
+         where u.requests is distinct from i.stored`,
+        [owner.organizationId],
+      );
+      expect({ sessionMismatches, hourMismatches }).toEqual({ sessionMismatches: [], hourMismatches: [] });
     });
   });
 
