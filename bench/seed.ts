@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { InteractionOutcome } from '../src/modules/recording/interaction.entity';
+import { ContentStatus, InteractionOutcome } from '../src/modules/recording/interaction.entity';
 import type { InteractionRecord } from '../src/modules/recording/interaction-record';
 import { InteractionWriter } from '../src/modules/recording/interaction-writer';
 import { PricingTable } from '../src/modules/proxy/pricing/pricing';
@@ -80,6 +80,7 @@ export function syntheticRecord(org: SeedOrganization, at = Date.now() - Math.fl
     finalOutput: 'Seeded answer.',
     content: null,
     contentTruncated: false,
+    contentStatus: ContentStatus.Complete,
     startedAt: new Date(started).toISOString(),
     endedAt: new Date(started + 1500).toISOString(),
   };

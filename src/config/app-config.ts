@@ -35,6 +35,8 @@ export interface AppConfig {
   contentMaxBytes: number;
   /** RECORDING_ENABLED=false: proxied calls are forwarded but not recorded (for benchmarks). */
   recordingEnabled: boolean;
+  /** The recorder's journal under DATA_DIR/journal (see journal.ts). */
+  journal: { sync: 'always' | 'interval'; syncIntervalMs: number };
   loginRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
   /**
    * Per caller (API key, or user for a JWT) on the proxy routes, kept in memory per instance:
@@ -104,6 +106,10 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     },
     contentMaxBytes: env.CONTENT_MAX_BYTES ?? 256 * 1024,
     recordingEnabled: env.RECORDING_ENABLED !== 'false',
+    journal: {
+      sync: env.JOURNAL_SYNC === 'always' ? 'always' : 'interval',
+      syncIntervalMs: env.JOURNAL_SYNC_INTERVAL_MS ?? 200,
+    },
     loginRateLimit: {
       perIp: env.LOGIN_RATE_LIMIT_PER_IP ?? 20,
       perAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT ?? 10,

@@ -148,6 +148,19 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   RECORDING_ENABLED?: string;
 
+  /** When journal lines reach the disk itself: `always` (before each answer ends) or `interval` (default). */
+  @IsOptional()
+  @IsIn(['always', 'interval'])
+  JOURNAL_SYNC?: string;
+
+  /** With JOURNAL_SYNC=interval, how often the journal is synced to the disk. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  JOURNAL_SYNC_INTERVAL_MS?: number;
+
   /** Proxy requests per minute per caller (API key, or user for a JWT); 0: no limit. */
   @IsOptional()
   @Type(() => Number)

@@ -253,16 +253,16 @@ describe('cases 15–19: faults', () => {
     let outageApp: TestApp;
     let outageBaseURL: string;
     let outageOrg: Organization;
-    let spoolBlocked: string;
+    let journalBlocked: string;
 
     // The outage app reaches the database through the link; the checks below use `app.sql`, direct.
     beforeAll(async () => {
       link = await startSeverableLink(testDatabaseUrl());
-      // DATA_DIR/spool is a file, not a directory: the spool cannot be written (this runs as root,
-      // so permissions alone would not stop it).
-      spoolBlocked = mkdtempSync(join(tmpdir(), 'lamplight-nospool-'));
-      writeFileSync(join(spoolBlocked, 'spool'), 'not a directory');
-      outageApp = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, DATA_DIR: spoolBlocked }, link.through(testDatabaseUrl()));
+      // DATA_DIR/journal is a file, not a directory: the journal cannot be written (this runs as
+      // root, so permissions alone would not stop it).
+      journalBlocked = mkdtempSync(join(tmpdir(), 'lamplight-nojournal-'));
+      writeFileSync(join(journalBlocked, 'journal'), 'not a directory');
+      outageApp = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, DATA_DIR: journalBlocked }, link.through(testDatabaseUrl()));
       outageBaseURL = await listen(outageApp);
       outageOrg = await setUp(outageApp, 'Outage Owner');
     });
@@ -273,11 +273,12 @@ describe('cases 15–19: faults', () => {
     });
     afterEach(() => link.restore());
 
-    const dropped = async () => {
+    const metric = async (name: string) => {
       const metrics = await outageApp.request({ method: 'GET', url: '/metrics' });
       expect(metrics.statusCode).toBe(200);
-      return Number(/^lamplight_recorder_dropped_total (\d+)/m.exec(metrics.body)?.[1] ?? NaN);
+      return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics.body)?.[1] ?? NaN);
     };
+    const dropped = () => metric('lamplight_recorder_dropped_total');
 
     it('answers 503 at authentication, in Anthropic\'s shape on the proxy and problem+json elsewhere, leaking nothing', async () => {
       // Credentials never used before, so no cache could answer for the database.
@@ -324,22 +325,28 @@ describe('cases 15–19: faults', () => {
       expect(await app.sql(`select id from sessions where external_id = 'outage-auth'`)).toHaveLength(0);
     });
 
-    it('counts an interaction it can neither store nor spool in lamplight_recorder_dropped_total; the client still gets everything', async () => {
+    it('holds a call in memory when neither the database nor the journal takes it, counts the journal failure, and stores it once the database is back', async () => {
+      const failuresBefore = await metric('lamplight_recorder_journal_failures_total');
       const droppedBefore = await dropped();
-      const response = await proxyCall(outageBaseURL, outageOrg.key, 'outage-spool-broken', { deltas: 10, deltaDelayMs: 60 });
+      const response = await proxyCall(outageBaseURL, outageOrg.key, 'outage-journal-broken', { deltas: 10, deltaDelayMs: 60 });
       expect(response.statusCode).toBe(200);
       const body = response.body.text();
       link.sever(); // after authentication and the session: only the recording meets the outage
       const text = await body;
       expect(text).toContain('event: message_stop');
       expect(Buffer.from(text).equals(mock.sentBytes.get(mock.requests[0].id)!)).toBe(true);
-      await eventually(async () => ((await dropped()) === droppedBefore + 1 ? true : undefined));
+      await eventually(async () => ((await metric('lamplight_recorder_journal_failures_total')) === failuresBefore + 1 ? true : undefined));
+      await sleep(1_500); // a write attempt meets the outage: the call stays in memory
       link.restore();
-      await sleep(1_500); // a replay pass: nothing was spooled, so nothing comes back
-      expect(await app.sql(`select i.id from interactions i join sessions s on s.id = i.session_id where s.external_id = 'outage-spool-broken'`)).toHaveLength(0);
+      const rows = await eventually(async () => {
+        const found = await app.sql(`select i.id from interactions i join sessions s on s.id = i.session_id where s.external_id = 'outage-journal-broken'`);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(rows).toHaveLength(1);
+      expect(await dropped()).toBe(droppedBefore);
     });
 
-    it('counts the queue-full path too: past the queue\'s capacity a record goes to the spool, and is dropped when that fails', async () => {
+    it('counts the queue-full path: past the queue\'s capacity a record is left to the journal, and is dropped when the journal cannot take it', async () => {
       const capacity = RECORDER_LIMITS.queueCapacity;
       RECORDER_LIMITS.queueCapacity = 0; // every record finds the queue full
       try {

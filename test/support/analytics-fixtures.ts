@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../src/modules/analytics/clock';
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
-import { InteractionOutcome } from '../../src/modules/recording/interaction.entity';
+import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/interaction.entity';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer';
 import { SessionsService } from '../../src/modules/sessions/sessions.service';
 import { createApiKey, eventually, registerUser, storeProviderKey, type TestApp, type TestUser } from './test-app';
@@ -260,6 +260,7 @@ export async function callRecords(app: TestApp, owner: TestUser, calls: Call[]):
       finalOutput: 'answer',
       content: null,
       contentTruncated: false,
+      contentStatus: ContentStatus.Complete,
       startedAt: startedAt.toISOString(),
       endedAt: new Date(startedAt.getTime() + 250).toISOString(),
     });

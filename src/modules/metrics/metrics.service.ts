@@ -18,17 +18,47 @@ export class MetricsService {
   });
   readonly recorderSpooled = new Counter({
     name: 'lamplight_recorder_spooled_total',
-    help: 'Interactions written to the local spool because the database was unavailable',
+    help: 'Interactions held back (in memory and the journal) because a write found the database unavailable',
     registers: [this.registry],
   });
   readonly recorderReplayed = new Counter({
     name: 'lamplight_recorder_replayed_total',
-    help: 'Spooled interactions replayed into the database',
+    help: 'Interactions stored from journal files: of a previous run, another instance, or evicted from memory during an outage',
     registers: [this.registry],
   });
   readonly recorderDropped = new Counter({
     name: 'lamplight_recorder_dropped_total',
-    help: 'Interactions lost: neither the database nor the spool would take them',
+    help: 'Interactions lost: the journal could not take them and they were dropped from memory, or nothing would store them',
+    registers: [this.registry],
+  });
+  readonly recorderJournaled = new Counter({
+    name: 'lamplight_recorder_journaled_total',
+    help: 'Interactions written to the journal before their answer ended',
+    registers: [this.registry],
+  });
+  readonly recorderJournalFailures = new Counter({
+    name: 'lamplight_recorder_journal_failures_total',
+    help: 'Interactions the journal could not take (kept in memory only)',
+    registers: [this.registry],
+  });
+  readonly recorderJournalPending = new Gauge({
+    name: 'lamplight_recorder_journal_pending',
+    help: 'Interactions in this instance\'s journal not yet stored in the database',
+    registers: [this.registry],
+  });
+  readonly recorderDeadLettered = new Counter({
+    name: 'lamplight_recorder_dead_lettered_total',
+    help: 'Interactions the database refused for what they hold, kept in the dead-letter file',
+    registers: [this.registry],
+  });
+  readonly recorderStoredWithoutContent = new Counter({
+    name: 'lamplight_recorder_stored_without_content_total',
+    help: 'Dead-lettered interactions stored without their content, so their usage and cost still count',
+    registers: [this.registry],
+  });
+  readonly recorderCaptureFailures = new Counter({
+    name: 'lamplight_recorder_capture_failures_total',
+    help: 'Interactions recorded without content because capturing it failed',
     registers: [this.registry],
   });
   readonly unpriced = new Counter({

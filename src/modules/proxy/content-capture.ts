@@ -1,6 +1,6 @@
+import { cutToBytes, storableJson, TRUNCATION_MARKER } from '../../common/text/storable-text';
+import { ContentStatus } from '../recording/interaction.entity';
 import type { ResponseBlock } from './response-tracker';
-
-export const TRUNCATION_MARKER = '…[truncated]';
 
 interface MessageParam {
   role?: unknown;
@@ -22,7 +22,7 @@ export function turnMessages(body: unknown): MessageParam[] {
 export function userQueryOf(body: unknown): string | null {
   const texts: string[] = [];
   for (const message of turnMessages(body)) {
-    if (message.role !== 'user') continue;
+    if (message?.role !== 'user') continue;
     if (typeof message.content === 'string') texts.push(message.content);
     else if (Array.isArray(message.content)) {
       for (const block of message.content as { type?: unknown; text?: unknown }[]) {
@@ -35,25 +35,29 @@ export function userQueryOf(body: unknown): string | null {
 
 /**
  * Fits content into `maxBytes` of JSON by shortening its longest strings, each cut string
- * ending in a marker, so the structure (roles, block types, tool names) survives.
+ * ending in a marker, so the structure (roles, block types, tool names) survives. The value is
+ * made storable first (well-formed text, bounded depth), so measuring it can never overflow.
  */
-export function capContent<T>(value: T, maxBytes: number): { value: T; truncated: boolean } {
+export function capContent(value: unknown, maxBytes: number): { value: unknown; truncated: boolean } {
+  const storable = storableJson(value);
   const fits = (candidate: unknown) => Buffer.byteLength(JSON.stringify(candidate) ?? '') <= maxBytes;
-  if (fits(value)) return { value, truncated: false };
+  if (fits(storable.value)) return { value: storable.value, truncated: storable.cut };
   for (let limit = Math.max(64, Math.floor(maxBytes / 2)); limit >= 16; limit = Math.floor(limit / 2)) {
-    const cut = truncateStrings(value, limit) as T;
+    const cut = truncateStrings(storable.value, limit);
     if (fits(cut)) return { value: cut, truncated: true };
   }
-  return { value: { truncated: TRUNCATION_MARKER } as T, truncated: true };
+  return { value: { truncated: TRUNCATION_MARKER }, truncated: true };
 }
 
-export function capText(text: string | null, maxChars: number): { text: string | null; truncated: boolean } {
-  if (text === null || text.length <= maxChars) return { text, truncated: false };
-  return { text: text.slice(0, maxChars) + TRUNCATION_MARKER, truncated: true };
+/** At most `maxBytes` of UTF-8, cut on a code-point boundary with a marker. */
+export function capText(text: string | null, maxBytes: number): { text: string | null; truncated: boolean } {
+  if (text === null) return { text, truncated: false };
+  return cutToBytes(text, maxBytes);
 }
 
+/** Strings longer than `limit` bytes cut (with the marker); `value` is storable, so at most 64 deep. */
 function truncateStrings(value: unknown, limit: number): unknown {
-  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) + TRUNCATION_MARKER : value;
+  if (typeof value === 'string') return cutToBytes(value, limit).text;
   if (Array.isArray(value)) return value.map((v) => truncateStrings(v, limit));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncateStrings(v, limit)]));
@@ -64,8 +68,14 @@ function truncateStrings(value: unknown, limit: number): unknown {
 export interface CapturedContent {
   userQuery: string | null;
   finalOutput: string | null;
-  content: { request: MessageParam[]; response: ResponseBlock[] } | null;
+  content: { request: unknown; response: unknown } | null;
   truncated: boolean;
+  status: ContentStatus;
+}
+
+/** What is recorded when content is not kept: by the organization's choice, or because capturing it failed. */
+export function noContent(status: ContentStatus.NotStored | ContentStatus.CaptureFailed): CapturedContent {
+  return { userQuery: null, finalOutput: null, content: null, truncated: false, status };
 }
 
 /** What an interaction keeps of the conversation, within the size cap; nothing when storing is off. */
@@ -75,14 +85,16 @@ export function captureContent(
   finalText: string,
   options: { store: boolean; maxBytes: number; textTruncated: boolean },
 ): CapturedContent {
-  if (!options.store) return { userQuery: null, finalOutput: null, content: null, truncated: false };
+  if (!options.store) return noContent(ContentStatus.NotStored);
   const query = capText(userQueryOf(body), options.maxBytes);
   const output = capText(finalText || null, options.maxBytes);
   const content = capContent({ request: turnMessages(body), response: blocks }, options.maxBytes);
+  const truncated = query.truncated || output.truncated || content.truncated || options.textTruncated;
   return {
     userQuery: query.text,
     finalOutput: output.text,
-    content: content.value,
-    truncated: query.truncated || output.truncated || content.truncated || options.textTruncated,
+    content: content.value as CapturedContent['content'],
+    truncated,
+    status: truncated ? ContentStatus.Truncated : ContentStatus.Complete,
   };
 }

@@ -9,11 +9,12 @@ import { anthropicErrorType } from '../../common/errors/problem';
 import { SHUTDOWN_INTERRUPT, ShutdownState } from '../health/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
-import { InteractionOutcome } from '../recording/interaction.entity';
+import { ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
 import type { InteractionRecord } from '../recording/interaction-record';
 import { RecorderService } from '../recording/recorder.service';
 import { type LiveSession, SessionsService } from '../sessions/sessions.service';
-import { captureContent } from './content-capture';
+import { type CapturedContent, captureContent, noContent } from './content-capture';
+import { storableId } from '../../common/text/storable-text';
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
 import { ResponseTracker } from './response-tracker';
@@ -62,8 +63,13 @@ interface PreparedMessage {
   providerKey: string;
   session: LiveSession;
   tracker: ResponseTracker;
-  /** Queues the interaction and returns it. */
-  record(outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null): InteractionRecord;
+  /** Records the interaction: `journaled` resolves once it would survive a kill of this process. */
+  record(outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null): RecordedCall;
+}
+
+interface RecordedCall {
+  interaction: InteractionRecord;
+  journaled: Promise<void>;
 }
 
 function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -130,8 +136,8 @@ export class ProxyService {
       onUpstreamFailure: (status) => call.record(InteractionOutcome.UpstreamError, status, null, null),
       onFinished: ({ status, cancelled, upstreamFailed, interrupted, ttftMs, upstreamRequestId }) => {
         // Cut short by shutdown after the grace period: Lamplight's doing, recorded as an error (503).
-        if (interrupted) call.record(InteractionOutcome.Error, 503, ttftMs, upstreamRequestId);
-        else call.record(outcomeOf(status, cancelled, upstreamFailed, call.tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId);
+        if (interrupted) return call.record(InteractionOutcome.Error, 503, ttftMs, upstreamRequestId).journaled;
+        return call.record(outcomeOf(status, cancelled, upstreamFailed, call.tracker), cancelled ? 499 : status, ttftMs, upstreamRequestId).journaled;
       },
     });
   }
@@ -158,7 +164,8 @@ export class ProxyService {
       });
     } catch (error) {
       const failure = upstreamFailure(error);
-      const interaction = call.record(InteractionOutcome.UpstreamError, failure.status, null, null);
+      const { interaction, journaled } = call.record(InteractionOutcome.UpstreamError, failure.status, null, null);
+      await journaled;
       return { interaction, sessionExternalId, status: failure.status, body: anthropicError(failure) };
     }
 
@@ -179,7 +186,8 @@ export class ProxyService {
     }
     call.tracker.end();
     const upstreamRequestId = firstHeader(response.headers, 'request-id') ?? null;
-    const interaction = call.record(outcomeOf(response.statusCode, false, upstreamFailed, call.tracker), response.statusCode, ttftMs, upstreamRequestId);
+    const { interaction, journaled } = call.record(outcomeOf(response.statusCode, false, upstreamFailed, call.tracker), response.statusCode, ttftMs, upstreamRequestId);
+    await journaled;
     if (upstreamFailed) {
       const failure = ProxyErrors.upstreamUnreachable();
       return { interaction, sessionExternalId, status: failure.status, body: anthropicError(failure) };
@@ -198,6 +206,7 @@ export class ProxyService {
       onFinished: ({ status }) => {
         this.metrics.proxyRequests.inc({ route: 'count_tokens', outcome: status < 400 ? 'ok' : 'error' });
         this.metrics.proxyDuration.observe({ route: 'count_tokens', stream: 'false' }, (performance.now() - started) / 1000);
+        return undefined;
       },
     });
   }
@@ -229,15 +238,11 @@ export class ProxyService {
     }
 
     const streaming = body.stream === true;
-    const model = typeof body.model === 'string' ? body.model.slice(0, 255) : 'unknown';
+    const model = typeof body.model === 'string' ? storableId(body.model, 255) : 'unknown';
     const tracker = new ResponseTracker(streaming, this.config.contentMaxBytes);
     const record = (outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null) => {
       const usage = tracker.usage;
-      const captured = captureContent(body, tracker.blocks, tracker.finalText(), {
-        store: session.storeContent,
-        maxBytes: this.config.contentMaxBytes,
-        textTruncated: tracker.textTruncated,
-      });
+      const captured = this.capture(body, tracker, session.storeContent);
       const latencyMs = Math.round(performance.now() - started);
       this.metrics.proxyRequests.inc({ route: 'messages', outcome });
       this.metrics.proxyDuration.observe({ route: 'messages', stream: String(streaming) }, latencyMs / 1000);
@@ -264,13 +269,28 @@ export class ProxyService {
         finalOutput: captured.finalOutput,
         content: captured.content,
         contentTruncated: captured.truncated,
+        contentStatus: captured.status,
         startedAt: startedAt.toISOString(),
         endedAt: new Date().toISOString(),
       };
-      this.recorder.record(interaction);
-      return interaction;
+      return { interaction, journaled: this.recorder.record(interaction) };
     };
     return { providerKey, session, tracker, record };
+  }
+
+  /** The call's content; if capturing it fails for any reason, none (the call is still recorded). */
+  private capture(body: Record<string, unknown>, tracker: ResponseTracker, store: boolean): CapturedContent {
+    try {
+      return captureContent(body, tracker.blocks, tracker.finalText(), {
+        store,
+        maxBytes: this.config.contentMaxBytes,
+        textTruncated: tracker.textTruncated,
+      });
+    } catch (error) {
+      this.metrics.recorderCaptureFailures.inc();
+      this.logger.warn(`Content capture failed (${error instanceof Error ? error.name : 'error'}); the call is recorded without content`);
+      return noContent(ContentStatus.CaptureFailed);
+    }
   }
 
   /**
@@ -299,6 +319,7 @@ export class ProxyService {
     hooks: {
       tracker: ResponseTracker | null;
       onUpstreamFailure: (status: number) => void;
+      /** The call is over; what it returns (the record's journal write) is awaited before the answer's last bytes. */
       onFinished: (result: {
         status: number;
         cancelled: boolean;
@@ -307,7 +328,7 @@ export class ProxyService {
         interrupted?: boolean;
         ttftMs: number | null;
         upstreamRequestId: string | null;
-      }) => void;
+      }) => Promise<void> | undefined;
     },
   ): Promise<void> {
     const started = performance.now();
@@ -369,6 +390,9 @@ export class ProxyService {
 
     let ttftMs: number | null = null;
     let upstreamFailed = false;
+    // The bytes that complete the answer wait until its record is journaled, so an answer a client
+    // has whole is never lost to a kill: a JSON body's latest chunk, a stream's final event.
+    let held: Buffer | undefined;
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         tracker?.push(chunk);
@@ -376,20 +400,16 @@ export class ProxyService {
           ttftMs = Math.round(performance.now() - started);
           this.metrics.proxyTimeToFirstByte.observe({ route, stream: String(isStream) }, ttftMs / 1000);
         }
-        if (!raw.write(chunk)) await drained(raw, abort.signal);
+        if (held && !raw.write(held)) await drained(raw, abort.signal);
+        held = undefined;
+        if (tracker && (!isStream || tracker.completed || tracker.errorType)) held = chunk;
+        else if (!raw.write(chunk)) await drained(raw, abort.signal);
         if (abort.signal.aborted) break;
       }
     } catch (error) {
       if (!abort.signal.aborted) {
         upstreamFailed = true;
         this.logger.warn(`Upstream ${route} response failed mid-body: ${(error as { code?: string }).code ?? 'error'}`);
-        if (isStream && !raw.destroyed) {
-          raw.write(
-            `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream response was interrupted' } })}\n\n`,
-          );
-        } else {
-          raw.destroy();
-        }
       }
     } finally {
       tracker?.end();
@@ -398,6 +418,24 @@ export class ProxyService {
       const stopped = interrupted();
       const cancelled = abort.signal.aborted && !stopped;
       if (abort.signal.aborted) response.body.destroy();
+      let journaled: Promise<void> | undefined;
+      try {
+        journaled = hooks.onFinished({ status: response.statusCode, cancelled, upstreamFailed, interrupted: stopped, ttftMs, upstreamRequestId });
+      } catch (error) {
+        this.logger.error(`Recording a ${route} call failed: ${error instanceof Error ? error.name : 'error'}`);
+      }
+      if (journaled && !raw.destroyed && !cancelled) await journaled;
+      // A JSON body cut short (by Anthropic or by shutdown) is not finished: the client sees it fail.
+      if (held && !raw.destroyed && !raw.writableEnded && (isStream || (!upstreamFailed && !stopped))) raw.write(held);
+      if (upstreamFailed && !raw.destroyed) {
+        if (isStream) {
+          raw.write(
+            `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream response was interrupted' } })}\n\n`,
+          );
+        } else {
+          raw.destroy();
+        }
+      }
       if (stopped && !raw.destroyed && !raw.writableEnded) {
         // A stream ends with an error event the SDKs raise; a JSON body cannot be finished, so it is cut.
         if (isStream) raw.write(SHUTDOWN_ERROR_EVENT);
@@ -406,7 +444,6 @@ export class ProxyService {
         setTimeout(() => raw.destroy(), 1_000).unref();
       }
       if (!raw.destroyed && !raw.writableEnded) raw.end();
-      hooks.onFinished({ status: response.statusCode, cancelled, upstreamFailed, interrupted: stopped, ttftMs, upstreamRequestId });
       // Proxied calls have no request log line (see createLoggerOptions): the ones that did not succeed get this one.
       if (response.statusCode >= 400 || cancelled || upstreamFailed || stopped) {
         this.logger.warn({ reqId: request.id, route, statusCode: response.statusCode, upstreamRequestId, cancelled, upstreamFailed, interrupted: stopped }, 'proxy call did not succeed');

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { sliceWhole } from '../../common/text/storable-text';
 import type { TokenUsage } from './pricing/pricing';
 import { type AnthropicUsage, mergeUsage, ZERO_USAGE } from './anthropic-usage';
 
@@ -192,6 +193,6 @@ export class ResponseTracker {
     }
     const room = this.maxTextChars - text.length;
     if (addition.length > room) this.textTruncated = true;
-    return text + addition.slice(0, room);
+    return text + sliceWhole(addition, room);
   }
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { storableId } from '../../common/text/storable-text';
 import type { SessionDevice } from '../sessions/session.entity';
 
 export const DEFAULT_SESSION_ID = 'default-session';
@@ -16,8 +17,8 @@ const CLAUDE_CODE_USER_ID = /^user_([A-Za-z0-9]+)_account_([0-9a-f-]*)_session_(
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   const text = Array.isArray(value) ? value[0] : value;
-  const trimmed = text?.trim();
-  return trimmed ? trimmed.slice(0, MAX_ID_LENGTH) : undefined;
+  const trimmed = text === undefined ? undefined : storableId(text, MAX_ID_LENGTH * 2).trim();
+  return trimmed ? storableId(trimmed, MAX_ID_LENGTH) : undefined;
 }
 
 /**
@@ -25,22 +26,22 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  * its JSON form `{device_id, account_uuid, session_id}`, or any other string as the session id.
  */
 export function parseMetadataUserId(userId: unknown): { sessionId?: string; deviceId?: string } {
-  if (typeof userId !== 'string' || !userId.trim()) return {};
-  const value = userId.trim();
+  if (typeof userId !== 'string') return {};
+  // Ids are stored as text: lone surrogates become U+FFFD and NUL characters are removed (README, "Sessions").
+  const value = storableId(userId, 64 * 1024).trim();
+  if (!value) return {};
   const claudeCode = CLAUDE_CODE_USER_ID.exec(value);
   if (claudeCode) return { deviceId: claudeCode[1], sessionId: claudeCode[3] };
   if (value.startsWith('{')) {
     try {
       const parsed = JSON.parse(value) as { session_id?: unknown; device_id?: unknown };
-      return {
-        sessionId: typeof parsed.session_id === 'string' && parsed.session_id ? parsed.session_id : undefined,
-        deviceId: typeof parsed.device_id === 'string' && parsed.device_id ? parsed.device_id : undefined,
-      };
+      const text = (field: unknown) => (typeof field === 'string' && storableId(field, MAX_ID_LENGTH).trim() ? storableId(field, MAX_ID_LENGTH).trim() : undefined);
+      return { sessionId: text(parsed.session_id), deviceId: text(parsed.device_id) };
     } catch {
       // Not JSON after all: use it as it is.
     }
   }
-  return { sessionId: value.slice(0, MAX_ID_LENGTH) };
+  return { sessionId: storableId(value, MAX_ID_LENGTH) };
 }
 
 /**
@@ -53,7 +54,7 @@ export function resolveSessionIdentity(headers: IncomingHttpHeaders, body: unkno
   const externalId =
     header(headers, 'x-lamplight-session-id') ??
     header(headers, 'x-claude-code-session-id') ??
-    fromMetadata.sessionId?.slice(0, MAX_ID_LENGTH) ??
+    fromMetadata.sessionId ??
     DEFAULT_SESSION_ID;
 
   const userAgent = header(headers, 'user-agent');
@@ -61,7 +62,7 @@ export function resolveSessionIdentity(headers: IncomingHttpHeaders, body: unkno
   const runtime = header(headers, 'x-stainless-runtime');
   const runtimeVersion = header(headers, 'x-stainless-runtime-version');
   const device: SessionDevice = {
-    id: (header(headers, 'x-lamplight-device-id') ?? fromMetadata.deviceId ?? UNKNOWN).slice(0, MAX_ID_LENGTH),
+    id: header(headers, 'x-lamplight-device-id') ?? fromMetadata.deviceId ?? UNKNOWN,
     platform: header(headers, 'x-stainless-os') ?? UNKNOWN,
     type: userAgent?.startsWith('claude-cli') ? 'claude-code' : lang ? `sdk-${lang}` : UNKNOWN,
     name: runtime ? `${runtime}${runtimeVersion ? ` ${runtimeVersion}` : ''}` : (userAgent ?? UNKNOWN),

@@ -1,7 +1,8 @@
+import { storableId, wellFormed } from '../../common/text/storable-text';
 import type { CostBreakdown } from '../proxy/pricing/pricing';
-import type { InteractionOutcome } from './interaction.entity';
+import type { ContentStatus, InteractionOutcome } from './interaction.entity';
 
-/** One proxied call as the recorder queues, spools and writes it (plain data, JSON-safe). */
+/** One proxied call as the recorder journals, queues and writes it (plain data, JSON-safe). */
 export interface InteractionRecord {
   id: string;
   organizationId: string;
@@ -30,6 +31,36 @@ export interface InteractionRecord {
   finalOutput: string | null;
   content: unknown;
   contentTruncated: boolean;
+  contentStatus: ContentStatus;
   startedAt: string;
   endedAt: string;
+}
+
+/** Column lengths of the short text columns of `interactions`. */
+const COLUMN_LENGTHS = { model: 255, stopReason: 64, errorType: 64, upstreamRequestId: 128, agentId: 255, pricingVersion: 32 } as const;
+
+const shortText = (value: string | null, length: number): string | null => (value === null ? null : storableId(value, length));
+
+/**
+ * The record with every text field as PostgreSQL will take it: short fields well-formed and cut
+ * to their column on a code-point boundary, long ones well-formed. Content is made storable when it
+ * is captured (see content-capture.ts); the writer's last pass covers anything else in JSON.
+ */
+export function storableRecord(record: InteractionRecord): InteractionRecord {
+  return {
+    ...record,
+    model: storableId(record.model, COLUMN_LENGTHS.model),
+    stopReason: shortText(record.stopReason, COLUMN_LENGTHS.stopReason),
+    errorType: shortText(record.errorType, COLUMN_LENGTHS.errorType),
+    upstreamRequestId: shortText(record.upstreamRequestId, COLUMN_LENGTHS.upstreamRequestId),
+    agentId: shortText(record.agentId, COLUMN_LENGTHS.agentId),
+    pricingVersion: storableId(record.pricingVersion, COLUMN_LENGTHS.pricingVersion),
+    userQuery: record.userQuery === null ? null : wellFormed(record.userQuery),
+    finalOutput: record.finalOutput === null ? null : wellFormed(record.finalOutput),
+  };
+}
+
+/** The same call without what it said: what is stored when the database refuses the row as sent. */
+export function withoutContent(record: InteractionRecord, status: ContentStatus): InteractionRecord {
+  return { ...record, userQuery: null, finalOutput: null, content: null, contentTruncated: false, contentStatus: status };
 }

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
+import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
 import type { InteractionRecord } from './interaction-record';
 
@@ -23,8 +25,8 @@ WITH input AS (
     cost_input_nano_usd bigint, cost_output_nano_usd bigint, cost_cache_read_nano_usd bigint,
     cost_cache_write5m_nano_usd bigint, cost_cache_write1h_nano_usd bigint, cost_total_nano_usd bigint,
     pricing_version text, latency_ms int, time_to_first_token_ms int, upstream_request_id text, agent_id text,
-    user_query text, final_output text, content jsonb, content_truncated boolean, started_at timestamptz,
-    ended_at timestamptz
+    user_query text, final_output text, content jsonb, content_truncated boolean, content_status interaction_content_status,
+    started_at timestamptz, ended_at timestamptz
   )
 ),
 inserted AS (
@@ -32,7 +34,7 @@ inserted AS (
     stop_reason, error_type, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
     cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd,
     cost_cache_write1h_nano_usd, cost_total_nano_usd, pricing_version, latency_ms, time_to_first_token_ms,
-    upstream_request_id, agent_id, user_query, final_output, content, content_truncated, started_at, ended_at)
+    upstream_request_id, agent_id, user_query, final_output, content, content_truncated, content_status, started_at, ended_at)
   SELECT * FROM input
   ON CONFLICT (id) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
@@ -103,12 +105,11 @@ export class InteractionWriter {
   /** Returns how many of the records were new (the rest were already stored). */
   async write(records: InteractionRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const rows = JSON.stringify(records.map(toRow));
     // A named (prepared) statement: each connection plans this large statement once, not on every batch.
     const result = await this.pool.query<{ inserted: number }>({
       name: 'lamplight_write_batch',
       text: WRITE_BATCH_SQL,
-      values: [rows.includes('\\u0000') ? withoutNul(rows) : rows],
+      values: [jsonForPostgres(JSON.stringify(records.map(toRow)))],
     });
     return result.rows[0]?.inserted ?? 0;
   }
@@ -148,16 +149,27 @@ function toRow(r: InteractionRecord): Record<string, unknown> {
     final_output: r.finalOutput,
     content: r.content ?? null,
     content_truncated: r.contentTruncated,
+    // Records journaled or spooled by versions before the status existed have none.
+    content_status: r.contentStatus ?? (r.contentTruncated ? 'truncated' : 'complete'),
     started_at: r.startedAt,
     ended_at: r.endedAt,
   };
 }
 
 /**
- * PostgreSQL text and jsonb cannot hold NUL characters; they are dropped rather than failing the
- * batch. In JSON text a NUL is the escape `\u0000` after an even number of backslashes (an odd
- * number means the backslash itself was escaped, and the text only looks like one).
+ * Why a write failed, which decides what happens to the batch. `outage`: the database cannot be
+ * reached or cannot take writes now (SQLSTATE class 08, 57P01–57P03, 53 insufficient resources,
+ * 40 transaction rollback, 57014 cancelled, 55P03 lock not available, pool time-outs, and anything
+ * unrecognised): the batch is kept and retried. `data`: the statement failed for what a row holds
+ * (classes 21, 22, 23, 44 and 54, or a TypeError/RangeError in serialising it): retrying the same rows
+ * would fail forever, so the bad row is isolated and dead-lettered. Class 42 (a missing column,
+ * say, in a rolling deploy) is an operator's problem for every row alike, so it holds rather than
+ * dead-letters everything.
  */
-export function withoutNul(json: string): string {
-  return json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1');
+export function writeFailureKind(error: unknown): 'outage' | 'data' {
+  if (isDatabaseUnavailable(error)) return 'outage';
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(21|22|23|44|54)/.test(code) ? 'data' : 'outage';
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) return 'data';
+  return 'outage';
 }

@@ -12,6 +12,20 @@ export enum InteractionOutcome {
   UpstreamError = 'upstream_error',
 }
 
+/** What an interaction holds of the conversation. */
+export enum ContentStatus {
+  /** Query, output and content as sent and received. */
+  Complete = 'complete',
+  /** Kept, but cut to CONTENT_MAX_BYTES (or nested too deep); cut text ends in a marker. */
+  Truncated = 'truncated',
+  /** The organization does not store content. */
+  NotStored = 'not_stored',
+  /** Capturing the content failed; the call is recorded without it. */
+  CaptureFailed = 'capture_failed',
+  /** The database refused the row as sent; it was stored without content (the original is dead-lettered). */
+  Dropped = 'dropped',
+}
+
 /**
  * One proxied call. Written only by the recorder's batch writer (never through the unit of
  * work); read through the ORM by the session and analytics modules.
@@ -119,6 +133,9 @@ export class Interaction {
 
   @Property({ type: 'boolean' })
   contentTruncated: boolean;
+
+  @Enum({ items: () => ContentStatus, nativeEnumName: 'interaction_content_status', default: ContentStatus.Complete })
+  contentStatus: ContentStatus;
 
   @Property({ type: 'datetime', columnType: 'timestamptz' })
   startedAt: Date;

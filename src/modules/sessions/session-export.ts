@@ -26,6 +26,7 @@ export const CSV_COLUMNS = [
   'userQuery',
   'finalOutput',
   'contentTruncated',
+  'contentStatus',
 ] as const satisfies readonly (keyof SessionInteractionDto)[];
 
 // A spreadsheet runs a cell that starts like a formula; such text cells get a leading apostrophe.

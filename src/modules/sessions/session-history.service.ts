@@ -133,6 +133,7 @@ export function toInteractionResponse(i: InteractionView): SessionInteractionDto
     userQuery: i.userQuery,
     finalOutput: i.finalOutput,
     contentTruncated: i.contentTruncated,
+    contentStatus: i.contentStatus,
     startedAt: i.startedAt.toISOString(),
     endedAt: i.endedAt.toISOString(),
   };

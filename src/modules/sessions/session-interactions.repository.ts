@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { InteractionRecord } from '../recording/interaction-record';
-import { InteractionOutcome } from '../recording/interaction.entity';
+import { type ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
 
 /** An interaction as the session routes read it: the recorded fields, with real dates. */
 export interface InteractionView
@@ -49,6 +49,7 @@ interface InteractionRow {
   final_output: string | null;
   content: unknown;
   content_truncated: boolean;
+  content_status: ContentStatus;
   started_at: Date | string;
   ended_at: Date | string;
   started_at_key: string;
@@ -60,7 +61,7 @@ const columns = (withContent: boolean) => `
   i.cost_input_nano_usd, i.cost_output_nano_usd, i.cost_cache_read_nano_usd, i.cost_cache_write5m_nano_usd,
   i.cost_cache_write1h_nano_usd, i.cost_total_nano_usd, i.pricing_version, i.latency_ms, i.time_to_first_token_ms,
   i.upstream_request_id, i.agent_id, i.user_query, i.final_output, ${withContent ? 'i.content' : 'NULL AS content'},
-  i.content_truncated, i.started_at, i.ended_at,
+  i.content_truncated, i.content_status, i.started_at, i.ended_at,
   to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_key`;
 
 // Tenant and soft-delete conditions, explicit: these queries are raw SQL, outside the ORM's filters.
@@ -187,6 +188,7 @@ function toView(row: InteractionRow): InteractionView {
     finalOutput: row.final_output,
     content: row.content ?? null,
     contentTruncated: row.content_truncated,
+    contentStatus: row.content_status,
     startedAt: new Date(row.started_at),
     endedAt: new Date(row.ended_at),
     startedAtKey: row.started_at_key,

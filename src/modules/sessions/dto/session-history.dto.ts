@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { InteractionOutcome } from '../../recording/interaction.entity';
+import { ContentStatus, InteractionOutcome } from '../../recording/interaction.entity';
 import { InteractionPageQueryDto } from '../../../common/dto/interaction-page-query.dto';
 
 export class SessionHistoryQueryDto extends InteractionPageQueryDto {}
@@ -85,6 +85,14 @@ export class SessionInteractionDto {
    * @example false
    */
   contentTruncated: boolean;
+  /**
+   * What the interaction holds of the conversation: `complete`; `truncated` (cut to the size cap,
+   * cut text ends in "…[truncated]"); `not_stored` (the organization does not store content);
+   * `capture_failed` (capturing it failed, the call is recorded without it); `dropped` (the
+   * database refused the content as sent; the call is recorded without it).
+   * @example "complete"
+   */
+  contentStatus: ContentStatus;
   /** @example "2025-10-29T06:00:01.513Z" */
   startedAt: string;
   /** @example "2025-10-29T06:00:09.513Z" */
