@@ -394,7 +394,13 @@ function scenarioFromBody(body: unknown): MockScenario | null {
 /** Deterministic stand-in for a tokenizer: about four characters per token. */
 export function estimateInputTokens(body: unknown): number {
   if (!isPlainObject(body)) return 1;
-  const size = JSON.stringify([body.system ?? null, body.messages ?? null, body.tools ?? null]).length;
+  let size: number;
+  try {
+    size = JSON.stringify([body.system ?? null, body.messages ?? null, body.tools ?? null]).length;
+  } catch {
+    // Nested deeper than JSON.stringify can go: a body the real API may take all the same.
+    size = 4_000;
+  }
   return Math.max(1, Math.ceil(size / 4));
 }
 

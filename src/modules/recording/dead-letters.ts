@@ -18,9 +18,17 @@ export class DeadLetters {
   /** Appends one record; false when the file cannot be written (the caller counts it). */
   add(record: InteractionRecord, error: unknown): boolean {
     const { code, message } = reasonOf(error);
+    const at = new Date().toISOString();
     try {
+      let line: string;
+      try {
+        line = JSON.stringify({ at, code, reason: message, record });
+      } catch {
+        // What JSON cannot carry (the reason it was refused, then) is left out; the rest is kept.
+        line = JSON.stringify({ at, code, reason: message, record: { ...record, content: '[not JSON-serialisable]' } });
+      }
       mkdirSync(join(this.file, '..'), { recursive: true });
-      appendFileSync(this.file, `${JSON.stringify({ at: new Date().toISOString(), code, reason: message, record })}\n`);
+      appendFileSync(this.file, `${line}\n`);
       return true;
     } catch {
       return false;
