@@ -132,7 +132,7 @@ function lamplightEnv(databaseUrl: string, mockUrl: string, port: number, extra:
   };
 }
 
-/** Each Lamplight's DATA_DIR (its spool), removed when the run ends. */
+/** Each Lamplight's DATA_DIR (its journal), removed when the run ends. */
 const dataDirs: string[] = [];
 
 async function startLamplight(databaseUrl: string, mockUrl: string, extra: Record<string, string> = {}): Promise<Spawned> {
@@ -375,6 +375,30 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
       const ratio = result.ok === 0 ? NaN : stored.ok / result.ok;
       add({ id: 'P10', measure: 'rows stored / 2xx responses, SIGTERM mid-load', value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a', unit: '', goal: '= 1.000', pass: stored.ok === result.ok && result.ok > 0, detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx (${stored.all} rows in all), ${result.non2xx} non-2xx (${JSON.stringify(result.statuses)}), ${result.errors} refused connections after the signal; exit ${code}` });
     }
+    // SIGKILL in the middle of load, then a new process on the same DATA_DIR replays the journal.
+    {
+      const server = await startLamplight(db.url, mockUrl);
+      const dataDir = dataDirs.at(-1)!;
+      const tenant = await createTenant(server.url, pool, 'sigkill');
+      const load = runLoad<Thr>({ kind: 'durability', url: `${server.url}/spotlight/anthropic/v1/messages`, headers: proxyHeaders(tenant.apiKey), body: BODIES.slow, connections: 32, durationSec: PLAN.durabilitySec });
+      await sleep((PLAN.durabilitySec * 1000) / 2);
+      server.child.kill('SIGKILL');
+      const result = await load;
+      await server.exited;
+      const restarted = await startLamplight(db.url, mockUrl, { DATA_DIR: dataDir });
+      let stored = await rowsFor(tenant.apiKey);
+      for (let waited = 0; stored.ok < result.ok && waited < 15_000; waited += 250) {
+        await sleep(250);
+        stored = await rowsFor(tenant.apiKey);
+      }
+      await stop(restarted);
+      stored = await rowsFor(tenant.apiKey);
+      raw.sigkill = { client: result, stored };
+      const ratio = result.ok === 0 ? NaN : stored.ok / result.ok;
+      // Calls cut by the kill after Anthropic answered can be stored too (they were made): at most one per connection.
+      const extra = stored.ok - result.ok;
+      add({ id: 'P10', measure: 'rows stored / 2xx responses, SIGKILL mid-load, restart', value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a', unit: '', goal: '= 1.000 (none lost)', pass: result.ok > 0 && extra >= 0 && extra <= 32, detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx (${extra} more: calls in flight at the kill whose answer was journaled but not delivered), ${result.errors} errors from the kill on` });
+    }
     // PostgreSQL restart in the middle of load: every connection dropped, new ones refused for 2 s.
     {
       const relay = new PostgresRelay(db.serverHost, db.serverPort);
@@ -388,7 +412,7 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
       await sleep((PLAN.durabilitySec * 1000) / 3);
       await relay.outage(2000);
       const result = await load;
-      // The spool is replayed once the database answers again; then a graceful stop drains the rest.
+      // Held batches are retried once the database answers again; then a graceful stop drains the rest.
       let stored = await rowsFor(tenant.apiKey);
       for (let waited = 0; stored.ok < result.ok && waited < 15_000; waited += 500) {
         await sleep(500);
