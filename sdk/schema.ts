@@ -1032,6 +1032,15 @@ export interface components {
              * @example false
              */
             contentTruncated: boolean;
+            /**
+             * @description What the interaction holds of the conversation: `complete`; `truncated` (cut to the size cap,
+             *     cut text ends in "…[truncated]"); `not_stored` (the organization does not store content);
+             *     `capture_failed` (capturing it failed, the call is recorded without it); `dropped` (the
+             *     database refused the content as sent; the call is recorded without it).
+             * @example complete
+             * @enum {string}
+             */
+            contentStatus: "complete" | "truncated" | "not_stored" | "capture_failed" | "dropped";
             /** @example 2025-10-29T06:00:01.513Z */
             startedAt: string;
             /** @example 2025-10-29T06:00:09.513Z */

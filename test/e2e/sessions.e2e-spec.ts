@@ -95,6 +95,7 @@ function expectedInteraction(row: Record<string, any>) {
     userQuery: row.user_query,
     finalOutput: row.final_output,
     contentTruncated: row.content_truncated,
+    contentStatus: row.content_status,
     startedAt: row.started_at.toISOString(),
     endedAt: row.ended_at.toISOString(),
   };
