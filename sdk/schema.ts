@@ -409,6 +409,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/spotlight/anthropic/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models available through Lamplight (Anthropic's list, narrowed to the organization's allowed models)
+         * @description Paging parameters (`limit`, `before_id`, `after_id`) go to Anthropic as sent.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/models/{modelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a model through Lamplight; a model the organization does not allow is not found */
+        get: operations["getModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -668,6 +705,16 @@ export interface components {
             storeContent: boolean;
             /** @description Token budget for new sessions; null for none. */
             defaultSessionTokenBudget: number | null;
+            /**
+             * @description Model id patterns (`*` for any run of characters) the proxy lets through: `GET /v1/models`
+             *     lists only these, and a call naming another model is refused (403 permission_error) before
+             *     anything goes to Anthropic. null: every model.
+             * @example [
+             *       "claude-sonnet-*",
+             *       "claude-haiku-4-5*"
+             *     ]
+             */
+            allowedModels: string[] | null;
         };
         OrganizationResponseDto: {
             id: string;
@@ -706,6 +753,8 @@ export interface components {
             storeContent?: boolean;
             /** @description Token budget for new sessions; null for none. */
             defaultSessionTokenBudget?: number | null;
+            /** @description Model id patterns (`*` for any run of characters); null lets every model through. */
+            allowedModels?: string[] | null;
         };
         UpdateOrganizationDto: {
             name?: string;
@@ -1222,6 +1271,28 @@ export interface components {
             /** @example 2095 */
             input_tokens: number;
         };
+        ModelInfoDto: {
+            /**
+             * @example model
+             * @enum {string}
+             */
+            type: "model";
+            /** @example claude-sonnet-4-6 */
+            id: string;
+            /** @example Claude Sonnet 4.6 */
+            display_name: string;
+            /** @example 2026-02-17T00:00:00Z */
+            created_at: string;
+        };
+        ModelListDto: {
+            data: components["schemas"]["ModelInfoDto"][];
+            /** @example false */
+            has_more: boolean;
+            /** @example claude-opus-4-6 */
+            first_id: string | null;
+            /** @example claude-haiku-4-5-20251001 */
+            last_id: string | null;
+        };
         CreateTaskDto: {
             /**
              * @description What to ask.
@@ -1651,6 +1722,8 @@ export type SchemaMessageRequestDto = components['schemas']['MessageRequestDto']
 export type SchemaUsageDto = components['schemas']['UsageDto'];
 export type SchemaMessageResponseDto = components['schemas']['MessageResponseDto'];
 export type SchemaCountTokensResponseDto = components['schemas']['CountTokensResponseDto'];
+export type SchemaModelInfoDto = components['schemas']['ModelInfoDto'];
+export type SchemaModelListDto = components['schemas']['ModelListDto'];
 export type SchemaCreateTaskDto = components['schemas']['CreateTaskDto'];
 export type SchemaTaskErrorDto = components['schemas']['TaskErrorDto'];
 export type SchemaTaskUsageDto = components['schemas']['TaskUsageDto'];
@@ -3636,6 +3709,241 @@ export interface operations {
             };
             /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelListDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    getModel: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                modelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelInfoDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

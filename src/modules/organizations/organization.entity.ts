@@ -10,12 +10,15 @@ export interface OrganizationSettings {
   storeContent: boolean;
   /** Token budget given to new sessions; null for none. */
   defaultSessionTokenBudget: number | null;
+  /** Model id patterns (`*` for any run of characters) the proxy lets through; null for every model. */
+  allowedModels: string[] | null;
 }
 
 export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
   sharingEnabled: true,
   storeContent: true,
   defaultSessionTokenBudget: null,
+  allowedModels: null,
 };
 
 @Entity({ tableName: 'organizations', repository: () => OrganizationRepository })

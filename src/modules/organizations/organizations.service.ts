@@ -113,6 +113,7 @@ export class OrganizationsService {
       if (dto.settings.defaultSessionTokenBudget !== undefined) {
         next.defaultSessionTokenBudget = dto.settings.defaultSessionTokenBudget;
       }
+      if (dto.settings.allowedModels !== undefined) next.allowedModels = dto.settings.allowedModels;
       organization.settings = next;
     }
     await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);

@@ -1,11 +1,11 @@
-import { applyDecorators, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiExtraModels, ApiHeader, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { applyDecorators, Controller, Get, Head, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
+import { Authenticated, CurrentOrganization, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { ApiKeyScope } from '../api-keys/api-key.entity';
-import { AnthropicErrorDto, CountTokensResponseDto, MessageRequestDto, MessageResponseDto } from './dto/anthropic.dto';
+import { AnthropicErrorDto, CountTokensResponseDto, MessageRequestDto, MessageResponseDto, ModelInfoDto, ModelListDto } from './dto/anthropic.dto';
 import { ProxyLimiter } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 
@@ -97,4 +97,71 @@ export class ProxyController {
   ): Promise<void> {
     await this.limiter.run(principal, () => this.proxy.countTokens({ request, reply, principal, organization }));
   }
+}
+
+/**
+ * Anthropic's Models API, proxied: what SDKs' `models.list()` / `models.retrieve()` and Claude
+ * Code's model discovery (`GET /v1/models?limit=1000`) call. Narrowed to the organization's
+ * allowed models (settings.allowedModels); the query string goes to Anthropic as sent.
+ */
+@ApiTags('Proxy')
+@ApiExtraModels(AnthropicErrorDto)
+@Controller('spotlight/anthropic/v1/models')
+export class ProxyModelsController {
+  constructor(
+    private readonly proxy: ProxyService,
+    private readonly limiter: ProxyLimiter,
+  ) {}
+
+  @Get()
+  @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
+  @Endpoint({
+    operationId: 'listModels',
+    summary: 'List the models available through Lamplight (Anthropic\'s list, narrowed to the organization\'s allowed models)',
+    description: 'Paging parameters (`limit`, `before_id`, `after_id`) go to Anthropic as sent.',
+    type: ModelListDto,
+  })
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async listModels(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () => this.proxy.models({ request, reply, principal, organization }));
+  }
+
+  @Get(':modelId')
+  @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
+  @Endpoint({
+    operationId: 'getModel',
+    summary: 'Get a model through Lamplight; a model the organization does not allow is not found',
+    type: ModelInfoDto,
+  })
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  @ApiResponse({ status: 404, description: 'not_found_error', content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } } })
+  async getModel(
+    @Param('modelId') modelId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () => this.proxy.models({ request, reply, principal, organization }, modelId));
+  }
+}
+
+/**
+ * The reachability probe Claude Code sends to its base URL (`HEAD /spotlight/anthropic`) before a
+ * run: answered here, at once, with nothing in it, whoever asks.
+ */
+@Controller('spotlight/anthropic')
+export class ProxyProbeController {
+  @Head()
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiExcludeEndpoint()
+  probe(): void {}
 }

@@ -25,6 +25,14 @@ export const ProxyErrors = {
     new DomainError('SHUTTING_DOWN', HttpStatus.SERVICE_UNAVAILABLE, 'Lamplight is shutting down; retry shortly', {
       retryAfterSeconds: 1,
     }),
+  modelNotAllowed: (model: string) =>
+    new DomainError(
+      'MODEL_NOT_ALLOWED',
+      HttpStatus.FORBIDDEN,
+      `This organization does not allow the model ${JSON.stringify(model.slice(0, 255))}; nothing was sent to Anthropic`,
+    ),
+  modelNotFound: (model: string) =>
+    new DomainError('MODEL_NOT_FOUND', HttpStatus.NOT_FOUND, `model: ${model.slice(0, 255)}`),
   invalidBody: () =>
     new DomainError('INVALID_REQUEST', HttpStatus.BAD_REQUEST, 'The request body must be a JSON object'),
   upstreamTimeout: () =>

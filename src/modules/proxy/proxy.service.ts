@@ -8,6 +8,7 @@ import type { DomainError } from '../../common/errors/domain-error';
 import { anthropicErrorType } from '../../common/errors/problem';
 import { SHUTDOWN_INTERRUPT, ShutdownState } from '../health/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
+import { ModelPolicyService } from '../organizations/model-policy.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
 import { ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
 import type { InteractionRecord } from '../recording/interaction-record';
@@ -20,16 +21,24 @@ import { ProxyErrors } from './proxy.errors';
 import { ResponseTracker } from './response-tracker';
 import { resolveSessionIdentity } from './session-identity';
 import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client';
+import { upstreamHeaders } from './upstream-headers';
 
 export const PROXY_PREFIX = '/spotlight/anthropic';
-
-/** Headers passed from the client to Anthropic; everything else (credentials above all) stays here. */
-const FORWARDED_REQUEST_HEADERS = ['anthropic-version', 'anthropic-beta', 'content-type', 'accept', 'user-agent'];
 
 /** Headers passed from Anthropic back to the client. */
 const FORWARDED_RESPONSE_HEADERS = /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
 
-type Route = 'messages' | 'count_tokens';
+/** What a proxied call is, for metrics and logs. */
+type Route = 'messages' | 'count_tokens' | 'models';
+
+/** Where a proxied call goes upstream and what it sends. */
+interface UpstreamTarget {
+  route: Route;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** The upstream path, the client's query string included. */
+  path: string;
+  body: Buffer | null;
+}
 
 interface CallContext {
   principal: Principal;
@@ -77,15 +86,20 @@ function firstHeader(headers: IncomingHttpHeaders, name: string): string | undef
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** What goes to Anthropic: the forwarded client headers and the provider key, nothing else. */
-function upstreamHeaders(incoming: IncomingHttpHeaders, providerKey: string): Record<string, string> {
-  const headers: Record<string, string> = { 'x-api-key': providerKey, 'accept-encoding': 'identity' };
-  for (const name of FORWARDED_REQUEST_HEADERS) {
-    const value = firstHeader(incoming, name);
-    if (value) headers[name] = value;
-  }
+/** The headers of a JSON call (Messages, count_tokens): the client's, forwarded as an open list. */
+function jsonUpstreamHeaders(incoming: IncomingHttpHeaders, providerKey: string): Record<string, string> {
+  const headers = upstreamHeaders(incoming, providerKey);
   headers['content-type'] ??= 'application/json';
   return headers;
+}
+
+/** The client's query string, as sent (`?…`), or ''. */
+function queryOf(request: FastifyRequest): string {
+  return request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+}
+
+function rawBody(request: FastifyRequest): Buffer {
+  return (request as RawBodyRequest<FastifyRequest>).rawBody ?? Buffer.from(JSON.stringify(request.body));
 }
 
 /** Why no answer came: no headers in time (504), or no connection (502). */
@@ -103,6 +117,17 @@ const SHUTDOWN_ERROR_EVENT = `event: error\ndata: ${JSON.stringify({
   type: 'error',
   error: { type: 'api_error', message: 'Lamplight is shutting down and ended this stream early; retry the request' },
 })}\n\n`;
+
+/** Anthropic's response headers a client gets, with Lamplight's request id. */
+function forwardedResponseHeaders(response: UpstreamResponse, requestId: string): OutgoingHttpHeaders {
+  const outgoing: OutgoingHttpHeaders = { 'x-request-id': requestId };
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
+  }
+  // After our own retries, the SDK's retries would multiply them: tell it not to.
+  if (response.retriesExhausted) outgoing['x-should-retry'] = 'false';
+  return outgoing;
+}
 
 function parseJson(bytes: Buffer): unknown {
   try {
@@ -124,6 +149,7 @@ export class ProxyService {
     private readonly recorder: RecorderService,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
+    private readonly modelPolicies: ModelPolicyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -131,7 +157,8 @@ export class ProxyService {
   async messages(context: CallContext): Promise<void> {
     const body = this.jsonBody(context.request);
     const call = await this.prepareMessage(context.principal, context.organization, context.request.headers, body);
-    await this.forward(context, 'messages', call.providerKey, {
+    const target: UpstreamTarget = { route: 'messages', method: 'POST', path: `/v1/messages${queryOf(context.request)}`, body: rawBody(context.request) };
+    await this.forward(context, target, call.providerKey, {
       tracker: call.tracker,
       onUpstreamFailure: (status) => call.record(InteractionOutcome.UpstreamError, status, null, null),
       onFinished: ({ status, cancelled, upstreamFailed, interrupted, ttftMs, upstreamRequestId }) => {
@@ -158,7 +185,7 @@ export class ProxyService {
     try {
       response = await this.upstream.send({
         path: '/v1/messages',
-        headers: upstreamHeaders(direct.headers, call.providerKey),
+        headers: jsonUpstreamHeaders(direct.headers, call.providerKey),
         body: Buffer.from(JSON.stringify(body)),
         signal: new AbortController().signal,
       });
@@ -197,10 +224,12 @@ export class ProxyService {
 
   /** POST /v1/messages/count_tokens: forwarded the same way; not an interaction. */
   async countTokens(context: CallContext): Promise<void> {
-    this.jsonBody(context.request);
+    const body = this.jsonBody(context.request);
+    await this.checkModel(context.organization, body.model);
     const providerKey = await this.providerCredential(context.request.headers, context.organization);
     const started = performance.now();
-    await this.forward(context, 'count_tokens', providerKey, {
+    const target: UpstreamTarget = { route: 'count_tokens', method: 'POST', path: `/v1/messages/count_tokens${queryOf(context.request)}`, body: rawBody(context.request) };
+    await this.forward(context, target, providerKey, {
       tracker: null,
       onUpstreamFailure: () => undefined,
       onFinished: ({ status }) => {
@@ -209,6 +238,51 @@ export class ProxyService {
         return undefined;
       },
     });
+  }
+
+  /**
+   * GET /v1/models and /v1/models/{id}: Anthropic's answer, narrowed to the organization's allowed
+   * models. Without a policy the bytes pass through untouched; with one, the list is filtered (and
+   * its first_id / last_id follow) and a model outside it is not found.
+   */
+  async models(context: CallContext, modelId?: string): Promise<void> {
+    if (this.shutdown.draining) throw ProxyErrors.draining();
+    const { request, reply, organization } = context;
+    const policy = await this.modelPolicies.forOrganization(organization.organizationId);
+    if (modelId !== undefined && !policy.allows(modelId)) throw ProxyErrors.modelNotFound(modelId);
+    const providerKey = await this.providerCredential(request.headers, organization, true);
+    const path = modelId === undefined ? `/v1/models${queryOf(request)}` : `/v1/models/${encodeURIComponent(modelId)}${queryOf(request)}`;
+    const target: UpstreamTarget = { route: 'models', method: 'GET', path, body: null };
+    if (modelId !== undefined || !policy.restricted) {
+      await this.forward(context, target, providerKey, { tracker: null, onUpstreamFailure: () => undefined, onFinished: () => undefined });
+      return;
+    }
+    let response: UpstreamResponse;
+    try {
+      response = await this.upstream.send({ method: 'GET', path, headers: upstreamHeaders(request.headers, providerKey), signal: new AbortController().signal });
+    } catch (error) {
+      throw upstreamFailure(error);
+    }
+    const text = await response.body.text();
+    const outgoing = forwardedResponseHeaders(response, String(request.id));
+    let body: string = text;
+    const list = response.statusCode === 200 ? (parseJson(Buffer.from(text)) as { data?: unknown } | null) : null;
+    if (list && Array.isArray(list.data)) {
+      const data = list.data.filter((model: { id?: unknown }) => typeof model?.id === 'string' && policy.allows(model.id));
+      body = JSON.stringify({ ...list, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+    }
+    delete outgoing['content-length'];
+    reply.hijack();
+    reply.raw.writeHead(response.statusCode, { ...outgoing, 'content-length': Buffer.byteLength(body) });
+    reply.raw.end(body);
+  }
+
+  /** The organization's model policy, before anything goes upstream. */
+  private async checkModel(organization: OrganizationContext, model: unknown): Promise<void> {
+    const policy = await this.modelPolicies.forOrganization(organization.organizationId);
+    if (policy.restricted && !(typeof model === 'string' && policy.allows(model))) {
+      throw ProxyErrors.modelNotAllowed(typeof model === 'string' ? model : String(model));
+    }
   }
 
   private jsonBody(request: FastifyRequest): Record<string, unknown> {
@@ -230,6 +304,7 @@ export class ProxyService {
   ): Promise<PreparedMessage> {
     const startedAt = new Date();
     const started = performance.now();
+    await this.checkModel(organization, body.model);
     const providerKey = await this.providerCredential(headers, organization, true);
     const identity = resolveSessionIdentity(headers, body);
     const session = await this.sessions.findOrCreateLive(organization.organizationId, principal.userId, identity.externalId, identity.device);
@@ -314,7 +389,7 @@ export class ProxyService {
 
   private async forward(
     { request, reply }: CallContext,
-    route: Route,
+    { route, method, path, body }: UpstreamTarget,
     providerKey: string,
     hooks: {
       tracker: ResponseTracker | null;
@@ -349,13 +424,11 @@ export class ProxyService {
     });
     const interrupted = () => abort.signal.aborted && abort.signal.reason === SHUTDOWN_INTERRUPT;
 
-    const headers = upstreamHeaders(request.headers, providerKey);
-    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-    const path = route === 'messages' ? `/v1/messages${query}` : `/v1/messages/count_tokens${query}`;
+    const headers = body ? jsonUpstreamHeaders(request.headers, providerKey) : upstreamHeaders(request.headers, providerKey);
 
     let response: UpstreamResponse;
     try {
-      response = await this.upstream.send({ path, headers, body: (request as RawBodyRequest<FastifyRequest>).rawBody ?? Buffer.from(JSON.stringify(request.body)), signal: abort.signal });
+      response = await this.upstream.send({ method, path, headers, body, signal: abort.signal });
     } catch (error) {
       raw.off('close', onClientGone);
       finished = true;
@@ -376,12 +449,7 @@ export class ProxyService {
     }
 
     const upstreamRequestId = firstHeader(response.headers, 'request-id') ?? null;
-    const outgoing: OutgoingHttpHeaders = { 'x-request-id': String(request.id) };
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
-    }
-    // After our own retries, the SDK's retries would multiply them: tell it not to.
-    if (response.retriesExhausted) outgoing['x-should-retry'] = 'false';
+    const outgoing = forwardedResponseHeaders(response, String(request.id));
 
     const tracker = hooks.tracker;
     const isStream = String(response.headers['content-type'] ?? '').startsWith('text/event-stream');

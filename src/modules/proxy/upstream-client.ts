@@ -12,9 +12,12 @@ const MAX_BACKOFF_MS = 8_000;
 const RETRY_BUDGET_MS = 20_000;
 
 export interface UpstreamCall {
+  /** POST when omitted. */
+  method?: 'GET' | 'POST' | 'DELETE';
   path: string;
   headers: Record<string, string>;
-  body: Buffer;
+  /** A buffer can be sent again on a retry; a stream (a file upload) is sent once, never retried. */
+  body?: Buffer | NodeJS.ReadableStream | null;
   signal: AbortSignal;
 }
 
@@ -80,14 +83,14 @@ export class UpstreamClient implements OnApplicationShutdown {
   async send(call: UpstreamCall, random: () => number = Math.random): Promise<UpstreamResponse> {
     let waited = 0;
     for (let attempt = 1; ; attempt++) {
-      const retriesLeft = attempt <= MAX_RETRIES;
+      const retriesLeft = attempt <= MAX_RETRIES && (call.body == null || Buffer.isBuffer(call.body));
       let response: Dispatcher.ResponseData;
       try {
         response = await this.pool.request({
-          method: 'POST',
+          method: call.method ?? 'POST',
           path: `${this.basePath}${call.path}`,
           headers: call.headers,
-          body: call.body,
+          body: (call.body ?? null) as Dispatcher.DispatchOptions['body'],
           signal: call.signal,
         });
       } catch (error) {

@@ -1,5 +1,7 @@
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsBoolean,
   IsEmail,
   IsEnum,
@@ -14,6 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Role } from '../membership.entity';
+import { MODEL_PATTERN } from '../model-policy';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
@@ -40,6 +43,13 @@ export class OrganizationSettingsDto {
   storeContent: boolean;
   /** Token budget for new sessions; null for none. */
   defaultSessionTokenBudget: number | null;
+  /**
+   * Model id patterns (`*` for any run of characters) the proxy lets through: `GET /v1/models`
+   * lists only these, and a call naming another model is refused (403 permission_error) before
+   * anything goes to Anthropic. null: every model.
+   * @example ["claude-sonnet-*", "claude-haiku-4-5*"]
+   */
+  allowedModels: string[] | null;
 }
 
 export class UpdateOrganizationSettingsDto {
@@ -57,6 +67,13 @@ export class UpdateOrganizationSettingsDto {
   @Min(1)
   @Max(1_000_000_000_000)
   defaultSessionTokenBudget?: number | null;
+
+  /** Model id patterns (`*` for any run of characters); null lets every model through. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(MODEL_PATTERN, { each: true, message: 'each allowedModels entry must be a model id or pattern: letters, digits, . : @ _ / - and * (at most 255)' })
+  allowedModels?: string[] | null;
 }
 
 export class UpdateOrganizationDto {

@@ -81,3 +81,26 @@ export class AnthropicErrorDto {
   /** @example "req_011CSHoEeqs5C35K2UUqR7Fy" */
   request_id?: string;
 }
+
+/** A model as Anthropic's Models API describes it. */
+export class ModelInfoDto {
+  /** @example "model" */
+  type: 'model';
+  /** @example "claude-sonnet-4-6" */
+  id: string;
+  /** @example "Claude Sonnet 4.6" */
+  display_name: string;
+  /** @example "2026-02-17T00:00:00Z" */
+  created_at: string;
+}
+
+/** A page of Anthropic's model list, narrowed to the models the organization allows. */
+export class ModelListDto {
+  data: ModelInfoDto[];
+  /** @example false */
+  has_more: boolean;
+  /** @example "claude-opus-4-6" */
+  first_id: string | null;
+  /** @example "claude-haiku-4-5-20251001" */
+  last_id: string | null;
+}
