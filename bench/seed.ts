@@ -76,6 +76,7 @@ export function syntheticRecord(org: SeedOrganization, at = Date.now() - Math.fl
     timeToFirstTokenMs: 100 + (counter % 800),
     upstreamRequestId: `req_seed_${counter}`,
     agentId: null,
+    parentAgentId: null,
     userQuery: 'Seeded question for the analytics benchmark',
     finalOutput: 'Seeded answer.',
     content: null,

@@ -272,7 +272,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a session by UUID or external id */
+        /** Get a session by UUID or external id, with its agents (each one's calls, tokens and cost) */
         get: operations["getSession"];
         put?: never;
         post?: never;
@@ -1006,6 +1006,109 @@ export interface components {
              */
             totalCount?: number;
         };
+        SessionAgentDto: {
+            /**
+             * @description The agent's id (x-claude-code-agent-id); null for calls that named no agent.
+             * @example agent_7f3c
+             */
+            agentId: string | null;
+            /** @description The agent that started it (x-claude-code-parent-agent-id); null for a top-level agent. */
+            parentAgentId: string | null;
+            /** @example 12 */
+            calls: number;
+            inputTokens: number;
+            outputTokens: number;
+            cacheReadTokens: number;
+            cacheWrite5mTokens: number;
+            cacheWrite1hTokens: number;
+            /**
+             * @description Cost of its priced calls in USD.
+             * @example 0.0421
+             */
+            costUsd: number;
+            /**
+             * @description The same cost exactly, in nano-USD.
+             * @example 42100000
+             */
+            costNanoUsd: number;
+            /** @description Calls to models missing from the pricing table; their cost is not in costUsd. */
+            unpricedRequests: number;
+            firstCallAt: string;
+            lastCallAt: string;
+        };
+        SessionDetailResponseDto: {
+            /**
+             * @description The session's own id.
+             * @example a0c2b1e2-fd3e-4567-890a-bcdef1234567
+             */
+            id: string;
+            /**
+             * @description The organization the session belongs to.
+             * @example 5f0c2b8e-1d3a-4c6e-9b7f-2a4d6e8f0a1c
+             */
+            organization: string;
+            /**
+             * @description The user who created the session (an API key's creator for calls made with a key).
+             * @example 00000000-0000-0000-0000-000000000002
+             */
+            user: string;
+            /** @description Every field present; "unknown" where the client did not say. */
+            device: components["schemas"]["SessionDeviceDto"];
+            /** @example 2025-10-28T06:00:00Z */
+            createdAt: string;
+            /** @description When the session was released; the next call with its external id opens a new session. */
+            releasedAt: string | null;
+            /**
+             * @description The client's id for the session.
+             * @example my-app-session-123
+             */
+            externalId: string;
+            /** @example Refactor the billing module */
+            title: string | null;
+            /**
+             * @description Calls recorded in the session (seed 002's tasks).
+             * @example 3
+             */
+            taskCount: number;
+            /**
+             * @description Tokens used, every bucket (input, output, cache reads and writes): what the budget is measured against.
+             * @example 1234
+             */
+            tokensUsed: number;
+            /**
+             * @description Calls are refused once tokensUsed reaches it; null for none.
+             * @example 10000
+             */
+            tokenBudget: number | null;
+            /** @example 2025-10-29T06:00:09Z */
+            lastActivityAt: string;
+            /**
+             * @description Cost of the priced calls in USD.
+             * @example 0.1325
+             */
+            costUsd: number;
+            /**
+             * @description The same cost exactly, in nano-USD (1 USD = 1e9).
+             * @example 132500000
+             */
+            costNanoUsd: number;
+            /**
+             * @description Calls to models missing from the pricing table; their cost is not in costUsd.
+             * @example 0
+             */
+            unpricedRequests: number;
+            /** @example 734 */
+            inputTokens: number;
+            /** @example 500 */
+            outputTokens: number;
+            /** @example 0 */
+            cacheReadTokens: number;
+            /** @example 0 */
+            cacheWrite5mTokens: number;
+            /** @example 0 */
+            cacheWrite1hTokens: number;
+            agents: components["schemas"]["SessionAgentDto"][];
+        };
         InteractionCostDto: {
             inputNanoUsd: number;
             outputNanoUsd: number;
@@ -1066,6 +1169,8 @@ export interface components {
             upstreamRequestId: string | null;
             /** @description Claude Code's subagent id (x-claude-code-agent-id). */
             agentId: string | null;
+            /** @description The agent that started this call's agent (x-claude-code-parent-agent-id); null for a top-level agent. */
+            parentAgentId: string | null;
             /**
              * @description The text the user sent in this turn; null when content is not stored.
              * @example What is 2+2?
@@ -1148,6 +1253,8 @@ export interface components {
              *     ]
              */
             agents_involved: string[];
+            /** @description The agent that started the one in agents_involved (a subagent's parent); null for a top-level agent. */
+            parent_agent_id: string | null;
         };
         SessionTurnDto: {
             /**
@@ -1707,6 +1814,8 @@ export type SchemaUpdateProviderKeyDto = components['schemas']['UpdateProviderKe
 export type SchemaSessionDeviceDto = components['schemas']['SessionDeviceDto'];
 export type SchemaSessionResponseDto = components['schemas']['SessionResponseDto'];
 export type SchemaSessionListResponseDto = components['schemas']['SessionListResponseDto'];
+export type SchemaSessionAgentDto = components['schemas']['SessionAgentDto'];
+export type SchemaSessionDetailResponseDto = components['schemas']['SessionDetailResponseDto'];
 export type SchemaInteractionCostDto = components['schemas']['InteractionCostDto'];
 export type SchemaSessionInteractionDto = components['schemas']['SessionInteractionDto'];
 export type SchemaSessionHistoryResponseDto = components['schemas']['SessionHistoryResponseDto'];
@@ -3027,7 +3136,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionResponseDto"];
+                    "application/json": components["schemas"]["SessionDetailResponseDto"];
                 };
             };
             /** @description X-Organization-Id is not a UUID */
@@ -3900,6 +4009,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
+                /** @description A model id or alias, e.g. claude-sonnet-4-6 */
                 modelId: string;
             };
             cookie?: never;

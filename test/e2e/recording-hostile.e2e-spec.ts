@@ -264,6 +264,7 @@ describe('recording hostile input', () => {
       timeToFirstTokenMs: 1,
       upstreamRequestId: 'req_refused_content',
       agentId: null,
+      parentAgentId: null,
       userQuery: 'kept out',
       finalOutput: 'kept out',
       // JSON cannot carry a BigInt: serialising the batch fails for this row alone.

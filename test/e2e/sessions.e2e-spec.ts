@@ -92,6 +92,7 @@ function expectedInteraction(row: Record<string, any>) {
     timeToFirstTokenMs: row.time_to_first_token_ms,
     upstreamRequestId: row.upstream_request_id,
     agentId: row.agent_id,
+    parentAgentId: row.parent_agent_id,
     userQuery: row.user_query,
     finalOutput: row.final_output,
     contentTruncated: row.content_truncated,
@@ -170,7 +171,27 @@ describe('sessions: reading', () => {
       for (const id of [a.id, 'list-a', a.id.toUpperCase()]) {
         const one = await getAs(gateway, listers.member, listers.organizationId, `${SESSIONS}/${id}`);
         expect(one.statusCode).toBe(200);
-        expect(one.json()).toEqual(body.data[1]);
+        // The single session adds its agents: here one, the calls that named none, with the session's totals.
+        expect(one.json()).toEqual({
+          ...body.data[1],
+          agents: [
+            {
+              agentId: null,
+              parentAgentId: null,
+              calls: 2,
+              inputTokens: 200,
+              outputTokens: 40,
+              cacheReadTokens: 60,
+              cacheWrite5mTokens: 10,
+              cacheWrite1hTokens: 14,
+              costNanoUsd: 2 * PRICED_CALL_NANO_USD,
+              costUsd: 0.0022325,
+              unpricedRequests: 0,
+              firstCallAt: expect.any(String),
+              lastCallAt: expect.any(String),
+            },
+          ],
+        });
       }
     });
 
@@ -294,9 +315,10 @@ describe('sessions: reading', () => {
       const response = await get(`${SESSIONS}/device-0001`);
       expect(response.statusCode).toBe(200);
       const row = await sessionRow(gateway, id);
-      expect(response.json()).toEqual(
-        expectedSession(row, { id: 'unknown', platform: 'Windows', type: 'unknown', name: 'unknown', osVersion: 'unknown' }),
-      );
+      expect(response.json()).toEqual({
+        ...expectedSession(row, { id: 'unknown', platform: 'Windows', type: 'unknown', name: 'unknown', osVersion: 'unknown' }),
+        agents: [],
+      });
       expect(response.json().releasedAt).toBe(row.released_at!.toISOString());
     });
 
@@ -419,6 +441,7 @@ describe('sessions: reading', () => {
           rows[i].input_tokens + rows[i].output_tokens + rows[i].cache_read_tokens + rows[i].cache_write5m_tokens + rows[i].cache_write1h_tokens,
         execution_time_ms: rows[i].latency_ms,
         agents_involved: agents,
+        parent_agent_id: null,
       });
       expect(rows[4].final_output).toBeTruthy(); // the broken stream's partial text is in the row…
       expect(rows[4].content.response).toEqual([expect.objectContaining({ type: 'text' })]);

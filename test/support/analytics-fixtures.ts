@@ -256,6 +256,7 @@ export async function callRecords(app: TestApp, owner: TestUser, calls: Call[]):
       timeToFirstTokenMs: null,
       upstreamRequestId: null,
       agentId: null,
+      parentAgentId: null,
       userQuery: 'question',
       finalOutput: 'answer',
       content: null,

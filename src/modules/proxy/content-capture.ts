@@ -1,3 +1,4 @@
+import { personalText } from '../../common/text/personal-text';
 import { cutToBytes, storableJson, TRUNCATION_MARKER } from '../../common/text/storable-text';
 import { ContentStatus } from '../recording/interaction.entity';
 import type { ResponseBlock } from './response-tracker';
@@ -18,16 +19,19 @@ export function turnMessages(body: unknown): MessageParam[] {
   return messages.slice(start);
 }
 
-/** The text the user typed in this turn (text blocks of its user messages), or null. */
+/**
+ * The text the person typed in this turn: the text blocks of its user messages, without what a
+ * coding agent injected there (see personalText), or null. Tool results are not the person's text.
+ */
 export function userQueryOf(body: unknown): string | null {
   const texts: string[] = [];
   for (const message of turnMessages(body)) {
     if (message?.role !== 'user') continue;
-    if (typeof message.content === 'string') texts.push(message.content);
-    else if (Array.isArray(message.content)) {
-      for (const block of message.content as { type?: unknown; text?: unknown }[]) {
-        if (block?.type === 'text' && typeof block.text === 'string') texts.push(block.text);
-      }
+    const blocks = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : Array.isArray(message.content) ? message.content : [];
+    for (const block of blocks as { type?: unknown; text?: unknown }[]) {
+      if (block?.type !== 'text' || typeof block.text !== 'string') continue;
+      const text = personalText(block.text);
+      if (text) texts.push(text);
     }
   }
   return texts.length > 0 ? texts.join('\n') : null;

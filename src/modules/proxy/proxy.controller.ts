@@ -1,5 +1,5 @@
 import { applyDecorators, Controller, Get, Head, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -141,6 +141,7 @@ export class ProxyModelsController {
   })
   @AnthropicHeaders()
   @AnthropicErrors()
+  @ApiParam({ name: 'modelId', description: 'A model id or alias, e.g. claude-sonnet-4-6' })
   @ApiResponse({ status: 404, description: 'not_found_error', content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } } })
   async getModel(
     @Param('modelId') modelId: string,

@@ -340,6 +340,7 @@ export class ProxyService {
         timeToFirstTokenMs: ttftMs,
         upstreamRequestId,
         agentId: identity.agentId,
+        parentAgentId: identity.parentAgentId,
         userQuery: captured.userQuery,
         finalOutput: captured.finalOutput,
         content: captured.content,

@@ -10,6 +10,8 @@ export interface SessionIdentity {
   externalId: string;
   device: SessionDevice;
   agentId: string | null;
+  /** The agent that started this one (Claude Code's subagents); null for a top-level agent. */
+  parentAgentId: string | null;
 }
 
 const CLAUDE_CODE_USER_ID = /^user_([A-Za-z0-9]+)_account_([0-9a-f-]*)_session_([0-9a-f-]+)$/i;
@@ -68,5 +70,10 @@ export function resolveSessionIdentity(headers: IncomingHttpHeaders, body: unkno
     name: runtime ? `${runtime}${runtimeVersion ? ` ${runtimeVersion}` : ''}` : (userAgent ?? UNKNOWN),
     osVersion: header(headers, 'x-stainless-os-version') ?? UNKNOWN,
   };
-  return { externalId, device, agentId: header(headers, 'x-claude-code-agent-id') ?? null };
+  return {
+    externalId,
+    device,
+    agentId: header(headers, 'x-claude-code-agent-id') ?? null,
+    parentAgentId: header(headers, 'x-claude-code-parent-agent-id') ?? null,
+  };
 }

@@ -27,6 +27,7 @@ export interface InteractionRecord {
   timeToFirstTokenMs: number | null;
   upstreamRequestId: string | null;
   agentId: string | null;
+  parentAgentId: string | null;
   userQuery: string | null;
   finalOutput: string | null;
   content: unknown;
@@ -54,6 +55,8 @@ export function storableRecord(record: InteractionRecord): InteractionRecord {
     errorType: shortText(record.errorType, COLUMN_LENGTHS.errorType),
     upstreamRequestId: shortText(record.upstreamRequestId, COLUMN_LENGTHS.upstreamRequestId),
     agentId: shortText(record.agentId, COLUMN_LENGTHS.agentId),
+    // Journal lines of versions before parent agents have none.
+    parentAgentId: shortText(record.parentAgentId ?? null, COLUMN_LENGTHS.agentId),
     pricingVersion: storableId(record.pricingVersion, COLUMN_LENGTHS.pricingVersion),
     userQuery: record.userQuery === null ? null : wellFormed(record.userQuery),
     finalOutput: record.finalOutput === null ? null : wellFormed(record.finalOutput),

@@ -24,7 +24,7 @@ WITH input AS (
     output_tokens int, cache_read_tokens int, cache_write5m_tokens int, cache_write1h_tokens int,
     cost_input_nano_usd bigint, cost_output_nano_usd bigint, cost_cache_read_nano_usd bigint,
     cost_cache_write5m_nano_usd bigint, cost_cache_write1h_nano_usd bigint, cost_total_nano_usd bigint,
-    pricing_version text, latency_ms int, time_to_first_token_ms int, upstream_request_id text, agent_id text,
+    pricing_version text, latency_ms int, time_to_first_token_ms int, upstream_request_id text, agent_id text, parent_agent_id text,
     user_query text, final_output text, content jsonb, content_truncated boolean, content_status interaction_content_status,
     started_at timestamptz, ended_at timestamptz
   )
@@ -34,7 +34,8 @@ inserted AS (
     stop_reason, error_type, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
     cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd,
     cost_cache_write1h_nano_usd, cost_total_nano_usd, pricing_version, latency_ms, time_to_first_token_ms,
-    upstream_request_id, agent_id, user_query, final_output, content, content_truncated, content_status, started_at, ended_at)
+    upstream_request_id, agent_id, parent_agent_id, user_query, final_output, content, content_truncated, content_status, started_at,
+    ended_at)
   SELECT * FROM input
   ON CONFLICT (id) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
@@ -145,6 +146,7 @@ function toRow(r: InteractionRecord): Record<string, unknown> {
     time_to_first_token_ms: r.timeToFirstTokenMs,
     upstream_request_id: r.upstreamRequestId,
     agent_id: r.agentId,
+    parent_agent_id: r.parentAgentId ?? null,
     user_query: r.userQuery,
     final_output: r.finalOutput,
     content: r.content ?? null,

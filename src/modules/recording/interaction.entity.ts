@@ -121,6 +121,10 @@ export class Interaction {
   @Property({ type: 'string', length: 255, nullable: true })
   agentId?: string | null;
 
+  /** The agent that started `agentId` (a subagent's parent); null for a top-level agent. */
+  @Property({ type: 'string', length: 255, nullable: true })
+  parentAgentId?: string | null;
+
   @Property({ type: 'text', nullable: true })
   userQuery?: string | null;
 

@@ -1,4 +1,5 @@
 import { InteractionOutcome } from '../recording/interaction.entity';
+import { personalText } from '../../common/text/personal-text';
 import type { SessionEventDto, SessionEventType, SessionTurnDto } from './dto/session-history.dto';
 import type { InteractionView } from './session-interactions.repository';
 
@@ -48,6 +49,7 @@ export function toTurn(interaction: InteractionView, turn: number): SessionTurnD
       tokens_used: totalTokens(interaction),
       execution_time_ms: interaction.latencyMs,
       agents_involved: interaction.agentId ? [interaction.agentId] : [],
+      parent_agent_id: interaction.parentAgentId,
     },
   };
 }
@@ -67,10 +69,11 @@ export function turnEvents(interaction: InteractionView): SessionEventDto[] {
   if (request) {
     for (const message of request) {
       if (message?.role !== 'user') continue;
-      if (typeof message.content === 'string') add('LLM_PROMPT', message.content, started);
+      // A prompt is what the person typed: what a coding agent injected stays in the stored content only.
+      if (typeof message.content === 'string') add('LLM_PROMPT', personalText(message.content), started);
       else if (Array.isArray(message.content)) {
         for (const block of message.content as StoredBlock[]) {
-          if (block?.type === 'text' && typeof block.text === 'string') add('LLM_PROMPT', block.text, started);
+          if (block?.type === 'text' && typeof block.text === 'string') add('LLM_PROMPT', personalText(block.text), started);
           else if (block?.type === 'tool_result') add('TOOL_RESULT', textOf(block.content), started);
         }
       }

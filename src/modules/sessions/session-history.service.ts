@@ -12,7 +12,8 @@ import type {
 import { toTurn, totalTokens } from './session-events';
 import { csvHeader, csvRow, jsonlRow } from './session-export';
 import { type EarlierTurn, type InteractionView, SessionInteractionsRepository } from './session-interactions.repository';
-import { SessionsService } from './sessions.service';
+import type { SessionDetailResponseDto } from './dto/session.dto';
+import { SessionsService, toSessionResponse } from './sessions.service';
 
 const HISTORY_PAGE_SIZE = 1000;
 const EVENTS_PAGE_SIZE = 10;
@@ -26,6 +27,21 @@ export class SessionHistoryService {
     private readonly sessions: SessionsService,
     private readonly interactions: SessionInteractionsRepository,
   ) {}
+
+  /** A session with its agents (calls, tokens and cost of each; the tree through parentAgentId). */
+  async detail(organization: OrganizationContext, idOrExternalId: string): Promise<SessionDetailResponseDto> {
+    const session = await this.sessions.getVisible(idOrExternalId);
+    const agents = await this.interactions.agents(organization.organizationId, session.id);
+    return {
+      ...toSessionResponse(session),
+      agents: agents.map((agent) => ({
+        ...agent,
+        costUsd: agent.costNanoUsd / 1e9,
+        firstCallAt: agent.firstCallAt.toISOString(),
+        lastCallAt: agent.lastCallAt.toISOString(),
+      })),
+    };
+  }
 
   async history(
     organization: OrganizationContext,
@@ -130,6 +146,7 @@ export function toInteractionResponse(i: InteractionView): SessionInteractionDto
     timeToFirstTokenMs: i.timeToFirstTokenMs,
     upstreamRequestId: i.upstreamRequestId,
     agentId: i.agentId,
+    parentAgentId: i.parentAgentId,
     userQuery: i.userQuery,
     finalOutput: i.finalOutput,
     contentTruncated: i.contentTruncated,

@@ -14,6 +14,36 @@ export interface InteractionView
 }
 
 /** An earlier turn of a session, as context for a new task. */
+export interface AgentTotals {
+  agentId: string | null;
+  parentAgentId: string | null;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  costNanoUsd: number;
+  unpricedRequests: number;
+  firstCallAt: Date;
+  lastCallAt: Date;
+}
+
+interface AgentRow {
+  agent_id: string | null;
+  parent_agent_id: string | null;
+  calls: number;
+  input_tokens: string;
+  output_tokens: string;
+  cache_read_tokens: string;
+  cache_write5m_tokens: string;
+  cache_write1h_tokens: string;
+  cost_nano_usd: string;
+  unpriced_requests: number;
+  first_call_at: Date | string;
+  last_call_at: Date | string;
+}
+
 export interface EarlierTurn {
   userQuery: string;
   finalOutput: string;
@@ -45,6 +75,7 @@ interface InteractionRow {
   time_to_first_token_ms: number | null;
   upstream_request_id: string | null;
   agent_id: string | null;
+  parent_agent_id: string | null;
   user_query: string | null;
   final_output: string | null;
   content: unknown;
@@ -60,7 +91,7 @@ const columns = (withContent: boolean) => `
   i.error_type, i.input_tokens, i.output_tokens, i.cache_read_tokens, i.cache_write5m_tokens, i.cache_write1h_tokens,
   i.cost_input_nano_usd, i.cost_output_nano_usd, i.cost_cache_read_nano_usd, i.cost_cache_write5m_nano_usd,
   i.cost_cache_write1h_nano_usd, i.cost_total_nano_usd, i.pricing_version, i.latency_ms, i.time_to_first_token_ms,
-  i.upstream_request_id, i.agent_id, i.user_query, i.final_output, ${withContent ? 'i.content' : 'NULL AS content'},
+  i.upstream_request_id, i.agent_id, i.parent_agent_id, i.user_query, i.final_output, ${withContent ? 'i.content' : 'NULL AS content'},
   i.content_truncated, i.content_status, i.started_at, i.ended_at,
   to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_key`;
 
@@ -75,6 +106,34 @@ const VISIBLE = `interactions i JOIN sessions s ON s.id = i.session_id
 @Injectable()
 export class SessionInteractionsRepository {
   constructor(private readonly em: EntityManager) {}
+
+  /** Per agent of a session (null: calls with no agent id), what it did: calls, tokens per bucket, cost, first and last call. */
+  async agents(organizationId: string, sessionId: string): Promise<AgentTotals[]> {
+    const rows = await this.em.execute<AgentRow[]>(
+      `SELECT i.agent_id, (array_agg(i.parent_agent_id ORDER BY i.started_at) FILTER (WHERE i.parent_agent_id IS NOT NULL))[1] AS parent_agent_id,
+         count(*)::int AS calls, sum(i.input_tokens)::bigint AS input_tokens, sum(i.output_tokens)::bigint AS output_tokens,
+         sum(i.cache_read_tokens)::bigint AS cache_read_tokens, sum(i.cache_write5m_tokens)::bigint AS cache_write5m_tokens,
+         sum(i.cache_write1h_tokens)::bigint AS cache_write1h_tokens, coalesce(sum(i.cost_total_nano_usd), 0)::bigint AS cost_nano_usd,
+         (count(*) FILTER (WHERE i.cost_total_nano_usd IS NULL))::int AS unpriced_requests, min(i.started_at) AS first_call_at, max(i.ended_at) AS last_call_at
+       FROM ${VISIBLE} AND i.session_id = ?::uuid
+       GROUP BY i.agent_id ORDER BY min(i.started_at), i.agent_id NULLS FIRST`,
+      [organizationId, organizationId, sessionId],
+    );
+    return rows.map((row) => ({
+      agentId: row.agent_id,
+      parentAgentId: row.parent_agent_id,
+      calls: row.calls,
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      cacheReadTokens: Number(row.cache_read_tokens),
+      cacheWrite5mTokens: Number(row.cache_write5m_tokens),
+      cacheWrite1hTokens: Number(row.cache_write1h_tokens),
+      costNanoUsd: Number(row.cost_nano_usd),
+      unpricedRequests: row.unpriced_requests,
+      firstCallAt: new Date(row.first_call_at),
+      lastCallAt: new Date(row.last_call_at),
+    }));
+  }
 
   /** A session's interactions, oldest first. */
   async page(
@@ -184,6 +243,7 @@ function toView(row: InteractionRow): InteractionView {
     timeToFirstTokenMs: row.time_to_first_token_ms,
     upstreamRequestId: row.upstream_request_id,
     agentId: row.agent_id,
+    parentAgentId: row.parent_agent_id,
     userQuery: row.user_query,
     finalOutput: row.final_output,
     content: row.content ?? null,

@@ -11,7 +11,7 @@ import {
   SessionHistoryQueryDto,
   SessionHistoryResponseDto,
 } from './dto/session-history.dto';
-import { ListSessionsQueryDto, SessionListResponseDto, SessionResponseDto, UpdateSessionDto } from './dto/session.dto';
+import { ListSessionsQueryDto, SessionDetailResponseDto, SessionListResponseDto, SessionResponseDto, UpdateSessionDto } from './dto/session.dto';
 import { SessionHistoryService } from './session-history.service';
 import { SessionsService } from './sessions.service';
 
@@ -49,9 +49,14 @@ export class SessionsController {
   @Get(':sessionId')
   @SESSION_ID
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'getSession', summary: 'Get a session by UUID or external id', type: SessionResponseDto, errors: { 404: NOT_FOUND } })
-  get(@Param('sessionId') sessionId: string): Promise<SessionResponseDto> {
-    return this.sessions.get(sessionId);
+  @Endpoint({
+    operationId: 'getSession',
+    summary: 'Get a session by UUID or external id, with its agents (each one\'s calls, tokens and cost)',
+    type: SessionDetailResponseDto,
+    errors: { 404: NOT_FOUND },
+  })
+  get(@CurrentOrganization() organization: OrganizationContext, @Param('sessionId') sessionId: string): Promise<SessionDetailResponseDto> {
+    return this.history.detail(organization, sessionId);
   }
 
   @Get(':sessionId/history')

@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { personalText } from '../../common/text/personal-text';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
@@ -111,7 +112,7 @@ export class SharingService {
         model: i.model,
         input_tokens: i.inputTokens,
         output_tokens: i.outputTokens,
-        ...(link.includeContent ? { user_query: i.userQuery ?? null, final_output: i.finalOutput ?? null } : {}),
+        ...(link.includeContent ? { user_query: publicQuery(i.userQuery), final_output: i.finalOutput ?? null } : {}),
       })),
     };
   }
@@ -192,6 +193,11 @@ function toPageInteraction(i: Interaction, withText: boolean): SharePageInteract
     costNanoUsd: i.costTotalNanoUsd === null || i.costTotalNanoUsd === undefined ? null : BigInt(i.costTotalNanoUsd),
     latencyMs: i.latencyMs,
     outcome: i.outcome,
-    ...(withText ? { userQuery: i.userQuery ?? null, finalOutput: i.finalOutput ?? null } : {}),
+    ...(withText ? { userQuery: publicQuery(i.userQuery), finalOutput: i.finalOutput ?? null } : {}),
   };
+}
+
+/** A query as a public link shows it: never what a coding agent injected (calls recorded before queries were cleaned included). */
+function publicQuery(query: string | null | undefined): string | null {
+  return query ? personalText(query) || null : null;
 }

@@ -71,6 +71,11 @@ export class SessionInteractionDto {
    */
   agentId: string | null;
   /**
+   * The agent that started this call's agent (x-claude-code-parent-agent-id); null for a top-level agent.
+   * @example null
+   */
+  parentAgentId: string | null;
+  /**
    * The text the user sent in this turn; null when content is not stored.
    * @example "What is 2+2?"
    */
@@ -169,6 +174,11 @@ export class SessionTurnMetadataDto {
    * @example ["planner", "simple-agent"]
    */
   agents_involved: string[];
+  /**
+   * The agent that started the one in agents_involved (a subagent's parent); null for a top-level agent.
+   * @example null
+   */
+  parent_agent_id: string | null;
 }
 
 export class SessionTurnDto {

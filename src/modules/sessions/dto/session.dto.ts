@@ -195,3 +195,37 @@ export class UpdateSessionDto {
   @Max(Number.MAX_SAFE_INTEGER)
   tokenBudget?: number | null;
 }
+
+/** One agent of a session: Claude Code's main agent (agentId null when it sent none) or a subagent. */
+export class SessionAgentDto {
+  /**
+   * The agent's id (x-claude-code-agent-id); null for calls that named no agent.
+   * @example "agent_7f3c"
+   */
+  agentId: string | null;
+  /**
+   * The agent that started it (x-claude-code-parent-agent-id); null for a top-level agent.
+   * @example null
+   */
+  parentAgentId: string | null;
+  /** @example 12 */
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  /** Cost of its priced calls in USD. @example 0.0421 */
+  costUsd: number;
+  /** The same cost exactly, in nano-USD. @example 42100000 */
+  costNanoUsd: number;
+  /** Calls to models missing from the pricing table; their cost is not in costUsd. */
+  unpricedRequests: number;
+  firstCallAt: string;
+  lastCallAt: string;
+}
+
+/** A session with its agents, oldest first: the tree is read through parentAgentId. */
+export class SessionDetailResponseDto extends SessionResponseDto {
+  agents: SessionAgentDto[];
+}
