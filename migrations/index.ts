@@ -8,6 +8,7 @@ import { Migration20261124090000_session_counts } from './Migration2026112409000
 import { Migration20261125090000_usage_daily } from './Migration20261125090000_usage_daily';
 import { Migration20261129120000_content_status } from './Migration20261129120000_content_status';
 import { Migration20261129130000_agent_tree } from './Migration20261129130000_agent_tree';
+import { Migration20261129140000_provider_objects } from './Migration20261129140000_provider_objects';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125090000_usage_daily', class: Migration20261125090000_usage_daily },
   { name: 'Migration20261129120000_content_status', class: Migration20261129120000_content_status },
   { name: 'Migration20261129130000_agent_tree', class: Migration20261129130000_agent_tree },
+  { name: 'Migration20261129140000_provider_objects', class: Migration20261129140000_provider_objects },
 ];

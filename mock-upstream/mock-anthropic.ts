@@ -19,6 +19,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { isStorePath, MockStore } from './mock-store';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -569,11 +570,14 @@ interface Exchange {
   controller: AbortController;
   /** Record this exchange's response bytes. */
   record: boolean;
+  /** The request body as received (binary-safe, for file uploads). */
+  rawBody?: Buffer;
 }
 
-type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'not_found' | 'method_not_allowed';
+type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'store' | 'not_found' | 'method_not_allowed';
 
 function route(method: string, path: string): Route {
+  if (isStorePath(path)) return 'store';
   if (path === '/v1/messages') return method === 'POST' ? 'messages' : 'method_not_allowed';
   if (path === '/v1/messages/count_tokens') return method === 'POST' ? 'count_tokens' : 'method_not_allowed';
   if (path === '/v1/models') return method === 'GET' ? 'models' : 'method_not_allowed';
@@ -593,6 +597,9 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
   let closing = false;
   let maxInFlight = 0;
   const stats = { requests: 0, completed: 0, aborted: 0, framesSent: 0 };
+
+  let baseUrl = '';
+  const store = new MockStore(() => baseUrl);
 
   const state = {
     requests: [] as RecordedRequest[],
@@ -721,7 +728,8 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       }
     });
     req.on('end', () => {
-      const bodyText = tooLarge ? '' : Buffer.concat(chunks).toString('utf8');
+      ex.rawBody = tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks);
+      const bodyText = ex.rawBody.toString('utf8');
       handle(ex, bodyText, tooLarge).catch(() => {
         if (!ex.gone && !ex.res.headersSent) sendError(ex, 500, 'api_error', 'Internal server error');
         else if (!ex.gone) ex.res.destroy();
@@ -823,6 +831,17 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     }
 
     if (which === 'models') return sendModels(ex, url);
+    if (which === 'store') {
+      const answer = store.handle(method, path, ex.req.headers, ex.rawBody ?? Buffer.alloc(0));
+      if (ex.gone) return;
+      ex.res.writeHead(answer.status, baseHeaders(ex, answer.contentType));
+      for (const chunk of answer.chunks) {
+        remember(ex, chunk);
+        ex.res.write(chunk);
+      }
+      ex.res.end();
+      return;
+    }
     if (which === 'model') {
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
       const model = MOCK_MODELS.find((m) => m.id === id);
@@ -1059,6 +1078,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  baseUrl = `http://${urlHost}:${port}`;
 
   let closed: Promise<void> | null = null;
   const mock: MockAnthropic = {

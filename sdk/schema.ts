@@ -446,6 +446,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/spotlight/anthropic/v1/messages/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List this organization's message batches (a page of Anthropic's list) */
+        get: operations["listMessageBatches"];
+        put?: never;
+        /** Create a message batch through Lamplight */
+        post: operations["createMessageBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/messages/batches/{batchId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a message batch */
+        get: operations["getMessageBatch"];
+        put?: never;
+        post?: never;
+        /** Delete a message batch */
+        delete: operations["deleteMessageBatch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/messages/batches/{batchId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a message batch */
+        post: operations["cancelMessageBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/messages/batches/{batchId}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's results as JSON Lines, streamed; each result is recorded once as an interaction, at batch rates */
+        get: operations["getMessageBatchResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List this organization's files (a page of Anthropic's list) */
+        get: operations["listFiles"];
+        put?: never;
+        /** Upload a file (multipart/form-data, streamed to Anthropic) */
+        post: operations["uploadFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/files/{fileId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's metadata */
+        get: operations["getFile"];
+        put?: never;
+        post?: never;
+        /** Delete a file */
+        delete: operations["deleteFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/anthropic/v1/files/{fileId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's bytes, streamed */
+        get: operations["downloadFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -1400,6 +1523,66 @@ export interface components {
             /** @example claude-haiku-4-5-20251001 */
             last_id: string | null;
         };
+        MessageBatchRequestCountsDto: {
+            processing: number;
+            succeeded: number;
+            errored: number;
+            canceled: number;
+            expired: number;
+        };
+        MessageBatchDto: {
+            /** @example msgbatch_013Zva2CMHLNnXjNJJKqJ2EF */
+            id: string;
+            /**
+             * @example message_batch
+             * @enum {string}
+             */
+            type: "message_batch";
+            /** @example ended */
+            processing_status: string;
+            request_counts: components["schemas"]["MessageBatchRequestCountsDto"];
+            /** @example https://lamplight.example.com/spotlight/anthropic/v1/messages/batches/msgbatch_013Zva2CMHLNnXjNJJKqJ2EF/results */
+            results_url: string | null;
+            created_at: string;
+            expires_at: string;
+            ended_at: string | null;
+            cancel_initiated_at: string | null;
+            archived_at: string | null;
+        };
+        MessageBatchListDto: {
+            data: components["schemas"]["MessageBatchDto"][];
+            has_more: boolean;
+            first_id: string | null;
+            last_id: string | null;
+        };
+        DeletedObjectDto: {
+            id: string;
+            /** @example message_batch_deleted */
+            type: string;
+        };
+        FileMetadataDto: {
+            /** @example file_011CNha8iCJcU1wXNR6q4V8w */
+            id: string;
+            /**
+             * @example file
+             * @enum {string}
+             */
+            type: "file";
+            /** @example notes.txt */
+            filename: string;
+            /** @example text/plain */
+            mime_type: string;
+            /** @example 1024 */
+            size_bytes: number;
+            created_at: string;
+            downloadable?: boolean;
+        };
+        FileListDto: {
+            data: components["schemas"]["FileMetadataDto"][];
+            has_more: boolean;
+            first_id: string | null;
+            last_id: string | null;
+        };
         CreateTaskDto: {
             /**
              * @description What to ask.
@@ -1833,6 +2016,12 @@ export type SchemaMessageResponseDto = components['schemas']['MessageResponseDto
 export type SchemaCountTokensResponseDto = components['schemas']['CountTokensResponseDto'];
 export type SchemaModelInfoDto = components['schemas']['ModelInfoDto'];
 export type SchemaModelListDto = components['schemas']['ModelListDto'];
+export type SchemaMessageBatchRequestCountsDto = components['schemas']['MessageBatchRequestCountsDto'];
+export type SchemaMessageBatchDto = components['schemas']['MessageBatchDto'];
+export type SchemaMessageBatchListDto = components['schemas']['MessageBatchListDto'];
+export type SchemaDeletedObjectDto = components['schemas']['DeletedObjectDto'];
+export type SchemaFileMetadataDto = components['schemas']['FileMetadataDto'];
+export type SchemaFileListDto = components['schemas']['FileListDto'];
 export type SchemaCreateTaskDto = components['schemas']['CreateTaskDto'];
 export type SchemaTaskErrorDto = components['schemas']['TaskErrorDto'];
 export type SchemaTaskUsageDto = components['schemas']['TaskUsageDto'];
@@ -4053,6 +4242,1318 @@ export interface operations {
                 };
             };
             /** @description not_found_error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    listMessageBatches: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBatchListDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    createMessageBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBatchDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    getMessageBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A message batch id (msgbatch_…) this organization created through Lamplight */
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBatchDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    deleteMessageBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A message batch id (msgbatch_…) this organization created through Lamplight */
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedObjectDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    cancelMessageBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A message batch id (msgbatch_…) this organization created through Lamplight */
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBatchDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    getMessageBatchResults: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A message batch id (msgbatch_…) this organization created through Lamplight */
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    listFiles: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileListDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    uploadFile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileMetadataDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    getFile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A file id (file_…) this organization uploaded through Lamplight */
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileMetadataDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    deleteFile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A file id (file_…) this organization uploaded through Lamplight */
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedObjectDto"];
+                };
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description request_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description api_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic could not be reached */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Anthropic did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description overloaded_error (after Lamplight retried) */
+            529: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+        };
+    };
+    downloadFile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Forwarded to Anthropic as sent, e.g. 2023-06-01 */
+                "anthropic-version": string;
+                /** @description Forwarded to Anthropic as sent */
+                "anthropic-beta"?: string;
+                /** @description An Anthropic API key (sk-ant-api…) used as given, or a platform key (lmp_…) to authenticate */
+                "x-api-key"?: string;
+                /** @description Groups the call into this session */
+                "x-lamplight-session-id"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description A file id (file_…) this organization uploaded through Lamplight */
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_request_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description authentication_error: no valid platform credential, or no Anthropic key to use */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description not_found_error: no such object in this organization */
             404: {
                 headers: {
                     [name: string]: unknown;

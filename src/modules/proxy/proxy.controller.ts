@@ -1,11 +1,25 @@
-import { applyDecorators, Controller, Get, Head, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { applyDecorators, Controller, Delete, Get, Head, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { ApiKeyScope } from '../api-keys/api-key.entity';
-import { AnthropicErrorDto, CountTokensResponseDto, MessageRequestDto, MessageResponseDto, ModelInfoDto, ModelListDto } from './dto/anthropic.dto';
+import {
+  AnthropicErrorDto,
+  CountTokensResponseDto,
+  DeletedObjectDto,
+  FileListDto,
+  FileMetadataDto,
+  MessageBatchDto,
+  MessageBatchListDto,
+  MessageRequestDto,
+  MessageResponseDto,
+  ModelInfoDto,
+  ModelListDto,
+} from './dto/anthropic.dto';
+import { RequestOrigin } from '../sharing/request-origin.decorator';
+import { ProxyResourcesService } from './proxy-resources.service';
 import { ProxyLimiter } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 
@@ -165,4 +179,162 @@ export class ProxyProbeController {
   @HttpCode(HttpStatus.OK)
   @ApiExcludeEndpoint()
   probe(): void {}
+
+  /** Claude Code 2.1's form of the probe: `HEAD <base>/api/hello`, without credentials. */
+  @Head('api/hello')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiExcludeEndpoint()
+  hello(): void {}
+}
+
+const BATCH_ID = ApiParam({ name: 'batchId', description: 'A message batch id (msgbatch_…) this organization created through Lamplight' });
+const FILE_ID = ApiParam({ name: 'fileId', description: 'A file id (file_…) this organization uploaded through Lamplight' });
+const NOT_FOUND = ApiResponse({ status: 404, description: 'not_found_error: no such object in this organization', content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } } });
+const PROXY_ACCESS = () => Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true });
+
+/**
+ * Anthropic's Message Batches API, proxied (`client.messages.batches.*`). Ids are answered only to
+ * the organization that created them; `results_url` points at Lamplight, and results read here
+ * are recorded once each, at batch rates.
+ */
+@ApiTags('Proxy')
+@ApiExtraModels(AnthropicErrorDto)
+@Controller('spotlight/anthropic/v1/messages/batches')
+export class ProxyBatchesController {
+  constructor(
+    private readonly resources: ProxyResourcesService,
+    private readonly limiter: ProxyLimiter,
+  ) {}
+
+  @Post()
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'createMessageBatch', summary: 'Create a message batch through Lamplight', type: MessageBatchDto })
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.createBatch({ request, reply, principal, organization }, origin));
+  }
+
+  @Get()
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'listMessageBatches', summary: "List this organization's message batches (a page of Anthropic's list)", type: MessageBatchListDto })
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.listBatches({ request, reply, principal, organization }, origin));
+  }
+
+  @Get(':batchId')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'getMessageBatch', summary: 'Get a message batch', type: MessageBatchDto })
+  @BATCH_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async get(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.getBatch({ request, reply, principal, organization }, batchId, origin));
+  }
+
+  @Post(':batchId/cancel')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'cancelMessageBatch', summary: 'Cancel a message batch', status: HttpStatus.OK, type: MessageBatchDto })
+  @BATCH_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async cancel(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.cancelBatch({ request, reply, principal, organization }, batchId, origin));
+  }
+
+  @Delete(':batchId')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'deleteMessageBatch', summary: 'Delete a message batch', type: DeletedObjectDto })
+  @BATCH_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async delete(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.deleteBatch({ request, reply, principal, organization }, batchId));
+  }
+
+  @Get(':batchId/results')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'getMessageBatchResults', summary: "A batch's results as JSON Lines, streamed; each result is recorded once as an interaction, at batch rates" })
+  @ApiProduces('application/x-jsonl')
+  @BATCH_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async results(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.batchResults({ request, reply, principal, organization }, batchId));
+  }
+}
+
+/**
+ * Anthropic's Files API, proxied (`client.beta.files.*`; send the files beta header as for
+ * Anthropic). Uploads and downloads stream through; ids are answered only to the organization
+ * that uploaded them.
+ */
+@ApiTags('Proxy')
+@ApiExtraModels(AnthropicErrorDto)
+@Controller('spotlight/anthropic/v1/files')
+export class ProxyFilesController {
+  constructor(
+    private readonly resources: ProxyResourcesService,
+    private readonly limiter: ProxyLimiter,
+  ) {}
+
+  @Post()
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'uploadFile', summary: 'Upload a file (multipart/form-data, streamed to Anthropic)', type: FileMetadataDto })
+  @ApiConsumes('multipart/form-data')
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async upload(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.uploadFile({ request, reply, principal, organization }));
+  }
+
+  @Get()
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'listFiles', summary: "List this organization's files (a page of Anthropic's list)", type: FileListDto })
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.listFiles({ request, reply, principal, organization }));
+  }
+
+  @Get(':fileId')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'getFile', summary: "A file's metadata", type: FileMetadataDto })
+  @FILE_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async get(@Param('fileId') fileId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.getFile({ request, reply, principal, organization }, fileId));
+  }
+
+  @Get(':fileId/content')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'downloadFile', summary: "A file's bytes, streamed" })
+  @ApiProduces('application/octet-stream')
+  @FILE_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async download(@Param('fileId') fileId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.downloadFile({ request, reply, principal, organization }, fileId));
+  }
+
+  @Delete(':fileId')
+  @PROXY_ACCESS()
+  @Endpoint({ operationId: 'deleteFile', summary: 'Delete a file', type: DeletedObjectDto })
+  @FILE_ID
+  @NOT_FOUND
+  @AnthropicHeaders()
+  @AnthropicErrors()
+  async delete(@Param('fileId') fileId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+    await this.limiter.run(principal, () => this.resources.deleteFile({ request, reply, principal, organization }, fileId));
+  }
 }

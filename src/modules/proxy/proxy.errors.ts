@@ -33,6 +33,8 @@ export const ProxyErrors = {
     ),
   modelNotFound: (model: string) =>
     new DomainError('MODEL_NOT_FOUND', HttpStatus.NOT_FOUND, `model: ${model.slice(0, 255)}`),
+  objectNotFound: (kind: 'message_batch' | 'file', id: string) =>
+    new DomainError('NOT_FOUND', HttpStatus.NOT_FOUND, `${kind === 'file' ? 'File' : 'Message batch'} not found: ${id.slice(0, 255)}`),
   invalidBody: () =>
     new DomainError('INVALID_REQUEST', HttpStatus.BAD_REQUEST, 'The request body must be a JSON object'),
   upstreamTimeout: () =>

@@ -1,18 +1,35 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { ProviderKeysModule } from '../provider-keys/provider-keys.module';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
-import { ProxyController, ProxyModelsController, ProxyProbeController } from './proxy.controller';
+import { ProxyBatchesController, ProxyController, ProxyFilesController, ProxyModelsController, ProxyProbeController } from './proxy.controller';
+import { ProviderObjectsRepository } from './provider-objects.repository';
+import { ProxyResourcesService } from './proxy-resources.service';
 import { ProxyLimiter } from './proxy-limits';
 import { ProxyService } from './proxy.service';
 import { UpstreamClient } from './upstream-client';
 
 @Module({
   imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule, OrganizationsModule],
-  controllers: [ProxyController, ProxyModelsController, ProxyProbeController],
-  providers: [ProxyService, UpstreamClient, ProxyLimiter],
+  controllers: [ProxyController, ProxyModelsController, ProxyBatchesController, ProxyFilesController, ProxyProbeController],
+  providers: [ProxyService, ProxyResourcesService, ProviderObjectsRepository, UpstreamClient, ProxyLimiter],
   exports: [ProxyService],
 })
-export class ProxyModule {}
+export class ProxyModule implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  /**
+   * File uploads (multipart/form-data) are not parsed: the request stream goes to Anthropic as it
+   * arrives (see ProxyResourcesService.uploadFile). Elsewhere such a body is simply absent.
+   */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (fastify && !fastify.hasContentTypeParser('multipart/form-data')) {
+      fastify.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
+    }
+  }
+}

@@ -29,18 +29,28 @@ export const PROXY_PREFIX = '/spotlight/anthropic';
 const FORWARDED_RESPONSE_HEADERS = /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
 
 /** What a proxied call is, for metrics and logs. */
-type Route = 'messages' | 'count_tokens' | 'models';
+export type Route = 'messages' | 'count_tokens' | 'models' | 'batches' | 'files';
 
 /** Where a proxied call goes upstream and what it sends. */
-interface UpstreamTarget {
+export interface UpstreamTarget {
   route: Route;
   method: 'GET' | 'POST' | 'DELETE';
   /** The upstream path, the client's query string included. */
   path: string;
-  body: Buffer | null;
+  /** A JSON body as received; a stream (a file upload) goes as it arrives, with its own content type and length. */
+  body: Buffer | NodeJS.ReadableStream | null;
 }
 
-interface CallContext {
+/** An answer from Anthropic read whole (small JSON: batch and file metadata, lists). */
+export interface UpstreamJson {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  /** The parsed body, or null when it is not JSON. */
+  json: unknown;
+  text: string;
+}
+
+export interface CallContext {
   principal: Principal;
   organization: OrganizationContext;
   request: FastifyRequest;
@@ -277,8 +287,61 @@ export class ProxyService {
     reply.raw.end(body);
   }
 
+  /**
+   * Any other Anthropic call, passed through as it is (batches, files): the same credential,
+   * refusals and shutdown handling as Messages, the answer streamed back byte for byte. `observe`
+   * sees the answer's chunks; what `onFinished` returns is awaited before its last bytes.
+   */
+  async relay(
+    context: CallContext,
+    target: UpstreamTarget,
+    hooks: { observe?: (chunk: Buffer) => void; onFinished?: (status: number) => Promise<void> | undefined } = {},
+  ): Promise<void> {
+    if (this.shutdown.draining) throw ProxyErrors.draining();
+    const providerKey = await this.providerCredential(context.request.headers, context.organization, true);
+    await this.forward(context, target, providerKey, {
+      tracker: null,
+      observe: hooks.observe,
+      onUpstreamFailure: () => undefined,
+      onFinished: ({ status, cancelled, upstreamFailed }) => (cancelled || upstreamFailed ? undefined : hooks.onFinished?.(status)),
+    });
+  }
+
+  /** An Anthropic call whose (small, JSON) answer Lamplight reads whole, to check or rewrite it before answering. */
+  async fetchJson(context: CallContext, target: UpstreamTarget): Promise<UpstreamJson> {
+    if (this.shutdown.draining) throw ProxyErrors.draining();
+    const { request } = context;
+    const providerKey = await this.providerCredential(request.headers, context.organization, true);
+    let response: UpstreamResponse;
+    try {
+      response = await this.upstream.send({
+        method: target.method,
+        path: target.path,
+        headers: Buffer.isBuffer(target.body)
+          ? jsonUpstreamHeaders(request.headers, providerKey)
+          : upstreamHeaders(request.headers, providerKey, { keepContentLength: target.body !== null }),
+        body: target.body,
+        signal: new AbortController().signal,
+      });
+    } catch (error) {
+      throw upstreamFailure(error);
+    }
+    const text = await response.body.text();
+    const headers = forwardedResponseHeaders(response, String(request.id));
+    delete headers['content-length'];
+    return { status: response.statusCode, headers, json: parseJson(Buffer.from(text)), text };
+  }
+
+  /** Answers with JSON Lamplight wrote (a rewritten or filtered answer of Anthropic's). */
+  static sendJson(reply: FastifyReply, status: number, headers: OutgoingHttpHeaders, body: unknown): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    reply.hijack();
+    reply.raw.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    reply.raw.end(text);
+  }
+
   /** The organization's model policy, before anything goes upstream. */
-  private async checkModel(organization: OrganizationContext, model: unknown): Promise<void> {
+  async checkModel(organization: OrganizationContext, model: unknown): Promise<void> {
     const policy = await this.modelPolicies.forOrganization(organization.organizationId);
     if (policy.restricted && !(typeof model === 'string' && policy.allows(model))) {
       throw ProxyErrors.modelNotAllowed(typeof model === 'string' ? model : String(model));
@@ -394,6 +457,8 @@ export class ProxyService {
     providerKey: string,
     hooks: {
       tracker: ResponseTracker | null;
+      /** Sees every chunk of the answer as it passes (batch results are recorded from it). */
+      observe?: (chunk: Buffer) => void;
       onUpstreamFailure: (status: number) => void;
       /** The call is over; what it returns (the record's journal write) is awaited before the answer's last bytes. */
       onFinished: (result: {
@@ -425,7 +490,9 @@ export class ProxyService {
     });
     const interrupted = () => abort.signal.aborted && abort.signal.reason === SHUTDOWN_INTERRUPT;
 
-    const headers = body ? jsonUpstreamHeaders(request.headers, providerKey) : upstreamHeaders(request.headers, providerKey);
+    const headers = Buffer.isBuffer(body)
+      ? jsonUpstreamHeaders(request.headers, providerKey)
+      : upstreamHeaders(request.headers, providerKey, { keepContentLength: body !== null });
 
     let response: UpstreamResponse;
     try {
@@ -465,6 +532,7 @@ export class ProxyService {
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         tracker?.push(chunk);
+        hooks.observe?.(chunk);
         if (ttftMs === null) {
           ttftMs = Math.round(performance.now() - started);
           this.metrics.proxyTimeToFirstByte.observe({ route, stream: String(isStream) }, ttftMs / 1000);

@@ -104,3 +104,66 @@ export class ModelListDto {
   /** @example "claude-haiku-4-5-20251001" */
   last_id: string | null;
 }
+
+export class MessageBatchRequestCountsDto {
+  processing: number;
+  succeeded: number;
+  errored: number;
+  canceled: number;
+  expired: number;
+}
+
+/** A message batch as Anthropic describes it; results_url points at Lamplight. */
+export class MessageBatchDto {
+  /** @example "msgbatch_013Zva2CMHLNnXjNJJKqJ2EF" */
+  id: string;
+  /** @example "message_batch" */
+  type: 'message_batch';
+  /** @example "ended" */
+  processing_status: string;
+  request_counts: MessageBatchRequestCountsDto;
+  /** @example "https://lamplight.example.com/spotlight/anthropic/v1/messages/batches/msgbatch_013Zva2CMHLNnXjNJJKqJ2EF/results" */
+  results_url: string | null;
+  created_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  cancel_initiated_at: string | null;
+  archived_at: string | null;
+}
+
+export class MessageBatchListDto {
+  data: MessageBatchDto[];
+  has_more: boolean;
+  first_id: string | null;
+  last_id: string | null;
+}
+
+/** A file as Anthropic's Files API describes it. */
+export class FileMetadataDto {
+  /** @example "file_011CNha8iCJcU1wXNR6q4V8w" */
+  id: string;
+  /** @example "file" */
+  type: 'file';
+  /** @example "notes.txt" */
+  filename: string;
+  /** @example "text/plain" */
+  mime_type: string;
+  /** @example 1024 */
+  size_bytes: number;
+  created_at: string;
+  downloadable?: boolean;
+}
+
+export class FileListDto {
+  data: FileMetadataDto[];
+  has_more: boolean;
+  first_id: string | null;
+  last_id: string | null;
+}
+
+/** What Anthropic answers to a delete. */
+export class DeletedObjectDto {
+  id: string;
+  /** @example "message_batch_deleted" */
+  type: string;
+}
