@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'undici';
 import { MOCK_MODELS, startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createApiKey, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-surface-test-key-0123456789';
 
@@ -158,5 +158,23 @@ describe('the API around Messages', () => {
     expect(failed.statusCode).toBe(400);
     const errorText = await failed.body.text();
     expect(Buffer.from(errorText).equals(mock.sentBytes.get(mock.requests.at(-1)!.id)!)).toBe(true);
+  });
+
+  it('records the error type of a JSON error answered to a streaming request', async () => {
+    const failed = client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 8,
+      stream: true,
+      messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ status: 429, shouldRetry: false })}` }],
+      metadata: { user_id: 'json-error-to-stream' },
+    });
+    await expect(failed).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+    const rows = await eventually(async () => {
+      const found = await app.sql<Record<string, unknown>>(
+        `select i.outcome, i.http_status, i.error_type, i.stream from interactions i join sessions s on s.id = i.session_id where s.external_id = 'json-error-to-stream'`,
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(rows).toEqual([{ outcome: 'error', http_status: 429, error_type: 'rate_limit_error', stream: true }]);
   });
 });

@@ -20,5 +20,8 @@ export function personalText(text: string): string {
     const rest = text.replace(COMMAND_WRAPPERS, '').replace(INJECTED_BLOCKS, '').trim();
     return [command[1].trim() + (args ? ` ${args}` : ''), rest].filter(Boolean).join('\n');
   }
-  return text.includes('<') ? text.replace(INJECTED_BLOCKS, '').trim() : text;
+  if (!text.includes('<')) return text;
+  const cleaned = text.replace(INJECTED_BLOCKS, '');
+  // Only what surrounded a removed block is trimmed; text the person typed is kept exactly.
+  return cleaned === text ? text : cleaned.trim();
 }

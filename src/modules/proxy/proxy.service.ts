@@ -521,6 +521,7 @@ export class ProxyService {
 
     const tracker = hooks.tracker;
     const isStream = String(response.headers['content-type'] ?? '').startsWith('text/event-stream');
+    tracker?.answeredAs(isStream);
     reply.hijack();
     raw.writeHead(response.statusCode, outgoing);
 

@@ -39,10 +39,18 @@ export class ResponseTracker {
   private jsonBytes = 0;
 
   constructor(
-    readonly streaming: boolean,
+    public streaming: boolean,
     private readonly maxTextChars: number,
     private readonly maxJsonBytes = 64 * 1024 * 1024,
   ) {}
+
+  /**
+   * Reads the answer as what it turned out to be, before its first byte: a request for a stream
+   * can be answered with JSON (an error, say), whose error type is then read from the JSON body.
+   */
+  answeredAs(streaming: boolean): void {
+    this.streaming = streaming;
+  }
 
   push(chunk: Buffer): void {
     if (!this.streaming) {
