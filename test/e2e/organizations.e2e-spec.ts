@@ -55,7 +55,7 @@ describe('organizations', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'Acme Research Ünïcode!',
         slug: expect.stringMatching(/^acme-research-unicode-[0-9a-f]{6}$/),
-        settings: { sharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null },
         role: 'owner',
         createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
       });
@@ -179,7 +179,7 @@ describe('organizations', () => {
         id: orgId,
         name: 'Team',
         slug: expect.any(String),
-        settings: { sharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null },
         role: 'admin',
         createdAt: expect.any(String),
       });
@@ -202,13 +202,13 @@ describe('organizations', () => {
         name: 'Renamed',
         slug,
         role: 'admin',
-        settings: { sharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000 },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000 },
       });
       const [row] = await app.sql('select name, slug, settings from organizations where id = $1', [orgId]);
       expect(row).toEqual({
         name: 'Renamed',
         slug,
-        settings: { sharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000 },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000 },
       });
 
       // A later partial update keeps what it does not name; null clears the budget.
@@ -223,7 +223,7 @@ describe('organizations', () => {
       expect(after).toEqual({
         name: 'Renamed',
         slug,
-        settings: { sharingEnabled: false, storeContent: false, defaultSessionTokenBudget: null },
+        settings: { sharingEnabled: false, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: null },
       });
       expect(again.json().settings).toEqual(after.settings);
     });

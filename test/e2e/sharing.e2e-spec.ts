@@ -282,16 +282,59 @@ describe('session sharing', () => {
     await share(owner, 'DELETE', sessionUuid);
   });
 
-  it('lets members share, and API keys by scope: read to see, write to change', async () => {
+  it("lets only a session's creator and admins share it, members only while the organization allows", async () => {
     const member = await registerUser(app, 'Sharing Member');
+    const admin = await registerUser(app, 'Sharing Admin');
     await addMember(app, owner, owner.organizationId, member, 'member');
-    const byMember = await share(member, 'POST', sessionUuid, undefined, { 'x-organization-id': owner.organizationId });
-    expect(byMember.statusCode).toBe(201);
-    expect((await linkRow(byMember.json().share_token)).created_by_id).toBe(member.id);
+    await addMember(app, owner, owner.organizationId, admin, 'admin');
+    const inOrg = { 'x-organization-id': owner.organizationId };
+    const [{ id: membersSession }] = await app.sql<{ id: string }>(
+      `update sessions set user_id = $1 where organization_id = $2 and external_id = 'second-session' returning id`,
+      [member.id, owner.organizationId],
+    );
 
+    // Another member's session: neither shared nor unshared by a plain member, and its token stays hidden.
+    expectProblem(await share(member, 'POST', sessionUuid, { include_content: true }, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expect((await linksOf(sessionUuid)).filter((row) => row.revoked_at === null)).toHaveLength(0);
+    const ownersLink = (await share(owner, 'POST', sessionUuid)).json();
+    expectProblem(await share(member, 'DELETE', sessionUuid, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expect((await publicView(ownersLink.share_token)).statusCode).toBe(200);
+    const seenByMember = (await share(member, 'GET', sessionUuid, undefined, inOrg)).json();
+    expect(seenByMember).toMatchObject({ is_shared: true });
+    expect(JSON.stringify(seenByMember)).not.toContain(ownersLink.share_token);
+
+    // Their own session: shared and unshared by them; an admin may unshare it too.
+    const own = await share(member, 'POST', membersSession, undefined, inOrg);
+    expect(own.statusCode).toBe(201);
+    expect((await linkRow(own.json().share_token)).created_by_id).toBe(member.id);
+    expect((await share(admin, 'DELETE', membersSession, undefined, inOrg)).statusCode).toBe(200);
+    expect((await publicView(own.json().share_token)).statusCode).toBe(404);
+
+    // The organization forbids member sharing: members stop, admins and owners go on.
+    const settings = (value: boolean) =>
+      app.request({
+        method: 'PATCH',
+        url: `/api/v1/organizations/${owner.organizationId}`,
+        headers: owner.auth,
+        payload: { settings: { memberSharingEnabled: value } },
+      });
+    const off = await settings(false);
+    expect(off.statusCode).toBe(200);
+    expect(off.json().settings.memberSharingEnabled).toBe(false);
+    expectProblem(await share(member, 'POST', membersSession, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    const byAdmin = await share(admin, 'POST', membersSession, undefined, inOrg);
+    expect(byAdmin.statusCode).toBe(201);
+    expectProblem(await share(member, 'DELETE', membersSession, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expect((await share(owner, 'DELETE', membersSession)).statusCode).toBe(200);
+    expect((await settings(true)).statusCode).toBe(200);
+    await share(owner, 'DELETE', sessionUuid);
+  });
+
+  it('holds API keys to their scopes: read to see, write to change', async () => {
+    const first = (await share(owner, 'POST', sessionUuid)).json();
     const reader = { auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'reader', scopes: ['read'] })).key } };
     const writer = { auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'writer', scopes: ['read', 'write'] })).key } };
-    expect((await share(reader, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: byMember.json().share_token });
+    expect((await share(reader, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: first.share_token });
     expectProblem(await share(reader, 'POST', sessionUuid), 403, 'API_KEY_SCOPE_MISSING');
     expectProblem(await share(reader, 'DELETE', sessionUuid), 403, 'API_KEY_SCOPE_MISSING');
     expect((await share(writer, 'DELETE', sessionUuid)).statusCode).toBe(200);

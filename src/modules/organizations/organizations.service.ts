@@ -109,6 +109,7 @@ export class OrganizationsService {
     if (dto.settings) {
       const next = { ...organization.settings };
       if (dto.settings.sharingEnabled !== undefined) next.sharingEnabled = dto.settings.sharingEnabled;
+      if (dto.settings.memberSharingEnabled !== undefined) next.memberSharingEnabled = dto.settings.memberSharingEnabled;
       if (dto.settings.storeContent !== undefined) next.storeContent = dto.settings.storeContent;
       if (dto.settings.defaultSessionTokenBudget !== undefined) {
         next.defaultSessionTokenBudget = dto.settings.defaultSessionTokenBudget;

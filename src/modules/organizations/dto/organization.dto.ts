@@ -36,6 +36,8 @@ export class CreateOrganizationDto {
 export class OrganizationSettingsDto {
   /** Whether sessions may be shared by public link. */
   sharingEnabled: boolean;
+  /** Whether members may share the sessions they created; admins and owners always may (while sharing is enabled). */
+  memberSharingEnabled: boolean;
   /** Whether request and response content is stored, or usage only. */
   storeContent: boolean;
   /** Token budget for new sessions; null for none. */
@@ -46,6 +48,11 @@ export class UpdateOrganizationSettingsDto {
   @IsOptional()
   @IsBoolean()
   sharingEnabled?: boolean;
+
+  /** Whether members may share the sessions they created; admins and owners always may. */
+  @IsOptional()
+  @IsBoolean()
+  memberSharingEnabled?: boolean;
 
   @IsOptional()
   @IsBoolean()
