@@ -6,6 +6,7 @@ import { Migration20261123033552_cache_invalidation } from './Migration202611230
 import { Migration20261123130000_session_cache_invalidation } from './Migration20261123130000_session_cache_invalidation';
 import { Migration20261124090000_session_counts } from './Migration20261124090000_session_counts';
 import { Migration20261125090000_usage_daily } from './Migration20261125090000_usage_daily';
+import { Migration20261129200000_api_key_suspension } from './Migration20261129200000_api_key_suspension';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -19,4 +20,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123130000_session_cache_invalidation', class: Migration20261123130000_session_cache_invalidation },
   { name: 'Migration20261124090000_session_counts', class: Migration20261124090000_session_counts },
   { name: 'Migration20261125090000_usage_daily', class: Migration20261125090000_usage_daily },
+  { name: 'Migration20261129200000_api_key_suspension', class: Migration20261129200000_api_key_suspension },
 ];

@@ -70,6 +70,9 @@ describe('platform API keys', () => {
         createdAt: expect.stringMatching(ISO),
         lastUsedAt: null,
         expiresAt: null,
+        status: 'active',
+        suspendedAt: null,
+        suspendedReason: null,
         key: expect.stringMatching(KEY_PATTERN),
       });
       expect(body.key).toHaveLength(36);
@@ -135,6 +138,9 @@ describe('platform API keys', () => {
         createdAt: expect.stringMatching(ISO),
         lastUsedAt: null,
         expiresAt: null,
+        status: 'active',
+        suspendedAt: null,
+        suspendedReason: null,
       });
       const names = keysDeep(body);
       expect(names).not.toContain('key');

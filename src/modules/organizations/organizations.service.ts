@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
@@ -32,6 +33,7 @@ export class OrganizationsService {
     private readonly memberships: MembershipRepository,
     private readonly users: UsersService,
     private readonly invalidation: CacheInvalidation,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   /**
@@ -161,7 +163,9 @@ export class OrganizationsService {
     targetUserId: string,
     dto: UpdateMemberDto,
   ): Promise<MemberResponseDto> {
-    return this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
+    const { member, keys } = await this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
+    await this.apiKeys.forgetKeys(keys);
+    return member;
   }
 
   private async updateMemberLocked(
@@ -169,7 +173,7 @@ export class OrganizationsService {
     organizationId: string,
     targetUserId: string,
     dto: UpdateMemberDto,
-  ): Promise<MemberResponseDto> {
+  ): Promise<{ member: MemberResponseDto; keys: string[] }> {
     const actor = await this.requireMembership(userId, organizationId);
     const target = await this.requireMember(organizationId, targetUserId);
     if (targetUserId === userId) {
@@ -184,15 +188,18 @@ export class OrganizationsService {
     if (target.role === Role.Owner && dto.role !== Role.Owner) await this.ensureAnotherOwner(organizationId);
     target.role = dto.role;
     await this.em.flush();
-    return toMemberResponse(target);
+    // API keys need an admin behind them: a demotion suspends the member's keys, a promotion lifts that.
+    const keys = await this.apiKeys.followCreatorStanding(organizationId, targetUserId, roleAtLeast(dto.role, Role.Admin) ? 'admin' : 'below-admin');
+    return { member: toMemberResponse(target), keys };
   }
 
   /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
   async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
-    await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
+    const keys = await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
+    await this.apiKeys.forgetKeys(keys);
   }
 
-  private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<void> {
+  private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<string[]> {
     const actor = await this.requireMembership(userId, organizationId);
     const target = await this.requireMember(organizationId, targetUserId);
     if (targetUserId !== userId) {
@@ -202,6 +209,8 @@ export class OrganizationsService {
     if (target.role === Role.Owner) await this.ensureAnotherOwner(organizationId);
     this.em.remove(target);
     await this.em.flush();
+    // The member's API keys go with them, in the same transaction (and, by NOTIFY, from every instance's cache).
+    return this.apiKeys.followCreatorStanding(organizationId, targetUserId, 'removed');
   }
 
   /**
