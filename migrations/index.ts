@@ -7,6 +7,7 @@ import { Migration20261123130000_session_cache_invalidation } from './Migration2
 import { Migration20261124090000_session_counts } from './Migration20261124090000_session_counts';
 import { Migration20261125090000_usage_daily } from './Migration20261125090000_usage_daily';
 import { Migration20261129200000_api_key_suspension } from './Migration20261129200000_api_key_suspension';
+import { Migration20261129201000_share_links_revoked_on_delete } from './Migration20261129201000_share_links_revoked_on_delete';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124090000_session_counts', class: Migration20261124090000_session_counts },
   { name: 'Migration20261125090000_usage_daily', class: Migration20261125090000_usage_daily },
   { name: 'Migration20261129200000_api_key_suspension', class: Migration20261129200000_api_key_suspension },
+  { name: 'Migration20261129201000_share_links_revoked_on_delete', class: Migration20261129201000_share_links_revoked_on_delete },
 ];

@@ -258,6 +258,26 @@ describe('session sharing', () => {
     for (const method of ['POST', 'GET', 'DELETE'] as const) expectProblem(await share(owner, method, 'doomed-session'), 404, 'SESSION_NOT_FOUND');
   });
 
+  it('leaves old links revoked when a deleted session is restored; sharing again makes a new token', async () => {
+    await proxyCall(client, { session: 'restored-session', model: 'claude-sonnet-4-6', usage: { input: 5, output: 5 } });
+    await waitForInteractions(app, owner.organizationId, CALLS.length + 3);
+    const link = (await share(owner, 'POST', 'restored-session', { include_content: true })).json();
+    expect((await publicView(link.share_token)).statusCode).toBe(200);
+    const sessionPath = '/api/v1/sessions/restored-session';
+    expect((await app.request({ method: 'DELETE', url: sessionPath, headers: owner.auth })).statusCode).toBe(204);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+    const restored = await app.request({ method: 'POST', url: `${sessionPath}/restore`, headers: owner.auth });
+    expect(restored.statusCode).toBe(200);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+    expect((await app.request({ method: 'GET', url: `/shared/${link.share_token}` })).statusCode).toBe(404);
+    expect((await share(owner, 'GET', 'restored-session')).json()).toEqual({ is_shared: false });
+    const again = await share(owner, 'POST', 'restored-session');
+    expect(again.statusCode).toBe(201);
+    expect(again.json().share_token).not.toBe(link.share_token);
+    expect((await publicView(again.json().share_token)).statusCode).toBe(200);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+  });
+
   it('follows the organization setting: no new links when off, and existing ones hidden', async () => {
     const link = (await share(owner, 'POST', sessionUuid)).json();
     const setSharing = async (sharingEnabled: boolean) => {
