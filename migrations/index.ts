@@ -8,6 +8,7 @@ import { Migration20261124090000_session_counts } from './Migration2026112409000
 import { Migration20261125090000_usage_daily } from './Migration20261125090000_usage_daily';
 import { Migration20261129200000_api_key_suspension } from './Migration20261129200000_api_key_suspension';
 import { Migration20261129201000_share_links_revoked_on_delete } from './Migration20261129201000_share_links_revoked_on_delete';
+import { Migration20261129202000_share_token_digests } from './Migration20261129202000_share_token_digests';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125090000_usage_daily', class: Migration20261125090000_usage_daily },
   { name: 'Migration20261129200000_api_key_suspension', class: Migration20261129200000_api_key_suspension },
   { name: 'Migration20261129201000_share_links_revoked_on_delete', class: Migration20261129201000_share_links_revoked_on_delete },
+  { name: 'Migration20261129202000_share_token_digests', class: Migration20261129202000_share_token_digests },
 ];

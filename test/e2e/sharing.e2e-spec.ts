@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { createHash } from 'node:crypto';
 import type { Response as InjectResponse } from 'light-my-request';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { ShareTokens } from '../../src/modules/sharing/share-tokens';
@@ -31,7 +32,8 @@ interface LinkRow {
   id: string;
   organization_id: string;
   session_id: string;
-  token: string;
+  token_digest: string;
+  token_ciphertext: string | null;
   include_content: boolean;
   expires_at: Date | null;
   created_by_id: string;
@@ -55,7 +57,8 @@ describe('session sharing', () => {
     });
   const publicView = (token: string, query = '') => app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}${query}` });
   const linksOf = (sessionId: string) => app.sql<LinkRow>(`select * from share_links where session_id = $1 order by created_at, id`, [sessionId]);
-  const linkRow = async (token: string) => (await app.sql<LinkRow>(`select * from share_links where token = $1`, [token]))[0];
+  const digestOf = (token: string) => createHash('sha256').update(token).digest('hex');
+  const linkRow = async (token: string) => (await app.sql<LinkRow>(`select * from share_links where token_digest = $1`, [digestOf(token)]))[0];
 
   beforeAll(async () => {
     mock = await startMockAnthropic();
@@ -90,7 +93,7 @@ describe('session sharing', () => {
     const [row] = await linksOf(sessionUuid);
     expect(row).toMatchObject({
       organization_id: owner.organizationId,
-      token: link.share_token,
+      token_digest: digestOf(link.share_token),
       include_content: false,
       expires_at: null,
       created_by_id: owner.id,
@@ -196,7 +199,7 @@ describe('session sharing', () => {
     // An expiry in the past as stored in the database, on the real clock.
     const other = (await share(owner, 'POST', sessionUuid, { expires_in_seconds: 600 })).json();
     expect((await publicView(other.share_token)).statusCode).toBe(200);
-    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token = $1`, [other.share_token]);
+    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = $1`, [digestOf(other.share_token)]);
     expectProblem(await publicView(other.share_token), 404, 'SHARE_LINK_NOT_FOUND');
     expect((await app.request({ method: 'GET', url: `/shared/${other.share_token}` })).statusCode).toBe(404);
     await share(owner, 'DELETE', sessionUuid);
@@ -256,6 +259,33 @@ describe('session sharing', () => {
     expect(page.statusCode).toBe(404);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     for (const method of ['POST', 'GET', 'DELETE'] as const) expectProblem(await share(owner, method, 'doomed-session'), 404, 'SESSION_NOT_FOUND');
+  });
+
+  it('stores a digest of each token, never the token; those who may share see it again, and lookups go by the digest', async () => {
+    const link = (await share(owner, 'POST', sessionUuid)).json();
+    const [{ text }] = await app.sql<{ text: string }>(`select string_agg(t::text, ' ') as text from share_links t`);
+    expect(text).not.toContain(link.share_token);
+    expect(text).not.toContain(link.share_token.slice(4));
+    const row = await linkRow(link.share_token);
+    expect(row.token_digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.token_ciphertext).toMatch(/^v1:/);
+    expect((await share(owner, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: link.share_token });
+    expect((await share(owner, 'POST', sessionUuid)).json()).toEqual(link);
+    expect((await publicView(link.share_token)).statusCode).toBe(200);
+    // A ciphertext that does not open (altered, or copied from another row) shows no token.
+    await app.sql(`update share_links set token_ciphertext = 'v1:' || encode(decode(substr(token_ciphertext, 4), 'base64') || '\\x00'::bytea, 'base64') where id = $1`, [row.id]);
+    expect((await share(owner, 'GET', sessionUuid)).json()).toEqual({
+      is_shared: true,
+      shared_at: link.created_at,
+      expires_at: null,
+      include_content: false,
+    });
+    // A link whose token cannot be shown is replaced when shared again; the old token stops.
+    const replaced = await share(owner, 'POST', sessionUuid);
+    expect(replaced.statusCode).toBe(201);
+    expect(replaced.json().share_token).not.toBe(link.share_token);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+    await share(owner, 'DELETE', sessionUuid);
   });
 
   it('leaves old links revoked when a deleted session is restored; sharing again makes a new token', async () => {
@@ -372,7 +402,7 @@ describe('session sharing', () => {
       expectProblem(await share(stranger, method, sessionUuid, undefined, { 'x-organization-id': owner.organizationId }), 403, 'NOT_A_MEMBER');
     }
     // The stranger's attempts changed nothing.
-    expect((await linksOf(sessionUuid)).filter((l) => l.revoked_at === null).map((l) => l.token)).toEqual([link.share_token]);
+    expect((await linksOf(sessionUuid)).filter((l) => l.revoked_at === null).map((l) => l.token_digest)).toEqual([digestOf(link.share_token)]);
     expect((await publicView(link.share_token)).statusCode).toBe(200);
     await share(owner, 'DELETE', sessionUuid);
   });

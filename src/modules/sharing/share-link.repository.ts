@@ -15,10 +15,10 @@ export class ShareLinkRepository extends EntityRepository<ShareLink> {
     );
   }
 
-  /** A link by its token, in a live organization, whatever its state (the caller judges it). */
-  findByTokenForPublicView(token: string): Promise<ShareLink | null> {
+  /** A link by its token's digest, in a live organization, whatever its state (the caller judges it). */
+  findByDigestForPublicView(tokenDigest: string): Promise<ShareLink | null> {
     return this.findOne(
-      { token, organization: { deletedAt: null } },
+      { tokenDigest, organization: { deletedAt: null } },
       { filters: { [TENANT_FILTER]: false }, populate: ['organization'] },
     );
   }

@@ -20,6 +20,7 @@ import type {
 import { ShareLink } from './share-link.entity';
 import { ShareLinkRepository } from './share-link.repository';
 import { renderSharePage, type SharePageInteraction } from './share-page.template';
+import { ShareTokenVault } from './share-token-vault';
 import { ShareTokens } from './share-tokens';
 import { SharingErrors } from './sharing.errors';
 
@@ -41,6 +42,7 @@ export class SharingService {
     private readonly em: EntityManager,
     private readonly links: ShareLinkRepository,
     private readonly tokens: ShareTokens,
+    private readonly vault: ShareTokenVault,
     private readonly sessions: SessionsService,
     private readonly analytics: AnalyticsService,
     private readonly clock: Clock,
@@ -63,18 +65,23 @@ export class SharingService {
     return this.em.transactional(async (em) => {
       await this.links.lockSession(session.id);
       const existing = await this.links.findLive(session.id, now);
-      if (existing) return { created: false, link: this.toLinkResponse(existing, origin) };
+      const shown = existing && this.toLinkResponse(existing, origin);
+      if (shown) return { created: false, link: shown };
+      // A live link whose token was never kept (made before tokens were encrypted) is replaced.
+      if (existing) existing.revokedAt = now;
+      const token = this.tokens.generate();
       const link = em.create(ShareLink, {
         organization: organization.organizationId,
         session: session.id,
-        token: this.tokens.generate(),
+        tokenDigest: ShareTokenVault.digest(token),
         includeContent: dto.include_content ?? false,
         expiresAt: dto.expires_in_seconds ? new Date(now.getTime() + dto.expires_in_seconds * 1000) : null,
         createdBy: principal.userId,
         createdAt: now,
       });
+      link.tokenCiphertext = this.vault.seal(token, organization.organizationId, link.id);
       await em.flush();
-      return { created: true, link: this.toLinkResponse(link, origin) };
+      return { created: true, link: this.linkResponse(link, token, origin) };
     });
   }
 
@@ -91,10 +98,16 @@ export class SharingService {
     if (!settings.enabled) return { is_shared: false };
     const link = await this.links.findLive(session.id, now);
     if (!link) return { is_shared: false };
-    const { share_token, share_url, created_at, expires_at, include_content } = this.toLinkResponse(link, origin);
+    const shown = mayShare(session, organization, principal, settings.membersMayShare) ? this.toLinkResponse(link, origin) : null;
     // Whoever may not share the session may know it is shared, but not by which token.
-    const secret = mayShare(session, organization, principal, settings.membersMayShare) ? { share_token, share_url } : {};
-    return { is_shared: true, ...secret, shared_at: created_at, expires_at, include_content };
+    const secret = shown ? { share_token: shown.share_token, share_url: shown.share_url } : {};
+    return {
+      is_shared: true,
+      ...secret,
+      shared_at: link.createdAt.toISOString(),
+      expires_at: link.expiresAt?.toISOString() ?? null,
+      include_content: link.includeContent,
+    };
   }
 
   /** Revokes the session's links; idempotent (a session that is not shared answers the same). */
@@ -168,7 +181,7 @@ export class SharingService {
   private async resolvePublic(token: string): Promise<{ link: ShareLink; session: Session }> {
     const now = this.clock.now();
     if (!ShareTokens.looksLikeToken(token)) throw SharingErrors.sharedSessionNotFound();
-    const link = await this.links.findByTokenForPublicView(token);
+    const link = await this.links.findByDigestForPublicView(ShareTokenVault.digest(token));
     if (!link || link.revokedAt || (link.expiresAt && link.expiresAt <= now)) throw SharingErrors.sharedSessionNotFound();
     if (link.organization.settings?.sharingEnabled === false) throw SharingErrors.sharedSessionNotFound();
     this.em.setFilterParams(TENANT_FILTER, { organizationId: link.organization.id } satisfies TenantFilterArgs);
@@ -184,10 +197,16 @@ export class SharingService {
     return session;
   }
 
-  private toLinkResponse(link: ShareLink, origin: string): ShareLinkResponseDto {
+  /** The link as its sharer sees it, or null when its token was never kept. */
+  private toLinkResponse(link: ShareLink, origin: string): ShareLinkResponseDto | null {
+    const token = this.vault.open(link.tokenCiphertext, link.organization.id, link.id);
+    return token === null ? null : this.linkResponse(link, token, origin);
+  }
+
+  private linkResponse(link: ShareLink, token: string, origin: string): ShareLinkResponseDto {
     return {
-      share_token: link.token,
-      share_url: `${this.config.publicBaseUrl ?? origin}/shared/${link.token}`,
+      share_token: token,
+      share_url: `${this.config.publicBaseUrl ?? origin}/shared/${token}`,
       created_at: link.createdAt.toISOString(),
       expires_at: link.expiresAt?.toISOString() ?? null,
       include_content: link.includeContent,
