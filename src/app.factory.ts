@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { type AppConfig, loadAppConfig } from './config/app-config';
 import { createValidationPipe } from './common/errors/validation';
 import type { LogDestination } from './common/http/logging';
+import { limitJsonDepth } from './common/http/json-depth';
 import { generateRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import type { DatabaseConnection } from './database/database.module';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
@@ -80,6 +81,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
     if (request.url.startsWith('/health/ready')) return done();
     sendError(reply, request, ProxyErrors.draining(), logger);
   });
+  limitJsonDepth(fastify, config.jsonMaxDepth, logger);
   // One ORM context per request, opened after body parsing so it lasts into the handler.
   const orm = app.get(MikroORM);
   fastify.addHook('preHandler', (_request, _reply, done) => {
