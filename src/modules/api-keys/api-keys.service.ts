@@ -1,7 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
-import { ExpiringCache } from '../../common/cache/expiring-cache';
+import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -125,6 +126,17 @@ export class ApiKeysService {
       return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
     const version = this.cache.version;
+    try {
+      return await this.authenticateFromDatabase(presented, now, version, cacheKey);
+    } catch (error) {
+      // The database is away: a key authenticated here recently keeps working (see OUTAGE_FALLBACK_MAX_AGE_MS).
+      const known = cacheKey !== undefined && isDatabaseUnavailable(error) ? this.cache.lastKnown(cacheKey, OUTAGE_FALLBACK_MAX_AGE_MS, now.getTime()) : undefined;
+      if (!known || (known.expiresAt && known.expiresAt <= now)) throw error;
+      return { ...known.principal, scopes: [...known.principal.scopes] };
+    }
+  }
+
+  private async authenticateFromDatabase(presented: string, now: Date, version: number, cacheKey: string | undefined): Promise<Principal | null> {
     const apiKey = await this.apiKeys.findByDigestForAuthentication(this.secrets.digest(presented));
     if (!apiKey || apiKey.revokedAt || apiKey.suspendedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
     // Belt and braces for changes made around the API (SQL by hand): the creator must still hold the role.
