@@ -77,6 +77,8 @@ function classify(exception: unknown): Classified {
     if (typeof exception.extra.retryAfterSeconds === 'number') {
       headers['retry-after'] = String(exception.extra.retryAfterSeconds);
     }
+    // Whether a client (the Anthropic SDKs read this) should retry what Lamplight answered.
+    if (typeof exception.extra.shouldRetry === 'boolean') headers['x-should-retry'] = String(exception.extra.shouldRetry);
     return { status: exception.status, code: exception.code, detail: exception.detail, headers, unexpected: false };
   }
   if (exception instanceof RequestValidationException) {
@@ -114,7 +116,7 @@ function classify(exception: unknown): Classified {
       status: 503,
       code: 'DATABASE_UNAVAILABLE',
       detail: 'The database is unavailable; try again shortly',
-      headers: { 'retry-after': '1' },
+      headers: { 'retry-after': '1', 'x-should-retry': 'true' },
       unexpected: true,
     };
   }
