@@ -355,7 +355,8 @@ export class ProxyService {
     }
 
     const upstreamRequestId = firstHeader(response.headers, 'request-id') ?? null;
-    const outgoing: OutgoingHttpHeaders = { 'x-request-id': String(request.id) };
+    // The headers set for every response (request id, security headers), then Anthropic's.
+    const outgoing: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'x-request-id': String(request.id) };
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
     }
