@@ -96,6 +96,7 @@ export class EnvironmentVariables {
   @Max(10_000)
   LOGIN_RATE_LIMIT_PER_IP?: number;
 
+  /** Failed sign-ins from one address on one account before that pair waits (the window, doubling after each further failure). */
   @IsOptional()
   @Type(() => Number)
   @IsInt()
