@@ -442,6 +442,8 @@ describe('platform API keys', () => {
         payload: { email: user.email, role },
       });
       expect(response.statusCode).toBe(201);
+      const accepted = await app.request({ method: 'POST', url: `/api/v1/invitations/${response.json().id}/accept`, headers: user.auth });
+      expect(accepted.statusCode).toBe(200);
     };
 
     beforeAll(async () => {

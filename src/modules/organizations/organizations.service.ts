@@ -8,7 +8,6 @@ import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
 import type {
-  AddMemberDto,
   CreateOrganizationDto,
   MemberResponseDto,
   OrganizationResponseDto,
@@ -139,22 +138,6 @@ export class OrganizationsService {
   async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {
     await this.requireMembership(userId, organizationId);
     return (await this.memberships.listForOrganization(organizationId)).map(toMemberResponse);
-  }
-
-  async addMember(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
-    return this.whileLocked(organizationId, () => this.addMemberLocked(userId, organizationId, dto));
-  }
-
-  private async addMemberLocked(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
-    const actor = await this.requireMembership(userId, organizationId, Role.Admin);
-    const role = dto.role ?? Role.Member;
-    if (!roleAtLeast(actor.role, role)) throw OrganizationErrors.roleTooLow(role);
-    const user = await this.users.findActiveByEmail(dto.email);
-    if (!user) throw OrganizationErrors.userNotFound();
-    if (await this.memberships.findLive(organizationId, user.id)) throw OrganizationErrors.alreadyMember();
-    const membership = this.em.create(Membership, { organization: actor.organization, user, role });
-    await flushOrConflict(this.em, MEMBERSHIP_UNIQUE, OrganizationErrors.alreadyMember);
-    return toMemberResponse(membership);
   }
 
   async updateMember(

@@ -102,14 +102,14 @@ export class OrganizationListResponseDto {
 
 export class AddMemberDto {
   /**
-   * The email of an existing Lamplight user.
+   * The email to invite; it need not belong to a Lamplight user yet.
    * @example "grace@example.com"
    */
   @IsEmail()
   @Length(3, 320)
   email: string;
 
-  /** Defaults to member. Only an owner may add an owner. */
+  /** Defaults to member. Only an owner may invite an owner. */
   @IsOptional()
   @IsEnum(Role)
   role?: Role;
