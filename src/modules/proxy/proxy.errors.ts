@@ -35,5 +35,5 @@ export const ProxyErrors = {
   upstreamTimeout: () =>
     new DomainError('UPSTREAM_TIMEOUT', HttpStatus.GATEWAY_TIMEOUT, 'Anthropic did not answer in time', { shouldRetry: false }),
   upstreamUnreachable: () =>
-    new DomainError('UPSTREAM_UNREACHABLE', HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached, after retries', { shouldRetry: false }),
+    new DomainError('UPSTREAM_UNREACHABLE', HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached', { shouldRetry: false }),
 };
