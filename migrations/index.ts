@@ -9,6 +9,10 @@ import { Migration20261125090000_usage_daily } from './Migration20261125090000_u
 import { Migration20261129120000_content_status } from './Migration20261129120000_content_status';
 import { Migration20261129130000_agent_tree } from './Migration20261129130000_agent_tree';
 import { Migration20261129140000_provider_objects } from './Migration20261129140000_provider_objects';
+import { Migration20261129200000_api_key_suspension } from './Migration20261129200000_api_key_suspension';
+import { Migration20261129201000_share_links_revoked_on_delete } from './Migration20261129201000_share_links_revoked_on_delete';
+import { Migration20261129202000_share_token_digests } from './Migration20261129202000_share_token_digests';
+import { Migration20261129203000_invitations } from './Migration20261129203000_invitations';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -25,4 +29,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129120000_content_status', class: Migration20261129120000_content_status },
   { name: 'Migration20261129130000_agent_tree', class: Migration20261129130000_agent_tree },
   { name: 'Migration20261129140000_provider_objects', class: Migration20261129140000_provider_objects },
+  { name: 'Migration20261129200000_api_key_suspension', class: Migration20261129200000_api_key_suspension },
+  { name: 'Migration20261129201000_share_links_revoked_on_delete', class: Migration20261129201000_share_links_revoked_on_delete },
+  { name: 'Migration20261129202000_share_token_digests', class: Migration20261129202000_share_token_digests },
+  { name: 'Migration20261129203000_invitations', class: Migration20261129203000_invitations },
 ];

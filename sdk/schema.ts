@@ -134,9 +134,46 @@ export interface paths {
         /** List an organization's members */
         get: operations["listMembers"];
         put?: never;
-        /** Add an existing user by email (admins; only owners add owners) */
+        /**
+         * Invite someone by email, registered or not (admins; only owners invite owners); they join when they accept
+         * @description Membership needs the invited user's consent: this creates a pending invitation, which they see at GET /api/v1/invitations and accept or decline. It expires after 7 days.
+         */
         post: operations["addMember"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's pending invitations (admins) */
+        get: operations["listInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/invitations/{invitationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a pending invitation (admins; idempotent) */
+        delete: operations["revokeInvitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -158,6 +195,57 @@ export interface paths {
         head?: never;
         /** Change a member's role (admins; nobody raises their own; the last owner stays) */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your pending invitations to organizations */
+        get: operations["listMyInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: you join the organization with its role */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline an invitation */
+        post: operations["declineInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/api-keys": {
@@ -824,6 +912,8 @@ export interface components {
         OrganizationSettingsDto: {
             /** @description Whether sessions may be shared by public link. */
             sharingEnabled: boolean;
+            /** @description Whether members may share the sessions they created; admins and owners always may (while sharing is enabled). */
+            memberSharingEnabled: boolean;
             /** @description Whether request and response content is stored, or usage only. */
             storeContent: boolean;
             /** @description Token budget for new sessions; null for none. */
@@ -873,6 +963,8 @@ export interface components {
         };
         UpdateOrganizationSettingsDto: {
             sharingEnabled?: boolean;
+            /** @description Whether members may share the sessions they created; admins and owners always may. */
+            memberSharingEnabled?: boolean;
             storeContent?: boolean;
             /** @description Token budget for new sessions; null for none. */
             defaultSessionTokenBudget?: number | null;
@@ -902,15 +994,42 @@ export interface components {
         AddMemberDto: {
             /**
              * Format: email
-             * @description The email of an existing Lamplight user.
+             * @description The email to invite; it need not belong to a Lamplight user yet.
              * @example grace@example.com
              */
             email: string;
             /**
-             * @description Defaults to member. Only an owner may add an owner.
+             * @description Defaults to member. Only an owner may invite an owner.
              * @enum {string}
              */
             role?: "owner" | "admin" | "member";
+        };
+        InvitationResponseDto: {
+            id: string;
+            organizationId: string;
+            /** @example Acme Research */
+            organizationName: string;
+            /** @example grace@example.com */
+            email: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            invitedBy: {
+                userId: string;
+                name: string;
+                email: string;
+            };
+            /**
+             * @description pending, accepted, declined, revoked or expired.
+             * @enum {string}
+             */
+            status: "expired" | "pending" | "accepted" | "declined" | "revoked";
+            createdAt: string;
+            expiresAt: string;
+        };
+        InvitationListResponseDto: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["InvitationResponseDto"][];
         };
         UpdateMemberDto: {
             /** @enum {string} */
@@ -932,6 +1051,19 @@ export interface components {
             createdAt: string;
             lastUsedAt: string | null;
             expiresAt: string | null;
+            /**
+             * @description active; suspended (see suspendedReason: the key does not authenticate); or expired.
+             * @enum {string}
+             */
+            status: "active" | "suspended" | "expired";
+            /** @description When the key was suspended; null unless suspended. */
+            suspendedAt: string | null;
+            /**
+             * @description Why: its creator left the organization (creator_removed) or fell below admin
+             *     (creator_role_lowered; lifted when they are admin again). Null unless suspended.
+             * @enum {string|null}
+             */
+            suspendedReason: "creator_removed" | "creator_role_lowered" | null;
         };
         ApiKeyListResponseDto: {
             /** @enum {string} */
@@ -974,6 +1106,19 @@ export interface components {
             createdAt: string;
             lastUsedAt: string | null;
             expiresAt: string | null;
+            /**
+             * @description active; suspended (see suspendedReason: the key does not authenticate); or expired.
+             * @enum {string}
+             */
+            status: "active" | "suspended" | "expired";
+            /** @description When the key was suspended; null unless suspended. */
+            suspendedAt: string | null;
+            /**
+             * @description Why: its creator left the organization (creator_removed) or fell below admin
+             *     (creator_role_lowered; lifted when they are admin again). Null unless suspended.
+             * @enum {string|null}
+             */
+            suspendedReason: "creator_removed" | "creator_role_lowered" | null;
             /**
              * @description The whole key. Shown only in this response; store it now.
              * @example lmp_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56
@@ -1983,6 +2128,8 @@ export type SchemaUpdateOrganizationDto = components['schemas']['UpdateOrganizat
 export type SchemaMemberResponseDto = components['schemas']['MemberResponseDto'];
 export type SchemaMemberListResponseDto = components['schemas']['MemberListResponseDto'];
 export type SchemaAddMemberDto = components['schemas']['AddMemberDto'];
+export type SchemaInvitationResponseDto = components['schemas']['InvitationResponseDto'];
+export type SchemaInvitationListResponseDto = components['schemas']['InvitationListResponseDto'];
 export type SchemaUpdateMemberDto = components['schemas']['UpdateMemberDto'];
 export type SchemaApiKeyResponseDto = components['schemas']['ApiKeyResponseDto'];
 export type SchemaApiKeyListResponseDto = components['schemas']['ApiKeyListResponseDto'];
@@ -2188,7 +2335,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Too many attempts for this account or address */
+            /** @description Too many attempts from this address, or too many failures from it on this account */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2577,7 +2724,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberResponseDto"];
+                    "application/json": components["schemas"]["InvitationResponseDto"];
                 };
             };
             /** @description Invalid fields */
@@ -2607,7 +2754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such organization, or you are not a member of it; or no user has that email */
+            /** @description No such organization, or you are not a member of it */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2616,7 +2763,116 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Already a member */
+            /** @description Already a member, or an invitation is already pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationListResponseDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+                /** @description The invitation's id */
+                invitationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it; or no such invitation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Already accepted, declined or expired */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2750,6 +3006,162 @@ export interface operations {
                 };
             };
             /** @description That would leave no owner */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listMyInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationListResponseDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invitation's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationResponseDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such invitation to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Already answered, revoked or expired; or you are already a member */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    declineInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invitation's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationResponseDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such invitation to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Already answered, revoked or expired */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6149,7 +6561,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Sharing is turned off for the organization, or the key lacks the write scope
+             * @description Sharing is turned off for the organization, the caller may not share this session, or the key lacks the write scope
              *
              *     Not allowed for this caller
              */
@@ -6214,7 +6626,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed for this caller */
+            /**
+             * @description The caller may not unshare this session
+             *
+             *     Not allowed for this caller
+             */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -9,6 +9,8 @@ import { AppModule } from './app.module';
 import { type AppConfig, loadAppConfig } from './config/app-config';
 import { createValidationPipe } from './common/errors/validation';
 import type { LogDestination } from './common/http/logging';
+import { limitJsonDepth } from './common/http/json-depth';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { generateRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import type { DatabaseConnection } from './database/database.module';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
@@ -67,6 +69,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   app.useLogger(logger);
   for (const notice of config.notices) logger.warn(notice, 'Config');
 
+  await registerSecurityHeaders(app, { hstsMaxAgeSeconds: config.hstsMaxAgeSeconds });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -80,6 +83,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
     if (request.url.startsWith('/health/ready')) return done();
     sendError(reply, request, ProxyErrors.draining(), logger);
   });
+  limitJsonDepth(fastify, config.jsonMaxDepth, logger);
   // One ORM context per request, opened after body parsing so it lasts into the handler.
   const orm = app.get(MikroORM);
   fastify.addHook('preHandler', (_request, _reply, done) => {
@@ -89,7 +93,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   app.useGlobalPipes(createValidationPipe());
   // On SIGTERM/SIGINT: drain (see ShutdownState), close, flush, then exit 0 rather than re-raise the signal.
   app.enableShutdownHooks([], { useProcessExit: true });
-  await setupOpenApi(app);
+  // The documentation can be turned off (DOCS_ENABLED=false; off by default in production).
+  if (config.docsEnabled) await setupOpenApi(app);
   await app.init();
   return { app, config };
 }

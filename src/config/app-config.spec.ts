@@ -28,6 +28,13 @@ describe('loadAppConfig', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('serves the docs by default outside production, and as DOCS_ENABLED says', () => {
+    expect(loadAppConfig({ DATA_DIR: dataDir }).docsEnabled).toBe(true);
+    expect(loadAppConfig({ DATA_DIR: dataDir, DOCS_ENABLED: 'false' }).docsEnabled).toBe(false);
+    expect(loadAppConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, JWT_SECRET, ENCRYPTION_KEY, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+    expect(configError({ DATA_DIR: dataDir, DOCS_ENABLED: 'no' }).message).toContain('DOCS_ENABLED');
+  });
+
   describe('production', () => {
     it('refuses to start without JWT_SECRET and ENCRYPTION_KEY, naming both, and writes no secrets', () => {
       const error = configError({ NODE_ENV: 'production', DATA_DIR: dataDir });
@@ -58,6 +65,7 @@ describe('loadAppConfig', () => {
       expect(config.jwt.secret).toBe(JWT_SECRET);
       expect(config.encryptionKey.equals(Buffer.from('ab'.repeat(32), 'hex'))).toBe(true);
       expect(config.migrateOnStart).toBe(false);
+      expect(config.docsEnabled).toBe(false);
       expect(config.notices).toEqual([]);
       expect(() => statSync(join(dataDir, 'secrets.json'))).toThrow();
     });

@@ -24,6 +24,12 @@ export interface AppConfig {
   publicBaseUrl: string | undefined;
   logLevel: string;
   bodyLimitBytes: number;
+  /** Deepest JSON nesting accepted in bodies of non-proxy routes (deeper: 400). */
+  jsonMaxDepth: number;
+  /** Whether /docs and /docs-json are served. */
+  docsEnabled: boolean;
+  /** Strict-Transport-Security max-age; 0: no HSTS header (plain HTTP deployments). */
+  hstsMaxAgeSeconds: number;
   metricsToken: string | undefined;
   upstream: {
     /** No response headers from Anthropic within this → 504. */
@@ -99,6 +105,9 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: env.BODY_LIMIT_BYTES ?? 32 * 1024 * 1024,
+    jsonMaxDepth: env.JSON_MAX_DEPTH ?? 32,
+    docsEnabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : nodeEnv !== 'production',
+    hstsMaxAgeSeconds: env.HSTS_MAX_AGE_SECONDS ?? 0,
     metricsToken: env.METRICS_TOKEN,
     upstream: {
       headersTimeoutMs: env.UPSTREAM_HEADERS_TIMEOUT_MS ?? 120_000,

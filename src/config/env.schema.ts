@@ -96,6 +96,7 @@ export class EnvironmentVariables {
   @Max(10_000)
   LOGIN_RATE_LIMIT_PER_IP?: number;
 
+  /** Failed sign-ins from one address on one account before that pair waits (the window, doubling after each further failure). */
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -116,6 +117,27 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(1_073_741_824)
   BODY_LIMIT_BYTES?: number;
+
+  /** Deepest nesting of arrays and objects in a JSON body, outside the proxy (which forwards bodies untouched). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(4)
+  @Max(1000)
+  JSON_MAX_DEPTH?: number;
+
+  /** Whether the API documentation (/docs, /docs-json, /docs-yaml) is served; default true, except with NODE_ENV=production. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  DOCS_ENABLED?: string;
+
+  /** Strict-Transport-Security max-age in seconds when served over TLS (directly or behind a TLS proxy); 0 or unset: no HSTS. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(63_072_000)
+  HSTS_MAX_AGE_SECONDS?: number;
 
   @IsOptional()
   @IsString()

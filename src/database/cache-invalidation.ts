@@ -28,6 +28,8 @@ const RECONNECT_DELAY_MS = 1_000;
 export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('CacheInvalidation');
   private readonly handlers = new Map<string, InvalidationHandler[]>();
+  /** Caches made by `cache`, each with its topic's handler. */
+  private readonly caches: { cache: ExpiringCache<unknown>; handler: InvalidationHandler }[] = [];
   private client: Client | undefined;
   private connected = false;
   private closed = false;
@@ -45,10 +47,12 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
    */
   cache<V>(topic: string, options: { ttlMs: number; maxEntries?: number; owner: (value: V, key: string) => string }): ExpiringCache<V> {
     const cache = new ExpiringCache<V>(options.ttlMs, options.maxEntries, () => this.connected);
-    this.subscribe(topic, (changed) => {
+    const handler: InvalidationHandler = (changed) => {
       if (changed === '*') cache.clear();
       else cache.deleteWhere((value, key) => options.owner(value, key) === changed);
-    });
+    };
+    this.subscribe(topic, handler);
+    this.caches.push({ cache: cache as ExpiringCache<unknown>, handler });
     return cache;
   }
 
@@ -105,7 +109,11 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     if (this.client !== client) return;
     this.connected = false;
     this.client = undefined;
-    this.deliverAll();
+    // Nothing more is heard: caches stop answering, but keep their last-known values for an outage
+    // (while the database cannot be reached, no change can be committed to be missed; once it
+    // answers again, lookups read it, and reconnecting empties everything).
+    for (const { cache } of this.caches) cache.forgetLive();
+    this.deliverAll({ exceptCaches: true });
     void client.end().catch(() => undefined);
     if (this.closed) return;
     clearTimeout(this.retry);
@@ -117,7 +125,8 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     for (const handler of this.handlers.get(topic) ?? []) handler(key);
   }
 
-  private deliverAll(): void {
-    for (const list of this.handlers.values()) for (const handler of list) handler('*');
+  private deliverAll(options: { exceptCaches?: boolean } = {}): void {
+    const skip = new Set(options.exceptCaches ? this.caches.map((c) => c.handler) : []);
+    for (const list of this.handlers.values()) for (const handler of list) if (!skip.has(handler)) handler('*');
   }
 }

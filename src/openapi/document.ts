@@ -17,7 +17,12 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   { name: 'Auth', description: 'Create an account, sign in for a JWT, and see who you are.' },
   {
     name: 'Organizations',
-    description: 'Organizations, their members and roles (owner > admin > member). Signed-in users only, never API keys.',
+    description:
+      'Organizations, their members and roles (owner > admin > member), and the invitations admins send. Signed-in users only, never API keys.',
+  },
+  {
+    name: 'Invitations',
+    description: 'Invitations to organizations addressed to your email: accept to join, or decline. Signed-in users only, never API keys.',
   },
   {
     name: 'API keys',

@@ -70,6 +70,9 @@ describe('platform API keys', () => {
         createdAt: expect.stringMatching(ISO),
         lastUsedAt: null,
         expiresAt: null,
+        status: 'active',
+        suspendedAt: null,
+        suspendedReason: null,
         key: expect.stringMatching(KEY_PATTERN),
       });
       expect(body.key).toHaveLength(36);
@@ -135,6 +138,9 @@ describe('platform API keys', () => {
         createdAt: expect.stringMatching(ISO),
         lastUsedAt: null,
         expiresAt: null,
+        status: 'active',
+        suspendedAt: null,
+        suspendedReason: null,
       });
       const names = keysDeep(body);
       expect(names).not.toContain('key');
@@ -436,6 +442,8 @@ describe('platform API keys', () => {
         payload: { email: user.email, role },
       });
       expect(response.statusCode).toBe(201);
+      const accepted = await app.request({ method: 'POST', url: `/api/v1/invitations/${response.json().id}/accept`, headers: user.auth });
+      expect(accepted.statusCode).toBe(200);
     };
 
     beforeAll(async () => {

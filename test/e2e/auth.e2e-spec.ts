@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { LoginAttempts } from '../../src/modules/auth/login-attempts';
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
   expectProblem,
@@ -467,24 +468,48 @@ describe('login rate limiting', () => {
     await app.close();
   });
 
-  it('refuses the 4th attempt on one account (429, retry-after), from any address, in any email case', async () => {
+  it('holds back an address that keeps failing on one account (429, retry-after, growing), never the account itself', async () => {
     const account = await register('Target');
+    const attacker = freshAddress();
     const attempts = [
-      await login(account.email, 'wrong password 1', freshAddress()),
-      await login(account.email.toUpperCase(), 'wrong password 2', freshAddress()),
-      await login(account.email, 'wrong password 3', freshAddress()),
+      await login(account.email, 'wrong password 1', attacker),
+      await login(account.email.toUpperCase(), 'wrong password 2', attacker),
+      await login(account.email, 'wrong password 3', attacker),
     ];
     expect(attempts.map((r) => r.statusCode)).toEqual([401, 401, 401]);
 
-    // Even the right password, from a new address, is refused now.
-    const fourth = await login(account.email, account.password, freshAddress());
+    // That address waits, even with the right password, in any email case.
+    const fourth = await login(account.email.toUpperCase(), account.password, attacker);
     const body = expectProblem(fourth, 429, 'TOO_MANY_ATTEMPTS');
     expect(body.title).toBe('Too Many Requests');
-    expect(fourth.headers['retry-after']).toMatch(/^\d+$/);
     const retryAfter = Number(fourth.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeGreaterThanOrEqual(59);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(fourth.body).not.toContain('accessToken');
+
+    // The owner, from a clean address, signs in with the right password.
+    const owner = await login(account.email, account.password, freshAddress());
+    expect(owner.statusCode).toBe(200);
+    expect(owner.json().user.id).toBe(account.id);
+
+    // Failures spread over many addresses lock nobody out either.
+    for (let i = 0; i < 6; i += 1) expect((await login(account.email, `spread ${i}`, freshAddress())).statusCode).toBe(401);
+    expect((await login(account.email, account.password, freshAddress())).statusCode).toBe(200);
+
+    // Backoff: once the wait is over, the next failure from that address doubles it.
+    const persistent = freshAddress();
+    for (let i = 0; i < 3; i += 1) expect((await login(account.email, `persistent ${i}`, persistent)).statusCode).toBe(401);
+    // (The per-address limit, 5 here, counts every attempt: this address has two left.)
+    const later = Date.now() + 61_000;
+    const clock = jest.spyOn(app.app.get(LoginAttempts), 'now').mockImplementation(() => later);
+    try {
+      expect((await login(account.email, 'persistent again', persistent)).statusCode).toBe(401);
+      const doubled = await login(account.email, account.password, persistent);
+      expectProblem(doubled, 429, 'TOO_MANY_ATTEMPTS');
+      expect(Number(doubled.headers['retry-after'])).toBe(120);
+    } finally {
+      clock.mockRestore();
+    }
 
     // Another account is not affected.
     const other = await register('Bystander');

@@ -1,5 +1,6 @@
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { CacheInvalidation } from '../../src/database/cache-invalidation';
+import { addMember } from '../support/tenancy-fixtures';
 import { createApiKey, eventually, expectProblem, invalidationReceived, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
 /**
@@ -60,6 +61,52 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     expect(mock.requests.length).toBe(before);
     expectProblem(await me(two, key.key), 401, 'UNAUTHENTICATED');
     expect((await call(one, key.key)).statusCode).toBe(401);
+  });
+
+  it("a removed admin's keys are suspended at once on every instance, and the key list says why", async () => {
+    const admin = await registerUser(one, 'Departing Admin');
+    await addMember(one, user, user.organizationId, admin, 'admin');
+    const key = await createApiKey(one, admin, { name: 'outlives its creator?' }, user.organizationId);
+    await warm(key.key);
+    const received = invalidationReceived(two, 'api-key', key.id);
+    const removed = await one.request({ method: 'DELETE', url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`, headers: user.auth });
+    expect(removed.statusCode).toBe(204);
+    expect((await call(one, key.key)).statusCode).toBe(401);
+    await received;
+    const before = mock.requests.length;
+    expect((await call(two, key.key)).statusCode).toBe(401);
+    expect(mock.requests.length).toBe(before);
+    for (const target of [one, two]) expectProblem(await me(target, key.key), 401, 'UNAUTHENTICATED');
+    const listed = (await two.request({ method: 'GET', url: '/api/v1/api-keys', headers: user.auth })).json().data.find((k: { id: string }) => k.id === key.id);
+    expect(listed).toMatchObject({ status: 'suspended', suspendedReason: 'creator_removed' });
+    expect(Date.parse(listed.suspendedAt)).not.toBeNaN();
+  });
+
+  it("an admin demoted to member has their keys suspended everywhere until they are admin again", async () => {
+    const admin = await registerUser(one, 'Demoted Admin');
+    await addMember(one, user, user.organizationId, admin, 'admin');
+    const key = await createApiKey(one, admin, { name: 'demoted creator' }, user.organizationId);
+    await warm(key.key);
+    const setRole = (role: string) =>
+      two.request({ method: 'PATCH', url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`, headers: user.auth, payload: { role } });
+    const received = invalidationReceived(one, 'api-key', key.id);
+    expect((await setRole('member')).statusCode).toBe(200);
+    expect((await call(two, key.key)).statusCode).toBe(401);
+    await received;
+    expect((await call(one, key.key)).statusCode).toBe(401);
+    const listed = (await one.request({ method: 'GET', url: '/api/v1/api-keys', headers: user.auth })).json().data.find((k: { id: string }) => k.id === key.id);
+    expect(listed).toMatchObject({ status: 'suspended', suspendedReason: 'creator_role_lowered' });
+    expect((await setRole('admin')).statusCode).toBe(200);
+    for (const target of [two, one]) expect((await call(target, key.key)).statusCode).toBe(200);
+  });
+
+  it('a key whose creator left by hand (SQL) is refused once it is no longer cached', async () => {
+    const admin = await registerUser(one, 'Vanished Admin');
+    await addMember(one, user, user.organizationId, admin, 'admin');
+    const key = await createApiKey(one, admin, { name: 'creator vanished' }, user.organizationId);
+    expect((await me(one, key.key)).statusCode).toBe(200);
+    await one.sql(`delete from memberships where organization_id = $1 and user_id = $2`, [user.organizationId, admin.id]);
+    expectProblem(await me(one, key.key), 401, 'UNAUTHENTICATED');
   });
 
   it('a change made straight in the database (expiry) is seen by both instances on the next call', async () => {

@@ -277,6 +277,8 @@ describe('tenant isolation and X-Organization-Id', () => {
         { method: 'PATCH' as const, url: `${base}/${a.id}`, payload: { role: 'member' } },
         { method: 'PATCH' as const, url: `${base}/${b.id}`, payload: { role: 'owner' } },
         { method: 'DELETE' as const, url: `${base}/${a.id}` },
+        { method: 'GET' as const, url: `${ORGS}/${a.organizationId}/invitations` },
+        { method: 'DELETE' as const, url: `${ORGS}/${a.organizationId}/invitations/${a.id}` },
       ]) {
         const response = await app.request({ ...call, headers: b.auth });
         expectProblem(response, 404, 'ORGANIZATION_NOT_FOUND');

@@ -113,7 +113,7 @@ describe('OpenAPI document', () => {
       }
       for (const { path, operation } of operations()) {
         const scoped = operation.parameters?.some((p) => p.in === 'header' && p.name === 'X-Organization-Id') ?? false;
-        expect([path, scoped]).toEqual([path, !publicPaths.includes(path) && !path.startsWith('/api/v1/auth/') && !path.startsWith('/api/v1/organizations')]);
+        expect([path, scoped]).toEqual([path, !publicPaths.includes(path) && !path.startsWith('/api/v1/auth/') && !path.startsWith('/api/v1/organizations') && !path.startsWith('/api/v1/invitations')]);
       }
       for (const path of ['/api/v1/api-keys', '/api/v1/provider-keys']) {
         for (const operation of Object.values(document.paths[path])) {

@@ -55,7 +55,7 @@ describe('organizations', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'Acme Research Ünïcode!',
         slug: expect.stringMatching(/^acme-research-unicode-[0-9a-f]{6}$/),
-        settings: { sharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null, allowedModels: null },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null, allowedModels: null },
         role: 'owner',
         createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
       });
@@ -179,7 +179,7 @@ describe('organizations', () => {
         id: orgId,
         name: 'Team',
         slug: expect.any(String),
-        settings: { sharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null, allowedModels: null },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null, allowedModels: null },
         role: 'admin',
         createdAt: expect.any(String),
       });
@@ -202,13 +202,13 @@ describe('organizations', () => {
         name: 'Renamed',
         slug,
         role: 'admin',
-        settings: { sharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000, allowedModels: null },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000, allowedModels: null },
       });
       const [row] = await app.sql('select name, slug, settings from organizations where id = $1', [orgId]);
       expect(row).toEqual({
         name: 'Renamed',
         slug,
-        settings: { sharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000, allowedModels: null },
+        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000, allowedModels: null },
       });
 
       // A later partial update keeps what it does not name; null clears the budget.
@@ -223,7 +223,7 @@ describe('organizations', () => {
       expect(after).toEqual({
         name: 'Renamed',
         slug,
-        settings: { sharingEnabled: false, storeContent: false, defaultSessionTokenBudget: null, allowedModels: null },
+        settings: { sharingEnabled: false, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: null, allowedModels: null },
       });
       expect(again.json().settings).toEqual(after.settings);
     });
@@ -352,74 +352,126 @@ describe('organizations', () => {
       expect(response.body).not.toMatch(/password/i);
     });
 
-    it('lets an admin add an existing user by email (case-insensitive), as member by default', async () => {
-      const { orgId, admin } = await team();
+    const invite = (orgId: string, actor: TestUser, payload: Record<string, unknown>) =>
+      app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: actor.auth, payload });
+    const answer = (user: TestUser, id: string, verb: 'accept' | 'decline') =>
+      app.request({ method: 'POST', url: `/api/v1/invitations/${id}/${verb}`, headers: user.auth });
+    const myInvitations = async (user: TestUser) =>
+      (await app.request({ method: 'GET', url: '/api/v1/invitations', headers: user.auth })).json().data as { id: string }[];
+
+    it('adds nobody without their consent: an invitation (case-insensitive email, member by default) that they accept', async () => {
+      const { orgId, owner, admin } = await team();
       const newcomer = await registerUser(app, 'New Comer');
-      const response = await app.request({
-        method: 'POST',
-        url: `${ORGS}/${orgId}/members`,
-        headers: admin.auth,
-        payload: { email: newcomer.email.toUpperCase() },
-      });
+      const response = await invite(orgId, admin, { email: newcomer.email.toUpperCase() });
       expect(response.statusCode).toBe(201);
-      expect(response.json()).toEqual({
-        userId: newcomer.id,
+      const invitation = response.json();
+      expect(invitation).toEqual({
+        id: expect.any(String),
+        organizationId: orgId,
+        organizationName: 'Team',
         email: newcomer.email,
-        name: 'New Comer',
         role: 'member',
-        joinedAt: expect.any(String),
+        invitedBy: { userId: admin.id, name: 'Admin Ahmed', email: admin.email },
+        status: 'pending',
+        createdAt: expect.any(String),
+        expiresAt: expect.any(String),
       });
+      expect(Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)).toBe(7 * 24 * 3600 * 1000);
+      // Not a member yet: the organization stays closed to them.
+      expect(await roleInDb(orgId, newcomer.id)).toBeNull();
+      expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: newcomer.auth }), 404, 'ORGANIZATION_NOT_FOUND');
+      // They see it; admins see it pending; nobody else can answer it.
+      expect((await myInvitations(newcomer)).map((i) => i.id)).toEqual([invitation.id]);
+      const pending = await app.request({ method: 'GET', url: `${ORGS}/${orgId}/invitations`, headers: owner.auth });
+      expect(pending.json().data.map((i: { id: string }) => i.id)).toEqual([invitation.id]);
+      expectProblem(await answer(owner, invitation.id, 'accept'), 404, 'INVITATION_NOT_FOUND');
+
+      const accepted = await answer(newcomer, invitation.id, 'accept');
+      expect(accepted.statusCode).toBe(200);
+      expect(accepted.json().status).toBe('accepted');
       expect(await roleInDb(orgId, newcomer.id)).toBe('member');
-      // The newcomer now sees the organization.
       const get = await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: newcomer.auth });
-      expect(get.statusCode).toBe(200);
       expect(get.json().role).toBe('member');
+      expectProblem(await answer(newcomer, invitation.id, 'accept'), 409, 'INVITATION_NOT_PENDING');
+      expect(await myInvitations(newcomer)).toEqual([]);
     });
 
-    it('lets an admin add an admin, and the owner add an owner', async () => {
+    it('lets an invitee decline, an admin revoke, and expires invitations', async () => {
+      const { orgId, owner, admin } = await team();
+      const a = await registerUser(app);
+      const b = await registerUser(app);
+      const c = await registerUser(app);
+      const declined = (await invite(orgId, owner, { email: a.email })).json();
+      expect((await answer(a, declined.id, 'decline')).json().status).toBe('declined');
+      expect(await roleInDb(orgId, a.id)).toBeNull();
+
+      const revoked = (await invite(orgId, owner, { email: b.email, role: 'admin' })).json();
+      expectProblem(await invite(orgId, owner, { email: b.email }), 409, 'INVITATION_PENDING');
+      expect((await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/invitations/${revoked.id}`, headers: admin.auth })).statusCode).toBe(204);
+      expectProblem(await answer(b, revoked.id, 'accept'), 409, 'INVITATION_NOT_PENDING');
+      expect(await roleInDb(orgId, b.id)).toBeNull();
+
+      const expiring = (await invite(orgId, owner, { email: c.email })).json();
+      await app.sql(`update invitations set expires_at = now() - interval '1 second' where id = $1`, [expiring.id]);
+      expect(await myInvitations(c)).toEqual([]);
+      expectProblem(await answer(c, expiring.id, 'accept'), 409, 'INVITATION_NOT_PENDING');
+      expect(await roleInDb(orgId, c.id)).toBeNull();
+      // A new invitation replaces an expired one.
+      const again = (await invite(orgId, owner, { email: c.email })).json();
+      expect((await answer(c, again.id, 'accept')).statusCode).toBe(200);
+      expect(await roleInDb(orgId, c.id)).toBe('member');
+    });
+
+    it('invites an email that has not registered yet; it is theirs once they register', async () => {
+      const { orgId, owner } = await team();
+      const email = `later-${randomUUID()}@example.com`;
+      const invitation = await invite(orgId, owner, { email, role: 'admin' });
+      expect(invitation.statusCode).toBe(201);
+      const registered = await app.request({ method: 'POST', url: '/api/v1/auth/register', payload: { email, name: 'Later', password: 'a long enough password' } });
+      expect(registered.statusCode).toBe(201);
+      const later = { id: registered.json().user.id, auth: { authorization: `Bearer ${registered.json().accessToken}` } } as unknown as TestUser;
+      expect((await myInvitations(later)).map((i) => i.id)).toEqual([invitation.json().id]);
+      expect((await answer(later, invitation.json().id, 'accept')).statusCode).toBe(200);
+      expect(await roleInDb(orgId, later.id)).toBe('admin');
+    });
+
+    it('lets an admin invite an admin, and the owner invite an owner', async () => {
       const { orgId, owner, admin } = await team();
       const second = await registerUser(app);
       const third = await registerUser(app);
-      const byAdmin = await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: admin.auth, payload: { email: second.email, role: 'admin' } });
+      const byAdmin = await invite(orgId, admin, { email: second.email, role: 'admin' });
       expect(byAdmin.statusCode).toBe(201);
       expect(byAdmin.json().role).toBe('admin');
-      const byOwner = await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: owner.auth, payload: { email: third.email, role: 'owner' } });
-      expect(byOwner.statusCode).toBe(201);
+      const byOwner = await invite(orgId, owner, { email: third.email, role: 'owner' });
       expect(byOwner.json().role).toBe('owner');
+      await answer(second, byAdmin.json().id, 'accept');
+      await answer(third, byOwner.json().id, 'accept');
       expect(await roleInDb(orgId, second.id)).toBe('admin');
       expect(await roleInDb(orgId, third.id)).toBe('owner');
     });
 
-    it('refuses an admin adding an owner (403), and nothing is written', async () => {
+    it('refuses an admin inviting an owner (403), and nothing is written', async () => {
       const { orgId, admin } = await team();
       const target = await registerUser(app);
       const before = await snapshotTables(app);
-      const response = await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: admin.auth, payload: { email: target.email, role: 'owner' } });
-      expectProblem(response, 403, 'ROLE_REQUIRED');
+      expectProblem(await invite(orgId, admin, { email: target.email, role: 'owner' }), 403, 'ROLE_REQUIRED');
       expect(await snapshotTables(app)).toBe(before);
-      expect(await roleInDb(orgId, target.id)).toBeNull();
     });
 
-    it('refuses a member adding anyone (403)', async () => {
-      const { orgId, member } = await team();
+    it('refuses a member inviting anyone (403), and members listing or revoking invitations', async () => {
+      const { orgId, owner, member } = await team();
       const target = await registerUser(app);
-      const response = await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: member.auth, payload: { email: target.email } });
-      expectProblem(response, 403, 'ROLE_REQUIRED');
-      expect(await roleInDb(orgId, target.id)).toBeNull();
+      expectProblem(await invite(orgId, member, { email: target.email }), 403, 'ROLE_REQUIRED');
+      const pending = (await invite(orgId, owner, { email: target.email })).json();
+      expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}/invitations`, headers: member.auth }), 403, 'ROLE_REQUIRED');
+      expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/invitations/${pending.id}`, headers: member.auth }), 403, 'ROLE_REQUIRED');
+      expect(await myInvitations(target)).toHaveLength(1);
     });
 
-    it('answers 404 for an unknown email and 409 for an existing member', async () => {
+    it('answers 409 for an existing member', async () => {
       const { orgId, owner, member } = await team();
       const before = await snapshotTables(app);
-      const unknown = await app.request({
-        method: 'POST',
-        url: `${ORGS}/${orgId}/members`,
-        headers: owner.auth,
-        payload: { email: `nobody-${randomUUID()}@example.com` },
-      });
-      expectProblem(unknown, 404, 'USER_NOT_FOUND');
-      const again = await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: owner.auth, payload: { email: member.email, role: 'admin' } });
-      expectProblem(again, 409, 'ALREADY_MEMBER');
+      expectProblem(await invite(orgId, owner, { email: member.email, role: 'admin' }), 409, 'ALREADY_MEMBER');
       expect(await snapshotTables(app)).toBe(before);
       expect(await roleInDb(orgId, member.id)).toBe('member');
     });
@@ -670,7 +722,7 @@ describe('organizations under concurrent requests', () => {
     }
   });
 
-  it('the same user added twice at the same moment: one 201, one 409 (never a 500)', async () => {
+  it('the same user invited twice at the same moment: one 201, one 409 (never a 500)', async () => {
     const owner = await registerUser(app);
     for (let round = 0; round < 5; round += 1) {
       const org = await createOrganization(app, owner, { name: 'Race' });
@@ -680,8 +732,8 @@ describe('organizations under concurrent requests', () => {
         app.request({ method: 'POST', url: `${ORGS}/${org.id}/members`, headers: owner.auth, payload: { email: newcomer.email } }),
       ]);
       expect(responses.map((r) => r.statusCode).sort()).toEqual([201, 409]);
-      expectProblem(responses.find((r) => r.statusCode === 409)!, 409, 'ALREADY_MEMBER');
-      expect(await app.sql('select id from memberships where organization_id = $1 and user_id = $2', [org.id, newcomer.id])).toHaveLength(1);
+      expectProblem(responses.find((r) => r.statusCode === 409)!, 409, 'INVITATION_PENDING');
+      expect(await app.sql('select id from invitations where organization_id = $1 and email = $2', [org.id, newcomer.email])).toHaveLength(1);
     }
   });
 });

@@ -59,7 +59,7 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
        union all select id::text, organization_id::text from interactions
        union all select id::text, organization_id::text from api_keys
        union all select id::text, organization_id::text from provider_keys
-       union all select token, organization_id::text from share_links
+       union all select id::text, organization_id::text from share_links
        union all select user_id::text, organization_id::text from memberships
        union all select id::text, id::text from organizations`,
     );

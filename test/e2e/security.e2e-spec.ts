@@ -72,7 +72,7 @@ async function idsOf(app: TestApp, organizationId: string): Promise<string[]> {
      union select id::text from interactions where organization_id = $1
      union select id::text from api_keys where organization_id = $1
      union select id::text from provider_keys where organization_id = $1
-     union select token from share_links where organization_id = $1`,
+     union select id::text from share_links where organization_id = $1`,
     [organizationId],
   );
   return rows.map((r) => r.id);
@@ -391,13 +391,13 @@ describe('security (issue 8, cases 1–13)', () => {
       expect((await app.request({ method: 'DELETE', url: `${ANALYTICS}/sessions/${row.id}/share`, headers: owner(a) })).statusCode).toBe(200);
       expectProblem(await lookup(first), 404);
       expect((await page(first)).statusCode).toBe(404);
-      const [removed] = await app.sql<{ revoked_at: Date | null }>('select revoked_at from share_links where token = $1', [first]);
+      const [removed] = await app.sql<{ revoked_at: Date | null }>(`select revoked_at from share_links where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [first]);
       expect(removed.revoked_at).toBeInstanceOf(Date);
 
       const second = (await create()).json().share_token as string;
       expect(second).not.toBe(first);
       expect((await lookup(second)).statusCode).toBe(200);
-      await app.sql(`update share_links set expires_at = now() - interval '1 second' where token = $1`, [second]);
+      await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [second]);
       expectProblem(await lookup(second), 404);
       expect((await page(second)).statusCode).toBe(404);
     });

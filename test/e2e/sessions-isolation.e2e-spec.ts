@@ -104,6 +104,8 @@ describe('sessions: isolation between organizations', () => {
       payload: { email: both.email },
     });
     expect(joined.statusCode).toBe(201);
+    const accepted = await gateway.app.request({ method: 'POST', url: `/api/v1/invitations/${joined.json().id}/accept`, headers: both.auth });
+    expect(accepted.statusCode).toBe(200);
     const list = async (organizationId: string) =>
       (await asB({ ...both.auth, ...orgHeader(organizationId) }, { method: 'GET', url: SESSIONS })).json().data.map((s: { id: string }) => s.id);
     expect(await list(b.organizationId)).toEqual([bSession.id]);

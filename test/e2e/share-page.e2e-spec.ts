@@ -146,9 +146,9 @@ describe('the share page', () => {
     expect(garbage.statusCode).toBe(404);
     expect(garbage.body).not.toContain('<script>');
 
-    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token = $1`, [usageOnly.share_token]);
+    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [usageOnly.share_token]);
     expect((await app.request({ method: 'GET', url: `/shared/${usageOnly.share_token}` })).statusCode).toBe(404);
-    await app.sql(`update share_links set expires_at = null where token = $1`, [usageOnly.share_token]);
+    await app.sql(`update share_links set expires_at = null where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [usageOnly.share_token]);
     expect((await app.request({ method: 'GET', url: `/shared/${usageOnly.share_token}` })).statusCode).toBe(200);
     const removed = await app.request({ method: 'DELETE', url: '/spotlight/analytics/sessions/quiet-session/share', headers: owner.auth });
     expect(removed.statusCode).toBe(200);

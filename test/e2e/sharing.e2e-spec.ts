@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { createHash } from 'node:crypto';
 import type { Response as InjectResponse } from 'light-my-request';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { ShareTokens } from '../../src/modules/sharing/share-tokens';
@@ -31,7 +32,8 @@ interface LinkRow {
   id: string;
   organization_id: string;
   session_id: string;
-  token: string;
+  token_digest: string;
+  token_ciphertext: string | null;
   include_content: boolean;
   expires_at: Date | null;
   created_by_id: string;
@@ -55,7 +57,8 @@ describe('session sharing', () => {
     });
   const publicView = (token: string, query = '') => app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}${query}` });
   const linksOf = (sessionId: string) => app.sql<LinkRow>(`select * from share_links where session_id = $1 order by created_at, id`, [sessionId]);
-  const linkRow = async (token: string) => (await app.sql<LinkRow>(`select * from share_links where token = $1`, [token]))[0];
+  const digestOf = (token: string) => createHash('sha256').update(token).digest('hex');
+  const linkRow = async (token: string) => (await app.sql<LinkRow>(`select * from share_links where token_digest = $1`, [digestOf(token)]))[0];
 
   beforeAll(async () => {
     mock = await startMockAnthropic();
@@ -90,7 +93,7 @@ describe('session sharing', () => {
     const [row] = await linksOf(sessionUuid);
     expect(row).toMatchObject({
       organization_id: owner.organizationId,
-      token: link.share_token,
+      token_digest: digestOf(link.share_token),
       include_content: false,
       expires_at: null,
       created_by_id: owner.id,
@@ -196,7 +199,7 @@ describe('session sharing', () => {
     // An expiry in the past as stored in the database, on the real clock.
     const other = (await share(owner, 'POST', sessionUuid, { expires_in_seconds: 600 })).json();
     expect((await publicView(other.share_token)).statusCode).toBe(200);
-    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token = $1`, [other.share_token]);
+    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = $1`, [digestOf(other.share_token)]);
     expectProblem(await publicView(other.share_token), 404, 'SHARE_LINK_NOT_FOUND');
     expect((await app.request({ method: 'GET', url: `/shared/${other.share_token}` })).statusCode).toBe(404);
     await share(owner, 'DELETE', sessionUuid);
@@ -258,6 +261,53 @@ describe('session sharing', () => {
     for (const method of ['POST', 'GET', 'DELETE'] as const) expectProblem(await share(owner, method, 'doomed-session'), 404, 'SESSION_NOT_FOUND');
   });
 
+  it('stores a digest of each token, never the token; those who may share see it again, and lookups go by the digest', async () => {
+    const link = (await share(owner, 'POST', sessionUuid)).json();
+    const [{ text }] = await app.sql<{ text: string }>(`select string_agg(t::text, ' ') as text from share_links t`);
+    expect(text).not.toContain(link.share_token);
+    expect(text).not.toContain(link.share_token.slice(4));
+    const row = await linkRow(link.share_token);
+    expect(row.token_digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.token_ciphertext).toMatch(/^v1:/);
+    expect((await share(owner, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: link.share_token });
+    expect((await share(owner, 'POST', sessionUuid)).json()).toEqual(link);
+    expect((await publicView(link.share_token)).statusCode).toBe(200);
+    // A ciphertext that does not open (altered, or copied from another row) shows no token.
+    await app.sql(`update share_links set token_ciphertext = 'v1:' || encode(decode(substr(token_ciphertext, 4), 'base64') || '\\x00'::bytea, 'base64') where id = $1`, [row.id]);
+    expect((await share(owner, 'GET', sessionUuid)).json()).toEqual({
+      is_shared: true,
+      shared_at: link.created_at,
+      expires_at: null,
+      include_content: false,
+    });
+    // A link whose token cannot be shown is replaced when shared again; the old token stops.
+    const replaced = await share(owner, 'POST', sessionUuid);
+    expect(replaced.statusCode).toBe(201);
+    expect(replaced.json().share_token).not.toBe(link.share_token);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+    await share(owner, 'DELETE', sessionUuid);
+  });
+
+  it('leaves old links revoked when a deleted session is restored; sharing again makes a new token', async () => {
+    await proxyCall(client, { session: 'restored-session', model: 'claude-sonnet-4-6', usage: { input: 5, output: 5 } });
+    await waitForInteractions(app, owner.organizationId, CALLS.length + 3);
+    const link = (await share(owner, 'POST', 'restored-session', { include_content: true })).json();
+    expect((await publicView(link.share_token)).statusCode).toBe(200);
+    const sessionPath = '/api/v1/sessions/restored-session';
+    expect((await app.request({ method: 'DELETE', url: sessionPath, headers: owner.auth })).statusCode).toBe(204);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+    const restored = await app.request({ method: 'POST', url: `${sessionPath}/restore`, headers: owner.auth });
+    expect(restored.statusCode).toBe(200);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+    expect((await app.request({ method: 'GET', url: `/shared/${link.share_token}` })).statusCode).toBe(404);
+    expect((await share(owner, 'GET', 'restored-session')).json()).toEqual({ is_shared: false });
+    const again = await share(owner, 'POST', 'restored-session');
+    expect(again.statusCode).toBe(201);
+    expect(again.json().share_token).not.toBe(link.share_token);
+    expect((await publicView(again.json().share_token)).statusCode).toBe(200);
+    expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
+  });
+
   it('follows the organization setting: no new links when off, and existing ones hidden', async () => {
     const link = (await share(owner, 'POST', sessionUuid)).json();
     const setSharing = async (sharingEnabled: boolean) => {
@@ -282,16 +332,59 @@ describe('session sharing', () => {
     await share(owner, 'DELETE', sessionUuid);
   });
 
-  it('lets members share, and API keys by scope: read to see, write to change', async () => {
+  it("lets only a session's creator and admins share it, members only while the organization allows", async () => {
     const member = await registerUser(app, 'Sharing Member');
+    const admin = await registerUser(app, 'Sharing Admin');
     await addMember(app, owner, owner.organizationId, member, 'member');
-    const byMember = await share(member, 'POST', sessionUuid, undefined, { 'x-organization-id': owner.organizationId });
-    expect(byMember.statusCode).toBe(201);
-    expect((await linkRow(byMember.json().share_token)).created_by_id).toBe(member.id);
+    await addMember(app, owner, owner.organizationId, admin, 'admin');
+    const inOrg = { 'x-organization-id': owner.organizationId };
+    const [{ id: membersSession }] = await app.sql<{ id: string }>(
+      `update sessions set user_id = $1 where organization_id = $2 and external_id = 'second-session' returning id`,
+      [member.id, owner.organizationId],
+    );
 
+    // Another member's session: neither shared nor unshared by a plain member, and its token stays hidden.
+    expectProblem(await share(member, 'POST', sessionUuid, { include_content: true }, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expect((await linksOf(sessionUuid)).filter((row) => row.revoked_at === null)).toHaveLength(0);
+    const ownersLink = (await share(owner, 'POST', sessionUuid)).json();
+    expectProblem(await share(member, 'DELETE', sessionUuid, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expect((await publicView(ownersLink.share_token)).statusCode).toBe(200);
+    const seenByMember = (await share(member, 'GET', sessionUuid, undefined, inOrg)).json();
+    expect(seenByMember).toMatchObject({ is_shared: true });
+    expect(JSON.stringify(seenByMember)).not.toContain(ownersLink.share_token);
+
+    // Their own session: shared and unshared by them; an admin may unshare it too.
+    const own = await share(member, 'POST', membersSession, undefined, inOrg);
+    expect(own.statusCode).toBe(201);
+    expect((await linkRow(own.json().share_token)).created_by_id).toBe(member.id);
+    expect((await share(admin, 'DELETE', membersSession, undefined, inOrg)).statusCode).toBe(200);
+    expect((await publicView(own.json().share_token)).statusCode).toBe(404);
+
+    // The organization forbids member sharing: members stop, admins and owners go on.
+    const settings = (value: boolean) =>
+      app.request({
+        method: 'PATCH',
+        url: `/api/v1/organizations/${owner.organizationId}`,
+        headers: owner.auth,
+        payload: { settings: { memberSharingEnabled: value } },
+      });
+    const off = await settings(false);
+    expect(off.statusCode).toBe(200);
+    expect(off.json().settings.memberSharingEnabled).toBe(false);
+    expectProblem(await share(member, 'POST', membersSession, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    const byAdmin = await share(admin, 'POST', membersSession, undefined, inOrg);
+    expect(byAdmin.statusCode).toBe(201);
+    expectProblem(await share(member, 'DELETE', membersSession, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expect((await share(owner, 'DELETE', membersSession)).statusCode).toBe(200);
+    expect((await settings(true)).statusCode).toBe(200);
+    await share(owner, 'DELETE', sessionUuid);
+  });
+
+  it('holds API keys to their scopes: read to see, write to change', async () => {
+    const first = (await share(owner, 'POST', sessionUuid)).json();
     const reader = { auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'reader', scopes: ['read'] })).key } };
     const writer = { auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'writer', scopes: ['read', 'write'] })).key } };
-    expect((await share(reader, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: byMember.json().share_token });
+    expect((await share(reader, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: first.share_token });
     expectProblem(await share(reader, 'POST', sessionUuid), 403, 'API_KEY_SCOPE_MISSING');
     expectProblem(await share(reader, 'DELETE', sessionUuid), 403, 'API_KEY_SCOPE_MISSING');
     expect((await share(writer, 'DELETE', sessionUuid)).statusCode).toBe(200);
@@ -309,7 +402,7 @@ describe('session sharing', () => {
       expectProblem(await share(stranger, method, sessionUuid, undefined, { 'x-organization-id': owner.organizationId }), 403, 'NOT_A_MEMBER');
     }
     // The stranger's attempts changed nothing.
-    expect((await linksOf(sessionUuid)).filter((l) => l.revoked_at === null).map((l) => l.token)).toEqual([link.share_token]);
+    expect((await linksOf(sessionUuid)).filter((l) => l.revoked_at === null).map((l) => l.token_digest)).toEqual([digestOf(link.share_token)]);
     expect((await publicView(link.share_token)).statusCode).toBe(200);
     await share(owner, 'DELETE', sessionUuid);
   });

@@ -176,6 +176,8 @@ export interface SeverableLink {
   through(url: string): string;
   /** The outage: open connections are reset and new ones refused until `restore()`. */
   sever(): void;
+  /** The outage as a stopped server: open connections reset, new ones refused (ECONNREFUSED) until `restore()`. */
+  refuse(): Promise<void>;
   restore(): void;
   close(): Promise<void>;
 }
@@ -221,12 +223,20 @@ export async function startSeverableLink(targetUrl: string): Promise<SeverableLi
       for (const socket of open) socket.destroy();
       open.clear();
     },
+    async refuse() {
+      down = true;
+      for (const socket of open) socket.destroy();
+      open.clear();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
     restore() {
       down = false;
+      if (!server.listening) server.listen(port, '127.0.0.1');
     },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of open) socket.destroy();
+        if (!server.listening) return resolve();
         server.close(() => resolve());
       }),
   };

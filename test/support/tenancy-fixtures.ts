@@ -32,7 +32,7 @@ export async function createOrganization(
   return response.json();
 }
 
-/** Adds an existing user to an organization through the API. */
+/** Adds an existing user to an organization through the API: the actor invites, the user accepts. */
 export async function addMember(
   app: TestApp,
   actor: TestUser,
@@ -46,7 +46,9 @@ export async function addMember(
     headers: actor.auth,
     payload: { email: member.email, ...(role ? { role } : {}) },
   });
-  if (response.statusCode !== 201) throw new Error(`add member failed: ${response.statusCode} ${response.body}`);
+  if (response.statusCode !== 201) throw new Error(`invite member failed: ${response.statusCode} ${response.body}`);
+  const accepted = await app.request({ method: 'POST', url: `/api/v1/invitations/${response.json().id}/accept`, headers: member.auth });
+  if (accepted.statusCode !== 200) throw new Error(`accept invitation failed: ${accepted.statusCode} ${accepted.body}`);
 }
 
 /** Stores a provider key through the API, in the user's default organization or the one named. */
@@ -78,7 +80,7 @@ export async function countRows(app: TestApp, tables: string[]): Promise<Record<
 
 /** Full snapshot of the tenant tables, to prove a refused request changed nothing at all. */
 export async function snapshotTables(app: TestApp): Promise<string> {
-  const tables = ['users', 'organizations', 'memberships', 'api_keys', 'provider_keys'];
+  const tables = ['users', 'organizations', 'memberships', 'invitations', 'api_keys', 'provider_keys'];
   const parts: string[] = [];
   for (const table of tables) {
     const rows = await app.sql(`select * from "${table}" order by id`);

@@ -43,4 +43,21 @@ describe('ExpiringCache', () => {
     usable = true;
     expect(cache.get('a', 1)).toBe('x');
   });
+
+  it('keeps the last-known value through a lost connection, not through an invalidation, and only so long', () => {
+    const cache = new ExpiringCache<string>(1_000);
+    cache.set('a', 'A', cache.version, 0);
+    cache.set('b', 'B', cache.version, 0);
+    cache.forgetLive();
+    expect(cache.get('a', 1)).toBeUndefined();
+    expect(cache.lastKnown('a', 60_000, 30_000)).toBe('A');
+    expect(cache.lastKnown('a', 60_000, 60_001)).toBeUndefined();
+    cache.delete('a');
+    expect(cache.lastKnown('a', 60_000, 1)).toBeUndefined();
+    cache.deleteWhere((value) => value === 'B');
+    expect(cache.lastKnown('b', 60_000, 1)).toBeUndefined();
+    cache.set('c', 'C', cache.version, 0);
+    cache.clear();
+    expect(cache.lastKnown('c', 60_000, 1)).toBeUndefined();
+  });
 });

@@ -56,6 +56,14 @@ describe('isDatabaseUnavailable', () => {
     [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), true],
     [Object.assign(new Error('connection failure'), { code: '08006' }), true],
     [new Error('Connection terminated unexpectedly'), true],
+    // node-postgres's pool, when no connection could be made in time.
+    [new Error('timeout exceeded when trying to connect'), true],
+    [new Error('Connection terminated due to connection timeout'), true],
+    // Too many connections, and a connection refused behind a wrapper (cause) or on every address (AggregateError).
+    [Object.assign(new Error('sorry, too many clients already'), { code: '53300' }), true],
+    [new Error('query failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), true],
+    [new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })], 'connect failed'), true],
+    [new Error('wrapped', { cause: Object.assign(new Error('syntax error'), { code: '42601' }) }), false],
     [Object.assign(new Error('duplicate key'), { code: '23505' }), false],
     [new Error('something else'), false],
   ])('%s → %s', (error, expected) => {

@@ -49,18 +49,27 @@ interface FastifyLikeError {
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 
 /**
- * Whether an error means the database cannot be reached (refused, reset, shutting down), as
- * opposed to a bad query: those become 503 so clients retry, never a 500 with details.
+ * Whether an error means the database cannot be reached (refused, reset, timed out connecting,
+ * out of connections, shutting down), as opposed to a bad query: those become 503 so clients
+ * retry, never a 500 with details. Wrappers are looked through (`cause`, AggregateError).
  */
-export function isDatabaseUnavailable(error: unknown): boolean {
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (error instanceof ConnectionException) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') {
-    return error instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+  if (error === null || typeof error !== 'object' || depth > 5) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // 08xxx: connection exceptions; 53300: too many connections; 57P01–57P03: shutting down or starting.
+    if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || code === '53300' || /^57P0[1-3]$/.test(code)) return true;
+  } else if (error instanceof Error && CONNECTION_MESSAGES.test(error.message)) {
+    return true;
   }
-  // 08xxx: connection exceptions; 57P01–57P03: the server is shutting down or starting.
-  return CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code);
+  if (error instanceof AggregateError && error.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnavailable(cause, depth + 1);
 }
+
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i;
 
 function classify(exception: unknown): Classified {
   if (exception instanceof DomainError) {
@@ -68,6 +77,8 @@ function classify(exception: unknown): Classified {
     if (typeof exception.extra.retryAfterSeconds === 'number') {
       headers['retry-after'] = String(exception.extra.retryAfterSeconds);
     }
+    // Whether a client (the Anthropic SDKs read this) should retry what Lamplight answered.
+    if (typeof exception.extra.shouldRetry === 'boolean') headers['x-should-retry'] = String(exception.extra.shouldRetry);
     return { status: exception.status, code: exception.code, detail: exception.detail, headers, unexpected: false };
   }
   if (exception instanceof RequestValidationException) {
@@ -105,7 +116,7 @@ function classify(exception: unknown): Classified {
       status: 503,
       code: 'DATABASE_UNAVAILABLE',
       detail: 'The database is unavailable; try again shortly',
-      headers: { 'retry-after': '1' },
+      headers: { 'retry-after': '1', 'x-should-retry': 'true' },
       unexpected: true,
     };
   }

@@ -14,6 +14,12 @@ export enum ApiKeyScope {
 
 export const ALL_API_KEY_SCOPES = Object.values(ApiKeyScope);
 
+/** Why a key is suspended: its creator left the organization, or no longer holds the role keys need. */
+export enum ApiKeySuspension {
+  CreatorRemoved = 'creator_removed',
+  CreatorRoleLowered = 'creator_role_lowered',
+}
+
 @Entity({ tableName: 'api_keys', repository: () => ApiKeyRepository })
 @Index({ name: 'api_keys_organization_created_index', properties: ['organization', 'createdAt'] })
 export class ApiKey extends OrgScopedEntity {
@@ -46,4 +52,11 @@ export class ApiKey extends OrgScopedEntity {
 
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   revokedAt?: Date | null;
+
+  /** Set while the key's creator is gone or below admin: the key does not authenticate. */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  suspendedAt?: Date | null;
+
+  @Property({ type: 'string', length: 32, nullable: true })
+  suspendedReason?: ApiKeySuspension | null;
 }

@@ -1,11 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
-import { ExpiringCache } from '../../common/cache/expiring-cache';
+import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { ApiKey, ApiKeyScope, ALL_API_KEY_SCOPES } from './api-key.entity';
+import { ApiKey, ApiKeyScope, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeySecrets } from './api-key-secrets';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto, CreateApiKeyDto } from './dto/api-key.dto';
@@ -84,6 +85,28 @@ export class ApiKeysService {
   }
 
   /**
+   * A key never exceeds its creator's current standing. Called in the transaction that removes
+   * the creator from the organization or changes their role: below admin (or gone), their live
+   * keys are suspended, saying why; back to admin, keys suspended for the role come back. The
+   * update fires the api_keys trigger, which NOTIFYs every instance on commit; call
+   * `forgetKeys` after the commit to drop them here at once.
+   */
+  async followCreatorStanding(
+    organizationId: string,
+    userId: string,
+    standing: 'removed' | 'below-admin' | 'admin',
+    now = new Date(),
+  ): Promise<string[]> {
+    if (standing === 'admin') return this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered);
+    const reason = standing === 'removed' ? ApiKeySuspension.CreatorRemoved : ApiKeySuspension.CreatorRoleLowered;
+    return this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
+  }
+
+  async forgetKeys(ids: string[]): Promise<void> {
+    for (const id of ids) await this.invalidation.publish(API_KEY_CACHE_TOPIC, id);
+  }
+
+  /**
    * The principal for a presented platform key, or null when it is unknown, revoked or expired.
    * `cached`: may be answered from memory, while this instance receives invalidations (see
    * CacheInvalidation): a revocation, expiry or organization deletion drops the entry everywhere
@@ -103,8 +126,21 @@ export class ApiKeysService {
       return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
     const version = this.cache.version;
+    try {
+      return await this.authenticateFromDatabase(presented, now, version, cacheKey);
+    } catch (error) {
+      // The database is away: a key authenticated here recently keeps working (see OUTAGE_FALLBACK_MAX_AGE_MS).
+      const known = cacheKey !== undefined && isDatabaseUnavailable(error) ? this.cache.lastKnown(cacheKey, OUTAGE_FALLBACK_MAX_AGE_MS, now.getTime()) : undefined;
+      if (!known || (known.expiresAt && known.expiresAt <= now)) throw error;
+      return { ...known.principal, scopes: [...known.principal.scopes] };
+    }
+  }
+
+  private async authenticateFromDatabase(presented: string, now: Date, version: number, cacheKey: string | undefined): Promise<Principal | null> {
     const apiKey = await this.apiKeys.findByDigestForAuthentication(this.secrets.digest(presented));
-    if (!apiKey || apiKey.revokedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
+    if (!apiKey || apiKey.revokedAt || apiKey.suspendedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
+    // Belt and braces for changes made around the API (SQL by hand): the creator must still hold the role.
+    if (!(await this.apiKeys.creatorInStanding(apiKey.organization.id, apiKey.createdBy.id))) return null;
     void this.apiKeys.touchLastUsed(apiKey.id, now).catch(() => undefined);
     const principal = {
       kind: 'apiKey' as const,
@@ -131,5 +167,8 @@ export function toApiKeyResponse(apiKey: ApiKey): ApiKeyResponseDto {
     createdAt: apiKey.createdAt.toISOString(),
     lastUsedAt: apiKey.lastUsedAt?.toISOString() ?? null,
     expiresAt: apiKey.expiresAt?.toISOString() ?? null,
+    status: apiKey.suspendedAt ? 'suspended' : apiKey.expiresAt && apiKey.expiresAt.getTime() <= Date.now() ? 'expired' : 'active',
+    suspendedAt: apiKey.suspendedAt?.toISOString() ?? null,
+    suspendedReason: apiKey.suspendedReason ?? null,
   };
 }

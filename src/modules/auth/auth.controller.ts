@@ -1,4 +1,6 @@
-import { Body, Controller, Get, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { Principal } from '../../common/auth/principal';
@@ -36,11 +38,12 @@ export class AuthController {
     errors: {
       400: 'Invalid fields',
       401: 'Wrong email or password',
-      429: 'Too many attempts for this account or address',
+      429: 'Too many attempts from this address, or too many failures from it on this account',
     },
   })
-  login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
-    return this.auth.login(dto);
+  login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<TokenResponseDto> {
+    // An IPv6 client is its /64, as for the per-address limit.
+    return this.auth.login(dto, normalizeIp(String(request.ip)));
   }
 
   @Get('me')

@@ -6,12 +6,12 @@ import { normalizeIp, ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
-import { normalizeEmail } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AccessGuard } from './guards/access.guard';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
+import { LoginAttempts } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
@@ -43,15 +43,6 @@ import { JwtStrategy } from './strategies/jwt.strategy';
             // An IPv6 client is its /64 (one host or customer), else rotating addresses escapes the limit.
             getTracker: (request: Record<string, unknown>) => normalizeIp(String(request.ip)),
           },
-          {
-            name: 'per-account',
-            ttl: config.loginRateLimit.windowSeconds * 1000,
-            limit: config.loginRateLimit.perAccount,
-            getTracker: (request: Record<string, unknown>) => {
-              const email = (request.body as { email?: unknown } | undefined)?.email;
-              return typeof email === 'string' ? normalizeEmail(email) : '';
-            },
-          },
         ],
       }),
     }),
@@ -66,6 +57,7 @@ import { JwtStrategy } from './strategies/jwt.strategy';
     JwtStrategy,
     ApiKeyStrategy,
     LoginThrottlerGuard,
+    LoginAttempts,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
 })

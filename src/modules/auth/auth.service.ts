@@ -5,10 +5,11 @@ import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/principal';
 import { OrganizationsService } from '../organizations/organizations.service';
-import type { User } from '../users/user.entity';
+import { normalizeEmail, type User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthErrors } from './auth.errors';
 import type { LoginDto, MeResponseDto, RegisterDto, TokenResponseDto, UserResponseDto } from './dto/auth.dto';
+import { LoginAttempts } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 
 @Injectable()
@@ -18,6 +19,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly passwords: PasswordHasher,
+    private readonly attempts: LoginAttempts,
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -36,14 +38,26 @@ export class AuthService {
     return this.issueToken(user);
   }
 
-  /** The same answer, and about the same time, whether the email or the password is wrong. */
-  async login(dto: LoginDto): Promise<TokenResponseDto> {
+  /**
+   * The same answer, and about the same time, whether the email or the password is wrong. A
+   * client address that keeps failing on one account is held back (429), with a growing wait;
+   * the account itself is never locked for other addresses (see LoginAttempts).
+   */
+  async login(dto: LoginDto, address: string): Promise<TokenResponseDto> {
+    const email = normalizeEmail(dto.email);
+    const wait = this.attempts.retryAfterSeconds(address, email);
+    if (wait > 0) throw AuthErrors.tooManyAttempts(wait);
     const user = await this.users.findActiveByEmail(dto.email, { withPasswordHash: true });
     if (!user) {
       await this.passwords.dummyVerify(dto.password);
+      this.attempts.failed(address, email);
       throw AuthErrors.invalidLogin();
     }
-    if (!(await this.passwords.verify(dto.password, user.passwordHash))) throw AuthErrors.invalidLogin();
+    if (!(await this.passwords.verify(dto.password, user.passwordHash))) {
+      this.attempts.failed(address, email);
+      throw AuthErrors.invalidLogin();
+    }
+    this.attempts.succeeded(address, email);
     return this.issueToken(user);
   }
 

@@ -38,6 +38,7 @@ export class HealthController {
     const accepting = this.shutdown.draining ? ('unavailable' as const) : ('ok' as const);
     const ok = database === 'ok' && accepting === 'ok';
     reply.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    if (!ok) reply.header('retry-after', '1');
     return { status: ok ? 'ok' : 'unavailable', checks: { database, accepting } };
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { ExpiringCache } from '../../common/cache/expiring-cache';
+import { type ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { PG_POOL } from '../../database/pg-pool';
 import { ALLOW_ALL_MODELS, ModelPolicy } from './model-policy';
@@ -29,9 +30,20 @@ export class ModelPolicyService {
     if (cached) return cached.policy;
     const version = this.policies.version;
     // The organization is the caller's own, resolved by the access guard; a deleted one has no policy to apply.
-    const { rows } = await this.pool.query<{ allowed: unknown }>(
-      `SELECT settings->'allowedModels' AS allowed FROM organizations WHERE id = $1 AND deleted_at IS NULL`,
-      [organizationId],
+    // While the database cannot be reached, a policy read within the last minute still holds (as for keys and sessions).
+    const rows = await readOrLastKnown(
+      async () =>
+        (
+          await this.pool.query<{ allowed: unknown }>(
+            `SELECT settings->'allowedModels' AS allowed FROM organizations WHERE id = $1 AND deleted_at IS NULL`,
+            [organizationId],
+          )
+        ).rows,
+      () => {
+        const known = this.policies.lastKnown(organizationId, OUTAGE_FALLBACK_MAX_AGE_MS);
+        return known ? [{ allowed: known.policy.allowedModels }] : undefined;
+      },
+      isDatabaseUnavailable,
     );
     const allowed = rows[0]?.allowed;
     const policy = Array.isArray(allowed) ? new ModelPolicy(allowed.filter((p): p is string => typeof p === 'string')) : ALLOW_ALL_MODELS;

@@ -6,6 +6,8 @@ import { OrganizationRepository } from './organization.repository';
 export interface OrganizationSettings {
   /** Whether sessions of this organization may be shared by public link. */
   sharingEnabled: boolean;
+  /** Whether members (not only admins and owners) may share the sessions they created. */
+  memberSharingEnabled: boolean;
   /** Whether request and response content is stored, or usage only. */
   storeContent: boolean;
   /** Token budget given to new sessions; null for none. */
@@ -16,6 +18,7 @@ export interface OrganizationSettings {
 
 export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
   sharingEnabled: true,
+  memberSharingEnabled: true,
   storeContent: true,
   defaultSessionTokenBudget: null,
   allowedModels: null,

@@ -13,10 +13,13 @@ import {
   UpdateMemberDto,
   UpdateOrganizationDto,
 } from './dto/organization.dto';
+import { InvitationListResponseDto, InvitationResponseDto } from './dto/invitation.dto';
+import { InvitationsService } from './invitations.service';
 import { OrganizationsService } from './organizations.service';
 
 const NOT_FOUND = 'No such organization, or you are not a member of it';
 const ORGANIZATION_ID = ApiParam({ name: 'id', description: "The organization's id", format: 'uuid' });
+const INVITATION_ID = ApiParam({ name: 'invitationId', description: "The invitation's id", format: 'uuid' });
 const MEMBER_ID = ApiParam({ name: 'userId', description: "The member's user id", format: 'uuid' });
 
 /** Organization management: signed-in users only, never API keys. Non-members get 404. */
@@ -24,7 +27,10 @@ const MEMBER_ID = ApiParam({ name: 'userId', description: "The member's user id"
 @Controller('api/v1/organizations')
 @Authenticated({ organizationScoped: false, usersOnly: true })
 export class OrganizationsController {
-  constructor(private readonly organizations: OrganizationsService) {}
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly invitations: InvitationsService,
+  ) {}
 
   @Get()
   @Endpoint({ operationId: 'listOrganizations', summary: 'List the organizations you belong to', type: OrganizationListResponseDto })
@@ -100,17 +106,48 @@ export class OrganizationsController {
   @ORGANIZATION_ID
   @Endpoint({
     operationId: 'addMember',
-    summary: 'Add an existing user by email (admins; only owners add owners)',
+    summary: 'Invite someone by email, registered or not (admins; only owners invite owners); they join when they accept',
+    description:
+      'Membership needs the invited user\'s consent: this creates a pending invitation, which they see at GET /api/v1/invitations and accept or decline. It expires after 7 days.',
     status: HttpStatus.CREATED,
-    type: MemberResponseDto,
-    errors: { 400: 'Invalid fields', 404: `${NOT_FOUND}; or no user has that email`, 409: 'Already a member' },
+    type: InvitationResponseDto,
+    errors: { 400: 'Invalid fields', 404: NOT_FOUND, 409: 'Already a member, or an invitation is already pending' },
   })
   addMember(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Body() dto: AddMemberDto,
-  ): Promise<MemberResponseDto> {
-    return this.organizations.addMember(principal.userId, id, dto);
+  ): Promise<InvitationResponseDto> {
+    return this.invitations.invite(principal.userId, id, dto);
+  }
+
+  @Get(':id/invitations')
+  @ORGANIZATION_ID
+  @Endpoint({
+    operationId: 'listInvitations',
+    summary: "The organization's pending invitations (admins)",
+    type: InvitationListResponseDto,
+    errors: { 404: NOT_FOUND },
+  })
+  async listInvitations(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InvitationListResponseDto> {
+    return { object: 'list', data: await this.invitations.listForOrganization(principal.userId, id) };
+  }
+
+  @Delete(':id/invitations/:invitationId')
+  @ORGANIZATION_ID
+  @INVITATION_ID
+  @Endpoint({
+    operationId: 'revokeInvitation',
+    summary: 'Revoke a pending invitation (admins; idempotent)',
+    status: HttpStatus.NO_CONTENT,
+    errors: { 404: `${NOT_FOUND}; or no such invitation`, 409: 'Already accepted, declined or expired' },
+  })
+  async revokeInvitation(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Param('invitationId') invitationId: string,
+  ): Promise<void> {
+    await this.invitations.revoke(principal.userId, id, invitationId);
   }
 
   @Patch(':id/members/:userId')

@@ -6,6 +6,11 @@ export const OrganizationErrors = {
   memberNotFound: () => new DomainError('MEMBER_NOT_FOUND', HttpStatus.NOT_FOUND, 'Member not found'),
   userNotFound: () => new DomainError('USER_NOT_FOUND', HttpStatus.NOT_FOUND, 'No user with that email'),
   alreadyMember: () => new DomainError('ALREADY_MEMBER', HttpStatus.CONFLICT, 'That user is already a member'),
+  invitationNotFound: () => new DomainError('INVITATION_NOT_FOUND', HttpStatus.NOT_FOUND, 'Invitation not found'),
+  invitationPending: () =>
+    new DomainError('INVITATION_PENDING', HttpStatus.CONFLICT, 'That email already has a pending invitation to this organization'),
+  invitationClosed: (status: string) =>
+    new DomainError('INVITATION_NOT_PENDING', HttpStatus.CONFLICT, `This invitation is ${status}; it can no longer be answered`),
   slugTaken: () => new DomainError('SLUG_TAKEN', HttpStatus.CONFLICT, 'That slug is taken'),
   lastOwner: () =>
     new DomainError('LAST_OWNER', HttpStatus.CONFLICT, 'An organization must keep at least one owner'),

@@ -3,11 +3,11 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
 import type {
-  AddMemberDto,
   CreateOrganizationDto,
   MemberResponseDto,
   OrganizationResponseDto,
@@ -32,6 +32,7 @@ export class OrganizationsService {
     private readonly memberships: MembershipRepository,
     private readonly users: UsersService,
     private readonly invalidation: CacheInvalidation,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   /**
@@ -109,6 +110,7 @@ export class OrganizationsService {
     if (dto.settings) {
       const next = { ...organization.settings };
       if (dto.settings.sharingEnabled !== undefined) next.sharingEnabled = dto.settings.sharingEnabled;
+      if (dto.settings.memberSharingEnabled !== undefined) next.memberSharingEnabled = dto.settings.memberSharingEnabled;
       if (dto.settings.storeContent !== undefined) next.storeContent = dto.settings.storeContent;
       if (dto.settings.defaultSessionTokenBudget !== undefined) {
         next.defaultSessionTokenBudget = dto.settings.defaultSessionTokenBudget;
@@ -139,29 +141,15 @@ export class OrganizationsService {
     return (await this.memberships.listForOrganization(organizationId)).map(toMemberResponse);
   }
 
-  async addMember(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
-    return this.whileLocked(organizationId, () => this.addMemberLocked(userId, organizationId, dto));
-  }
-
-  private async addMemberLocked(userId: string, organizationId: string, dto: AddMemberDto): Promise<MemberResponseDto> {
-    const actor = await this.requireMembership(userId, organizationId, Role.Admin);
-    const role = dto.role ?? Role.Member;
-    if (!roleAtLeast(actor.role, role)) throw OrganizationErrors.roleTooLow(role);
-    const user = await this.users.findActiveByEmail(dto.email);
-    if (!user) throw OrganizationErrors.userNotFound();
-    if (await this.memberships.findLive(organizationId, user.id)) throw OrganizationErrors.alreadyMember();
-    const membership = this.em.create(Membership, { organization: actor.organization, user, role });
-    await flushOrConflict(this.em, MEMBERSHIP_UNIQUE, OrganizationErrors.alreadyMember);
-    return toMemberResponse(membership);
-  }
-
   async updateMember(
     userId: string,
     organizationId: string,
     targetUserId: string,
     dto: UpdateMemberDto,
   ): Promise<MemberResponseDto> {
-    return this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
+    const { member, keys } = await this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
+    await this.apiKeys.forgetKeys(keys);
+    return member;
   }
 
   private async updateMemberLocked(
@@ -169,7 +157,7 @@ export class OrganizationsService {
     organizationId: string,
     targetUserId: string,
     dto: UpdateMemberDto,
-  ): Promise<MemberResponseDto> {
+  ): Promise<{ member: MemberResponseDto; keys: string[] }> {
     const actor = await this.requireMembership(userId, organizationId);
     const target = await this.requireMember(organizationId, targetUserId);
     if (targetUserId === userId) {
@@ -184,15 +172,18 @@ export class OrganizationsService {
     if (target.role === Role.Owner && dto.role !== Role.Owner) await this.ensureAnotherOwner(organizationId);
     target.role = dto.role;
     await this.em.flush();
-    return toMemberResponse(target);
+    // API keys need an admin behind them: a demotion suspends the member's keys, a promotion lifts that.
+    const keys = await this.apiKeys.followCreatorStanding(organizationId, targetUserId, roleAtLeast(dto.role, Role.Admin) ? 'admin' : 'below-admin');
+    return { member: toMemberResponse(target), keys };
   }
 
   /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
   async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
-    await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
+    const keys = await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
+    await this.apiKeys.forgetKeys(keys);
   }
 
-  private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<void> {
+  private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<string[]> {
     const actor = await this.requireMembership(userId, organizationId);
     const target = await this.requireMember(organizationId, targetUserId);
     if (targetUserId !== userId) {
@@ -202,6 +193,8 @@ export class OrganizationsService {
     if (target.role === Role.Owner) await this.ensureAnotherOwner(organizationId);
     this.em.remove(target);
     await this.em.flush();
+    // The member's API keys go with them, in the same transaction (and, by NOTIFY, from every instance's cache).
+    return this.apiKeys.followCreatorStanding(organizationId, targetUserId, 'removed');
   }
 
   /**

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { notFound } from '../../common/errors/domain-error';
 import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
-import { ExpiringCache } from '../../common/cache/expiring-cache';
+import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier';
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
@@ -110,7 +111,14 @@ export class ProviderKeysService {
    * a refusal is always decided by the database.
    */
   async cachedDefaultKey(organizationId: string): Promise<string | null> {
-    return this.defaults.get(organizationId)?.key ?? this.readDefault(organizationId);
+    const cached = this.defaults.get(organizationId)?.key;
+    if (cached) return cached;
+    // The database is away: the key read here recently keeps serving (see OUTAGE_FALLBACK_MAX_AGE_MS).
+    return readOrLastKnown(
+      () => this.readDefault(organizationId),
+      () => this.defaults.lastKnown(organizationId, OUTAGE_FALLBACK_MAX_AGE_MS)?.key,
+      isDatabaseUnavailable,
+    );
   }
 
   private async readDefault(organizationId: string): Promise<string | null> {

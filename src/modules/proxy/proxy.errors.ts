@@ -24,6 +24,7 @@ export const ProxyErrors = {
   draining: () =>
     new DomainError('SHUTTING_DOWN', HttpStatus.SERVICE_UNAVAILABLE, 'Lamplight is shutting down; retry shortly', {
       retryAfterSeconds: 1,
+      shouldRetry: true,
     }),
   modelNotAllowed: (model: string) =>
     new DomainError(
@@ -37,8 +38,12 @@ export const ProxyErrors = {
     new DomainError('NOT_FOUND', HttpStatus.NOT_FOUND, `${kind === 'file' ? 'File' : 'Message batch'} not found: ${id.slice(0, 255)}`),
   invalidBody: () =>
     new DomainError('INVALID_REQUEST', HttpStatus.BAD_REQUEST, 'The request body must be a JSON object'),
+  /**
+   * Lamplight waited the whole headers timeout, or retried the connection itself: a client's own
+   * retries would multiply the upstream requests of one call, so these say `x-should-retry: false`.
+   */
   upstreamTimeout: () =>
-    new DomainError('UPSTREAM_TIMEOUT', HttpStatus.GATEWAY_TIMEOUT, 'Anthropic did not answer in time'),
+    new DomainError('UPSTREAM_TIMEOUT', HttpStatus.GATEWAY_TIMEOUT, 'Anthropic did not answer in time', { shouldRetry: false }),
   upstreamUnreachable: () =>
-    new DomainError('UPSTREAM_UNREACHABLE', HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached'),
+    new DomainError('UPSTREAM_UNREACHABLE', HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached', { shouldRetry: false }),
 };

@@ -129,8 +129,9 @@ const SHUTDOWN_ERROR_EVENT = `event: error\ndata: ${JSON.stringify({
 })}\n\n`;
 
 /** Anthropic's response headers a client gets, with Lamplight's request id. */
-function forwardedResponseHeaders(response: UpstreamResponse, requestId: string): OutgoingHttpHeaders {
-  const outgoing: OutgoingHttpHeaders = { 'x-request-id': requestId };
+function forwardedResponseHeaders(response: UpstreamResponse, reply: FastifyReply, requestId: string): OutgoingHttpHeaders {
+  // The headers set for every response (request id, security headers), then Anthropic's.
+  const outgoing: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'x-request-id': requestId };
   for (const [name, value] of Object.entries(response.headers)) {
     if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
   }
@@ -274,7 +275,7 @@ export class ProxyService {
       throw upstreamFailure(error);
     }
     const text = await response.body.text();
-    const outgoing = forwardedResponseHeaders(response, String(request.id));
+    const outgoing = forwardedResponseHeaders(response, reply, String(request.id));
     let body: string = text;
     const list = response.statusCode === 200 ? (parseJson(Buffer.from(text)) as { data?: unknown } | null) : null;
     if (list && Array.isArray(list.data)) {
@@ -327,7 +328,7 @@ export class ProxyService {
       throw upstreamFailure(error);
     }
     const text = await response.body.text();
-    const headers = forwardedResponseHeaders(response, String(request.id));
+    const headers = forwardedResponseHeaders(response, context.reply, String(request.id));
     delete headers['content-length'];
     return { status: response.statusCode, headers, json: parseJson(Buffer.from(text)), text };
   }
@@ -517,7 +518,7 @@ export class ProxyService {
     }
 
     const upstreamRequestId = firstHeader(response.headers, 'request-id') ?? null;
-    const outgoing = forwardedResponseHeaders(response, String(request.id));
+    const outgoing = forwardedResponseHeaders(response, reply, String(request.id));
 
     const tracker = hooks.tracker;
     const isStream = String(response.headers['content-type'] ?? '').startsWith('text/event-stream');

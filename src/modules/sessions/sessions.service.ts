@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { PG_POOL } from '../../database/pg-pool';
-import { ExpiringCache } from '../../common/cache/expiring-cache';
+import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { Role, roleAtLeast } from '../organizations/membership.entity';
 import { User } from '../users/user.entity';
@@ -207,6 +208,22 @@ export class SessionsService {
     const cached = this.live.get(key);
     if (cached) return cached;
     const version = this.live.version;
+    // The database is away: a session used here recently keeps serving (see OUTAGE_FALLBACK_MAX_AGE_MS).
+    return readOrLastKnown(
+      () => this.readOrCreateLive(key, version, organizationId, userId, externalId, device),
+      () => this.live.lastKnown(key, OUTAGE_FALLBACK_MAX_AGE_MS),
+      isDatabaseUnavailable,
+    );
+  }
+
+  private async readOrCreateLive(
+    key: string,
+    version: number,
+    organizationId: string,
+    userId: string,
+    externalId: string,
+    device: SessionDevice,
+  ): Promise<LiveSession> {
     let session = await this.findLive(organizationId, externalId);
     if (!session) {
       await this.pool.query(CREATE_SQL, [randomUUID(), organizationId, userId, externalId, JSON.stringify(device)]);

@@ -7,8 +7,9 @@ import { User } from '../users/user.entity';
 import { ShareLinkRepository } from './share-link.repository';
 
 /**
- * A public link to one session. The token is `shr_` and 192 random bits; it is the whole secret,
- * kept so its owner can see the link again. Revoked links stay for the record and never resolve.
+ * A public link to one session. The token is `shr_` and 192 random bits; it is the whole secret
+ * and is not stored: the link is found by its digest, and the token kept only encrypted (see
+ * ShareTokenVault). Revoked links stay for the record and never resolve.
  */
 @Entity({ tableName: 'share_links', repository: () => ShareLinkRepository })
 @Index({ name: 'share_links_organization_session_index', properties: ['organization', 'session', 'createdAt'] })
@@ -19,9 +20,14 @@ export class ShareLink extends OrgScopedEntity {
   @ManyToOne({ entity: () => Session, deleteRule: 'cascade' })
   session: Rel<Session>;
 
-  @Property({ type: 'string', length: 64 })
-  @Unique({ name: 'share_links_token_unique' })
-  token: string;
+  /** SHA-256 of the token (hex). */
+  @Property({ type: 'string', length: 64, hidden: true })
+  @Unique({ name: 'share_links_token_digest_unique' })
+  tokenDigest: string;
+
+  /** The token, encrypted; null for links made before tokens were encrypted. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  tokenCiphertext?: string | null;
 
   @Property({ type: 'boolean' })
   includeContent: Opt<boolean> = false;

@@ -15,10 +15,10 @@ export class ShareLinkRepository extends EntityRepository<ShareLink> {
     );
   }
 
-  /** A link by its token, in a live organization, whatever its state (the caller judges it). */
-  findByTokenForPublicView(token: string): Promise<ShareLink | null> {
+  /** A link by its token's digest, in a live organization, whatever its state (the caller judges it). */
+  findByDigestForPublicView(tokenDigest: string): Promise<ShareLink | null> {
     return this.findOne(
-      { token, organization: { deletedAt: null } },
+      { tokenDigest, organization: { deletedAt: null } },
       { filters: { [TENANT_FILTER]: false }, populate: ['organization'] },
     );
   }
@@ -37,14 +37,16 @@ export class ShareLinkRepository extends EntityRepository<ShareLink> {
   }
 
   /**
-   * The organization's sharingEnabled setting (on unless set to false). Plain SQL on the
-   * organizations table: the tenant is the id itself, and a deleted organization shares nothing.
+   * The organization's sharing settings: sharingEnabled and memberSharingEnabled (each on unless
+   * set to false). Plain SQL on the organizations table: the tenant is the id itself, and a
+   * deleted organization shares nothing.
    */
-  async sharingEnabled(organizationId: string): Promise<boolean> {
-    const [row] = await this.getEntityManager().execute<{ enabled: boolean | null }[]>(
-      `select (o.settings->>'sharingEnabled')::boolean as enabled from organizations o where o.id = ? and o.deleted_at is null`,
+  async sharingSettings(organizationId: string): Promise<{ enabled: boolean; membersMayShare: boolean }> {
+    const [row] = await this.getEntityManager().execute<{ enabled: boolean | null; members: boolean | null }[]>(
+      `select (o.settings->>'sharingEnabled')::boolean as enabled, (o.settings->>'memberSharingEnabled')::boolean as members
+         from organizations o where o.id = ? and o.deleted_at is null`,
       [organizationId],
     );
-    return row !== undefined && row.enabled !== false;
+    return { enabled: row !== undefined && row.enabled !== false, membersMayShare: row?.members !== false };
   }
 }

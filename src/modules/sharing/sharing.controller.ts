@@ -24,7 +24,8 @@ const SESSION_UUID = ApiParam({
 const SHARE_TOKEN = ApiParam({ name: 'shareToken', description: 'The share token from the share URL', example: 'shr_xyz789abc123' });
 
 /**
- * Session sharing (seed 000). Any member of the organization may share its sessions; API keys
+ * Session sharing (seed 000). A session's creator (where the organization lets members share)
+ * and the organization's admins and owners may share or unshare it; API keys
  * need the `write` scope to create or remove a link and `read` to see it. `{sessionUuid}` is a
  * session UUID or external id. The shared view is public and rate-limited per client address.
  */
@@ -45,7 +46,7 @@ export class SharingController {
     type: ShareLinkResponseDto,
     errors: {
       400: 'Invalid options',
-      403: 'Sharing is turned off for the organization, or the key lacks the write scope',
+      403: 'Sharing is turned off for the organization, the caller may not share this session, or the key lacks the write scope',
       404: 'No such session in this organization',
     },
   })
@@ -58,7 +59,7 @@ export class SharingController {
     @RequestOrigin() origin: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ShareLinkResponseDto> {
-    const { created, link } = await this.sharing.create(organization, principal.userId, sessionUuid, dto, origin);
+    const { created, link } = await this.sharing.create(organization, principal, sessionUuid, dto, origin);
     reply.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     return link;
   }
@@ -88,10 +89,11 @@ export class SharingController {
   })
   status(
     @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
     @Param('sessionUuid') sessionUuid: string,
     @RequestOrigin() origin: string,
   ): Promise<ShareStatusResponseDto> {
-    return this.sharing.status(organization, sessionUuid, origin);
+    return this.sharing.status(organization, principal, sessionUuid, origin);
   }
 
   @Delete(':sessionUuid/share')
@@ -101,10 +103,14 @@ export class SharingController {
     operationId: 'deleteShareLink',
     summary: "Remove the session's public link; it stops working at once (idempotent)",
     type: ShareRemovedResponseDto,
-    errors: { 404: 'No such session in this organization' },
+    errors: { 403: 'The caller may not unshare this session', 404: 'No such session in this organization' },
   })
-  remove(@Param('sessionUuid') sessionUuid: string): Promise<ShareRemovedResponseDto> {
-    return this.sharing.remove(sessionUuid);
+  remove(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+    @Param('sessionUuid') sessionUuid: string,
+  ): Promise<ShareRemovedResponseDto> {
+    return this.sharing.remove(organization, principal, sessionUuid);
   }
 
   @Get('shared/:shareToken')

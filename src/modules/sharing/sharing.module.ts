@@ -5,6 +5,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { ShareLink } from './share-link.entity';
 import { SharePageController } from './share-page.controller';
 import { SharedLinkThrottlerGuard } from './shared-link-throttler.guard';
+import { ShareTokenVault } from './share-token-vault';
 import { ShareTokens } from './share-tokens';
 import { SharingController } from './sharing.controller';
 import { SharingService } from './sharing.service';
@@ -12,6 +13,6 @@ import { SharingService } from './sharing.service';
 @Module({
   imports: [MikroOrmModule.forFeature([ShareLink]), SessionsModule, AnalyticsModule],
   controllers: [SharingController, SharePageController],
-  providers: [SharingService, ShareTokens, SharedLinkThrottlerGuard],
+  providers: [SharingService, ShareTokens, ShareTokenVault, SharedLinkThrottlerGuard],
 })
 export class SharingModule {}

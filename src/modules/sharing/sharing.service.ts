@@ -1,11 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { personalText } from '../../common/text/personal-text';
 import { Inject, Injectable } from '@nestjs/common';
-import type { OrganizationContext } from '../../common/auth/principal';
+import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalyticsService } from '../analytics/analytics.service';
 import { Clock } from '../analytics/clock';
+import { Role, roleAtLeast } from '../organizations/membership.entity';
 import type { Interaction } from '../recording/interaction.entity';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
@@ -20,6 +21,7 @@ import type {
 import { ShareLink } from './share-link.entity';
 import { ShareLinkRepository } from './share-link.repository';
 import { renderSharePage, type SharePageInteraction } from './share-page.template';
+import { ShareTokenVault } from './share-token-vault';
 import { ShareTokens } from './share-tokens';
 import { SharingErrors } from './sharing.errors';
 
@@ -28,8 +30,10 @@ const SHARED_VIEW_DEFAULT_LIMIT = 1000;
 const SHARE_PAGE_MAX_INTERACTIONS = 500;
 
 /**
- * Public links to sessions. Any member may share a session of the organization (API keys need
- * `write` to create or remove a link, `read` to see it); one live link per session. Viewers see
+ * Public links to sessions. Publishing is a change: a session's admins and owners may share or
+ * unshare it, and so may its creator while the organization lets members share (API keys act as
+ * their creator's sessions and need `write` to create or remove a link, `read` to see it); one
+ * live link per session. The token is shown only to those who may share the session. Viewers see
  * usage, and the user queries and final outputs only where the link includes content; never an
  * organization, user, key or internal session id.
  */
@@ -39,6 +43,7 @@ export class SharingService {
     private readonly em: EntityManager,
     private readonly links: ShareLinkRepository,
     private readonly tokens: ShareTokens,
+    private readonly vault: ShareTokenVault,
     private readonly sessions: SessionsService,
     private readonly analytics: AnalyticsService,
     private readonly clock: Clock,
@@ -48,47 +53,70 @@ export class SharingService {
   /** The session's live link, made now if it has none. `created` tells the two apart. */
   async create(
     organization: OrganizationContext,
-    userId: string,
+    principal: Principal,
     idOrExternalId: string,
     dto: CreateShareLinkDto,
     origin: string,
   ): Promise<{ created: boolean; link: ShareLinkResponseDto }> {
     const now = this.clock.now();
     const session = await this.requireSession(idOrExternalId);
-    if (!(await this.links.sharingEnabled(organization.organizationId))) throw SharingErrors.sharingDisabled();
+    const settings = await this.links.sharingSettings(organization.organizationId);
+    if (!settings.enabled) throw SharingErrors.sharingDisabled();
+    if (!mayShare(session, organization, principal, settings.membersMayShare)) throw SharingErrors.notAllowedToShare();
     return this.em.transactional(async (em) => {
       await this.links.lockSession(session.id);
       const existing = await this.links.findLive(session.id, now);
-      if (existing) return { created: false, link: this.toLinkResponse(existing, origin) };
+      const shown = existing && this.toLinkResponse(existing, origin);
+      if (shown) return { created: false, link: shown };
+      // A live link whose token was never kept (made before tokens were encrypted) is replaced.
+      if (existing) existing.revokedAt = now;
+      const token = this.tokens.generate();
       const link = em.create(ShareLink, {
         organization: organization.organizationId,
         session: session.id,
-        token: this.tokens.generate(),
+        tokenDigest: ShareTokenVault.digest(token),
         includeContent: dto.include_content ?? false,
         expiresAt: dto.expires_in_seconds ? new Date(now.getTime() + dto.expires_in_seconds * 1000) : null,
-        createdBy: userId,
+        createdBy: principal.userId,
         createdAt: now,
       });
+      link.tokenCiphertext = this.vault.seal(token, organization.organizationId, link.id);
       await em.flush();
-      return { created: true, link: this.toLinkResponse(link, origin) };
+      return { created: true, link: this.linkResponse(link, token, origin) };
     });
   }
 
   /** Whether the session has a link that resolves now; with sharing turned off, none does. */
-  async status(organization: OrganizationContext, idOrExternalId: string, origin: string): Promise<ShareStatusResponseDto> {
+  async status(
+    organization: OrganizationContext,
+    principal: Principal,
+    idOrExternalId: string,
+    origin: string,
+  ): Promise<ShareStatusResponseDto> {
     const now = this.clock.now();
     const session = await this.requireSession(idOrExternalId);
-    if (!(await this.links.sharingEnabled(organization.organizationId))) return { is_shared: false };
+    const settings = await this.links.sharingSettings(organization.organizationId);
+    if (!settings.enabled) return { is_shared: false };
     const link = await this.links.findLive(session.id, now);
     if (!link) return { is_shared: false };
-    const { share_token, share_url, created_at, expires_at, include_content } = this.toLinkResponse(link, origin);
-    return { is_shared: true, share_token, share_url, shared_at: created_at, expires_at, include_content };
+    const shown = mayShare(session, organization, principal, settings.membersMayShare) ? this.toLinkResponse(link, origin) : null;
+    // Whoever may not share the session may know it is shared, but not by which token.
+    const secret = shown ? { share_token: shown.share_token, share_url: shown.share_url } : {};
+    return {
+      is_shared: true,
+      ...secret,
+      shared_at: link.createdAt.toISOString(),
+      expires_at: link.expiresAt?.toISOString() ?? null,
+      include_content: link.includeContent,
+    };
   }
 
   /** Revokes the session's links; idempotent (a session that is not shared answers the same). */
-  async remove(idOrExternalId: string): Promise<ShareRemovedResponseDto> {
+  async remove(organization: OrganizationContext, principal: Principal, idOrExternalId: string): Promise<ShareRemovedResponseDto> {
     const now = this.clock.now();
     const session = await this.requireSession(idOrExternalId);
+    const settings = await this.links.sharingSettings(organization.organizationId);
+    if (!mayShare(session, organization, principal, settings.membersMayShare)) throw SharingErrors.notAllowedToShare();
     await this.links.revokeAll(session.id, now);
     return { message: 'Sharing removed successfully', session_uuid: session.id };
   }
@@ -154,7 +182,7 @@ export class SharingService {
   private async resolvePublic(token: string): Promise<{ link: ShareLink; session: Session }> {
     const now = this.clock.now();
     if (!ShareTokens.looksLikeToken(token)) throw SharingErrors.sharedSessionNotFound();
-    const link = await this.links.findByTokenForPublicView(token);
+    const link = await this.links.findByDigestForPublicView(ShareTokenVault.digest(token));
     if (!link || link.revokedAt || (link.expiresAt && link.expiresAt <= now)) throw SharingErrors.sharedSessionNotFound();
     if (link.organization.settings?.sharingEnabled === false) throw SharingErrors.sharedSessionNotFound();
     this.em.setFilterParams(TENANT_FILTER, { organizationId: link.organization.id } satisfies TenantFilterArgs);
@@ -170,15 +198,31 @@ export class SharingService {
     return session;
   }
 
-  private toLinkResponse(link: ShareLink, origin: string): ShareLinkResponseDto {
+  /** The link as its sharer sees it, or null when its token was never kept. */
+  private toLinkResponse(link: ShareLink, origin: string): ShareLinkResponseDto | null {
+    const token = this.vault.open(link.tokenCiphertext, link.organization.id, link.id);
+    return token === null ? null : this.linkResponse(link, token, origin);
+  }
+
+  private linkResponse(link: ShareLink, token: string, origin: string): ShareLinkResponseDto {
     return {
-      share_token: link.token,
-      share_url: `${this.config.publicBaseUrl ?? origin}/shared/${link.token}`,
+      share_token: token,
+      share_url: `${this.config.publicBaseUrl ?? origin}/shared/${token}`,
       created_at: link.createdAt.toISOString(),
       expires_at: link.expiresAt?.toISOString() ?? null,
       include_content: link.includeContent,
     };
   }
+}
+
+/**
+ * Admins and owners may share any session of the organization; its creator may share it while
+ * members may share. An API key has no role: it acts for its creator, on the sessions they made.
+ */
+function mayShare(session: Session, organization: OrganizationContext, principal: Principal, membersMayShare: boolean): boolean {
+  if (organization.role && roleAtLeast(organization.role, Role.Admin)) return true;
+  if (session.user.id !== principal.userId) return false;
+  return principal.kind === 'apiKey' || membersMayShare;
 }
 
 function toPageInteraction(i: Interaction, withText: boolean): SharePageInteraction {

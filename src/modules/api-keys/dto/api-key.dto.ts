@@ -1,5 +1,5 @@
 import { ArrayMaxSize, ArrayUnique, IsArray, IsEnum, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ApiKeyScope } from '../api-key.entity';
+import { ApiKeyScope, ApiKeySuspension } from '../api-key.entity';
 
 export class CreateApiKeyDto {
   /**
@@ -47,6 +47,15 @@ export class ApiKeyResponseDto {
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string | null;
+  /** active; suspended (see suspendedReason: the key does not authenticate); or expired. */
+  status: 'active' | 'suspended' | 'expired';
+  /** When the key was suspended; null unless suspended. */
+  suspendedAt: string | null;
+  /**
+   * Why: its creator left the organization (creator_removed) or fell below admin
+   * (creator_role_lowered; lifted when they are admin again). Null unless suspended.
+   */
+  suspendedReason: ApiKeySuspension | null;
 }
 
 export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {

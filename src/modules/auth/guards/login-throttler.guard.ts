@@ -3,7 +3,10 @@ import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { ExecutionContext } from '@nestjs/common';
 import { AuthErrors } from '../auth.errors';
 
-/** Login attempts are limited per client address and per account; over the limit is 429 with retry-after. */
+/**
+ * All login attempts are limited per client address (failures per address and account are held
+ * back by LoginAttempts); over the limit is 429 with retry-after.
+ */
 @Injectable()
 export class LoginThrottlerGuard extends ThrottlerGuard {
   protected override async throwThrottlingException(

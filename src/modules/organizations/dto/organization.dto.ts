@@ -39,6 +39,8 @@ export class CreateOrganizationDto {
 export class OrganizationSettingsDto {
   /** Whether sessions may be shared by public link. */
   sharingEnabled: boolean;
+  /** Whether members may share the sessions they created; admins and owners always may (while sharing is enabled). */
+  memberSharingEnabled: boolean;
   /** Whether request and response content is stored, or usage only. */
   storeContent: boolean;
   /** Token budget for new sessions; null for none. */
@@ -56,6 +58,11 @@ export class UpdateOrganizationSettingsDto {
   @IsOptional()
   @IsBoolean()
   sharingEnabled?: boolean;
+
+  /** Whether members may share the sessions they created; admins and owners always may. */
+  @IsOptional()
+  @IsBoolean()
+  memberSharingEnabled?: boolean;
 
   @IsOptional()
   @IsBoolean()
@@ -112,14 +119,14 @@ export class OrganizationListResponseDto {
 
 export class AddMemberDto {
   /**
-   * The email of an existing Lamplight user.
+   * The email to invite; it need not belong to a Lamplight user yet.
    * @example "grace@example.com"
    */
   @IsEmail()
   @Length(3, 320)
   email: string;
 
-  /** Defaults to member. Only an owner may add an owner. */
+  /** Defaults to member. Only an owner may invite an owner. */
   @IsOptional()
   @IsEnum(Role)
   role?: Role;
