@@ -5,7 +5,9 @@
  * Used by the gateway's tests, by the demo and by the benchmarks. Behaviour is steered per request
  * by a *scenario* (see {@link MockScenario}), taken from the `x-mock-scenario` request header (JSON)
  * or, because a gateway in between forwards the body untouched but not arbitrary headers, from the
- * first text in the system prompt or the first user message that contains `MOCK:{...}`.
+ * first text in the system prompt, else in the latest user message, that contains `MOCK:{...}`.
+ * A scenario with `then` scripts a whole agent loop (tool_use, then the answer after the tool
+ * result): see {@link MockScenario.then}.
  *
  * Every response carries a `request-id` header (`req_…`); that id keys {@link MockAnthropic.sentBytes},
  * {@link MockAnthropic.aborted}, {@link MockAnthropic.completed} and {@link RecordedRequest.id}.
@@ -90,6 +92,15 @@ export interface MockScenario {
    * sends the cumulative input_tokens / cache_creation_input_tokens / cache_read_input_tokens.
    */
   deltaUsage?: 'output' | 'cumulative';
+  /**
+   * Scripts the replies that follow this one in the same conversation, as clients that run tools
+   * (Claude Code) send the whole conversation again after each tool result. The scenario itself
+   * answers the request whose latest assistant turn is older than the marked user message; the
+   * k-th assistant message after that message selects `then[k-1]`, and past the end of `then` the
+   * reply is the default one (`{}`). With the header, turns count from the start of the
+   * conversation. Without `then`, the scenario answers every request that carries it.
+   */
+  then?: MockScenario[];
 }
 
 export interface RecordedRequest {
@@ -112,6 +123,8 @@ export interface RecordedRequest {
   /** `"stream": true` in the body. */
   stream: boolean;
   receivedAt: number;
+  /** The status the mock answered with; null until the response headers are sent (or when none were). */
+  readonly status: number | null;
 }
 
 export interface MockAnthropic {
@@ -203,7 +216,7 @@ const DEFAULT_ERROR_MESSAGES: Record<string, string> = {
 const SCENARIO_FIELDS = new Set<string>([
   'usage', 'text', 'deltas', 'delayMs', 'deltaDelayMs', 'toolUse', 'toolDeltas', 'status', 'errorType',
   'errorMessage', 'retryAfter', 'shouldRetry', 'failTimes', 'key', 'stallAfterFrames', 'stallBeforeHeaders',
-  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage',
+  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage', 'then',
 ]);
 const USAGE_FIELDS = new Set<string>([
   'input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'cache_creation',
@@ -331,6 +344,10 @@ function validateScenario(value: unknown, where: string): MockScenario {
       if (tool.id !== undefined && typeof tool.id !== 'string') fail('toolUse.id', 'a string');
     }
   }
+  if (value.then !== undefined) {
+    if (!Array.isArray(value.then)) fail('then', 'an array of scenarios');
+    else value.then.forEach((step, i) => validateScenario(step, `${where}, then[${i}]`));
+  }
   if (value.usage !== undefined) {
     const usage = value.usage;
     if (!isPlainObject(usage)) fail('usage', 'an object');
@@ -360,34 +377,61 @@ function validateScenario(value: unknown, where: string): MockScenario {
   return value as MockScenario;
 }
 
-/** The texts the body-marker search looks at: system prompt, then the first user message. */
-function candidateTexts(body: Record<string, unknown>): string[] {
+/** The text blocks of one message's content (a string, or the `text` blocks of a list; tool results are not searched). */
+function contentTexts(content: unknown): string[] {
+  if (typeof content === 'string') return [content];
   const texts: string[] = [];
-  const collect = (content: unknown): void => {
-    if (typeof content === 'string') texts.push(content);
-    else if (Array.isArray(content)) {
-      for (const block of content) {
-        if (isPlainObject(block) && block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
-      }
+  if (Array.isArray(content)) {
+    for (const block of content) {
+      if (isPlainObject(block) && block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
     }
-  };
-  collect(body.system);
-  if (Array.isArray(body.messages)) {
-    const firstUser = body.messages.find((m) => isPlainObject(m) && m.role === 'user');
-    if (isPlainObject(firstUser)) collect(firstUser.content);
   }
   return texts;
 }
 
+function markedScenario(text: string): MockScenario | null {
+  const at = text.indexOf(MOCK_MARKER);
+  if (at < 0) return null;
+  let start = at + MOCK_MARKER.length;
+  while (start < text.length && /\s/.test(text[start])) start++;
+  if (text[start] !== '{') throw new ScenarioError(`mock scenario: expected a JSON object after ${MOCK_MARKER}`);
+  return parseScenarioJson(readJsonObject(text, start), `the ${MOCK_MARKER} marker`);
+}
+
+/** How many assistant messages follow `messages[from]`. */
+function assistantTurnsAfter(messages: unknown[], from: number): number {
+  let turns = 0;
+  for (let i = from + 1; i < messages.length; i++) {
+    const message = messages[i];
+    if (isPlainObject(message) && message.role === 'assistant') turns++;
+  }
+  return turns;
+}
+
+/** The step of a scripted scenario (`then`) that answers after `turns` assistant messages. */
+function scenarioStep(scenario: MockScenario, turns: number): MockScenario {
+  if (scenario.then === undefined || turns === 0) return scenario;
+  return scenario.then[turns - 1] ?? {};
+}
+
+/**
+ * The marker scenario of a body: the first marker in the system prompt, else in the latest user
+ * message that holds one (so a conversation continued with a new marked prompt follows the new one).
+ */
 function scenarioFromBody(body: unknown): MockScenario | null {
   if (!isPlainObject(body)) return null;
-  for (const text of candidateTexts(body)) {
-    const at = text.indexOf(MOCK_MARKER);
-    if (at < 0) continue;
-    let start = at + MOCK_MARKER.length;
-    while (start < text.length && /\s/.test(text[start])) start++;
-    if (text[start] !== '{') throw new ScenarioError(`mock scenario: expected a JSON object after ${MOCK_MARKER}`);
-    return parseScenarioJson(readJsonObject(text, start), `the ${MOCK_MARKER} marker`);
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  for (const text of contentTexts(body.system)) {
+    const scenario = markedScenario(text);
+    if (scenario) return scenarioStep(scenario, assistantTurnsAfter(messages, -1));
+  }
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (!isPlainObject(message) || message.role !== 'user') continue;
+    for (const text of contentTexts(message.content)) {
+      const scenario = markedScenario(text);
+      if (scenario) return scenarioStep(scenario, assistantTurnsAfter(messages, i));
+    }
   }
   return null;
 }
@@ -768,7 +812,11 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     let scenarioError: string | null = null;
     try {
       const header = req.headers[MOCK_SCENARIO_HEADER];
-      if (typeof header === 'string' && header !== '') scenario = parseScenarioJson(header, `the ${MOCK_SCENARIO_HEADER} header`);
+      if (typeof header === 'string' && header !== '') {
+        const fromHeader = parseScenarioJson(header, `the ${MOCK_SCENARIO_HEADER} header`);
+        const messages = isPlainObject(json) && Array.isArray(json.messages) ? json.messages : [];
+        scenario = scenarioStep(fromHeader, assistantTurnsAfter(messages, -1));
+      }
       else if ((which === 'messages' || which === 'count_tokens') && !jsonError) scenario = scenarioFromBody(json);
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
@@ -776,6 +824,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     }
 
     if (record) {
+      const { res } = ex;
       state.requests.push({
         id: ex.id,
         method,
@@ -788,6 +837,9 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
         scenario,
         stream: isPlainObject(json) && json.stream === true,
         receivedAt: Date.now(),
+        get status() {
+          return res.headersSent ? res.statusCode : null;
+        },
       });
     }
 

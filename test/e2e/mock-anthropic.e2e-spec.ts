@@ -169,6 +169,92 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
     }, 15_000);
   });
 
+  describe('scripted conversations (as Claude Code sends them)', () => {
+    type Param = Anthropic.MessageParam;
+    const reminder = (text: string): Anthropic.TextBlockParam => ({ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>\n` });
+    const toolResult = (id: string, content: string): Param => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content }] });
+
+    it('then: the scenario answers first, then[k-1] after the k-th assistant turn, the default past the end', async () => {
+      const client = sdk(mock);
+      const scenario: MockScenario = {
+        text: '',
+        toolUse: { name: 'Read', input: { file_path: '/tmp/a' }, id: 'toolu_01read' },
+        then: [{ text: '', toolUse: { name: 'Bash', input: { command: 'echo hi' }, id: 'toolu_01bash' } }, { text: 'All done.' }],
+      };
+      // The marked prompt sits among injected blocks, after a reminder, as Claude Code sends it.
+      const messages: Param[] = [{ role: 'user', content: [reminder('Today is a day.'), { type: 'text', text: `Read, then run. ${marker(scenario)}` }] }];
+      const tools: Anthropic.Tool[] = [{ name: 'Read', input_schema: { type: 'object' } }, { name: 'Bash', input_schema: { type: 'object' } }];
+
+      const first = await client.messages.create({ model: MODEL, max_tokens: 64, tools, messages });
+      expect(first.content).toEqual([{ type: 'tool_use', id: 'toolu_01read', name: 'Read', input: { file_path: '/tmp/a' } }]);
+      messages.push({ role: 'assistant', content: first.content }, toolResult('toolu_01read', 'contents'));
+
+      const second = await client.messages.stream({ model: MODEL, max_tokens: 64, tools, messages }).finalMessage();
+      expect(second.content).toEqual([{ type: 'tool_use', id: 'toolu_01bash', name: 'Bash', input: { command: 'echo hi' } }]);
+      expect(second.stop_reason).toBe('tool_use');
+      messages.push({ role: 'assistant', content: second.content }, toolResult('toolu_01bash', 'hi'));
+
+      const third = await client.messages.create({ model: MODEL, max_tokens: 64, tools, messages });
+      expect(third.content).toEqual([{ type: 'text', text: 'All done.' }]);
+      expect(third.stop_reason).toBe('end_turn');
+      messages.push({ role: 'assistant', content: third.content }, { role: 'user', content: [reminder('A task finished.')] });
+
+      const fourth = await client.messages.create({ model: MODEL, max_tokens: 64, tools, messages });
+      expect(fourth.content).toEqual([{ type: 'text', text: DEFAULT_REPLY_TEXT }]);
+      expect(mock.requests.map((r) => r.scenario)).toEqual([scenario, scenario.then![0], scenario.then![1], {}]);
+    }, 15_000);
+
+    it('a later marked prompt wins over an earlier one; without then a scenario answers every turn', async () => {
+      const client = sdk(mock);
+      const messages: Param[] = [
+        { role: 'user', content: `First. ${marker({ text: 'First answer.' })}` },
+        { role: 'assistant', content: 'First answer.' },
+        { role: 'user', content: 'No marker here.' },
+      ];
+      const unchanged = await client.messages.create({ model: MODEL, max_tokens: 64, messages });
+      expect(unchanged.content).toEqual([{ type: 'text', text: 'First answer.' }]);
+      messages.push({ role: 'assistant', content: 'First answer.' }, { role: 'user', content: [{ type: 'text', text: `Second. ${marker({ text: 'Second answer.' })}` }] });
+      const continued = await client.messages.create({ model: MODEL, max_tokens: 64, messages });
+      expect(continued.content).toEqual([{ type: 'text', text: 'Second answer.' }]);
+    }, 15_000);
+
+    it('then with the header counts turns from the start; a marker inside a tool result is not read', async () => {
+      const client = sdk(mock);
+      const headers = scenarioHeader({ text: 'Turn one.', then: [{ text: 'Turn two.' }] });
+      const messages: Param[] = [{ role: 'user', content: 'Go.' }];
+      const first = await client.messages.create({ model: MODEL, max_tokens: 64, messages }, { headers });
+      expect(first.content).toEqual([{ type: 'text', text: 'Turn one.' }]);
+      messages.push({ role: 'assistant', content: 'Turn one.' }, { role: 'user', content: 'And?' });
+      const second = await client.messages.create({ model: MODEL, max_tokens: 64, messages }, { headers });
+      expect(second.content).toEqual([{ type: 'text', text: 'Turn two.' }]);
+
+      const fromTool = await client.messages.create({
+        model: MODEL,
+        max_tokens: 64,
+        messages: [
+          { role: 'user', content: 'Read it.' },
+          { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_01x', name: 'Read', input: {} }] },
+          toolResult('toolu_01x', marker({ text: 'Must not be used.' })),
+        ],
+      });
+      expect(fromTool.content).toEqual([{ type: 'text', text: DEFAULT_REPLY_TEXT }]);
+    }, 15_000);
+
+    it('refuses a then that is not a list of valid scenarios; records each answer\'s status', async () => {
+      for (const [then, message] of [
+        ['x', 'mock scenario: "then" must be an array of scenarios'],
+        [[{ nope: 1 }], 'mock scenario: unknown field "nope" in the MOCK: marker, then[0]'],
+      ] as const) {
+        const response = await rawPost(mock, '/v1/messages', JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ then })}` }] }));
+        expect(response.status).toBe(400);
+        expect(JSON.parse(response.bytes.toString())).toMatchObject({ error: { type: 'invalid_request_error', message } });
+      }
+      const overloaded = await rawPost(mock, '/v1/messages', JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: marker({ status: 529 }) }] }));
+      expect(overloaded.status).toBe(529);
+      expect(mock.requests.map((r) => r.status)).toEqual([400, 400, 529]);
+    }, 15_000);
+  });
+
   describe('messages.stream (SSE)', () => {
     it('yields text deltas that concatenate to the text, and finalMessage merges usage', async () => {
       const client = sdk(mock);
