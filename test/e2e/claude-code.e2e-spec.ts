@@ -20,19 +20,6 @@ import { createApiKey, eventually, listen, registerUser, startTestApp, storeProv
  * asserts today's behaviour instead, so the change landing makes the suite fail until the switch
  * is turned on: nothing is skipped.
  */
-const LANDED = {
-  /** Issue 21: `interactions.parent_agent_id`, from Claude Code's `x-claude-code-parent-agent-id`. */
-  parentAgentId: false,
-  /** Issue 21: `user_query` holds what the person typed, without Claude Code's `<system-reminder>` blocks. */
-  cleanUserQuery: false,
-  /**
-   * Found by this suite: a JSON error answer (429) to a `stream: true` request is recorded with
-   * `error_type` null, as the response tracker parses by the request's `stream`, not the answer's
-   * content type.
-   */
-  errorTypeOfJsonErrorToStreamRequest: false,
-};
-
 const ROOT = join(__dirname, '..', '..');
 const PINNED_VERSION: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies['@anthropic-ai/claude-code'];
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-claude-code-provider-key-0123456789';
@@ -244,13 +231,7 @@ describe('Claude Code through Lamplight (real CLI)', () => {
     const message = messages.filter((m) => m.role === 'user' && textOf(m.content).includes(JSON.stringify(typed).slice(1, -1))).at(-1);
     expect(message).toBeDefined();
     const injected = textOf(message!.content).includes('<system-reminder>');
-    if (LANDED.cleanUserQuery || !injected) {
-      expect(row.user_query).toBe(typed);
-    } else {
-      // Today: the whole last user message, reminders included. Turn LANDED.cleanUserQuery on when this fails.
-      expect(row.user_query).toContain(typed);
-      expect(row.user_query).toContain('<system-reminder>');
-    }
+    expect(row.user_query).toBe(typed);
     return injected;
   }
 
@@ -383,7 +364,7 @@ describe('Claude Code through Lamplight (real CLI)', () => {
     for (const row of rows.slice(1)) {
       expect(row.user_query ?? '').not.toContain(contents);
       expect(row.user_query ?? '').not.toContain(echoed);
-      if (LANDED.cleanUserQuery) expect(row.user_query ?? '').not.toContain('<system-reminder>');
+      expect(row.user_query ?? '').not.toContain('<system-reminder>');
     }
   }, TEST_TIMEOUT_MS);
 
@@ -448,21 +429,13 @@ describe('Claude Code through Lamplight (real CLI)', () => {
     expectUserQuery(rows[1], childPrompt, forwarded[1]);
     expectUserQuery(rows[2], leafPrompt, forwarded[2]);
 
-    const parentColumn = await app.sql(
-      `select 1 from information_schema.columns where table_name = 'interactions' and column_name = 'parent_agent_id'`,
+    const parents = await app.sql<{ agent_id: string | null; parent_agent_id: string | null }>(
+      `select i.agent_id, i.parent_agent_id from interactions i join sessions s on s.id = i.session_id
+       where s.organization_id = $1 and s.external_id = $2 order by i.started_at, i.id`,
+      [owner.organizationId, session],
     );
-    if (LANDED.parentAgentId) {
-      const parents = await app.sql<{ agent_id: string | null; parent_agent_id: string | null }>(
-        `select i.agent_id, i.parent_agent_id from interactions i join sessions s on s.id = i.session_id
-         where s.organization_id = $1 and s.external_id = $2 order by i.started_at, i.id`,
-        [owner.organizationId, session],
-      );
-      // Claude Code names a parent only below the first level (the main agent has no id).
-      expect(parents.map((row) => row.parent_agent_id)).toEqual([null, null, child.id, null, null]);
-    } else {
-      // Today: no such column. Turn LANDED.parentAgentId on when this fails.
-      expect(parentColumn).toHaveLength(0);
-    }
+    // Claude Code names a parent only below the first level (the main agent has no id).
+    expect(parents.map((row) => row.parent_agent_id)).toEqual([null, null, child.id, null, null]);
   }, TEST_TIMEOUT_MS);
 
   it('a 529 from Anthropic: Lamplight retries it, Claude Code sees one answer, one interaction', async () => {
@@ -494,8 +467,8 @@ describe('Claude Code through Lamplight (real CLI)', () => {
     const [row] = await recorded(session, 1);
     await expectOneClaudeCodeSession(session, run.upstream);
     expect(row).toMatchObject({ http_status: 429, outcome: 'error', upstream_request_id: forwarded[2].id });
-    // Turn LANDED.errorTypeOfJsonErrorToStreamRequest on when this fails.
-    expect(row.error_type).toBe(LANDED.errorTypeOfJsonErrorToStreamRequest ? 'rate_limit_error' : null);
+    // A JSON error answered to a streaming request keeps its error type.
+    expect(row.error_type).toBe('rate_limit_error');
   }, TEST_TIMEOUT_MS);
 
   it('over the whole run: every answered call recorded exactly once, one session per Claude Code session', async () => {
