@@ -7,6 +7,7 @@ import { Migration20261123130000_session_cache_invalidation } from './Migration2
 import { Migration20261124090000_session_counts } from './Migration20261124090000_session_counts';
 import { Migration20261125090000_usage_daily } from './Migration20261125090000_usage_daily';
 import { Migration20261129120000_content_status } from './Migration20261129120000_content_status';
+import { Migration20261129200000_exact_cost } from './Migration20261129200000_exact_cost';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124090000_session_counts', class: Migration20261124090000_session_counts },
   { name: 'Migration20261125090000_usage_daily', class: Migration20261125090000_usage_daily },
   { name: 'Migration20261129120000_content_status', class: Migration20261129120000_content_status },
+  { name: 'Migration20261129200000_exact_cost', class: Migration20261129200000_exact_cost },
 ];

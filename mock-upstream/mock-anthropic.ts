@@ -89,6 +89,23 @@ export interface MockScenario {
    * sends the cumulative input_tokens / cache_creation_input_tokens / cache_read_input_tokens.
    */
   deltaUsage?: 'output' | 'cumulative';
+  /**
+   * Usage fields beyond the token buckets, laid verbatim over the usage object: `server_tool_use`,
+   * `service_tier`, `inference_geo`, `speed`, `output_tokens_details`, `iterations`. In a stream,
+   * `service_tier`, `inference_geo` and `speed` come in `message_start` (which also says
+   * `server_tool_use` with zero counts); `server_tool_use`, `output_tokens_details` and `iterations`
+   * come only in `message_delta`, as Anthropic's final usage does.
+   */
+  usageExtra?: MockUsageExtra;
+}
+
+export interface MockUsageExtra {
+  server_tool_use?: { web_search_requests?: number; web_fetch_requests?: number };
+  service_tier?: string;
+  inference_geo?: string;
+  speed?: string;
+  output_tokens_details?: { thinking_tokens?: number };
+  iterations?: Record<string, unknown>[];
 }
 
 export interface RecordedRequest {
@@ -202,8 +219,11 @@ const DEFAULT_ERROR_MESSAGES: Record<string, string> = {
 const SCENARIO_FIELDS = new Set<string>([
   'usage', 'text', 'deltas', 'delayMs', 'deltaDelayMs', 'toolUse', 'toolDeltas', 'status', 'errorType',
   'errorMessage', 'retryAfter', 'shouldRetry', 'failTimes', 'key', 'stallAfterFrames', 'stallBeforeHeaders',
-  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage',
+  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage', 'usageExtra',
 ]);
+/** `usageExtra` fields: where each goes in a stream. */
+const USAGE_EXTRA_START = ['service_tier', 'inference_geo', 'speed'];
+const USAGE_EXTRA_DELTA = ['server_tool_use', 'output_tokens_details', 'iterations'];
 const USAGE_FIELDS = new Set<string>([
   'input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'cache_creation',
   'ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens',
@@ -328,6 +348,24 @@ function validateScenario(value: unknown, where: string): MockScenario {
         if (key !== 'name' && key !== 'input' && key !== 'id') fail('toolUse', 'an object {name, input, id?}');
       }
       if (tool.id !== undefined && typeof tool.id !== 'string') fail('toolUse.id', 'a string');
+    }
+  }
+  if (value.usageExtra !== undefined) {
+    const extra = value.usageExtra;
+    if (!isPlainObject(extra)) fail('usageExtra', 'an object');
+    else {
+      for (const key of Object.keys(extra)) {
+        const v = extra[key];
+        if (USAGE_EXTRA_START.includes(key)) {
+          if (typeof v !== 'string') fail(`usageExtra.${key}`, 'a string');
+        } else if (key === 'iterations') {
+          if (!Array.isArray(v) || !v.every(isPlainObject)) fail('usageExtra.iterations', 'an array of objects');
+        } else if (key === 'server_tool_use' || key === 'output_tokens_details') {
+          if (!isPlainObject(v) || !Object.values(v).every(isNonNegativeInt)) fail(`usageExtra.${key}`, 'an object of non-negative integers');
+        } else {
+          fail(`usageExtra.${key}`, 'a known usage field');
+        }
+      }
     }
   }
   if (value.usage !== undefined) {
@@ -463,6 +501,16 @@ function usageObject(u: ResolvedUsage, outputTokens: number): Record<string, unk
     output_tokens: outputTokens,
     service_tier: 'standard',
   };
+}
+
+/** The scenario's extra usage fields that a stream sends in `message_start` or in `message_delta`. */
+function usageExtraAt(sc: MockScenario, at: 'start' | 'delta'): Record<string, unknown> {
+  const extra = (sc.usageExtra ?? {}) as Record<string, unknown>;
+  const keys = at === 'start' ? USAGE_EXTRA_START : USAGE_EXTRA_DELTA;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (extra[key] !== undefined) out[key] = extra[key];
+  if (at === 'start' && extra.server_tool_use !== undefined) out.server_tool_use = { web_search_requests: 0, web_fetch_requests: 0 };
+  return out;
 }
 
 function sseFrame(event: string, data: unknown): Buffer {
@@ -900,7 +948,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       content,
       stop_reason: sc.stopReason ?? (blocks.tool ? 'tool_use' : 'end_turn'),
       stop_sequence: null,
-      usage: usageObject(usage, usage.output_tokens),
+      usage: { ...usageObject(usage, usage.output_tokens), ...(sc.usageExtra ?? {}) },
     };
     const headers = { ...baseHeaders(ex, 'application/json'), ...rateLimitHeaders(false) };
     if (sc.stallAfterFrames !== undefined || sc.resetAfterFrames !== undefined) {
@@ -935,7 +983,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: usageObject(usage, 1),
+          usage: { ...usageObject(usage, 1), ...usageExtraAt(sc, 'start') },
         },
       }),
     );
@@ -987,7 +1035,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       sseFrame('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: stopReason, stop_sequence: null },
-        usage: deltaUsage,
+        usage: { ...deltaUsage, ...usageExtraAt(sc, 'delta') },
       }),
     );
     frames.push(sseFrame('message_stop', { type: 'message_stop' }));
