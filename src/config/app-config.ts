@@ -172,3 +172,8 @@ function readDevSecrets(file: string): DevSecrets {
   }
   return { jwtSecret, encryptionKey };
 }
+
+/** DATABASE_URL alone, validated, for the operator's commands (`npm run reprice`). */
+export function loadDatabaseUrl(raw: Record<string, string | undefined> = process.env): string | undefined {
+  return validateEnvironment({ DATABASE_URL: raw.DATABASE_URL }).DATABASE_URL;
+}
