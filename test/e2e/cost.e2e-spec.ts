@@ -189,6 +189,25 @@ describe('exact cost through the proxy (official SDK, mock upstream)', () => {
     });
   });
 
+  it('splits the analytics totals into tokens, tool fees and multipliers', async () => {
+    // Every call of the dimensions above, JSON and stream (this test runs after them, before the history one).
+    const calls = await app.sql<{ n: string }>(`select count(*)::text as n from interactions where organization_id = $1`, [owner.organizationId]);
+    expect(Number(calls[0].n)).toBe(DIMENSIONS.length * 2);
+    const sum = (f: (d: Dimension) => number) => DIMENSIONS.reduce((a, d) => a + 2 * f(d), 0);
+    const total = sum((d) => d.totalNanoUsd ?? 0);
+    const tools = sum((d) => d.toolsNanoUsd ?? 0);
+    const multipliers = sum((d) => d.multipliersNanoUsd ?? 0);
+    const response = await app.request({ method: 'GET', url: '/spotlight/analytics/tokens', headers: owner.auth });
+    expect(response.statusCode).toBe(200);
+    const totals = response.json().totals;
+    expect(totals.cost_usd).toBe(total / 1e9);
+    expect(totals.unpriced_requests).toBe(2);
+    expect(totals.cost_split_usd).toEqual({ tokens: (total - tools - multipliers) / 1e9, tool_fees: tools / 1e9, multipliers: multipliers / 1e9 });
+    // By hand: web search 2 × $0.03; batch 2 × −$0.0135, residency 2 × $0.003, fast mode 2 × $0.095.
+    expect(tools).toBe(2 * 30_000_000);
+    expect(multipliers).toBe(2 * (-13_500_000 + 3_000_000 + 95_000_000));
+  });
+
   it('shows the breakdown and the raw usage on the session history', async () => {
     const externalId = 'cost-history';
     const dimension = DIMENSIONS[0];

@@ -27,7 +27,9 @@ const ROLLUP_SUMS = `
   coalesce(sum(u.cost_cache_read_nano_usd), 0)::text AS cost_cache_read_nano_usd,
   coalesce(sum(u.cost_cache_write5m_nano_usd), 0)::text AS cost_cache_write5m_nano_usd,
   coalesce(sum(u.cost_cache_write1h_nano_usd), 0)::text AS cost_cache_write1h_nano_usd,
-  coalesce(sum(u.cost_total_nano_usd), 0)::text AS cost_total_nano_usd`;
+  coalesce(sum(u.cost_total_nano_usd), 0)::text AS cost_total_nano_usd,
+  coalesce(sum(u.cost_tools_nano_usd), 0)::text AS cost_tools_nano_usd,
+  coalesce(sum(u.cost_multipliers_nano_usd), 0)::text AS cost_multipliers_nano_usd`;
 
 interface RollupRow {
   requests: string;
@@ -44,6 +46,8 @@ interface RollupRow {
   cost_cache_write5m_nano_usd: string;
   cost_cache_write1h_nano_usd: string;
   cost_total_nano_usd: string;
+  cost_tools_nano_usd: string;
+  cost_multipliers_nano_usd: string;
 }
 
 function toSums(row: RollupRow): UsageSums {
@@ -62,6 +66,8 @@ function toSums(row: RollupRow): UsageSums {
     costCacheWrite5mNanoUsd: BigInt(row.cost_cache_write5m_nano_usd),
     costCacheWrite1hNanoUsd: BigInt(row.cost_cache_write1h_nano_usd),
     costTotalNanoUsd: BigInt(row.cost_total_nano_usd),
+    costToolsNanoUsd: BigInt(row.cost_tools_nano_usd),
+    costMultipliersNanoUsd: BigInt(row.cost_multipliers_nano_usd),
   };
 }
 
@@ -154,7 +160,8 @@ const DAY_MS = 86_400_000;
 /** The rollups' summed columns, unaggregated. */
 const ROLLUP_COLUMNS = `requests, error_requests, unpriced_requests, input_tokens, output_tokens, cache_read_tokens,
   cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd,
-  cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd`;
+  cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd, cost_tools_nano_usd,
+  cost_multipliers_nano_usd`;
 
 const ZERO_ROW = Object.fromEntries(ROLLUP_COLUMNS.split(',').map((column) => [column.trim(), '0'])) as unknown as RollupRow;
 

@@ -1,4 +1,4 @@
-import type { CostByBucketDto, UsageFiguresDto } from './dto/analytics.dto';
+import type { CostByBucketDto, CostSplitDto, UsageFiguresDto } from './dto/analytics.dto';
 
 /** Summed rollup columns, kept as bigint so sums of nano-USD stay exact. */
 export interface UsageSums {
@@ -16,6 +16,10 @@ export interface UsageSums {
   costCacheWrite5mNanoUsd: bigint;
   costCacheWrite1hNanoUsd: bigint;
   costTotalNanoUsd: bigint;
+  /** Server-tool fees, within the total. */
+  costToolsNanoUsd: bigint;
+  /** What multipliers added to the buckets (negative for discounts), within the total. */
+  costMultipliersNanoUsd: bigint;
 }
 
 const KEYS: (keyof UsageSums)[] = [
@@ -33,6 +37,8 @@ const KEYS: (keyof UsageSums)[] = [
   'costCacheWrite5mNanoUsd',
   'costCacheWrite1hNanoUsd',
   'costTotalNanoUsd',
+  'costToolsNanoUsd',
+  'costMultipliersNanoUsd',
 ];
 
 export function zeroSums(): UsageSums {
@@ -76,6 +82,15 @@ export function costByBucket(s: Pick<UsageSums, 'costInputNanoUsd' | 'costOutput
   };
 }
 
+/** The total split into tokens at their tiers' rates, tool fees, and what multipliers added. */
+export function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
+  return {
+    tokens: nanoToUsdExact(s.costTotalNanoUsd - s.costToolsNanoUsd - s.costMultipliersNanoUsd),
+    tool_fees: nanoToUsdExact(s.costToolsNanoUsd),
+    multipliers: nanoToUsdExact(s.costMultipliersNanoUsd),
+  };
+}
+
 export function toUsageFigures(s: UsageSums): UsageFiguresDto {
   return {
     requests: count(s.requests),
@@ -89,5 +104,6 @@ export function toUsageFigures(s: UsageSums): UsageFiguresDto {
     total_tokens: count(totalTokens(s)),
     cost_usd: nanoToUsdExact(s.costTotalNanoUsd),
     cost_by_bucket_usd: costByBucket(s),
+    cost_split_usd: costSplit(s),
   };
 }

@@ -108,6 +108,25 @@ export class CostByBucketDto {
   cache_write_1h: number;
 }
 
+/** The cost split by what was billed (docs/cost.md); the three add up to `cost_usd`. */
+export class CostSplitDto {
+  /**
+   * Tokens at their models' and tiers' rates, before multipliers.
+   * @example 0.0105
+   */
+  tokens: number;
+  /**
+   * Server-tool fees (web search at $10 per 1,000).
+   * @example 0.03
+   */
+  tool_fees: number;
+  /**
+   * What multipliers added: data residency and fast mode add, the batch discount subtracts.
+   * @example 0
+   */
+  multipliers: number;
+}
+
 export class UsageFiguresDto {
   requests: number;
   /** Calls whose outcome was not `ok` (errors, cancels, upstream failures). */
@@ -127,6 +146,7 @@ export class UsageFiguresDto {
    */
   cost_usd: number;
   cost_by_bucket_usd: CostByBucketDto;
+  cost_split_usd: CostSplitDto;
 }
 
 export class ModelUsageDto extends UsageFiguresDto {
