@@ -18,7 +18,7 @@ const SUMS_BEFORE = [
   'cost_total_nano_usd',
 ];
 
-const SUMS_AFTER = [...SUMS_BEFORE, 'cost_tools_nano_usd', 'cost_multipliers_nano_usd'];
+const SUMS_AFTER = [...SUMS_BEFORE, 'cost_tools_nano_usd', 'cost_multipliers_nano_usd', 'cost_cache_savings_nano_usd'];
 
 const coveringIndex = (sums: string[]) =>
   `create index "usage_hourly_covering_index" on "usage_hourly" ("organization_id", "hour", "model") include (${sums.map((c) => `"${c}"`).join(', ')});`;
@@ -54,7 +54,8 @@ end $$;`,
  * object as Anthropic sent it (`usage`), the named components of its cost (`cost_breakdown`:
  * tokens per bucket and part, multipliers, tool fees) and two sums that the rollups carry too:
  * tool fees (`cost_tools_nano_usd`, added to the buckets in the total) and what multipliers added
- * (`cost_multipliers_nano_usd`, negative for a discount; already within the bucket costs). Rows
+ * (`cost_multipliers_nano_usd`, negative for a discount; already within the bucket costs), and
+ * what cache reads saved against uncached input (`cost_cache_savings_nano_usd`, not a cost). Rows
  * written before have neither: 0 in the rollups, null on the interaction. The usage_daily trigger
  * functions learn the two new sums.
  */
@@ -62,9 +63,9 @@ export class Migration20261129200000_exact_cost extends Migration {
   override name = 'Migration20261129200000_exact_cost';
 
   override up(): void {
-    this.addSql(`alter table "interactions" add column "usage" jsonb null, add column "cost_breakdown" jsonb null, add column "cost_tools_nano_usd" bigint null, add column "cost_multipliers_nano_usd" bigint null;`);
+    this.addSql(`alter table "interactions" add column "usage" jsonb null, add column "cost_breakdown" jsonb null, add column "cost_tools_nano_usd" bigint null, add column "cost_multipliers_nano_usd" bigint null, add column "cost_cache_savings_nano_usd" bigint null;`);
     for (const table of ['usage_hourly', 'usage_daily']) {
-      this.addSql(`alter table "${table}" add column "cost_tools_nano_usd" bigint not null default 0, add column "cost_multipliers_nano_usd" bigint not null default 0;`);
+      this.addSql(`alter table "${table}" add column "cost_tools_nano_usd" bigint not null default 0, add column "cost_multipliers_nano_usd" bigint not null default 0, add column "cost_cache_savings_nano_usd" bigint not null default 0;`);
     }
     for (const sql of dailyFunctions(SUMS_AFTER)) this.addSql(sql);
     // Analytics read the hourly sums from this index alone: it carries the new sums too.
@@ -77,8 +78,8 @@ export class Migration20261129200000_exact_cost extends Migration {
     this.addSql(`drop index "usage_hourly_covering_index";`);
     this.addSql(coveringIndex(SUMS_BEFORE));
     for (const table of ['usage_daily', 'usage_hourly']) {
-      this.addSql(`alter table "${table}" drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd";`);
+      this.addSql(`alter table "${table}" drop column "cost_cache_savings_nano_usd", drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd";`);
     }
-    this.addSql(`alter table "interactions" drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd", drop column "cost_breakdown", drop column "usage";`);
+    this.addSql(`alter table "interactions" drop column "cost_cache_savings_nano_usd", drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd", drop column "cost_breakdown", drop column "usage";`);
   }
 }

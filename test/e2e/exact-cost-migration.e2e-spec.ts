@@ -4,7 +4,7 @@ import { createFreshDatabase, type FreshDatabase } from '../../src/database/fres
 import { createOrmOptions } from '../../src/database/orm-options';
 
 const COLUMNS = `select table_name || '.' || column_name as c from information_schema.columns
-  where column_name in ('usage', 'cost_breakdown', 'cost_tools_nano_usd', 'cost_multipliers_nano_usd')
+  where column_name in ('usage', 'cost_breakdown', 'cost_tools_nano_usd', 'cost_multipliers_nano_usd', 'cost_cache_savings_nano_usd')
     and table_name in ('interactions', 'usage_hourly', 'usage_daily') order by 1`;
 
 describe('the exact-cost migration', () => {
@@ -24,7 +24,7 @@ describe('the exact-cost migration', () => {
     const orm = await MikroORM.init({ ...createOrmOptions(database.url), allowGlobalContext: true, logger: () => undefined });
     try {
       const columns = async () => (await sql.query<{ c: string }>(COLUMNS)).rows.map((r) => r.c);
-      expect(await columns()).toHaveLength(8);
+      expect(await columns()).toHaveLength(11);
 
       await orm.migrator.down({ to: 'Migration20261129120000_content_status' });
       expect(await columns()).toEqual([]);
@@ -35,7 +35,7 @@ describe('the exact-cost migration', () => {
       expect((await sql.query(`select cost_total_nano_usd::int as t from usage_daily where organization_id = $1`, [org])).rows).toEqual([{ t: 2 }]);
 
       await orm.migrator.up();
-      expect(await columns()).toHaveLength(8);
+      expect(await columns()).toHaveLength(11);
       await sql.query(`update usage_hourly set cost_tools_nano_usd = 30, cost_multipliers_nano_usd = -5 where organization_id = $1`, [org]);
       expect((await sql.query(`select cost_tools_nano_usd::int as tools, cost_multipliers_nano_usd::int as m from usage_daily where organization_id = $1`, [org])).rows).toEqual([{ tools: 30, m: -5 }]);
     } finally {

@@ -64,6 +64,7 @@ interface Row {
   cost_total_nano_usd: string | null;
   cost_tools_nano_usd: string | null;
   cost_multipliers_nano_usd: string | null;
+  cost_cache_savings_nano_usd: string | null;
   cost_breakdown: CostDetail | null;
   pricing_version: string;
 }
@@ -78,6 +79,7 @@ const COST_COLUMNS = [
   'cost_total_nano_usd',
   'cost_tools_nano_usd',
   'cost_multipliers_nano_usd',
+  'cost_cache_savings_nano_usd',
 ] as const;
 type CostColumn = (typeof COST_COLUMNS)[number];
 type CostColumns = Record<CostColumn, number | null>;
@@ -92,6 +94,7 @@ function columnsOf(cost: CallCost | null): CostColumns {
     cost_total_nano_usd: cost?.totalNanoUsd ?? null,
     cost_tools_nano_usd: cost?.toolsNanoUsd ?? null,
     cost_multipliers_nano_usd: cost?.multipliersNanoUsd ?? null,
+    cost_cache_savings_nano_usd: cost?.cacheSavingsNanoUsd ?? null,
   };
 }
 
@@ -207,14 +210,15 @@ export class Repricer {
       const cost = table.priceCall(row.model, callUsageOf(row.usage, tokens));
       const before = storedColumns(row);
       const after = columnsOf(cost);
-      const changed = COST_COLUMNS.some((c) => before[c] !== after[c]);
+      const changed = COST_COLUMNS.some((c) => c !== 'cost_cache_savings_nano_usd' && before[c] !== after[c]);
+      const savingsChanged = before.cost_cache_savings_nano_usd !== after.cost_cache_savings_nano_usd;
       const wasPriced = before.cost_total_nano_usd !== null;
       const isPriced = after.cost_total_nano_usd !== null;
       report.costBeforeNanoUsd += before.cost_total_nano_usd ?? 0;
       report.costAfterNanoUsd += after.cost_total_nano_usd ?? 0;
       if (!changed) {
         if (!isPriced) report.stillUnpriced += 1;
-        if (row.pricing_version === table.version && (row.cost_breakdown !== null || !isPriced)) continue;
+        if (!savingsChanged && row.pricing_version === table.version && (row.cost_breakdown !== null || !isPriced)) continue;
         report.restamped += 1;
       } else {
         report.repriced += 1;
@@ -225,13 +229,15 @@ export class Repricer {
         model.costBeforeNanoUsd += before.cost_total_nano_usd ?? 0;
         model.costAfterNanoUsd += after.cost_total_nano_usd ?? 0;
         byModel.set(row.model, model);
-
-        const unpriced = (isPriced ? 0 : 1) - (wasPriced ? 0 : 1);
+      }
+      const unpriced = (isPriced ? 0 : 1) - (wasPriced ? 0 : 1);
+      if (changed) {
         const session = sessions.get(row.session_id) ?? { cost: 0, unpriced: 0 };
         session.cost += (after.cost_total_nano_usd ?? 0) - (before.cost_total_nano_usd ?? 0);
         session.unpriced += unpriced;
         sessions.set(row.session_id, session);
-
+      }
+      if (changed || savingsChanged) {
         const hour = row.hour.toISOString();
         const key = `${row.organization_id}|${hour}|${row.model}`;
         const delta =

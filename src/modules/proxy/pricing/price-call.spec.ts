@@ -34,6 +34,8 @@ describe('PricingTable.priceCall', () => {
     expect(cost.multipliersNanoUsd).toBe(-13_500_000);
     expect(cost.cacheWrite5mNanoUsd).toBe(2_500_000);
     expect(cost.detail.multipliers).toEqual([{ name: 'batch', factor: '0.5', reason: 'service_tier=batch' }]);
+    // The 20,000 cache-read tokens saved (1,000 − 100) × 20,000 × 0.5 against uncached input.
+    expect(cost.cacheSavingsNanoUsd).toBe(9_000_000);
   });
 
   it('does not discount web search fees on a batch result', () => {

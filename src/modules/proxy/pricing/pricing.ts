@@ -294,6 +294,7 @@ export class PricingTable {
       usage.iterations.length > 0 ? usage.iterations : [{ ...usage, type: 'usage', model: null }];
     const multipliers = new Map<string, AppliedMultiplier>();
     const parts: CostPart[] = [];
+    const factors = new Map<CostPart, Ratio>();
     for (const source of sources) {
       const partModel = source.model ?? model;
       const id = this.resolve(partModel);
@@ -323,7 +324,7 @@ export class PricingTable {
         const baseNanoUsd = checkedProduct(tokens, rates[bucket.name]);
         buckets[bucket.name] = { tokens, nanoUsdPerToken: rates[bucket.name], baseNanoUsd, nanoUsd: applyRatio(baseNanoUsd, factor) };
       }
-      parts.push({
+      const part: CostPart = {
         kind: source.type,
         model: partModel,
         pricedAs: id,
@@ -331,7 +332,9 @@ export class PricingTable {
         promptTokens: prompt,
         factor: ratioText(factor),
         buckets,
-      });
+      };
+      parts.push(part);
+      factors.set(part, factor);
     }
 
     const tools: ToolFee[] = [];
@@ -358,6 +361,13 @@ export class PricingTable {
     const toolsNanoUsd = sum(tools.map((t) => t.nanoUsd));
     const totalNanoUsd = sum([bucketsNanoUsd, toolsNanoUsd]);
     const multipliersNanoUsd = bucketsNanoUsd - tokensNanoUsd;
+    const cacheSavingsNanoUsd = sum(
+      parts.map((p) => {
+        const read = p.buckets.cacheRead;
+        const asInput = applyRatio(checkedProduct(read.tokens, p.buckets.input.nanoUsdPerToken), factors.get(p)!);
+        return asInput - read.nanoUsd;
+      }),
+    );
     const detail: CostDetail = {
       pricingVersion: this.version,
       model,
@@ -370,6 +380,7 @@ export class PricingTable {
       multipliersNanoUsd,
       toolsNanoUsd,
       totalNanoUsd,
+      cacheSavingsNanoUsd,
     };
     return {
       inputNanoUsd,
@@ -381,6 +392,7 @@ export class PricingTable {
       tokensNanoUsd,
       multipliersNanoUsd,
       toolsNanoUsd,
+      cacheSavingsNanoUsd,
       detail,
     };
   }
@@ -471,6 +483,11 @@ export interface CostDetail {
   multipliersNanoUsd: number;
   toolsNanoUsd: number;
   totalNanoUsd: number;
+  /**
+   * What the cache reads saved: their tokens at the input rate (same tier and multipliers) less
+   * what they cost. Not part of the cost; kept for cache insights.
+   */
+  cacheSavingsNanoUsd: number;
 }
 
 /** The bucket costs (multipliers applied), the tool fees, the split, and the detail. */
@@ -478,6 +495,7 @@ export interface CallCost extends CostBreakdown {
   tokensNanoUsd: number;
   multipliersNanoUsd: number;
   toolsNanoUsd: number;
+  cacheSavingsNanoUsd: number;
   detail: CostDetail;
 }
 
