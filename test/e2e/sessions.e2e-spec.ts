@@ -423,6 +423,8 @@ describe('sessions: reading', () => {
           rows[i].input_tokens + rows[i].output_tokens + rows[i].cache_read_tokens + rows[i].cache_write5m_tokens + rows[i].cache_write1h_tokens,
         execution_time_ms: rows[i].latency_ms,
         agents_involved: agents,
+        cost_usd: rows[i].cost_total_nano_usd === null ? null : Number(rows[i].cost_total_nano_usd) / 1e9,
+        cost_breakdown: rows[i].cost_breakdown,
       });
       expect(rows[4].final_output).toBeTruthy(); // the broken stream's partial text is in the row…
       expect(rows[4].content.response).toEqual([expect.objectContaining({ type: 'text' })]);

@@ -48,6 +48,8 @@ export function toTurn(interaction: InteractionView, turn: number): SessionTurnD
       tokens_used: totalTokens(interaction),
       execution_time_ms: interaction.latencyMs,
       agents_involved: interaction.agentId ? [interaction.agentId] : [],
+      cost_usd: interaction.cost === null ? null : interaction.cost.totalNanoUsd / 1e9,
+      cost_breakdown: interaction.cost?.detail ?? null,
     },
   };
 }

@@ -257,6 +257,13 @@ export class SessionTurnMetadataDto {
    * @example ["planner", "simple-agent"]
    */
   agents_involved: string[];
+  /**
+   * The turn's cost in USD; null when unpriced.
+   * @example 0.0405
+   */
+  cost_usd: number | null;
+  /** Every component of the cost (tokens per bucket, tool fees, multipliers); null when unpriced or recorded before breakdowns were kept. */
+  cost_breakdown: CostBreakdownDto | null;
 }
 
 export class SessionTurnDto {
