@@ -130,7 +130,35 @@ export interface RecordedRequest {
   receivedAt: number;
 }
 
+/** One day of the Admin API's cost report (`GET /v1/organizations/cost_report`), as the mock serves it. */
+export interface MockCostBucket {
+  starting_at: string;
+  ending_at: string;
+  results: MockCostResult[];
+}
+
+/** A cost item: `amount` in cents as a decimal string ("123.45" is $1.2345), as Anthropic sends it. */
+export interface MockCostResult {
+  amount: string;
+  currency?: string;
+  cost_type?: 'tokens' | 'web_search' | 'code_execution' | null;
+  model?: string | null;
+  token_type?: string | null;
+  service_tier?: string | null;
+  context_window?: string | null;
+  description?: string | null;
+  workspace_id?: string | null;
+}
+
+/** The admin key the mock's Admin API routes accept (any `sk-ant-admin…` key but the `-invalid` one). */
+export const MOCK_ADMIN_KEY_PREFIX = 'sk-ant-admin';
+
 export interface MockAnthropic {
+  /**
+   * The cost report the Admin API route serves, one bucket per UTC day (tests set it). Buckets are
+   * filtered by `starting_at` / `ending_at` and paged by `limit` (default 7, at most 31).
+   */
+  costReport: MockCostBucket[];
   /** `http://host:port`, no trailing slash; use as the SDK's `baseURL`. */
   url: string;
   port: number;
@@ -513,6 +541,18 @@ function usageExtraAt(sc: MockScenario, at: 'start' | 'delta'): Record<string, u
   return out;
 }
 
+/** Decimal strings of cents added exactly (up to 12 decimals). */
+function sumCents(amounts: string[]): string {
+  const SCALE = 12;
+  const total = amounts.reduce((sum, a) => {
+    const [whole, fraction = ''] = a.split('.');
+    return sum + BigInt(whole + fraction.padEnd(SCALE, '0').slice(0, SCALE));
+  }, 0n);
+  const text = total.toString().padStart(SCALE + 1, '0');
+  const fraction = text.slice(-SCALE).replace(/0+$/, '');
+  return fraction ? `${text.slice(0, -SCALE)}.${fraction}` : text.slice(0, -SCALE);
+}
+
 function sseFrame(event: string, data: unknown): Buffer {
   return Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, 'utf8');
 }
@@ -619,12 +659,13 @@ interface Exchange {
   record: boolean;
 }
 
-type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'not_found' | 'method_not_allowed';
+type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'cost_report' | 'not_found' | 'method_not_allowed';
 
 function route(method: string, path: string): Route {
   if (path === '/v1/messages') return method === 'POST' ? 'messages' : 'method_not_allowed';
   if (path === '/v1/messages/count_tokens') return method === 'POST' ? 'count_tokens' : 'method_not_allowed';
   if (path === '/v1/models') return method === 'GET' ? 'models' : 'method_not_allowed';
+  if (path === '/v1/organizations/cost_report') return method === 'GET' ? 'cost_report' : 'method_not_allowed';
   if (path.startsWith('/v1/models/') && path.length > '/v1/models/'.length) {
     return method === 'GET' ? 'model' : 'method_not_allowed';
   }
@@ -837,6 +878,12 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     if (which === 'method_not_allowed') return sendError(ex, 405, 'invalid_request_error', 'Method Not Allowed');
 
     if (!apiKey) return sendError(ex, 401, 'authentication_error', 'x-api-key header is required');
+    if (which === 'cost_report') {
+      if (!apiKey.startsWith(MOCK_ADMIN_KEY_PREFIX) || apiKey.startsWith(`${MOCK_ADMIN_KEY_PREFIX}01-invalid`)) {
+        return sendError(ex, 401, 'authentication_error', 'invalid x-api-key: the Admin API needs an admin key');
+      }
+      return sendCostReport(ex, url);
+    }
     if (!apiKey.startsWith('sk-ant-api') || apiKey.startsWith('sk-ant-api03-invalid')) {
       return sendError(ex, 401, 'authentication_error', 'invalid x-api-key');
     }
@@ -906,6 +953,28 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     if (!Array.isArray(body.messages)) return 'messages: Input should be a valid list';
     if (body.messages.length === 0) return 'messages: at least one message is required';
     return null;
+  }
+
+  function sendCostReport(ex: Exchange, url: string): void {
+    const query = new URL(url, 'http://mock').searchParams;
+    const startingAt = query.get('starting_at');
+    if (!startingAt || Number.isNaN(Date.parse(startingAt))) return sendError(ex, 400, 'invalid_request_error', 'starting_at: Field required');
+    const endingAt = query.get('ending_at');
+    const limit = Math.min(31, Math.max(1, Number(query.get('limit') ?? 7) || 7));
+    const byDescription = query.getAll('group_by[]').includes('description');
+    const from = Number(query.get('page') ? Buffer.from(query.get('page')!, 'base64url').toString('utf8') : 0) || 0;
+    const buckets = mock.costReport.filter(
+      (b) => Date.parse(b.starting_at) >= Date.parse(startingAt) && (!endingAt || Date.parse(b.ending_at) <= Date.parse(endingAt)),
+    );
+    const page = buckets.slice(from, from + limit).map((b) => ({
+      starting_at: b.starting_at,
+      ending_at: b.ending_at,
+      results: byDescription
+        ? b.results.map((r) => ({ currency: 'USD', workspace_id: null, description: null, cost_type: null, model: null, token_type: null, service_tier: null, context_window: null, ...r }))
+        : [{ currency: 'USD', amount: sumCents(b.results.map((r) => r.amount)), workspace_id: null, description: null, cost_type: null, model: null, token_type: null, service_tier: null, context_window: null }],
+    }));
+    const more = from + limit < buckets.length;
+    sendJson(ex, 200, { data: page, has_more: more, next_page: more ? Buffer.from(String(from + limit)).toString('base64url') : null });
   }
 
   function sendModels(ex: Exchange, url: string): void {
@@ -1110,6 +1179,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
 
   let closed: Promise<void> | null = null;
   const mock: MockAnthropic = {
+    costReport: [],
     url: `http://${urlHost}:${port}`,
     port,
     requests: state.requests,
