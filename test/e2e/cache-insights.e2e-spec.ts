@@ -99,6 +99,23 @@ describe('cache insights', () => {
     expect(body).toEqual({ start: null, end: null, session_id: sessionId, ...SESSION });
   });
 
+  it('on the shared session: the public view and the share page', async () => {
+    const created = await app.request({ method: 'POST', url: '/spotlight/analytics/sessions/cache-script/share', headers: owner.auth, payload: {} });
+    expect(created.statusCode).toBe(201);
+    const token = created.json().share_token;
+    const shared = await app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}` });
+    expect(shared.statusCode).toBe(200);
+    expect(shared.json().cache).toEqual(SESSION);
+    const page = await app.request({ method: 'GET', url: `/shared/${token}` });
+    expect(page.statusCode).toBe(200);
+    const figure = (name: string) => new RegExp(`data-figure="${name}">([^<]*)<`).exec(page.body)?.[1];
+    expect(figure('cache-hit-rate')).toBe('52.3%');
+    expect(figure('cache-saved')).toBe('$0.0216');
+    expect(figure('cache-write-cost')).toBe('$0.03525');
+    expect(figure('cache-unread')).toBe('1 ($0.0075)');
+    expect(figure('cache-mix')).toBe('42.9% / 57.1%');
+  });
+
   it('GET /spotlight/analytics/cache over a period sums the organization’s sessions', async () => {
     const body = await get('/spotlight/analytics/cache');
     expect(body).toMatchObject({

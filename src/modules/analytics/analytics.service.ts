@@ -201,7 +201,8 @@ export class AnalyticsService {
     };
   }
 
-  private async sessionCache(organizationId: string, sessionId: string): Promise<CacheInsightsDto> {
+  /** What prompt caching did in one session (for the session reads and the share views). */
+  async sessionCache(organizationId: string, sessionId: string): Promise<CacheInsightsDto> {
     const now = this.clock.now().getTime();
     const [sums, outcomes] = await Promise.all([
       this.analytics.sessionCacheSums(organizationId, sessionId),
