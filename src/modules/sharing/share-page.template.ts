@@ -215,10 +215,10 @@ ${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus 
   )}</td><td data-figure="cache-read-tokens">${formatInteger(t.cacheReadTokens)}</td><td data-figure="cache-write-5m-tokens">${formatInteger(
     t.cacheWrite5mTokens,
   )}</td><td data-figure="cache-write-1h-tokens">${formatInteger(t.cacheWrite1hTokens)}</td><td>${formatInteger(total)}</td></tr></tbody></table></div>
-${view.cache ? cacheSection(view.cache) : ''}
 <h2>Calls${shown < view.totalInteractions ? ` (the first ${formatInteger(shown)} of ${formatInteger(view.totalInteractions)})` : ''}</h2>
 <div class="table-wrap"><table><thead><tr><th>#</th><th class="text">Time (UTC)</th><th class="text">Model</th><th>Input</th><th>Output</th><th>Cache read</th><th>Write 5 min</th><th>Write 1 h</th><th>Cost</th><th>Latency</th><th class="text">Outcome</th></tr></thead>
 <tbody>${shown === 0 ? html`<tr><td colspan="11" class="text empty">No calls recorded yet.</td></tr>` : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate))}</tbody></table></div>
+${view.cache ? cacheSection(view.cache) : ''}
 ${view.includeContent ? html`<h2>Transcript</h2>${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}` : ''}
 <footer>A read-only view shared through Lamplight. ${
     view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'
