@@ -13,6 +13,7 @@ import { Migration20261129200000_api_key_suspension } from './Migration202611292
 import { Migration20261129201000_share_links_revoked_on_delete } from './Migration20261129201000_share_links_revoked_on_delete';
 import { Migration20261129202000_share_token_digests } from './Migration20261129202000_share_token_digests';
 import { Migration20261129203000_invitations } from './Migration20261129203000_invitations';
+import { Migration20261129200000_exact_cost } from './Migration20261129200000_exact_cost';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -33,4 +34,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129201000_share_links_revoked_on_delete', class: Migration20261129201000_share_links_revoked_on_delete },
   { name: 'Migration20261129202000_share_token_digests', class: Migration20261129202000_share_token_digests },
   { name: 'Migration20261129203000_invitations', class: Migration20261129203000_invitations },
+  { name: 'Migration20261129200000_exact_cost', class: Migration20261129200000_exact_cost },
 ];

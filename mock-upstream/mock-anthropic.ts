@@ -101,6 +101,23 @@ export interface MockScenario {
    * conversation. Without `then`, the scenario answers every request that carries it.
    */
   then?: MockScenario[];
+  /**
+   * Usage fields beyond the token buckets, laid verbatim over the usage object: `server_tool_use`,
+   * `service_tier`, `inference_geo`, `speed`, `output_tokens_details`, `iterations`. In a stream,
+   * `service_tier`, `inference_geo` and `speed` come in `message_start` (which also says
+   * `server_tool_use` with zero counts); `server_tool_use`, `output_tokens_details` and `iterations`
+   * come only in `message_delta`, as Anthropic's final usage does.
+   */
+  usageExtra?: MockUsageExtra;
+}
+
+export interface MockUsageExtra {
+  server_tool_use?: { web_search_requests?: number; web_fetch_requests?: number };
+  service_tier?: string;
+  inference_geo?: string;
+  speed?: string;
+  output_tokens_details?: { thinking_tokens?: number };
+  iterations?: Record<string, unknown>[];
 }
 
 export interface RecordedRequest {
@@ -127,7 +144,35 @@ export interface RecordedRequest {
   readonly status: number | null;
 }
 
+/** One day of the Admin API's cost report (`GET /v1/organizations/cost_report`), as the mock serves it. */
+export interface MockCostBucket {
+  starting_at: string;
+  ending_at: string;
+  results: MockCostResult[];
+}
+
+/** A cost item: `amount` in cents as a decimal string ("123.45" is $1.2345), as Anthropic sends it. */
+export interface MockCostResult {
+  amount: string;
+  currency?: string;
+  cost_type?: 'tokens' | 'web_search' | 'code_execution' | null;
+  model?: string | null;
+  token_type?: string | null;
+  service_tier?: string | null;
+  context_window?: string | null;
+  description?: string | null;
+  workspace_id?: string | null;
+}
+
+/** The admin key the mock's Admin API routes accept (any `sk-ant-admin…` key but the `-invalid` one). */
+export const MOCK_ADMIN_KEY_PREFIX = 'sk-ant-admin';
+
 export interface MockAnthropic {
+  /**
+   * The cost report the Admin API route serves, one bucket per UTC day (tests set it). Buckets are
+   * filtered by `starting_at` / `ending_at` and paged by `limit` (default 7, at most 31).
+   */
+  costReport: MockCostBucket[];
   /** `http://host:port`, no trailing slash; use as the SDK's `baseURL`. */
   url: string;
   port: number;
@@ -216,8 +261,11 @@ const DEFAULT_ERROR_MESSAGES: Record<string, string> = {
 const SCENARIO_FIELDS = new Set<string>([
   'usage', 'text', 'deltas', 'delayMs', 'deltaDelayMs', 'toolUse', 'toolDeltas', 'status', 'errorType',
   'errorMessage', 'retryAfter', 'shouldRetry', 'failTimes', 'key', 'stallAfterFrames', 'stallBeforeHeaders',
-  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage', 'then',
+  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage', 'then', 'usageExtra',
 ]);
+/** `usageExtra` fields: where each goes in a stream. */
+const USAGE_EXTRA_START = ['service_tier', 'inference_geo', 'speed'];
+const USAGE_EXTRA_DELTA = ['server_tool_use', 'output_tokens_details', 'iterations'];
 const USAGE_FIELDS = new Set<string>([
   'input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'cache_creation',
   'ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens',
@@ -347,6 +395,24 @@ function validateScenario(value: unknown, where: string): MockScenario {
   if (value.then !== undefined) {
     if (!Array.isArray(value.then)) fail('then', 'an array of scenarios');
     else value.then.forEach((step, i) => validateScenario(step, `${where}, then[${i}]`));
+  }
+  if (value.usageExtra !== undefined) {
+    const extra = value.usageExtra;
+    if (!isPlainObject(extra)) fail('usageExtra', 'an object');
+    else {
+      for (const key of Object.keys(extra)) {
+        const v = extra[key];
+        if (USAGE_EXTRA_START.includes(key)) {
+          if (typeof v !== 'string') fail(`usageExtra.${key}`, 'a string');
+        } else if (key === 'iterations') {
+          if (!Array.isArray(v) || !v.every(isPlainObject)) fail('usageExtra.iterations', 'an array of objects');
+        } else if (key === 'server_tool_use' || key === 'output_tokens_details') {
+          if (!isPlainObject(v) || !Object.values(v).every(isNonNegativeInt)) fail(`usageExtra.${key}`, 'an object of non-negative integers');
+        } else {
+          fail(`usageExtra.${key}`, 'a known usage field');
+        }
+      }
+    }
   }
   if (value.usage !== undefined) {
     const usage = value.usage;
@@ -510,6 +576,28 @@ function usageObject(u: ResolvedUsage, outputTokens: number): Record<string, unk
   };
 }
 
+/** The scenario's extra usage fields that a stream sends in `message_start` or in `message_delta`. */
+function usageExtraAt(sc: MockScenario, at: 'start' | 'delta'): Record<string, unknown> {
+  const extra = (sc.usageExtra ?? {}) as Record<string, unknown>;
+  const keys = at === 'start' ? USAGE_EXTRA_START : USAGE_EXTRA_DELTA;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (extra[key] !== undefined) out[key] = extra[key];
+  if (at === 'start' && extra.server_tool_use !== undefined) out.server_tool_use = { web_search_requests: 0, web_fetch_requests: 0 };
+  return out;
+}
+
+/** Decimal strings of cents added exactly (up to 12 decimals). */
+function sumCents(amounts: string[]): string {
+  const SCALE = 12;
+  const total = amounts.reduce((sum, a) => {
+    const [whole, fraction = ''] = a.split('.');
+    return sum + BigInt(whole + fraction.padEnd(SCALE, '0').slice(0, SCALE));
+  }, 0n);
+  const text = total.toString().padStart(SCALE + 1, '0');
+  const fraction = text.slice(-SCALE).replace(/0+$/, '');
+  return fraction ? `${text.slice(0, -SCALE)}.${fraction}` : text.slice(0, -SCALE);
+}
+
 function sseFrame(event: string, data: unknown): Buffer {
   return Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, 'utf8');
 }
@@ -618,13 +706,14 @@ interface Exchange {
   rawBody?: Buffer;
 }
 
-type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'store' | 'not_found' | 'method_not_allowed';
+type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'store' | 'cost_report' | 'not_found' | 'method_not_allowed';
 
 function route(method: string, path: string): Route {
   if (isStorePath(path)) return 'store';
   if (path === '/v1/messages') return method === 'POST' ? 'messages' : 'method_not_allowed';
   if (path === '/v1/messages/count_tokens') return method === 'POST' ? 'count_tokens' : 'method_not_allowed';
   if (path === '/v1/models') return method === 'GET' ? 'models' : 'method_not_allowed';
+  if (path === '/v1/organizations/cost_report') return method === 'GET' ? 'cost_report' : 'method_not_allowed';
   if (path.startsWith('/v1/models/') && path.length > '/v1/models/'.length) {
     return method === 'GET' ? 'model' : 'method_not_allowed';
   }
@@ -849,6 +938,12 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     if (which === 'method_not_allowed') return sendError(ex, 405, 'invalid_request_error', 'Method Not Allowed');
 
     if (!apiKey) return sendError(ex, 401, 'authentication_error', 'x-api-key header is required');
+    if (which === 'cost_report') {
+      if (!apiKey.startsWith(MOCK_ADMIN_KEY_PREFIX) || apiKey.startsWith(`${MOCK_ADMIN_KEY_PREFIX}01-invalid`)) {
+        return sendError(ex, 401, 'authentication_error', 'invalid x-api-key: the Admin API needs an admin key');
+      }
+      return sendCostReport(ex, url);
+    }
     if (!apiKey.startsWith('sk-ant-api') || apiKey.startsWith('sk-ant-api03-invalid')) {
       return sendError(ex, 401, 'authentication_error', 'invalid x-api-key');
     }
@@ -931,6 +1026,28 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     return null;
   }
 
+  function sendCostReport(ex: Exchange, url: string): void {
+    const query = new URL(url, 'http://mock').searchParams;
+    const startingAt = query.get('starting_at');
+    if (!startingAt || Number.isNaN(Date.parse(startingAt))) return sendError(ex, 400, 'invalid_request_error', 'starting_at: Field required');
+    const endingAt = query.get('ending_at');
+    const limit = Math.min(31, Math.max(1, Number(query.get('limit') ?? 7) || 7));
+    const byDescription = query.getAll('group_by[]').includes('description');
+    const from = Number(query.get('page') ? Buffer.from(query.get('page')!, 'base64url').toString('utf8') : 0) || 0;
+    const buckets = mock.costReport.filter(
+      (b) => Date.parse(b.starting_at) >= Date.parse(startingAt) && (!endingAt || Date.parse(b.ending_at) <= Date.parse(endingAt)),
+    );
+    const page = buckets.slice(from, from + limit).map((b) => ({
+      starting_at: b.starting_at,
+      ending_at: b.ending_at,
+      results: byDescription
+        ? b.results.map((r) => ({ currency: 'USD', workspace_id: null, description: null, cost_type: null, model: null, token_type: null, service_tier: null, context_window: null, ...r }))
+        : [{ currency: 'USD', amount: sumCents(b.results.map((r) => r.amount)), workspace_id: null, description: null, cost_type: null, model: null, token_type: null, service_tier: null, context_window: null }],
+    }));
+    const more = from + limit < buckets.length;
+    sendJson(ex, 200, { data: page, has_more: more, next_page: more ? Buffer.from(String(from + limit)).toString('base64url') : null });
+  }
+
   function sendModels(ex: Exchange, url: string): void {
     const query = new URL(url, 'http://mock').searchParams;
     const limit = Math.min(1000, Math.max(1, Number(query.get('limit') ?? 20) || 20));
@@ -971,7 +1088,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       content,
       stop_reason: sc.stopReason ?? (blocks.tool ? 'tool_use' : 'end_turn'),
       stop_sequence: null,
-      usage: usageObject(usage, usage.output_tokens),
+      usage: { ...usageObject(usage, usage.output_tokens), ...(sc.usageExtra ?? {}) },
     };
     const headers = { ...baseHeaders(ex, 'application/json'), ...rateLimitHeaders(false) };
     if (sc.stallAfterFrames !== undefined || sc.resetAfterFrames !== undefined) {
@@ -1006,7 +1123,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: usageObject(usage, 1),
+          usage: { ...usageObject(usage, 1), ...usageExtraAt(sc, 'start') },
         },
       }),
     );
@@ -1058,7 +1175,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       sseFrame('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: stopReason, stop_sequence: null },
-        usage: deltaUsage,
+        usage: { ...deltaUsage, ...usageExtraAt(sc, 'delta') },
       }),
     );
     frames.push(sseFrame('message_stop', { type: 'message_stop' }));
@@ -1134,6 +1251,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
 
   let closed: Promise<void> | null = null;
   const mock: MockAnthropic = {
+    costReport: [],
     url: `http://${urlHost}:${port}`,
     port,
     requests: state.requests,

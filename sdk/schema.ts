@@ -728,6 +728,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/spotlight/analytics/cache": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prompt caching over a range or in one session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix */
+        get: operations["getCacheAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/spotlight/analytics/sessions": {
         parameters: {
             query?: never;
@@ -756,6 +773,40 @@ export interface paths {
         get: operations["getAnalyticsSession"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/analytics/pricing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The pricing table in use: version, date, per-model rates, tiers, tool fees and multipliers */
+        get: operations["getPricing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/reprice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recompute the organization's stored costs in a time range under the current pricing table; idempotent */
+        post: operations["repriceInteractions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1377,13 +1428,86 @@ export interface components {
             cacheWrite1hTokens: number;
             agents: components["schemas"]["SessionAgentDto"][];
         };
+        CostBucketDto: {
+            tokens: number;
+            nanoUsdPerToken: number;
+            baseNanoUsd: number;
+            nanoUsd: number;
+        };
+        CostBucketsDto: {
+            input: components["schemas"]["CostBucketDto"];
+            cacheWrite5m: components["schemas"]["CostBucketDto"];
+            cacheWrite1h: components["schemas"]["CostBucketDto"];
+            cacheRead: components["schemas"]["CostBucketDto"];
+            output: components["schemas"]["CostBucketDto"];
+        };
+        CostPartDto: {
+            /** @example usage */
+            kind: string;
+            /** @example claude-opus-5 */
+            model: string;
+            /** @description The pricing table's id for the model. */
+            pricedAs: string;
+            /** @description The prompt-size or long-context tier applied, if any. */
+            tier: string | null;
+            /** @description Every input token of the part (input, cache reads and writes): what chooses the tier. */
+            promptTokens: number;
+            /**
+             * @description The product of the multipliers applied to this part, exact.
+             * @example 1.1
+             */
+            factor: string;
+            buckets: components["schemas"]["CostBucketsDto"];
+        };
+        AppliedMultiplierDto: {
+            /** @example data_residency */
+            name: string;
+            /** @example 1.1 */
+            factor: string;
+            /** @example inference_geo=us */
+            reason: string;
+        };
+        ToolFeeDto: {
+            /** @example web_search */
+            name: string;
+            requests: number;
+            nanoUsdPerRequest: number;
+            nanoUsd: number;
+        };
+        OutputTokensDto: {
+            tokens: number;
+            /** @description Of `tokens`, spent thinking (`output_tokens_details.thinking_tokens`); null when not reported. */
+            thinkingTokens: number | null;
+        };
+        CostBreakdownDto: {
+            pricingVersion: string;
+            model: string;
+            /** @description `iterations` when the call was priced from `usage.iterations`, each at its own model's rates. */
+            pricedFrom: string;
+            parts: components["schemas"]["CostPartDto"][];
+            multipliers: components["schemas"]["AppliedMultiplierDto"][];
+            tools: components["schemas"]["ToolFeeDto"][];
+            output: components["schemas"]["OutputTokensDto"];
+            tokensNanoUsd: number;
+            multipliersNanoUsd: number;
+            toolsNanoUsd: number;
+            totalNanoUsd: number;
+        };
         InteractionCostDto: {
+            /** @description Per bucket, multipliers applied. */
             inputNanoUsd: number;
             outputNanoUsd: number;
             cacheReadNanoUsd: number;
             cacheWrite5mNanoUsd: number;
             cacheWrite1hNanoUsd: number;
+            /** @description Server-tool fees (web search); in the total, never multiplied. */
+            toolsNanoUsd: number;
+            /** @description What multipliers (batch, data residency, fast mode) added to the buckets; negative for a discount. */
+            multipliersNanoUsd: number;
+            /** @description Buckets plus tool fees. */
             totalNanoUsd: number;
+            /** @description Every component named; null for calls recorded before breakdowns were kept. */
+            breakdown: components["schemas"]["CostBreakdownDto"] | null;
         };
         SessionInteractionDto: {
             /**
@@ -1429,6 +1553,19 @@ export interface components {
             /** @example 0.00105 */
             costUsd: number | null;
             pricingVersion: string;
+            /**
+             * @description The usage object as Anthropic sent it (a stream's merged); null for calls recorded before it was kept.
+             * @example {
+             *       "input_tokens": 100,
+             *       "output_tokens": 50,
+             *       "server_tool_use": {
+             *         "web_search_requests": 1
+             *       }
+             *     }
+             */
+            usage: {
+                [key: string]: unknown;
+            } | null;
             /** @example 8000 */
             latencyMs: number;
             /** @example 640 */
@@ -1523,6 +1660,13 @@ export interface components {
             agents_involved: string[];
             /** @description The agent that started the one in agents_involved (a subagent's parent); null for a top-level agent. */
             parent_agent_id: string | null;
+            /**
+             * @description The turn's cost in USD; null when unpriced.
+             * @example 0.0405
+             */
+            cost_usd: number | null;
+            /** @description Every component of the cost (tokens per bucket, tool fees, multipliers); null when unpriced or recorded before breakdowns were kept. */
+            cost_breakdown: components["schemas"]["CostBreakdownDto"] | null;
         };
         SessionTurnDto: {
             /**
@@ -1804,6 +1948,23 @@ export interface components {
             cache_write_5m: number;
             cache_write_1h: number;
         };
+        CostSplitDto: {
+            /**
+             * @description Tokens at their models' and tiers' rates, before multipliers.
+             * @example 0.0105
+             */
+            tokens: number;
+            /**
+             * @description Server-tool fees (web search at $10 per 1,000).
+             * @example 0.03
+             */
+            tool_fees: number;
+            /**
+             * @description What multipliers added: data residency and fast mode add, the batch discount subtracts.
+             * @example 0
+             */
+            multipliers: number;
+        };
         UsageFiguresDto: {
             requests: number;
             /** @description Calls whose outcome was not `ok` (errors, cancels, upstream failures). */
@@ -1823,6 +1984,7 @@ export interface components {
              */
             cost_usd: number;
             cost_by_bucket_usd: components["schemas"]["CostByBucketDto"];
+            cost_split_usd: components["schemas"]["CostSplitDto"];
         };
         ModelUsageDto: {
             requests: number;
@@ -1843,6 +2005,7 @@ export interface components {
              */
             cost_usd: number;
             cost_by_bucket_usd: components["schemas"]["CostByBucketDto"];
+            cost_split_usd: components["schemas"]["CostSplitDto"];
             /** @example claude-sonnet-4-20250514 */
             model: string;
         };
@@ -1865,6 +2028,7 @@ export interface components {
              */
             cost_usd: number;
             cost_by_bucket_usd: components["schemas"]["CostByBucketDto"];
+            cost_split_usd: components["schemas"]["CostSplitDto"];
             /** @description Start of the bucket (RFC 3339, UTC). */
             bucket_start: string;
             models: components["schemas"]["ModelUsageDto"][];
@@ -1933,6 +2097,73 @@ export interface components {
             this_week: components["schemas"]["PeriodSummaryDto"];
             this_month: components["schemas"]["PeriodSummaryDto"];
         };
+        CacheWriteMixDto: {
+            /** @example 3000 */
+            five_minute_tokens: number;
+            /** @example 4000 */
+            one_hour_tokens: number;
+            /**
+             * @description Share of cache-write tokens with the 5-minute TTL; null without writes.
+             * @example 0.428571
+             */
+            five_minute_share: number | null;
+            /** @example 0.571429 */
+            one_hour_share: number | null;
+            /**
+             * @description What the 5-minute writes cost.
+             * @example 0.01125
+             */
+            five_minute_usd: number;
+            /** @example 0.024 */
+            one_hour_usd: number;
+        };
+        CacheAnalyticsResponseDto: {
+            /** @description The range served (null for a session). */
+            start: string | null;
+            end: string | null;
+            /** @description The session's UUID when one was asked for. */
+            session_id: string | null;
+            /**
+             * @description Tokens read from the cache over all input tokens (uncached input, cache reads and cache writes); null without input.
+             * @example 0.5229
+             */
+            hit_rate: number | null;
+            /**
+             * @description All input tokens: uncached, read from cache, written to cache.
+             * @example 15300
+             */
+            input_tokens: number;
+            /** @example 8000 */
+            cache_read_tokens: number;
+            /**
+             * @description What the cache reads saved: their tokens at the uncached input rate (same tier and multipliers) less what they cost.
+             * @example 0.0216
+             */
+            saved_usd: number;
+            /**
+             * @description What all cache writes cost.
+             * @example 0.03525
+             */
+            cache_write_usd: number;
+            /**
+             * @description Calls whose cache write was not read again in the session within its TTL (5 minutes or 1 hour).
+             * @example 1
+             */
+            unread_writes: number;
+            /**
+             * @description What those unread writes cost.
+             * @example 0.0075
+             */
+            unread_write_usd: number;
+            /**
+             * @description Calls whose cache write is not read yet and whose TTL has not run out.
+             * @example 1
+             */
+            pending_writes: number;
+            /** @example 0.00375 */
+            pending_write_usd: number;
+            write_mix: components["schemas"]["CacheWriteMixDto"];
+        };
         AnalyticsSessionDto: {
             /**
              * @description The session's UUID.
@@ -1986,6 +2217,48 @@ export interface components {
             /** @enum {string} */
             order: "asc" | "desc";
         };
+        CacheInsightsDto: {
+            /**
+             * @description Tokens read from the cache over all input tokens (uncached input, cache reads and cache writes); null without input.
+             * @example 0.5229
+             */
+            hit_rate: number | null;
+            /**
+             * @description All input tokens: uncached, read from cache, written to cache.
+             * @example 15300
+             */
+            input_tokens: number;
+            /** @example 8000 */
+            cache_read_tokens: number;
+            /**
+             * @description What the cache reads saved: their tokens at the uncached input rate (same tier and multipliers) less what they cost.
+             * @example 0.0216
+             */
+            saved_usd: number;
+            /**
+             * @description What all cache writes cost.
+             * @example 0.03525
+             */
+            cache_write_usd: number;
+            /**
+             * @description Calls whose cache write was not read again in the session within its TTL (5 minutes or 1 hour).
+             * @example 1
+             */
+            unread_writes: number;
+            /**
+             * @description What those unread writes cost.
+             * @example 0.0075
+             */
+            unread_write_usd: number;
+            /**
+             * @description Calls whose cache write is not read yet and whose TTL has not run out.
+             * @example 1
+             */
+            pending_writes: number;
+            /** @example 0.00375 */
+            pending_write_usd: number;
+            write_mix: components["schemas"]["CacheWriteMixDto"];
+        };
         AnalyticsInteractionDto: {
             interaction_id: string;
             /**
@@ -2020,11 +2293,216 @@ export interface components {
         };
         AnalyticsSessionDetailResponseDto: {
             session: components["schemas"]["AnalyticsSessionDto"];
+            /** @description What prompt caching did in this session. */
+            cache: components["schemas"]["CacheInsightsDto"];
             /** @description A page of the session's calls, oldest first. */
             interactions: components["schemas"]["AnalyticsInteractionDto"][];
             total_count: number;
             limit: number;
             offset: number;
+        };
+        ModelTierDto: {
+            /**
+             * @description The tier applies to the whole request once its input tokens (cache reads and writes included) reach this.
+             * @example 100001
+             */
+            min_input_tokens: number;
+            /**
+             * @description The row label on the pricing page.
+             * @example Claude Opus 5
+             */
+            name: string | null;
+            /**
+             * @description USD per million tokens.
+             * @example 5
+             */
+            input: number;
+            /** @example 6.25 */
+            cache_write_5m: number;
+            /** @example 10 */
+            cache_write_1h: number;
+            /** @example 0.5 */
+            cache_read: number;
+            /** @example 25 */
+            output: number;
+        };
+        ModelPriceDto: {
+            /** @example claude-opus-5 */
+            model: string;
+            /**
+             * @description Other ids priced the same (aliases).
+             * @example [
+             *       "claude-opus-4-5"
+             *     ]
+             */
+            aliases: string[];
+            tiers: components["schemas"]["ModelTierDto"][];
+            /**
+             * @description Fast mode's factor on every token bucket, or null when the table has no fast-mode rate (a fast call is then unpriced).
+             * @example 2
+             */
+            fast_mode_factor: string | null;
+            /**
+             * @description The data-residency factors that apply to this model, by `inference_geo`.
+             * @example {
+             *       "us": "1.1"
+             *     }
+             */
+            data_residency_factors: {
+                [key: string]: string;
+            };
+            /**
+             * @description The row label on the pricing page.
+             * @example Claude Opus 5
+             */
+            name: string | null;
+            /**
+             * @description USD per million tokens.
+             * @example 5
+             */
+            input: number;
+            /** @example 6.25 */
+            cache_write_5m: number;
+            /** @example 10 */
+            cache_write_1h: number;
+            /** @example 0.5 */
+            cache_read: number;
+            /** @example 25 */
+            output: number;
+        };
+        ToolFeesDto: {
+            /**
+             * @description USD per web search (`usage.server_tool_use.web_search_requests`).
+             * @example 0.01
+             */
+            web_search_usd_per_request: number;
+            /**
+             * @description USD per web fetch.
+             * @example 0
+             */
+            web_fetch_usd_per_request: number;
+            /**
+             * @description Code execution is billed per container-hour beyond the free hours; usage carries no container time.
+             * @example 0.05
+             */
+            code_execution_usd_per_container_hour: number | null;
+            /** @example 1550 */
+            code_execution_free_hours_per_month: number | null;
+        };
+        MultipliersDto: {
+            /**
+             * @description `usage.service_tier` that takes the batch discount.
+             * @example batch
+             */
+            batch_service_tier: string;
+            /** @example 0.5 */
+            batch_factor: string;
+            /**
+             * @description Factors by `inference_geo`, on the models that list them.
+             * @example {
+             *       "us": "1.1"
+             *     }
+             */
+            data_residency: {
+                [key: string]: string;
+            };
+        };
+        PricingResponseDto: {
+            /**
+             * @description Stamped on every interaction priced with it.
+             * @example 2026-11-29
+             */
+            version: string;
+            /** @example 2026-11-29 */
+            retrieved_at: string;
+            /** @example https://platform.claude.com/docs/en/about-claude/pricing */
+            source: string;
+            /** @example USD */
+            currency: string;
+            /** @description How the table was read and what it covers. */
+            notes: string[];
+            models: components["schemas"]["ModelPriceDto"][];
+            tool_fees: components["schemas"]["ToolFeesDto"];
+            multipliers: components["schemas"]["MultipliersDto"];
+            /** @description Model ids the SDK knows that the table deliberately leaves unpriced (cost null, counted). */
+            unpriced_models: string[];
+        };
+        RepriceRequestDto: {
+            /**
+             * @description Reprice interactions started at or after this time (RFC 3339).
+             * @example 2026-11-01T00:00:00Z
+             */
+            since: string;
+            /**
+             * @description ... and before this time; default now.
+             * @example 2026-12-01T00:00:00Z
+             */
+            until?: string;
+        };
+        ModelRepriceDto: {
+            /** @example claude-sonnet-4-6 */
+            model: string;
+            /** @example 3 */
+            repriced: number;
+            /** @example 0.0315 */
+            cost_before_usd: number;
+            /** @example 0.1215 */
+            cost_after_usd: number;
+        };
+        RepriceResponseDto: {
+            /** @example 2026-11-29 */
+            pricing_version: string;
+            /** @example 2026-11-01T00:00:00.000Z */
+            since: string;
+            /** @example 2026-12-01T00:00:00.000Z */
+            until: string;
+            /**
+             * @description Interactions in the range.
+             * @example 120
+             */
+            scanned: number;
+            /**
+             * @description Interactions whose cost changed.
+             * @example 3
+             */
+            repriced: number;
+            /**
+             * @description Unpriced before, priced now.
+             * @example 1
+             */
+            newly_priced: number;
+            /**
+             * @description Priced before, unpriced now.
+             * @example 0
+             */
+            now_unpriced: number;
+            /**
+             * @description Same cost, stamped with the current version and breakdown.
+             * @example 10
+             */
+            restamped: number;
+            /**
+             * @description Still unpriced: models the table lacks.
+             * @example 0
+             */
+            still_unpriced: number;
+            /** @example 1.2 */
+            cost_before_usd: number;
+            /** @example 1.29 */
+            cost_after_usd: number;
+            /** @example 0.09 */
+            cost_change_usd: number;
+            /**
+             * @description Session totals updated (a session spanning batches counts once per batch).
+             * @example 2
+             */
+            sessions_updated: number;
+            /**
+             * @description Hourly rollup rows updated.
+             * @example 2
+             */
+            hours_updated: number;
+            by_model: components["schemas"]["ModelRepriceDto"][];
         };
         CreateShareLinkDto: {
             /**
@@ -2103,6 +2581,8 @@ export interface components {
         SharedSessionResponseDto: {
             session: components["schemas"]["SharedSessionSummaryDto"];
             interactions: components["schemas"]["SharedInteractionDto"][];
+            /** @description What prompt caching did in the session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix. */
+            cache: components["schemas"]["CacheInsightsDto"];
         };
     };
     responses: never;
@@ -2146,6 +2626,13 @@ export type SchemaSessionResponseDto = components['schemas']['SessionResponseDto
 export type SchemaSessionListResponseDto = components['schemas']['SessionListResponseDto'];
 export type SchemaSessionAgentDto = components['schemas']['SessionAgentDto'];
 export type SchemaSessionDetailResponseDto = components['schemas']['SessionDetailResponseDto'];
+export type SchemaCostBucketDto = components['schemas']['CostBucketDto'];
+export type SchemaCostBucketsDto = components['schemas']['CostBucketsDto'];
+export type SchemaCostPartDto = components['schemas']['CostPartDto'];
+export type SchemaAppliedMultiplierDto = components['schemas']['AppliedMultiplierDto'];
+export type SchemaToolFeeDto = components['schemas']['ToolFeeDto'];
+export type SchemaOutputTokensDto = components['schemas']['OutputTokensDto'];
+export type SchemaCostBreakdownDto = components['schemas']['CostBreakdownDto'];
 export type SchemaInteractionCostDto = components['schemas']['InteractionCostDto'];
 export type SchemaSessionInteractionDto = components['schemas']['SessionInteractionDto'];
 export type SchemaSessionHistoryResponseDto = components['schemas']['SessionHistoryResponseDto'];
@@ -2174,6 +2661,7 @@ export type SchemaTaskErrorDto = components['schemas']['TaskErrorDto'];
 export type SchemaTaskUsageDto = components['schemas']['TaskUsageDto'];
 export type SchemaTaskResponseDto = components['schemas']['TaskResponseDto'];
 export type SchemaCostByBucketDto = components['schemas']['CostByBucketDto'];
+export type SchemaCostSplitDto = components['schemas']['CostSplitDto'];
 export type SchemaUsageFiguresDto = components['schemas']['UsageFiguresDto'];
 export type SchemaModelUsageDto = components['schemas']['ModelUsageDto'];
 export type SchemaUsageBucketDto = components['schemas']['UsageBucketDto'];
@@ -2182,10 +2670,21 @@ export type SchemaPeriodFiguresDto = components['schemas']['PeriodFiguresDto'];
 export type SchemaUsageChangeDto = components['schemas']['UsageChangeDto'];
 export type SchemaPeriodSummaryDto = components['schemas']['PeriodSummaryDto'];
 export type SchemaUsageSummaryResponseDto = components['schemas']['UsageSummaryResponseDto'];
+export type SchemaCacheWriteMixDto = components['schemas']['CacheWriteMixDto'];
+export type SchemaCacheAnalyticsResponseDto = components['schemas']['CacheAnalyticsResponseDto'];
 export type SchemaAnalyticsSessionDto = components['schemas']['AnalyticsSessionDto'];
 export type SchemaAnalyticsSessionListResponseDto = components['schemas']['AnalyticsSessionListResponseDto'];
+export type SchemaCacheInsightsDto = components['schemas']['CacheInsightsDto'];
 export type SchemaAnalyticsInteractionDto = components['schemas']['AnalyticsInteractionDto'];
 export type SchemaAnalyticsSessionDetailResponseDto = components['schemas']['AnalyticsSessionDetailResponseDto'];
+export type SchemaModelTierDto = components['schemas']['ModelTierDto'];
+export type SchemaModelPriceDto = components['schemas']['ModelPriceDto'];
+export type SchemaToolFeesDto = components['schemas']['ToolFeesDto'];
+export type SchemaMultipliersDto = components['schemas']['MultipliersDto'];
+export type SchemaPricingResponseDto = components['schemas']['PricingResponseDto'];
+export type SchemaRepriceRequestDto = components['schemas']['RepriceRequestDto'];
+export type SchemaModelRepriceDto = components['schemas']['ModelRepriceDto'];
+export type SchemaRepriceResponseDto = components['schemas']['RepriceResponseDto'];
 export type SchemaCreateShareLinkDto = components['schemas']['CreateShareLinkDto'];
 export type SchemaShareLinkResponseDto = components['schemas']['ShareLinkResponseDto'];
 export type SchemaShareStatusResponseDto = components['schemas']['ShareStatusResponseDto'];
@@ -6305,6 +6804,76 @@ export interface operations {
             };
         };
     };
+    getCacheAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Start of the range (as for /tokens); rounded down to the hour. Default: 30 days before `end`. Ignored with `session_id`. */
+                start?: string;
+                /** @description End of the range, exclusive; rounded up to the hour. Default: the end of the current hour. At most 32 days after `start`. */
+                end?: string;
+                /** @description One session (UUID or external id) instead of a range: its calls, whenever they were made. */
+                session_id?: string;
+            };
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheAnalyticsResponseDto"];
+                };
+            };
+            /**
+             * @description Invalid range (at most 32 days)
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such session in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     listAnalyticsSessions: {
         parameters: {
             query?: {
@@ -6430,6 +6999,114 @@ export interface operations {
             };
             /** @description No such session in this organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getPricing: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingResponseDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    repriceInteractions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepriceRequestDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepriceResponseDto"];
+                };
+            };
+            /**
+             * @description Invalid times, or since not before until
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
+import { PricingModule } from './modules/pricing/pricing.module';
 import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module';
 import { ProxyModule } from './modules/proxy/proxy.module';
 import { RecordingModule } from './modules/recording/recording.module';
@@ -47,6 +48,7 @@ export class AppModule {
         ProxyModule,
         TasksModule,
         AnalyticsModule,
+        PricingModule,
         SharingModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],

@@ -181,3 +181,22 @@ function readDevSecrets(file: string): DevSecrets {
   }
   return { jwtSecret, encryptionKey };
 }
+
+/** DATABASE_URL alone, validated, for the operator's commands (`npm run reprice`). */
+export function loadDatabaseUrl(raw: Record<string, string | undefined> = process.env): string | undefined {
+  return validateEnvironment({ DATABASE_URL: raw.DATABASE_URL }).DATABASE_URL;
+}
+
+/** What `npm run reconcile` needs: the database, Anthropic's base URL, and the operator's Admin API key. */
+export function loadReconcileConfig(raw: Record<string, string | undefined> = process.env): {
+  databaseUrl: string | undefined;
+  anthropicBaseUrl: string;
+  adminKey: string | undefined;
+} {
+  const env = validateEnvironment({ DATABASE_URL: raw.DATABASE_URL, ANTHROPIC_BASE_URL: raw.ANTHROPIC_BASE_URL });
+  return {
+    databaseUrl: env.DATABASE_URL,
+    anthropicBaseUrl: (env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com').replace(/\/+$/, ''),
+    adminKey: raw.ANTHROPIC_ADMIN_API_KEY?.trim() || undefined,
+  };
+}

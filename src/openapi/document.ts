@@ -48,6 +48,10 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
     description: 'Token usage and cost by model, usage summaries and sessions with totals (seed 001), in snake_case.',
   },
   {
+    name: 'Pricing',
+    description: 'The pricing table every cost is computed from (rates, tiers, tool fees, multipliers), and repricing stored calls under it.',
+  },
+  {
     name: 'Sharing',
     description: 'Public share links of sessions (seed 000): create, check, remove, and the public views that need no authentication.',
   },

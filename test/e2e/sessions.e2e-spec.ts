@@ -84,10 +84,14 @@ function expectedInteraction(row: Record<string, any>) {
             cacheReadNanoUsd: nano(row.cost_cache_read_nano_usd),
             cacheWrite5mNanoUsd: nano(row.cost_cache_write5m_nano_usd),
             cacheWrite1hNanoUsd: nano(row.cost_cache_write1h_nano_usd),
+            toolsNanoUsd: nano(row.cost_tools_nano_usd),
+            multipliersNanoUsd: nano(row.cost_multipliers_nano_usd),
             totalNanoUsd: total,
+            breakdown: row.cost_breakdown,
           },
     costUsd: total === null ? null : total / 1e9,
     pricingVersion: row.pricing_version,
+    usage: row.usage,
     latencyMs: row.latency_ms,
     timeToFirstTokenMs: row.time_to_first_token_ms,
     upstreamRequestId: row.upstream_request_id,
@@ -442,6 +446,8 @@ describe('sessions: reading', () => {
         execution_time_ms: rows[i].latency_ms,
         agents_involved: agents,
         parent_agent_id: null,
+        cost_usd: rows[i].cost_total_nano_usd === null ? null : Number(rows[i].cost_total_nano_usd) / 1e9,
+        cost_breakdown: rows[i].cost_breakdown,
       });
       expect(rows[4].final_output).toBeTruthy(); // the broken stream's partial text is in the row…
       expect(rows[4].content.response).toEqual([expect.objectContaining({ type: 'text' })]);

@@ -142,6 +142,12 @@ describe('session sharing', () => {
         input_tokens: c.call.usage.input,
         output_tokens: c.call.usage.output,
       })),
+      // Cache insights (figures checked by hand in cache-insights.e2e-spec.ts): the session's cache tokens.
+      cache: expect.objectContaining({
+        input_tokens: expected.input + expected.cacheRead + expected.write5m + expected.write1h,
+        cache_read_tokens: expected.cacheRead,
+        write_mix: expect.objectContaining({ five_minute_tokens: expected.write5m, one_hour_tokens: expected.write1h }),
+      }),
     });
     await expectNoInternalIds(view);
 

@@ -132,6 +132,8 @@ export function figures(s: Sums) {
       cache_write_5m: usd(s.cost.write5m),
       cache_write_1h: usd(s.cost.write1h),
     },
+    // These calls carry no server tools and no multiplied usage: their cost is all tokens.
+    cost_split_usd: { tokens: usd(s.cost.total), tool_fees: 0, multipliers: 0 },
   };
 }
 

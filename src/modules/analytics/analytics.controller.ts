@@ -8,6 +8,8 @@ import {
   AnalyticsSessionDetailResponseDto,
   AnalyticsSessionListResponseDto,
   AnalyticsSessionQueryDto,
+  CacheAnalyticsQueryDto,
+  CacheAnalyticsResponseDto,
   ListAnalyticsSessionsQueryDto,
   TokenAnalyticsQueryDto,
   TokenAnalyticsResponseDto,
@@ -49,6 +51,18 @@ export class AnalyticsController {
     @Query() query: UsageSummaryQueryDto,
   ): Promise<UsageSummaryResponseDto> {
     return this.analytics.usageSummary(organization.organizationId, query);
+  }
+
+  @Get('cache')
+  @Authenticated({ organizationScoped: true })
+  @Endpoint({
+    operationId: 'getCacheAnalytics',
+    summary: 'Prompt caching over a range or in one session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix',
+    type: CacheAnalyticsResponseDto,
+    errors: { 400: 'Invalid range (at most 32 days)', 404: 'No such session in this organization' },
+  })
+  cache(@CurrentOrganization() organization: OrganizationContext, @Query() query: CacheAnalyticsQueryDto): Promise<CacheAnalyticsResponseDto> {
+    return this.analytics.cache(organization.organizationId, query);
   }
 
   @Get('sessions')

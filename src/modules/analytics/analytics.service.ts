@@ -11,6 +11,9 @@ import {
   type AnalyticsSessionDto,
   type AnalyticsSessionListResponseDto,
   type AnalyticsSessionQueryDto,
+  type CacheAnalyticsQueryDto,
+  type CacheAnalyticsResponseDto,
+  type CacheInsightsDto,
   Granularity,
   type ListAnalyticsSessionsQueryDto,
   type ModelUsageDto,
@@ -25,7 +28,7 @@ import {
   type UsageSummaryResponseDto,
 } from './dto/analytics.dto';
 import { ceilToHour, floorToHour, HOUR_MS, isWholeHour, TimeZone } from './time-zone';
-import { addSums, costByBucket, count, nanoToUsdExact, toUsageFigures, totalTokens, type UsageSums, zeroSums } from './usage-figures';
+import { addSums, costByBucket, count, nanoToUsdExact, toCacheInsights, toUsageFigures, totalTokens, type UsageSums, zeroSums } from './usage-figures';
 
 const DAY_MS = 24 * HOUR_MS;
 const DEFAULT_RANGE_MS = 30 * DAY_MS;
@@ -164,10 +167,48 @@ export class AnalyticsService {
     const interactions = await this.analytics.pageInteractions(session.id, page, false);
     return {
       session: toAnalyticsSession(session),
+      cache: await this.sessionCache(session.organization.id, session.id),
       interactions: interactions.map(toAnalyticsInteraction),
       total_count: count(session.requestCount),
       ...page,
     };
+  }
+
+  /**
+   * What prompt caching did: in one session (its calls, whenever made), or in the organization
+   * over a range of at most 32 days (tokens and savings from the rollups; the outcomes of the
+   * cache writes from the calls that wrote in the range).
+   */
+  async cache(organizationId: string, query: CacheAnalyticsQueryDto): Promise<CacheAnalyticsResponseDto> {
+    if (query.session_id !== undefined) {
+      const session = await this.sessions.findVisible(query.session_id);
+      if (!session) throw AnalyticsErrors.sessionNotFound();
+      return { start: null, end: null, session_id: session.id, ...(await this.sessionCache(organizationId, session.id)) };
+    }
+    const now = this.clock.now().getTime();
+    const end = query.end ? ceilToHour(parseInstant(query.end, 'end')) : floorToHour(now) + HOUR_MS;
+    const start = query.start ? floorToHour(parseInstant(query.start, 'start')) : end - DEFAULT_RANGE_MS;
+    if (start >= end) throw AnalyticsErrors.invalidRange();
+    if (end - start > MAX_HOURLY_RANGE_MS) throw AnalyticsErrors.rangeTooLarge('Cache insights cover at most 32 days');
+    const range: HourRange = { start, end };
+    const [sums] = await this.analytics.sumRanges(organizationId, [range]);
+    const outcomes = await this.analytics.cacheWriteOutcomesInRange(organizationId, range, now);
+    return {
+      start: iso(start),
+      end: iso(end),
+      session_id: null,
+      ...toCacheInsights(sums, outcomes),
+    };
+  }
+
+  /** What prompt caching did in one session (for the session reads and the share views). */
+  async sessionCache(organizationId: string, sessionId: string): Promise<CacheInsightsDto> {
+    const now = this.clock.now().getTime();
+    const [sums, outcomes] = await Promise.all([
+      this.analytics.sessionCacheSums(organizationId, sessionId),
+      this.analytics.sessionCacheWriteOutcomes(organizationId, sessionId, now),
+    ]);
+    return toCacheInsights(sums, outcomes);
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { CostByBucketDto, UsageFiguresDto } from './dto/analytics.dto';
+import type { CacheInsightsDto, CostByBucketDto, CostSplitDto, UsageFiguresDto } from './dto/analytics.dto';
+import type { CacheWriteOutcomes, SessionCacheSums } from './analytics.repository';
 
 /** Summed rollup columns, kept as bigint so sums of nano-USD stay exact. */
 export interface UsageSums {
@@ -16,6 +17,12 @@ export interface UsageSums {
   costCacheWrite5mNanoUsd: bigint;
   costCacheWrite1hNanoUsd: bigint;
   costTotalNanoUsd: bigint;
+  /** Server-tool fees, within the total. */
+  costToolsNanoUsd: bigint;
+  /** What multipliers added to the buckets (negative for discounts), within the total. */
+  costMultipliersNanoUsd: bigint;
+  /** What cache reads saved against uncached input; not part of the cost. */
+  costCacheSavingsNanoUsd: bigint;
 }
 
 const KEYS: (keyof UsageSums)[] = [
@@ -33,6 +40,9 @@ const KEYS: (keyof UsageSums)[] = [
   'costCacheWrite5mNanoUsd',
   'costCacheWrite1hNanoUsd',
   'costTotalNanoUsd',
+  'costToolsNanoUsd',
+  'costMultipliersNanoUsd',
+  'costCacheSavingsNanoUsd',
 ];
 
 export function zeroSums(): UsageSums {
@@ -76,6 +86,15 @@ export function costByBucket(s: Pick<UsageSums, 'costInputNanoUsd' | 'costOutput
   };
 }
 
+/** The total split into tokens at their tiers' rates, tool fees, and what multipliers added. */
+export function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
+  return {
+    tokens: nanoToUsdExact(s.costTotalNanoUsd - s.costToolsNanoUsd - s.costMultipliersNanoUsd),
+    tool_fees: nanoToUsdExact(s.costToolsNanoUsd),
+    multipliers: nanoToUsdExact(s.costMultipliersNanoUsd),
+  };
+}
+
 export function toUsageFigures(s: UsageSums): UsageFiguresDto {
   return {
     requests: count(s.requests),
@@ -89,5 +108,31 @@ export function toUsageFigures(s: UsageSums): UsageFiguresDto {
     total_tokens: count(totalTokens(s)),
     cost_usd: nanoToUsdExact(s.costTotalNanoUsd),
     cost_by_bucket_usd: costByBucket(s),
+    cost_split_usd: costSplit(s),
+  };
+}
+
+/** What prompt caching did, from token and cost sums and the outcomes of the cache writes. */
+export function toCacheInsights(s: SessionCacheSums, o: CacheWriteOutcomes): CacheInsightsDto {
+  const allInput = s.inputTokens + s.cacheReadTokens + s.cacheWrite5mTokens + s.cacheWrite1hTokens;
+  const writes = s.cacheWrite5mTokens + s.cacheWrite1hTokens;
+  return {
+    hit_rate: allInput === 0n ? null : Number(s.cacheReadTokens) / Number(allInput),
+    input_tokens: count(allInput),
+    cache_read_tokens: count(s.cacheReadTokens),
+    saved_usd: nanoToUsdExact(s.costCacheSavingsNanoUsd),
+    cache_write_usd: nanoToUsdExact(s.costCacheWrite5mNanoUsd + s.costCacheWrite1hNanoUsd),
+    unread_writes: count(o.unreadWrites),
+    unread_write_usd: nanoToUsdExact(o.unread5mNanoUsd + o.unread1hNanoUsd),
+    pending_writes: count(o.pendingWrites),
+    pending_write_usd: nanoToUsdExact(o.pending5mNanoUsd + o.pending1hNanoUsd),
+    write_mix: {
+      five_minute_tokens: count(s.cacheWrite5mTokens),
+      one_hour_tokens: count(s.cacheWrite1hTokens),
+      five_minute_share: writes === 0n ? null : Number(s.cacheWrite5mTokens) / Number(writes),
+      one_hour_share: writes === 0n ? null : Number(s.cacheWrite1hTokens) / Number(writes),
+      five_minute_usd: nanoToUsdExact(s.costCacheWrite5mNanoUsd),
+      one_hour_usd: nanoToUsdExact(s.costCacheWrite1hNanoUsd),
+    },
   };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import type { CostBreakdown } from './pricing/pricing';
 
 /** Splits a JSON Lines stream into parsed lines as its bytes pass by; never holds more than one line. */
 export class JsonLines {
@@ -48,24 +47,4 @@ export function batchResultInteractionId(batchId: string, customId: string): str
   const hex = createHash('sha256').update(`lamplight batch result\0${batchId}\0${customId}`).digest('hex');
   // A UUID of version 8 (custom), variant 10.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Anthropic bills batch results at half the standard rate of every token bucket. */
-export const BATCH_DISCOUNT = 0.5;
-
-export function batchCost(standard: CostBreakdown | null): CostBreakdown | null {
-  if (standard === null) return null;
-  const half = (nano: number) => Math.round(nano * BATCH_DISCOUNT);
-  const cost = {
-    inputNanoUsd: half(standard.inputNanoUsd),
-    outputNanoUsd: half(standard.outputNanoUsd),
-    cacheReadNanoUsd: half(standard.cacheReadNanoUsd),
-    cacheWrite5mNanoUsd: half(standard.cacheWrite5mNanoUsd),
-    cacheWrite1hNanoUsd: half(standard.cacheWrite1hNanoUsd),
-  };
-  return {
-    ...standard,
-    ...cost,
-    totalNanoUsd: cost.inputNanoUsd + cost.outputNanoUsd + cost.cacheReadNanoUsd + cost.cacheWrite5mNanoUsd + cost.cacheWrite1hNanoUsd,
-  };
 }

@@ -7,8 +7,8 @@ import type { InteractionRecord } from '../recording/interaction-record';
 import { RecorderService } from '../recording/recorder.service';
 import { type LiveSession, SessionsService } from '../sessions/sessions.service';
 import { capText } from './content-capture';
-import { batchCost, batchResultInteractionId, JsonLines } from './batch-results';
-import { mergeUsage, ZERO_USAGE, type AnthropicUsage } from './anthropic-usage';
+import { batchResultInteractionId, JsonLines } from './batch-results';
+import { type AnthropicUsage, callUsageOf, mergeUsage, type RawUsage, ZERO_USAGE } from './anthropic-usage';
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
 import { type CallContext, ProxyService, type UpstreamTarget } from './proxy.service';
@@ -225,7 +225,10 @@ class BatchResultRecorder {
     const type = String(line.result?.type ?? 'errored');
     const message = type === 'succeeded' ? line.result?.message : undefined;
     const model = typeof message?.model === 'string' ? storableId(message.model, 255) : 'unknown';
+    const rawUsage = (message?.usage && typeof message.usage === 'object' ? message.usage : null) as RawUsage | null;
     const usage = mergeUsage({ ...ZERO_USAGE }, message?.usage);
+    // A batch result is billed at the batch rate, whatever its usage says of the tier.
+    const callUsage = { ...callUsageOf(rawUsage, usage), serviceTier: 'batch' };
     const text = Array.isArray(message?.content)
       ? (message.content as { type?: unknown; text?: unknown }[])
           .filter((block) => block?.type === 'text' && typeof block.text === 'string')
@@ -248,8 +251,9 @@ class BatchResultRecorder {
       stopReason: typeof message?.stop_reason === 'string' ? message.stop_reason : null,
       errorType: type === 'succeeded' ? null : typeof line.result?.error?.error?.type === 'string' ? line.result.error.error.type : type,
       ...usage,
-      cost: batchCost(this.pricing.price(model, usage)),
-      pricingVersion: `${this.pricing.version}+batch`.slice(0, 32),
+      cost: this.pricing.priceCall(model, callUsage),
+      rawUsage,
+      pricingVersion: this.pricing.version,
       latencyMs: 0,
       timeToFirstTokenMs: null,
       upstreamRequestId: typeof message?.id === 'string' ? message.id : null,

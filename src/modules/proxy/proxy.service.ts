@@ -18,6 +18,7 @@ import { type CapturedContent, captureContent, noContent } from './content-captu
 import { storableId } from '../../common/text/storable-text';
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
+import { callUsageOf } from './anthropic-usage';
 import { ResponseTracker } from './response-tracker';
 import { resolveSessionIdentity } from './session-identity';
 import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client';
@@ -398,7 +399,8 @@ export class ProxyService {
         stopReason: tracker.stopReason,
         errorType: tracker.errorType,
         ...usage,
-        cost: this.pricing.price(model, usage),
+        cost: this.pricing.priceCall(model, callUsageOf(tracker.rawUsage, usage)),
+        rawUsage: tracker.rawUsage,
         pricingVersion: this.pricing.version,
         latencyMs,
         timeToFirstTokenMs: ttftMs,

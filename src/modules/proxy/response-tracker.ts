@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { sliceWhole } from '../../common/text/storable-text';
 import type { TokenUsage } from './pricing/pricing';
-import { type AnthropicUsage, mergeUsage, ZERO_USAGE } from './anthropic-usage';
+import { type AnthropicUsage, mergeRawUsage, mergeUsage, type RawUsage, ZERO_USAGE } from './anthropic-usage';
 
 /** A response content block as reassembled from the stream (or read from a JSON response). */
 export interface ResponseBlock {
@@ -23,6 +23,8 @@ export interface ResponseBlock {
  */
 export class ResponseTracker {
   usage: TokenUsage = { ...ZERO_USAGE };
+  /** The usage object as Anthropic sent it; for a stream, message_start's with message_delta's laid over it. */
+  rawUsage: RawUsage | null = null;
   model: string | null = null;
   messageId: string | null = null;
   stopReason: string | null = null;
@@ -126,6 +128,7 @@ export class ResponseTracker {
         this.messageId = typeof message.id === 'string' ? message.id : this.messageId;
         this.model = typeof message.model === 'string' ? message.model : this.model;
         this.usage = mergeUsage(this.usage, message.usage as AnthropicUsage);
+        this.rawUsage = mergeRawUsage(this.rawUsage, message.usage);
         break;
       }
       case 'content_block_start': {
@@ -161,6 +164,7 @@ export class ResponseTracker {
       case 'message_delta':
         this.stopReason = event.delta?.stop_reason ?? this.stopReason;
         this.usage = mergeUsage(this.usage, event.usage as AnthropicUsage);
+        this.rawUsage = mergeRawUsage(this.rawUsage, event.usage);
         break;
       case 'message_stop':
         this.completed = true;
@@ -182,6 +186,7 @@ export class ResponseTracker {
     this.model = typeof body.model === 'string' ? body.model : null;
     this.stopReason = body.stop_reason ?? null;
     this.usage = mergeUsage(this.usage, body.usage as AnthropicUsage);
+    this.rawUsage = mergeRawUsage(this.rawUsage, body.usage);
     if (Array.isArray(body.content)) {
       this.blocks = body.content.map((block: ResponseBlock) => {
         const copy = { ...block };

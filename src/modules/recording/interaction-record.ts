@@ -1,5 +1,6 @@
 import { storableId, wellFormed } from '../../common/text/storable-text';
-import type { CostBreakdown } from '../proxy/pricing/pricing';
+import type { RawUsage } from '../proxy/anthropic-usage';
+import type { CallCost, CostBreakdown } from '../proxy/pricing/pricing';
 import type { ContentStatus, InteractionOutcome } from './interaction.entity';
 
 /** One proxied call as the recorder journals, queues and writes it (plain data, JSON-safe). */
@@ -20,8 +21,14 @@ export interface InteractionRecord {
   cacheReadTokens: number;
   cacheWrite5mTokens: number;
   cacheWrite1hTokens: number;
-  /** Per-bucket cost in nano-USD, or null when the model is unpriced. */
-  cost: CostBreakdown | null;
+  /**
+   * Per-bucket cost in nano-USD (multipliers applied), tool fees, the split and the named
+   * components, or null when the call is unpriced. Records journaled by earlier versions carry
+   * only the buckets and the total.
+   */
+  cost: (CostBreakdown & Partial<Omit<CallCost, keyof CostBreakdown>>) | null;
+  /** The usage object as Anthropic sent it (merged across a stream); absent in older records. */
+  rawUsage?: RawUsage | null;
   pricingVersion: string;
   latencyMs: number;
   timeToFirstTokenMs: number | null;

@@ -24,6 +24,7 @@ WITH input AS (
     output_tokens int, cache_read_tokens int, cache_write5m_tokens int, cache_write1h_tokens int,
     cost_input_nano_usd bigint, cost_output_nano_usd bigint, cost_cache_read_nano_usd bigint,
     cost_cache_write5m_nano_usd bigint, cost_cache_write1h_nano_usd bigint, cost_total_nano_usd bigint,
+    cost_tools_nano_usd bigint, cost_multipliers_nano_usd bigint, cost_cache_savings_nano_usd bigint, cost_breakdown jsonb, usage jsonb,
     pricing_version text, latency_ms int, time_to_first_token_ms int, upstream_request_id text, agent_id text, parent_agent_id text,
     user_query text, final_output text, content jsonb, content_truncated boolean, content_status interaction_content_status,
     started_at timestamptz, ended_at timestamptz
@@ -33,14 +34,15 @@ inserted AS (
   INSERT INTO interactions (id, organization_id, session_id, api_key_id, user_id, model, stream, http_status, outcome,
     stop_reason, error_type, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
     cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd,
-    cost_cache_write1h_nano_usd, cost_total_nano_usd, pricing_version, latency_ms, time_to_first_token_ms,
-    upstream_request_id, agent_id, parent_agent_id, user_query, final_output, content, content_truncated, content_status, started_at,
-    ended_at)
+    cost_cache_write1h_nano_usd, cost_total_nano_usd, cost_tools_nano_usd, cost_multipliers_nano_usd,
+    cost_cache_savings_nano_usd, cost_breakdown, usage, pricing_version, latency_ms, time_to_first_token_ms,
+    upstream_request_id, agent_id, parent_agent_id, user_query, final_output, content, content_truncated, content_status, started_at, ended_at)
   SELECT * FROM input
   ON CONFLICT (id) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,
-    cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd
+    cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd,
+    cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd
 ),
 -- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
 -- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
@@ -71,12 +73,14 @@ per_hour AS (
   INSERT INTO usage_hourly (organization_id, hour, model, requests, error_requests, unpriced_requests, input_tokens,
     output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd,
     cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd,
-    cost_total_nano_usd)
+    cost_total_nano_usd, cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd)
   SELECT organization_id, date_trunc('hour', started_at, 'UTC'), model, count(*),
     count(*) FILTER (WHERE outcome <> 'ok'), count(*) FILTER (WHERE cost_total_nano_usd IS NULL), ${TOKEN_SUMS},
     coalesce(sum(cost_input_nano_usd), 0), coalesce(sum(cost_output_nano_usd), 0),
     coalesce(sum(cost_cache_read_nano_usd), 0), coalesce(sum(cost_cache_write5m_nano_usd), 0),
-    coalesce(sum(cost_cache_write1h_nano_usd), 0), coalesce(sum(cost_total_nano_usd), 0)
+    coalesce(sum(cost_cache_write1h_nano_usd), 0), coalesce(sum(cost_total_nano_usd), 0),
+    coalesce(sum(cost_tools_nano_usd), 0), coalesce(sum(cost_multipliers_nano_usd), 0),
+    coalesce(sum(cost_cache_savings_nano_usd), 0)
   FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
   ON CONFLICT (organization_id, hour, model) DO UPDATE SET
     requests = usage_hourly.requests + excluded.requests,
@@ -92,7 +96,10 @@ per_hour AS (
     cost_cache_read_nano_usd = usage_hourly.cost_cache_read_nano_usd + excluded.cost_cache_read_nano_usd,
     cost_cache_write5m_nano_usd = usage_hourly.cost_cache_write5m_nano_usd + excluded.cost_cache_write5m_nano_usd,
     cost_cache_write1h_nano_usd = usage_hourly.cost_cache_write1h_nano_usd + excluded.cost_cache_write1h_nano_usd,
-    cost_total_nano_usd = usage_hourly.cost_total_nano_usd + excluded.cost_total_nano_usd
+    cost_total_nano_usd = usage_hourly.cost_total_nano_usd + excluded.cost_total_nano_usd,
+    cost_tools_nano_usd = usage_hourly.cost_tools_nano_usd + excluded.cost_tools_nano_usd,
+    cost_multipliers_nano_usd = usage_hourly.cost_multipliers_nano_usd + excluded.cost_multipliers_nano_usd,
+    cost_cache_savings_nano_usd = usage_hourly.cost_cache_savings_nano_usd + excluded.cost_cache_savings_nano_usd
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM per_session)::int AS sessions,
@@ -141,6 +148,12 @@ function toRow(r: InteractionRecord): Record<string, unknown> {
     cost_cache_write5m_nano_usd: r.cost?.cacheWrite5mNanoUsd ?? null,
     cost_cache_write1h_nano_usd: r.cost?.cacheWrite1hNanoUsd ?? null,
     cost_total_nano_usd: r.cost?.totalNanoUsd ?? null,
+    // Records journaled before tool fees and multipliers were priced carry neither: both were 0.
+    cost_tools_nano_usd: r.cost ? (r.cost.toolsNanoUsd ?? 0) : null,
+    cost_multipliers_nano_usd: r.cost ? (r.cost.multipliersNanoUsd ?? 0) : null,
+    cost_cache_savings_nano_usd: r.cost?.cacheSavingsNanoUsd ?? null,
+    cost_breakdown: r.cost?.detail ?? null,
+    usage: r.rawUsage ?? null,
     pricing_version: r.pricingVersion,
     latency_ms: r.latencyMs,
     time_to_first_token_ms: r.timeToFirstTokenMs,

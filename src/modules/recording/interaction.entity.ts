@@ -106,6 +106,26 @@ export class Interaction {
   @Property({ type: new BigIntType('number'), nullable: true })
   costTotalNanoUsd?: number | null;
 
+  /** Server-tool fees (web search), part of the total; null when unpriced or recorded before they were. */
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costToolsNanoUsd?: number | null;
+
+  /** What multipliers (batch, data residency, fast mode) added to the buckets; negative for a discount. */
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costMultipliersNanoUsd?: number | null;
+
+  /** What cache reads saved against uncached input; not part of the cost. */
+  @Property({ type: new BigIntType('number'), nullable: true })
+  costCacheSavingsNanoUsd?: number | null;
+
+  /** Every component of the cost (see CostDetail in pricing.ts). */
+  @Property({ type: 'json', nullable: true })
+  costBreakdown?: unknown;
+
+  /** The usage object as Anthropic sent it (merged across a stream). */
+  @Property({ type: 'json', nullable: true })
+  usage?: unknown;
+
   @Property({ type: 'string', length: 32 })
   pricingVersion: string;
 
@@ -161,7 +181,7 @@ export class Interaction {
 @Index({
   name: 'usage_hourly_covering_index',
   expression:
-    'create index "usage_hourly_covering_index" on "usage_hourly" ("organization_id", "hour", "model") include ("requests", "error_requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write5m_tokens", "cache_write1h_tokens", "cost_input_nano_usd", "cost_output_nano_usd", "cost_cache_read_nano_usd", "cost_cache_write5m_nano_usd", "cost_cache_write1h_nano_usd", "cost_total_nano_usd")',
+    'create index "usage_hourly_covering_index" on "usage_hourly" ("organization_id", "hour", "model") include ("requests", "error_requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write5m_tokens", "cache_write1h_tokens", "cost_input_nano_usd", "cost_output_nano_usd", "cost_cache_read_nano_usd", "cost_cache_write5m_nano_usd", "cost_cache_write1h_nano_usd", "cost_total_nano_usd", "cost_tools_nano_usd", "cost_multipliers_nano_usd", "cost_cache_savings_nano_usd")',
 })
 export class UsageHourly {
   @PrimaryKey({ type: 'uuid' })
@@ -214,4 +234,13 @@ export class UsageHourly {
 
   @Property({ type: new BigIntType('number') })
   costTotalNanoUsd: number;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  costToolsNanoUsd: number;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  costMultipliersNanoUsd: number;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  costCacheSavingsNanoUsd: number;
 }

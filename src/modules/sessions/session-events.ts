@@ -50,6 +50,8 @@ export function toTurn(interaction: InteractionView, turn: number): SessionTurnD
       execution_time_ms: interaction.latencyMs,
       agents_involved: interaction.agentId ? [interaction.agentId] : [],
       parent_agent_id: interaction.parentAgentId,
+      cost_usd: interaction.cost === null ? null : interaction.cost.totalNanoUsd / 1e9,
+      cost_breakdown: interaction.cost?.detail ?? null,
     },
   };
 }

@@ -139,9 +139,23 @@ export function toInteractionResponse(i: InteractionView): SessionInteractionDto
     cacheWrite5mTokens: i.cacheWrite5mTokens,
     cacheWrite1hTokens: i.cacheWrite1hTokens,
     totalTokens: totalTokens(i),
-    cost: i.cost,
+    cost:
+      i.cost === null
+        ? null
+        : {
+            inputNanoUsd: i.cost.inputNanoUsd,
+            outputNanoUsd: i.cost.outputNanoUsd,
+            cacheReadNanoUsd: i.cost.cacheReadNanoUsd,
+            cacheWrite5mNanoUsd: i.cost.cacheWrite5mNanoUsd,
+            cacheWrite1hNanoUsd: i.cost.cacheWrite1hNanoUsd,
+            toolsNanoUsd: i.cost.toolsNanoUsd ?? 0,
+            multipliersNanoUsd: i.cost.multipliersNanoUsd ?? 0,
+            totalNanoUsd: i.cost.totalNanoUsd,
+            breakdown: i.cost.detail ?? null,
+          },
     costUsd: i.cost === null ? null : i.cost.totalNanoUsd / 1e9,
     pricingVersion: i.pricingVersion,
+    usage: i.rawUsage ?? null,
     latencyMs: i.latencyMs,
     timeToFirstTokenMs: i.timeToFirstTokenMs,
     upstreamRequestId: i.upstreamRequestId,

@@ -1,5 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import type { RawUsage } from '../proxy/anthropic-usage';
+import type { CostDetail } from '../proxy/pricing/pricing';
 import type { InteractionRecord } from '../recording/interaction-record';
 import { type ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
 
@@ -70,6 +72,10 @@ interface InteractionRow {
   cost_cache_write5m_nano_usd: string | null;
   cost_cache_write1h_nano_usd: string | null;
   cost_total_nano_usd: string | null;
+  cost_tools_nano_usd: string | null;
+  cost_multipliers_nano_usd: string | null;
+  cost_breakdown: CostDetail | null;
+  usage: RawUsage | null;
   pricing_version: string;
   latency_ms: number;
   time_to_first_token_ms: number | null;
@@ -90,7 +96,8 @@ const columns = (withContent: boolean) => `
   i.id, i.session_id, s.external_id AS session_external_id, i.model, i.stream, i.http_status, i.outcome, i.stop_reason,
   i.error_type, i.input_tokens, i.output_tokens, i.cache_read_tokens, i.cache_write5m_tokens, i.cache_write1h_tokens,
   i.cost_input_nano_usd, i.cost_output_nano_usd, i.cost_cache_read_nano_usd, i.cost_cache_write5m_nano_usd,
-  i.cost_cache_write1h_nano_usd, i.cost_total_nano_usd, i.pricing_version, i.latency_ms, i.time_to_first_token_ms,
+  i.cost_cache_write1h_nano_usd, i.cost_total_nano_usd, i.cost_tools_nano_usd, i.cost_multipliers_nano_usd,
+  i.cost_breakdown, i.usage, i.pricing_version, i.latency_ms, i.time_to_first_token_ms,
   i.upstream_request_id, i.agent_id, i.parent_agent_id, i.user_query, i.final_output, ${withContent ? 'i.content' : 'NULL AS content'},
   i.content_truncated, i.content_status, i.started_at, i.ended_at,
   to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_key`;
@@ -237,7 +244,11 @@ function toView(row: InteractionRow): InteractionView {
             cacheWrite5mNanoUsd: nano(row.cost_cache_write5m_nano_usd) ?? 0,
             cacheWrite1hNanoUsd: nano(row.cost_cache_write1h_nano_usd) ?? 0,
             totalNanoUsd: total,
+            toolsNanoUsd: nano(row.cost_tools_nano_usd) ?? 0,
+            multipliersNanoUsd: nano(row.cost_multipliers_nano_usd) ?? 0,
+            detail: row.cost_breakdown ?? undefined,
           },
+    rawUsage: row.usage ?? null,
     pricingVersion: row.pricing_version,
     latencyMs: row.latency_ms,
     timeToFirstTokenMs: row.time_to_first_token_ms,

@@ -1,3 +1,4 @@
+import type { CacheInsightsDto } from '../analytics/dto/analytics.dto';
 import { createHash } from 'node:crypto';
 
 /**
@@ -74,6 +75,8 @@ export interface SharePageView {
   totalInteractions: number;
   includeContent: boolean;
   expiresAt: Date | null;
+  /** What prompt caching did in the session. */
+  cache?: CacheInsightsDto;
 }
 
 const STYLE = `
@@ -149,6 +152,20 @@ function layout(title: string, body: SafeHtml): string {
   return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer"><title>${title}</title><style>${new SafeHtml(STYLE)}</style></head><body><main>${body}</main></body></html>`}`;
 }
 
+const usdFigure = (usd: number) => formatUsd(BigInt(Math.round(usd * 1e9)));
+const percent = (share: number | null) => (share === null ? '–' : `${(share * 100).toFixed(1)}%`);
+
+/** Prompt caching in the session: hit rate, savings, writes never read within their TTL, the 5m/1h mix. */
+function cacheSection(c: CacheInsightsDto): SafeHtml {
+  return html`<h2>Prompt cache</h2>
+<div class="table-wrap"><table><thead><tr><th>Hit rate</th><th>Saved by cache reads</th><th>Spent on cache writes</th><th>Writes never read within their TTL</th><th>Write mix (5 min / 1 h)</th></tr></thead>
+<tbody><tr><td data-figure="cache-hit-rate">${percent(c.hit_rate)}</td><td data-figure="cache-saved">${usdFigure(c.saved_usd)}</td><td data-figure="cache-write-cost">${usdFigure(
+    c.cache_write_usd,
+  )}</td><td data-figure="cache-unread">${formatInteger(c.unread_writes)} (${usdFigure(c.unread_write_usd)})</td><td data-figure="cache-mix">${percent(
+    c.write_mix.five_minute_share,
+  )} / ${percent(c.write_mix.one_hour_share)}</td></tr></tbody></table></div>`;
+}
+
 function card(label: string, figure: string, value: string, note?: string): SafeHtml {
   return html`<div class="card"><div class="label">${label}</div><div class="value" data-figure="${figure}">${value}</div>${
     note ? html`<div class="note">${note}</div>` : ''
@@ -201,6 +218,7 @@ ${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus 
 <h2>Calls${shown < view.totalInteractions ? ` (the first ${formatInteger(shown)} of ${formatInteger(view.totalInteractions)})` : ''}</h2>
 <div class="table-wrap"><table><thead><tr><th>#</th><th class="text">Time (UTC)</th><th class="text">Model</th><th>Input</th><th>Output</th><th>Cache read</th><th>Write 5 min</th><th>Write 1 h</th><th>Cost</th><th>Latency</th><th class="text">Outcome</th></tr></thead>
 <tbody>${shown === 0 ? html`<tr><td colspan="11" class="text empty">No calls recorded yet.</td></tr>` : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate))}</tbody></table></div>
+${view.cache ? cacheSection(view.cache) : ''}
 ${view.includeContent ? html`<h2>Transcript</h2>${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}` : ''}
 <footer>A read-only view shared through Lamplight. ${
     view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'

@@ -126,7 +126,9 @@ export class SharingService {
     const { link, session } = await this.resolvePublic(token);
     const page = { limit: query.limit ?? SHARED_VIEW_DEFAULT_LIMIT, offset: query.offset ?? 0 };
     const interactions = await this.analytics.sessionInteractions(session.id, page, link.includeContent);
+    const cache = await this.analytics.sessionCache(link.organization.id, session.id);
     return {
+      cache,
       session: {
         session_id: session.externalId,
         start_time: session.createdAt.toISOString(),
@@ -153,7 +155,9 @@ export class SharingService {
       { limit: SHARE_PAGE_MAX_INTERACTIONS, offset: 0 },
       link.includeContent,
     );
+    const cache = await this.analytics.sessionCache(link.organization.id, session.id);
     return renderSharePage({
+      cache,
       sessionId: session.externalId,
       startTime: session.createdAt,
       endTime: session.lastActivityAt,

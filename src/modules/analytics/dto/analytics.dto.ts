@@ -108,6 +108,25 @@ export class CostByBucketDto {
   cache_write_1h: number;
 }
 
+/** The cost split by what was billed (docs/cost.md); the three add up to `cost_usd`. */
+export class CostSplitDto {
+  /**
+   * Tokens at their models' and tiers' rates, before multipliers.
+   * @example 0.0105
+   */
+  tokens: number;
+  /**
+   * Server-tool fees (web search at $10 per 1,000).
+   * @example 0.03
+   */
+  tool_fees: number;
+  /**
+   * What multipliers added: data residency and fast mode add, the batch discount subtracts.
+   * @example 0
+   */
+  multipliers: number;
+}
+
 export class UsageFiguresDto {
   requests: number;
   /** Calls whose outcome was not `ok` (errors, cancels, upstream failures). */
@@ -127,6 +146,7 @@ export class UsageFiguresDto {
    */
   cost_usd: number;
   cost_by_bucket_usd: CostByBucketDto;
+  cost_split_usd: CostSplitDto;
 }
 
 export class ModelUsageDto extends UsageFiguresDto {
@@ -284,8 +304,94 @@ export class AnalyticsInteractionDto {
   time_to_first_token_ms: number | null;
 }
 
+export class CacheWriteMixDto {
+  /** @example 3000 */
+  five_minute_tokens: number;
+  /** @example 4000 */
+  one_hour_tokens: number;
+  /**
+   * Share of cache-write tokens with the 5-minute TTL; null without writes.
+   * @example 0.428571
+   */
+  five_minute_share: number | null;
+  /** @example 0.571429 */
+  one_hour_share: number | null;
+  /** What the 5-minute writes cost. @example 0.01125 */
+  five_minute_usd: number;
+  /** @example 0.024 */
+  one_hour_usd: number;
+}
+
+/** What prompt caching did (docs/cost.md, "Cache insights"). */
+export class CacheInsightsDto {
+  /**
+   * Tokens read from the cache over all input tokens (uncached input, cache reads and cache writes); null without input.
+   * @example 0.5229
+   */
+  hit_rate: number | null;
+  /** All input tokens: uncached, read from cache, written to cache. @example 15300 */
+  input_tokens: number;
+  /** @example 8000 */
+  cache_read_tokens: number;
+  /**
+   * What the cache reads saved: their tokens at the uncached input rate (same tier and multipliers) less what they cost.
+   * @example 0.0216
+   */
+  saved_usd: number;
+  /** What all cache writes cost. @example 0.03525 */
+  cache_write_usd: number;
+  /** Calls whose cache write was not read again in the session within its TTL (5 minutes or 1 hour). @example 1 */
+  unread_writes: number;
+  /** What those unread writes cost. @example 0.0075 */
+  unread_write_usd: number;
+  /** Calls whose cache write is not read yet and whose TTL has not run out. @example 1 */
+  pending_writes: number;
+  /** @example 0.00375 */
+  pending_write_usd: number;
+  write_mix: CacheWriteMixDto;
+}
+
+export class CacheAnalyticsQueryDto {
+  /**
+   * Start of the range (as for /tokens); rounded down to the hour. Default: 30 days before `end`. Ignored with `session_id`.
+   * @example "2026-11-01T00:00:00Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @Matches(EXPLICIT_INSTANT, { message: 'start must carry a UTC offset (e.g. Z) or be a plain date' })
+  start?: string;
+
+  /**
+   * End of the range, exclusive; rounded up to the hour. Default: the end of the current hour. At most 32 days after `start`.
+   * @example "2026-11-30T00:00:00Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @Matches(EXPLICIT_INSTANT, { message: 'end must carry a UTC offset (e.g. Z) or be a plain date' })
+  end?: string;
+
+  /**
+   * One session (UUID or external id) instead of a range: its calls, whenever they were made.
+   * @example "my-app-session-123"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  session_id?: string;
+}
+
+export class CacheAnalyticsResponseDto extends CacheInsightsDto {
+  /** The range served (null for a session). */
+  start: string | null;
+  end: string | null;
+  /** The session's UUID when one was asked for. */
+  session_id: string | null;
+}
+
 export class AnalyticsSessionDetailResponseDto {
   session: AnalyticsSessionDto;
+  /** What prompt caching did in this session. */
+  cache: CacheInsightsDto;
   /** A page of the session's calls, oldest first. */
   interactions: AnalyticsInteractionDto[];
   total_count: number;

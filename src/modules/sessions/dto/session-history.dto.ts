@@ -5,13 +5,96 @@ import { InteractionPageQueryDto } from '../../../common/dto/interaction-page-qu
 
 export class SessionHistoryQueryDto extends InteractionPageQueryDto {}
 
+/** One token bucket of a priced part: tokens, the tier's rate, and its cost before and after multipliers. */
+export class CostBucketDto {
+  tokens: number;
+  nanoUsdPerToken: number;
+  baseNanoUsd: number;
+  nanoUsd: number;
+}
+
+export class CostBucketsDto {
+  input: CostBucketDto;
+  cacheWrite5m: CostBucketDto;
+  cacheWrite1h: CostBucketDto;
+  cacheRead: CostBucketDto;
+  output: CostBucketDto;
+}
+
+/** The call (kind `usage`), or one of its `usage.iterations`, priced at one model's rates. */
+export class CostPartDto {
+  /** @example "usage" */
+  kind: string;
+  /** @example "claude-opus-5" */
+  model: string;
+  /** The pricing table's id for the model. */
+  pricedAs: string;
+  /** The prompt-size or long-context tier applied, if any. */
+  tier: string | null;
+  /** Every input token of the part (input, cache reads and writes): what chooses the tier. */
+  promptTokens: number;
+  /**
+   * The product of the multipliers applied to this part, exact.
+   * @example "1.1"
+   */
+  factor: string;
+  buckets: CostBucketsDto;
+}
+
+export class AppliedMultiplierDto {
+  /** @example "data_residency" */
+  name: string;
+  /** @example "1.1" */
+  factor: string;
+  /** @example "inference_geo=us" */
+  reason: string;
+}
+
+export class ToolFeeDto {
+  /** @example "web_search" */
+  name: string;
+  requests: number;
+  nanoUsdPerRequest: number;
+  nanoUsd: number;
+}
+
+export class OutputTokensDto {
+  tokens: number;
+  /** Of `tokens`, spent thinking (`output_tokens_details.thinking_tokens`); null when not reported. */
+  thinkingTokens: number | null;
+}
+
+/** Every component of an interaction's cost. */
+export class CostBreakdownDto {
+  pricingVersion: string;
+  model: string;
+  /** `iterations` when the call was priced from `usage.iterations`, each at its own model's rates. */
+  pricedFrom: string;
+  parts: CostPartDto[];
+  multipliers: AppliedMultiplierDto[];
+  tools: ToolFeeDto[];
+  output: OutputTokensDto;
+  tokensNanoUsd: number;
+  multipliersNanoUsd: number;
+  toolsNanoUsd: number;
+  totalNanoUsd: number;
+}
+
 export class InteractionCostDto {
+  /** Per bucket, multipliers applied. */
   inputNanoUsd: number;
   outputNanoUsd: number;
   cacheReadNanoUsd: number;
   cacheWrite5mNanoUsd: number;
   cacheWrite1hNanoUsd: number;
+  /** Server-tool fees (web search); in the total, never multiplied. */
+  toolsNanoUsd: number;
+  /** What multipliers (batch, data residency, fast mode) added to the buckets; negative for a discount. */
+  multipliersNanoUsd: number;
+  /** Buckets plus tool fees. */
   totalNanoUsd: number;
+  /** Every component named; null for calls recorded before breakdowns were kept. */
+  breakdown: CostBreakdownDto | null;
 }
 
 /** One proxied call (seed 002's task) with how it ran. */
@@ -59,6 +142,11 @@ export class SessionInteractionDto {
   /** @example 0.00105 */
   costUsd: number | null;
   pricingVersion: string;
+  /**
+   * The usage object as Anthropic sent it (a stream's merged); null for calls recorded before it was kept.
+   * @example {"input_tokens":100,"output_tokens":50,"server_tool_use":{"web_search_requests":1}}
+   */
+  usage: Record<string, unknown> | null;
   /** @example 8000 */
   latencyMs: number;
   /** @example 640 */
@@ -179,6 +267,13 @@ export class SessionTurnMetadataDto {
    * @example null
    */
   parent_agent_id: string | null;
+  /**
+   * The turn's cost in USD; null when unpriced.
+   * @example 0.0405
+   */
+  cost_usd: number | null;
+  /** Every component of the cost (tokens per bucket, tool fees, multipliers); null when unpriced or recorded before breakdowns were kept. */
+  cost_breakdown: CostBreakdownDto | null;
 }
 
 export class SessionTurnDto {

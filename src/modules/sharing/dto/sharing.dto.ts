@@ -1,3 +1,4 @@
+import { CacheInsightsDto } from '../../analytics/dto/analytics.dto';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { InteractionPageQueryDto } from '../../../common/dto/interaction-page-query.dto';
 
@@ -100,4 +101,6 @@ export class SharedInteractionDto {
 export class SharedSessionResponseDto {
   session: SharedSessionSummaryDto;
   interactions: SharedInteractionDto[];
+  /** What prompt caching did in the session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix. */
+  cache: CacheInsightsDto;
 }
