@@ -11,17 +11,15 @@ import { batchResultInteractionId, JsonLines } from './batch-results';
 import { type AnthropicUsage, callUsageOf, mergeUsage, type RawUsage, ZERO_USAGE } from './anthropic-usage';
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
-import { type CallContext, ProxyService, type UpstreamTarget } from './proxy.service';
+import { type CallContext, ProxyService, queryOf, type UpstreamTarget } from './proxy.service';
+import { type ListItem, narrowPage } from './anthropic-lists';
 import { type BatchDetails, type ProviderObjectKind, ProviderObjectsRepository } from './provider-objects.repository';
 import { parseMetadataUserId, resolveSessionIdentity } from './session-identity';
 
 /** How many requests of one batch may name a session of their own (metadata.user_id); the rest use the batch's. */
 const MAX_BATCH_SESSIONS = 10_000;
 
-const queryOf = (request: FastifyRequest) => (request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '');
-
-interface BatchObject {
-  id?: unknown;
+interface BatchObject extends ListItem {
   results_url?: unknown;
 }
 
@@ -71,7 +69,7 @@ export class ProxyResourcesService {
   }
 
   async listBatches(context: CallContext, origin: string): Promise<void> {
-    await this.list(context, 'message_batch', `/v1/messages/batches${queryOf(context.request)}`, (item) => this.pointAtLamplight(item, origin));
+    await this.list(context, 'message_batch', `/v1/messages/batches${queryOf(context.request)}`, (item) => this.pointAtLamplight(item, origin) ?? item);
   }
 
   async getBatch(context: CallContext, batchId: string, origin: string): Promise<void> {
@@ -158,22 +156,13 @@ export class ProxyResourcesService {
   }
 
   /** A page of Anthropic's list with only this organization's objects (first_id / last_id follow). */
-  private async list(context: CallContext, kind: ProviderObjectKind, path: string, rewrite: (item: BatchObject) => unknown): Promise<void> {
+  private async list(context: CallContext, kind: ProviderObjectKind, path: string, rewrite: (item: ListItem) => ListItem): Promise<void> {
     const answer = await this.proxy.fetchJson(context, { route: kind === 'file' ? 'files' : 'batches', method: 'GET', path, body: null });
-    const page = answer.json as { data?: unknown } | null;
-    if (answer.status >= 300 || !page || !Array.isArray(page.data)) {
-      ProxyService.sendJson(context.reply, answer.status, answer.headers, answer.text);
-      return;
-    }
-    const items = page.data as BatchObject[];
-    const owned = await this.objects.owned(context.organization.organizationId, kind, items.map((item) => String(item?.id)));
-    const data = items.filter((item) => typeof item?.id === 'string' && owned.has(item.id)).map(rewrite) as BatchObject[];
-    ProxyService.sendJson(context.reply, answer.status, answer.headers, {
-      ...page,
-      data,
-      first_id: (data[0]?.id as string | undefined) ?? null,
-      last_id: (data.at(-1)?.id as string | undefined) ?? null,
-    });
+    const items = (answer.json as { data?: unknown } | null)?.data;
+    const ids = Array.isArray(items) ? items.map((item: ListItem) => String(item?.id)) : [];
+    const owned = answer.status === 200 ? await this.objects.owned(context.organization.organizationId, kind, ids) : new Set<string>();
+    const page = answer.status === 200 ? narrowPage(answer.json, (item) => typeof item.id === 'string' && owned.has(item.id), rewrite) : null;
+    ProxyService.sendJson(context.reply, answer.status, answer.headers, page ?? answer.text);
   }
 
   /** The batch with its results_url on Lamplight, so clients read results (and have them recorded) here. */

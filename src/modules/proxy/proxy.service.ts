@@ -23,6 +23,7 @@ import { ResponseTracker } from './response-tracker';
 import { resolveSessionIdentity } from './session-identity';
 import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client';
 import { upstreamHeaders } from './upstream-headers';
+import { narrowPage } from './anthropic-lists';
 
 export const PROXY_PREFIX = '/spotlight/anthropic';
 
@@ -105,7 +106,7 @@ function jsonUpstreamHeaders(incoming: IncomingHttpHeaders, providerKey: string)
 }
 
 /** The client's query string, as sent (`?…`), or ''. */
-function queryOf(request: FastifyRequest): string {
+export function queryOf(request: FastifyRequest): string {
   return request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
 }
 
@@ -262,31 +263,12 @@ export class ProxyService {
     const { request, reply, organization } = context;
     const policy = await this.modelPolicies.forOrganization(organization.organizationId);
     if (modelId !== undefined && !policy.allows(modelId)) throw ProxyErrors.modelNotFound(modelId);
-    const providerKey = await this.providerCredential(request.headers, organization, true);
     const path = modelId === undefined ? `/v1/models${queryOf(request)}` : `/v1/models/${encodeURIComponent(modelId)}${queryOf(request)}`;
     const target: UpstreamTarget = { route: 'models', method: 'GET', path, body: null };
-    if (modelId !== undefined || !policy.restricted) {
-      await this.forward(context, target, providerKey, { tracker: null, onUpstreamFailure: () => undefined, onFinished: () => undefined });
-      return;
-    }
-    let response: UpstreamResponse;
-    try {
-      response = await this.upstream.send({ method: 'GET', path, headers: upstreamHeaders(request.headers, providerKey), signal: new AbortController().signal });
-    } catch (error) {
-      throw upstreamFailure(error);
-    }
-    const text = await response.body.text();
-    const outgoing = forwardedResponseHeaders(response, reply, String(request.id));
-    let body: string = text;
-    const list = response.statusCode === 200 ? (parseJson(Buffer.from(text)) as { data?: unknown } | null) : null;
-    if (list && Array.isArray(list.data)) {
-      const data = list.data.filter((model: { id?: unknown }) => typeof model?.id === 'string' && policy.allows(model.id));
-      body = JSON.stringify({ ...list, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
-    }
-    delete outgoing['content-length'];
-    reply.hijack();
-    reply.raw.writeHead(response.statusCode, { ...outgoing, 'content-length': Buffer.byteLength(body) });
-    reply.raw.end(body);
+    if (modelId !== undefined || !policy.restricted) return this.relay(context, target);
+    const answer = await this.fetchJson(context, target);
+    const page = answer.status === 200 ? narrowPage(answer.json, (model) => typeof model.id === 'string' && policy.allows(model.id)) : null;
+    ProxyService.sendJson(reply, answer.status, answer.headers, page ?? answer.text);
   }
 
   /**
