@@ -308,7 +308,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The conversation grouped by turn, with the events of each (seed 002) */
+        /** The conversation grouped by turn, with the events of each */
         get: operations["getSessionEvents"];
         put?: never;
         post?: never;
@@ -896,7 +896,7 @@ export interface components {
             /** @example Refactor the billing module */
             title: string | null;
             /**
-             * @description Calls recorded in the session (seed 002's tasks).
+             * @description Calls recorded in the session (its tasks).
              * @example 3
              */
             taskCount: number;
@@ -1149,6 +1149,30 @@ export interface components {
             /** @example req_011CSHoEeqs5C35K2UUqR7Fy */
             request_id?: string;
         };
+        UsageDto: {
+            input_tokens: number;
+            output_tokens: number;
+            cache_read_input_tokens?: number | null;
+            cache_creation_input_tokens?: number | null;
+            cache_creation?: {
+                [key: string]: number;
+            } | null;
+        };
+        MessageResponseDto: {
+            /** @example msg_013Zva2CMHLNnXjNJJKqJ2EF */
+            id: string;
+            /** @example message */
+            type: string;
+            /** @example assistant */
+            role: string;
+            /** @example claude-sonnet-5-5 */
+            model: string;
+            content: Record<string, never>[];
+            /** @example end_turn */
+            stop_reason: string | null;
+            stop_sequence: string | null;
+            usage: components["schemas"]["UsageDto"];
+        };
         MessageParamDto: {
             /**
              * @description A string, or content blocks.
@@ -1184,30 +1208,6 @@ export interface components {
             };
             tools?: Record<string, never>[];
             temperature?: number;
-        };
-        UsageDto: {
-            input_tokens: number;
-            output_tokens: number;
-            cache_read_input_tokens?: number | null;
-            cache_creation_input_tokens?: number | null;
-            cache_creation?: {
-                [key: string]: number;
-            } | null;
-        };
-        MessageResponseDto: {
-            /** @example msg_013Zva2CMHLNnXjNJJKqJ2EF */
-            id: string;
-            /** @example message */
-            type: string;
-            /** @example assistant */
-            role: string;
-            /** @example claude-sonnet-5-5 */
-            model: string;
-            content: Record<string, never>[];
-            /** @example end_turn */
-            stop_reason: string | null;
-            stop_sequence: string | null;
-            usage: components["schemas"]["UsageDto"];
         };
         CountTokensResponseDto: {
             /** @example 2095 */
@@ -1257,7 +1257,7 @@ export interface components {
         TaskResponseDto: {
             /** @description The interaction recorded for the task. */
             task_id: string;
-            /** @description The session's UUID. */
+            /** @description The session's UUID (the request's `session_id` may have named it by either id). */
             session_id: string;
             /** @example my-chat-session */
             session_external_id: string;
@@ -1558,7 +1558,10 @@ export interface components {
             session_uuid: string;
         };
         SharedSessionSummaryDto: {
-            /** @example my-app-session-123 */
+            /**
+             * @description The session's external id (the client's own id), as everywhere under /spotlight.
+             * @example my-app-session-123
+             */
             session_id: string;
             /** @example 2025-01-15T10:00:00Z */
             start_time: string;
@@ -1637,10 +1640,10 @@ export type SchemaSessionEventsResponseDto = components['schemas']['SessionEvent
 export type SchemaUpdateSessionDto = components['schemas']['UpdateSessionDto'];
 export type SchemaAnthropicErrorBodyDto = components['schemas']['AnthropicErrorBodyDto'];
 export type SchemaAnthropicErrorDto = components['schemas']['AnthropicErrorDto'];
-export type SchemaMessageParamDto = components['schemas']['MessageParamDto'];
-export type SchemaMessageRequestDto = components['schemas']['MessageRequestDto'];
 export type SchemaUsageDto = components['schemas']['UsageDto'];
 export type SchemaMessageResponseDto = components['schemas']['MessageResponseDto'];
+export type SchemaMessageParamDto = components['schemas']['MessageParamDto'];
+export type SchemaMessageRequestDto = components['schemas']['MessageRequestDto'];
 export type SchemaCountTokensResponseDto = components['schemas']['CountTokensResponseDto'];
 export type SchemaCreateTaskDto = components['schemas']['CreateTaskDto'];
 export type SchemaTaskErrorDto = components['schemas']['TaskErrorDto'];
@@ -1684,6 +1687,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthResponseDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
         };
@@ -1757,8 +1769,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Too many attempts */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1808,8 +1847,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Too many attempts for this account or address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1855,6 +1921,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listOrganizations: {
@@ -1886,6 +1961,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1953,6 +2037,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getOrganization: {
@@ -2003,6 +2114,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteOrganization: {
@@ -2044,6 +2164,15 @@ export interface operations {
             };
             /** @description No such organization, or you are not a member of it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2123,6 +2252,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listMembers: {
@@ -2166,6 +2322,15 @@ export interface operations {
             };
             /** @description No such organization, or you are not a member of it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2245,6 +2410,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     removeMember: {
@@ -2297,6 +2489,15 @@ export interface operations {
             };
             /** @description That would leave no owner */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2378,6 +2579,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listApiKeys: {
@@ -2421,6 +2649,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2479,6 +2716,33 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2550,6 +2814,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listProviderKeys: {
@@ -2593,6 +2866,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2658,6 +2940,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     testProviderKey: {
@@ -2709,6 +3018,33 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2773,6 +3109,15 @@ export interface operations {
             };
             /** @description No such key in this organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2850,6 +3195,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listSessions: {
@@ -2862,7 +3234,7 @@ export interface operations {
                  *     before it. Not with offset.
                  */
                 before?: string;
-                /** @description Sessions to skip (seed 002's paging); the answer then carries totalCount. Not with before. */
+                /** @description Sessions to skip (paging by offset); the answer then carries totalCount. Not with before. */
                 offset?: number;
                 /** @description Only sessions with exactly this external id (an open one and any released before it). */
                 externalId?: string;
@@ -2922,6 +3294,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSession: {
@@ -2932,7 +3313,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -2984,6 +3365,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteSession: {
@@ -2994,7 +3384,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3044,6 +3434,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     updateSession: {
@@ -3054,7 +3453,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3114,6 +3513,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSessionHistory: {
@@ -3129,7 +3555,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3185,6 +3611,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSessionEvents: {
@@ -3200,7 +3635,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3256,6 +3691,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     exportSession: {
@@ -3269,7 +3713,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3281,7 +3725,10 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
             };
             /**
              * @description Invalid parameters
@@ -3323,6 +3770,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     restoreSession: {
@@ -3333,7 +3789,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3394,6 +3850,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     releaseSession: {
@@ -3404,7 +3869,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -3456,6 +3921,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     createMessage: {
@@ -3489,6 +3963,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageResponseDto"];
+                    "text/event-stream": string;
                 };
             };
             /** @description invalid_request_error */
@@ -3527,6 +4002,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
@@ -3547,6 +4031,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3643,6 +4136,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
@@ -3663,6 +4165,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3759,6 +4270,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Lamplight is shutting down */
             503: {
                 headers: {
@@ -3827,6 +4356,15 @@ export interface operations {
             };
             /** @description No such task in this organization (or its session was deleted) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3903,6 +4441,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getUsageSummary: {
@@ -3956,6 +4503,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4019,6 +4575,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4097,6 +4662,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getShareStatus: {
@@ -4152,6 +4726,15 @@ export interface operations {
             };
             /** @description No such session in this organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4242,6 +4825,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteShareLink: {
@@ -4304,6 +4914,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSharedSession: {
@@ -4352,6 +4971,15 @@ export interface operations {
             };
             /** @description Too many requests from this address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
