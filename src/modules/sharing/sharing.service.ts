@@ -126,6 +126,7 @@ export class SharingService {
     );
     return renderSharePage({
       sessionId: session.externalId,
+      title: session.title ?? null,
       startTime: session.createdAt,
       endTime: session.lastActivityAt,
       totals: {
