@@ -30,6 +30,12 @@ module.exports = {
   testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // Every response an app sends in these suites is checked against openapi/openapi.json.
+      setupFilesAfterEnv: ['<rootDir>/test/support/openapi-conformance.setup.ts'],
+    },
   ],
 };

@@ -4,21 +4,41 @@
  * demo user, creates a platform API key, stores a stand-in provider key, and sends a first
  * request and a first stream through the official SDK. Then it keeps running so you can try more
  * (Ctrl-C stops it); `--once` exits after the first requests.
+ *
+ * It runs beside a server started with `npm start`: its own data directory (DEMO_DATA_DIR, by
+ * default `demo` under DATA_DIR) and its own port (DEMO_PORT, by default any free one).
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { createApp } from '../src/app.factory';
+import { loadAppConfig } from '../src/config/app-config';
+import { loadDotEnv } from '../src/config/dotenv';
+import { ConfigValidationError } from '../src/config/env.schema';
+import { localUrl } from '../src/common/startup/banner';
+import { lockDataDir } from '../src/common/startup/data-dir-lock';
+import { assertPortAvailable } from '../src/common/startup/port';
 import { startMockAnthropic } from './mock-anthropic';
 
 const STAND_IN_PROVIDER_KEY = 'sk-ant-api03-demo-stand-in-key-for-the-mock-upstream';
 
 async function main(): Promise<void> {
+  loadDotEnv();
+  const dataDir = process.env.DEMO_DATA_DIR ?? join(resolve(process.env.DATA_DIR || '.data'), 'demo');
   const mock = await startMockAnthropic({ record: false });
-  const { app, config } = await createApp({
-    env: { ...process.env, ANTHROPIC_BASE_URL: mock.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+  const config = loadAppConfig({
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: process.env.DEMO_PORT ?? '0',
+    ANTHROPIC_BASE_URL: mock.url,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
+  lockDataDir(config.dataDir);
+  await assertPortAvailable(config.host, config.port);
+  const { app } = await createApp({ config });
   await app.listen({ port: config.port, host: config.host });
-  const base = `http://${config.host}:${config.port}`;
+  const address = app.getHttpServer().address();
+  const base = localUrl(config.host, typeof address === 'object' && address ? address.port : config.port);
 
   const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await app.inject({ method: method as 'POST', url: path, payload: body as object, headers });
@@ -62,20 +82,22 @@ async function main(): Promise<void> {
       `    -H 'content-type: application/json' -d '{"model":"claude-sonnet-5-5","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}'`,
       `  ANTHROPIC_BASE_URL=${base}/spotlight/anthropic ANTHROPIC_AUTH_TOKEN=${key} claude   # Claude Code, against the mock`,
       '',
+      `The demo's data is in ${config.dataDir}. Ctrl-C stops it.`,
+      '',
     ].join('\n'),
   );
 
-  const stop = async () => {
+  // Ctrl-C and SIGTERM: the app's shutdown hooks close it (and its embedded PostgreSQL) and exit.
+  if (process.argv.includes('--once')) {
     await app.close();
     await mock.close();
     process.exit(0);
-  };
-  if (process.argv.includes('--once')) await stop();
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  }
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  const reason =
+    error instanceof ConfigValidationError ? error.message : error instanceof Error ? error.message || error.name : String(error);
+  process.stderr.write(`demo failed: ${reason}\n`);
   process.exit(1);
 });

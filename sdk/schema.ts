@@ -396,7 +396,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The conversation grouped by turn, with the events of each (seed 002) */
+        /** The conversation grouped by turn, with the events of each */
         get: operations["getSessionEvents"];
         put?: never;
         post?: never;
@@ -1264,7 +1264,7 @@ export interface components {
             /** @example Refactor the billing module */
             title: string | null;
             /**
-             * @description Calls recorded in the session (seed 002's tasks).
+             * @description Calls recorded in the session (its tasks).
              * @example 3
              */
             taskCount: number;
@@ -1385,7 +1385,7 @@ export interface components {
             /** @example Refactor the billing module */
             title: string | null;
             /**
-             * @description Calls recorded in the session (seed 002's tasks).
+             * @description Calls recorded in the session (its tasks).
              * @example 3
              */
             taskCount: number;
@@ -1726,6 +1726,30 @@ export interface components {
             /** @example req_011CSHoEeqs5C35K2UUqR7Fy */
             request_id?: string;
         };
+        UsageDto: {
+            input_tokens: number;
+            output_tokens: number;
+            cache_read_input_tokens?: number | null;
+            cache_creation_input_tokens?: number | null;
+            cache_creation?: {
+                [key: string]: number;
+            } | null;
+        };
+        MessageResponseDto: {
+            /** @example msg_013Zva2CMHLNnXjNJJKqJ2EF */
+            id: string;
+            /** @example message */
+            type: string;
+            /** @example assistant */
+            role: string;
+            /** @example claude-sonnet-5-5 */
+            model: string;
+            content: Record<string, never>[];
+            /** @example end_turn */
+            stop_reason: string | null;
+            stop_sequence: string | null;
+            usage: components["schemas"]["UsageDto"];
+        };
         MessageParamDto: {
             /**
              * @description A string, or content blocks.
@@ -1761,30 +1785,6 @@ export interface components {
             };
             tools?: Record<string, never>[];
             temperature?: number;
-        };
-        UsageDto: {
-            input_tokens: number;
-            output_tokens: number;
-            cache_read_input_tokens?: number | null;
-            cache_creation_input_tokens?: number | null;
-            cache_creation?: {
-                [key: string]: number;
-            } | null;
-        };
-        MessageResponseDto: {
-            /** @example msg_013Zva2CMHLNnXjNJJKqJ2EF */
-            id: string;
-            /** @example message */
-            type: string;
-            /** @example assistant */
-            role: string;
-            /** @example claude-sonnet-5-5 */
-            model: string;
-            content: Record<string, never>[];
-            /** @example end_turn */
-            stop_reason: string | null;
-            stop_sequence: string | null;
-            usage: components["schemas"]["UsageDto"];
         };
         CountTokensResponseDto: {
             /** @example 2095 */
@@ -1916,7 +1916,7 @@ export interface components {
         TaskResponseDto: {
             /** @description The interaction recorded for the task. */
             task_id: string;
-            /** @description The session's UUID. */
+            /** @description The session's UUID (the request's `session_id` may have named it by either id). */
             session_id: string;
             /** @example my-chat-session */
             session_external_id: string;
@@ -2551,7 +2551,10 @@ export interface components {
             session_uuid: string;
         };
         SharedSessionSummaryDto: {
-            /** @example my-app-session-123 */
+            /**
+             * @description The session's external id (the client's own id), as everywhere under /spotlight.
+             * @example my-app-session-123
+             */
             session_id: string;
             /** @example 2025-01-15T10:00:00Z */
             start_time: string;
@@ -2643,10 +2646,10 @@ export type SchemaSessionEventsResponseDto = components['schemas']['SessionEvent
 export type SchemaUpdateSessionDto = components['schemas']['UpdateSessionDto'];
 export type SchemaAnthropicErrorBodyDto = components['schemas']['AnthropicErrorBodyDto'];
 export type SchemaAnthropicErrorDto = components['schemas']['AnthropicErrorDto'];
-export type SchemaMessageParamDto = components['schemas']['MessageParamDto'];
-export type SchemaMessageRequestDto = components['schemas']['MessageRequestDto'];
 export type SchemaUsageDto = components['schemas']['UsageDto'];
 export type SchemaMessageResponseDto = components['schemas']['MessageResponseDto'];
+export type SchemaMessageParamDto = components['schemas']['MessageParamDto'];
+export type SchemaMessageRequestDto = components['schemas']['MessageRequestDto'];
 export type SchemaCountTokensResponseDto = components['schemas']['CountTokensResponseDto'];
 export type SchemaModelInfoDto = components['schemas']['ModelInfoDto'];
 export type SchemaModelListDto = components['schemas']['ModelListDto'];
@@ -2710,6 +2713,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthResponseDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
         };
@@ -2783,8 +2795,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Too many attempts */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2834,8 +2873,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Too many attempts from this address, or too many failures from it on this account */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2881,6 +2947,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listOrganizations: {
@@ -2912,6 +2987,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2979,6 +3063,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getOrganization: {
@@ -3029,6 +3140,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteOrganization: {
@@ -3070,6 +3190,15 @@ export interface operations {
             };
             /** @description No such organization, or you are not a member of it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3149,6 +3278,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listMembers: {
@@ -3192,6 +3348,15 @@ export interface operations {
             };
             /** @description No such organization, or you are not a member of it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3271,6 +3436,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listInvitations: {
@@ -3314,6 +3506,15 @@ export interface operations {
             };
             /** @description No such organization, or you are not a member of it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3380,6 +3581,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     removeMember: {
@@ -3432,6 +3642,15 @@ export interface operations {
             };
             /** @description That would leave no owner */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3513,6 +3732,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listMyInvitations: {
@@ -3544,6 +3790,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3610,6 +3865,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     declineInvitation: {
@@ -3669,6 +3933,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listApiKeys: {
@@ -3712,6 +3985,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3770,6 +4052,33 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3841,6 +4150,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listProviderKeys: {
@@ -3884,6 +4202,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3949,6 +4276,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     testProviderKey: {
@@ -4000,6 +4354,33 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4064,6 +4445,15 @@ export interface operations {
             };
             /** @description No such key in this organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4141,6 +4531,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listSessions: {
@@ -4153,7 +4570,7 @@ export interface operations {
                  *     before it. Not with offset.
                  */
                 before?: string;
-                /** @description Sessions to skip (seed 002's paging); the answer then carries totalCount. Not with before. */
+                /** @description Sessions to skip (paging by offset); the answer then carries totalCount. Not with before. */
                 offset?: number;
                 /** @description Only sessions with exactly this external id (an open one and any released before it). */
                 externalId?: string;
@@ -4213,6 +4630,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSession: {
@@ -4223,7 +4649,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4275,6 +4701,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteSession: {
@@ -4285,7 +4720,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4335,6 +4770,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     updateSession: {
@@ -4345,7 +4789,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4405,6 +4849,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSessionHistory: {
@@ -4420,7 +4891,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4476,6 +4947,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSessionEvents: {
@@ -4491,7 +4971,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4547,6 +5027,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     exportSession: {
@@ -4560,7 +5049,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4572,7 +5061,10 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
             };
             /**
              * @description Invalid parameters
@@ -4614,6 +5106,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     restoreSession: {
@@ -4624,7 +5125,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4685,6 +5186,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     releaseSession: {
@@ -4695,7 +5205,7 @@ export interface operations {
                 "X-Organization-Id"?: string;
             };
             path: {
-                /** @description The session's UUID or its external id (seed 002's dual id) */
+                /** @description The session's UUID or its external id */
                 sessionId: string;
             };
             cookie?: never;
@@ -4747,6 +5257,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     createMessage: {
@@ -4780,6 +5299,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageResponseDto"];
+                    "text/event-stream": string;
                 };
             };
             /** @description invalid_request_error */
@@ -4818,6 +5338,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
@@ -4838,6 +5367,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4934,6 +5472,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
@@ -4954,6 +5501,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5066,6 +5622,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5197,6 +5762,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -5309,6 +5883,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -5414,6 +5997,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5545,6 +6137,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -5662,6 +6263,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5793,6 +6403,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -5915,6 +6534,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -6027,6 +6655,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -6132,6 +6769,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6263,6 +6909,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -6380,6 +7035,15 @@ export interface operations {
             };
             /** @description Anthropic could not be reached */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6509,6 +7173,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicErrorDto"];
+                };
+            };
             /** @description Anthropic did not answer in time */
             504: {
                 headers: {
@@ -6598,6 +7271,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Lamplight is shutting down */
             503: {
                 headers: {
@@ -6666,6 +7357,15 @@ export interface operations {
             };
             /** @description No such task in this organization (or its session was deleted) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6742,6 +7442,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getUsageSummary: {
@@ -6795,6 +7504,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6872,6 +7590,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     listAnalyticsSessions: {
@@ -6928,6 +7655,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7006,6 +7742,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getPricing: {
@@ -7049,6 +7794,15 @@ export interface operations {
             };
             /** @description Not allowed for this caller */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7114,6 +7868,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getShareStatus: {
@@ -7169,6 +7950,15 @@ export interface operations {
             };
             /** @description No such session in this organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7259,6 +8049,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteShareLink: {
@@ -7325,6 +8142,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     getSharedSession: {
@@ -7373,6 +8199,15 @@ export interface operations {
             };
             /** @description Too many requests from this address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { type AppConfig, loadAppConfig } from './config/app-config';
 import { createValidationPipe } from './common/errors/validation';
-import type { LogDestination } from './common/http/logging';
+import { type LogDestination, QuietStartupLogger } from './common/http/logging';
 import { limitJsonDepth } from './common/http/json-depth';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { generateRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
@@ -22,6 +22,8 @@ import { ProxyErrors } from './modules/proxy/proxy.errors';
 export interface CreateAppOptions {
   /** Defaults to the process environment. */
   env?: Record<string, string | undefined>;
+  /** Already loaded from `env` (the entry point checks the port and data directory first). */
+  config?: AppConfig;
   /** Use this database instead of DATABASE_URL or the embedded server. */
   databaseUrl?: string;
   /** Capture log lines (tests). */
@@ -33,6 +35,7 @@ export interface CreateAppOptions {
 export interface CreatedApp {
   app: NestFastifyApplication;
   config: AppConfig;
+  database: DatabaseConnection;
 }
 
 /** Resolves the database: DATABASE_URL, or else an embedded PostgreSQL under `<dataDir>/pg`. */
@@ -41,14 +44,22 @@ export async function resolveDatabase(config: AppConfig, override?: string): Pro
   if (url) return { url };
   const logger = new NestLogger('Database');
   logger.log('DATABASE_URL is not set: starting the embedded PostgreSQL');
-  const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pg'), 'lamplight', (m) => logger.warn(m));
-  logger.log(`Embedded PostgreSQL is listening at ${embedded.url.replace(/:[^:@/]+@/, ':***@')} (data in ${join(config.dataDir, 'pg')})`);
+  // The app stops the server itself, last, on shutdown (DatabaseModule).
+  const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pg'), 'lamplight', (m) => logger.warn(m), undefined, {
+    stoppedByCaller: true,
+  });
+  logger.log(`Embedded PostgreSQL is listening at ${redactUrl(embedded.url)} (data in ${join(config.dataDir, 'pg')})`);
   return { url: embedded.url, embedded };
+}
+
+/** A database URL fit to print: the password masked. */
+export function redactUrl(url: string): string {
+  return url.replace(/:[^:@/]+@/, ':***@');
 }
 
 /** Builds the whole application, ready to listen: the same for `main`, tests and the OpenAPI writer. */
 export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
-  const config = loadAppConfig(options.env ?? process.env);
+  const config = options.config ?? loadAppConfig(options.env ?? process.env);
   const database: DatabaseConnection = options.documentOnly
     ? { url: 'postgresql://lamplight@127.0.0.1:1/openapi', connect: false }
     : await resolveDatabase(config, options.databaseUrl);
@@ -66,7 +77,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
     { bufferLogs: true, abortOnError: false, rawBody: true },
   );
   const logger = app.get(Logger);
-  app.useLogger(logger);
+  app.useLogger(new QuietStartupLogger(logger));
   for (const notice of config.notices) logger.warn(notice, 'Config');
 
   await registerSecurityHeaders(app, { hstsMaxAgeSeconds: config.hstsMaxAgeSeconds });
@@ -96,5 +107,5 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   // The documentation can be turned off (DOCS_ENABLED=false; off by default in production).
   if (config.docsEnabled) await setupOpenApi(app);
   await app.init();
-  return { app, config };
+  return { app, config, database };
 }

@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { PROBLEM_CONTENT_TYPE } from '../common/errors/problem';
 import { ProblemDto } from '../common/openapi/problem.dto';
 import pluginMetadata from '../metadata';
+import { toOpenApi31 } from './openapi-31';
 
 const DESCRIPTION = `Lamplight is a multi-tenant gateway for the Anthropic Messages API with session analytics.
 
@@ -10,7 +12,14 @@ Authenticate with a JWT from \`POST /api/v1/auth/login\` (**bearer**) or a platf
 organization named by \`X-Organization-Id\`, else the API key's organization, else your default one.
 
 Errors are RFC 9457 \`application/problem+json\`, except under \`/spotlight/anthropic/\`, where they
-take Anthropic's own error shape so Anthropic SDKs behave.`;
+take Anthropic's own error shape so Anthropic SDKs behave.
+
+A session has two ids: its UUID (\`id\`, \`sessionId\`, \`session_uuid\`) and the client's own id, its
+external id (\`externalId\`, \`session_external_id\`). Any \`{sessionId}\` in a path takes either. The
+field \`session_id\` keeps the meaning of the API each route follows: under \`/spotlight/analytics\` (and
+a shared session) it is the external id; in \`POST /api/v1/tasks\` it names the session by either id;
+in a task's answer it is the UUID, with \`session_external_id\` beside it; in a session's events it
+repeats the id the path used.`;
 
 /** One tag per module, in the order Swagger UI shows them. */
 export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> = [
@@ -40,12 +49,12 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   {
     name: 'Sessions',
     description:
-      "The organization's sessions (seeds 002 and 003): list by cursor or offset, read history and events, rename, budget, release, soft-delete, restore, export. `{sessionId}` is a UUID or an external id.",
+      "The organization's sessions: list by cursor or offset, read history and events, rename, budget, release, soft-delete, restore, export. `{sessionId}` is a UUID or an external id.",
   },
-  { name: 'Tasks', description: "A query answered in a session with the organization's provider key, recorded like a proxied call (seed 002)." },
+  { name: 'Tasks', description: "A query answered in a session with the organization's provider key, recorded like a proxied call." },
   {
     name: 'Analytics',
-    description: 'Token usage and cost by model, usage summaries and sessions with totals (seed 001), in snake_case.',
+    description: 'Token usage and cost by model, usage summaries and sessions with totals, in snake_case.',
   },
   {
     name: 'Pricing',
@@ -53,7 +62,7 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   },
   {
     name: 'Sharing',
-    description: 'Public share links of sessions (seed 000): create, check, remove, and the public views that need no authentication.',
+    description: 'Public share links of sessions: create, check, remove, and the public views that need no authentication.',
   },
   { name: 'Health', description: 'Liveness and readiness probes.' },
 ];
@@ -82,6 +91,36 @@ function declarePublicRoutes(document: OpenAPIObject): void {
   }
 }
 
+/**
+ * Answers any route may give, documented on every operation that does not already say so, in the
+ * error shape of its prefix: 503 while the server drains on shutdown or cannot reach its database;
+ * on the routes that take a body, 413 for one over BODY_LIMIT_BYTES and 415 for one not in JSON.
+ */
+function declareServerWideAnswers(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    const anthropic = path.startsWith('/spotlight/anthropic/');
+    const content = {
+      [anthropic ? 'application/json' : PROBLEM_CONTENT_TYPE]: {
+        schema: { $ref: `#/components/schemas/${anthropic ? 'AnthropicErrorDto' : 'ProblemDto'}` },
+      },
+    };
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      // The share page answers its own errors as HTML pages.
+      if (!operation || (operation.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/html']) continue;
+      if (operation.requestBody && !operation.responses['413']) {
+        operation.responses['413'] = { description: 'The request body is larger than this server accepts (BODY_LIMIT_BYTES)', content };
+      }
+      if (operation.requestBody && !operation.responses['415']) {
+        operation.responses['415'] = { description: 'The request body is not JSON (content-type application/json)', content };
+      }
+      if (!operation.responses['503']) {
+        operation.responses['503'] = { description: 'Lamplight is shutting down, or its database cannot be reached; retry shortly', content };
+      }
+    }
+  }
+}
+
 export async function createOpenApiDocument(app: INestApplication): Promise<OpenAPIObject> {
   await loadPluginMetadata();
   const builder = new DocumentBuilder()
@@ -101,7 +140,8 @@ export async function createOpenApiDocument(app: INestApplication): Promise<Open
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
   declarePublicRoutes(document);
-  return document;
+  declareServerWideAnswers(document);
+  return toOpenApi31(document);
 }
 
 /**

@@ -130,14 +130,16 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
   function schemaErrors(value: unknown, raw: Schema | undefined, at = '$'): string[] {
     const schema = resolve(raw);
     if (!schema || Object.keys(schema).length === 0) return [];
-    if (value === null) return schema.nullable || schema.type === 'null' || schema.oneOf || schema.anyOf ? [] : [`${at} is null`];
+    // OpenAPI 3.1: a nullable schema lists "null" among its types (or as an anyOf variant).
+    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string | undefined];
+    if (value === null) return types.includes('null') || schema.oneOf || schema.anyOf ? [] : [`${at} is null`];
     if (schema.oneOf || schema.anyOf) {
       const variants = (schema.oneOf ?? schema.anyOf) as Schema[];
       return variants.some((v) => schemaErrors(value, v, at).length === 0) ? [] : [`${at} matches no variant`];
     }
     if (schema.allOf) return (schema.allOf as Schema[]).flatMap((s) => schemaErrors(value, s, at));
     if (schema.enum && !(schema.enum as unknown[]).includes(value)) return [`${at} = ${JSON.stringify(value)} not in enum`];
-    switch (schema.type) {
+    switch (types.find((type) => type !== 'null')) {
       case 'string':
         return typeof value === 'string' ? [] : [`${at} is not a string`];
       case 'integer':
@@ -149,7 +151,7 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
       case 'array':
         return Array.isArray(value) ? value.flatMap((item, i) => schemaErrors(item, schema.items, `${at}[${i}]`)) : [`${at} is not an array`];
       default:
-        if (schema.type !== 'object' && !schema.properties) return [];
+        if (!types.includes('object') && !schema.properties) return [];
         if (typeof value !== 'object' || Array.isArray(value)) return [`${at} is not an object`];
         return [
           ...((schema.required ?? []) as string[]).filter((k) => !(k in (value as object))).map((k) => `${at}.${k} is missing`),

@@ -7,12 +7,13 @@ import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock
 import { type Call, proxyCall, sdk, setUpGateway, sumCalls, totalTokensOf, waitForInteractions } from '../support/analytics-fixtures';
 import { listen, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
-// Every run saves its screenshot under .data/; UPDATE_SCREENSHOTS=1 refreshes the one the README shows.
+// Every run saves its screenshots under .data/; UPDATE_SCREENSHOTS=1 refreshes the ones docs/api-tour.md shows.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   ? join(__dirname, '..', '..', 'docs', 'share-page.png')
   : join(__dirname, '..', '..', '.data', 'screenshots', 'share-page.png');
 
 const SESSION = 'checkout-service-refactor';
+const TITLE = 'Checkout: back off on capture timeouts';
 const TURNS: { call: Call; query: string; reply: string }[] = [
   {
     call: { session: SESSION, model: 'claude-opus-4-6', usage: { input: 2_412, output: 618, write5m: 18_240 } },
@@ -22,7 +23,8 @@ const TURNS: { call: Call; query: string; reply: string }[] = [
   {
     call: { session: SESSION, model: 'claude-opus-4-6', usage: { input: 1_180, output: 1_304, cacheRead: 18_240, write1h: 4_096 } },
     query: 'Rewrite it with exponential backoff and jitter, capped at 30 seconds, and read the limits from config/retry.ts.',
-    reply: 'Done. retryCapture() now waits min(30 s, base · 2^attempt) with full jitter and stops after maxAttempts from config/retry.ts.',
+    // Markdown, as models answer: rendered, not shown as markup.
+    reply: 'Done. `retryCapture()` now waits **min(30 s, base · 2^attempt)** with full jitter and stops after maxAttempts from config/retry.ts.',
   },
   {
     call: { session: SESSION, model: 'claude-sonnet-4-6', usage: { input: 860, output: 412, cacheRead: 22_336 } },
@@ -82,6 +84,8 @@ describe('the share page', () => {
       { reply: '<b onmouseover="alert(2)">bold</b>' },
     );
     await waitForInteractions(app, owner.organizationId, TURNS.length + 2);
+    const titled = await app.request({ method: 'PATCH', url: `/api/v1/sessions/${SESSION}`, headers: owner.auth, payload: { title: TITLE } });
+    expect(titled.statusCode).toBe(200);
     withContent = await createLink(SESSION, { include_content: true, expires_in_seconds: 7 * 86_400 });
     usageOnly = await createLink('quiet-session');
   });
@@ -100,16 +104,21 @@ describe('the share page', () => {
     expect(response.headers['x-robots-tag']).toBe('noindex, nofollow');
     const page = response.body;
     expect(page).toMatch(/^<!doctype html>/);
-    expect(page).not.toMatch(/<script|<link|<img|<iframe|\s(src|href)=|url\(/i);
+    // Nothing loads; the only links are the page's own anchors (calls to turns and back).
+    expect(page).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|\shref="(?!#)|url\(/i);
     expect(page).toContain(`data-figure="requests">${TURNS.length}<`);
     expect(page).toContain(`data-figure="total-tokens">${int(totalTokensOf(expected))}<`);
     expect(page).toContain(`data-figure="cost">${dollars(expected.cost.total)}<`);
     expect(page).toContain(`data-figure="input-tokens">${int(expected.input)}<`);
     expect(page).toContain(`data-figure="cache-read-tokens">${int(expected.cacheRead)}<`);
     expect(page).toContain(`data-figure="cache-write-1h-tokens">${int(expected.write1h)}<`);
-    for (const turn of TURNS) {
-      expect(page).toContain(turn.query);
-      expect(page).toContain(turn.reply.replace(/&/g, '&amp;'));
+    for (const turn of TURNS) expect(page).toContain(turn.query);
+    for (const turn of [TURNS[0], TURNS[2], TURNS[3]]) expect(page).toContain(turn.reply.replace(/&/g, '&amp;'));
+    expect(page).toContain('Done. <code>retryCapture()</code> now waits <strong>min(30 s, base · 2^attempt)</strong> with full jitter');
+    expect(page).toContain(`<h1 data-figure="title">${TITLE}</h1><div class="external-id" data-figure="session-id">${SESSION}</div>`);
+    for (let turn = 1; turn <= TURNS.length; turn++) {
+      expect(page).toContain(`<a href="#turn-${turn}">${turn}</a>`);
+      expect(page).toContain(`id="turn-${turn}"><header><a href="#call-${turn}">Turn ${turn}</a>`);
     }
     const ids = [owner.organizationId, owner.id, ...(await app.sql<{ id: string }>(`select id from sessions where organization_id = $1`, [owner.organizationId])).map((r) => r.id)];
     for (const id of ids) expect(page).not.toContain(id);
@@ -128,10 +137,11 @@ describe('the share page', () => {
     const link = await createLink('<img src=x onerror=alert(1)>', { include_content: true });
     const response = await app.request({ method: 'GET', url: `/shared/${link.share_token}` });
     expect(response.statusCode).toBe(200);
-    expect(response.body).not.toMatch(/<script|<img|<b /i);
+    expect(response.body).not.toMatch(/<script|<img|<b[\s>]/i);
     expect(response.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
-    expect(response.body).toContain('&lt;/pre&gt;&lt;script&gt;alert(&quot;query&quot;)&lt;/script&gt;');
-    expect(response.body).toContain('&lt;b onmouseover=&quot;alert(2)&quot;&gt;bold&lt;/b&gt;');
+    // The transcript is Markdown with raw HTML kept as text.
+    expect(response.body).toContain('&lt;/pre&gt;&lt;script&gt;alert("query")&lt;/script&gt;');
+    expect(response.body).toContain('&lt;b onmouseover="alert(2)"&gt;bold&lt;/b&gt;');
   });
 
   it('answers unknown, removed and expired links with a 404 page', async () => {
@@ -181,8 +191,9 @@ describe('the share page', () => {
       expect(withContent.share_url).toBe(`${baseURL}/shared/${withContent.share_token}`);
       const response = await page.goto(withContent.share_url, { waitUntil: 'load' });
       expect(response?.status()).toBe(200);
-      expect(await page.title()).toBe(`${SESSION} · Shared session · Lamplight`);
+      expect(await page.title()).toBe(`${TITLE} · Shared session · Lamplight`);
       const figure = (name: string) => page.locator(`[data-figure="${name}"]`).innerText();
+      expect(await page.locator('h1').innerText()).toBe(TITLE);
       expect(await figure('session-id')).toBe(SESSION);
       expect(await figure('requests')).toBe(String(TURNS.length));
       expect(await figure('total-tokens')).toBe(int(totalTokensOf(expected)));
@@ -196,7 +207,11 @@ describe('the share page', () => {
       expect(await rows.count()).toBe(TURNS.length);
       expect(await rows.nth(0).innerText()).toContain('claude-opus-4-6');
       expect(await page.locator('.turn').count()).toBe(TURNS.length);
-      expect(await page.locator('.turn').nth(1).innerText()).toContain(TURNS[1].reply);
+      expect(await page.locator('.turn').nth(1).innerText()).toContain('now waits min(30 s, base · 2^attempt) with full jitter');
+      expect(await page.locator('.turn').nth(1).locator('strong').innerText()).toBe('min(30 s, base · 2^attempt)');
+      // A call's number leads to its turn.
+      await rows.nth(2).locator('a').click();
+      expect(new URL(page.url()).hash).toBe('#turn-3');
       // The stylesheet applied (the CSP allows it by hash): the cards are laid out as a grid.
       expect(await page.locator('.cards').evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).display)).toBe('grid');
       // At a laptop's width every table fits without scrolling sideways.
@@ -208,6 +223,19 @@ describe('the share page', () => {
       mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
+
+      // On a 400 px wide phone nothing scrolls sideways: the tables become one card per row.
+      await page.setViewportSize({ width: 400, height: 800 });
+      await page.goto(withContent.share_url, { waitUntil: 'load' });
+      const widths = await page.locator('html').evaluate((root) => ({
+        page: root.scrollWidth,
+        viewport: root.ownerDocument.defaultView!.innerWidth,
+        overflowing: [...root.querySelectorAll('.table-wrap, .turn')].filter((el) => el.scrollWidth > el.clientWidth).length,
+      }));
+      expect(widths).toEqual({ page: 400, viewport: 400, overflowing: 0 });
+      expect(await page.locator('table').nth(1).locator('tbody tr').nth(0).locator('td').nth(2).evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el, '::before').content)).toBe('"Model"');
+      await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-400px.png'), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
 
       const missing = await page.goto(`${baseURL}/shared/shr_${'n'.repeat(32)}`);
       expect(missing?.status()).toBe(404);

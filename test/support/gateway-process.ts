@@ -21,11 +21,12 @@ function newestMtime(directory: string): number {
 
 /**
  * Makes sure dist/ holds the current sources (the real server runs from it): compiles with the
- * build's tsconfig when any source under src/ is newer than dist/src/main.js. The compile is
+ * build's tsconfig when any source under src/ or mock-upstream/ is newer than dist/src/main.js. The compile is
  * incremental (a few seconds); its exit code is not trusted, only the fresh output.
  */
 export function ensureBuilt(): void {
-  const stale = () => !existsSync(MAIN) || newestMtime(join(ROOT, 'src')) > statSync(MAIN).mtimeMs;
+  const stale = () =>
+    !existsSync(MAIN) || Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'mock-upstream'))) > statSync(MAIN).mtimeMs;
   if (!stale()) return;
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore', timeout: 120_000 });
@@ -124,4 +125,88 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
 export function residentBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** A process a test started: its output so far, its exit, and a way to wait for a line. */
+export interface SpawnedProcess {
+  child: ChildProcess;
+  pid: number;
+  /** stdout and stderr, interleaved as they arrived. */
+  output(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the output contains `text`; rejects if the process exits first or after `ms`. */
+  waitFor(text: string, ms?: number): Promise<void>;
+  /** SIGKILL to the process (and to its group when spawned detached), if still running (cleanup). */
+  kill(): void;
+}
+
+/** The path of the built server, for tests that start it in another working directory. */
+export const GATEWAY_MAIN = MAIN;
+export const REPOSITORY_ROOT = ROOT;
+
+/**
+ * Spawns `command` with exactly `env` (plus PATH and HOME). `detached` puts it in a process group
+ * of its own, as a terminal does, so a test can signal the whole group.
+ */
+export function spawnProcess(
+  command: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string; detached?: boolean },
+): SpawnedProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  let output = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    pid: child.pid!,
+    output: () => output,
+    stderr: () => stderr,
+    exited,
+    waitFor: async (text, ms = 60_000) => {
+      const deadline = Date.now() + ms;
+      while (!output.includes(text)) {
+        if (!running()) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before printing ${JSON.stringify(text)}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} within ${ms} ms:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    kill: () => {
+      if (!running()) return;
+      try {
+        if (options.detached) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Whether a process with this id exists (and is not a zombie). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
 import { CacheInvalidation } from '../../src/database/cache-invalidation';
 import type { ProblemDetails } from '../../src/common/errors/problem';
+import { checkResponse } from './openapi-conformance';
 import { TEST_DATABASE_URL_ENV } from './test-database';
 
 /** Fixed secrets for tests, so tokens can be forged deliberately where a test needs to. */
@@ -57,7 +58,19 @@ export async function startTestApp(
     databaseUrl,
     logDestination: destination,
   });
-  await app.getHttpAdapter().getInstance().ready();
+  const fastify = app.getHttpAdapter().getInstance();
+  // What the app answers is checked against the OpenAPI document (see openapi-conformance.ts).
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    checkResponse({
+      method: request.method,
+      route: request.routeOptions.url ?? '',
+      status: reply.statusCode,
+      contentType: reply.getHeader('content-type') as string | undefined,
+      body: typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined,
+    });
+    done(null, payload);
+  });
+  await fastify.ready();
   const db = new Client({ connectionString: databaseUrl });
   db.on('error', () => undefined);
   await db.connect();

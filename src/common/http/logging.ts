@@ -1,6 +1,6 @@
-import { RequestMethod } from '@nestjs/common';
+import { type LoggerService, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Params } from 'nestjs-pino';
+import { type Params, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../../config/app-config';
 
@@ -68,4 +68,38 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
     // hot path is spared a request logger and a line per call.
     exclude: [{ path: 'spotlight/anthropic/{*path}', method: RequestMethod.ALL }],
   } as Params;
+}
+
+/** Start-up chatter (a line per module, per route, per migration applied): at debug level, not info. */
+const STARTUP_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication', 'MikroORM']);
+
+/** The app's logger, with Nest's start-up lines moved to debug so the start-up banner stands out. */
+export class QuietStartupLogger implements LoggerService {
+  constructor(private readonly inner: LoggerService & { debug: NonNullable<LoggerService['debug']> }) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    const context = rest[rest.length - 1];
+    if (typeof context === 'string' && STARTUP_CONTEXTS.has(context)) this.inner.debug(message, ...rest);
+    else this.inner.log(message, ...rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.inner.error(message, ...rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.inner.warn(message, ...rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.inner.debug(message, ...rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.inner.verbose?.(message, ...rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    (this.inner.fatal ?? this.inner.error).call(this.inner, message, ...rest);
+  }
+}
+
+/** Resolves once every log line written so far has reached its destination (pino writes asynchronously). */
+export function flushLogs(): Promise<void> {
+  return new Promise((resolve) => PinoLogger.root.flush(() => resolve()));
 }

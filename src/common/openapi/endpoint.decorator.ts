@@ -12,7 +12,12 @@ export interface EndpointOptions {
   status?: HttpStatus.OK | HttpStatus.CREATED | HttpStatus.NO_CONTENT;
   /** The success body. */
   type?: Type<unknown>;
-  /** Named examples of the success body (a seed document's, where the route has one). */
+  /**
+   * The success body by content type, for a route that answers in more than JSON (a stream, a
+   * download); replaces `type`.
+   */
+  content?: Record<string, { schema: Record<string, unknown> }>;
+  /** Named examples of the success body (a documented shape's, where the route has one). */
   examples?: Record<string, { summary: string; value: unknown }>;
   /** Error statuses this route can answer besides the authentication ones, with why. */
   errors?: Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 503, string>>;
@@ -41,7 +46,9 @@ export function Endpoint(options: EndpointOptions) {
     HttpCode(status),
     status === HttpStatus.NO_CONTENT
       ? ApiResponse({ status, description: 'Done; no body' })
-      : ApiResponse({ status, description: 'Success', type: options.type, ...(options.examples ? { examples: options.examples } : {}) }),
+      : options.content
+        ? ApiResponse({ status, description: 'Success', content: options.content })
+        : ApiResponse({ status, description: 'Success', type: options.type, ...(options.examples ? { examples: options.examples } : {}) }),
     ...Object.entries(options.errors ?? {}).map(([code, description]) => ApiProblemResponse(Number(code), description)),
   );
 }

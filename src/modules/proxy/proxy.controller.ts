@@ -78,8 +78,15 @@ export class ProxyController {
     summary: 'Send a Messages API request to Anthropic through Lamplight (JSON or a server-sent event stream)',
     description:
       'The body and the anthropic-version and anthropic-beta headers go to Anthropic untouched; the answer comes back byte for byte. The call is recorded in its session.',
-    type: MessageResponseDto,
+    // `stream: true` answers with Anthropic's server-sent events, passed through frame for frame.
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(MessageResponseDto) } },
+      'text/event-stream': {
+        schema: { type: 'string', description: "Anthropic's server-sent events (message_start … message_stop), unchanged" },
+      },
+    },
   })
+  @ApiExtraModels(MessageResponseDto)
   @ApiBody({ type: MessageRequestDto })
   @AnthropicHeaders()
   @AnthropicErrors()

@@ -17,7 +17,7 @@ import { SessionsService } from './sessions.service';
 
 const SESSION_ID = ApiParam({
   name: 'sessionId',
-  description: "The session's UUID or its external id (seed 002's dual id)",
+  description: "The session's UUID or its external id",
   example: 'my-app-session-123',
 });
 const NOT_FOUND = 'No such session in this organization (or it was deleted)';
@@ -81,7 +81,7 @@ export class SessionsController {
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
   @Endpoint({
     operationId: 'getSessionEvents',
-    summary: 'The conversation grouped by turn, with the events of each (seed 002)',
+    summary: 'The conversation grouped by turn, with the events of each',
     type: SessionEventsResponseDto,
     errors: { 400: 'Invalid parameters', 404: NOT_FOUND },
   })
@@ -100,6 +100,10 @@ export class SessionsController {
     operationId: 'exportSession',
     summary: 'Download every interaction of the session as JSON Lines (with content) or CSV, streamed',
     errors: { 400: 'Invalid parameters', 404: NOT_FOUND },
+    content: {
+      'application/x-ndjson': { schema: { type: 'string', description: 'format=jsonl: one interaction per line, as JSON' } },
+      'text/csv': { schema: { type: 'string', description: 'format=csv: a header row, then one interaction per row' } },
+    },
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
   export(

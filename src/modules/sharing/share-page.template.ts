@@ -1,10 +1,12 @@
 import type { CacheInsightsDto } from '../analytics/dto/analytics.dto';
+import MarkdownIt from 'markdown-it';
 import { createHash } from 'node:crypto';
+import sanitizeHtml from 'sanitize-html';
 
 /**
  * The public share page, rendered on the server from plain template functions: no external
  * assets, no scripts, inline CSS only. Every interpolated value is HTML-escaped by `html`
- * unless it is itself markup made by `html`.
+ * unless it is itself markup made by `html` or by `renderMarkdown`.
  */
 
 class SafeHtml {
@@ -38,6 +40,28 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   return new SafeHtml(out);
 }
 
+/**
+ * The transcript's text is Markdown (what people type and models answer). markdown-it renders it
+ * with raw HTML off (any HTML in the text stays text), and sanitize-html then keeps only the
+ * formatting tags below, with no attributes, links or images, so nothing in a transcript can add
+ * script, style, a link elsewhere or a request.
+ */
+const markdown = new MarkdownIt({ html: false, linkify: false, breaks: true });
+const MARKDOWN_TAGS = ['p', 'br', 'strong', 'em', 'del', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'hr', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td'];
+const SANITIZE: sanitizeHtml.IOptions = {
+  allowedTags: MARKDOWN_TAGS,
+  allowedAttributes: { ol: ['start'] },
+  allowedSchemes: [],
+  // A transcript's headings sit below the page's own.
+  transformTags: { h1: 'h4', h2: 'h4', h3: 'h5' },
+  // A link keeps its text, not its target.
+  disallowedTagsMode: 'discard',
+};
+
+export function renderMarkdown(text: string): SafeHtml {
+  return new SafeHtml(sanitizeHtml(markdown.render(text), SANITIZE));
+}
+
 export interface SharePageTotals {
   requests: number;
   inputTokens: number;
@@ -66,7 +90,10 @@ export interface SharePageInteraction {
 }
 
 export interface SharePageView {
+  /** The session's external id. */
   sessionId: string;
+  /** The session's title, the page's heading when set. */
+  title?: string | null;
   startTime: Date;
   endTime: Date;
   totals: SharePageTotals;
@@ -86,7 +113,8 @@ body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-app
 main{max-width:1160px;margin:0 auto;padding:32px 24px 48px}
 .brand{display:flex;align-items:center;gap:10px;color:var(--muted);font-size:13px;letter-spacing:.04em;text-transform:uppercase}
 .lamp{width:12px;height:12px;border-radius:50%;background:var(--accent);box-shadow:0 0 0 4px var(--accent-soft)}
-h1{margin:10px 0 4px;font-size:26px;line-height:1.25;word-break:break-all}
+h1{margin:10px 0 4px;font-size:26px;line-height:1.25;overflow-wrap:anywhere}
+.external-id{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--muted);overflow-wrap:anywhere}
 h2{margin:36px 0 12px;font-size:17px}
 .meta{color:var(--muted);margin:0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin-top:24px}
@@ -107,12 +135,30 @@ td{font-variant-numeric:tabular-nums}
 .turn{background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:12px;overflow:hidden}
 .turn header{padding:8px 14px;border-bottom:1px solid var(--line);color:var(--muted);font-size:12.5px;background:#fafbfc}
 .turn .who{padding:10px 14px 0;font-size:12px;font-weight:650;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
-.turn pre{margin:0;padding:4px 14px 12px;white-space:pre-wrap;word-break:break-word;font:13.5px/1.55 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.turn header a,td a{color:inherit}
+.md{padding:2px 14px 10px;overflow-wrap:anywhere}
+.md p,.md ul,.md ol,.md blockquote,.md pre,.md table{margin:6px 0}
+.md pre{padding:8px 10px;background:#f3f4f6;border-radius:6px;white-space:pre-wrap;word-break:break-word}
+.md code{font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.md :not(pre)>code{background:#f3f4f6;padding:1px 4px;border-radius:4px}
+.md blockquote{border-left:3px solid var(--line);padding-left:10px;color:var(--muted)}
+.md table{display:block;max-width:100%;overflow-x:auto;border-collapse:collapse}
+.md th,.md td{border:1px solid var(--line);padding:4px 8px;text-align:left;white-space:normal}
+.md h4,.md h5,.md h6{margin:10px 0 4px;font-size:14px}
 .empty{color:var(--muted);font-style:italic}
 footer{margin-top:40px;color:var(--muted);font-size:12.5px;border-top:1px solid var(--line);padding-top:14px}
 .notfound{max-width:560px;margin:12vh auto;text-align:center;padding:0 24px}
 .notfound .brand{justify-content:center}
 .notfound .code{font-size:64px;font-weight:700;color:var(--accent);margin:0}
+@media (max-width:720px){
+main{padding:20px 12px 32px}
+.table-wrap{background:none;border:0;overflow:visible}
+.table-wrap table,.table-wrap tbody,.table-wrap tr,.table-wrap td{display:block;width:100%}
+.table-wrap thead{display:none}
+.table-wrap tr{background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:10px;padding:6px 0}
+.table-wrap td,.table-wrap tbody tr:nth-child(even) td{display:flex;justify-content:space-between;gap:12px;white-space:normal;border:0;padding:3px 12px;background:none}
+.table-wrap td::before{content:attr(data-label);color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em;text-align:left}
+}
 `;
 
 /** The Content-Security-Policy for these pages: nothing may load, only this stylesheet applies. */
@@ -172,22 +218,39 @@ function card(label: string, figure: string, value: string, note?: string): Safe
   }</div>`;
 }
 
-function interactionRow(i: SharePageInteraction, index: number, withDate: boolean): SafeHtml {
+/** The calls table's columns; on a narrow screen each row becomes a card and these label its lines. */
+const CALL_COLUMNS = ['#', 'Time (UTC)', 'Model', 'Input', 'Output', 'Cache read', 'Write 5 min', 'Write 1 h', 'Cost', 'Latency', 'Outcome'];
+const TEXT_COLUMNS = new Set(['Time (UTC)', 'Model', 'Outcome']);
+const BUCKET_COLUMNS = ['Input', 'Output', 'Cache read', 'Cache write (5 min)', 'Cache write (1 h)', 'Total'];
+
+function interactionRow(i: SharePageInteraction, index: number, withDate: boolean, linked: boolean): SafeHtml {
   const bad = i.outcome !== 'ok';
   const time = i.timestamp.toISOString();
-  return html`<tr>
-<td>${index}</td><td class="text">${withDate ? `${time.slice(0, 10)} ${time.slice(11, 19)}` : time.slice(11, 19)}</td><td class="text">${i.model}</td>
-<td>${formatInteger(i.inputTokens)}</td><td>${formatInteger(i.outputTokens)}</td><td>${formatInteger(i.cacheReadTokens)}</td>
-<td>${formatInteger(i.cacheWrite5mTokens)}</td><td>${formatInteger(i.cacheWrite1hTokens)}</td>
-<td>${i.costNanoUsd === null ? html`<span class="empty">unpriced</span>` : formatUsd(i.costNanoUsd)}</td>
-<td>${formatInteger(i.latencyMs)} ms</td><td class="text"><span class="outcome${bad ? ' bad' : ''}">${i.outcome}</span></td>
-</tr>`;
+  const cells = [
+    // With a transcript, each call links to its turn (and the turn back to it).
+    linked ? html`<a href="#turn-${index}">${index}</a>` : index,
+    withDate ? `${time.slice(0, 10)} ${time.slice(11, 19)}` : time.slice(11, 19),
+    i.model,
+    formatInteger(i.inputTokens),
+    formatInteger(i.outputTokens),
+    formatInteger(i.cacheReadTokens),
+    formatInteger(i.cacheWrite5mTokens),
+    formatInteger(i.cacheWrite1hTokens),
+    i.costNanoUsd === null ? html`<span class="empty">unpriced</span>` : formatUsd(i.costNanoUsd),
+    `${formatInteger(i.latencyMs)} ms`,
+    html`<span class="outcome${bad ? ' bad' : ''}">${i.outcome}</span>`,
+  ];
+  return html`<tr id="call-${index}">${cells.map(
+    (cell, n) => html`<td${TEXT_COLUMNS.has(CALL_COLUMNS[n]) ? html` class="text"` : ''} data-label="${CALL_COLUMNS[n]}">${cell}</td>`,
+  )}</tr>`;
 }
 
 function transcriptTurn(i: SharePageInteraction, index: number): SafeHtml {
   const text = (value: string | null | undefined) =>
-    value ? html`<pre>${value}</pre>` : html`<pre class="empty">(not recorded)</pre>`;
-  return html`<article class="turn"><header>Turn ${index} · ${i.model} · ${formatTime(i.timestamp)}</header>
+    value ? html`<div class="md">${renderMarkdown(value)}</div>` : html`<div class="md empty">(not recorded)</div>`;
+  return html`<article class="turn" id="turn-${index}"><header><a href="#call-${index}">Turn ${index}</a> · ${i.model} · ${formatTime(
+    i.timestamp,
+  )}</header>
 <div class="who">User</div>${text(i.userQuery)}<div class="who">Assistant</div>${text(i.finalOutput)}</article>`;
 }
 
@@ -199,7 +262,11 @@ export function renderSharePage(view: SharePageView): string {
   const withDate = view.startTime.toISOString().slice(0, 10) !== view.endTime.toISOString().slice(0, 10);
   const body = html`
 <div class="brand"><span class="lamp"></span>Lamplight · shared session</div>
-<h1 data-figure="session-id">${view.sessionId}</h1>
+${
+    view.title
+      ? html`<h1 data-figure="title">${view.title}</h1><div class="external-id" data-figure="session-id">${view.sessionId}</div>`
+      : html`<h1 data-figure="session-id">${view.sessionId}</h1>`
+  }
 <p class="meta"><span data-figure="time-range">${formatTime(view.startTime)} → ${formatTime(view.endTime)}</span> · ${formatDuration(
     view.endTime.getTime() - view.startTime.getTime(),
   )}</p>
@@ -209,21 +276,29 @@ ${card('Total tokens', 'total-tokens', formatInteger(total))}
 ${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus ${formatInteger(t.unpricedRequests)} unpriced call(s)` : 'exact, from the pricing table')}
 </section>
 <h2>Tokens by bucket</h2>
-<div class="table-wrap"><table><thead><tr><th>Input</th><th>Output</th><th>Cache read</th><th>Cache write (5 min)</th><th>Cache write (1 h)</th><th>Total</th></tr></thead>
-<tbody><tr><td data-figure="input-tokens">${formatInteger(t.inputTokens)}</td><td data-figure="output-tokens">${formatInteger(
-    t.outputTokens,
-  )}</td><td data-figure="cache-read-tokens">${formatInteger(t.cacheReadTokens)}</td><td data-figure="cache-write-5m-tokens">${formatInteger(
-    t.cacheWrite5mTokens,
-  )}</td><td data-figure="cache-write-1h-tokens">${formatInteger(t.cacheWrite1hTokens)}</td><td>${formatInteger(total)}</td></tr></tbody></table></div>
+<div class="table-wrap"><table><thead><tr>${BUCKET_COLUMNS.map((c) => html`<th>${c}</th>`)}</tr></thead>
+<tbody><tr><td data-label="${BUCKET_COLUMNS[0]}" data-figure="input-tokens">${formatInteger(t.inputTokens)}</td><td data-label="${
+    BUCKET_COLUMNS[1]
+  }" data-figure="output-tokens">${formatInteger(t.outputTokens)}</td><td data-label="${BUCKET_COLUMNS[2]}" data-figure="cache-read-tokens">${formatInteger(
+    t.cacheReadTokens,
+  )}</td><td data-label="${BUCKET_COLUMNS[3]}" data-figure="cache-write-5m-tokens">${formatInteger(t.cacheWrite5mTokens)}</td><td data-label="${
+    BUCKET_COLUMNS[4]
+  }" data-figure="cache-write-1h-tokens">${formatInteger(t.cacheWrite1hTokens)}</td><td data-label="${BUCKET_COLUMNS[5]}">${formatInteger(
+    total,
+  )}</td></tr></tbody></table></div>
 <h2>Calls${shown < view.totalInteractions ? ` (the first ${formatInteger(shown)} of ${formatInteger(view.totalInteractions)})` : ''}</h2>
-<div class="table-wrap"><table><thead><tr><th>#</th><th class="text">Time (UTC)</th><th class="text">Model</th><th>Input</th><th>Output</th><th>Cache read</th><th>Write 5 min</th><th>Write 1 h</th><th>Cost</th><th>Latency</th><th class="text">Outcome</th></tr></thead>
-<tbody>${shown === 0 ? html`<tr><td colspan="11" class="text empty">No calls recorded yet.</td></tr>` : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate))}</tbody></table></div>
+<div class="table-wrap"><table><thead><tr>${CALL_COLUMNS.map((c) => html`<th${TEXT_COLUMNS.has(c) ? html` class="text"` : ''}>${c}</th>`)}</tr></thead>
+<tbody>${
+    shown === 0
+      ? html`<tr><td colspan="11" class="text empty">No calls recorded yet.</td></tr>`
+      : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate, view.includeContent))
+  }</tbody></table></div>
 ${view.cache ? cacheSection(view.cache) : ''}
 ${view.includeContent ? html`<h2>Transcript</h2>${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}` : ''}
 <footer>A read-only view shared through Lamplight. ${
     view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'
   } ${view.includeContent ? '' : 'Conversation content is not shared.'}</footer>`;
-  return layout(`${view.sessionId} · Shared session · Lamplight`, body);
+  return layout(`${view.title || view.sessionId} · Shared session · Lamplight`, body);
 }
 
 /** The page for a link that does not resolve (unknown, removed, expired), or any other failure. */

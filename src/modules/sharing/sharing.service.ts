@@ -159,6 +159,7 @@ export class SharingService {
     return renderSharePage({
       cache,
       sessionId: session.externalId,
+      title: session.title ?? null,
       startTime: session.createdAt,
       endTime: session.lastActivityAt,
       totals: {

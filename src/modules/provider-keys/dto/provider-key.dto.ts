@@ -3,7 +3,8 @@ import { Provider } from '../provider-key.entity';
 
 /** Anthropic Console keys; subscription OAuth tokens (`sk-ant-oat…`) are refused. */
 const ANTHROPIC_KEY = /^sk-ant-api[0-9]{2}-[A-Za-z0-9_-]{20,}$/;
-const ANTHROPIC_KEY_MESSAGE = 'key must be an Anthropic API key (sk-ant-api…); subscription OAuth tokens are not accepted';
+const ANTHROPIC_KEY_MESSAGE =
+  'key must be an Anthropic API key: "sk-ant-api", two digits, "-", then at least 20 letters, digits, "-" or "_" (subscription OAuth tokens, sk-ant-oat…, are not accepted)';
 
 export class CreateProviderKeyDto {
   /** @example "Production Anthropic key" */

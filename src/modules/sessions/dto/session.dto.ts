@@ -32,7 +32,7 @@ export class ListSessionsQueryDto {
   @Length(1, 200)
   before?: string;
 
-  /** Sessions to skip (seed 002's paging); the answer then carries totalCount. Not with before. */
+  /** Sessions to skip (paging by offset); the answer then carries totalCount. Not with before. */
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -117,7 +117,7 @@ export class SessionResponseDto {
   /** @example "Refactor the billing module" */
   title: string | null;
   /**
-   * Calls recorded in the session (seed 002's tasks).
+   * Calls recorded in the session (its tasks).
    * @example 3
    */
   taskCount: number;

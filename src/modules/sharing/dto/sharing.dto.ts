@@ -69,7 +69,10 @@ export class ShareRemovedResponseDto {
 export class SharedSessionQueryDto extends InteractionPageQueryDto {}
 
 export class SharedSessionSummaryDto {
-  /** @example "my-app-session-123" */
+  /**
+   * The session's external id (the client's own id), as everywhere under /spotlight.
+   * @example "my-app-session-123"
+   */
   session_id: string;
   /** @example "2025-01-15T10:00:00Z" */
   start_time: string;

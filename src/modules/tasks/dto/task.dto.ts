@@ -74,7 +74,7 @@ export class TaskErrorDto {
 export class TaskResponseDto {
   /** The interaction recorded for the task. */
   task_id: string;
-  /** The session's UUID. */
+  /** The session's UUID (the request's `session_id` may have named it by either id). */
   session_id: string;
   /** @example "my-chat-session" */
   session_external_id: string;
