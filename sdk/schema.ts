@@ -2581,9 +2581,31 @@ export interface components {
             /** @description Only when the link includes content. */
             final_output?: string | null;
         };
+        SharedAgentDto: {
+            /**
+             * @description The agent's id; null for calls that named none (a main agent).
+             * @example a3f09c2d5e6b7a8c
+             */
+            agent_id: string | null;
+            /** @description The agent that started it; null for a top-level agent. */
+            parent_agent_id: string | null;
+            /** @example 12 */
+            calls: number;
+            /** @example 48210 */
+            input_tokens: number;
+            /** @example 3120 */
+            output_tokens: number;
+            /**
+             * @description Cost of its priced calls in USD.
+             * @example 0.1874
+             */
+            cost_usd: number;
+        };
         SharedSessionResponseDto: {
             session: components["schemas"]["SharedSessionSummaryDto"];
             interactions: components["schemas"]["SharedInteractionDto"][];
+            /** @description The session's agents, oldest first; the tree is read through parent_agent_id. */
+            agents: components["schemas"]["SharedAgentDto"][];
             /** @description What prompt caching did in the session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix. */
             cache: components["schemas"]["CacheInsightsDto"];
         };
@@ -2694,6 +2716,7 @@ export type SchemaShareStatusResponseDto = components['schemas']['ShareStatusRes
 export type SchemaShareRemovedResponseDto = components['schemas']['ShareRemovedResponseDto'];
 export type SchemaSharedSessionSummaryDto = components['schemas']['SharedSessionSummaryDto'];
 export type SchemaSharedInteractionDto = components['schemas']['SharedInteractionDto'];
+export type SchemaSharedAgentDto = components['schemas']['SharedAgentDto'];
 export type SchemaSharedSessionResponseDto = components['schemas']['SharedSessionResponseDto'];
 export type $defs = Record<string, never>;
 export interface operations {

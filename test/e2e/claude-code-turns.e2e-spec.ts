@@ -133,4 +133,34 @@ describe('Claude Code turns', () => {
     expect(session.agents.reduce((sum: number, a: { costNanoUsd: number }) => sum + a.costNanoUsd, 0)).toBe(session.costNanoUsd);
     expect(calls.map((c: { parentAgentId: string | null }) => c.parentAgentId)).toEqual([null, null, null, 'agent-explore', 'agent-explore']);
   });
+
+  it('shows the agent tree with each agent\'s cost on a public share (JSON and page)', async () => {
+    const shared = await app.request({
+      method: 'POST',
+      url: `/spotlight/analytics/sessions/${SESSION}/share`,
+      headers: { ...owner.auth, host: 'lamplight.example' },
+      payload: {},
+    });
+    expect(shared.statusCode).toBeLessThan(300);
+    const token = shared.json().share_token as string;
+    const detail = (await app.request({ method: 'GET', url: `/api/v1/sessions/${SESSION}`, headers: owner.auth })).json();
+    const view = (await app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}` })).json();
+    expect(view.agents).toEqual(
+      detail.agents.map((a: { agentId: string | null; parentAgentId: string | null; calls: number; inputTokens: number; outputTokens: number; costUsd: number }) => ({
+        agent_id: a.agentId,
+        parent_agent_id: a.parentAgentId,
+        calls: a.calls,
+        input_tokens: a.inputTokens,
+        output_tokens: a.outputTokens,
+        cost_usd: a.costUsd,
+      })),
+    );
+    const page = (await app.request({ method: 'GET', url: `/shared/${token}` })).body;
+    expect(page).toContain('<h2>Agents</h2>');
+    // The subagent sits under the agent that started it, one step further in.
+    const explore = /<tr data-agent="agent-explore"><td class="text" style="padding-left:(\d+)px">/.exec(page);
+    const read = /<tr data-agent="agent-read"><td class="text" style="padding-left:(\d+)px">/.exec(page);
+    expect(Number(read![1])).toBeGreaterThan(Number(explore![1]));
+    expect(page.indexOf('data-agent="agent-explore"')).toBeLessThan(page.indexOf('data-agent="agent-read"'));
+  });
 });

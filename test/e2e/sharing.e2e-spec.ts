@@ -148,6 +148,17 @@ describe('session sharing', () => {
         cache_read_tokens: expected.cacheRead,
         write_mix: expect.objectContaining({ five_minute_tokens: expected.write5m, one_hour_tokens: expected.write1h }),
       }),
+      // No call named an agent: one, the calls without an id, with the session's totals.
+      agents: [
+        {
+          agent_id: null,
+          parent_agent_id: null,
+          calls: expected.requests,
+          input_tokens: expected.input,
+          output_tokens: expected.output,
+          cost_usd: expect.any(Number),
+        },
+      ],
     });
     await expectNoInternalIds(view);
 

@@ -12,7 +12,7 @@ import type {
 import { toTurn, totalTokens } from './session-events';
 import { csvHeader, csvRow, jsonlRow } from './session-export';
 import { type EarlierTurn, type InteractionView, SessionInteractionsRepository } from './session-interactions.repository';
-import type { SessionDetailResponseDto } from './dto/session.dto';
+import type { SessionAgentDto, SessionDetailResponseDto } from './dto/session.dto';
 import { SessionsService, toSessionResponse } from './sessions.service';
 
 const HISTORY_PAGE_SIZE = 1000;
@@ -31,16 +31,18 @@ export class SessionHistoryService {
   /** A session with its agents (calls, tokens and cost of each; the tree through parentAgentId). */
   async detail(organization: OrganizationContext, idOrExternalId: string): Promise<SessionDetailResponseDto> {
     const session = await this.sessions.getVisible(idOrExternalId);
-    const agents = await this.interactions.agents(organization.organizationId, session.id);
-    return {
-      ...toSessionResponse(session),
-      agents: agents.map((agent) => ({
-        ...agent,
-        costUsd: agent.costNanoUsd / 1e9,
-        firstCallAt: agent.firstCallAt.toISOString(),
-        lastCallAt: agent.lastCallAt.toISOString(),
-      })),
-    };
+    return { ...toSessionResponse(session), agents: await this.agents(organization.organizationId, session.id) };
+  }
+
+  /** A session's agents, oldest first: each one's calls, tokens and cost; the tree through parentAgentId. */
+  async agents(organizationId: string, sessionId: string): Promise<SessionAgentDto[]> {
+    const agents = await this.interactions.agents(organizationId, sessionId);
+    return agents.map((agent) => ({
+      ...agent,
+      costUsd: agent.costNanoUsd / 1e9,
+      firstCallAt: agent.firstCallAt.toISOString(),
+      lastCallAt: agent.lastCallAt.toISOString(),
+    }));
   }
 
   async history(

@@ -104,6 +104,16 @@ export interface SharePageView {
   expiresAt: Date | null;
   /** What prompt caching did in the session. */
   cache?: CacheInsightsDto;
+  /** The session's agents (Claude Code's main agent and subagents), oldest first. */
+  agents?: SharePageAgent[];
+}
+
+export interface SharePageAgent {
+  agentId: string | null;
+  parentAgentId: string | null;
+  calls: number;
+  tokens: number;
+  costNanoUsd: bigint;
 }
 
 const STYLE = `
@@ -212,6 +222,39 @@ function cacheSection(c: CacheInsightsDto): SafeHtml {
   )} / ${percent(c.write_mix.one_hour_share)}</td></tr></tbody></table></div>`;
 }
 
+/**
+ * The agents as a tree: each under the agent that started it (a parent not among them, or none,
+ * puts it at the top), each with its calls, tokens and cost. Shown when any call named an agent.
+ */
+function agentsSection(agents: SharePageAgent[]): SafeHtml | '' {
+  if (!agents.some((a) => a.agentId !== null)) return '';
+  const known = new Set(agents.map((a) => a.agentId));
+  const children = new Map<string | null, SharePageAgent[]>();
+  for (const agent of agents) {
+    const parent = agent.parentAgentId !== null && known.has(agent.parentAgentId) && agent.parentAgentId !== agent.agentId ? agent.parentAgentId : null;
+    const list = children.get(parent) ?? [];
+    list.push(agent);
+    children.set(parent, list);
+  }
+  const rows: SafeHtml[] = [];
+  const seen = new Set<SharePageAgent>();
+  const walk = (parent: string | null, depth: number) => {
+    for (const agent of children.get(parent) ?? []) {
+      if (seen.has(agent)) continue;
+      seen.add(agent);
+      rows.push(html`<tr data-agent="${agent.agentId ?? ''}"><td class="text" style="padding-left:${8 + depth * 18}px">${
+        agent.agentId === null ? html`<span class="empty">main</span>` : agent.agentId
+      }</td><td data-label="Calls">${formatInteger(agent.calls)}</td><td data-label="Tokens">${formatInteger(agent.tokens)}</td><td data-label="Cost">${formatUsd(
+        agent.costNanoUsd,
+      )}</td></tr>`);
+      if (agent.agentId !== null) walk(agent.agentId, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return html`<h2>Agents</h2>
+<div class="table-wrap"><table><thead><tr><th class="text">Agent</th><th>Calls</th><th>Tokens</th><th>Cost</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 function card(label: string, figure: string, value: string, note?: string): SafeHtml {
   return html`<div class="card"><div class="label">${label}</div><div class="value" data-figure="${figure}">${value}</div>${
     note ? html`<div class="note">${note}</div>` : ''
@@ -294,6 +337,7 @@ ${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus 
       : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate, view.includeContent))
   }</tbody></table></div>
 ${view.cache ? cacheSection(view.cache) : ''}
+${view.agents ? agentsSection(view.agents) : ''}
 ${view.includeContent ? html`<h2>Transcript</h2>${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}` : ''}
 <footer>A read-only view shared through Lamplight. ${
     view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'

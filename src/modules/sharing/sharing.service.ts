@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { SessionHistoryService } from '../sessions/session-history.service';
 import { personalText } from '../../common/text/personal-text';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -45,6 +46,7 @@ export class SharingService {
     private readonly tokens: ShareTokens,
     private readonly vault: ShareTokenVault,
     private readonly sessions: SessionsService,
+    private readonly history: SessionHistoryService,
     private readonly analytics: AnalyticsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -127,8 +129,17 @@ export class SharingService {
     const page = { limit: query.limit ?? SHARED_VIEW_DEFAULT_LIMIT, offset: query.offset ?? 0 };
     const interactions = await this.analytics.sessionInteractions(session.id, page, link.includeContent);
     const cache = await this.analytics.sessionCache(link.organization.id, session.id);
+    const agents = await this.history.agents(link.organization.id, session.id);
     return {
       cache,
+      agents: agents.map((a) => ({
+        agent_id: a.agentId,
+        parent_agent_id: a.parentAgentId,
+        calls: a.calls,
+        input_tokens: a.inputTokens,
+        output_tokens: a.outputTokens,
+        cost_usd: a.costUsd,
+      })),
       session: {
         session_id: session.externalId,
         start_time: session.createdAt.toISOString(),
@@ -156,8 +167,16 @@ export class SharingService {
       link.includeContent,
     );
     const cache = await this.analytics.sessionCache(link.organization.id, session.id);
+    const agents = await this.history.agents(link.organization.id, session.id);
     return renderSharePage({
       cache,
+      agents: agents.map((a) => ({
+        agentId: a.agentId,
+        parentAgentId: a.parentAgentId,
+        calls: a.calls,
+        tokens: a.inputTokens + a.outputTokens + a.cacheReadTokens + a.cacheWrite5mTokens + a.cacheWrite1hTokens,
+        costNanoUsd: BigInt(a.costNanoUsd),
+      })),
       sessionId: session.externalId,
       title: session.title ?? null,
       startTime: session.createdAt,

@@ -101,9 +101,27 @@ export class SharedInteractionDto {
   final_output?: string | null;
 }
 
+/** One agent of a shared session (Claude Code's main agent or a subagent), with what it cost. */
+export class SharedAgentDto {
+  /** The agent's id; null for calls that named none (a main agent). @example "a3f09c2d5e6b7a8c" */
+  agent_id: string | null;
+  /** The agent that started it; null for a top-level agent. @example null */
+  parent_agent_id: string | null;
+  /** @example 12 */
+  calls: number;
+  /** @example 48210 */
+  input_tokens: number;
+  /** @example 3120 */
+  output_tokens: number;
+  /** Cost of its priced calls in USD. @example 0.1874 */
+  cost_usd: number;
+}
+
 export class SharedSessionResponseDto {
   session: SharedSessionSummaryDto;
   interactions: SharedInteractionDto[];
+  /** The session's agents, oldest first; the tree is read through parent_agent_id. */
+  agents: SharedAgentDto[];
   /** What prompt caching did in the session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix. */
   cache: CacheInsightsDto;
 }
