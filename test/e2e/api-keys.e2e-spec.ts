@@ -203,7 +203,7 @@ describe('platform API keys', () => {
 
     it.each([
       ['x-lamplight-api-key', (k: string) => ({ 'x-lamplight-api-key': k })],
-      ['x-shinzo-api-key (seed alias)', (k: string) => ({ 'x-shinzo-api-key': k })],
+      ['x-shinzo-api-key (alias)', (k: string) => ({ 'x-shinzo-api-key': k })],
       ['Authorization: Bearer', (k: string) => ({ authorization: `Bearer ${k}` })],
     ])('accepts the key in %s on GET /api/v1/auth/me', async (_label, headers) => {
       const response = await me(headers(key.key));

@@ -161,11 +161,11 @@ describe('OpenAPI document', () => {
       }
     });
 
-    it('carries the seed documents\' examples on the seed routes', () => {
+    it('carries the documented examples on the public API routes', () => {
       const schemas = (document as unknown as { components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> } })
         .components.schemas;
       const example = (schema: string, property: string) => schemas[schema].properties[property].example;
-      // Seed 000: share links and the public view.
+      // The sharing API: share links and the public view.
       expect(example('ShareLinkResponseDto', 'share_token')).toBe('shr_xyz789abc123');
       expect(example('ShareRemovedResponseDto', 'message')).toBe('Sharing removed successfully');
       expect(example('SharedSessionSummaryDto', 'total_input_tokens')).toBe(12450);
@@ -173,15 +173,15 @@ describe('OpenAPI document', () => {
       const status = document.paths['/spotlight/analytics/sessions/{sessionUuid}/share'].get.responses['200'].content!['application/json'];
       expect(status.examples?.notShared.value).toEqual({ is_shared: false });
       expect(status.examples?.shared.value).toMatchObject({ is_shared: true, share_token: 'shr_xyz789abc123', shared_at: '2025-01-20T14:00:00Z' });
-      // Seed 001: analytics.
+      // The analytics API: analytics.
       expect(example('AnalyticsSessionDto', 'total_output_tokens')).toBe(8320);
       expect(example('ModelUsageDto', 'model')).toBe('claude-sonnet-4-20250514');
-      // Seed 002: sessions, events, tasks.
+      // The sessions and tasks API: sessions, events, tasks.
       expect(example('SessionTurnDto', 'user_query')).toBe('What is 2+2?');
       expect(example('SessionTurnMetadataDto', 'agents_involved')).toEqual(['planner', 'simple-agent']);
       expect(example('SessionEventsResponseDto', 'session_id')).toBe('chat-session-123');
       expect(example('CreateTaskDto', 'session_id')).toBe('my-chat-session');
-      // Seed 003: the session list.
+      // The session list API: the session list.
       expect(example('SessionResponseDto', 'tokenBudget')).toBe(10000);
       expect(example('SessionListResponseDto', 'object')).toBe('list');
     });

@@ -121,7 +121,7 @@ describe('sessions: reading', () => {
   const get = (url: string) => getAs(gateway, team.owner, team.organizationId, url);
 
   describe('GET /api/v1/sessions', () => {
-    it('lists sessions made through the proxy, newest first, in seed 003 envelope with seed 002 facts', async () => {
+    it('lists sessions made through the proxy, newest first, in the list envelope with each session\'s facts', async () => {
       const listers = await createTeam(gateway, 'Listers');
       const listerClient = sdk(gateway, { key: listers.key });
       await ask(listerClient, 'list-a', PRICED, { model: 'claude-opus-4-5' });

@@ -43,7 +43,7 @@ export function livePostmaster(pgDir: string): number | undefined {
 }
 
 /**
- * Claims DATA_DIR for this process: its spool, secrets and embedded PostgreSQL belong to one
+ * Claims DATA_DIR for this process: its journal, secrets and embedded PostgreSQL belong to one
  * instance at a time. A lock left by a process that is gone is taken over. Released on exit.
  */
 export function lockDataDir(dataDir: string): DataDirLock {

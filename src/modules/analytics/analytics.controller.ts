@@ -18,7 +18,7 @@ import {
 } from './dto/analytics.dto';
 
 /**
- * Usage analytics of the organization (seed 001), in the seeds' snake_case. Every member reads
+ * Usage analytics of the organization in the API's snake_case. Every member reads
  * them; API keys need the `read` scope. Served from the hourly rollups and session totals.
  */
 @ApiTags('Analytics')

@@ -29,7 +29,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  */
 export function parseMetadataUserId(userId: unknown): { sessionId?: string; deviceId?: string } {
   if (typeof userId !== 'string') return {};
-  // Ids are stored as text: lone surrogates become U+FFFD and NUL characters are removed (README, "Sessions").
+  // Ids are stored as text: lone surrogates become U+FFFD and NUL characters are removed (docs/recording.md, "Session ids").
   const value = storableId(userId, 64 * 1024).trim();
   if (!value) return {};
   const claudeCode = CLAUDE_CODE_USER_ID.exec(value);

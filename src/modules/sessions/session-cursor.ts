@@ -40,7 +40,7 @@ export function decodeCursor(value: string): SessionCursor | null {
   return { createdAt, id };
 }
 
-/** A `before` parameter: a plain RFC 3339 timestamp (seed 003), or else a cursor; null when it is neither. */
+/** A `before` parameter: a plain RFC 3339 timestamp (as the session list takes it), or else a cursor; null when it is neither. */
 export function parseBefore(value: string): PageStart | null {
   if (isRfc3339(value)) return { kind: 'timestamp', before: value };
   const cursor = decodeCursor(value);

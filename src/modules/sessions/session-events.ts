@@ -28,7 +28,7 @@ export function totalTokens(i: Pick<InteractionView, 'inputTokens' | 'outputToke
 }
 
 /**
- * Seed 002's turn: one interaction, its events rebuilt from the stored content. Prompts and tool
+ * A turn: one interaction, its events rebuilt from the stored content. Prompts and tool
  * results come from the turn's request messages, outputs and tool calls from the response blocks
  * (only of a completed call: what a cancelled or broken stream left is partial and never shown),
  * and a failed call ends with an ERROR event.

@@ -20,7 +20,7 @@ const EVENTS_PAGE_SIZE = 10;
 /** Interactions read per query while exporting: small, as each may carry its content (up to CONTENT_MAX_BYTES). */
 const EXPORT_BATCH_SIZE = 100;
 
-/** What a session did: its interactions as history, as seed 002's turns of events, and as an export. */
+/** What a session did: its interactions as history, as turns of events, and as an export. */
 @Injectable()
 export class SessionHistoryService {
   constructor(
@@ -62,7 +62,7 @@ export class SessionHistoryService {
     return { object: 'list', sessionId: session.id, externalId: session.externalId, totalCount, data: rows.map(toInteractionResponse) };
   }
 
-  /** Seed 002's shape; turn numbers are global (offset + index + 1). */
+  /** The events shape; turn numbers are global (offset + index + 1). */
   async events(
     organization: OrganizationContext,
     idOrExternalId: string,

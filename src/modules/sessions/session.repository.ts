@@ -82,7 +82,7 @@ function likePattern(text: string): string {
  */
 export class SessionRepository extends EntityRepository<Session> {
   /**
-   * A session by its UUID or by its external id (seed 002's dual id). An external id names the
+   * A session by its UUID or by its external id (either id is accepted). An external id names the
    * organization's open session with it, or else the most recent one (a released session keeps its
    * external id, and a later call may have opened a new session under it).
    */

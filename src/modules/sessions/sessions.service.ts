@@ -101,7 +101,7 @@ export class SessionsService {
     return session;
   }
 
-  /** Newest first, by cursor (`before`) or by `offset`; seed 003's envelope. */
+  /** Newest first, by cursor (`before`) or by `offset`; the list envelope. */
   async list(organization: OrganizationContext, query: ListSessionsQueryDto): Promise<SessionListResponseDto> {
     if (query.before !== undefined && query.offset !== undefined) throw SessionErrors.cursorWithOffset();
     const start = query.before === undefined ? undefined : (parseBefore(query.before) ?? undefined);

@@ -24,7 +24,7 @@ const SESSION_UUID = ApiParam({
 const SHARE_TOKEN = ApiParam({ name: 'shareToken', description: 'The share token from the share URL', example: 'shr_xyz789abc123' });
 
 /**
- * Session sharing (seed 000). A session's creator (where the organization lets members share)
+ * Session sharing. A session's creator (where the organization lets members share)
  * and the organization's admins and owners may share or unshare it; API keys
  * need the `write` scope to create or remove a link and `read` to see it. `{sessionUuid}` is a
  * session UUID or external id. The shared view is public and rate-limited per client address.

@@ -123,7 +123,7 @@ export class SharingService {
     return { message: 'Sharing removed successfully', session_uuid: session.id };
   }
 
-  /** Seed 000's public view of a shared session. */
+  /** The public view of a shared session. */
   async viewShared(token: string, query: SharedSessionQueryDto): Promise<SharedSessionResponseDto> {
     const { link, session } = await this.resolvePublic(token);
     const page = { limit: query.limit ?? SHARED_VIEW_DEFAULT_LIMIT, offset: query.offset ?? 0 };

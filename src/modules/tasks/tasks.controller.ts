@@ -8,7 +8,7 @@ import { Role } from '../organizations/membership.entity';
 import { CreateTaskDto, TaskResponseDto } from './dto/task.dto';
 import { TasksService } from './tasks.service';
 
-/** Seed 002's tasks: a query answered in a session, through the proxy, with the session's earlier turns as context. */
+/** Tasks: a query answered in a session, through the proxy, with the session's earlier turns as context. */
 @ApiTags('Tasks')
 @Controller('api/v1/tasks')
 export class TasksController {

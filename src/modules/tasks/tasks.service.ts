@@ -42,7 +42,7 @@ type TaskFacts = Pick<
 > & { startedAt: Date | string };
 
 /**
- * Seed 002's tasks: a query answered by one Messages call through the proxy's own path (the
+ * Tasks: a query answered by one Messages call through the proxy's own path (the
  * organization's stored provider key, the session found or opened, its budget, the upstream
  * client's retries, the recording), with the session's earlier turns as context.
  */

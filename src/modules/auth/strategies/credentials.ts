@@ -15,7 +15,7 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 /**
- * The platform API key a request presents: `x-lamplight-api-key`, its seed alias
+ * The platform API key a request presents: `x-lamplight-api-key`, its alias
  * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the proxy routes `x-api-key: lmp_…`
  * (how the Anthropic SDK sends its apiKey). Told apart from Anthropic keys by the prefix.
  */

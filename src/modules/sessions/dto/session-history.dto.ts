@@ -97,7 +97,7 @@ export class InteractionCostDto {
   breakdown: CostBreakdownDto | null;
 }
 
-/** One proxied call (seed 002's task) with how it ran. */
+/** One proxied call (a task) with how it ran. */
 export class SessionInteractionDto {
   /**
    * The interaction's id, also the task id.

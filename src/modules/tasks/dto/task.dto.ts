@@ -4,7 +4,7 @@ import { NO_CONTROL_CHARACTERS } from '../../sessions/dto/session.dto';
 export const DEFAULT_TASK_MODEL = 'claude-sonnet-5-5';
 export const DEFAULT_TASK_MAX_TOKENS = 1024;
 
-/** Seed 002's task submission, in its snake_case. */
+/** A task submission, in the API's snake_case. */
 export class CreateTaskDto {
   /**
    * What to ask.
