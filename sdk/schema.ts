@@ -8279,6 +8279,15 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description An HTML page: the database cannot be reached or Lamplight is shutting down; retry shortly (retry-after) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
 }
