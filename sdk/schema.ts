@@ -2121,7 +2121,7 @@ export interface components {
             /** @description The range served (null for a session). */
             start: string | null;
             end: string | null;
-            /** @description The session's UUID when one was asked for. */
+            /** @description The session's external id when one was asked for (as everywhere under /spotlight/analytics). */
             session_id: string | null;
             /**
              * @description Tokens read from the cache over all input tokens (uncached input, cache reads and cache writes); null without input.

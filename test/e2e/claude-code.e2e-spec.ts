@@ -15,11 +15,6 @@ import { dirname, join } from 'node:path';
 import { startMockAnthropic, type MockAnthropic, type MockScenario, type RecordedRequest } from '../../mock-upstream/mock-anthropic';
 import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
 
-/**
- * Proxy behaviour not there yet, switched here in one place. While a switch is off the suite
- * asserts today's behaviour instead, so the change landing makes the suite fail until the switch
- * is turned on: nothing is skipped.
- */
 const ROOT = join(__dirname, '..', '..');
 const PINNED_VERSION: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies['@anthropic-ai/claude-code'];
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-claude-code-provider-key-0123456789';

@@ -183,7 +183,7 @@ export class AnalyticsService {
     if (query.session_id !== undefined) {
       const session = await this.sessions.findVisible(query.session_id);
       if (!session) throw AnalyticsErrors.sessionNotFound();
-      return { start: null, end: null, session_id: session.id, ...(await this.sessionCache(organizationId, session.id)) };
+      return { start: null, end: null, session_id: session.externalId, ...(await this.sessionCache(organizationId, session.id)) };
     }
     const now = this.clock.now().getTime();
     const end = query.end ? ceilToHour(parseInstant(query.end, 'end')) : floorToHour(now) + HOUR_MS;

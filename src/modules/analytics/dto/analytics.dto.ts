@@ -384,7 +384,7 @@ export class CacheAnalyticsResponseDto extends CacheInsightsDto {
   /** The range served (null for a session). */
   start: string | null;
   end: string | null;
-  /** The session's UUID when one was asked for. */
+  /** The session's external id when one was asked for (as everywhere under /spotlight/analytics). */
   session_id: string | null;
 }
 

@@ -1,0 +1,44 @@
+import { writeFailureKind } from './interaction-writer';
+
+const pgError = (code: string) => Object.assign(new Error(`postgres error ${code}`), { code });
+
+describe('writeFailureKind', () => {
+  it('holds a batch for a retry when the database cannot take it now', () => {
+    for (const error of [
+      pgError('08006'), // connection failure
+      pgError('08001'),
+      pgError('57P01'), // admin shutdown
+      pgError('57P03'), // cannot connect now
+      pgError('53300'), // too many connections
+      pgError('53100'), // disk full
+      pgError('40001'), // serialization failure
+      pgError('40P01'), // deadlock
+      pgError('57014'), // statement timeout
+      pgError('55P03'), // lock not available
+      pgError('42703'), // undefined column: every row alike, an operator's problem
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      new Error('Connection terminated unexpectedly'),
+      new Error('timeout exceeded when trying to connect'),
+      new Error('something nobody anticipated'),
+    ]) {
+      expect([error.message, writeFailureKind(error)]).toEqual([error.message, 'outage']);
+    }
+  });
+
+  it('isolates the rows of a batch the database refuses for what they hold', () => {
+    for (const error of [
+      pgError('22P02'), // invalid text representation (ill-formed JSON text)
+      pgError('22003'), // numeric value out of range
+      pgError('22001'), // string too long
+      pgError('22021'), // NUL in text
+      pgError('23503'), // foreign key violation
+      pgError('23514'), // check violation
+      pgError('21000'), // cardinality
+      pgError('54000'), // a value too large
+      new TypeError('Do not know how to serialize a BigInt'),
+      new RangeError('Invalid string length'),
+    ]) {
+      expect([error.message, writeFailureKind(error)]).toEqual([error.message, 'data']);
+    }
+  });
+});

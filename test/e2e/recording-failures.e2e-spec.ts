@@ -1,0 +1,158 @@
+/**
+ * The recorder's fallbacks, each forced for real: content capture failing on an answer it cannot
+ * read (the call is still recorded, without content), and a row the database refuses for what it
+ * holds meeting an outage — held in memory, left to the journal, then replayed from the journal
+ * files — without ever wedging the good rows behind it.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { Client } from 'pg';
+import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/interaction.entity';
+import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
+import { RECORDER_LIMITS, RecorderService } from '../../src/modules/recording/recorder.service';
+import { sleep, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, testDatabaseUrl, type TestApp, type TestUser } from '../support/test-app';
+
+const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-failures-key-0123456789';
+const METRICS_TOKEN = 'metrics-token-for-recording-failures-0123';
+
+// Capturing content fails for the calls that ask for it (a stand-in for any failure in capture).
+jest.mock('../../src/modules/proxy/content-capture', () => {
+  const actual = jest.requireActual('../../src/modules/proxy/content-capture');
+  return {
+    ...actual,
+    captureContent: (body: unknown, ...rest: unknown[]) => {
+      if (JSON.stringify(body).includes('FAIL-CAPTURE')) throw new RangeError('capture failed on purpose');
+      return actual.captureContent(body, ...rest);
+    },
+  };
+});
+
+describe('recorder fallbacks', () => {
+  let app: TestApp;
+  let owner: TestUser;
+  let key: string;
+  let baseURL: string;
+  let mock: MockAnthropic;
+  let link: SeverableLink;
+  /** Straight to the database, not through the link the app uses. */
+  let direct: Client;
+  const sql = async <T = Record<string, unknown>>(text: string, values?: unknown[]) => (await direct.query(text, values)).rows as T[];
+
+  const metric = async (name: string) => {
+    const metrics = await app.request({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics.body)?.[1] ?? 0);
+  };
+
+  beforeAll(async () => {
+    mock = await startMockAnthropic({ record: false });
+    direct = new Client({ connectionString: testDatabaseUrl() });
+    await direct.connect();
+    link = await startSeverableLink(testDatabaseUrl());
+    app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, METRICS_TOKEN }, link.through(testDatabaseUrl()));
+    baseURL = await listen(app);
+    owner = await registerUser(app, 'Fallback Owner');
+    key = (await createApiKey(app, owner)).key;
+    await storeProviderKey(app, owner, PROVIDER_KEY);
+  });
+  afterAll(async () => {
+    link.restore();
+    await app.close();
+    await link.close();
+    await direct.end();
+    await mock.close();
+  });
+
+  it('records a call whose content cannot be captured without content, with its usage, and counts it', async () => {
+    const before = await metric('lamplight_recorder_capture_failures_total');
+    const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+    const { data, response } = await client.messages
+      .create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        system: `MOCK:${JSON.stringify({ usage: { input_tokens: 21, output_tokens: 8 } })}`,
+        messages: [{ role: 'user', content: 'FAIL-CAPTURE hello' }],
+        metadata: { user_id: 'capture-fails' },
+      })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(data.type).toBe('message');
+    const [row] = await eventually(async () => {
+      const rows = await sql(
+        `select i.outcome, i.input_tokens, i.output_tokens, i.user_query, i.final_output, i.content, i.content_status from interactions i join sessions s on s.id = i.session_id where s.external_id = 'capture-fails'`,
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(row).toEqual({ outcome: 'ok', input_tokens: 21, output_tokens: 8, user_query: null, final_output: null, content: null, content_status: ContentStatus.CaptureFailed });
+    expect(await metric('lamplight_recorder_capture_failures_total')).toBe(before + 1);
+    expect(app.logs.filter((line) => line.includes('Content capture failed'))).toHaveLength(1);
+  });
+
+  it('never wedges on a row the database refuses: held through an outage, left to the journal, replayed from it; the good rows are stored', async () => {
+    const recorder = app.app.get(RecorderService);
+    const [session] = await sql<{ id: string }>(`select id from sessions where organization_id = $1 limit 1`, [owner.organizationId]);
+    const record = (inputTokens: number, upstreamRequestId: string): InteractionRecord => ({
+      id: randomUUID(),
+      organizationId: owner.organizationId,
+      sessionId: session.id,
+      apiKeyId: null,
+      userId: owner.id,
+      model: 'claude-sonnet-4-6',
+      stream: false,
+      httpStatus: 200,
+      outcome: InteractionOutcome.Ok,
+      stopReason: 'end_turn',
+      errorType: null,
+      inputTokens,
+      outputTokens: 1,
+      cacheReadTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+      cost: null,
+      pricingVersion: 'test',
+      latencyMs: 1,
+      timeToFirstTokenMs: 1,
+      upstreamRequestId,
+      agentId: null,
+      parentAgentId: null,
+      userQuery: 'q',
+      finalOutput: 'a',
+      content: null,
+      contentTruncated: false,
+      contentStatus: ContentStatus.Complete,
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+    });
+    const deadBefore = await metric('lamplight_recorder_dead_lettered_total');
+    const replayedBefore = await metric('lamplight_recorder_replayed_total');
+    const capacity = RECORDER_LIMITS.queueCapacity;
+    link.sever();
+    try {
+      // The database is away and the queue holds nothing: every record is left to the journal alone.
+      RECORDER_LIMITS.queueCapacity = 0;
+      const batch = [record(5, 'req_good_1'), record(3_000_000_000, 'req_poison'), record(7, 'req_good_2')];
+      await Promise.all(batch.map((r) => recorder.record(r)));
+      await sleep(1_500); // a retry meets the outage
+    } finally {
+      RECORDER_LIMITS.queueCapacity = capacity;
+      link.restore();
+    }
+    const stored = await eventually(async () => {
+      const rows = await sql<{ upstream_request_id: string }>(
+        `select upstream_request_id from interactions where upstream_request_id in ('req_good_1', 'req_good_2', 'req_poison') order by upstream_request_id`,
+      );
+      return rows.length === 2 ? rows : undefined;
+    }, 10_000);
+    expect(stored.map((row) => row.upstream_request_id)).toEqual(['req_good_1', 'req_good_2']);
+    expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(deadBefore + 1);
+    expect(await metric('lamplight_recorder_replayed_total')).toBeGreaterThanOrEqual(replayedBefore + 3);
+    const letters = readFileSync((recorder as unknown as { deadLetters: { file: string } }).deadLetters.file, 'utf8').trim().split('\n');
+    expect(letters.map((line) => JSON.parse(line).record.upstreamRequestId)).toContain('req_poison');
+    // Nothing is left behind: a later call is stored as usual.
+    await recorder.record(record(9, 'req_after'));
+    await recorder.flush();
+    expect(await sql(`select 1 from interactions where upstream_request_id = 'req_after'`)).toHaveLength(1);
+  });
+});
