@@ -139,7 +139,7 @@ const dataDirs: string[] = [];
 async function startLamplight(databaseUrl: string, mockUrl: string, extra: Record<string, string> = {}): Promise<Spawned> {
   const port = await findFreePort();
   dataDirs.push(join(ROOT, '.data', `bench-${port}`));
-  return spawnNode(join(DIST, 'src', 'main.js'), lamplightEnv(databaseUrl, mockUrl, port, extra), /Lamplight is listening on (http:\/\/\S+?) /);
+  return spawnNode(join(DIST, 'src', 'main.js'), lamplightEnv(databaseUrl, mockUrl, port, extra), /Lamplight is listening on (http:\/\/\S+)/);
 }
 
 function add(figure: Figure): void {
