@@ -177,4 +177,26 @@ describe('the API around Messages', () => {
     });
     expect(rows).toEqual([{ outcome: 'error', http_status: 429, error_type: 'rate_limit_error', stream: true }]);
   });
+
+  it('refuses a subscription OAuth token and answers Anthropic-shaped errors on the routes around Messages too', async () => {
+    const before = mock.requests.length;
+    for (const [method, url] of [
+      ['GET', '/spotlight/anthropic/v1/models'],
+      ['GET', '/spotlight/anthropic/v1/models/claude-sonnet-4-6'],
+      ['GET', '/spotlight/anthropic/v1/messages/batches'],
+      ['GET', '/spotlight/anthropic/v1/files'],
+    ] as const) {
+      const response = await app.request({ method, url, headers: { 'x-lamplight-api-key': key, authorization: 'Bearer sk-ant-oat01-a-subscription-token' } });
+      expect([url, response.statusCode]).toEqual([url, 403]);
+      expect(response.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+      const anonymous = await app.request({ method, url });
+      expect([url, anonymous.statusCode]).toEqual([url, 401]);
+      expect(anonymous.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    }
+    expect(mock.requests.length).toBe(before);
+    const hello = await httpRequest(`${baseURL}/spotlight/anthropic/api/hello`, { method: 'HEAD' });
+    expect(hello.statusCode).toBe(200);
+    await hello.body.dump();
+  });
 });
+
