@@ -158,8 +158,8 @@ describe('Claude Code turns', () => {
     const page = (await app.request({ method: 'GET', url: `/shared/${token}` })).body;
     expect(page).toContain('<h2>Agents</h2>');
     // The subagent sits under the agent that started it, one step further in.
-    const explore = /<tr data-agent="agent-explore"><td class="text" style="padding-left:(\d+)px">/.exec(page);
-    const read = /<tr data-agent="agent-read"><td class="text" style="padding-left:(\d+)px">/.exec(page);
+    const explore = /<tr data-agent="agent-explore"><td class="text" data-label="Agent" style="padding-left:(\d+)px">/.exec(page);
+    const read = /<tr data-agent="agent-read"><td class="text" data-label="Agent" style="padding-left:(\d+)px">/.exec(page);
     expect(Number(read![1])).toBeGreaterThan(Number(explore![1]));
     expect(page.indexOf('data-agent="agent-explore"')).toBeLessThan(page.indexOf('data-agent="agent-read"'));
   });

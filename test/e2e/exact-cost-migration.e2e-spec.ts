@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { createFreshDatabase, type FreshDatabase } from '../../src/database/fresh-database';
 import { createOrmOptions } from '../../src/database/orm-options';
+import { testDatabaseUrl } from '../support/test-app';
 
 const COLUMNS = `select table_name || '.' || column_name as c from information_schema.columns
   where column_name in ('usage', 'cost_breakdown', 'cost_tools_nano_usd', 'cost_multipliers_nano_usd', 'cost_cache_savings_nano_usd')
@@ -11,7 +12,8 @@ describe('the exact-cost migration', () => {
   let database: FreshDatabase;
 
   beforeAll(async () => {
-    database = await createFreshDatabase({ serverUrl: process.env.DATABASE_URL, embeddedDir: `${__dirname}/../../.data/pg-test`, prefix: 'lamplight_migration' });
+    // A database of its own on the run's server (the embedded one included), as it migrates down and up.
+    database = await createFreshDatabase({ serverUrl: testDatabaseUrl(), embeddedDir: `${__dirname}/../../.data/pg-test`, prefix: 'lamplight_migration' });
   });
 
   afterAll(async () => {

@@ -242,9 +242,9 @@ function agentsSection(agents: SharePageAgent[]): SafeHtml | '' {
     for (const agent of children.get(parent) ?? []) {
       if (seen.has(agent)) continue;
       seen.add(agent);
-      rows.push(html`<tr data-agent="${agent.agentId ?? ''}"><td class="text" style="padding-left:${8 + depth * 18}px">${
-        agent.agentId === null ? html`<span class="empty">main</span>` : agent.agentId
-      }</td><td data-label="Calls">${formatInteger(agent.calls)}</td><td data-label="Tokens">${formatInteger(agent.tokens)}</td><td data-label="Cost">${formatUsd(
+      rows.push(html`<tr data-agent="${agent.agentId ?? ''}"><td class="text" data-label="Agent" style="padding-left:${8 + depth * 18}px">${
+        depth > 0 ? html`<span class="empty">↳ </span>` : ''
+      }${agent.agentId === null ? html`<span class="empty">main</span>` : agent.agentId}</td><td data-label="Calls">${formatInteger(agent.calls)}</td><td data-label="Tokens">${formatInteger(agent.tokens)}</td><td data-label="Cost">${formatUsd(
         agent.costNanoUsd,
       )}</td></tr>`);
       if (agent.agentId !== null) walk(agent.agentId, depth + 1);
