@@ -46,7 +46,11 @@ const hostileCall: fc.Arbitrary<HostileCall> = fc.record({
   userText: hostileText(140),
   replyText: hostileText(140),
   systemExtra: hostileText(20),
-  userId: hostileText(40),
+  // A plain id, or Claude Code's JSON form with a device id: both recorded (the session's id and device).
+  userId: fc.oneof(
+    hostileText(40),
+    fc.record({ device: hostileText(40), session: hostileText(40) }).map(({ device, session }) => JSON.stringify({ device_id: device, account_uuid: '', session_id: session })),
+  ),
   model: fc.oneof(fc.constant('claude-sonnet-4-6'), hostileText(300).map((text) => `claude-${text}`)),
   toolInput: hostileText(30),
   stream: fc.boolean(),
@@ -76,7 +80,7 @@ describe('recording hostile input', () => {
   };
   const rowsByRequestId = async (ids: string[]) =>
     app.sql<Record<string, any>>(
-      `select i.*, s.external_id from interactions i join sessions s on s.id = i.session_id where i.upstream_request_id = any($1::text[])`,
+      `select i.*, s.external_id, s.device from interactions i join sessions s on s.id = i.session_id where i.upstream_request_id = any($1::text[])`,
       [ids],
     );
 
@@ -153,7 +157,9 @@ describe('recording hostile input', () => {
       const row = byId.get(requestId)!;
       expect(row.organization_id).toBe(hostile.owner.organizationId);
       expect(row.outcome).toBe('ok');
-      for (const text of [row.user_query, row.final_output, row.model, row.external_id, JSON.stringify(row.content)]) expect(isStorable(text)).toBe(true);
+      for (const text of [row.user_query, row.final_output, row.model, row.external_id, JSON.stringify(row.content), JSON.stringify(row.device)]) {
+        expect(isStorable(text)).toBe(true);
+      }
       expect([ContentStatus.Complete, ContentStatus.Truncated]).toContain(row.content_status);
       // An empty text is no query at all.
       const query = row.user_query === null ? '' : String(row.user_query);
