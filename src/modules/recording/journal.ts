@@ -155,14 +155,21 @@ export class Journal {
   /**
    * Files of instances that are gone (this host, process no longer running), or not touched for
    * `staleAfterMs`, renamed to this instance's claim (a rename succeeds for one claimant only).
-   * Also the spool files of earlier versions. Returns the claimed paths.
+   * Also the spool files of earlier versions. Returns every file this instance holds to replay:
+   * claimed now, or claimed earlier and not stored yet (the database was away meanwhile).
    */
   claimOrphans(): string[] {
-    const claimed: string[] = this.claimLegacySpool();
-    if (!existsSync(this.directory)) return claimed;
+    this.claimLegacySpool();
+    if (!existsSync(this.directory)) return [];
+    const mine = `${CLAIMED}${SEPARATOR}${this.tag}${SEPARATOR}`;
+    const claimed: string[] = [];
     for (const name of readdirSync(this.directory)) {
       if (!name.endsWith('.jsonl')) continue;
       const path = join(this.directory, name);
+      if (name.startsWith(mine)) {
+        claimed.push(path);
+        continue;
+      }
       if (!this.isOrphan(name, path)) continue;
       const target = join(this.directory, [CLAIMED, this.tag, stripClaim(name)].join(SEPARATOR));
       try {
@@ -175,22 +182,18 @@ export class Journal {
     return claimed;
   }
 
-  /** The spool files of versions before the journal: their records were never stored. */
-  private claimLegacySpool(): string[] {
-    const claimed: string[] = [];
+  /** The spool files of versions before the journal (their records were never stored), claimed as journal files. */
+  private claimLegacySpool(): void {
     for (const name of ['interactions.replaying.jsonl', 'interactions.spool.jsonl']) {
       const path = join(this.dataDir, 'spool', name);
       if (!existsSync(path)) continue;
       mkdirSync(this.directory, { recursive: true });
-      const target = join(this.directory, [CLAIMED, this.tag, `legacy-${name}`].join(SEPARATOR));
       try {
-        renameSync(path, target);
-        claimed.push(target);
+        renameSync(path, join(this.directory, [CLAIMED, this.tag, `legacy-${name}`].join(SEPARATOR)));
       } catch {
         // Taken by another instance.
       }
     }
-    return claimed;
   }
 
   /** The records of a claimed file; a torn last line (a crash mid-write) was never acknowledged. */
