@@ -178,7 +178,11 @@ describe('the console', () => {
     expect(await page.locator('.tile', { hasText: 'Spend' }).locator('.tile-hint').textContent()).toBe('+ 2 unpriced calls');
     // One chart line per model, drawn on a canvas.
     expect(await page.locator('.chart canvas').count()).toBe(2);
-    for (const model of ['claude-opus-4-6', 'claude-sonnet-4-6', UNPRICED_MODEL]) expect(await page.locator('.chart').first().textContent()).toContain(model);
+    const spendLegend = await page.locator('.chart').first().textContent();
+    for (const model of ['claude-opus-4-6', 'claude-sonnet-4-6']) expect(spendLegend).toContain(model);
+    // All-unpriced models draw no spend line (unknown, not $0), but they do draw tokens.
+    expect(spendLegend).not.toContain(UNPRICED_MODEL);
+    expect(await page.locator('.chart').nth(1).textContent()).toContain(UNPRICED_MODEL);
     const unpricedRow = page.locator('tr', { hasText: UNPRICED_MODEL });
     expect(await unpricedRow.locator('td').last().textContent()).toBe('unpriced');
     await page.screenshot({ path: join(SHOTS, 'console-overview.png') });

@@ -13,6 +13,8 @@ const RANGES = {
 type RangeKey = keyof typeof RANGES;
 
 interface OverviewData {
+  /** Every bucket of the period (ms since the epoch), so empty hours or days show as zero. */
+  buckets: number[];
   tokens: Schemas['TokenAnalyticsResponseDto'];
   cache: Schemas['CacheAnalyticsResponseDto'];
   top: Schemas['AnalyticsSessionListResponseDto'];
@@ -26,14 +28,19 @@ export function OverviewPage(props: { organization: Organization; query: URLSear
     const end = new Date();
     // Whole buckets: from the start of the first hour (or day, in this time zone's terms the server applies).
     const start = new Date(end.getTime() - range.hours * 3600_000);
-    start.setMinutes(0, 0, 0);
+    if (range.granularity === 'day') start.setHours(0, 0, 0, 0);
+    else start.setMinutes(0, 0, 0);
+    const buckets: number[] = [];
+    for (const at = new Date(start); at <= end; range.granularity === 'day' ? at.setDate(at.getDate() + 1) : at.setHours(at.getHours() + 1)) {
+      buckets.push(at.getTime());
+    }
     const span = { start: start.toISOString(), end: end.toISOString() };
     const [tokens, cache, top] = await Promise.all([
       api.GET('/spotlight/analytics/tokens', { params: { query: { ...span, granularity: range.granularity, tz: timeZone() } } }).then(unwrap),
       api.GET('/spotlight/analytics/cache', { params: { query: span } }).then(unwrap),
       api.GET('/spotlight/analytics/sessions', { params: { query: { sort: 'cost', order: 'desc', limit: 5 } } }).then(unwrap),
     ]);
-    return { tokens, cache, top };
+    return { buckets, tokens, cache, top };
   }, `${props.organization.id}:${rangeKey}`);
 
   return (
@@ -56,19 +63,22 @@ export function OverviewPage(props: { organization: Organization; query: URLSear
 }
 
 function OverviewBody({ data }: { data: OverviewData }) {
-  const { tokens, cache, top } = data;
+  const { buckets, tokens, cache, top } = data;
   const totals = tokens.totals;
   const charts = useMemo(() => {
-    const series = tokens.series ?? [];
-    const times = series.map((bucket) => Date.parse(bucket.bucket_start) / 1000);
-    const models = tokens.models.map((m) => m.model);
+    const byStart = new Map((tokens.series ?? []).map((bucket) => [Date.parse(bucket.bucket_start), bucket]));
+    const times = buckets.map((at) => at / 1000);
     const pick = (field: 'cost_usd' | 'total_tokens'): ChartSeries[] =>
-      models.map((model) => ({
+      // A model whose calls are all unpriced has no spend line: its spend is unknown, not $0.
+      tokens.models
+        .filter((m) => field === 'total_tokens' || m.unpriced_requests < m.requests)
+        .map((m) => m.model)
+        .map((model) => ({
         label: model,
-        values: series.map((bucket) => bucket.models.find((m) => m.model === model)?.[field] ?? 0),
+        values: buckets.map((at) => byStart.get(at)?.models.find((m) => m.model === model)?.[field] ?? 0),
       }));
     return { times, spend: pick('cost_usd'), tokens: pick('total_tokens') };
-  }, [tokens]);
+  }, [buckets, tokens]);
 
   if (totals.requests === 0) {
     return (
