@@ -68,8 +68,9 @@ describe('the console', () => {
     browser = await launchChromium({ width: 1280, height: 900 });
     page = await browser.context.newPage();
     page.setDefaultTimeout(10_000);
+    // Confirmations (delete, revoke) are accepted; any other dialog would be a script someone planted.
     page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
+      if (dialog.type() !== 'confirm') dialogs.push(dialog.message());
       void dialog.accept();
     });
   }, 180_000);
@@ -240,6 +241,17 @@ describe('the console', () => {
     const gone = await shared.goto(shareUrl.replace(/^https?:\/\/[^/]+/, baseURL));
     expect(gone?.status()).toBe(404);
     await shared.close();
+
+    // Delete, then restore as the owner (an admin): the session is back, unshared.
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Session deleted' }).waitFor();
+    const deleted = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [demoSessionId]);
+    expect(deleted[0].deleted_at).not.toBeNull();
+    expect((await app.request({ method: 'GET', url: `/api/v1/sessions/${demoSessionId}`, headers: { cookie: await cookieHeader() } })).statusCode).toBe(404);
+    await page.getByRole('button', { name: 'Restore' }).click();
+    await page.getByRole('heading', { name: 'Checkout: back off on capture timeouts' }).waitFor();
+    const restored = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [demoSessionId]);
+    expect(restored[0].deleted_at).toBeNull();
   });
 
   it('renders stored XSS attempts in a prompt, a title and a model as text', async () => {

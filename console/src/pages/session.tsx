@@ -2,7 +2,6 @@ import { useState } from 'preact/hooks';
 import { api, type Me, type Organization, type Schemas, unwrap } from '../api';
 import { money, ms, number, short, when } from '../format';
 import { renderMarkdown } from '../markdown';
-import { navigate } from '../router';
 import { CopyButton, ErrorBox, Show, Tile, useLoad } from '../ui';
 
 type Session = Schemas['SessionResponseDto'];
@@ -51,6 +50,7 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
   const { session, calls } = data;
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [renaming, setRenaming] = useState(false);
+  const [deleted, setDeleted] = useState(false);
   const isAdmin = organization.role !== 'member';
   const mayChange = isAdmin || session.user === me.user.id;
   const path = { sessionId: session.id };
@@ -78,10 +78,38 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
     if (!window.confirm('Delete this session? An admin can restore it.')) return;
     void (async () => {
       const result = await api.DELETE('/api/v1/sessions/{sessionId}', { params: { path } });
-      if (result.response.ok) navigate('/sessions');
+      if (result.response.ok) setDeleted(true);
       else setMessage({ kind: 'error', text: (result.error as { detail?: string } | undefined)?.detail ?? 'The session could not be deleted.' });
     })();
   };
+  const restore = () =>
+    void act('Restored.', async () => {
+      unwrap(await api.POST('/api/v1/sessions/{sessionId}/restore', { params: { path } }));
+      setDeleted(false);
+    });
+
+  if (deleted) {
+    return (
+      <section class="empty" aria-labelledby="deleted-title">
+        <h1 id="deleted-title">Session deleted</h1>
+        <p>
+          “{session.title ?? session.externalId}” no longer appears in lists, and its share links were removed.
+          {isAdmin ? ' As an admin you can restore it now.' : ' An admin of the organization can restore it.'}
+        </p>
+        {message?.kind === 'error' && <ErrorBox message={message.text} />}
+        <p class="actions center">
+          {isAdmin && (
+            <button type="button" class="primary" onClick={restore}>
+              Restore
+            </button>
+          )}
+          <a class="button" href="/sessions">
+            All sessions
+          </a>
+        </p>
+      </section>
+    );
+  }
 
   return (
     <article aria-labelledby="session-title">
