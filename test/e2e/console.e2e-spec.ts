@@ -314,6 +314,34 @@ describe('the console', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('switches organization: every call then names it in X-Organization-Id, and the keyboard reaches the page first', async () => {
+    const created = await app.request({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: { cookie: await cookieHeader(), 'x-lamplight-csrf': '1' },
+      payload: { name: 'Second Team' },
+    });
+    expect(created.statusCode).toBe(201);
+    const second = created.json().id as string;
+    await page.goto(`${baseURL}/settings/organization`);
+    await page.getByLabel('Organization', { exact: true }).waitFor();
+    // The first Tab lands on the skip link, which moves focus to the page's content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
+    const sent: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/') || new URL(request.url()).pathname.startsWith('/spotlight/')) sent.push(request.headers()['x-organization-id']);
+    });
+    await page.getByLabel('Organization', { exact: true }).selectOption(second);
+    await page.getByText('No calls in this period').waitFor();
+    expect(sent.length).toBeGreaterThan(0);
+    expect(new Set(sent)).toEqual(new Set([second]));
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click();
+    await page.getByText('No sessions yet').waitFor();
+    await page.getByLabel('Organization', { exact: true }).selectOption(organizationId);
+    await page.getByRole('heading', { name: 'Spend by model' }).waitFor();
+  });
+
   it('signs out: the cookie is cleared and the console asks to sign in again', async () => {
     await page.goto(`${baseURL}/`);
     await page.getByRole('button', { name: 'Sign out' }).click();
