@@ -39,15 +39,18 @@ function App() {
     return () => document.removeEventListener('click', onLinkClick);
   }, []);
 
+  // Signed in on the sign-in or sign-up address (a bookmark, the back button): go to the overview.
+  const onSignInPage = route.path === '/signin' || route.path === '/signup';
+  useEffect(() => {
+    if (auth.state === 'signed-in' && onSignInPage) navigate('/', { replace: true });
+  }, [auth.state, onSignInPage]);
+
   if (auth.state === 'checking') return <Loading label="Opening Lamplight…" />;
   if (auth.state === 'failed') return <ErrorBox message={auth.message} retry={() => void refresh()} />;
   if (auth.state === 'signed-out') {
-    return <SignInPage mode={route.path === '/signup' ? 'signup' : 'signin'} onSignedIn={() => void refresh().then(() => route.path.startsWith('/sign') && navigate('/', { replace: true }))} />;
+    return <SignInPage mode={route.path === '/signup' ? 'signup' : 'signin'} onSignedIn={() => void refresh()} />;
   }
-  if (route.path === '/signin' || route.path === '/signup') {
-    navigate('/', { replace: true });
-    return null;
-  }
+  if (onSignInPage) return <Loading />;
 
   const me = auth.me;
   const organization = me.organizations.find((o) => o.id === organizationId) ?? null;
