@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { ContentStatus, InteractionOutcome } from '../src/modules/recording/interaction.entity';
 import type { InteractionRecord } from '../src/modules/recording/interaction-record';
-import { InteractionWriter } from '../src/modules/recording/interaction-writer';
+import { InteractionWriter } from '../src/modules/recording/interaction-writer.repository';
 import { PricingTable } from '../src/modules/proxy/pricing/pricing';
 
 export const SEED_MODELS = ['claude-opus-4-7', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-5', 'claude-fable-5', 'claude-unlisted-model'];

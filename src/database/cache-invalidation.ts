@@ -62,8 +62,11 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     this.handlers.set(topic, list);
   }
 
-  /** After a committed change made here: drops `key` of `topic` on this instance at once. */
-  async publish(topic: string, key: string): Promise<void> {
+  /**
+   * After a committed change made here: drops `key` of `topic` from this instance's caches at once.
+   * Other instances learn of the change from the database's NOTIFY (the triggers), not from here.
+   */
+  clearLocal(topic: string, key: string): void {
     this.deliver(topic, key);
   }
 

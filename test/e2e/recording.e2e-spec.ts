@@ -8,7 +8,7 @@ import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
 import { createOrmOptions } from '../../src/database/orm-options';
-import { InteractionWriter } from '../../src/modules/recording/interaction-writer';
+import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { callRecords, UNPRICED_MODEL, type Call } from '../support/analytics-fixtures';
 import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
 

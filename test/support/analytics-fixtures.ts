@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { randomUUID } from 'node:crypto';
-import { Clock } from '../../src/modules/analytics/clock';
+import { Clock } from '../../src/common/time/clock.service';
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
 import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/interaction.entity';
-import { InteractionWriter } from '../../src/modules/recording/interaction-writer';
+import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { SessionsService } from '../../src/modules/sessions/sessions.service';
 import { createApiKey, eventually, registerUser, storeProviderKey, type TestApp, type TestUser } from './test-app';
 

@@ -3,7 +3,7 @@ import type { Interaction } from '../recording/interaction.entity';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { AnalyticsErrors } from './analytics.errors';
-import { Clock } from './clock';
+import { Clock } from '../../common/time/clock.service';
 import { AnalyticsRepository, type BucketModelSums, type HourRange, type SessionTotalsRow } from './analytics.repository';
 import {
   type AnalyticsInteractionDto,

@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { Clock } from '../../common/time/clock.service';
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
@@ -8,7 +9,7 @@ import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { ApiKey, ApiKeyScope, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
-import { ApiKeySecrets } from './api-key-secrets';
+import { ApiKeySecrets } from './api-key-secrets.service';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto, CreateApiKeyDto } from './dto/api-key.dto';
 import { HttpStatus } from '@nestjs/common';
 
@@ -41,19 +42,20 @@ export class ApiKeysService {
     private readonly apiKeys: ApiKeyRepository,
     private readonly secrets: ApiKeySecrets,
     private readonly invalidation: CacheInvalidation,
+    private readonly clock: Clock,
   ) {
     this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, { ttlMs: API_KEY_CACHE_TTL_MS, owner: (entry) => entry.apiKeyId });
   }
 
   async list(): Promise<ApiKeyResponseDto[]> {
-    return (await this.apiKeys.listLive()).map(toApiKeyResponse);
+    return (await this.apiKeys.listLive()).map((apiKey) => toApiKeyResponse(apiKey, this.clock.now()));
   }
 
   async create(
     organization: OrganizationContext,
     userId: string,
     dto: CreateApiKeyDto,
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<CreatedApiKeyResponseDto> {
     if (dto.expiresAt && new Date(dto.expiresAt).getTime() <= now.getTime()) {
       throw new DomainError('EXPIRY_IN_PAST', HttpStatus.BAD_REQUEST, 'expiresAt must be in the future');
@@ -69,19 +71,19 @@ export class ApiKeysService {
       expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
     });
     await this.em.flush();
-    return { ...toApiKeyResponse(apiKey), key };
+    return { ...toApiKeyResponse(apiKey, now), key };
   }
 
   /**
    * Revocation is immediate: once committed, the key is dropped from this instance's cache and a
    * NOTIFY drops it from every other instance's before the next request there.
    */
-  async revoke(id: string, now = new Date()): Promise<void> {
+  async revoke(id: string, now = this.clock.now()): Promise<void> {
     const apiKey = await this.apiKeys.findLive(id);
     if (!apiKey) throw notFound(API_KEY_NOT_FOUND, 'API key');
     apiKey.revokedAt = now;
     await this.em.flush();
-    await this.invalidation.publish(API_KEY_CACHE_TOPIC, id);
+    this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
   /**
@@ -95,7 +97,7 @@ export class ApiKeysService {
     organizationId: string,
     userId: string,
     standing: 'removed' | 'below-admin' | 'admin',
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<string[]> {
     if (standing === 'admin') return this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered);
     const reason = standing === 'removed' ? ApiKeySuspension.CreatorRemoved : ApiKeySuspension.CreatorRoleLowered;
@@ -103,7 +105,7 @@ export class ApiKeysService {
   }
 
   async forgetKeys(ids: string[]): Promise<void> {
-    for (const id of ids) await this.invalidation.publish(API_KEY_CACHE_TOPIC, id);
+    for (const id of ids) this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
   /**
@@ -112,7 +114,7 @@ export class ApiKeysService {
    * CacheInvalidation): a revocation, expiry or organization deletion drops the entry everywhere
    * as soon as it commits.
    */
-  async authenticate(presented: string, now = new Date(), options: { cached?: boolean } = {}): Promise<Principal | null> {
+  async authenticate(presented: string, now = this.clock.now(), options: { cached?: boolean } = {}): Promise<Principal | null> {
     if (!ApiKeySecrets.looksLikeKey(presented)) return null;
     // The cache is keyed by a plain SHA-256 of the key (cheap); the stored digest is an HMAC.
     const cacheKey = options.cached ? hash('sha256', presented, 'base64') : undefined;
@@ -157,7 +159,7 @@ export class ApiKeysService {
   }
 }
 
-export function toApiKeyResponse(apiKey: ApiKey): ApiKeyResponseDto {
+export function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
   return {
     id: apiKey.id,
     name: apiKey.name,
@@ -167,7 +169,7 @@ export function toApiKeyResponse(apiKey: ApiKey): ApiKeyResponseDto {
     createdAt: apiKey.createdAt.toISOString(),
     lastUsedAt: apiKey.lastUsedAt?.toISOString() ?? null,
     expiresAt: apiKey.expiresAt?.toISOString() ?? null,
-    status: apiKey.suspendedAt ? 'suspended' : apiKey.expiresAt && apiKey.expiresAt.getTime() <= Date.now() ? 'expired' : 'active',
+    status: apiKey.suspendedAt ? 'suspended' : apiKey.expiresAt && apiKey.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active',
     suspendedAt: apiKey.suspendedAt?.toISOString() ?? null,
     suspendedReason: apiKey.suspendedReason ?? null,
   };

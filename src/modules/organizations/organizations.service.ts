@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Clock } from '../../common/time/clock.service';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ export class OrganizationsService {
     private readonly users: UsersService,
     private readonly invalidation: CacheInvalidation,
     private readonly apiKeys: ApiKeysService,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -120,20 +122,20 @@ export class OrganizationsService {
     }
     await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);
     // The proxy keeps live sessions with the organization's storeContent setting.
-    if (dto.settings) await this.invalidation.publish(SESSION_CACHE_TOPIC, organization.id);
+    if (dto.settings) this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organization.id);
     return toOrganizationResponse(organization, membership.role);
   }
 
   /** Soft delete, by an owner. Its API keys stop working at once (authentication checks the organization). */
-  async remove(userId: string, organizationId: string, now = new Date()): Promise<void> {
+  async remove(userId: string, organizationId: string, now = this.clock.now()): Promise<void> {
     await this.whileLocked(organizationId, async () => {
       const membership = await this.requireMembership(userId, organizationId, Role.Owner);
       membership.organization.deletedAt = now;
       await this.em.flush();
     });
     // Cached API key authentications and live sessions do not know the organization went: drop them.
-    await this.invalidation.publish(API_KEY_CACHE_TOPIC, '*');
-    await this.invalidation.publish(SESSION_CACHE_TOPIC, organizationId);
+    this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, '*');
+    this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organizationId);
   }
 
   async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {

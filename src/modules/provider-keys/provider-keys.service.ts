@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { Clock } from '../../common/time/clock.service';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
@@ -7,11 +8,11 @@ import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
-import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier';
+import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier.service';
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
 import { Provider, ProviderKey } from './provider-key.entity';
 import { ProviderKeyRepository } from './provider-key.repository';
-import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher';
+import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher.service';
 
 export const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
@@ -29,6 +30,7 @@ export class ProviderKeysService {
     private readonly cipher: ProviderKeyCipher,
     private readonly verifier: AnthropicKeyVerifier,
     private readonly invalidation: CacheInvalidation,
+    private readonly clock: Clock,
   ) {
     this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, { ttlMs: PROVIDER_KEY_CACHE_TTL_MS, owner: (_, organizationId) => organizationId });
   }
@@ -57,7 +59,7 @@ export class ProviderKeysService {
       await em.flush();
       return providerKey;
     });
-    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
+    this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
     return toProviderKeyResponse(created);
   }
 
@@ -77,12 +79,12 @@ export class ProviderKeysService {
       await em.flush();
       return toProviderKeyResponse(providerKey);
     });
-    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organizationId);
+    this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organizationId);
     return updated;
   }
 
   /** Deleting revokes: the ciphertext is erased, the row is kept for the audit trail. */
-  async revoke(id: string, now = new Date()): Promise<void> {
+  async revoke(id: string, now = this.clock.now()): Promise<void> {
     const organizationId = this.currentOrganizationId();
     await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
@@ -93,7 +95,7 @@ export class ProviderKeysService {
       providerKey.ciphertext = '';
       await em.flush();
     });
-    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organizationId);
+    this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organizationId);
   }
 
   test(key: string): Promise<KeyCheckResult> {

@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import type { DomainError } from '../../common/errors/domain-error';
 import { anthropicErrorType } from '../../common/errors/problem';
-import { SHUTDOWN_INTERRUPT, ShutdownState } from '../health/shutdown-state';
+import { SHUTDOWN_INTERRUPT, ShutdownState } from '../../common/lifecycle/shutdown-state.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ModelPolicyService } from '../organizations/model-policy.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
@@ -21,7 +21,7 @@ import { ProxyErrors } from './proxy.errors';
 import { callUsageOf } from './anthropic-usage';
 import { ResponseTracker } from './response-tracker';
 import { resolveSessionIdentity } from './session-identity';
-import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client';
+import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client.service';
 import { upstreamHeaders } from './upstream-headers';
 import { narrowPage } from './anthropic-lists';
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { InteractionWriter } from './interaction-writer';
+import { InteractionWriter } from './interaction-writer.repository';
 import { RecorderService } from './recorder.service';
 
 @Module({

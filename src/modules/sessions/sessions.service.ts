@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Clock } from '../../common/time/clock.service';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -77,13 +78,14 @@ export class SessionsService {
     private readonly em: EntityManager,
     private readonly sessions: SessionRepository,
     private readonly invalidation: CacheInvalidation,
+    private readonly clock: Clock,
   ) {
     this.live = invalidation.cache(SESSION_CACHE_TOPIC, { ttlMs: SESSION_CACHE_TTL_MS, maxEntries: 50_000, owner: (entry) => entry.organizationId });
   }
 
   /** After a committed change to a session of this organization: this instance forgets its live sessions at once. */
-  private forgetLive(organizationId: string): Promise<void> {
-    return this.invalidation.publish(SESSION_CACHE_TOPIC, organizationId);
+  private forgetLive(organizationId: string): void {
+    this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organizationId);
   }
 
   /**
@@ -139,12 +141,12 @@ export class SessionsService {
     if (dto.title !== undefined) session.title = dto.title;
     if (dto.tokenBudget !== undefined) session.tokenBudget = dto.tokenBudget;
     await this.em.flush();
-    if (dto.tokenBudget !== undefined) await this.forgetLive(session.organization.id);
+    if (dto.tokenBudget !== undefined) this.forgetLive(session.organization.id);
     return toSessionResponse(session);
   }
 
   /** Soft delete, idempotent: deleting a deleted session changes nothing and still succeeds. */
-  async delete(organization: OrganizationContext, principal: Principal, idOrExternalId: string, now = new Date()): Promise<void> {
+  async delete(organization: OrganizationContext, principal: Principal, idOrExternalId: string, now = this.clock.now()): Promise<void> {
     const session = await this.sessions.findIncludingDeleted(idOrExternalId);
     if (!session) throw SessionErrors.notFound();
     assertMayChange(session, organization, principal);
@@ -152,7 +154,7 @@ export class SessionsService {
     session.deletedAt = now;
     session.deletedBy = this.em.getReference(User, principal.userId);
     await this.em.flush();
-    await this.forgetLive(session.organization.id);
+    this.forgetLive(session.organization.id);
   }
 
   /**
@@ -160,7 +162,7 @@ export class SessionsService {
    * open session took the external id meanwhile, the restored one comes back released, so the
    * open one keeps the id and the proxy's routing does not change.
    */
-  async restore(idOrExternalId: string, now = new Date()): Promise<SessionResponseDto> {
+  async restore(idOrExternalId: string, now = this.clock.now()): Promise<SessionResponseDto> {
     const session = await this.sessions.findDeleted(idOrExternalId);
     if (!session) return this.get(idOrExternalId);
     if (!session.releasedAt && (await this.sessions.openSessionHolds(session.externalId, session.id))) session.releasedAt = now;
@@ -172,7 +174,7 @@ export class SessionsService {
       if (error instanceof UniqueConstraintViolationException) throw SessionErrors.externalIdTaken();
       throw error;
     }
-    await this.forgetLive(session.organization.id);
+    this.forgetLive(session.organization.id);
     return toSessionResponse(session);
   }
 
@@ -181,14 +183,14 @@ export class SessionsService {
     organization: OrganizationContext,
     principal: Principal,
     idOrExternalId: string,
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<SessionResponseDto> {
     const session = await this.getVisible(idOrExternalId);
     assertMayChange(session, organization, principal);
     if (!session.releasedAt) {
       session.releasedAt = now;
       await this.em.flush();
-      await this.forgetLive(session.organization.id);
+      this.forgetLive(session.organization.id);
     }
     return toSessionResponse(session);
   }

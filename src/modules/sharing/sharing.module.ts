@@ -5,8 +5,8 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { ShareLink } from './share-link.entity';
 import { SharePageController } from './share-page.controller';
 import { SharedLinkThrottlerGuard } from './shared-link-throttler.guard';
-import { ShareTokenVault } from './share-token-vault';
-import { ShareTokens } from './share-tokens';
+import { ShareTokenVault } from './share-token-vault.service';
+import { ShareTokens } from './share-tokens.service';
 import { SharingController } from './sharing.controller';
 import { SharingService } from './sharing.service';
 

@@ -6,7 +6,7 @@ import type { OrganizationContext, Principal } from '../../common/auth/principal
 import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalyticsService } from '../analytics/analytics.service';
-import { Clock } from '../analytics/clock';
+import { Clock } from '../../common/time/clock.service';
 import { Role, roleAtLeast } from '../organizations/membership.entity';
 import type { Interaction } from '../recording/interaction.entity';
 import type { Session } from '../sessions/session.entity';
@@ -22,8 +22,8 @@ import type {
 import { ShareLink } from './share-link.entity';
 import { ShareLinkRepository } from './share-link.repository';
 import { renderSharePage, type SharePageInteraction } from './share-page.template';
-import { ShareTokenVault } from './share-token-vault';
-import { ShareTokens } from './share-tokens';
+import { ShareTokenVault } from './share-token-vault.service';
+import { ShareTokens } from './share-tokens.service';
 import { SharingErrors } from './sharing.errors';
 
 const SHARED_VIEW_DEFAULT_LIMIT = 1000;

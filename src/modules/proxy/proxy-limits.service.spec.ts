@@ -1,7 +1,7 @@
 import type { AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
-import { ProxyLimiter } from './proxy-limits';
+import { ProxyLimiter } from './proxy-limits.service';
 
 const limiter = (requestsPerMinute: number, concurrent: number) =>
   new ProxyLimiter({ proxyLimits: { requestsPerMinute, concurrent } } as AppConfig);
