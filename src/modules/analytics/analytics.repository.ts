@@ -206,124 +206,9 @@ function rollupSource(organizationId: string, ranges: HourRange[]): { sql: strin
 /** A PostgreSQL array literal of instants (the driver would expand a JS array into a list). */
 const timestampArray = (instants: number[]) => `{${instants.map(iso).join(',')}}`;
 
-/** What happened to cache writes: read again within their TTL in the session, not read (TTL over), or not yet known. */
-export interface CacheWriteOutcomes {
-  unreadWrites: bigint;
-  unread5mNanoUsd: bigint;
-  unread1hNanoUsd: bigint;
-  pendingWrites: bigint;
-  pending5mNanoUsd: bigint;
-  pending1hNanoUsd: bigint;
-}
-
-/** A session's cache figures, summed from its own calls. */
-export interface SessionCacheSums {
-  inputTokens: bigint;
-  cacheReadTokens: bigint;
-  cacheWrite5mTokens: bigint;
-  cacheWrite1hTokens: bigint;
-  costCacheWrite5mNanoUsd: bigint;
-  costCacheWrite1hNanoUsd: bigint;
-  costCacheSavingsNanoUsd: bigint;
-}
-
-/**
- * For each call of `writes` that wrote to the cache: was a later call of the same session, started
- * within the write's TTL of its end, a cache read? The lookup walks the (organization, session,
- * started_at, id) index. A write whose TTL has not yet run out by `now` and was not read is pending.
- */
-const cacheWriteOutcomesSql = (writes: string) => `
-  WITH w AS (
-    SELECT i.cache_write5m_tokens, i.cache_write1h_tokens, i.cost_cache_write5m_nano_usd, i.cost_cache_write1h_nano_usd,
-      i.ended_at,
-      EXISTS (SELECT 1 FROM interactions j WHERE j.organization_id = i.organization_id AND j.session_id = i.session_id
-        AND (j.started_at, j.id) > (i.started_at, i.id) AND j.started_at <= i.ended_at + interval '5 minutes'
-        AND j.cache_read_tokens > 0) AS read_5m,
-      EXISTS (SELECT 1 FROM interactions j WHERE j.organization_id = i.organization_id AND j.session_id = i.session_id
-        AND (j.started_at, j.id) > (i.started_at, i.id) AND j.started_at <= i.ended_at + interval '1 hour'
-        AND j.cache_read_tokens > 0) AS read_1h
-    FROM interactions i
-    WHERE ${writes} AND (i.cache_write5m_tokens > 0 OR i.cache_write1h_tokens > 0)
-  ),
-  o AS (
-    SELECT w.*,
-      w.cache_write5m_tokens > 0 AND NOT w.read_5m AND w.ended_at + interval '5 minutes' <= ?::timestamptz AS unread_5m,
-      w.cache_write5m_tokens > 0 AND NOT w.read_5m AND w.ended_at + interval '5 minutes' > ?::timestamptz AS pending_5m,
-      w.cache_write1h_tokens > 0 AND NOT w.read_1h AND w.ended_at + interval '1 hour' <= ?::timestamptz AS unread_1h,
-      w.cache_write1h_tokens > 0 AND NOT w.read_1h AND w.ended_at + interval '1 hour' > ?::timestamptz AS pending_1h
-    FROM w
-  )
-  SELECT count(*) FILTER (WHERE unread_5m OR unread_1h)::text AS unread_writes,
-    coalesce(sum(cost_cache_write5m_nano_usd) FILTER (WHERE unread_5m), 0)::text AS unread_5m,
-    coalesce(sum(cost_cache_write1h_nano_usd) FILTER (WHERE unread_1h), 0)::text AS unread_1h,
-    count(*) FILTER (WHERE pending_5m OR pending_1h)::text AS pending_writes,
-    coalesce(sum(cost_cache_write5m_nano_usd) FILTER (WHERE pending_5m), 0)::text AS pending_5m,
-    coalesce(sum(cost_cache_write1h_nano_usd) FILTER (WHERE pending_1h), 0)::text AS pending_1h
-  FROM o`;
-
-interface CacheWriteOutcomeRow {
-  unread_writes: string;
-  unread_5m: string;
-  unread_1h: string;
-  pending_writes: string;
-  pending_5m: string;
-  pending_1h: string;
-}
-
-const toOutcomes = (row: CacheWriteOutcomeRow): CacheWriteOutcomes => ({
-  unreadWrites: BigInt(row.unread_writes),
-  unread5mNanoUsd: BigInt(row.unread_5m),
-  unread1hNanoUsd: BigInt(row.unread_1h),
-  pendingWrites: BigInt(row.pending_writes),
-  pending5mNanoUsd: BigInt(row.pending_5m),
-  pending1hNanoUsd: BigInt(row.pending_1h),
-});
-
 @Injectable()
 export class AnalyticsRepository {
   constructor(private readonly em: EntityManager) {}
-
-  /**
-   * The outcomes of the organization's cache writes made by calls started in the range. This reads
-   * the calls that wrote to the cache in the range (not the rollups), so the range is kept short.
-   */
-  async cacheWriteOutcomesInRange(organizationId: string, range: HourRange, now: number): Promise<CacheWriteOutcomes> {
-    const [row] = await this.em.execute<CacheWriteOutcomeRow[]>(
-      cacheWriteOutcomesSql('i.organization_id = ?::uuid AND i.started_at >= ?::timestamptz AND i.started_at < ?::timestamptz'),
-      [organizationId, iso(range.start), iso(range.end), iso(now), iso(now), iso(now), iso(now)],
-    );
-    return toOutcomes(row);
-  }
-
-  /** The outcomes of one session's cache writes. */
-  async sessionCacheWriteOutcomes(organizationId: string, sessionId: string, now: number): Promise<CacheWriteOutcomes> {
-    const [row] = await this.em.execute<CacheWriteOutcomeRow[]>(
-      cacheWriteOutcomesSql('i.organization_id = ?::uuid AND i.session_id = ?::uuid'),
-      [organizationId, sessionId, iso(now), iso(now), iso(now), iso(now)],
-    );
-    return toOutcomes(row);
-  }
-
-  /** A session's cache figures from its calls (the session's own index range). */
-  async sessionCacheSums(organizationId: string, sessionId: string): Promise<SessionCacheSums> {
-    const [row] = await this.em.execute<Record<string, string>[]>(
-      `SELECT coalesce(sum(input_tokens), 0)::text AS input, coalesce(sum(cache_read_tokens), 0)::text AS read,
-         coalesce(sum(cache_write5m_tokens), 0)::text AS w5m, coalesce(sum(cache_write1h_tokens), 0)::text AS w1h,
-         coalesce(sum(cost_cache_write5m_nano_usd), 0)::text AS c5m, coalesce(sum(cost_cache_write1h_nano_usd), 0)::text AS c1h,
-         coalesce(sum(cost_cache_savings_nano_usd), 0)::text AS saved
-       FROM interactions WHERE organization_id = ?::uuid AND session_id = ?::uuid`,
-      [organizationId, sessionId],
-    );
-    return {
-      inputTokens: BigInt(row.input),
-      cacheReadTokens: BigInt(row.read),
-      cacheWrite5mTokens: BigInt(row.w5m),
-      cacheWrite1hTokens: BigInt(row.w1h),
-      costCacheWrite5mNanoUsd: BigInt(row.c5m),
-      costCacheWrite1hNanoUsd: BigInt(row.c1h),
-      costCacheSavingsNanoUsd: BigInt(row.saved),
-    };
-  }
 
   /** Usage per model over the range. */
   async sumByModel(organizationId: string, range: HourRange): Promise<ModelSums[]> {
@@ -403,29 +288,6 @@ export class AnalyticsRepository {
     if (rows.length > 0) return { rows: rows.map(toSessionTotals), totalCount: Number(rows[0].total) };
     const [{ total }] = await this.em.execute<{ total: string }[]>(`SELECT (${LIVE_SESSIONS_SQL}) AS total`, [organizationId]);
     return { rows: [], totalCount: Number(total) };
-  }
-
-  /**
-   * A page of one session's calls, oldest first, through the ORM (its tenant filter must be
-   * armed for the session's organization). Content is read only when asked for, and then only
-   * the user query and the final output, never the stored request and response blocks.
-   */
-  pageInteractions(
-    sessionId: string,
-    page: { limit: number; offset: number },
-    withText: boolean,
-  ): Promise<Interaction[]> {
-    const fields = withText ? [...INTERACTION_FIELDS, 'userQuery', 'finalOutput'] : [...INTERACTION_FIELDS];
-    return this.em.find(
-      Interaction,
-      { session: sessionId },
-      {
-        fields: fields as never,
-        orderBy: { startedAt: 'asc', id: 'asc' },
-        limit: page.limit,
-        offset: page.offset,
-      },
-    ) as Promise<Interaction[]>;
   }
 }
 

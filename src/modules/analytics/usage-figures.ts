@@ -1,5 +1,5 @@
 import type { CacheInsightsDto, CostByBucketDto, CostSplitDto, UsageFiguresDto } from './dto/analytics.dto';
-import type { CacheWriteOutcomes, SessionCacheSums } from './analytics.repository';
+import type { CacheWriteOutcomes, SessionCacheSums } from '../recording/interactions.service';
 
 /** Summed rollup columns, kept as bigint so sums of nano-USD stay exact. */
 export interface UsageSums {

@@ -8,7 +8,7 @@ import type { DomainError } from '../../common/errors/domain-error';
 import { anthropicErrorType } from '../../common/errors/problem';
 import { SHUTDOWN_INTERRUPT, ShutdownState } from '../../common/lifecycle/shutdown-state.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { ModelPolicyService } from '../organizations/model-policy.service';
+import { OrganizationSettingsService } from '../organizations/organization-settings.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
 import { ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
 import type { InteractionRecord } from '../recording/interaction-record';
@@ -162,7 +162,7 @@ export class ProxyService {
     private readonly recorder: RecorderService,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
-    private readonly modelPolicies: ModelPolicyService,
+    private readonly organizationSettings: OrganizationSettingsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -261,7 +261,7 @@ export class ProxyService {
   async models(context: CallContext, modelId?: string): Promise<void> {
     if (this.shutdown.draining) throw ProxyErrors.draining();
     const { request, reply, organization } = context;
-    const policy = await this.modelPolicies.forOrganization(organization.organizationId);
+    const policy = await this.organizationSettings.modelPolicy(organization.organizationId);
     if (modelId !== undefined && !policy.allows(modelId)) throw ProxyErrors.modelNotFound(modelId);
     const path = modelId === undefined ? `/v1/models${queryOf(request)}` : `/v1/models/${encodeURIComponent(modelId)}${queryOf(request)}`;
     const target: UpstreamTarget = { route: 'models', method: 'GET', path, body: null };
@@ -326,7 +326,7 @@ export class ProxyService {
 
   /** The organization's model policy, before anything goes upstream. */
   async checkModel(organization: OrganizationContext, model: unknown): Promise<void> {
-    const policy = await this.modelPolicies.forOrganization(organization.organizationId);
+    const policy = await this.organizationSettings.modelPolicy(organization.organizationId);
     if (policy.restricted && !(typeof model === 'string' && policy.allows(model))) {
       throw ProxyErrors.modelNotAllowed(typeof model === 'string' ? model : String(model));
     }

@@ -1,7 +1,7 @@
 import { InteractionOutcome } from '../recording/interaction.entity';
 import { personalText } from '../../common/text/personal-text';
 import type { SessionEventDto, SessionEventType, SessionTurnDto } from './dto/session-history.dto';
-import type { InteractionView } from './session-interactions.repository';
+import type { InteractionView } from '../recording/interactions.service';
 
 interface StoredBlock {
   type?: unknown;

@@ -1,5 +1,5 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { SOFT_DELETE_FILTER } from '../../database/base.entity';
+import { SOFT_DELETE_FILTER, tenantFilter as tenant } from '../../database/base.entity';
 import type { PageStart } from './session-cursor';
 import type { Session, SessionDevice } from './session.entity';
 
@@ -86,15 +86,15 @@ export class SessionRepository extends EntityRepository<Session> {
    * organization's open session with it, or else the most recent one (a released session keeps its
    * external id, and a later call may have opened a new session under it).
    */
-  async findByIdOrExternalId(idOrExternalId: string): Promise<Session | null> {
+  async findByIdOrExternalId(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ id: idOrExternalId.toLowerCase() });
+      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase() }, { filters: tenant(organizationId) });
       if (byId) return byId;
     }
     const [latest] = await this.find(
-      { externalId: idOrExternalId },
-      { orderBy: { releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' }, limit: 1 },
+      { organization: organizationId, externalId: idOrExternalId },
+      { filters: tenant(organizationId), orderBy: { releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' }, limit: 1 },
     );
     return latest ?? null;
   }
@@ -103,15 +103,15 @@ export class SessionRepository extends EntityRepository<Session> {
    * Like findByIdOrExternalId, deleted sessions included (still only this organization's): the
    * live one an external id names comes first, else the most recently deleted.
    */
-  async findIncludingDeleted(idOrExternalId: string): Promise<Session | null> {
+  async findIncludingDeleted(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
-    const filters = { [SOFT_DELETE_FILTER]: false };
+    const filters = { ...tenant(organizationId), [SOFT_DELETE_FILTER]: false };
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ id: idOrExternalId.toLowerCase() }, { filters });
+      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase() }, { filters });
       if (byId) return byId;
     }
     const [latest] = await this.find(
-      { externalId: idOrExternalId },
+      { organization: organizationId, externalId: idOrExternalId },
       {
         filters,
         orderBy: { deletedAt: 'desc nulls first', releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' },
@@ -122,23 +122,23 @@ export class SessionRepository extends EntityRepository<Session> {
   }
 
   /** A deleted session by UUID, or the most recently deleted one with this external id. */
-  async findDeleted(idOrExternalId: string): Promise<Session | null> {
+  async findDeleted(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
-    const filters = { [SOFT_DELETE_FILTER]: false };
+    const filters = { ...tenant(organizationId), [SOFT_DELETE_FILTER]: false };
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } }, { filters });
+      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } }, { filters });
       if (byId) return byId;
     }
     const [latest] = await this.find(
-      { externalId: idOrExternalId, deletedAt: { $ne: null } },
+      { organization: organizationId, externalId: idOrExternalId, deletedAt: { $ne: null } },
       { filters, orderBy: { deletedAt: 'desc', id: 'desc' }, limit: 1 },
     );
     return latest ?? null;
   }
 
   /** Whether another live, unreleased session holds this external id (the partial unique index's rows). */
-  async openSessionHolds(externalId: string, exceptId: string): Promise<boolean> {
-    return (await this.count({ externalId, releasedAt: null, id: { $ne: exceptId } })) > 0;
+  async openSessionHolds(organizationId: string, externalId: string, exceptId: string): Promise<boolean> {
+    return (await this.count({ organization: organizationId, externalId, releasedAt: null, id: { $ne: exceptId } })) > 0;
   }
 
   /**

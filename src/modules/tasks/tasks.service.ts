@@ -6,7 +6,7 @@ import { InteractionOutcome } from '../recording/interaction.entity';
 import { RecorderService } from '../recording/recorder.service';
 import { SessionHistoryService } from '../sessions/session-history.service';
 import { describeFailure, totalTokens } from '../sessions/session-events';
-import type { InteractionView } from '../sessions/session-interactions.repository';
+import type { InteractionView } from '../recording/interactions.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { type CreateTaskDto, DEFAULT_TASK_MAX_TOKENS, DEFAULT_TASK_MODEL, type TaskErrorDto, type TaskResponseDto } from './dto/task.dto';
 import { TaskErrors } from './tasks.errors';
@@ -22,11 +22,10 @@ const TASK_HEADERS = {
 };
 
 /** The facts of a task, whether just made (the queued record) or read back (the stored interaction). */
-type TaskFacts = Pick<
+type TaskFacts = { sessionExternalId: string } & Pick<
   InteractionView,
   | 'id'
   | 'sessionId'
-  | 'sessionExternalId'
   | 'model'
   | 'outcome'
   | 'httpStatus'
@@ -57,7 +56,7 @@ export class TasksService {
 
   async create(principal: Principal, organization: OrganizationContext, dto: CreateTaskDto): Promise<TaskResponseDto> {
     const requested = dto.session_id.trim();
-    const existing = await this.sessions.findVisible(requested);
+    const existing = await this.sessions.findVisible(organization.organizationId, requested);
     const namedByUuid = existing !== null && existing.id === requested.toLowerCase();
     if (namedByUuid && existing.releasedAt) throw TaskErrors.sessionReleased();
     // The proxy routes by external id: to the open session with it, or a new one.
