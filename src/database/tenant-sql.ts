@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 
 /**
@@ -147,8 +146,13 @@ export function poolExecutor(pool: Pool): SqlExecutor {
   };
 }
 
+/** What the ORM's entity manager offers for raw SQL (`?` placeholders). */
+interface OrmRawSql {
+  execute<T>(sql: string, params?: unknown[], method?: 'all' | 'get' | 'run'): Promise<T>;
+}
+
 /** Over the ORM's connection of the current request (and its transaction, when one is open). */
-export function ormExecutor(em: EntityManager): SqlExecutor {
+export function ormExecutor(em: OrmRawSql): SqlExecutor {
   return async <R>(text: string, values: readonly unknown[]) => {
     const statement = positional(text, values);
     if (/^\s*(select|with)\b/i.test(text) || /\breturning\b/i.test(text)) {
@@ -174,7 +178,7 @@ export class TenantSql {
     return new TenantSql(poolExecutor(pool));
   }
 
-  static overOrm(em: EntityManager): TenantSql {
+  static overOrm(em: OrmRawSql): TenantSql {
     return new TenantSql(ormExecutor(em));
   }
 

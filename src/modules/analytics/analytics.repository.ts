@@ -1,15 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { Interaction } from '../recording/interaction.entity';
-import { SessionSort, SortOrder } from './dto/analytics.dto';
+import { TenantSql } from '../../database/tenant-sql';
 import type { UsageSums } from './usage-figures';
 
 /**
- * Analytics reads: the rollups (usage_hourly, and usage_daily for the whole days of a total over a
- * range; see rollupPieces) and the sessions' running totals, never a
- * scan of raw interactions; a session's own calls are paged through their (organization,
- * session, started_at, id) index. The SQL here runs outside the ORM's filters, so each query
- * states its tenant condition (organization_id = ?) and, for sessions, `deleted_at IS NULL`.
+ * Analytics reads of the rollups (usage_hourly, and usage_daily for the whole days of a total over
+ * a range; see rollupPieces), never a scan of raw interactions. The sessions' running totals and
+ * their calls are read through the sessions and recording modules. Every statement goes through
+ * TenantSql: the organization is `$1`.
  */
 
 /** The summed rollup columns, as text so that no sum loses precision on its way out. */
@@ -89,73 +87,6 @@ export interface BucketModelSums extends ModelSums {
   bucketStart: number;
 }
 
-/** A session with its running totals, as the analytics list and detail show it. */
-export interface SessionTotalsRow {
-  id: string;
-  externalId: string;
-  title: string | null;
-  createdAt: Date;
-  lastActivityAt: Date;
-  releasedAt: Date | null;
-  requestCount: bigint;
-  inputTokens: bigint;
-  outputTokens: bigint;
-  cacheReadTokens: bigint;
-  cacheWrite5mTokens: bigint;
-  cacheWrite1hTokens: bigint;
-  costNanoUsd: bigint;
-  unpricedRequests: bigint;
-}
-
-interface SessionSqlRow {
-  id: string;
-  external_id: string;
-  title: string | null;
-  created_ms: string;
-  last_activity_ms: string;
-  released_ms: string | null;
-  request_count: string;
-  input_tokens: string;
-  output_tokens: string;
-  cache_read_tokens: string;
-  cache_write5m_tokens: string;
-  cache_write1h_tokens: string;
-  cost_nano_usd: string;
-  unpriced_requests: string;
-}
-
-/** Sort keys map to fixed SQL (never to caller text); every order ends on the id so pages never overlap. */
-const SESSION_SORT_SQL: Record<SessionSort, string> = {
-  [SessionSort.StartTime]: 's.created_at',
-  [SessionSort.Cost]: 's.cost_nano_usd',
-  [SessionSort.Tokens]: '(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens)',
-};
-
-/** Which interaction columns a page of calls reads; never the content blocks. */
-const INTERACTION_FIELDS = [
-  'id',
-  'model',
-  'stream',
-  'httpStatus',
-  'outcome',
-  'stopReason',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWrite5mTokens',
-  'cacheWrite1hTokens',
-  'costInputNanoUsd',
-  'costOutputNanoUsd',
-  'costCacheReadNanoUsd',
-  'costCacheWrite5mNanoUsd',
-  'costCacheWrite1hNanoUsd',
-  'costTotalNanoUsd',
-  'latencyMs',
-  'timeToFirstTokenMs',
-  'startedAt',
-  'endedAt',
-] as const;
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const DAY_MS = 86_400_000;
@@ -188,19 +119,21 @@ export function rollupPieces(range: HourRange): { table: 'usage_hourly' | 'usage
  * The rollup rows of the organization that cover each range, tagged with the range's index `i`:
  * one primary-key range scan per piece (see rollupPieces), as a UNION ALL to sum over.
  */
-function rollupSource(organizationId: string, ranges: HourRange[]): { sql: string; params: string[] } {
+function rollupSource(ranges: HourRange[]): { sql: string; params: string[] } {
   const parts: string[] = [];
   const params: string[] = [];
   ranges.forEach((range, i) => {
     for (const piece of rollupPieces(range)) {
       const time = piece.table === 'usage_daily' ? 'day' : 'hour';
+      params.push(iso(piece.start), iso(piece.end));
+      // $1 is the organization: the range's bounds are the two parameters just added.
+      const [from, to] = [params.length, params.length + 1];
       parts.push(
-        `SELECT ${i} AS i, model, ${ROLLUP_COLUMNS} FROM ${piece.table} WHERE organization_id = ? AND ${time} >= ?::timestamptz AND ${time} < ?::timestamptz`,
+        `SELECT ${i} AS i, model, ${ROLLUP_COLUMNS} FROM ${piece.table} WHERE organization_id = $1 AND ${time} >= $${from}::timestamptz AND ${time} < $${to}::timestamptz`,
       );
-      params.push(organizationId, iso(piece.start), iso(piece.end));
     }
   });
-  return { sql: parts.join('\n       UNION ALL ') , params };
+  return { sql: parts.join('\n       UNION ALL '), params };
 }
 
 /** A PostgreSQL array literal of instants (the driver would expand a JS array into a list). */
@@ -208,12 +141,17 @@ const timestampArray = (instants: number[]) => `{${instants.map(iso).join(',')}}
 
 @Injectable()
 export class AnalyticsRepository {
-  constructor(private readonly em: EntityManager) {}
+  private readonly sql: TenantSql;
+
+  constructor(em: EntityManager) {
+    this.sql = TenantSql.overOrm(em);
+  }
 
   /** Usage per model over the range. */
   async sumByModel(organizationId: string, range: HourRange): Promise<ModelSums[]> {
-    const source = rollupSource(organizationId, [range]);
-    const rows = await this.em.execute<(RollupRow & { model: string })[]>(
+    const source = rollupSource([range]);
+    const rows = await this.sql.rows<RollupRow & { model: string }>(
+      organizationId,
       `SELECT u.model, ${ROLLUP_SUMS}
        FROM (${source.sql}) u
        GROUP BY u.model ORDER BY u.model COLLATE "C"`,
@@ -224,12 +162,13 @@ export class AnalyticsRepository {
 
   /** Usage per hour and model over the range (hours without usage have no row). */
   async sumByHourAndModel(organizationId: string, range: HourRange): Promise<BucketModelSums[]> {
-    const rows = await this.em.execute<(RollupRow & { model: string; bucket_ms: string })[]>(
+    const rows = await this.sql.rows<RollupRow & { model: string; bucket_ms: string }>(
+      organizationId,
       `SELECT floor(extract(epoch FROM u.hour) * 1000)::bigint::text AS bucket_ms, u.model, ${ROLLUP_SUMS}
        FROM usage_hourly u
-       WHERE u.organization_id = ? AND u.hour >= ?::timestamptz AND u.hour < ?::timestamptz
+       WHERE u.organization_id = $1 AND u.hour >= $2::timestamptz AND u.hour < $3::timestamptz
        GROUP BY u.hour, u.model ORDER BY u.hour, u.model COLLATE "C"`,
-      [organizationId, iso(range.start), iso(range.end)],
+      [iso(range.start), iso(range.end)],
     );
     return rows.map((row) => ({ bucketStart: Number(row.bucket_ms), model: row.model, ...toSums(row) }));
   }
@@ -241,12 +180,13 @@ export class AnalyticsRepository {
    */
   async sumByBucketAndModel(organizationId: string, range: HourRange, bucketStarts: number[]): Promise<BucketModelSums[]> {
     if (bucketStarts.length === 0) return [];
-    const rows = await this.em.execute<(RollupRow & { model: string; bucket: number })[]>(
-      `SELECT width_bucket(u.hour, ?::timestamptz[]) AS bucket, u.model, ${ROLLUP_SUMS}
+    const rows = await this.sql.rows<RollupRow & { model: string; bucket: number }>(
+      organizationId,
+      `SELECT width_bucket(u.hour, $2::timestamptz[]) AS bucket, u.model, ${ROLLUP_SUMS}
        FROM usage_hourly u
-       WHERE u.organization_id = ? AND u.hour >= ?::timestamptz AND u.hour < ?::timestamptz
+       WHERE u.organization_id = $1 AND u.hour >= $3::timestamptz AND u.hour < $4::timestamptz
        GROUP BY 1, u.model ORDER BY 1, u.model COLLATE "C"`,
-      [timestampArray(bucketStarts), organizationId, iso(range.start), iso(range.end)],
+      [timestampArray(bucketStarts), iso(range.start), iso(range.end)],
     );
     return rows.map((row) => ({ bucketStart: bucketStarts[Number(row.bucket) - 1], model: row.model, ...toSums(row) }));
   }
@@ -254,73 +194,13 @@ export class AnalyticsRepository {
   /** Usage over each of several ranges, in the order given (a range without usage sums to zero). */
   async sumRanges(organizationId: string, ranges: HourRange[]): Promise<UsageSums[]> {
     if (ranges.length === 0) return [];
-    const source = rollupSource(organizationId, ranges);
-    const rows = await this.em.execute<(RollupRow & { i: number })[]>(
+    const source = rollupSource(ranges);
+    const rows = await this.sql.rows<RollupRow & { i: number }>(
+      organizationId,
       `SELECT u.i, ${ROLLUP_SUMS} FROM (${source.sql}) u GROUP BY u.i`,
       source.params,
     );
     const byRange = new Map(rows.map((row) => [Number(row.i), toSums(row)]));
     return ranges.map((_, i) => byRange.get(i) ?? toSums(ZERO_ROW));
   }
-
-  /**
-   * A page of the organization's live sessions with their running totals, and how many live
-   * sessions it has. The page is a range scan of the (organization, created_at, id) index from
-   * its sorted end (for the start-time sort; the cost and token sorts sort the organization's
-   * sessions). The total is one row of `organization_session_counts`, kept exact by triggers on
-   * sessions (migration session_counts), never a count(*) that grows with the organization; it
-   * comes with the page, in the same statement and snapshot, and is read on its own only when the
-   * page is empty. The route has no filters, so the total is always that count.
-   */
-  async listSessions(
-    organizationId: string,
-    page: { limit: number; offset: number; sort: SessionSort; order: SortOrder },
-  ): Promise<{ rows: SessionTotalsRow[]; totalCount: number }> {
-    const direction = page.order === SortOrder.Asc ? 'ASC' : 'DESC';
-    const rows = await this.em.execute<(SessionSqlRow & { total: string })[]>(
-      `SELECT ${SESSION_COLUMNS}, (${LIVE_SESSIONS_SQL}) AS total
-       FROM sessions s
-       WHERE s.organization_id = ? AND s.deleted_at IS NULL
-       ORDER BY ${SESSION_SORT_SQL[page.sort]} ${direction}, s.id ${direction}
-       LIMIT ? OFFSET ?`,
-      [organizationId, organizationId, page.limit, page.offset],
-    );
-    if (rows.length > 0) return { rows: rows.map(toSessionTotals), totalCount: Number(rows[0].total) };
-    const [{ total }] = await this.em.execute<{ total: string }[]>(`SELECT (${LIVE_SESSIONS_SQL}) AS total`, [organizationId]);
-    return { rows: [], totalCount: Number(total) };
-  }
-}
-
-/**
- * The organization's live sessions (`deleted_at IS NULL`, released ones included), as text: a
- * primary-key read of the counts the session triggers keep; no row means none.
- */
-const LIVE_SESSIONS_SQL = `SELECT coalesce((SELECT c.live_sessions FROM organization_session_counts c WHERE c.organization_id = ?), 0)::text`;
-
-const SESSION_COLUMNS = `s.id, s.external_id, s.title,
-  floor(extract(epoch FROM s.created_at) * 1000)::bigint::text AS created_ms,
-  floor(extract(epoch FROM s.last_activity_at) * 1000)::bigint::text AS last_activity_ms,
-  floor(extract(epoch FROM s.released_at) * 1000)::bigint::text AS released_ms,
-  s.request_count::text AS request_count, s.input_tokens::text AS input_tokens, s.output_tokens::text AS output_tokens,
-  s.cache_read_tokens::text AS cache_read_tokens, s.cache_write5m_tokens::text AS cache_write5m_tokens,
-  s.cache_write1h_tokens::text AS cache_write1h_tokens, s.cost_nano_usd::text AS cost_nano_usd,
-  s.unpriced_requests::text AS unpriced_requests`;
-
-function toSessionTotals(row: SessionSqlRow): SessionTotalsRow {
-  return {
-    id: row.id,
-    externalId: row.external_id,
-    title: row.title,
-    createdAt: new Date(Number(row.created_ms)),
-    lastActivityAt: new Date(Number(row.last_activity_ms)),
-    releasedAt: row.released_ms === null ? null : new Date(Number(row.released_ms)),
-    requestCount: BigInt(row.request_count),
-    inputTokens: BigInt(row.input_tokens),
-    outputTokens: BigInt(row.output_tokens),
-    cacheReadTokens: BigInt(row.cache_read_tokens),
-    cacheWrite5mTokens: BigInt(row.cache_write5m_tokens),
-    cacheWrite1hTokens: BigInt(row.cache_write1h_tokens),
-    costNanoUsd: BigInt(row.cost_nano_usd),
-    unpricedRequests: BigInt(row.unpriced_requests),
-  };
 }

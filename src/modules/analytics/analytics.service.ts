@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InteractionsService, type InteractionView } from '../recording/interactions.service';
-import type { Session } from '../sessions/session.entity';
+import type { SessionSummary } from '../sessions/session.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { AnalyticsErrors } from './analytics.errors';
 import { Clock } from '../../common/time/clock.service';
-import { AnalyticsRepository, type BucketModelSums, type HourRange, type SessionTotalsRow } from './analytics.repository';
+import { AnalyticsRepository, type BucketModelSums, type HourRange } from './analytics.repository';
 import {
   type AnalyticsInteractionDto,
   type AnalyticsSessionDetailResponseDto,
@@ -40,19 +40,8 @@ const MAX_HOURLY_RANGE_MS = 32 * DAY_MS;
 const DEFAULT_SESSIONS_LIMIT = 50;
 const DEFAULT_INTERACTIONS_LIMIT = 100;
 
-/** Anything with a session's identity and running totals (the entity, or a row of the list query). */
-type SessionTotals = Pick<Session, 'id' | 'externalId' | 'createdAt' | 'lastActivityAt'> & {
-  title?: string | null;
-  releasedAt?: Date | null;
-  requestCount: number | bigint;
-  inputTokens: number | bigint;
-  outputTokens: number | bigint;
-  cacheReadTokens: number | bigint;
-  cacheWrite5mTokens: number | bigint;
-  cacheWrite1hTokens: number | bigint;
-  costNanoUsd: number | bigint;
-  unpricedRequests: number | bigint;
-};
+/** The sessions list's sort keys, as the sessions module names them. */
+const SORT_KEYS = { [SessionSort.StartTime]: 'createdAt', [SessionSort.Cost]: 'cost', [SessionSort.Tokens]: 'tokens' } as const;
 
 /**
  * Usage analytics of the current organization, served from the hourly rollups and the
@@ -156,8 +145,13 @@ export class AnalyticsService {
       sort: query.sort ?? SessionSort.StartTime,
       order: query.order ?? SortOrder.Desc,
     };
-    const { rows, totalCount } = await this.analytics.listSessions(organizationId, page);
-    return { sessions: rows.map((row: SessionTotalsRow) => toAnalyticsSession(row)), total_count: totalCount, ...page };
+    const { rows, totalCount } = await this.sessions.pageSorted(organizationId, {
+      limit: page.limit,
+      offset: page.offset,
+      sort: SORT_KEYS[page.sort],
+      descending: page.order === SortOrder.Desc,
+    });
+    return { sessions: rows.map(toAnalyticsSession), total_count: totalCount, ...page };
   }
 
   /** A session of the organization (by UUID or external id) and a page of its calls. */
@@ -281,7 +275,7 @@ export function percentChange(current: bigint, previous: bigint): number | null 
   return Math.round((Number(current - previous) / Number(previous)) * 10_000) / 100;
 }
 
-export function toAnalyticsSession(s: SessionTotals): AnalyticsSessionDto {
+export function toAnalyticsSession(s: SessionSummary): AnalyticsSessionDto {
   return {
     session_uuid: s.id,
     session_id: s.externalId,

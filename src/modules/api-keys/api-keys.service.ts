@@ -123,7 +123,7 @@ export class ApiKeysService {
       if (cached.expiresAt && cached.expiresAt <= now) return null;
       if (now.getTime() - cached.touchedAt >= TOUCH_INTERVAL_MS) {
         cached.touchedAt = now.getTime();
-        void this.apiKeys.touchLastUsed(cached.apiKeyId, now).catch(() => undefined);
+        void this.apiKeys.touchLastUsed(cached.principal.organizationId, cached.apiKeyId, now).catch(() => undefined);
       }
       return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
@@ -143,7 +143,7 @@ export class ApiKeysService {
     if (!apiKey || apiKey.revokedAt || apiKey.suspendedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
     // Belt and braces for changes made around the API (SQL by hand): the creator must still hold the role.
     if (!(await this.apiKeys.creatorInStanding(apiKey.organization.id, apiKey.createdBy.id))) return null;
-    void this.apiKeys.touchLastUsed(apiKey.id, now).catch(() => undefined);
+    void this.apiKeys.touchLastUsed(apiKey.organization.id, apiKey.id, now).catch(() => undefined);
     const principal = {
       kind: 'apiKey' as const,
       apiKeyId: apiKey.id,

@@ -35,8 +35,8 @@ export class ProviderKeysService {
     this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, { ttlMs: PROVIDER_KEY_CACHE_TTL_MS, owner: (_, organizationId) => organizationId });
   }
 
-  async list(): Promise<ProviderKeyResponseDto[]> {
-    return (await this.providerKeys.listLive()).map(toProviderKeyResponse);
+  async list(organizationId: string): Promise<ProviderKeyResponseDto[]> {
+    return (await this.providerKeys.listLive(organizationId)).map(toProviderKeyResponse);
   }
 
   /** The first key of an organization becomes its default; so does any key created with isDefault. */
@@ -44,8 +44,8 @@ export class ProviderKeysService {
     const id = randomUUID();
     const created = await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(organization.organizationId);
-      const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault());
-      if (makeDefault) await this.clearDefault(em);
+      const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault(organization.organizationId));
+      if (makeDefault) await this.clearDefault(em, organization.organizationId);
       const providerKey = em.create(ProviderKey, {
         id,
         organization: organization.organizationId,
@@ -63,14 +63,13 @@ export class ProviderKeysService {
     return toProviderKeyResponse(created);
   }
 
-  async update(id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
-    const organizationId = this.currentOrganizationId();
+  async update(organizationId: string, id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
     const updated = await this.em.transactional(async (em) => {
-      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
-      const providerKey = await this.providerKeys.findLive(id);
+      await this.providerKeys.lockOrganizationKeys(organizationId);
+      const providerKey = await this.providerKeys.findLive(organizationId, id);
       if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
       if (dto.isDefault === true && !providerKey.isDefault) {
-        await this.clearDefault(em);
+        await this.clearDefault(em, organizationId);
         providerKey.isDefault = true;
       } else if (dto.isDefault === false) {
         providerKey.isDefault = false;
@@ -84,11 +83,10 @@ export class ProviderKeysService {
   }
 
   /** Deleting revokes: the ciphertext is erased, the row is kept for the audit trail. */
-  async revoke(id: string, now = this.clock.now()): Promise<void> {
-    const organizationId = this.currentOrganizationId();
+  async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
     await this.em.transactional(async (em) => {
-      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
-      const providerKey = await this.providerKeys.findLive(id);
+      await this.providerKeys.lockOrganizationKeys(organizationId);
+      const providerKey = await this.providerKeys.findLive(organizationId, id);
       if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
       providerKey.revokedAt = now;
       providerKey.isDefault = false;
@@ -125,7 +123,7 @@ export class ProviderKeysService {
 
   private async readDefault(organizationId: string): Promise<string | null> {
     const version = this.defaults.version;
-    const providerKey = await this.providerKeys.findDefault();
+    const providerKey = await this.providerKeys.findDefault(organizationId);
     if (!providerKey) return null;
     try {
       const plaintext = this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id);
@@ -140,15 +138,8 @@ export class ProviderKeysService {
     }
   }
 
-  /** The organization the tenant filter is armed with for this request (set by the access guard). */
-  private currentOrganizationId(): string {
-    const params = this.em.getFilterParams<TenantFilterArgs>(TENANT_FILTER);
-    if (!params?.organizationId) throw new Error('Provider keys used outside an organization-scoped request');
-    return params.organizationId;
-  }
-
-  private async clearDefault(em: EntityManager): Promise<void> {
-    const current = await this.providerKeys.findDefault();
+  private async clearDefault(em: EntityManager, organizationId: string): Promise<void> {
+    const current = await this.providerKeys.findDefault(organizationId);
     if (!current) return;
     current.isDefault = false;
     await em.flush();

@@ -19,7 +19,7 @@ import { encodeCursor, parseBefore } from './session-cursor';
 import { type Session, type SessionDevice, tokensUsed } from './session.entity';
 import { OrganizationSettingsService } from '../organizations/organization-settings.service';
 import { LiveSessionRepository } from './live-session.repository';
-import { SessionRepository, type SessionListFilter, type SessionSummary } from './session.repository';
+import { SessionRepository, type SessionListFilter, type SessionSortKey, type SessionSummary } from './session.repository';
 import { SessionErrors } from './sessions.errors';
 
 export interface LiveSession {
@@ -102,6 +102,14 @@ export class SessionsService {
     if (rows.length > limit && last) response.nextCursor = encodeCursor({ createdAt: last.createdAtKey, id: last.id });
     if (query.offset !== undefined) response.totalCount = await this.sessions.countMatching(filter);
     return response;
+  }
+
+  /** A page of the organization's live sessions by start time, cost or tokens, with their number (analytics). */
+  pageSorted(
+    organizationId: string,
+    page: { limit: number; offset: number; sort: SessionSortKey; descending: boolean },
+  ): Promise<{ rows: SessionSummary[]; totalCount: number }> {
+    return this.sessions.pageSorted(organizationId, page);
   }
 
   async get(organizationId: string, idOrExternalId: string): Promise<SessionResponseDto> {
