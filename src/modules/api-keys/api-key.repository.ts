@@ -1,5 +1,5 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { TENANT_FILTER } from '../../database/base.entity';
+import { TENANT_FILTER, tenantFilter } from '../../database/base.entity';
 import type { ApiKey } from './api-key.entity';
 import { TenantSql } from '../../database/tenant-sql';
 
@@ -17,13 +17,16 @@ export class ApiKeyRepository extends EntityRepository<ApiKey> {
     );
   }
 
-  /** Live (unrevoked) keys of the current organization, newest first. */
-  listLive(): Promise<ApiKey[]> {
-    return this.find({ revokedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  /** Live (unrevoked) keys of the organization, newest first. */
+  listLive(organizationId: string): Promise<ApiKey[]> {
+    return this.find(
+      { organization: organizationId, revokedAt: null },
+      { filters: tenantFilter(organizationId), orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
   }
 
-  findLive(id: string): Promise<ApiKey | null> {
-    return this.findOne({ id, revokedAt: null });
+  findLive(organizationId: string, id: string): Promise<ApiKey | null> {
+    return this.findOne({ organization: organizationId, id, revokedAt: null }, { filters: tenantFilter(organizationId) });
   }
 
   /**

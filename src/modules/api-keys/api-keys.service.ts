@@ -47,8 +47,8 @@ export class ApiKeysService {
     this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, { ttlMs: API_KEY_CACHE_TTL_MS, owner: (entry) => entry.apiKeyId });
   }
 
-  async list(): Promise<ApiKeyResponseDto[]> {
-    return (await this.apiKeys.listLive()).map((apiKey) => toApiKeyResponse(apiKey, this.clock.now()));
+  async list(organizationId: string): Promise<ApiKeyResponseDto[]> {
+    return (await this.apiKeys.listLive(organizationId)).map((apiKey) => toApiKeyResponse(apiKey, this.clock.now()));
   }
 
   async create(
@@ -78,8 +78,8 @@ export class ApiKeysService {
    * Revocation is immediate: once committed, the key is dropped from this instance's cache and a
    * NOTIFY drops it from every other instance's before the next request there.
    */
-  async revoke(id: string, now = this.clock.now()): Promise<void> {
-    const apiKey = await this.apiKeys.findLive(id);
+  async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
+    const apiKey = await this.apiKeys.findLive(organizationId, id);
     if (!apiKey) throw notFound(API_KEY_NOT_FOUND, 'API key');
     apiKey.revokedAt = now;
     await this.em.flush();

@@ -77,7 +77,7 @@ export class InvitationsService {
   async revoke(actorId: string, organizationId: string, invitationId: string, now = this.clock.now()): Promise<void> {
     await this.whileLocked(organizationId, async () => {
       await this.requireMembership(actorId, organizationId, Role.Admin);
-      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(invitationId, organizationId) : null;
+      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(organizationId, invitationId) : null;
       if (!invitation) throw OrganizationErrors.invitationNotFound();
       const status = invitationStatus(invitation, now);
       if (status === 'revoked') return;
