@@ -38,3 +38,19 @@ per_hour AS (
     cost_cache_savings_nano_usd = usage_hourly.cost_cache_savings_nano_usd + excluded.cost_cache_savings_nano_usd
   RETURNING 1
 )`;
+
+/**
+ * Moves hourly rollups' cost columns by the given differences (repricing): `$1` is a JSON array of
+ * `{organization_id, hour, model, unpriced, <cost columns>}`. Rows are locked in key order, as the
+ * recorder's writer takes them; usage_daily follows by trigger.
+ */
+export const hourlyCostDeltasSql = (costColumns: readonly string[]): string => `
+  WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(organization_id uuid, hour timestamptz, model text,
+    unpriced bigint, ${costColumns.map((c) => `${c} bigint`).join(', ')})),
+  locked AS (SELECT u.organization_id, u.hour, u.model FROM usage_hourly u
+    WHERE (u.organization_id, u.hour, u.model) IN (SELECT organization_id, hour, model FROM d)
+    ORDER BY 1, 2, 3 FOR UPDATE)
+  UPDATE usage_hourly u SET unpriced_requests = u.unpriced_requests + d.unpriced,
+    ${costColumns.map((c) => `${c} = u.${c} + d.${c}`).join(', ')}
+  FROM d JOIN locked l ON (l.organization_id, l.hour, l.model) = (d.organization_id, d.hour, d.model)
+  WHERE (u.organization_id, u.hour, u.model) = (d.organization_id, d.hour, d.model)`;

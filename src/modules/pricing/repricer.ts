@@ -2,6 +2,8 @@ import type { Pool, PoolClient } from 'pg';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { callUsageOf, type RawUsage } from '../proxy/anthropic-usage';
 import type { CallCost, CostDetail, PricingTable } from '../proxy/pricing/pricing';
+import { hourlyCostDeltasSql } from '../analytics/usage-rollups.sql';
+import { SESSION_COST_DELTAS_SQL } from '../sessions/session-totals.sql';
 
 /** Which interactions to reprice: those started in [since, until), of one organization or all. */
 export interface RepriceRange {
@@ -274,28 +276,11 @@ export class Repricer {
     }
     if (sessions.size > 0) {
       const deltas = [...sessions].map(([id, d]) => ({ id, cost: d.cost, unpriced: d.unpriced }));
-      const result = await client.query(
-        `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, cost bigint, unpriced bigint)),
-         locked AS (SELECT s.id FROM sessions s WHERE s.id IN (SELECT id FROM d) ORDER BY s.id FOR UPDATE)
-         UPDATE sessions s SET cost_nano_usd = s.cost_nano_usd + d.cost, unpriced_requests = s.unpriced_requests + d.unpriced
-         FROM d JOIN locked l ON l.id = d.id WHERE s.id = d.id`,
-        [JSON.stringify(deltas)],
-      );
+      const result = await client.query(SESSION_COST_DELTAS_SQL, [JSON.stringify(deltas)]);
       report.sessionsUpdated += result.rowCount ?? 0;
     }
     if (hours.size > 0) {
-      const result = await client.query(
-        `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(organization_id uuid, hour timestamptz, model text,
-           unpriced bigint, ${COST_COLUMNS.map((c) => `${c} bigint`).join(', ')})),
-         locked AS (SELECT u.organization_id, u.hour, u.model FROM usage_hourly u
-           WHERE (u.organization_id, u.hour, u.model) IN (SELECT organization_id, hour, model FROM d)
-           ORDER BY 1, 2, 3 FOR UPDATE)
-         UPDATE usage_hourly u SET unpriced_requests = u.unpriced_requests + d.unpriced,
-           ${COST_COLUMNS.map((c) => `${c} = u.${c} + d.${c}`).join(', ')}
-         FROM d JOIN locked l ON (l.organization_id, l.hour, l.model) = (d.organization_id, d.hour, d.model)
-         WHERE (u.organization_id, u.hour, u.model) = (d.organization_id, d.hour, d.model)`,
-        [JSON.stringify([...hours.values()])],
-      );
+      const result = await client.query(hourlyCostDeltasSql(COST_COLUMNS), [JSON.stringify([...hours.values()])]);
       report.hoursUpdated += result.rowCount ?? 0;
     }
   }

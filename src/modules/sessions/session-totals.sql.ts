@@ -31,3 +31,13 @@ per_session AS (
   WHERE s.id = a.session_id
   RETURNING 1
 )`;
+
+/**
+ * Moves sessions' cost totals by the given differences (repricing): `$1` is a JSON array of
+ * `{id, cost, unpriced}`. Rows are locked in key order, as the recorder's writer locks them.
+ */
+export const SESSION_COST_DELTAS_SQL = `
+  WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, cost bigint, unpriced bigint)),
+  locked AS (SELECT s.id FROM sessions s WHERE s.id IN (SELECT id FROM d) ORDER BY s.id FOR UPDATE)
+  UPDATE sessions s SET cost_nano_usd = s.cost_nano_usd + d.cost, unpriced_requests = s.unpriced_requests + d.unpriced
+  FROM d JOIN locked l ON l.id = d.id WHERE s.id = d.id`;
