@@ -1,7 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { callUsageOf, type RawUsage } from '../proxy/anthropic-usage';
-import type { CallCost, CostDetail, PricingTable } from '../proxy/pricing/pricing';
+import type { CallCost, PricingTable } from '../proxy/pricing/pricing';
+import type { InteractionRow } from '../recording/interaction.repository';
 import { hourlyCostDeltasSql } from '../analytics/usage-rollups.sql';
 import { SESSION_COST_DELTAS_SQL } from '../sessions/session-totals.sql';
 
@@ -44,32 +45,22 @@ export interface RepriceReport {
   byModel: ModelRepriceReport[];
 }
 
-interface Row {
-  id: string;
-  organization_id: string;
-  session_id: string;
-  model: string;
-  started_at: Date;
-  key: string;
-  hour: Date;
-  usage: RawUsage | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write5m_tokens: number;
-  cache_write1h_tokens: number;
-  cost_input_nano_usd: string | null;
-  cost_output_nano_usd: string | null;
-  cost_cache_read_nano_usd: string | null;
-  cost_cache_write5m_nano_usd: string | null;
-  cost_cache_write1h_nano_usd: string | null;
-  cost_total_nano_usd: string | null;
-  cost_tools_nano_usd: string | null;
-  cost_multipliers_nano_usd: string | null;
-  cost_cache_savings_nano_usd: string | null;
-  cost_breakdown: CostDetail | null;
-  pricing_version: string;
-}
+/** What repricing reads of an interaction: the stored row's usage and cost columns, with its hour and keyset position. */
+type Row = Pick<
+  InteractionRow,
+  | 'id'
+  | 'session_id'
+  | 'model'
+  | 'usage'
+  | 'input_tokens'
+  | 'output_tokens'
+  | 'cache_read_tokens'
+  | 'cache_write5m_tokens'
+  | 'cache_write1h_tokens'
+  | CostColumn
+  | 'cost_breakdown'
+  | 'pricing_version'
+> & { organization_id: string; started_at: Date; key: string; hour: Date };
 
 /** The cost columns of an interaction, as numbers (0 where null), in the rollup's order. */
 const COST_COLUMNS = [

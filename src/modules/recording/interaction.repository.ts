@@ -51,7 +51,8 @@ export interface EarlierTurn {
   finalOutput: string;
 }
 
-interface InteractionRow {
+/** A row of `interactions` as read back (bigint columns as text). */
+export interface InteractionRow {
   id: string;
   session_id: string;
   model: string;
@@ -73,6 +74,7 @@ interface InteractionRow {
   cost_total_nano_usd: string | null;
   cost_tools_nano_usd: string | null;
   cost_multipliers_nano_usd: string | null;
+  cost_cache_savings_nano_usd: string | null;
   cost_breakdown: CostDetail | null;
   usage: RawUsage | null;
   pricing_version: string;
@@ -96,7 +98,7 @@ const columns = (withContent: boolean) => `
   i.error_type, i.input_tokens, i.output_tokens, i.cache_read_tokens, i.cache_write5m_tokens, i.cache_write1h_tokens,
   i.cost_input_nano_usd, i.cost_output_nano_usd, i.cost_cache_read_nano_usd, i.cost_cache_write5m_nano_usd,
   i.cost_cache_write1h_nano_usd, i.cost_total_nano_usd, i.cost_tools_nano_usd, i.cost_multipliers_nano_usd,
-  i.cost_breakdown, i.usage, i.pricing_version, i.latency_ms, i.time_to_first_token_ms,
+  i.cost_cache_savings_nano_usd, i.cost_breakdown, i.usage, i.pricing_version, i.latency_ms, i.time_to_first_token_ms,
   i.upstream_request_id, i.agent_id, i.parent_agent_id, i.user_query, i.final_output, ${withContent ? 'i.content' : 'NULL AS content'},
   i.content_truncated, i.content_status, i.started_at, i.ended_at,
   to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_key`;
