@@ -425,7 +425,7 @@ export class AnalyticsRepository {
         limit: page.limit,
         offset: page.offset,
       },
-    ) as Promise<Interaction[]>;
+    );
   }
 }
 

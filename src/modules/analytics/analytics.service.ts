@@ -288,7 +288,7 @@ export function percentChange(current: bigint, previous: bigint): number | null 
   return Math.round((Number(current - previous) / Number(previous)) * 10_000) / 100;
 }
 
-export function toAnalyticsSession(s: SessionTotals): AnalyticsSessionDto {
+function toAnalyticsSession(s: SessionTotals): AnalyticsSessionDto {
   return {
     session_uuid: s.id,
     session_id: s.externalId,
@@ -310,7 +310,7 @@ export function toAnalyticsSession(s: SessionTotals): AnalyticsSessionDto {
   };
 }
 
-export function toAnalyticsInteraction(i: Interaction): AnalyticsInteractionDto {
+function toAnalyticsInteraction(i: Interaction): AnalyticsInteractionDto {
   const priced = i.costTotalNanoUsd !== null && i.costTotalNanoUsd !== undefined;
   return {
     interaction_id: i.id,

@@ -22,7 +22,6 @@ import { OrganizationErrors } from './organizations.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG_INDEX = 'organizations_slug_live_unique';
-const MEMBERSHIP_UNIQUE = 'memberships_organization_user_unique';
 
 @Injectable()
 export class OrganizationsService {
@@ -238,7 +237,7 @@ async function flushOrConflict(em: EntityManager, constraint: string, conflict: 
   }
 }
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -249,7 +248,7 @@ export function slugify(name: string): string {
     .replace(/-+$/g, '');
 }
 
-export function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
+function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
   return {
     id: organization.id,
     name: organization.name,

@@ -13,9 +13,9 @@ import { Provider, ProviderKey } from './provider-key.entity';
 import { ProviderKeyRepository } from './provider-key.repository';
 import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher';
 
-export const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
+const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
-export const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
+const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
 @Injectable()
 export class ProviderKeysService {
@@ -153,7 +153,7 @@ export class ProviderKeysService {
   }
 }
 
-export function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
+function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
   return {
     id: providerKey.id,
     provider: providerKey.provider,
