@@ -139,7 +139,7 @@ function positional(text: string, values: readonly unknown[]): { text: string; v
 }
 
 /** Over the plain pool the hot paths use (outside the ORM's unit of work). */
-export function poolExecutor(pool: Pool): SqlExecutor {
+function poolExecutor(pool: Pool): SqlExecutor {
   return async <R>(text: string, values: readonly unknown[]) => {
     const result = await pool.query(text, values as unknown[]);
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
@@ -152,7 +152,7 @@ interface OrmRawSql {
 }
 
 /** Over the ORM's connection of the current request (and its transaction, when one is open). */
-export function ormExecutor(em: OrmRawSql): SqlExecutor {
+function ormExecutor(em: OrmRawSql): SqlExecutor {
   return async <R>(text: string, values: readonly unknown[]) => {
     const statement = positional(text, values);
     if (/^\s*(select|with)\b/i.test(text) || /\breturning\b/i.test(text)) {

@@ -275,7 +275,7 @@ export function percentChange(current: bigint, previous: bigint): number | null 
   return Math.round((Number(current - previous) / Number(previous)) * 10_000) / 100;
 }
 
-export function toAnalyticsSession(s: SessionSummary): AnalyticsSessionDto {
+function toAnalyticsSession(s: SessionSummary): AnalyticsSessionDto {
   return {
     session_uuid: s.id,
     session_id: s.externalId,
@@ -297,7 +297,7 @@ export function toAnalyticsSession(s: SessionSummary): AnalyticsSessionDto {
   };
 }
 
-export function toAnalyticsInteraction(i: InteractionView): AnalyticsInteractionDto {
+function toAnalyticsInteraction(i: InteractionView): AnalyticsInteractionDto {
   const cost = i.cost;
   return {
     interaction_id: i.id,

@@ -87,7 +87,7 @@ export function costByBucket(s: Pick<UsageSums, 'costInputNanoUsd' | 'costOutput
 }
 
 /** The total split into tokens at their tiers' rates, tool fees, and what multipliers added. */
-export function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
+function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
   return {
     tokens: nanoToUsdExact(s.costTotalNanoUsd - s.costToolsNanoUsd - s.costMultipliersNanoUsd),
     tool_fees: nanoToUsdExact(s.costToolsNanoUsd),

@@ -7,16 +7,16 @@ import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { ApiKey, ApiKeyScope, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
+import { ApiKey, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeySecrets } from './api-key-secrets.service';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto, CreateApiKeyDto } from './dto/api-key.dto';
 import { HttpStatus } from '@nestjs/common';
 
-export const API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND';
+const API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND';
 
 /** How long an authenticated key may be answered from memory (any change drops it at once, everywhere). */
-export const API_KEY_CACHE_TTL_MS = 10_000;
+const API_KEY_CACHE_TTL_MS = 10_000;
 /** last_used_at is written at most this often per key and instance. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -104,7 +104,7 @@ export class ApiKeysService {
     return this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
   }
 
-  async forgetKeys(ids: string[]): Promise<void> {
+  forgetKeys(ids: string[]): void {
     for (const id of ids) this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
@@ -159,12 +159,12 @@ export class ApiKeysService {
   }
 }
 
-export function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
+function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
   return {
     id: apiKey.id,
     name: apiKey.name,
     prefix: apiKey.prefix,
-    scopes: apiKey.scopes as ApiKeyScope[],
+    scopes: apiKey.scopes,
     createdBy: apiKey.createdBy.id,
     createdAt: apiKey.createdAt.toISOString(),
     lastUsedAt: apiKey.lastUsedAt?.toISOString() ?? null,

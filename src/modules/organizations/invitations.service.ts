@@ -14,7 +14,7 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationErrors } from './organizations.errors';
 
 /** How long an invitation may be answered. */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -145,7 +145,7 @@ export class InvitationsService {
   }
 }
 
-export function toInvitationResponse(invitation: Invitation, now: Date): InvitationResponseDto {
+function toInvitationResponse(invitation: Invitation, now: Date): InvitationResponseDto {
   return {
     id: invitation.id,
     organizationId: invitation.organization.id,

@@ -138,7 +138,7 @@ export class Reconciler {
       });
       query.append('group_by[]', 'description');
       if (page) query.set('page', page);
-      const response = await request(`${this.anthropic.baseUrl}/v1/organizations/cost_report?${query}`, {
+      const response = await request(`${this.anthropic.baseUrl}/v1/organizations/cost_report?${query.toString()}`, {
         method: 'GET',
         headers: { 'x-api-key': this.anthropic.adminKey, 'anthropic-version': '2023-06-01' },
       });

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { jsonForPostgres } from '../../common/text/storable-text';
-import { callUsageOf, type RawUsage } from '../proxy/anthropic-usage';
+import { callUsageOf } from '../proxy/anthropic-usage';
 import type { CallCost, PricingTable } from '../proxy/pricing/pricing';
 import type { InteractionRow } from '../recording/interaction.repository';
 import { hourlyCostDeltasSql } from '../analytics/usage-rollups.sql';

@@ -4,7 +4,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { notFound } from '../../common/errors/domain-error';
-import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
@@ -14,9 +13,9 @@ import { Provider, ProviderKey } from './provider-key.entity';
 import { ProviderKeyRepository } from './provider-key.repository';
 import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher.service';
 
-export const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
+const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
-export const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
+const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
 @Injectable()
 export class ProviderKeysService {
@@ -146,7 +145,7 @@ export class ProviderKeysService {
   }
 }
 
-export function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
+function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
   return {
     id: providerKey.id,
     provider: providerKey.provider,

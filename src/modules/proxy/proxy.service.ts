@@ -25,8 +25,6 @@ import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstr
 import { upstreamHeaders } from './upstream-headers';
 import { narrowPage } from './anthropic-lists';
 
-export const PROXY_PREFIX = '/spotlight/anthropic';
-
 /** Headers passed from Anthropic back to the client. */
 const FORWARDED_RESPONSE_HEADERS = /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
 
@@ -487,13 +485,13 @@ export class ProxyService {
       finished = true;
       settle();
       if (interrupted()) {
-        hooks.onFinished({ status: 503, cancelled: false, upstreamFailed: false, interrupted: true, ttftMs: null, upstreamRequestId: null });
+        void hooks.onFinished({ status: 503, cancelled: false, upstreamFailed: false, interrupted: true, ttftMs: null, upstreamRequestId: null });
         throw ProxyErrors.draining();
       }
       if (abort.signal.aborted) {
         reply.hijack();
         raw.destroy();
-        hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
+        void hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
         return;
       }
       const failure = upstreamFailure(error);
@@ -581,7 +579,7 @@ export class ProxyService {
  * broke, stalled, carried an error event or never reached message_stop). error: the request was
  * refused (4xx). ok: everything else.
  */
-export function outcomeOf(
+function outcomeOf(
   status: number,
   cancelled: boolean,
   upstreamFailed: boolean,

@@ -130,7 +130,7 @@ async function* jsonlLines(batches: AsyncIterable<InteractionView[]>): AsyncGene
   }
 }
 
-export function toInteractionResponse(i: InteractionView): SessionInteractionDto {
+function toInteractionResponse(i: InteractionView): SessionInteractionDto {
   return {
     id: i.id,
     model: i.model,

@@ -34,7 +34,7 @@ export interface LiveSession {
 const DEFAULT_PAGE_SIZE = 100;
 
 /** How long a live session without a token budget is answered from memory (any change drops it at once). */
-export const SESSION_CACHE_TTL_MS = 30_000;
+const SESSION_CACHE_TTL_MS = 30_000;
 const UNKNOWN = 'unknown';
 
 /**
@@ -235,7 +235,7 @@ function assertMayChange(session: Session, organization: OrganizationContext, pr
 }
 
 /** Every device field present, "unknown" where the client said nothing. */
-export function completeDevice(device: Partial<SessionDevice> | null | undefined): SessionDeviceDto {
+function completeDevice(device: Partial<SessionDevice> | null | undefined): SessionDeviceDto {
   const field = (value: unknown) => (typeof value === 'string' && value.trim() ? value : UNKNOWN);
   return {
     id: field(device?.id),

@@ -12,7 +12,7 @@ import { type CreateTaskDto, DEFAULT_TASK_MAX_TOKENS, DEFAULT_TASK_MODEL, type T
 import { TaskErrors } from './tasks.errors';
 
 /** Earlier turns sent as context: the latest ones, so a long session does not outgrow the request. */
-export const TASK_CONTEXT_TURNS = 50;
+const TASK_CONTEXT_TURNS = 50;
 
 /** What a task call looks like to the proxy: an SDK-like client naming its session. */
 const TASK_HEADERS = {
@@ -94,6 +94,7 @@ export class TasksService {
     const task = { ...result.interaction, sessionExternalId: result.sessionExternalId };
     const answer = result.body as { content?: unknown; error?: { type?: unknown; message?: unknown } } | null;
     const upstreamError =
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
       typeof answer?.error?.message === 'string' ? { type: String(answer.error.type ?? 'api_error'), message: answer.error.message } : null;
     return toTaskResponse(task, {
       query: dto.query,
