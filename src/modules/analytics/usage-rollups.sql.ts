@@ -54,3 +54,13 @@ export const hourlyCostDeltasSql = (costColumns: readonly string[]): string => `
     ${costColumns.map((c) => `${c} = u.${c} + d.${c}`).join(', ')}
   FROM d JOIN locked l ON (l.organization_id, l.hour, l.model) = (d.organization_id, d.hour, d.model)
   WHERE (u.organization_id, u.hour, u.model) = (d.organization_id, d.hour, d.model)`;
+
+/**
+ * Cost per UTC day and model from the daily rollups, over [$1, $2), across organizations or those
+ * `organizations` names (reconciliation with Anthropic's Cost Report, an operator's command).
+ */
+export const dailyCostsByModelSql = (organizations: string): string => `
+  SELECT to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, model, sum(cost_total_nano_usd)::text AS total,
+    sum(cost_tools_nano_usd)::text AS tools, sum(unpriced_requests)::text AS unpriced
+  FROM usage_daily WHERE day >= $1::timestamptz AND day < $2::timestamptz ${organizations}
+  GROUP BY 1, 2`;

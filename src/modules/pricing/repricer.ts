@@ -3,6 +3,7 @@ import { jsonForPostgres } from '../../common/text/storable-text';
 import { callUsageOf } from '../proxy/anthropic-usage';
 import type { CallCost, PricingTable } from '../proxy/pricing/pricing';
 import type { InteractionRow } from '../recording/interaction.repository';
+import { interactionCostsBatchSql, interactionCostsUpdateSql } from '../recording/interaction-costs.sql';
 import { hourlyCostDeltasSql } from '../analytics/usage-rollups.sql';
 import { SESSION_COST_DELTAS_SQL } from '../sessions/session-totals.sql';
 
@@ -167,16 +168,7 @@ export class Repricer {
       values.push(after.key, after.id);
       where += ` AND (i.started_at, i.id) > ($${values.length - 1}::timestamptz, $${values.length}::uuid)`;
     }
-    const result = await client.query<Row>(
-      `SELECT i.id, i.organization_id, i.session_id, i.model, i.started_at,
-         to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key,
-         date_trunc('hour', i.started_at, 'UTC') AS hour, i.usage, i.input_tokens, i.output_tokens,
-         i.cache_read_tokens, i.cache_write5m_tokens, i.cache_write1h_tokens, ${COST_COLUMNS.map((c) => `i.${c}::text`).join(', ')},
-         i.cost_breakdown, i.pricing_version
-       FROM interactions i WHERE ${where}
-       ORDER BY i.started_at, i.id LIMIT ${BATCH} FOR UPDATE`,
-      values,
-    );
+    const result = await client.query<Row>(interactionCostsBatchSql(COST_COLUMNS, where, BATCH), values);
     return result.rows;
   }
 
@@ -256,14 +248,7 @@ export class Repricer {
     }
 
     if (updates.length > 0) {
-      await client.query(
-        `UPDATE interactions i SET ${COST_COLUMNS.map((c) => `${c} = v.${c}`).join(', ')},
-           cost_breakdown = v.cost_breakdown, pricing_version = v.pricing_version
-         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, organization_id uuid, started_at timestamptz,
-           ${COST_COLUMNS.map((c) => `${c} bigint`).join(', ')}, cost_breakdown jsonb, pricing_version text)
-         WHERE i.id = v.id AND i.organization_id = v.organization_id AND i.started_at = v.started_at`,
-        [jsonForPostgres(JSON.stringify(updates))],
-      );
+      await client.query(interactionCostsUpdateSql(COST_COLUMNS), [jsonForPostgres(JSON.stringify(updates))]);
     }
     if (sessions.size > 0) {
       const deltas = [...sessions].map(([id, d]) => ({ id, cost: d.cost, unpriced: d.unpriced }));
