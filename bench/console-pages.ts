@@ -16,16 +16,31 @@ function percentile(samples: number[], p: number): number {
  * from navigation to the charts drawn (overview, last 30 days) or the table's rows shown (sessions):
  * the page, its assets and every API call it makes. Signed in with the console's cookie.
  */
-export async function consolePageTimes(base: string, accessToken: string, runs: number): Promise<Record<'overview' | 'sessions', { p50: number; p95: number }>> {
+export async function consolePageTimes(
+  base: string,
+  accessToken: string,
+  runs: number,
+): Promise<Record<'overview' | 'sessions', { p50: number; p95: number }>> {
   const profile = mkdtempSync(join(tmpdir(), 'lamplight-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 900 },
   });
   try {
-    await context.addCookies([{ name: 'lamplight_session', value: accessToken, url: base, httpOnly: true, sameSite: 'Strict' }]);
+    await context.addCookies([
+      { name: 'lamplight_session', value: accessToken, url: base, httpOnly: true, sameSite: 'Strict' },
+    ]);
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     const time = async (path: string, ready: (page: Page) => Promise<unknown>): Promise<number> => {

@@ -1,9 +1,10 @@
 // Builds the browser console into dist/console, which Lamplight serves at `/` (src/modules/console).
 // Everything is bundled: the page loads nothing from another origin and works offline.
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+const here = dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   root: here,
@@ -11,7 +12,7 @@ export default defineConfig({
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
+    outDir: join(here, '..', 'dist', 'console'),
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,

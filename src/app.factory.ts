@@ -16,7 +16,7 @@ import type { DatabaseConnection } from './database/database.module';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { setupOpenApi } from './openapi/document';
 import { sendError } from './common/errors/problem.filter';
-import { ShutdownState } from './modules/health/shutdown-state';
+import { ShutdownState } from './common/lifecycle/shutdown-state.service';
 import { ProxyErrors } from './modules/proxy/proxy.errors';
 
 export interface CreateAppOptions {
@@ -39,7 +39,7 @@ export interface CreatedApp {
 }
 
 /** Resolves the database: DATABASE_URL, or else an embedded PostgreSQL under `<dataDir>/pg`. */
-export async function resolveDatabase(config: AppConfig, override?: string): Promise<DatabaseConnection> {
+async function resolveDatabase(config: AppConfig, override?: string): Promise<DatabaseConnection> {
   const url = override ?? config.databaseUrl;
   if (url) return { url };
   const logger = new NestLogger('Database');

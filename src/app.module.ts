@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CommonModule } from './common/common.module';
 import { ProblemFilter } from './common/errors/problem.filter';
 import { createLoggerOptions, type LogDestination } from './common/http/logging';
 import { DatabaseModule, type DatabaseConnection } from './database/database.module';
@@ -36,6 +37,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.config),
         LoggerModule.forRoot(createLoggerOptions(options.config, options.logDestination)),
+        CommonModule,
         DatabaseModule.forRoot(options.database),
         HealthModule,
         MetricsModule,

@@ -22,15 +22,12 @@ export function setOrganization(id: string | null): void {
   organizationId = id;
 }
 
-export function currentOrganization(): string | null {
-  return organizationId;
-}
-
 /** A problem document (or anything else) in words a person can act on. */
-export function describeError(error: unknown, response?: Response): string {
+function describeError(error: unknown, response?: Response): string {
   if (error && typeof error === 'object') {
     const problem = error as { detail?: unknown; title?: unknown; errors?: Array<{ message?: unknown }> };
-    const detail = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : null;
+    const detail =
+      typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : null;
     const first = problem.errors?.[0]?.message;
     if (detail) return typeof first === 'string' && first !== detail ? `${detail}: ${first}` : detail;
   }

@@ -11,7 +11,13 @@ export interface ChartSeries {
 const COLOURS = ['#1d4ed8', '#b45309', '#047857', '#7c3aed', '#be123c', '#0e7490', '#4d7c0f', '#a21caf'];
 
 /** A time chart (x in seconds since the epoch) that follows its container's width. */
-export function TimeChart(props: { title: string; times: number[]; series: ChartSeries[]; format: (value: number) => string; height?: number }) {
+export function TimeChart(props: {
+  title: string;
+  times: number[];
+  series: ChartSeries[];
+  format: (value: number) => string;
+  height?: number;
+}) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = host.current;
@@ -35,7 +41,9 @@ export function TimeChart(props: { title: string; times: number[]; series: Chart
       cursor: { drag: { x: false, y: false } },
     };
     const plot = new uPlot(options, [props.times, ...props.series.map((s) => s.values)] as uPlot.AlignedData, element);
-    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, element.clientWidth), height: props.height ?? 220 }));
+    const resize = new ResizeObserver(() =>
+      plot.setSize({ width: Math.max(280, element.clientWidth), height: props.height ?? 220 }),
+    );
     resize.observe(element);
     return () => {
       resize.disconnect();

@@ -12,7 +12,11 @@ import './styles.css';
 
 const ORGANIZATION_KEY = 'lamplight.organization';
 
-type Auth = { state: 'checking' } | { state: 'signed-out' } | { state: 'failed'; message: string } | { state: 'signed-in'; me: Me };
+type Auth =
+  | { state: 'checking' }
+  | { state: 'signed-out' }
+  | { state: 'failed'; message: string }
+  | { state: 'signed-in'; me: Me };
 
 function App() {
   const route = useRoute();
@@ -23,7 +27,11 @@ function App() {
     try {
       const me = unwrap(await api.GET('/api/v1/auth/me'));
       const stored = window.localStorage.getItem(ORGANIZATION_KEY);
-      const chosen = me.organizations.find((o) => o.id === stored)?.id ?? me.user.defaultOrganizationId ?? me.organizations[0]?.id ?? null;
+      const chosen =
+        me.organizations.find((o) => o.id === stored)?.id ??
+        me.user.defaultOrganizationId ??
+        me.organizations[0]?.id ??
+        null;
       setOrganization(chosen);
       setOrganizationId(chosen);
       setAuth({ state: 'signed-in', me });
@@ -70,12 +78,29 @@ function App() {
   const section = route.path.split('/')[1] ?? '';
   let page;
   if (!organization) page = <ErrorBox message="You are not a member of any organization." />;
-  else if (route.path === '/' || route.path === '') page = <OverviewPage key={organization.id} organization={organization} query={route.query} />;
-  else if (route.path === '/sessions') page = <SessionsPage key={organization.id} organization={organization} query={route.query} />;
+  else if (route.path === '/' || route.path === '')
+    page = <OverviewPage key={organization.id} organization={organization} query={route.query} />;
+  else if (route.path === '/sessions')
+    page = <SessionsPage key={organization.id} organization={organization} query={route.query} />;
   else if (route.path.startsWith('/sessions/'))
-    page = <SessionPage key={organization.id + route.path} organization={organization} me={me} sessionId={decodeURIComponent(route.path.slice('/sessions/'.length))} />;
+    page = (
+      <SessionPage
+        key={organization.id + route.path}
+        organization={organization}
+        me={me}
+        sessionId={decodeURIComponent(route.path.slice('/sessions/'.length))}
+      />
+    );
   else if (route.path === '/settings' || route.path.startsWith('/settings/'))
-    page = <SettingsPage key={organization.id} organization={organization} me={me} section={route.path.split('/')[2] ?? 'api-keys'} onChanged={() => void refresh()} />;
+    page = (
+      <SettingsPage
+        key={organization.id}
+        organization={organization}
+        me={me}
+        section={route.path.split('/')[2] ?? 'api-keys'}
+        onChanged={() => void refresh()}
+      />
+    );
   else page = <ErrorBox message="There is no such page in the console." />;
 
   return (
@@ -102,7 +127,11 @@ function App() {
           <label class="visually-hidden" for="org-switcher">
             Organization
           </label>
-          <select id="org-switcher" value={organizationId ?? ''} onChange={(e) => switchOrganization((e.target as HTMLSelectElement).value)}>
+          <select
+            id="org-switcher"
+            value={organizationId ?? ''}
+            onChange={(e) => switchOrganization((e.target as HTMLSelectElement).value)}
+          >
             {me.organizations.map((o) => (
               <option value={o.id} key={o.id}>
                 {o.name}

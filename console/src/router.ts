@@ -36,16 +36,26 @@ export function useRoute(): Route {
 
 /** A same-origin link click becomes a navigation without a page load (modified clicks are left alone). */
 export function onLinkClick(event: MouseEvent): void {
-  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
+    return;
   const anchor = (event.target as Element | null)?.closest('a');
   if (!anchor || anchor.target || anchor.hasAttribute('download') || anchor.origin !== window.location.origin) return;
-  if (anchor.pathname.startsWith('/api/') || anchor.pathname.startsWith('/shared/') || anchor.pathname.startsWith('/docs')) return;
+  if (
+    anchor.pathname.startsWith('/api/') ||
+    anchor.pathname.startsWith('/shared/') ||
+    anchor.pathname.startsWith('/docs')
+  )
+    return;
   event.preventDefault();
   navigate(anchor.pathname + anchor.search);
 }
 
 /** The URL with some query parameters changed (empty values removed). */
-export function withQuery(path: string, query: URLSearchParams, changes: Record<string, string | null | undefined>): string {
+export function withQuery(
+  path: string,
+  query: URLSearchParams,
+  changes: Record<string, string | null | undefined>,
+): string {
   const next = new URLSearchParams(query);
   for (const [key, value] of Object.entries(changes)) {
     if (value === null || value === undefined || value === '') next.delete(key);

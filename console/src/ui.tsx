@@ -2,7 +2,14 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { statusOf } from './api';
 
-export type Load<T> = { state: 'loading' } | { state: 'error'; message: string; status?: number } | { state: 'ready'; data: T };
+/** A text field's value from a form (a file input's value counts as empty). */
+export function field(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
+}
+
+export type Load<T> =
+  { state: 'loading' } | { state: 'error'; message: string; status?: number } | { state: 'ready'; data: T };
 
 /** Runs `load` whenever `key` changes; `reload` runs it again. Stale answers are dropped. */
 export function useLoad<T>(load: () => Promise<T>, key: string): [Load<T>, () => void] {
@@ -13,7 +20,13 @@ export function useLoad<T>(load: () => Promise<T>, key: string): [Load<T>, () =>
     setState((previous) => (previous.state === 'ready' && round > 0 ? previous : { state: 'loading' }));
     load().then(
       (data) => live && setState({ state: 'ready', data }),
-      (error: unknown) => live && setState({ state: 'error', message: error instanceof Error ? error.message : String(error), status: statusOf(error) }),
+      (error: unknown) =>
+        live &&
+        setState({
+          state: 'error',
+          message: error instanceof Error ? error.message : String(error),
+          status: statusOf(error),
+        }),
     );
     return () => {
       live = false;
@@ -47,7 +60,12 @@ export function Empty(props: { children: ComponentChildren }) {
   return <div class="empty">{props.children}</div>;
 }
 
-export function Show<T>(props: { load: Load<T>; retry?: () => void; children: (data: T) => ComponentChildren; label?: string }) {
+export function Show<T>(props: {
+  load: Load<T>;
+  retry?: () => void;
+  children: (data: T) => ComponentChildren;
+  label?: string;
+}) {
   if (props.load.state === 'loading') return <Loading label={props.label} />;
   if (props.load.state === 'error') return <ErrorBox message={props.load.message} retry={props.retry} />;
   return <>{props.children(props.load.data)}</>;
@@ -70,7 +88,10 @@ export function CopyButton(props: { text: string; label?: string }) {
     <button
       type="button"
       onClick={() => {
-        void navigator.clipboard?.writeText(props.text).then(() => setDone(true), () => setDone(false));
+        void navigator.clipboard?.writeText(props.text).then(
+          () => setDone(true),
+          () => setDone(false),
+        );
       }}
     >
       {done ? 'Copied' : (props.label ?? 'Copy')}

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { ExpiringCache } from '../common/cache/expiring-cache';
 
 /** The PostgreSQL channel every instance listens on. */
-export const INVALIDATION_CHANNEL = 'lamplight_cache_invalidation';
+const INVALIDATION_CHANNEL = 'lamplight_cache_invalidation';
 
 /** Topics. api-key: a key id, or `*` (an organization deleted: any of its keys may go). */
 export const API_KEY_CACHE_TOPIC = 'api-key';
@@ -52,7 +52,7 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
       else cache.deleteWhere((value, key) => options.owner(value, key) === changed);
     };
     this.subscribe(topic, handler);
-    this.caches.push({ cache: cache as ExpiringCache<unknown>, handler });
+    this.caches.push({ cache, handler });
     return cache;
   }
 
@@ -62,8 +62,11 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     this.handlers.set(topic, list);
   }
 
-  /** After a committed change made here: drops `key` of `topic` on this instance at once. */
-  async publish(topic: string, key: string): Promise<void> {
+  /**
+   * After a committed change made here: drops `key` of `topic` from this instance's caches at once.
+   * Other instances learn of the change from the database's NOTIFY (the triggers), not from here.
+   */
+  clearLocal(topic: string, key: string): void {
     this.deliver(topic, key);
   }
 

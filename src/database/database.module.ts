@@ -7,7 +7,7 @@ import { createOrmOptions } from './orm-options';
 import { createPgPool, PG_POOL } from './pg-pool';
 import { CacheInvalidation } from './cache-invalidation';
 import type { Pool } from 'pg';
-import { ShutdownState } from '../modules/health/shutdown-state';
+import { ShutdownState } from '../common/lifecycle/shutdown-state.service';
 
 export interface DatabaseConnection {
   url: string;

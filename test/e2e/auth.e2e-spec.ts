@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { LoginAttempts } from '../../src/modules/auth/login-attempts';
+import { LoginAttempts } from '../../src/modules/auth/login-attempts.service';
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
   expectProblem,

@@ -24,20 +24,29 @@ const XSS_MODEL = 'claude-<svg onload=window.__xss=4>';
 
 /** Builds the console the way `npm run build` does, so the app under test serves the real bundle. */
 function buildConsole(): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.mjs')], {
-    cwd: ROOT,
-    stdio: 'pipe',
-    timeout: 120_000,
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      join(ROOT, 'console', 'vite.config.mjs'),
+    ],
+    {
+      cwd: ROOT,
+      stdio: 'pipe',
+      timeout: 120_000,
+    },
+  );
 }
 
 async function axeViolations(page: Page): Promise<string[]> {
   const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   // evaluate() runs outside the page's content security policy, which forbids inline scripts.
   await page.evaluate(source);
-  const results = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as {
+  const results = await page.evaluate<{
     violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
-  };
+  }>("axe.run(document, { resultTypes: ['violations'] })");
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -87,7 +96,9 @@ describe('the console', () => {
     expect(files.some((f) => f.endsWith('.js'))).toBe(true);
     // Nothing from another origin, ever.
     expect(index).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
-    const total = gzipSync(index).length + files.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, 'assets', f))).length, 0);
+    const total =
+      gzipSync(index).length +
+      files.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, 'assets', f))).length, 0);
     expect(total).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
   });
 
@@ -103,7 +114,14 @@ describe('the console', () => {
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-encoding']).toBe('gzip');
     expect(asset.headers['cache-control']).toContain('immutable');
-    for (const url of ['/api/v1/nothing-here', '/v1/messages', '/assets/missing.js', '/assets/..%2f..%2fpackage.json', '/sessions/a/b', '/nowhere']) {
+    for (const url of [
+      '/api/v1/nothing-here',
+      '/v1/messages',
+      '/assets/missing.js',
+      '/assets/..%2f..%2fpackage.json',
+      '/sessions/a/b',
+      '/nowhere',
+    ]) {
       expectProblem(await app.request({ method: 'GET', url }), 404);
     }
     expect((await app.request({ method: 'GET', url: '/shared/shr_unknown' })).statusCode).toBe(404);
@@ -128,7 +146,9 @@ describe('the console', () => {
     const session = cookies.find((c) => c.name === 'lamplight_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false, path: '/' });
     expect(await page.evaluate('document.cookie')).not.toContain('lamplight_session');
-    expect(await page.evaluate('JSON.stringify({ ...window.localStorage, ...window.sessionStorage })')).not.toMatch(/eyJ|lmp_/);
+    expect(await page.evaluate('JSON.stringify({ ...window.localStorage, ...window.sessionStorage })')).not.toMatch(
+      /eyJ|lmp_/,
+    );
 
     const me = await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: await cookieHeader() } });
     expect(me.statusCode).toBe(200);
@@ -162,21 +182,43 @@ describe('the console', () => {
   it('shows proxied calls on the overview, unpriced ones as unpriced, and in the sessions table', async () => {
     client = sdk(baseURL, apiKey);
     const session = 'checkout-retry-backoff';
-    await proxyCall(client, { session, model: 'claude-opus-4-6', usage: { input: 2_400, output: 610, write5m: 18_000 } }, 'Where is the **retry policy** defined?', {
-      reply: 'In `src/payments/capture.ts`:\n\n```ts\nretryCapture();\n```\n\nIt calls itself with no delay.',
-    });
-    await proxyCall(client, { session, model: 'claude-sonnet-4-6', usage: { input: 1_200, output: 1_300, cacheRead: 18_000 } }, 'Rewrite it with exponential backoff and jitter.', {
-      reply: 'Done: waits **min(30 s, base · 2^attempt)** with full jitter.',
-    });
-    await proxyCall(client, { session: 'nightly-report', model: UNPRICED_MODEL, usage: { input: 900, output: 300 } }, 'Summarise the nightly build.', { reply: 'All green.' });
-    await proxyCall(client, { session: 'hostile-session', model: XSS_MODEL, usage: { input: 5, output: 5 } }, XSS_PROMPT, { reply: '<b onmouseover="window.__xss=5">x</b>' });
+    await proxyCall(
+      client,
+      { session, model: 'claude-opus-4-6', usage: { input: 2_400, output: 610, write5m: 18_000 } },
+      'Where is the **retry policy** defined?',
+      {
+        reply: 'In `src/payments/capture.ts`:\n\n```ts\nretryCapture();\n```\n\nIt calls itself with no delay.',
+      },
+    );
+    await proxyCall(
+      client,
+      { session, model: 'claude-sonnet-4-6', usage: { input: 1_200, output: 1_300, cacheRead: 18_000 } },
+      'Rewrite it with exponential backoff and jitter.',
+      {
+        reply: 'Done: waits **min(30 s, base · 2^attempt)** with full jitter.',
+      },
+    );
+    await proxyCall(
+      client,
+      { session: 'nightly-report', model: UNPRICED_MODEL, usage: { input: 900, output: 300 } },
+      'Summarise the nightly build.',
+      { reply: 'All green.' },
+    );
+    await proxyCall(
+      client,
+      { session: 'hostile-session', model: XSS_MODEL, usage: { input: 5, output: 5 } },
+      XSS_PROMPT,
+      { reply: '<b onmouseover="window.__xss=5">x</b>' },
+    );
     await waitForInteractions(app, organizationId, 4);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { name: 'Spend by model' }).waitFor();
     const tile = (label: string) => page.locator('.tile', { hasText: label }).locator('.tile-value').textContent();
     expect(await tile('Requests')).toBe('4');
-    expect(await page.locator('.tile', { hasText: 'Spend' }).locator('.tile-hint').textContent()).toBe('+ 2 unpriced calls');
+    expect(await page.locator('.tile', { hasText: 'Spend' }).locator('.tile-hint').textContent()).toBe(
+      '+ 2 unpriced calls',
+    );
     // One chart line per model, drawn on a canvas.
     expect(await page.locator('.chart canvas').count()).toBe(2);
     const spendLegend = await page.locator('.chart').first().textContent();
@@ -245,17 +287,32 @@ describe('the console', () => {
     // Delete, then restore as the owner (an admin): the session is back, unshared.
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('heading', { name: 'Session deleted' }).waitFor();
-    const deleted = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [demoSessionId]);
+    const deleted = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [
+      demoSessionId,
+    ]);
     expect(deleted[0].deleted_at).not.toBeNull();
-    expect((await app.request({ method: 'GET', url: `/api/v1/sessions/${demoSessionId}`, headers: { cookie: await cookieHeader() } })).statusCode).toBe(404);
+    expect(
+      (
+        await app.request({
+          method: 'GET',
+          url: `/api/v1/sessions/${demoSessionId}`,
+          headers: { cookie: await cookieHeader() },
+        })
+      ).statusCode,
+    ).toBe(404);
     await page.getByRole('button', { name: 'Restore' }).click();
     await page.getByRole('heading', { name: 'Checkout: back off on capture timeouts' }).waitFor();
-    const restored = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [demoSessionId]);
+    const restored = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [
+      demoSessionId,
+    ]);
     expect(restored[0].deleted_at).toBeNull();
   });
 
   it('renders stored XSS attempts in a prompt, a title and a model as text', async () => {
-    const [hostile] = await app.sql<{ id: string }>("select id from sessions where organization_id = $1 and external_id = 'hostile-session'", [organizationId]);
+    const [hostile] = await app.sql<{ id: string }>(
+      "select id from sessions where organization_id = $1 and external_id = 'hostile-session'",
+      [organizationId],
+    );
     const renamed = await app.request({
       method: 'PATCH',
       url: `/api/v1/sessions/${hostile.id}`,
@@ -267,9 +324,15 @@ describe('the console', () => {
     await page.getByRole('heading', { name: 'Transcript' }).waitFor();
     expect(await page.textContent('h1')).toBe(XSS_TITLE);
     expect(await page.locator('.turn-head .mono').first().textContent()).toBe(XSS_MODEL);
-    expect(await page.locator('.bubble.user').textContent()).toContain('<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>');
+    expect(await page.locator('.bubble.user').textContent()).toContain(
+      '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>',
+    );
     expect(await page.locator('.bubble.assistant').textContent()).toContain('<b onmouseover="window.__xss=5">x</b>');
-    expect(await page.locator('main img, main script, main svg:not(.chart svg), main [onerror], main [onload], main [onmouseover]').count()).toBe(0);
+    expect(
+      await page
+        .locator('main img, main script, main svg:not(.chart svg), main [onerror], main [onload], main [onmouseover]')
+        .count(),
+    ).toBe(0);
     await page.locator('.bubble.assistant').hover();
     await page.goto(`${baseURL}/sessions`);
     await page.getByRole('link', { name: XSS_TITLE }).waitFor();
@@ -279,9 +342,15 @@ describe('the console', () => {
 
   it("shows another organization's session as not found, and the back button returns", async () => {
     const { owner: other, key } = await setUpGateway(app, 'Other Org Owner');
-    await proxyCall(sdk(baseURL, key), { session: 'other-secret-session', model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 } }, 'secret plans');
+    await proxyCall(
+      sdk(baseURL, key),
+      { session: 'other-secret-session', model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 } },
+      'secret plans',
+    );
     await waitForInteractions(app, other.organizationId, 1);
-    const [theirs] = await app.sql<{ id: string }>('select id from sessions where organization_id = $1', [other.organizationId]);
+    const [theirs] = await app.sql<{ id: string }>('select id from sessions where organization_id = $1', [
+      other.organizationId,
+    ]);
 
     await page.goto(`${baseURL}/sessions`);
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
@@ -330,7 +399,11 @@ describe('the console', () => {
     expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
     const sent: Array<string | undefined> = [];
     page.on('request', (request) => {
-      if (new URL(request.url()).pathname.startsWith('/api/') || new URL(request.url()).pathname.startsWith('/spotlight/')) sent.push(request.headers()['x-organization-id']);
+      if (
+        new URL(request.url()).pathname.startsWith('/api/') ||
+        new URL(request.url()).pathname.startsWith('/spotlight/')
+      )
+        sent.push(request.headers()['x-organization-id']);
     });
     await page.getByLabel('Organization', { exact: true }).selectOption(second);
     await page.getByText('No calls in this period').waitFor();
@@ -359,54 +432,97 @@ describe('the console', () => {
   it('refuses a cookie-signed change without the CSRF header or from another origin; bearer tokens are unaffected', async () => {
     const cookie = await cookieHeader();
     expect(cookie).toContain('lamplight_session=');
-    const create = (headers: Record<string, string>) => app.request({ method: 'POST', url: '/api/v1/api-keys', headers: { cookie, ...headers }, payload: { name: 'csrf probe' } });
+    const create = (headers: Record<string, string>) =>
+      app.request({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: { cookie, ...headers },
+        payload: { name: 'csrf probe' },
+      });
     expectProblem(await create({}), 403, 'CSRF_CHECK_FAILED');
     expectProblem(await create({ 'x-lamplight-csrf': '1', origin: 'https://evil.example' }), 403, 'CSRF_CHECK_FAILED');
-    expect((await create({ 'x-lamplight-csrf': '1', origin: baseURL, host: new URL(baseURL).host })).statusCode).toBe(201);
+    expect((await create({ 'x-lamplight-csrf': '1', origin: baseURL, host: new URL(baseURL).host })).statusCode).toBe(
+      201,
+    );
     expect((await create({ 'x-lamplight-csrf': '1' })).statusCode).toBe(201);
     // Reads need no header; sign-in itself needs it too (no login CSRF).
     expect((await app.request({ method: 'GET', url: '/api/v1/api-keys', headers: { cookie } })).statusCode).toBe(200);
-    expectProblem(await app.request({ method: 'POST', url: '/api/v1/auth/cookie/login', payload: { email, password } }), 403, 'CSRF_CHECK_FAILED');
+    expectProblem(
+      await app.request({ method: 'POST', url: '/api/v1/auth/cookie/login', payload: { email, password } }),
+      403,
+      'CSRF_CHECK_FAILED',
+    );
     // A bearer token wins over the cookie and needs no CSRF header.
     const login = await app.request({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
     const bearer = { authorization: `Bearer ${login.json().accessToken}` };
-    expect((await app.request({ method: 'POST', url: '/api/v1/api-keys', headers: { ...bearer, cookie: 'lamplight_session=garbage' }, payload: { name: 'bearer' } })).statusCode).toBe(201);
+    expect(
+      (
+        await app.request({
+          method: 'POST',
+          url: '/api/v1/api-keys',
+          headers: { ...bearer, cookie: 'lamplight_session=garbage' },
+          payload: { name: 'bearer' },
+        })
+      ).statusCode,
+    ).toBe(201);
     // The body of a cookie sign-in never carries the token.
-    const opened = await app.request({ method: 'POST', url: '/api/v1/auth/cookie/login', headers: { 'x-lamplight-csrf': '1' }, payload: { email, password } });
+    const opened = await app.request({
+      method: 'POST',
+      url: '/api/v1/auth/cookie/login',
+      headers: { 'x-lamplight-csrf': '1' },
+      payload: { email, password },
+    });
     expect(opened.statusCode).toBe(200);
     expect(opened.body).not.toMatch(/eyJ/);
-    expect(String(opened.headers['set-cookie'])).toMatch(/^lamplight_session=eyJ[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    expect(String(opened.headers['set-cookie'])).toMatch(
+      /^lamplight_session=eyJ[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/,
+    );
   });
 
   it('answers hostile cookies and CSRF headers with 401 or 403, never a server error or a change', async () => {
-    const before = await app.sql<{ n: string }>('select count(*)::text as n from api_keys where organization_id = $1', [organizationId]);
+    const before = await app.sql<{ n: string }>('select count(*)::text as n from api_keys where organization_id = $1', [
+      organizationId,
+    ]);
     await fc.assert(
       fc.asyncProperty(
         fc.string({ maxLength: 300 }),
         fc.option(fc.string({ maxLength: 50 }), { nil: undefined }),
         fc.option(fc.oneof(fc.webUrl(), fc.string({ maxLength: 50 })), { nil: undefined }),
         async (value, csrf, origin) => {
-          const cookie = `lamplight_session=${value.replace(/[\r\n;\u0000-\u001f\u007f-\uffff]/g, '')}`;
+          const cookie = `lamplight_session=${headerSafe(value).replace(/;/g, '')}`;
           const headers: Record<string, string> = { cookie };
-          if (csrf !== undefined) headers['x-lamplight-csrf'] = csrf.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '');
-          if (origin !== undefined) headers.origin = origin.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, '');
-          const response = await app.request({ method: 'POST', url: '/api/v1/api-keys', headers, payload: { name: 'fuzz' } });
+          if (csrf !== undefined) headers['x-lamplight-csrf'] = headerSafe(csrf);
+          if (origin !== undefined) headers.origin = headerSafe(origin);
+          const response = await app.request({
+            method: 'POST',
+            url: '/api/v1/api-keys',
+            headers,
+            payload: { name: 'fuzz' },
+          });
           expect([401, 403]).toContain(response.statusCode);
           expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
         },
       ),
       { numRuns: 60 },
     );
-    const after = await app.sql<{ n: string }>('select count(*)::text as n from api_keys where organization_id = $1', [organizationId]);
+    const after = await app.sql<{ n: string }>('select count(*)::text as n from api_keys where organization_id = $1', [
+      organizationId,
+    ]);
     expect(after[0].n).toBe(before[0].n);
   });
 });
+
+/** Only what an HTTP header value can carry: printable ASCII. */
+function headerSafe(text: string): string {
+  return [...text].filter((c) => c >= ' ' && c <= '~').join('');
+}
 
 async function eventuallyCount(page: Page, selector: string, count: number): Promise<void> {
   // Polled from here: the console's content security policy forbids the page evaluating strings.
   const deadline = Date.now() + 10_000;
   while ((await page.locator(selector).count()) !== count) {
-    if (Date.now() > deadline) throw new Error(`${selector}: expected ${count} elements, found ${await page.locator(selector).count()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${selector}: expected ${count} elements, found ${await page.locator(selector).count()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

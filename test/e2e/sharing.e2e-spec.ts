@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { createHash } from 'node:crypto';
 import type { Response as InjectResponse } from 'light-my-request';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { ShareTokens } from '../../src/modules/sharing/share-tokens';
+import { ShareTokens } from '../../src/modules/sharing/share-tokens.service';
 import { type Call, proxyCall, sdk, setNow, setUpGateway, sumCalls, waitForInteractions } from '../support/analytics-fixtures';
 import { addMember } from '../support/tenancy-fixtures';
 import { createApiKey, expectProblem, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';

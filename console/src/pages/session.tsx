@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type Me, type Organization, type Schemas, unwrap } from '../api';
 import { money, ms, number, short, when } from '../format';
 import { renderMarkdown } from '../markdown';
-import { CopyButton, ErrorBox, Show, Tile, useLoad } from '../ui';
+import { CopyButton, ErrorBox, field, Show, Tile, useLoad } from '../ui';
 
 type Session = Schemas['SessionResponseDto'];
 type Call = Schemas['SessionInteractionDto'];
@@ -15,15 +15,20 @@ interface SessionData {
   share: Share | null;
 }
 
-
 /** One session: totals, device, agents with their cost, the transcript, and what can be done with it. */
 export function SessionPage(props: { organization: Organization; me: Me; sessionId: string }) {
   const path = { sessionId: props.sessionId };
   const [load, reload] = useLoad<SessionData>(async () => {
     const session = unwrap(await api.GET('/api/v1/sessions/{sessionId}', { params: { path } }));
     const [history, share] = await Promise.all([
-      api.GET('/api/v1/sessions/{sessionId}/history', { params: { path: { sessionId: session.id }, query: { limit: 1000 } } }).then(unwrap),
-      api.GET('/spotlight/analytics/sessions/{sessionUuid}/share', { params: { path: { sessionUuid: session.id } } }).then((r) => r.data ?? null),
+      api
+        .GET('/api/v1/sessions/{sessionId}/history', {
+          params: { path: { sessionId: session.id }, query: { limit: 1000 } },
+        })
+        .then(unwrap),
+      api
+        .GET('/spotlight/analytics/sessions/{sessionUuid}/share', { params: { path: { sessionUuid: session.id } } })
+        .then((r) => r.data ?? null),
     ]);
     return { session, calls: history.data, totalCalls: history.totalCount, share };
   }, props.sessionId);
@@ -32,7 +37,10 @@ export function SessionPage(props: { organization: Organization; me: Me; session
     return (
       <section class="empty" aria-labelledby="nf-title">
         <h1 id="nf-title">Session not found</h1>
-        <p>There is no such session in {props.organization.name}. It may have been deleted, or the link belongs to another organization.</p>
+        <p>
+          There is no such session in {props.organization.name}. It may have been deleted, or the link belongs to
+          another organization.
+        </p>
         <p>
           <a href="/sessions">All sessions</a>
         </p>
@@ -46,7 +54,17 @@ export function SessionPage(props: { organization: Organization; me: Me; session
   );
 }
 
-function SessionBody({ data, organization, me, reload }: { data: SessionData; organization: Organization; me: Me; reload: () => void }) {
+function SessionBody({
+  data,
+  organization,
+  me,
+  reload,
+}: {
+  data: SessionData;
+  organization: Organization;
+  me: Me;
+  reload: () => void;
+}) {
   const { session, calls } = data;
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [renaming, setRenaming] = useState(false);
@@ -68,7 +86,7 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
 
   const rename = (event: Event) => {
     event.preventDefault();
-    const title = String(new FormData(event.currentTarget as HTMLFormElement).get('title') ?? '');
+    const title = field(new FormData(event.currentTarget as HTMLFormElement), 'title');
     void act('Renamed.', async () => {
       unwrap(await api.PATCH('/api/v1/sessions/{sessionId}', { params: { path }, body: { title } }));
       setRenaming(false);
@@ -79,7 +97,11 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
     void (async () => {
       const result = await api.DELETE('/api/v1/sessions/{sessionId}', { params: { path } });
       if (result.response.ok) setDeleted(true);
-      else setMessage({ kind: 'error', text: (result.error as { detail?: string } | undefined)?.detail ?? 'The session could not be deleted.' });
+      else
+        setMessage({
+          kind: 'error',
+          text: (result.error as { detail?: string } | undefined)?.detail ?? 'The session could not be deleted.',
+        });
     })();
   };
   const restore = () =>
@@ -144,7 +166,14 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
             </button>
           )}
           {mayChange && !session.releasedAt && (
-            <button type="button" onClick={() => void act('Released: the next call with this id opens a new session.', async () => unwrap(await api.POST('/api/v1/sessions/{sessionId}/release', { params: { path } })))}>
+            <button
+              type="button"
+              onClick={() =>
+                void act('Released: the next call with this id opens a new session.', async () =>
+                  unwrap(await api.POST('/api/v1/sessions/{sessionId}/release', { params: { path } })),
+                )
+              }
+            >
               Release
             </button>
           )}
@@ -167,10 +196,26 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
         </p>
       )}
       <div class="tiles">
-        <Tile label="Spend" value={session.unpricedRequests > 0 && session.unpricedRequests === session.taskCount ? 'unpriced' : money(session.costUsd)} hint={session.unpricedRequests > 0 ? `${session.unpricedRequests} unpriced call(s)` : undefined} />
+        <Tile
+          label="Spend"
+          value={
+            session.unpricedRequests > 0 && session.unpricedRequests === session.taskCount
+              ? 'unpriced'
+              : money(session.costUsd)
+          }
+          hint={session.unpricedRequests > 0 ? `${session.unpricedRequests} unpriced call(s)` : undefined}
+        />
         <Tile label="Requests" value={number(session.taskCount)} />
-        <Tile label="Tokens" value={short(session.tokensUsed)} hint={session.tokenBudget ? `budget ${short(session.tokenBudget)}` : undefined} />
-        <Tile label="Cache reads" value={short(session.cacheReadTokens)} hint={`${short(session.cacheWrite5mTokens + session.cacheWrite1hTokens)} written`} />
+        <Tile
+          label="Tokens"
+          value={short(session.tokensUsed)}
+          hint={session.tokenBudget ? `budget ${short(session.tokenBudget)}` : undefined}
+        />
+        <Tile
+          label="Cache reads"
+          value={short(session.cacheReadTokens)}
+          hint={`${short(session.cacheWrite5mTokens + session.cacheWrite1hTokens)} written`}
+        />
       </div>
       <div class="grid-2">
         <div class="card">
@@ -185,19 +230,36 @@ function SessionBody({ data, organization, me, reload }: { data: SessionData; or
           <AgentTree calls={calls} />
         </div>
       </div>
-      <SharePanel session={session} share={data.share} mayShare={mayChange && organization.settings.sharingEnabled} onChanged={reload} />
+      <SharePanel
+        session={session}
+        share={data.share}
+        mayShare={mayChange && organization.settings.sharingEnabled}
+        onChanged={reload}
+      />
       <section class="card" aria-labelledby="transcript-title">
         <h2 id="transcript-title">
-          Transcript <span class="sub">({number(data.totalCalls)} calls{data.totalCalls > calls.length ? `, first ${calls.length} shown` : ''})</span>
+          Transcript{' '}
+          <span class="sub">
+            ({number(data.totalCalls)} calls{data.totalCalls > calls.length ? `, first ${calls.length} shown` : ''})
+          </span>
         </h2>
-        {calls.length === 0 ? <p>No calls in this session.</p> : <ol class="transcript">{calls.map((call, i) => <Turn key={call.id} call={call} index={i + 1} />)}</ol>}
+        {calls.length === 0 ? (
+          <p>No calls in this session.</p>
+        ) : (
+          <ol class="transcript">
+            {calls.map((call, i) => (
+              <Turn key={call.id} call={call} index={i + 1} />
+            ))}
+          </ol>
+        )}
       </section>
     </article>
   );
 }
 
 function DeviceList({ session }: { session: Session }) {
-  const device = session.device as Partial<Record<'id' | 'platform' | 'type' | 'name' | 'osVersion', string>> | null | undefined;
+  const device = session.device as
+    Partial<Record<'id' | 'platform' | 'type' | 'name' | 'osVersion', string>> | null | undefined;
   if (!device) return <p>No device reported.</p>;
   const rows: Array<[string, string | undefined]> = [
     ['Name', device.name],
@@ -233,7 +295,14 @@ function AgentTree({ calls }: { calls: Call[] }) {
   const MAIN = 'main agent';
   for (const call of calls) {
     const id = call.agentId ?? MAIN;
-    const node = nodes.get(id) ?? { id, parent: call.agentId ? (call.parentAgentId ?? MAIN) : null, calls: 0, cost: 0, unpriced: 0, children: [] };
+    const node = nodes.get(id) ?? {
+      id,
+      parent: call.agentId ? (call.parentAgentId ?? MAIN) : null,
+      calls: 0,
+      cost: 0,
+      unpriced: 0,
+      children: [],
+    };
     node.calls += 1;
     if (call.costUsd === null) node.unpriced += 1;
     else node.cost += call.costUsd;
@@ -250,7 +319,8 @@ function AgentTree({ calls }: { calls: Call[] }) {
     <ul class="tree">
       {list.map((node) => (
         <li key={node.id}>
-          <span class="mono">{node.id}</span> — {node.calls} call{node.calls === 1 ? '' : 's'}, {node.unpriced === node.calls ? 'unpriced' : money(node.cost)}
+          <span class="mono">{node.id}</span> — {node.calls} call{node.calls === 1 ? '' : 's'},{' '}
+          {node.unpriced === node.calls ? 'unpriced' : money(node.cost)}
           {node.unpriced > 0 && node.unpriced < node.calls && ` + ${node.unpriced} unpriced`}
           {node.children.length > 0 && render(node.children)}
         </li>
@@ -271,7 +341,9 @@ function Turn({ call, index }: { call: Call; index: number }) {
         <span class="turn-number">#{index}</span>
         <span class="mono">{call.model}</span>
         {call.agentId && <span class="badge">agent {call.agentId}</span>}
-        <span class={`badge outcome-${call.outcome}`}>{call.outcome === 'ok' ? 'ok' : `${call.outcome} ${call.httpStatus}`}</span>
+        <span class={`badge outcome-${call.outcome}`}>
+          {call.outcome === 'ok' ? 'ok' : `${call.outcome} ${call.httpStatus}`}
+        </span>
         <span class="sub">{when(call.startedAt)}</span>
       </div>
       {call.userQuery !== null && (
@@ -286,23 +358,65 @@ function Turn({ call, index }: { call: Call; index: number }) {
           <Markdown text={call.finalOutput} />
         </div>
       )}
-      {call.userQuery === null && call.finalOutput === null && <p class="sub">Content {call.contentStatus === 'not_stored' ? 'not stored (the organization keeps no content)' : call.contentStatus.replace('_', ' ')}.</p>}
+      {call.userQuery === null && call.finalOutput === null && (
+        <p class="sub">
+          Content{' '}
+          {call.contentStatus === 'not_stored'
+            ? 'not stored (the organization keeps no content)'
+            : call.contentStatus.replace('_', ' ')}
+          .
+        </p>
+      )}
       <details class="call-details">
         <summary>
-          {short(call.totalTokens)} tokens · {money(call.costUsd)} · {ms(call.latencyMs)} · TTFT {ms(call.timeToFirstTokenMs)}
+          {short(call.totalTokens)} tokens · {money(call.costUsd)} · {ms(call.latencyMs)} · TTFT{' '}
+          {ms(call.timeToFirstTokenMs)}
         </summary>
         <dl class="facts">
-          <div><dt>Input</dt><dd>{number(call.inputTokens)}</dd></div>
-          <div><dt>Output</dt><dd>{number(call.outputTokens)}</dd></div>
-          <div><dt>Cache read</dt><dd>{number(call.cacheReadTokens)}</dd></div>
-          <div><dt>Cache write 5m</dt><dd>{number(call.cacheWrite5mTokens)}</dd></div>
-          <div><dt>Cache write 1h</dt><dd>{number(call.cacheWrite1hTokens)}</dd></div>
-          <div><dt>Cost</dt><dd>{money(call.costUsd)}</dd></div>
-          <div><dt>Latency</dt><dd>{ms(call.latencyMs)}</dd></div>
-          <div><dt>Time to first token</dt><dd>{ms(call.timeToFirstTokenMs)}</dd></div>
-          <div><dt>Stop reason</dt><dd>{call.stopReason ?? '—'}</dd></div>
-          <div><dt>Streamed</dt><dd>{call.stream ? 'yes' : 'no'}</dd></div>
-          <div><dt>Upstream request</dt><dd class="mono">{call.upstreamRequestId ?? '—'}</dd></div>
+          <div>
+            <dt>Input</dt>
+            <dd>{number(call.inputTokens)}</dd>
+          </div>
+          <div>
+            <dt>Output</dt>
+            <dd>{number(call.outputTokens)}</dd>
+          </div>
+          <div>
+            <dt>Cache read</dt>
+            <dd>{number(call.cacheReadTokens)}</dd>
+          </div>
+          <div>
+            <dt>Cache write 5m</dt>
+            <dd>{number(call.cacheWrite5mTokens)}</dd>
+          </div>
+          <div>
+            <dt>Cache write 1h</dt>
+            <dd>{number(call.cacheWrite1hTokens)}</dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd>{money(call.costUsd)}</dd>
+          </div>
+          <div>
+            <dt>Latency</dt>
+            <dd>{ms(call.latencyMs)}</dd>
+          </div>
+          <div>
+            <dt>Time to first token</dt>
+            <dd>{ms(call.timeToFirstTokenMs)}</dd>
+          </div>
+          <div>
+            <dt>Stop reason</dt>
+            <dd>{call.stopReason ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Streamed</dt>
+            <dd>{call.stream ? 'yes' : 'no'}</dd>
+          </div>
+          <div>
+            <dt>Upstream request</dt>
+            <dd class="mono">{call.upstreamRequestId ?? '—'}</dd>
+          </div>
         </dl>
       </details>
     </li>
@@ -317,19 +431,32 @@ const EXPIRY = [
   ['2592000', '30 days'],
 ] as const;
 
-function SharePanel({ session, share, mayShare, onChanged }: { session: Session; share: Share | null; mayShare: boolean; onChanged: () => void }) {
+function SharePanel({
+  session,
+  share,
+  mayShare,
+  onChanged,
+}: {
+  session: Session;
+  share: Share | null;
+  mayShare: boolean;
+  onChanged: () => void;
+}) {
   const [error, setError] = useState<string | null>(null);
   const path = { sessionUuid: session.id };
   const create = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const expires = String(form.get('expires') ?? '');
+    const expires = field(form, 'expires');
     setError(null);
     try {
       unwrap(
         await api.POST('/spotlight/analytics/sessions/{sessionUuid}/share', {
           params: { path },
-          body: { include_content: form.get('content') === 'on', ...(expires ? { expires_in_seconds: Number(expires) } : {}) },
+          body: {
+            include_content: form.get('content') === 'on',
+            ...(expires ? { expires_in_seconds: Number(expires) } : {}),
+          },
         }),
       );
       onChanged();
@@ -353,11 +480,17 @@ function SharePanel({ session, share, mayShare, onChanged }: { session: Session;
       {share?.is_shared && share.share_url ? (
         <div class="share">
           <p>
-            Anyone with this link can see the session{share.include_content ? ', including its transcript' : ' (totals and calls, no transcript)'}
+            Anyone with this link can see the session
+            {share.include_content ? ', including its transcript' : ' (totals and calls, no transcript)'}
             {share.expires_at ? ` until ${when(share.expires_at)}` : ''}.
           </p>
           <div class="share-link">
-            <input aria-label="Share link" readOnly value={share.share_url} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+            <input
+              aria-label="Share link"
+              readOnly
+              value={share.share_url}
+              onFocus={(e) => (e.target as HTMLInputElement).select()}
+            />
             <CopyButton text={share.share_url} label="Copy link" />
             <a class="button" href={share.share_url} target="_blank" rel="noopener noreferrer">
               Open

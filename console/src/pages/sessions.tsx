@@ -1,7 +1,7 @@
 import { api, type Organization, unwrap } from '../api';
 import { money, number, short, when } from '../format';
 import { navigate, withQuery } from '../router';
-import { Empty, Show, useLoad } from '../ui';
+import { Empty, field, Show, useLoad } from '../ui';
 
 const PAGE = 50;
 const PERIODS: Record<string, { label: string; days: number | null }> = {
@@ -35,61 +35,71 @@ interface Page {
 export function SessionsPage(props: { organization: Organization; query: URLSearchParams }) {
   const q = props.query.get('q') ?? '';
   const period = PERIODS[props.query.get('period') ?? 'all'] ? (props.query.get('period') ?? 'all') : 'all';
-  const sort = props.query.get('sort') === 'cost' || props.query.get('sort') === 'tokens' ? (props.query.get('sort') as 'cost' | 'tokens') : 'newest';
+  const sort =
+    props.query.get('sort') === 'cost' || props.query.get('sort') === 'tokens'
+      ? (props.query.get('sort') as 'cost' | 'tokens')
+      : 'newest';
   const before = props.query.get('before') ?? undefined;
   const offset = Math.max(0, Number(props.query.get('offset') ?? 0) || 0);
 
-  const [load, reload] = useLoad<Page>(async () => {
-    if (sort !== 'newest') {
-      const data = unwrap(await api.GET('/spotlight/analytics/sessions', { params: { query: { sort, order: 'desc', limit: PAGE, offset } } }));
-      return {
-        rows: data.sessions.map((s) => ({
-          id: s.session_uuid,
-          label: s.title ?? s.session_id,
-          externalId: s.session_id,
-          requests: s.total_requests,
-          tokens: s.total_tokens,
-          cost: s.total_cost_usd,
-          unpriced: s.unpriced_requests,
-          lastActivity: s.end_time,
-          released: s.released_at !== null,
-        })),
-        next: offset + PAGE < data.total_count ? String(offset + PAGE) : null,
-      };
-    }
-    const days = PERIODS[period].days;
-    const data = unwrap(
-      await api.GET('/api/v1/sessions', {
-        params: {
-          query: {
-            limit: PAGE,
-            ...(before ? { before } : {}),
-            ...(q ? { q } : {}),
-            ...(days ? { createdAfter: new Date(Date.now() - days * 86_400_000).toISOString() } : {}),
+  const [load, reload] = useLoad<Page>(
+    async () => {
+      if (sort !== 'newest') {
+        const data = unwrap(
+          await api.GET('/spotlight/analytics/sessions', {
+            params: { query: { sort, order: 'desc', limit: PAGE, offset } },
+          }),
+        );
+        return {
+          rows: data.sessions.map((s) => ({
+            id: s.session_uuid,
+            label: s.title ?? s.session_id,
+            externalId: s.session_id,
+            requests: s.total_requests,
+            tokens: s.total_tokens,
+            cost: s.total_cost_usd,
+            unpriced: s.unpriced_requests,
+            lastActivity: s.end_time,
+            released: s.released_at !== null,
+          })),
+          next: offset + PAGE < data.total_count ? String(offset + PAGE) : null,
+        };
+      }
+      const days = PERIODS[period].days;
+      const data = unwrap(
+        await api.GET('/api/v1/sessions', {
+          params: {
+            query: {
+              limit: PAGE,
+              ...(before ? { before } : {}),
+              ...(q ? { q } : {}),
+              ...(days ? { createdAfter: new Date(Date.now() - days * 86_400_000).toISOString() } : {}),
+            },
           },
-        },
-      }),
-    );
-    return {
-      rows: data.data.map((s) => ({
-        id: s.id,
-        label: s.title ?? s.externalId,
-        externalId: s.externalId,
-        requests: s.taskCount,
-        tokens: s.tokensUsed,
-        cost: s.costUsd,
-        unpriced: s.unpricedRequests,
-        lastActivity: s.lastActivityAt,
-        released: s.releasedAt !== null,
-      })),
-      next: data.nextCursor ?? null,
-    };
-  }, `${props.organization.id}:${q}:${period}:${sort}:${before ?? ''}:${offset}`);
+        }),
+      );
+      return {
+        rows: data.data.map((s) => ({
+          id: s.id,
+          label: s.title ?? s.externalId,
+          externalId: s.externalId,
+          requests: s.taskCount,
+          tokens: s.tokensUsed,
+          cost: s.costUsd,
+          unpriced: s.unpricedRequests,
+          lastActivity: s.lastActivityAt,
+          released: s.releasedAt !== null,
+        })),
+        next: data.nextCursor ?? null,
+      };
+    },
+    `${props.organization.id}:${q}:${period}:${sort}:${before ?? ''}:${offset}`,
+  );
 
   const onSearch = (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    navigate(withQuery('/sessions', props.query, { q: String(form.get('q') ?? '').trim(), before: null, offset: null }));
+    navigate(withQuery('/sessions', props.query, { q: field(form, 'q').trim(), before: null, offset: null }));
   };
   const paged = Boolean(before) || offset > 0;
 
@@ -101,14 +111,29 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
       <form class="filters" role="search" onSubmit={onSearch}>
         <label>
           Search
-          <input name="q" type="search" defaultValue={q} placeholder="Title or external id" maxLength={200} disabled={sort !== 'newest'} />
+          <input
+            name="q"
+            type="search"
+            defaultValue={q}
+            placeholder="Title or external id"
+            maxLength={200}
+            disabled={sort !== 'newest'}
+          />
         </label>
         <label>
           Period
           <select
             value={period}
             disabled={sort !== 'newest'}
-            onChange={(e) => navigate(withQuery('/sessions', props.query, { period: (e.target as HTMLSelectElement).value === 'all' ? null : (e.target as HTMLSelectElement).value, before: null }))}
+            onChange={(e) =>
+              navigate(
+                withQuery('/sessions', props.query, {
+                  period:
+                    (e.target as HTMLSelectElement).value === 'all' ? null : (e.target as HTMLSelectElement).value,
+                  before: null,
+                }),
+              )
+            }
           >
             {Object.entries(PERIODS).map(([key, p]) => (
               <option key={key} value={key}>
@@ -123,7 +148,13 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
             value={sort}
             onChange={(e) => {
               const value = (e.target as HTMLSelectElement).value;
-              navigate(withQuery('/sessions', props.query, { sort: value === 'newest' ? null : value, before: null, offset: null }));
+              navigate(
+                withQuery('/sessions', props.query, {
+                  sort: value === 'newest' ? null : value,
+                  before: null,
+                  offset: null,
+                }),
+              );
             }}
           >
             <option value="newest">Newest</option>
@@ -138,19 +169,32 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
           page.rows.length === 0 ? (
             <Empty>
               <h2>{q || period !== 'all' ? 'No session matches' : 'No sessions yet'}</h2>
-              <p>{q || period !== 'all' ? 'Try another search or period.' : 'Sessions appear here as soon as calls go through Lamplight.'}</p>
+              <p>
+                {q || period !== 'all'
+                  ? 'Try another search or period.'
+                  : 'Sessions appear here as soon as calls go through Lamplight.'}
+              </p>
             </Empty>
           ) : (
             <>
               <div class="table-wrap">
                 <table class="sessions">
-                  <caption class="visually-hidden">Sessions, {sort === 'newest' ? 'newest first' : sort === 'cost' ? 'highest spend first' : 'most tokens first'}</caption>
+                  <caption class="visually-hidden">
+                    Sessions,{' '}
+                    {sort === 'newest' ? 'newest first' : sort === 'cost' ? 'highest spend first' : 'most tokens first'}
+                  </caption>
                   <thead>
                     <tr>
                       <th scope="col">Session</th>
-                      <th scope="col" class="num">Requests</th>
-                      <th scope="col" class="num">Tokens</th>
-                      <th scope="col" class="num">Spend</th>
+                      <th scope="col" class="num">
+                        Requests
+                      </th>
+                      <th scope="col" class="num">
+                        Tokens
+                      </th>
+                      <th scope="col" class="num">
+                        Spend
+                      </th>
                       <th scope="col">Last activity</th>
                     </tr>
                   </thead>
@@ -165,8 +209,14 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
                         <td class="num">{number(row.requests)}</td>
                         <td class="num">{short(row.tokens)}</td>
                         <td class="num">
-                          {row.unpriced > 0 && row.unpriced === row.requests ? <span class="badge">unpriced</span> : money(row.cost)}
-                          {row.unpriced > 0 && row.unpriced < row.requests && <span class="badge">+{row.unpriced} unpriced</span>}
+                          {row.unpriced > 0 && row.unpriced === row.requests ? (
+                            <span class="badge">unpriced</span>
+                          ) : (
+                            money(row.cost)
+                          )}
+                          {row.unpriced > 0 && row.unpriced < row.requests && (
+                            <span class="badge">+{row.unpriced} unpriced</span>
+                          )}
                         </td>
                         <td>{when(row.lastActivity)}</td>
                       </tr>
@@ -177,7 +227,14 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
               <nav class="pager" aria-label="Pages">
                 {paged && <a href={withQuery('/sessions', props.query, { before: null, offset: null })}>First page</a>}
                 {page.next && (
-                  <a href={withQuery('/sessions', props.query, sort === 'newest' ? { before: page.next } : { offset: page.next })} rel="next">
+                  <a
+                    href={withQuery(
+                      '/sessions',
+                      props.query,
+                      sort === 'newest' ? { before: page.next } : { offset: page.next },
+                    )}
+                    rel="next"
+                  >
                     Next page
                   </a>
                 )}

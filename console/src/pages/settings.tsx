@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type Me, type Organization, unwrap } from '../api';
 import { when } from '../format';
 import { SpendLimitsSection } from '../settings/spend-limits';
-import { CopyButton, Empty, ErrorBox, Show, useLoad } from '../ui';
+import { CopyButton, Empty, ErrorBox, field, Show, useLoad } from '../ui';
 
 const SECTIONS = [
   ['api-keys', 'API keys'],
@@ -49,7 +49,9 @@ export function SettingsPage(props: { organization: Organization; me: Me; sectio
       {section === 'api-keys' && <ApiKeys isAdmin={isAdmin} />}
       {section === 'provider-keys' && <ProviderKeys isAdmin={isAdmin} />}
       {section === 'members' && <Members organization={props.organization} isAdmin={isAdmin} me={props.me} />}
-      {section === 'organization' && <OrganizationSettings organization={props.organization} isAdmin={isAdmin} onChanged={props.onChanged} />}
+      {section === 'organization' && (
+        <OrganizationSettings organization={props.organization} isAdmin={isAdmin} onChanged={props.onChanged} />
+      )}
       {section === 'limits' && <SpendLimitsSection organization={props.organization} isAdmin={isAdmin} />}
     </section>
   );
@@ -62,7 +64,7 @@ function ApiKeys({ isAdmin }: { isAdmin: boolean }) {
   const create = (event: Event) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
-    const name = String(new FormData(form).get('name') ?? '').trim();
+    const name = field(new FormData(form), 'name').trim();
     void run(async () => {
       const key = unwrap(await api.POST('/api/v1/api-keys', { body: { name } }));
       setCreated({ name: key.name, key: key.key });
@@ -73,7 +75,8 @@ function ApiKeys({ isAdmin }: { isAdmin: boolean }) {
     <div class="card">
       <h2>API keys</h2>
       <p class="sub">
-        Clients send a key as <code>x-api-key</code> or a bearer token to <code>{window.location.origin}/spotlight/anthropic</code>.
+        Clients send a key as <code>x-api-key</code> or a bearer token to{' '}
+        <code>{window.location.origin}/spotlight/anthropic</code>.
       </p>
       {created && (
         <div class="notice" role="status">
@@ -81,7 +84,13 @@ function ApiKeys({ isAdmin }: { isAdmin: boolean }) {
             <strong>{created.name}</strong>: copy this key now. Lamplight keeps only a digest and cannot show it again.
           </p>
           <div class="share-link">
-            <input aria-label="New API key" readOnly value={created.key} class="mono" onFocus={(e) => (e.target as HTMLInputElement).select()} />
+            <input
+              aria-label="New API key"
+              readOnly
+              value={created.key}
+              class="mono"
+              onFocus={(e) => (e.target as HTMLInputElement).select()}
+            />
             <CopyButton text={created.key} />
             <button type="button" onClick={() => setCreated(null)}>
               Done
@@ -114,7 +123,9 @@ function ApiKeys({ isAdmin }: { isAdmin: boolean }) {
                     <th scope="col">Key</th>
                     <th scope="col">Status</th>
                     <th scope="col">Last used</th>
-                    <th scope="col"><span class="visually-hidden">Actions</span></th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -130,7 +141,14 @@ function ApiKeys({ isAdmin }: { isAdmin: boolean }) {
                             type="button"
                             class="danger"
                             aria-label={`Revoke ${key.name}`}
-                            onClick={() => window.confirm(`Revoke ${key.name}? Clients using it stop working at once.`) && void run(async () => api.DELETE('/api/v1/api-keys/{id}', { params: { path: { id: key.id } } }).then((r) => r.response.ok || unwrap(r)))}
+                            onClick={() =>
+                              window.confirm(`Revoke ${key.name}? Clients using it stop working at once.`) &&
+                              void run(async () =>
+                                api
+                                  .DELETE('/api/v1/api-keys/{id}', { params: { path: { id: key.id } } })
+                                  .then((r) => r.response.ok || unwrap(r)),
+                              )
+                            }
                           >
                             Revoke
                           </button>
@@ -157,25 +175,37 @@ function ProviderKeys({ isAdmin }: { isAdmin: boolean }) {
     const form = event.currentTarget as HTMLFormElement;
     const data = new FormData(form);
     void run(async () => {
-      unwrap(await api.POST('/api/v1/provider-keys', { body: { name: String(data.get('name') ?? ''), key: String(data.get('key') ?? ''), isDefault: data.get('default') === 'on' } }));
+      unwrap(
+        await api.POST('/api/v1/provider-keys', {
+          body: { name: field(data, 'name'), key: field(data, 'key'), isDefault: data.get('default') === 'on' },
+        }),
+      );
       form.reset();
     });
   };
   const test = (event: Event) => {
     const form = (event.currentTarget as HTMLElement).closest('form');
-    const key = form ? String(new FormData(form).get('key') ?? '') : '';
+    const key = form ? field(new FormData(form), 'key') : '';
     setTested(null);
     void run(async () => {
       const result = unwrap(await api.POST('/api/v1/provider-keys/test', { body: { key } }));
-      setTested(JSON.stringify(result).includes('"valid":true') ? 'The key works.' : 'Anthropic did not accept this key.');
+      setTested(
+        JSON.stringify(result).includes('"valid":true') ? 'The key works.' : 'Anthropic did not accept this key.',
+      );
     });
   };
   return (
     <div class="card">
       <h2>Provider keys</h2>
-      <p class="sub">Anthropic keys used for calls that bring none. Encrypted at rest; only the last 4 characters are ever shown.</p>
+      <p class="sub">
+        Anthropic keys used for calls that bring none. Encrypted at rest; only the last 4 characters are ever shown.
+      </p>
       {error && <ErrorBox message={error} />}
-      {tested && <p class="notice" role="status">{tested}</p>}
+      {tested && (
+        <p class="notice" role="status">
+          {tested}
+        </p>
+      )}
       {isAdmin && (
         <form class="inline-form" onSubmit={create}>
           <label>
@@ -210,7 +240,9 @@ function ProviderKeys({ isAdmin }: { isAdmin: boolean }) {
                     <th scope="col">Key</th>
                     <th scope="col">Default</th>
                     <th scope="col">Added</th>
-                    <th scope="col"><span class="visually-hidden">Actions</span></th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -222,7 +254,19 @@ function ProviderKeys({ isAdmin }: { isAdmin: boolean }) {
                       <td>{when(key.createdAt)}</td>
                       <td class="row-actions">
                         {isAdmin && !key.isDefault && (
-                          <button type="button" onClick={() => void run(async () => unwrap(await api.PATCH('/api/v1/provider-keys/{id}', { params: { path: { id: key.id } }, body: { isDefault: true } })))}>
+                          <button
+                            type="button"
+                            onClick={() =>
+                              void run(async () =>
+                                unwrap(
+                                  await api.PATCH('/api/v1/provider-keys/{id}', {
+                                    params: { path: { id: key.id } },
+                                    body: { isDefault: true },
+                                  }),
+                                ),
+                              )
+                            }
+                          >
                             Make default
                           </button>
                         )}
@@ -231,7 +275,14 @@ function ProviderKeys({ isAdmin }: { isAdmin: boolean }) {
                             type="button"
                             class="danger"
                             aria-label={`Remove ${key.name}`}
-                            onClick={() => window.confirm(`Remove ${key.name}?`) && void run(async () => api.DELETE('/api/v1/provider-keys/{id}', { params: { path: { id: key.id } } }).then((r) => r.response.ok || unwrap(r)))}
+                            onClick={() =>
+                              window.confirm(`Remove ${key.name}?`) &&
+                              void run(async () =>
+                                api
+                                  .DELETE('/api/v1/provider-keys/{id}', { params: { path: { id: key.id } } })
+                                  .then((r) => r.response.ok || unwrap(r)),
+                              )
+                            }
                           >
                             Remove
                           </button>
@@ -254,7 +305,9 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
   const [load, reload] = useLoad(async () => {
     const [members, invitations] = await Promise.all([
       api.GET('/api/v1/organizations/{id}/members', { params: { path } }).then(unwrap),
-      isAdmin ? api.GET('/api/v1/organizations/{id}/invitations', { params: { path } }).then(unwrap) : Promise.resolve(null),
+      isAdmin
+        ? api.GET('/api/v1/organizations/{id}/invitations', { params: { path } }).then(unwrap)
+        : Promise.resolve(null),
     ]);
     return { members, invitations };
   }, organization.id);
@@ -264,7 +317,12 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
     const form = event.currentTarget as HTMLFormElement;
     const data = new FormData(form);
     void run(async () => {
-      unwrap(await api.POST('/api/v1/organizations/{id}/members', { params: { path }, body: { email: String(data.get('email') ?? ''), role: String(data.get('role')) as 'member' | 'admin' } }));
+      unwrap(
+        await api.POST('/api/v1/organizations/{id}/members', {
+          params: { path },
+          body: { email: field(data, 'email'), role: field(data, 'role') as 'member' | 'admin' },
+        }),
+      );
       form.reset();
     });
   };
@@ -301,7 +359,9 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
                     <th scope="col">Email</th>
                     <th scope="col">Role</th>
                     <th scope="col">Joined</th>
-                    <th scope="col"><span class="visually-hidden">Actions</span></th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -314,7 +374,16 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
                           <select
                             aria-label={`Role of ${m.name}`}
                             value={m.role}
-                            onChange={(e) => void run(async () => unwrap(await api.PATCH('/api/v1/organizations/{id}/members/{userId}', { params: { path: { id: organization.id, userId: m.userId } }, body: { role: (e.target as HTMLSelectElement).value as 'member' } })))}
+                            onChange={(e) =>
+                              void run(async () =>
+                                unwrap(
+                                  await api.PATCH('/api/v1/organizations/{id}/members/{userId}', {
+                                    params: { path: { id: organization.id, userId: m.userId } },
+                                    body: { role: (e.target as HTMLSelectElement).value as 'member' },
+                                  }),
+                                ),
+                              )
+                            }
                           >
                             <option value="member">member</option>
                             <option value="admin">admin</option>
@@ -331,7 +400,16 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
                             type="button"
                             class="danger"
                             aria-label={`Remove ${m.name}`}
-                            onClick={() => window.confirm(`Remove ${m.name} from ${organization.name}?`) && void run(async () => api.DELETE('/api/v1/organizations/{id}/members/{userId}', { params: { path: { id: organization.id, userId: m.userId } } }).then((r) => r.response.ok || unwrap(r)))}
+                            onClick={() =>
+                              window.confirm(`Remove ${m.name} from ${organization.name}?`) &&
+                              void run(async () =>
+                                api
+                                  .DELETE('/api/v1/organizations/{id}/members/{userId}', {
+                                    params: { path: { id: organization.id, userId: m.userId } },
+                                  })
+                                  .then((r) => r.response.ok || unwrap(r)),
+                              )
+                            }
                           >
                             Remove
                           </button>
@@ -350,7 +428,19 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
                     <li key={inv.id}>
                       {inv.email} as {inv.role} — {inv.status}, expires {when(inv.expiresAt)}{' '}
                       {inv.status === 'pending' && (
-                        <button type="button" class="link" onClick={() => void run(async () => api.DELETE('/api/v1/organizations/{id}/invitations/{invitationId}', { params: { path: { id: organization.id, invitationId: inv.id } } }).then((r) => r.response.ok || unwrap(r)))}>
+                        <button
+                          type="button"
+                          class="link"
+                          onClick={() =>
+                            void run(async () =>
+                              api
+                                .DELETE('/api/v1/organizations/{id}/invitations/{invitationId}', {
+                                  params: { path: { id: organization.id, invitationId: inv.id } },
+                                })
+                                .then((r) => r.response.ok || unwrap(r)),
+                            )
+                          }
+                        >
                           Revoke
                         </button>
                       )}
@@ -366,7 +456,15 @@ function Members({ organization, isAdmin, me }: { organization: Organization; is
   );
 }
 
-function OrganizationSettings({ organization, isAdmin, onChanged }: { organization: Organization; isAdmin: boolean; onChanged: () => void }) {
+function OrganizationSettings({
+  organization,
+  isAdmin,
+  onChanged,
+}: {
+  organization: Organization;
+  isAdmin: boolean;
+  onChanged: () => void;
+}) {
   const [saved, setSaved] = useState(false);
   const { error, run } = useAction(onChanged);
   const save = (event: Event) => {
@@ -377,7 +475,10 @@ function OrganizationSettings({ organization, isAdmin, onChanged }: { organizati
       unwrap(
         await api.PATCH('/api/v1/organizations/{id}', {
           params: { path: { id: organization.id } },
-          body: { name: String(data.get('name') ?? ''), settings: { sharingEnabled: data.get('sharing') === 'on', storeContent: data.get('store') === 'on' } },
+          body: {
+            name: field(data, 'name'),
+            settings: { sharingEnabled: data.get('sharing') === 'on', storeContent: data.get('store') === 'on' },
+          },
         }),
       );
       setSaved(true);
@@ -387,19 +488,32 @@ function OrganizationSettings({ organization, isAdmin, onChanged }: { organizati
     <div class="card">
       <h2>Organization</h2>
       {error && <ErrorBox message={error} />}
-      {saved && <p class="notice" role="status">Saved.</p>}
+      {saved && (
+        <p class="notice" role="status">
+          Saved.
+        </p>
+      )}
       <form class="stack" onSubmit={save}>
         <label>
           Name
           <input name="name" defaultValue={organization.name} required maxLength={200} disabled={!isAdmin} />
         </label>
         <label class="check">
-          <input type="checkbox" name="store" defaultChecked={organization.settings.storeContent} disabled={!isAdmin} /> Store prompts and responses (transcripts)
+          <input type="checkbox" name="store" defaultChecked={organization.settings.storeContent} disabled={!isAdmin} />{' '}
+          Store prompts and responses (transcripts)
         </label>
         <label class="check">
-          <input type="checkbox" name="sharing" defaultChecked={organization.settings.sharingEnabled} disabled={!isAdmin} /> Allow public share links
+          <input
+            type="checkbox"
+            name="sharing"
+            defaultChecked={organization.settings.sharingEnabled}
+            disabled={!isAdmin}
+          />{' '}
+          Allow public share links
         </label>
-        <p class="sub">Slug: <span class="mono">{organization.slug}</span></p>
+        <p class="sub">
+          Slug: <span class="mono">{organization.slug}</span>
+        </p>
         {isAdmin && (
           <button type="submit" class="primary">
             Save

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, unwrap } from '../api';
+import { field } from '../ui';
 
 const CSRF = { header: { 'x-lamplight-csrf': '1' } } as const;
 
@@ -12,12 +13,18 @@ export function SignInPage(props: { mode: 'signin' | 'signup'; onSignedIn: () =>
   const submit = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const email = String(form.get('email') ?? '');
-    const password = String(form.get('password') ?? '');
+    const email = field(form, 'email');
+    const password = field(form, 'password');
     setBusy(true);
     setError(null);
     try {
-      if (signup) unwrap(await api.POST('/api/v1/auth/cookie/register', { params: CSRF, body: { email, password, name: String(form.get('name') ?? '') } }));
+      if (signup)
+        unwrap(
+          await api.POST('/api/v1/auth/cookie/register', {
+            params: CSRF,
+            body: { email, password, name: field(form, 'name') },
+          }),
+        );
       else unwrap(await api.POST('/api/v1/auth/cookie/login', { params: CSRF, body: { email, password } }));
       props.onSignedIn();
     } catch (e) {
@@ -47,7 +54,13 @@ export function SignInPage(props: { mode: 'signin' | 'signup'; onSignedIn: () =>
           </label>
           <label>
             Password
-            <input name="password" type="password" autoComplete={signup ? 'new-password' : 'current-password'} required minLength={signup ? 12 : 1} />
+            <input
+              name="password"
+              type="password"
+              autoComplete={signup ? 'new-password' : 'current-password'}
+              required
+              minLength={signup ? 12 : 1}
+            />
             {signup && <span class="hint">At least 12 characters.</span>}
           </label>
           {error && (

@@ -17,8 +17,3 @@ export class DomainError extends Error {
 }
 
 export const notFound = (code: string, what: string) => new DomainError(code, HttpStatus.NOT_FOUND, `${what} not found`);
-export const forbidden = (code: string, detail: string) => new DomainError(code, HttpStatus.FORBIDDEN, detail);
-export const conflict = (code: string, detail: string) => new DomainError(code, HttpStatus.CONFLICT, detail);
-export const badRequest = (code: string, detail: string) => new DomainError(code, HttpStatus.BAD_REQUEST, detail);
-export const unauthorized = (code: string, detail: string) =>
-  new DomainError(code, HttpStatus.UNAUTHORIZED, detail);

@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { ConnectionException } from '@mikro-orm/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { DomainError } from './domain-error';
@@ -171,5 +171,3 @@ export function toErrorResponse(exception: unknown, requestId: string, path: str
 function formatFieldErrors(c: Classified): string {
   return `${c.detail}: ${(c.fieldErrors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ')}`;
 }
-
-export { HttpStatus };

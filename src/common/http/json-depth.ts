@@ -4,13 +4,13 @@ import { DomainError } from '../errors/domain-error';
 import { PROXY_PATH_PREFIX } from '../errors/error-response';
 import { sendError } from '../errors/problem.filter';
 
-export const JSON_TOO_DEEP = 'JSON_TOO_DEEP';
+const JSON_TOO_DEEP = 'JSON_TOO_DEEP';
 
 /**
  * How deeply arrays and objects nest in a parsed JSON value, counted without recursion (so a
  * hostile body cannot exhaust the stack here), stopping as soon as it exceeds `limit`.
  */
-export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+function jsonDepthExceeds(value: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../config/app-config';
 export type LogDestination = DestinationStream;
 
 /** Credential-bearing headers. The request serializer logs none of them; redaction catches any stray copy. */
-export const CREDENTIAL_HEADERS = [
+const CREDENTIAL_HEADERS = [
   'authorization',
   'x-api-key',
   'x-lamplight-api-key',
@@ -67,7 +67,7 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
     // request id); the proxy logs their failures itself (ProxyService, ProblemFilter), so the
     // hot path is spared a request logger and a line per call.
     exclude: [{ path: 'spotlight/anthropic/{*path}', method: RequestMethod.ALL }],
-  } as Params;
+  };
 }
 
 /** Start-up chatter (a line per module, per route, per migration applied): at debug level, not info. */

@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
+import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
-import { Clock } from './clock';
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, RecordingModule],
   controllers: [AnalyticsController],
-  providers: [AnalyticsService, AnalyticsRepository, Clock],
-  exports: [AnalyticsService, Clock],
+  providers: [AnalyticsService, AnalyticsRepository],
+  exports: [AnalyticsService],
 })
 export class AnalyticsModule {}

@@ -1,7 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { ApiKey } from './api-key.entity';
-import { ApiKeySecrets } from './api-key-secrets';
+import { ApiKeySecrets } from './api-key-secrets.service';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 

@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { Clock } from '../../common/time/clock.service';
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
@@ -6,16 +7,16 @@ import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { ApiKey, ApiKeyScope, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
+import { ApiKey, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
-import { ApiKeySecrets } from './api-key-secrets';
+import { ApiKeySecrets } from './api-key-secrets.service';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto, CreateApiKeyDto } from './dto/api-key.dto';
 import { HttpStatus } from '@nestjs/common';
 
-export const API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND';
+const API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND';
 
 /** How long an authenticated key may be answered from memory (any change drops it at once, everywhere). */
-export const API_KEY_CACHE_TTL_MS = 10_000;
+const API_KEY_CACHE_TTL_MS = 10_000;
 /** last_used_at is written at most this often per key and instance. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -41,19 +42,20 @@ export class ApiKeysService {
     private readonly apiKeys: ApiKeyRepository,
     private readonly secrets: ApiKeySecrets,
     private readonly invalidation: CacheInvalidation,
+    private readonly clock: Clock,
   ) {
     this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, { ttlMs: API_KEY_CACHE_TTL_MS, owner: (entry) => entry.apiKeyId });
   }
 
-  async list(): Promise<ApiKeyResponseDto[]> {
-    return (await this.apiKeys.listLive()).map(toApiKeyResponse);
+  async list(organizationId: string): Promise<ApiKeyResponseDto[]> {
+    return (await this.apiKeys.listLive(organizationId)).map((apiKey) => toApiKeyResponse(apiKey, this.clock.now()));
   }
 
   async create(
     organization: OrganizationContext,
     userId: string,
     dto: CreateApiKeyDto,
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<CreatedApiKeyResponseDto> {
     if (dto.expiresAt && new Date(dto.expiresAt).getTime() <= now.getTime()) {
       throw new DomainError('EXPIRY_IN_PAST', HttpStatus.BAD_REQUEST, 'expiresAt must be in the future');
@@ -69,19 +71,19 @@ export class ApiKeysService {
       expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
     });
     await this.em.flush();
-    return { ...toApiKeyResponse(apiKey), key };
+    return { ...toApiKeyResponse(apiKey, now), key };
   }
 
   /**
    * Revocation is immediate: once committed, the key is dropped from this instance's cache and a
    * NOTIFY drops it from every other instance's before the next request there.
    */
-  async revoke(id: string, now = new Date()): Promise<void> {
-    const apiKey = await this.apiKeys.findLive(id);
+  async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
+    const apiKey = await this.apiKeys.findLive(organizationId, id);
     if (!apiKey) throw notFound(API_KEY_NOT_FOUND, 'API key');
     apiKey.revokedAt = now;
     await this.em.flush();
-    await this.invalidation.publish(API_KEY_CACHE_TOPIC, id);
+    this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
   /**
@@ -95,15 +97,15 @@ export class ApiKeysService {
     organizationId: string,
     userId: string,
     standing: 'removed' | 'below-admin' | 'admin',
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<string[]> {
     if (standing === 'admin') return this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered);
     const reason = standing === 'removed' ? ApiKeySuspension.CreatorRemoved : ApiKeySuspension.CreatorRoleLowered;
     return this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
   }
 
-  async forgetKeys(ids: string[]): Promise<void> {
-    for (const id of ids) await this.invalidation.publish(API_KEY_CACHE_TOPIC, id);
+  forgetKeys(ids: string[]): void {
+    for (const id of ids) this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
   /**
@@ -112,7 +114,7 @@ export class ApiKeysService {
    * CacheInvalidation): a revocation, expiry or organization deletion drops the entry everywhere
    * as soon as it commits.
    */
-  async authenticate(presented: string, now = new Date(), options: { cached?: boolean } = {}): Promise<Principal | null> {
+  async authenticate(presented: string, now = this.clock.now(), options: { cached?: boolean } = {}): Promise<Principal | null> {
     if (!ApiKeySecrets.looksLikeKey(presented)) return null;
     // The cache is keyed by a plain SHA-256 of the key (cheap); the stored digest is an HMAC.
     const cacheKey = options.cached ? hash('sha256', presented, 'base64') : undefined;
@@ -121,7 +123,7 @@ export class ApiKeysService {
       if (cached.expiresAt && cached.expiresAt <= now) return null;
       if (now.getTime() - cached.touchedAt >= TOUCH_INTERVAL_MS) {
         cached.touchedAt = now.getTime();
-        void this.apiKeys.touchLastUsed(cached.apiKeyId, now).catch(() => undefined);
+        void this.apiKeys.touchLastUsed(cached.principal.organizationId, cached.apiKeyId, now).catch(() => undefined);
       }
       return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
@@ -141,7 +143,7 @@ export class ApiKeysService {
     if (!apiKey || apiKey.revokedAt || apiKey.suspendedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
     // Belt and braces for changes made around the API (SQL by hand): the creator must still hold the role.
     if (!(await this.apiKeys.creatorInStanding(apiKey.organization.id, apiKey.createdBy.id))) return null;
-    void this.apiKeys.touchLastUsed(apiKey.id, now).catch(() => undefined);
+    void this.apiKeys.touchLastUsed(apiKey.organization.id, apiKey.id, now).catch(() => undefined);
     const principal = {
       kind: 'apiKey' as const,
       apiKeyId: apiKey.id,
@@ -157,17 +159,17 @@ export class ApiKeysService {
   }
 }
 
-export function toApiKeyResponse(apiKey: ApiKey): ApiKeyResponseDto {
+function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
   return {
     id: apiKey.id,
     name: apiKey.name,
     prefix: apiKey.prefix,
-    scopes: apiKey.scopes as ApiKeyScope[],
+    scopes: apiKey.scopes,
     createdBy: apiKey.createdBy.id,
     createdAt: apiKey.createdAt.toISOString(),
     lastUsedAt: apiKey.lastUsedAt?.toISOString() ?? null,
     expiresAt: apiKey.expiresAt?.toISOString() ?? null,
-    status: apiKey.suspendedAt ? 'suspended' : apiKey.expiresAt && apiKey.expiresAt.getTime() <= Date.now() ? 'expired' : 'active',
+    status: apiKey.suspendedAt ? 'suspended' : apiKey.expiresAt && apiKey.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active',
     suspendedAt: apiKey.suspendedAt?.toISOString() ?? null,
     suspendedReason: apiKey.suspendedReason ?? null,
   };

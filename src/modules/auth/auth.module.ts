@@ -12,8 +12,8 @@ import { AuthService } from './auth.service';
 import { ConsoleSessionController } from './console-session.controller';
 import { AccessGuard } from './guards/access.guard';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
-import { LoginAttempts } from './login-attempts';
-import { PasswordHasher } from './password-hasher';
+import { LoginAttempts } from './login-attempts.service';
+import { PasswordHasher } from './password-hasher.service';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
 

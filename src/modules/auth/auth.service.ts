@@ -9,8 +9,8 @@ import { normalizeEmail, type User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthErrors } from './auth.errors';
 import type { LoginDto, MeResponseDto, RegisterDto, TokenResponseDto, UserResponseDto } from './dto/auth.dto';
-import { LoginAttempts } from './login-attempts';
-import { PasswordHasher } from './password-hasher';
+import { LoginAttempts } from './login-attempts.service';
+import { PasswordHasher } from './password-hasher.service';
 
 @Injectable()
 export class AuthService {
@@ -82,7 +82,7 @@ export class AuthService {
   }
 }
 
-export function toUserResponse(user: User): UserResponseDto {
+function toUserResponse(user: User): UserResponseDto {
   return {
     id: user.id,
     email: user.email,

@@ -10,7 +10,12 @@ import { ConsoleSessionResponseDto } from './dto/console-session.dto';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
 import { assertSameSiteIntent, CSRF_HEADER, writeSessionCookie } from './session-cookie';
 
-const CSRF_DOC = { name: CSRF_HEADER, required: true, description: 'Any value; proves the request comes from a page of this origin', example: '1' };
+const CSRF_DOC = {
+  name: CSRF_HEADER,
+  required: true,
+  description: 'Any value; proves the request comes from a page of this origin',
+  example: '1',
+};
 
 /**
  * Sign-in for the browser console: the JWT goes into an httpOnly, SameSite=Strict cookie (Secure
@@ -31,9 +36,18 @@ export class ConsoleSessionController {
     summary: 'Create an account and its personal organization; opens a cookie session for the console',
     status: HttpStatus.CREATED,
     type: ConsoleSessionResponseDto,
-    errors: { 400: 'Invalid fields', 403: 'The CSRF header is missing or the origin is another site', 409: 'An account with that email exists', 429: 'Too many attempts' },
+    errors: {
+      400: 'Invalid fields',
+      403: 'The CSRF header is missing or the origin is another site',
+      409: 'An account with that email exists',
+      429: 'Too many attempts',
+    },
   })
-  async register(@Body() dto: RegisterDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConsoleSessionResponseDto> {
+  async register(
+    @Body() dto: RegisterDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ConsoleSessionResponseDto> {
     assertSameSiteIntent(request);
     return this.open(await this.auth.register(dto), request, reply);
   }
@@ -53,7 +67,11 @@ export class ConsoleSessionController {
       429: 'Too many attempts from this address, or too many failures from it on this account',
     },
   })
-  async login(@Body() dto: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConsoleSessionResponseDto> {
+  async login(
+    @Body() dto: LoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ConsoleSessionResponseDto> {
     assertSameSiteIntent(request);
     return this.open(await this.auth.login(dto, normalizeIp(String(request.ip))), request, reply);
   }

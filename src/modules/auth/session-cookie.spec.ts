@@ -19,10 +19,18 @@ describe('the console session cookie', () => {
   it('signs in reads freely, and changes only with the CSRF header from this origin', () => {
     expect(sessionCookieJwt(request({ cookie: `lamplight_session=${JWT}` }))).toBe(JWT);
     expect(() => sessionCookieJwt(request({ cookie: `lamplight_session=${JWT}` }, 'POST'))).toThrow(/x-lamplight-csrf/);
-    expect(sessionCookieJwt(request({ cookie: `lamplight_session=${JWT}`, 'x-lamplight-csrf': '1' }, 'DELETE'))).toBe(JWT);
-    expect(() => assertSameSiteIntent(request({ 'x-lamplight-csrf': '1', origin: 'http://evil.example' }, 'POST'))).toThrow();
-    expect(() => assertSameSiteIntent(request({ 'x-lamplight-csrf': '1', origin: 'https://127.0.0.1:3000' }, 'POST'))).toThrow();
-    expect(() => assertSameSiteIntent(request({ 'x-lamplight-csrf': '1', origin: 'http://127.0.0.1:3000' }, 'POST'))).not.toThrow();
+    expect(sessionCookieJwt(request({ cookie: `lamplight_session=${JWT}`, 'x-lamplight-csrf': '1' }, 'DELETE'))).toBe(
+      JWT,
+    );
+    expect(() =>
+      assertSameSiteIntent(request({ 'x-lamplight-csrf': '1', origin: 'http://evil.example' }, 'POST')),
+    ).toThrow();
+    expect(() =>
+      assertSameSiteIntent(request({ 'x-lamplight-csrf': '1', origin: 'https://127.0.0.1:3000' }, 'POST')),
+    ).toThrow();
+    expect(() =>
+      assertSameSiteIntent(request({ 'x-lamplight-csrf': '1', origin: 'http://127.0.0.1:3000' }, 'POST')),
+    ).not.toThrow();
     // No cookie, nothing to check: other credentials decide.
     expect(sessionCookieJwt(request({}, 'POST'))).toBeNull();
   });

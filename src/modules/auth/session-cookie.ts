@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../common/errors/domain-error';
 
 /** The console's session cookie: the same JWT as `Authorization: Bearer`, out of scripts' reach (httpOnly). */
-export const SESSION_COOKIE = 'lamplight_session';
+const SESSION_COOKIE = 'lamplight_session';
 /**
  * The header a browser request made with the cookie must carry to change anything. A page on
  * another origin cannot add a custom header without a CORS preflight, which Lamplight never grants.
@@ -13,7 +13,7 @@ export const CSRF_HEADER = 'x-lamplight-csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-export const SessionCookieErrors = {
+const SessionCookieErrors = {
   crossSite: () =>
     new DomainError(
       'CSRF_CHECK_FAILED',
@@ -55,8 +55,18 @@ export function sessionCookieJwt(request: FastifyRequest): string | null {
 }
 
 /** Sets (or, with `null`, clears) the cookie: httpOnly, SameSite=Strict, Secure when served over TLS. */
-export function writeSessionCookie(reply: FastifyReply, request: FastifyRequest, token: string | null, maxAgeSeconds: number): void {
-  const attributes = ['Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${token === null ? 0 : Math.max(0, Math.floor(maxAgeSeconds))}`];
+export function writeSessionCookie(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  token: string | null,
+  maxAgeSeconds: number,
+): void {
+  const attributes = [
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${token === null ? 0 : Math.max(0, Math.floor(maxAgeSeconds))}`,
+  ];
   if (request.protocol === 'https') attributes.push('Secure');
   void reply.header('set-cookie', `${SESSION_COOKIE}=${token ?? ''}; ${attributes.join('; ')}`);
 }

@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
  * Where `npm run build` puts the console (Vite, console/vite.config.mjs): `dist/console`. The
  * compiled server runs from `dist/src/...`, tests from `src/...`; both find it from the root.
  */
-export function consoleBuildDir(): string {
+function consoleBuildDir(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i += 1) {
     if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'console');
@@ -48,7 +48,11 @@ export class ConsoleAssets {
       const path = join(assets, name);
       if (!statSync(path).isFile()) continue;
       const body = readFileSync(path);
-      this.files.set(name, { body, gzipped: gzipSync(body, { level: 9 }), contentType: TYPES[extname(name)] ?? 'application/octet-stream' });
+      this.files.set(name, {
+        body,
+        gzipped: gzipSync(body, { level: 9 }),
+        contentType: TYPES[extname(name)] ?? 'application/octet-stream',
+      });
     }
   }
 

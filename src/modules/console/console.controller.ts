@@ -23,7 +23,10 @@ export class ConsoleController {
 
   @Get()
   @Public()
-  @ApiOperation({ operationId: 'getConsole', summary: 'The browser console (HTML; the page loads its scripts from /assets)' })
+  @ApiOperation({
+    operationId: 'getConsole',
+    summary: 'The browser console (HTML; the page loads its scripts from /assets)',
+  })
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'The console page', schema: { type: 'string' } })
   async root(@Res() reply: FastifyReply): Promise<void> {
@@ -39,16 +42,26 @@ export class ConsoleController {
 
   @Get('assets/:file')
   @Public()
-  @ApiOperation({ operationId: 'getConsoleAsset', summary: "One of the console's built files (scripts, styles), named by content hash" })
+  @ApiOperation({
+    operationId: 'getConsoleAsset',
+    summary: "One of the console's built files (scripts, styles), named by content hash",
+  })
   @ApiParam({ name: 'file', description: 'A file name from the console page', example: 'index-4f2a9c1b.js' })
   @ApiProduces('text/javascript', 'text/css')
-  @ApiOkResponse({ description: 'The file; cached for a year, since its name changes with its content', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'The file; cached for a year, since its name changes with its content',
+    schema: { type: 'string' },
+  })
   @ApiProblemResponse(HttpStatus.NOT_FOUND, 'No such file')
   async asset(@Param('file') file: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const asset = this.assets.asset(file);
     if (!asset) throw ConsoleErrors.assetNotFound();
-    const acceptsGzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-    void reply.header('cache-control', 'public, max-age=31536000, immutable').header('vary', 'accept-encoding').type(asset.contentType);
+    const encodings = request.headers['accept-encoding'];
+    const acceptsGzip = typeof encodings === 'string' && /\bgzip\b/.test(encodings);
+    void reply
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('vary', 'accept-encoding')
+      .type(asset.contentType);
     if (acceptsGzip) void reply.header('content-encoding', 'gzip');
     await reply.status(200).send(acceptsGzip ? asset.gzipped : asset.body);
   }

@@ -5,7 +5,7 @@ import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/decorators';
 import { HealthResponseDto } from './health.dto';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from '../../common/lifecycle/shutdown-state.service';
 
 @ApiTags('Health')
 @Controller('health')

@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Clock } from '../../common/time/clock.service';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { normalizeEmail } from '../users/user.entity';
@@ -13,7 +14,7 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationErrors } from './organizations.errors';
 
 /** How long an invitation may be answered. */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,9 +31,10 @@ export class InvitationsService {
     private readonly memberships: MembershipRepository,
     private readonly organizations: OrganizationRepository,
     private readonly users: UsersService,
+    private readonly clock: Clock,
   ) {}
 
-  async invite(actorId: string, organizationId: string, dto: AddMemberDto, now = new Date()): Promise<InvitationResponseDto> {
+  async invite(actorId: string, organizationId: string, dto: AddMemberDto, now = this.clock.now()): Promise<InvitationResponseDto> {
     return this.whileLocked(organizationId, async () => {
       const actor = await this.requireMembership(actorId, organizationId, Role.Admin);
       const role = dto.role ?? Role.Member;
@@ -67,15 +69,15 @@ export class InvitationsService {
     });
   }
 
-  async listForOrganization(actorId: string, organizationId: string, now = new Date()): Promise<InvitationResponseDto[]> {
+  async listForOrganization(actorId: string, organizationId: string, now = this.clock.now()): Promise<InvitationResponseDto[]> {
     await this.requireMembership(actorId, organizationId, Role.Admin);
     return (await this.invitations.listPendingForOrganization(organizationId, now)).map((i) => toInvitationResponse(i, now));
   }
 
-  async revoke(actorId: string, organizationId: string, invitationId: string, now = new Date()): Promise<void> {
+  async revoke(actorId: string, organizationId: string, invitationId: string, now = this.clock.now()): Promise<void> {
     await this.whileLocked(organizationId, async () => {
       await this.requireMembership(actorId, organizationId, Role.Admin);
-      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(invitationId, organizationId) : null;
+      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(organizationId, invitationId) : null;
       if (!invitation) throw OrganizationErrors.invitationNotFound();
       const status = invitationStatus(invitation, now);
       if (status === 'revoked') return;
@@ -85,14 +87,14 @@ export class InvitationsService {
     });
   }
 
-  async listMine(userId: string, now = new Date()): Promise<InvitationResponseDto[]> {
+  async listMine(userId: string, now = this.clock.now()): Promise<InvitationResponseDto[]> {
     const user = await this.users.findActiveById(userId);
     if (!user) return [];
     return (await this.invitations.listPendingForEmail(normalizeEmail(user.email), now)).map((i) => toInvitationResponse(i, now));
   }
 
   /** Joins the organization with the invited role. */
-  async accept(userId: string, invitationId: string, now = new Date()): Promise<InvitationResponseDto> {
+  async accept(userId: string, invitationId: string, now = this.clock.now()): Promise<InvitationResponseDto> {
     const invitation = await this.requireOwnInvitation(userId, invitationId);
     return this.whileLocked(invitation.organization.id, async () => {
       await this.em.refresh(invitation);
@@ -111,7 +113,7 @@ export class InvitationsService {
     });
   }
 
-  async decline(userId: string, invitationId: string, now = new Date()): Promise<InvitationResponseDto> {
+  async decline(userId: string, invitationId: string, now = this.clock.now()): Promise<InvitationResponseDto> {
     const invitation = await this.requireOwnInvitation(userId, invitationId);
     const status = invitationStatus(invitation, now);
     if (status !== 'pending') throw OrganizationErrors.invitationClosed(status);
@@ -143,7 +145,7 @@ export class InvitationsService {
   }
 }
 
-export function toInvitationResponse(invitation: Invitation, now: Date): InvitationResponseDto {
+function toInvitationResponse(invitation: Invitation, now: Date): InvitationResponseDto {
   return {
     id: invitation.id,
     organizationId: invitation.organization.id,

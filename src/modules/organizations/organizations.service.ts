@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Clock } from '../../common/time/clock.service';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +23,6 @@ import { OrganizationErrors } from './organizations.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG_INDEX = 'organizations_slug_live_unique';
-const MEMBERSHIP_UNIQUE = 'memberships_organization_user_unique';
 
 @Injectable()
 export class OrganizationsService {
@@ -33,6 +33,7 @@ export class OrganizationsService {
     private readonly users: UsersService,
     private readonly invalidation: CacheInvalidation,
     private readonly apiKeys: ApiKeysService,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -120,20 +121,20 @@ export class OrganizationsService {
     }
     await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);
     // The proxy keeps live sessions with the organization's storeContent setting.
-    if (dto.settings) await this.invalidation.publish(SESSION_CACHE_TOPIC, organization.id);
+    if (dto.settings) this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organization.id);
     return toOrganizationResponse(organization, membership.role);
   }
 
   /** Soft delete, by an owner. Its API keys stop working at once (authentication checks the organization). */
-  async remove(userId: string, organizationId: string, now = new Date()): Promise<void> {
+  async remove(userId: string, organizationId: string, now = this.clock.now()): Promise<void> {
     await this.whileLocked(organizationId, async () => {
       const membership = await this.requireMembership(userId, organizationId, Role.Owner);
       membership.organization.deletedAt = now;
       await this.em.flush();
     });
     // Cached API key authentications and live sessions do not know the organization went: drop them.
-    await this.invalidation.publish(API_KEY_CACHE_TOPIC, '*');
-    await this.invalidation.publish(SESSION_CACHE_TOPIC, organizationId);
+    this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, '*');
+    this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organizationId);
   }
 
   async listMembers(userId: string, organizationId: string): Promise<MemberResponseDto[]> {
@@ -148,7 +149,7 @@ export class OrganizationsService {
     dto: UpdateMemberDto,
   ): Promise<MemberResponseDto> {
     const { member, keys } = await this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
-    await this.apiKeys.forgetKeys(keys);
+    this.apiKeys.forgetKeys(keys);
     return member;
   }
 
@@ -180,7 +181,7 @@ export class OrganizationsService {
   /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
   async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
     const keys = await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
-    await this.apiKeys.forgetKeys(keys);
+    this.apiKeys.forgetKeys(keys);
   }
 
   private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<string[]> {
@@ -238,7 +239,7 @@ async function flushOrConflict(em: EntityManager, constraint: string, conflict: 
   }
 }
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -249,7 +250,7 @@ export function slugify(name: string): string {
     .replace(/-+$/g, '');
 }
 
-export function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
+function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
   return {
     id: organization.id,
     name: organization.name,

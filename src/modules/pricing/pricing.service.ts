@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../../common/time/clock.service';
 import type { Pool } from 'pg';
 import { PG_POOL } from '../../database/pg-pool';
 import { nanoToUsdExact } from '../analytics/usage-figures';
@@ -12,7 +13,10 @@ import { Repricer, type RepriceReport } from './repricer';
 export class PricingService {
   private readonly repricer: Repricer;
 
-  constructor(@Inject(PG_POOL) pool: Pool) {
+  constructor(
+    @Inject(PG_POOL) pool: Pool,
+    private readonly clock: Clock,
+  ) {
     this.repricer = new Repricer(pool);
   }
 
@@ -53,7 +57,7 @@ export class PricingService {
   /** Reprices the organization's interactions started in [since, until) under the current table. */
   async reprice(organizationId: string, request: RepriceRequestDto, table: PricingTable = PricingTable.default()): Promise<RepriceResponseDto> {
     const since = new Date(request.since);
-    const until = request.until ? new Date(request.until) : new Date();
+    const until = request.until ? new Date(request.until) : this.clock.now();
     if (!(since < until)) throw PricingErrors.invalidRange();
     return toRepriceResponse(await this.repricer.reprice(table, { since, until, organizationId }));
   }
@@ -63,7 +67,7 @@ function rates(r: { name?: string; input: number; cacheWrite5m: number; cacheWri
   return { name: r.name ?? null, input: r.input, cache_write_5m: r.cacheWrite5m, cache_write_1h: r.cacheWrite1h, cache_read: r.cacheRead, output: r.output };
 }
 
-export function toRepriceResponse(report: RepriceReport): RepriceResponseDto {
+function toRepriceResponse(report: RepriceReport): RepriceResponseDto {
   return {
     pricing_version: report.pricingVersion,
     since: report.since,

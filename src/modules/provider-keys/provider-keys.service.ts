@@ -1,21 +1,21 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { Clock } from '../../common/time/clock.service';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { notFound } from '../../common/errors/domain-error';
-import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
-import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier';
+import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verifier.service';
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
 import { Provider, ProviderKey } from './provider-key.entity';
 import { ProviderKeyRepository } from './provider-key.repository';
-import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher';
+import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher.service';
 
-export const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
+const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
-export const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
+const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
 @Injectable()
 export class ProviderKeysService {
@@ -29,12 +29,13 @@ export class ProviderKeysService {
     private readonly cipher: ProviderKeyCipher,
     private readonly verifier: AnthropicKeyVerifier,
     private readonly invalidation: CacheInvalidation,
+    private readonly clock: Clock,
   ) {
     this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, { ttlMs: PROVIDER_KEY_CACHE_TTL_MS, owner: (_, organizationId) => organizationId });
   }
 
-  async list(): Promise<ProviderKeyResponseDto[]> {
-    return (await this.providerKeys.listLive()).map(toProviderKeyResponse);
+  async list(organizationId: string): Promise<ProviderKeyResponseDto[]> {
+    return (await this.providerKeys.listLive(organizationId)).map(toProviderKeyResponse);
   }
 
   /** The first key of an organization becomes its default; so does any key created with isDefault. */
@@ -42,8 +43,8 @@ export class ProviderKeysService {
     const id = randomUUID();
     const created = await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(organization.organizationId);
-      const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault());
-      if (makeDefault) await this.clearDefault(em);
+      const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault(organization.organizationId));
+      if (makeDefault) await this.clearDefault(em, organization.organizationId);
       const providerKey = em.create(ProviderKey, {
         id,
         organization: organization.organizationId,
@@ -57,18 +58,17 @@ export class ProviderKeysService {
       await em.flush();
       return providerKey;
     });
-    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
+    this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
     return toProviderKeyResponse(created);
   }
 
-  async update(id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
-    const organizationId = this.currentOrganizationId();
+  async update(organizationId: string, id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
     const updated = await this.em.transactional(async (em) => {
-      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
-      const providerKey = await this.providerKeys.findLive(id);
+      await this.providerKeys.lockOrganizationKeys(organizationId);
+      const providerKey = await this.providerKeys.findLive(organizationId, id);
       if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
       if (dto.isDefault === true && !providerKey.isDefault) {
-        await this.clearDefault(em);
+        await this.clearDefault(em, organizationId);
         providerKey.isDefault = true;
       } else if (dto.isDefault === false) {
         providerKey.isDefault = false;
@@ -77,23 +77,22 @@ export class ProviderKeysService {
       await em.flush();
       return toProviderKeyResponse(providerKey);
     });
-    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organizationId);
+    this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organizationId);
     return updated;
   }
 
   /** Deleting revokes: the ciphertext is erased, the row is kept for the audit trail. */
-  async revoke(id: string, now = new Date()): Promise<void> {
-    const organizationId = this.currentOrganizationId();
+  async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
     await this.em.transactional(async (em) => {
-      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
-      const providerKey = await this.providerKeys.findLive(id);
+      await this.providerKeys.lockOrganizationKeys(organizationId);
+      const providerKey = await this.providerKeys.findLive(organizationId, id);
       if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
       providerKey.revokedAt = now;
       providerKey.isDefault = false;
       providerKey.ciphertext = '';
       await em.flush();
     });
-    await this.invalidation.publish(PROVIDER_KEY_CACHE_TOPIC, organizationId);
+    this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organizationId);
   }
 
   test(key: string): Promise<KeyCheckResult> {
@@ -123,7 +122,7 @@ export class ProviderKeysService {
 
   private async readDefault(organizationId: string): Promise<string | null> {
     const version = this.defaults.version;
-    const providerKey = await this.providerKeys.findDefault();
+    const providerKey = await this.providerKeys.findDefault(organizationId);
     if (!providerKey) return null;
     try {
       const plaintext = this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id);
@@ -138,22 +137,15 @@ export class ProviderKeysService {
     }
   }
 
-  /** The organization the tenant filter is armed with for this request (set by the access guard). */
-  private currentOrganizationId(): string {
-    const params = this.em.getFilterParams<TenantFilterArgs>(TENANT_FILTER);
-    if (!params?.organizationId) throw new Error('Provider keys used outside an organization-scoped request');
-    return params.organizationId;
-  }
-
-  private async clearDefault(em: EntityManager): Promise<void> {
-    const current = await this.providerKeys.findDefault();
+  private async clearDefault(em: EntityManager, organizationId: string): Promise<void> {
+    const current = await this.providerKeys.findDefault(organizationId);
     if (!current) return;
     current.isDefault = false;
     await em.flush();
   }
 }
 
-export function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
+function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
   return {
     id: providerKey.id,
     provider: providerKey.provider,

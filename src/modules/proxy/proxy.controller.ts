@@ -20,7 +20,7 @@ import {
 } from './dto/anthropic.dto';
 import { RequestOrigin } from '../sharing/request-origin.decorator';
 import { ProxyResourcesService } from './proxy-resources.service';
-import { ProxyLimiter } from './proxy-limits';
+import { ProxyLimiter } from './proxy-limits.service';
 import { ProxyService } from './proxy.service';
 
 const ANTHROPIC_HEADERS = [

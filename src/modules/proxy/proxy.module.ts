@@ -9,9 +9,9 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { ProxyBatchesController, ProxyController, ProxyFilesController, ProxyModelsController, ProxyProbeController } from './proxy.controller';
 import { ProviderObjectsRepository } from './provider-objects.repository';
 import { ProxyResourcesService } from './proxy-resources.service';
-import { ProxyLimiter } from './proxy-limits';
+import { ProxyLimiter } from './proxy-limits.service';
 import { ProxyService } from './proxy.service';
-import { UpstreamClient } from './upstream-client';
+import { UpstreamClient } from './upstream-client.service';
 
 @Module({
   imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule, OrganizationsModule],

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { ShutdownState } from '../health/shutdown-state';
+import { ShutdownState } from '../../common/lifecycle/shutdown-state.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeadLetters, reasonOf } from './dead-letters';
 import { ContentStatus } from './interaction.entity';
 import { type InteractionRecord, storableRecord, withoutContent } from './interaction-record';
-import { InteractionWriter, writeFailureKind } from './interaction-writer';
+import { InteractionWriter, writeFailureKind } from './interaction-writer.repository';
 import { Journal, type JournalEntry, type Segment } from './journal';
 
 export const RECORDER_LIMITS = {

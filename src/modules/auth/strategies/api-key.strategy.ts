@@ -28,6 +28,6 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
   async validate(request: FastifyRequest): Promise<Principal | null> {
     const key = extractPlatformKey(request);
     // Only the proxy's Messages route, the hot path, may be answered from the cache.
-    return key ? this.apiKeys.authenticate(key, new Date(), { cached: isMessagesCall(request) }) : null;
+    return key ? this.apiKeys.authenticate(key, undefined, { cached: isMessagesCall(request) }) : null;
   }
 }

@@ -13,7 +13,7 @@ interface Bucket {
 /** How many idle callers are kept before the map is swept of full, idle buckets. */
 const SWEEP_THRESHOLD = 10_000;
 
-export const ProxyLimitErrors = {
+const ProxyLimitErrors = {
   rate: (retryAfterSeconds: number, perMinute: number) =>
     new DomainError(
       'RATE_LIMITED',
@@ -109,6 +109,6 @@ export class ProxyLimiter {
 }
 
 /** The caller a proxy call is counted against: its API key, or its user when it came with a JWT. */
-export function callerKey(principal: Principal): string {
+function callerKey(principal: Principal): string {
   return principal.kind === 'apiKey' ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
 }

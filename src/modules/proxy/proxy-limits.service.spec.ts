@@ -1,7 +1,7 @@
 import type { AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
-import { ProxyLimiter } from './proxy-limits';
+import { ProxyLimiter } from './proxy-limits.service';
 
 const limiter = (requestsPerMinute: number, concurrent: number) =>
   new ProxyLimiter({ proxyLimits: { requestsPerMinute, concurrent } } as AppConfig);
@@ -68,7 +68,7 @@ describe('ProxyLimiter', () => {
     let finish!: () => void;
     const first = limits.run(principal, () => new Promise<string>((resolve) => (finish = () => resolve('done'))));
     expect(limits.inFlight('key:k1')).toBe(1);
-    await expect(limits.run(principal, async () => 'second')).rejects.toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    await expect(limits.run(principal, () => Promise.resolve('second'))).rejects.toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
     finish();
     await expect(first).resolves.toBe('done');
     expect(limits.inFlight('key:k1')).toBe(0);

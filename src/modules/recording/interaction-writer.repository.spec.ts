@@ -1,4 +1,4 @@
-import { writeFailureKind } from './interaction-writer';
+import { writeFailureKind } from './interaction-writer.repository';
 
 const pgError = (code: string) => Object.assign(new Error(`postgres error ${code}`), { code });
 
