@@ -160,6 +160,8 @@ describe('the console', () => {
     await page.getByRole('link', { name: 'Provider keys' }).click();
     await page.getByLabel('Name').fill('anthropic');
     await page.getByLabel('Anthropic API key').fill('sk-ant-api03-console-test-key-0123456789');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByText('The key works.').waitFor();
     await page.getByLabel('Default').check();
     await page.getByRole('button', { name: 'Add key' }).click();
     await page.getByRole('cell', { name: '…6789' }).waitFor();

@@ -189,9 +189,7 @@ function ProviderKeys({ isAdmin }: { isAdmin: boolean }) {
     setTested(null);
     void run(async () => {
       const result = unwrap(await api.POST('/api/v1/provider-keys/test', { body: { key } }));
-      setTested(
-        JSON.stringify(result).includes('"valid":true') ? 'The key works.' : 'Anthropic did not accept this key.',
-      );
+      setTested(result.valid ? 'The key works.' : `Anthropic did not accept this key: ${result.message}`);
     });
   };
   return (
