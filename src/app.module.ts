@@ -10,6 +10,7 @@ import { DatabaseModule, type DatabaseConnection } from './database/database.mod
 import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { ConsoleModule } from './modules/console/console.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { OrganizationsModule } from './modules/organizations/organizations.module';
@@ -52,6 +53,7 @@ export class AppModule {
         AnalyticsModule,
         PricingModule,
         SharingModule,
+        ConsoleModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -65,6 +65,7 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
     description: 'Public share links of sessions: create, check, remove, and the public views that need no authentication.',
   },
   { name: 'Health', description: 'Liveness and readiness probes.' },
+  { name: 'Console', description: 'The browser console Lamplight serves at `/`: its page and its built files.' },
 ];
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;

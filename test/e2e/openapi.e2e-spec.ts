@@ -102,6 +102,11 @@ describe('OpenAPI document', () => {
         '/api/v1/auth/login',
         '/spotlight/analytics/sessions/shared/{shareToken}',
         '/shared/{shareToken}',
+        '/api/v1/auth/cookie/register',
+        '/api/v1/auth/cookie/login',
+        '/api/v1/auth/cookie/logout',
+        '/',
+        '/assets/{file}',
       ];
       for (const { path, operation } of operations()) {
         if (publicPaths.includes(path)) {

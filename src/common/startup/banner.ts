@@ -18,6 +18,7 @@ export function localUrl(host: string, port: number): string {
 export function startupBanner({ config, database, envFile }: BannerFacts, port: number): string {
   const url = localUrl(config.host, port);
   const rows: [string, string][] = [
+    ['console', `${url}/ (sign up in the browser: spend, sessions, transcripts)`],
     ['API docs', `${url}/docs (OpenAPI JSON at ${url}/docs-json)`],
     ['health', `${url}/health/ready`],
     ['database', database.embedded ? `embedded PostgreSQL, ${database.url}` : database.url],

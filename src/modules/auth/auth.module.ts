@@ -9,6 +9,7 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { ConsoleSessionController } from './console-session.controller';
 import { AccessGuard } from './guards/access.guard';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
 import { LoginAttempts } from './login-attempts.service';
@@ -50,7 +51,7 @@ import { JwtStrategy } from './strategies/jwt.strategy';
     OrganizationsModule,
     ApiKeysModule,
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, ConsoleSessionController],
   providers: [
     AuthService,
     PasswordHasher,

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { PROXY_PATH_PREFIX } from '../../../common/errors/error-response';
+import { sessionCookieJwt } from '../session-cookie';
 
 const PLATFORM_KEY_PREFIX = 'lmp_';
 
@@ -34,6 +35,7 @@ export function extractPlatformKey(request: FastifyRequest): string | undefined 
 /** A bearer token that is neither a platform key nor an Anthropic key: a JWT candidate. */
 export function extractJwt(request: FastifyRequest): string | null {
   const token = bearer(request);
+  if (!token && extractPlatformKey(request) === undefined) return sessionCookieJwt(request);
   if (!token || token.startsWith(PLATFORM_KEY_PREFIX) || token.startsWith('sk-ant-')) return null;
   return token;
 }
