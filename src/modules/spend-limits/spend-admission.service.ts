@@ -223,6 +223,8 @@ export class SpendAdmissionService {
     } catch {
       // The figures are for the message only.
     }
+    // A counter the refused statement would have created holds nothing yet: its first value is the seed.
+    counter = { ...counter, spent: Math.max(counter.spent, claim.seed) };
     const retryAfter = secondsUntil(a.window, now);
     const resets = a.window.end ? ` It resets at ${a.window.end.toISOString()}.` : ' It does not reset; an admin can raise it.';
     const detail =
