@@ -926,6 +926,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spend-limits/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spend per API key and per member in a day, week or month, each beside its limit (members: their own) */
+        get: operations["getSpendReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spend-limits/settings": {
         parameters: {
             query?: never;
@@ -2876,6 +2893,25 @@ export interface components {
             /** @description Percentages that raise an alert; the organization's when omitted. */
             alertThresholds?: number[];
         };
+        SpendByScopeDto: {
+            /** @description The API key's or member's id; null for calls made by signed-in users (no key). */
+            id: string | null;
+            spentUsd: number;
+            calls: number;
+            /** @description Calls whose model has no price (counted as $0 here). */
+            unpricedCalls: number;
+            /** @description The limit on this key or member for this period, if one is set. */
+            limit: components["schemas"]["SpendLimitDto"] | null;
+        };
+        SpendReportDto: {
+            /** @enum {string} */
+            period: "daily" | "weekly" | "monthly" | "session";
+            timeZone: string;
+            periodStart: string;
+            periodEnd: string;
+            apiKeys: components["schemas"]["SpendByScopeDto"][];
+            members: components["schemas"]["SpendByScopeDto"][];
+        };
         SpendSettingsDto: {
             /**
              * @description IANA time zone in which days, weeks and months start.
@@ -3053,6 +3089,8 @@ export type SchemaSpendUsageDto = components['schemas']['SpendUsageDto'];
 export type SchemaSpendLimitDto = components['schemas']['SpendLimitDto'];
 export type SchemaSpendLimitListDto = components['schemas']['SpendLimitListDto'];
 export type SchemaCreateSpendLimitDto = components['schemas']['CreateSpendLimitDto'];
+export type SchemaSpendByScopeDto = components['schemas']['SpendByScopeDto'];
+export type SchemaSpendReportDto = components['schemas']['SpendReportDto'];
 export type SchemaSpendSettingsDto = components['schemas']['SpendSettingsDto'];
 export type SchemaUpdateSpendSettingsDto = components['schemas']['UpdateSpendSettingsDto'];
 export type SchemaWebhookSecretDto = components['schemas']['WebhookSecretDto'];
@@ -9091,6 +9129,74 @@ export interface operations {
             };
             /** @description The request body is not JSON (content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getSpendReport: {
+        parameters: {
+            query?: {
+                /** @description daily, weekly or monthly (default monthly): the current one, in the organization's time zone. */
+                period?: "daily" | "weekly" | "monthly" | "session";
+                /** @description How many periods back: 0 (default) is the current one. */
+                offset?: number;
+            };
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendReportDto"];
+                };
+            };
+            /**
+             * @description Invalid period or offset
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -221,6 +221,16 @@ describe('spend limits', () => {
     // … and 80.8 % now.
     expect(response.headers.get('anthropic-ratelimit-unified-status')).toBe('allowed_warning');
     expect(Number(response.headers.get('x-lamplight-spend-limit-utilization'))).toBeGreaterThanOrEqual(0.8);
+
+    // Spend per API key and per member this week, beside the limit on each.
+    expect((await one.request({ method: 'POST', url: CONSOLE, headers, payload: { scopeType: 'api_key', scopeId: orgKey.id, period: 'weekly', amount: 10 } })).statusCode).toBe(201);
+    const report = await eventually(async () => {
+      const body = (await one.request({ method: 'GET', url: `${CONSOLE}/spend?period=weekly`, headers })).json();
+      return body.apiKeys?.[0]?.calls === 4 ? body : undefined;
+    });
+    expect(report).toMatchObject({ period: 'weekly', timeZone: 'UTC', apiKeys: [{ id: orgKey.id, calls: 4, unpricedCalls: 0, limit: { scopeType: 'api_key', amount: 10 } }], members: [{ id: owner.id, calls: 4, limit: null }] });
+    expect(report.apiKeys[0].spentUsd).toBeCloseTo((3 * CALL_COST_MICRO + 18) / 1e6, 6);
+    expectProblem(await one.request({ method: 'GET', url: `${CONSOLE}/spend?period=session`, headers }), 400);
   });
 
   describe('alerts', () => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpStatus, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -8,6 +8,8 @@ import {
   CreateSpendLimitDto,
   SpendLimitDto,
   SpendLimitListDto,
+  SpendReportDto,
+  SpendReportQueryDto,
   SpendSettingsDto,
   UpdateSpendLimitDto,
   UpdateSpendSettingsDto,
@@ -15,6 +17,7 @@ import {
   WebhookSecretDto,
 } from './dto/spend-limit.dto';
 import { SpendLimitsService } from './spend-limits.service';
+import { SpendPeriod } from './spend-periods';
 
 const ID = ApiParam({ name: 'id', description: "The limit's id", format: 'uuid' });
 const MANAGERS = 'Only owners and admins';
@@ -49,6 +52,18 @@ export class SpendLimitsController {
   })
   create(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal, @Body() dto: CreateSpendLimitDto): Promise<SpendLimitDto> {
     return this.spendLimits.create(organization, principal, dto);
+  }
+
+  @Get('spend')
+  @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
+  @Endpoint({
+    operationId: 'getSpendReport',
+    summary: 'Spend per API key and per member in a day, week or month, each beside its limit (members: their own)',
+    type: SpendReportDto,
+    errors: { 400: 'Invalid period or offset' },
+  })
+  report(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal, @Query() query: SpendReportQueryDto): Promise<SpendReportDto> {
+    return this.spendLimits.report(organization, principal, query.period ?? SpendPeriod.Monthly, query.offset ?? 0);
   }
 
   @Get('settings')

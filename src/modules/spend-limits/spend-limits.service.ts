@@ -11,7 +11,7 @@ import { SpendLimitErrors } from './spend-limits.errors';
 import { type SpendLimitRecord, SpendLimitsRepository, SpendScopeType, SpendUnit } from './spend-limits.repository';
 import { periodWindow, SpendPeriod } from './spend-periods';
 import { toWireSpendLimit, type WireSpendLimit } from './spend-limit-wire';
-import type { CreateSpendLimitDto, SpendLimitDto, SpendSettingsDto, UpdateSpendLimitDto, UpdateSpendSettingsDto, WebhookDeliveryDto } from './dto/spend-limit.dto';
+import type { CreateSpendLimitDto, SpendByScopeDto, SpendLimitDto, SpendReportDto, SpendSettingsDto, UpdateSpendLimitDto, UpdateSpendSettingsDto, WebhookDeliveryDto } from './dto/spend-limit.dto';
 import type { SetSpendLimitDto } from './dto/spend-limit-admin.dto';
 import { newWebhookSecret, webhookUrlProblem } from './webhook-security';
 
@@ -149,6 +149,44 @@ export class SpendLimitsService {
         },
       };
     });
+  }
+
+  /**
+   * Spend per API key and per member in a period (the current one, or `offset` back), each beside
+   * the limit on it for that period. Members see only their own.
+   */
+  async report(organization: OrganizationContext, principal: Principal, period: SpendPeriod, offset: number): Promise<SpendReportDto> {
+    const organizationId = organization.organizationId;
+    const settings = await this.repository.settings(organizationId);
+    const zone = TimeZone.of(settings.timeZone) ?? TimeZone.UTC;
+    let window = periodWindow(period, this.clock.now(), zone);
+    for (let i = 0; i < offset; i++) window = periodWindow(period, new Date(window.start.getTime() - 1), zone);
+    const end = window.end ?? this.clock.now();
+    const rows = await this.repository.spendBy(organizationId, window.start, end);
+    const manager = mayManage(organization, principal);
+    const limits = (await this.repository.listLimits(organizationId)).filter((l) => l.period === period);
+    const current = offset === 0 ? await this.withUsage(organizationId, limits) : [];
+    const limitOn = (scopeType: SpendScopeType, id: string | null) => current.find((l) => l.scopeType === scopeType && l.scopeId === id) ?? null;
+    const group = (key: 'apiKeyId' | 'userId', scopeType: SpendScopeType): SpendByScopeDto[] => {
+      const totals = new Map<string | null, { nano: number; calls: number; unpriced: number }>();
+      for (const row of rows) {
+        const id = row[key];
+        const t = totals.get(id) ?? { nano: 0, calls: 0, unpriced: 0 };
+        totals.set(id, { nano: t.nano + row.nanoUsd, calls: t.calls + row.calls, unpriced: t.unpriced + row.unpriced });
+      }
+      return [...totals.entries()]
+        .filter(([id]) => manager || (scopeType === SpendScopeType.User && id === principal.userId))
+        .map(([id, t]) => ({ id, spentUsd: t.nano / 1e9, calls: t.calls, unpricedCalls: t.unpriced, limit: limitOn(scopeType, id) }))
+        .sort((a, b) => b.spentUsd - a.spentUsd);
+    };
+    return {
+      period,
+      timeZone: zone.name,
+      periodStart: window.start.toISOString(),
+      periodEnd: end.toISOString(),
+      apiKeys: manager ? group('apiKeyId', SpendScopeType.ApiKey) : [],
+      members: group('userId', SpendScopeType.User),
+    };
   }
 
   async settings(organization: OrganizationContext): Promise<SpendSettingsDto> {

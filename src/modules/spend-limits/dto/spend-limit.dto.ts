@@ -1,3 +1,4 @@
+import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsEnum, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
 import { FailureMode, SpendScopeType, SpendUnit } from '../spend-limits.repository';
 import { SpendPeriod } from '../spend-periods';
@@ -163,4 +164,40 @@ export class WebhookDeliveryDto {
 export class WebhookDeliveryListDto {
   object: 'list';
   data: WebhookDeliveryDto[];
+}
+
+export class SpendReportQueryDto {
+  /** daily, weekly or monthly (default monthly): the current one, in the organization's time zone. */
+  @IsOptional()
+  @IsIn([SpendPeriod.Daily, SpendPeriod.Weekly, SpendPeriod.Monthly])
+  period?: SpendPeriod;
+
+  /** How many periods back: 0 (default) is the current one. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(24)
+  offset?: number;
+}
+
+/** One API key's or member's spend in the period, beside the limit on it (if any). */
+export class SpendByScopeDto {
+  /** The API key's or member's id; null for calls made by signed-in users (no key). */
+  id: string | null;
+  spentUsd: number;
+  calls: number;
+  /** Calls whose model has no price (counted as $0 here). */
+  unpricedCalls: number;
+  /** The limit on this key or member for this period, if one is set. */
+  limit: SpendLimitDto | null;
+}
+
+export class SpendReportDto {
+  period: SpendPeriod;
+  timeZone: string;
+  periodStart: string;
+  periodEnd: string;
+  apiKeys: SpendByScopeDto[];
+  members: SpendByScopeDto[];
 }
