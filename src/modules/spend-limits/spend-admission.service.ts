@@ -174,7 +174,7 @@ export class SpendAdmissionService {
     }
     this.failedOpen.delete(call.organizationId);
     const held = claims.map((c) => ({ applicable: c.applicable, reserved: c.amount }));
-    const headers = this.headersFor(claims, rows, now);
+    const headers = this.headersFor(claims, rows);
     return new SpendReservation(call.organizationId, held, headers, (r, actual) => this.settle(r, actual));
   }
 
@@ -255,7 +255,7 @@ export class SpendAdmissionService {
    * status `allowed_warning` from 80 % of the tightest limit, with its reset time. Lamplight's own
    * headers give the figures.
    */
-  private headersFor(claims: (CounterClaim & { applicable: ApplicableLimit })[], rows: { counterKey: string; spent: number; reserved: number }[], now: Date): Record<string, string> {
+  private headersFor(claims: (CounterClaim & { applicable: ApplicableLimit })[], rows: { counterKey: string; spent: number; reserved: number }[]): Record<string, string> {
     let tightest: { claim: (typeof claims)[number]; utilization: number; used: number } | null = null;
     for (const claim of claims) {
       const row = rows.find((r) => r.counterKey === claim.key);
@@ -278,7 +278,6 @@ export class SpendAdmissionService {
       headers['anthropic-ratelimit-unified-reset'] = String(Math.floor(a.window.end.getTime() / 1000));
       headers['x-lamplight-spend-limit-reset'] = a.window.end.toISOString();
     }
-    void now;
     return headers;
   }
 
