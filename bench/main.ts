@@ -5,6 +5,8 @@
  *   --size=10m    analytics at 1M and 10M interactions (default: 100k and 1M; minutes more)
  *   --skip-analytics / --skip-durability / --skip-proxy   leave those parts out (--skip-proxy: no
  *                 proxy loads or freshness, so analytics and the console can be measured alone)
+ *   --only=spend-limits   P11 alone: spend-limit enforcement's added p50, and the overshoot of
+ *                 64 concurrent calls over two instances against a nearly spent limit
  *
  * Servers (mock upstream, B1, Lamplight with recording on and off) and every load generator run
  * as separate processes. Results: a table on stdout and bench/results/latest.json (a --quick run:
@@ -29,6 +31,7 @@ const TEN_M = args.includes('--size=10m');
 const SKIP_ANALYTICS = args.includes('--skip-analytics');
 const SKIP_DURABILITY = args.includes('--skip-durability');
 const SKIP_PROXY = args.includes('--skip-proxy');
+const ONLY_SPEND_LIMITS = args.includes('--only=spend-limits');
 
 const PLAN = QUICK
   ? { rounds: 1, latencyCount: 200, slowCount: 60, sseCount: 60, throughputSec: 3, connections: 64, streamLevels: [64, 128, 256, 512], analyticsSizes: [10_000, 50_000], queryRuns: 40, durabilitySec: 4 }
@@ -441,6 +444,75 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// P11: spend limits
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Added p50 of enforcement: one tenant without limits against one with an organization and a
+ * member limit (never reached), same instance, interleaved rounds. Overshoot: a nearly spent
+ * daily limit, 64 calls at once split over two instances (each call held 50 ms by the mock), then
+ * spent − amount once every reservation is settled.
+ */
+async function spendLimitFigures(db: BenchDatabase, mockUrl: string, processes: Spawned[]): Promise<void> {
+  const one = await startLamplight(db.url, mockUrl);
+  processes.push(one);
+  const two = await startLamplight(db.url, mockUrl);
+  processes.push(two);
+  const pool = new Pool({ connectionString: db.url, max: 2 });
+  try {
+    const free = await createTenant(one.url, pool, 'no-limits');
+    const limited = await createTenant(one.url, pool, 'limited');
+    const auth = { authorization: `Bearer ${limited.accessToken}` };
+    await api(one.url, 'POST', '/api/v1/spend-limits', { scopeType: 'organization', period: 'monthly', amount: 1_000_000 }, auth);
+    await api(one.url, 'POST', '/api/v1/spend-limits', { scopeType: 'user', scopeId: limited.userId, period: 'daily', amount: 100_000 }, auth);
+    const path = '/spotlight/anthropic/v1/messages';
+    const deltas: number[] = [];
+    const p50s: { free: number; limited: number }[] = [];
+    for (let r = 0; r < Math.max(3, PLAN.rounds); r++) {
+      const a = await runLoad<{ p50: number }>({ kind: 'latency', url: `${one.url}${path}`, headers: proxyHeaders(free.apiKey), body: BODIES.instant, count: PLAN.latencyCount, warmup: 100 });
+      const b = await runLoad<{ p50: number }>({ kind: 'latency', url: `${one.url}${path}`, headers: proxyHeaders(limited.apiKey), body: BODIES.instant, count: PLAN.latencyCount, warmup: 100 });
+      p50s.push({ free: a.p50, limited: b.p50 });
+      deltas.push(b.p50 - a.p50);
+    }
+    const added = median(deltas);
+    raw.spendLimitLatency = p50s;
+    add({ id: 'P11', measure: 'spend-limit enforcement, added p50 (2 limits vs none, concurrency 1)', value: round2(added), unit: 'ms', goal: '≤ 0.2 ms', pass: added <= 0.2, detail: `p50 without limits ${round2(median(p50s.map((x) => x.free)))} ms, with ${round2(median(p50s.map((x) => x.limited)))} ms` });
+
+    // Overshoot: $1.00 a day, $0.97 already spent.
+    const tight = await createTenant(one.url, pool, 'overshoot');
+    const created = await api<{ id: string }>(one.url, 'POST', '/api/v1/spend-limits', { scopeType: 'organization', period: 'daily', amount: 1 }, { authorization: `Bearer ${tight.accessToken}` });
+    const call = (base: string) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: proxyHeaders(tight.apiKey), body: body('MOCK:{"delayMs":50} Hello') }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
+    if ((await call(one.url)) !== 200) throw new Error('the first call under the tight limit failed');
+    const settledRow = async () => {
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await pool.query<{ spent: string; reserved: string }>('SELECT spent, reserved FROM spend_counters WHERE organization_id = $1 AND counter_key = $2', [tight.organizationId, created.id]);
+        if (rows[0] && rows[0].reserved === '0') return { spent: Number(rows[0].spent) };
+        await sleep(50);
+      }
+      throw new Error('reservations were not settled');
+    };
+    const first = await settledRow();
+    await pool.query('UPDATE spend_counters SET spent = 970000 WHERE organization_id = $1 AND counter_key = $2', [tight.organizationId, created.id]);
+    const statuses = await Promise.all(Array.from({ length: 64 }, (_, i) => call(i % 2 === 0 ? one.url : two.url)));
+    const final = await settledRow();
+    const ok = statuses.filter((s) => s === 200).length;
+    const refused = statuses.filter((s) => s === 429).length;
+    const overshootMicro = final.spent - 1_000_000;
+    const callsWorth = Math.max(0, overshootMicro) / first.spent;
+    raw.spendLimitOvershoot = { statuses: { ok, refused, other: 64 - ok - refused }, oneCallMicroUsd: first.spent, finalSpentMicroUsd: final.spent };
+    add({ id: 'P11', measure: 'spend over a limit, 64 concurrent calls over 2 instances', value: round2(callsWorth), unit: "calls' worth", goal: '≤ one call\'s worth', pass: callsWorth <= 1 && ok + refused === 64, detail: `$0.97 of $1.00 spent before; ${ok} answered, ${refused} refused (429); spent after $${(final.spent / 1e6).toFixed(6)}; one call $${(first.spent / 1e6).toFixed(6)}` });
+  } finally {
+    await pool.end();
+    await stop(two);
+    await stop(one);
+  }
+}
+
 function proxyHeaders(apiKey: string): Record<string, string> {
   return { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': apiKey };
 }
@@ -481,30 +553,34 @@ async function main(): Promise<void> {
     info = await machine(db);
     const mock = await spawnNode(join(DIST, 'mock-upstream', 'main.js'), { PATH: process.env.PATH, MOCK_ANTHROPIC_PORT: '0' }, /listening on (http:\/\/\S+)/);
     processes.push(mock);
-    const b1 = await spawnNode(join(DIST, 'bench', 'b1-passthrough.js'), { PATH: process.env.PATH, UPSTREAM_URL: mock.url, PORT: '0' }, /B1 listening on (http:\/\/\S+)/);
-    processes.push(b1);
-    const on = await startLamplight(db.url, mock.url);
-    processes.push(on);
-    const off = await startLamplight(db.url, mock.url, { RECORDING_ENABLED: 'false' });
-    processes.push(off);
-    const setupPool = new Pool({ connectionString: db.url, max: 1 });
-    const tenant = await createTenant(on.url, setupPool, 'main');
-    await setupPool.end();
-    const headers = proxyHeaders(tenant.apiKey);
-    const path = '/spotlight/anthropic/v1/messages';
-    const targets = {
-      b0: { name: 'b0', url: `${mock.url}/v1/messages`, headers: { ...headers, 'x-api-key': 'sk-ant-api03-bench-direct' }, pid: mock.child.pid },
-      b1: { name: 'b1', url: `${b1.url}${path}`, headers, pid: b1.child.pid },
-      on: { name: 'lamplight', url: `${on.url}${path}`, headers, pid: on.child.pid },
-      off: { name: 'lamplight-off', url: `${off.url}${path}`, headers, pid: off.child.pid },
-    };
-    const peak = SKIP_PROXY ? NaN : await proxyFigures(targets);
-    await stop(off);
-    await stop(b1);
-    if (!SKIP_PROXY) await freshness(on.url, tenant);
-    if (!SKIP_ANALYTICS) await analyticsFigures(on.url, db, peak, tenant);
-    await stop(on);
-    if (!SKIP_DURABILITY) await durability(db, mock.url);
+    if (ONLY_SPEND_LIMITS) {
+      await spendLimitFigures(db, mock.url, processes);
+    } else {
+      const b1 = await spawnNode(join(DIST, 'bench', 'b1-passthrough.js'), { PATH: process.env.PATH, UPSTREAM_URL: mock.url, PORT: '0' }, /B1 listening on (http:\/\/\S+)/);
+      processes.push(b1);
+      const on = await startLamplight(db.url, mock.url);
+      processes.push(on);
+      const off = await startLamplight(db.url, mock.url, { RECORDING_ENABLED: 'false' });
+      processes.push(off);
+      const setupPool = new Pool({ connectionString: db.url, max: 1 });
+      const tenant = await createTenant(on.url, setupPool, 'main');
+      await setupPool.end();
+      const headers = proxyHeaders(tenant.apiKey);
+      const path = '/spotlight/anthropic/v1/messages';
+      const targets = {
+        b0: { name: 'b0', url: `${mock.url}/v1/messages`, headers: { ...headers, 'x-api-key': 'sk-ant-api03-bench-direct' }, pid: mock.child.pid },
+        b1: { name: 'b1', url: `${b1.url}${path}`, headers, pid: b1.child.pid },
+        on: { name: 'lamplight', url: `${on.url}${path}`, headers, pid: on.child.pid },
+        off: { name: 'lamplight-off', url: `${off.url}${path}`, headers, pid: off.child.pid },
+      };
+      const peak = SKIP_PROXY ? NaN : await proxyFigures(targets);
+      await stop(off);
+      await stop(b1);
+      if (!SKIP_PROXY) await freshness(on.url, tenant);
+      if (!SKIP_ANALYTICS) await analyticsFigures(on.url, db, peak, tenant);
+      await stop(on);
+      if (!SKIP_DURABILITY) await durability(db, mock.url);
+    }
   } finally {
     for (const p of processes.reverse()) await stop(p).catch(() => undefined);
     await db.drop().catch((error: unknown) => log(`could not drop ${db.name}: ${String(error)}`));
@@ -525,7 +601,7 @@ async function main(): Promise<void> {
     raw,
   };
   // The committed latest.json is the last full run; a quick run goes beside it, ignored by git.
-  const file = QUICK ? 'quick.json' : 'latest.json';
+  const file = ONLY_SPEND_LIMITS ? 'spend-limits.json' : QUICK ? 'quick.json' : 'latest.json';
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', file), `${JSON.stringify(result, null, 2)}\n`);
   log(`${result.summary.passed}/${figures.length} goals met; written to bench/results/${file}`);

@@ -957,6 +957,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/organizations/spend_limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List spend limits (Admin API shape) */
+        get: operations["listSpendLimitsAdmin"];
+        put?: never;
+        /** Set a spend limit: creates it, or replaces the amount of the one with the same scope and period */
+        post: operations["setSpendLimitAdmin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/spend_limits/{spendLimitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a spend limit (Admin API shape) */
+        get: operations["getSpendLimitAdmin"];
+        put?: never;
+        post?: never;
+        /** Delete a spend limit and its counters */
+        delete: operations["deleteSpendLimitAdmin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spend-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spend limits with their current spend, reserved amount and remaining */
+        get: operations["listSpendLimits"];
+        put?: never;
+        /** Set a spend limit (replaces the amount of an existing one with the same scope, period and unit) */
+        post: operations["createSpendLimit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spend-limits/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spend per API key and per member in a day, week or month, each beside its limit (members: their own) */
+        get: operations["getSpendReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spend-limits/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's spend-limit settings */
+        get: operations["getSpendSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the time zone, failure mode, alert thresholds or webhook URL */
+        patch: operations["updateSpendSettings"];
+        trace?: never;
+    };
+    "/api/v1/spend-limits/settings/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a new webhook signing secret; it is shown only in this response */
+        post: operations["rotateSpendWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spend-limits/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest 100 alert webhook deliveries (only owners and admins) */
+        get: operations["listSpendWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spend-limits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a limit and its counters */
+        delete: operations["deleteSpendLimit"];
+        options?: never;
+        head?: never;
+        /** Change a limit's amount or alert thresholds */
+        patch: operations["updateSpendLimit"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2017,7 +2158,7 @@ export interface components {
              * @description completed: Anthropic answered; failed: it refused or failed; cancelled: the call was cut short.
              * @enum {string}
              */
-            status: "completed" | "failed" | "cancelled";
+            status: "failed" | "completed" | "cancelled";
             /** @description The text asked; null on a stored task when the organization does not store content. */
             query: string | null;
             /** @description The answer's text; null when there is none (or, on a stored task, content is not stored). */
@@ -2702,6 +2843,226 @@ export interface components {
             /** @description What prompt caching did in the session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix. */
             cache: components["schemas"]["CacheInsightsDto"];
         };
+        SpendLimitScopeResponseDto: {
+            /** @enum {string} */
+            type: "organization" | "api_key" | "user" | "session";
+            user_id?: string;
+            api_key_id?: string;
+            session_id?: string;
+        };
+        SpendLimitWireDto: {
+            /**
+             * @description Always spend_limit.
+             * @enum {string}
+             */
+            type: "spend_limit";
+            /** @example spl_2f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11 */
+            id: string;
+            /** @description Cents for USD, tokens for a token limit, as an integer string. */
+            amount: string;
+            /** @example USD */
+            currency: string;
+            /** @enum {string} */
+            unit: "usd" | "tokens";
+            is_enabled: boolean;
+            /** @enum {string} */
+            period: "daily" | "weekly" | "monthly" | "session";
+            scope: components["schemas"]["SpendLimitScopeResponseDto"];
+            alert_thresholds: number[] | null;
+            created_at: string;
+            updated_at: string;
+        };
+        SpendLimitWireListDto: {
+            data: components["schemas"]["SpendLimitWireDto"][];
+            has_more: boolean;
+            /** @description Pass as `page` for the next page; null on the last. */
+            next_page: string | null;
+        };
+        SpendLimitScopeDto: {
+            /**
+             * @description organization, user (a member), api_key, or session.
+             * @enum {string}
+             */
+            type: "organization" | "api_key" | "user" | "session";
+            /**
+             * Format: uuid
+             * @description The member's user id (type user).
+             */
+            user_id?: string;
+            /**
+             * Format: uuid
+             * @description The API key's id (type api_key).
+             */
+            api_key_id?: string;
+            /**
+             * Format: uuid
+             * @description The session's id (type session).
+             */
+            session_id?: string;
+        };
+        SetSpendLimitDto: {
+            scope: components["schemas"]["SpendLimitScopeDto"];
+            /**
+             * @description A non-negative integer as a decimal string: cents for USD ("50000" is $500.00), or tokens
+             *     for a token limit.
+             * @example 50000
+             */
+            amount: string;
+            /**
+             * @description daily, weekly or monthly in the organization's time zone; session (the session's lifetime) for session scopes.
+             * @enum {string}
+             */
+            period: "daily" | "weekly" | "monthly" | "session";
+            /**
+             * @description usd (the default) or tokens (session scopes only).
+             * @enum {string}
+             */
+            unit?: "usd" | "tokens";
+            /** @description Percentages of the amount that raise an alert; the organization's (default 50, 80, 100) when omitted. */
+            alert_thresholds?: number[];
+        };
+        DeletedSpendLimitDto: {
+            /**
+             * @description Always spend_limit_deleted.
+             * @enum {string}
+             */
+            type: "spend_limit_deleted";
+            id: string;
+        };
+        SpendUsageDto: {
+            periodStart: string;
+            /** @description null for a session's lifetime. */
+            periodEnd: string | null;
+            /** @description In the limit's unit: USD or tokens. */
+            spent: number;
+            /** @description Held by calls in flight. */
+            reserved: number;
+            remaining: number;
+            /** @description (spent + reserved) / amount, 0–1 (1 when the amount is 0). */
+            utilization: number;
+        };
+        SpendLimitDto: {
+            id: string;
+            /** @enum {string} */
+            scopeType: "organization" | "api_key" | "user" | "session";
+            /** @description null for the organization scope. */
+            scopeId: string | null;
+            /** @enum {string} */
+            period: "daily" | "weekly" | "monthly" | "session";
+            /** @enum {string} */
+            unit: "usd" | "tokens";
+            /** @description USD or tokens. */
+            amount: number;
+            alertThresholds: number[] | null;
+            createdAt: string;
+            updatedAt: string;
+            usage: components["schemas"]["SpendUsageDto"];
+        };
+        SpendLimitListDto: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["SpendLimitDto"][];
+        };
+        CreateSpendLimitDto: {
+            /** @enum {string} */
+            scopeType: "organization" | "api_key" | "user" | "session";
+            /**
+             * Format: uuid
+             * @description The member's user id, API key id or session id; omitted for the organization.
+             */
+            scopeId?: string;
+            /** @enum {string} */
+            period: "daily" | "weekly" | "monthly" | "session";
+            /**
+             * @description usd (default) or tokens (session scopes only).
+             * @enum {string}
+             */
+            unit?: "usd" | "tokens";
+            /**
+             * @description USD (up to 6 decimals) or tokens (an integer).
+             * @example 500
+             */
+            amount: number;
+            /** @description Percentages that raise an alert; the organization's when omitted. */
+            alertThresholds?: number[];
+        };
+        SpendByScopeDto: {
+            /** @description The API key's or member's id; null for calls made by signed-in users (no key). */
+            id: string | null;
+            spentUsd: number;
+            calls: number;
+            /** @description Calls whose model has no price (counted as $0 here). */
+            unpricedCalls: number;
+            /** @description The limit on this key or member for this period, if one is set. */
+            limit: components["schemas"]["SpendLimitDto"] | null;
+        };
+        SpendReportDto: {
+            /** @enum {string} */
+            period: "daily" | "weekly" | "monthly" | "session";
+            timeZone: string;
+            periodStart: string;
+            periodEnd: string;
+            apiKeys: components["schemas"]["SpendByScopeDto"][];
+            members: components["schemas"]["SpendByScopeDto"][];
+        };
+        SpendSettingsDto: {
+            /**
+             * @description IANA time zone in which days, weeks and months start.
+             * @example Europe/Paris
+             */
+            timeZone: string;
+            /**
+             * @description closed: refuse calls while the counters cannot be reached; open: let through up to failOpenAmountUsd per instance.
+             * @enum {string}
+             */
+            failureMode: "closed" | "open";
+            failOpenAmountUsd: number;
+            /** @description Percentages of a limit that raise an alert, unless the limit sets its own. */
+            alertThresholds: number[];
+            webhookUrl: string | null;
+            /** @description Whether a signing secret exists (it is shown only when made). */
+            webhookSecretSet: boolean;
+        };
+        UpdateSpendSettingsDto: {
+            /** @example Europe/Paris */
+            timeZone?: string;
+            /** @enum {string} */
+            failureMode?: "closed" | "open";
+            failOpenAmountUsd?: number;
+            alertThresholds?: number[];
+            /**
+             * Format: uri
+             * @description An http(s) URL alerts are posted to; null removes it.
+             */
+            webhookUrl?: string | null;
+        };
+        WebhookSecretDto: {
+            /** @description The signing secret; shown only in this response. Keep it to verify x-lamplight-signature. */
+            secret: string;
+        };
+        WebhookDeliveryDto: {
+            id: string;
+            event: string;
+            url: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            createdAt: string;
+            updatedAt: string;
+            deliveredAt: string | null;
+        };
+        WebhookDeliveryListDto: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["WebhookDeliveryDto"][];
+        };
+        UpdateSpendLimitDto: {
+            amount?: number;
+            /** @description null: back to the organization's thresholds. */
+            alertThresholds?: number[] | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2812,6 +3173,24 @@ export type SchemaSharedSessionSummaryDto = components['schemas']['SharedSession
 export type SchemaSharedInteractionDto = components['schemas']['SharedInteractionDto'];
 export type SchemaSharedAgentDto = components['schemas']['SharedAgentDto'];
 export type SchemaSharedSessionResponseDto = components['schemas']['SharedSessionResponseDto'];
+export type SchemaSpendLimitScopeResponseDto = components['schemas']['SpendLimitScopeResponseDto'];
+export type SchemaSpendLimitWireDto = components['schemas']['SpendLimitWireDto'];
+export type SchemaSpendLimitWireListDto = components['schemas']['SpendLimitWireListDto'];
+export type SchemaSpendLimitScopeDto = components['schemas']['SpendLimitScopeDto'];
+export type SchemaSetSpendLimitDto = components['schemas']['SetSpendLimitDto'];
+export type SchemaDeletedSpendLimitDto = components['schemas']['DeletedSpendLimitDto'];
+export type SchemaSpendUsageDto = components['schemas']['SpendUsageDto'];
+export type SchemaSpendLimitDto = components['schemas']['SpendLimitDto'];
+export type SchemaSpendLimitListDto = components['schemas']['SpendLimitListDto'];
+export type SchemaCreateSpendLimitDto = components['schemas']['CreateSpendLimitDto'];
+export type SchemaSpendByScopeDto = components['schemas']['SpendByScopeDto'];
+export type SchemaSpendReportDto = components['schemas']['SpendReportDto'];
+export type SchemaSpendSettingsDto = components['schemas']['SpendSettingsDto'];
+export type SchemaUpdateSpendSettingsDto = components['schemas']['UpdateSpendSettingsDto'];
+export type SchemaWebhookSecretDto = components['schemas']['WebhookSecretDto'];
+export type SchemaWebhookDeliveryDto = components['schemas']['WebhookDeliveryDto'];
+export type SchemaWebhookDeliveryListDto = components['schemas']['WebhookDeliveryListDto'];
+export type SchemaUpdateSpendLimitDto = components['schemas']['UpdateSpendLimitDto'];
 export type $defs = Record<string, never>;
 export interface operations {
     getLiveness: {
@@ -5656,7 +6035,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5683,7 +6062,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5790,7 +6169,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5817,7 +6196,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5920,7 +6299,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5938,7 +6317,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6044,7 +6423,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6071,7 +6450,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6174,7 +6553,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6192,7 +6571,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6295,7 +6674,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6313,7 +6692,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6419,7 +6798,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6446,7 +6825,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6552,7 +6931,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6579,7 +6958,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6685,7 +7064,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6712,7 +7091,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6816,7 +7195,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6843,7 +7222,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6946,7 +7325,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6964,7 +7343,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7067,7 +7446,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7085,7 +7464,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7191,7 +7570,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7218,7 +7597,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7324,7 +7703,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7351,7 +7730,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7455,7 +7834,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope */
+            /** @description permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7482,7 +7861,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7585,11 +7964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description The session's token budget is spent (nothing was sent)
-             *
-             *     Not allowed for this caller
-             */
+            /** @description Not allowed for this caller */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7618,6 +7993,15 @@ export interface operations {
             };
             /** @description The request body is not JSON (content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Over a spend limit, the session's token budget among them (nothing was sent); retry-after gives when the period resets */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8647,6 +9031,979 @@ export interface operations {
             };
             /** @description No such file */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listSpendLimitsAdmin: {
+        parameters: {
+            query?: {
+                /** @description Limits per page, 1–1000 (default 20). */
+                limit?: number;
+                /** @description The opaque cursor of a previous page's `next_page`. */
+                page?: string;
+            };
+            header?: {
+                /** @description A platform key (lmp_…) of this organization, as an Admin API client sends its key */
+                "x-api-key"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLimitWireListDto"];
+                };
+            };
+            /**
+             * @description Invalid paging
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setSpendLimitAdmin: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A platform key (lmp_…) of this organization, as an Admin API client sends its key */
+                "x-api-key"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetSpendLimitDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLimitWireDto"];
+                };
+            };
+            /**
+             * @description Invalid fields
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description Only owners and admins (or a key with the write scope) set limits
+             *
+             *     Not allowed for this caller
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The member, API key or session is not in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getSpendLimitAdmin: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A platform key (lmp_…) of this organization, as an Admin API client sends its key */
+                "x-api-key"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description The limit id (spl_…) */
+                spendLimitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLimitWireDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such limit visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteSpendLimitAdmin: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A platform key (lmp_…) of this organization, as an Admin API client sends its key */
+                "x-api-key"?: string;
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description The limit id (spl_…) */
+                spendLimitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedSpendLimitDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description Only owners and admins (or a key with the write scope) delete limits
+             *
+             *     Not allowed for this caller
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such limit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listSpendLimits: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLimitListDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createSpendLimit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSpendLimitDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLimitDto"];
+                };
+            };
+            /**
+             * @description Invalid fields
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The member, API key or session is not in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getSpendReport: {
+        parameters: {
+            query?: {
+                /** @description daily, weekly or monthly (default monthly): the current one, in the organization's time zone. */
+                period?: "daily" | "weekly" | "monthly" | "session";
+                /** @description How many periods back: 0 (default) is the current one. */
+                offset?: number;
+            };
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendReportDto"];
+                };
+            };
+            /**
+             * @description Invalid period or offset
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getSpendSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendSettingsDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    updateSpendSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSpendSettingsDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendSettingsDto"];
+                };
+            };
+            /**
+             * @description Invalid fields, an unknown time zone, or a webhook URL that is refused (private, loopback, link-local)
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    rotateSpendWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listSpendWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryListDto"];
+                };
+            };
+            /** @description X-Organization-Id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteSpendLimit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description The limit's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The id is not a UUID
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such limit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    updateSpendLimit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path: {
+                /** @description The limit's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSpendLimitDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLimitDto"];
+                };
+            };
+            /**
+             * @description Invalid fields
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such limit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

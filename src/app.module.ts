@@ -19,6 +19,7 @@ import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module
 import { ProxyModule } from './modules/proxy/proxy.module';
 import { RecordingModule } from './modules/recording/recording.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
+import { SpendLimitsModule } from './modules/spend-limits/spend-limits.module';
 import { SharingModule } from './modules/sharing/sharing.module';
 import { TasksModule } from './modules/tasks/tasks.module';
 import { UsersModule } from './modules/users/users.module';
@@ -54,6 +55,7 @@ export class AppModule {
         PricingModule,
         SharingModule,
         ConsoleModule,
+        SpendLimitsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -51,6 +51,8 @@ export interface AppConfig {
   proxyLimits: { requestsPerMinute: number; concurrent: number };
   /** On SIGTERM, how long live streams may run on before they are ended with an SSE error event. */
   shutdownGraceMs: number;
+  /** Spend-alert webhooks: whether private targets are allowed, and the retry schedule. */
+  spendWebhooks: { allowPrivate: boolean; maxAttempts: number; retryBaseMs: number };
   /** What the boot sequence should tell the operator (generated secrets and the like). */
   notices: string[];
 }
@@ -129,6 +131,11 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       concurrent: env.PROXY_CONCURRENCY_LIMIT ?? 64,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS ?? 25_000,
+    spendWebhooks: {
+      allowPrivate: env.SPEND_WEBHOOKS_ALLOW_PRIVATE === 'true',
+      maxAttempts: env.SPEND_WEBHOOK_MAX_ATTEMPTS ?? 6,
+      retryBaseMs: env.SPEND_WEBHOOK_RETRY_BASE_MS ?? 1_000,
+    },
     notices,
   };
 }

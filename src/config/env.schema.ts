@@ -206,6 +206,27 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(3_600_000)
   SHUTDOWN_GRACE_MS?: number;
+
+  /** Spend-alert webhooks may target loopback, link-local and private addresses (tests, closed networks). */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  SPEND_WEBHOOKS_ALLOW_PRIVATE?: string;
+
+  /** Attempts per spend-alert webhook delivery before it is marked failed. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  SPEND_WEBHOOK_MAX_ATTEMPTS?: number;
+
+  /** Delay before the first retry of a webhook delivery; doubled for each further one. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  SPEND_WEBHOOK_RETRY_BASE_MS?: number;
 }
 
 export class ConfigValidationError extends Error {

@@ -24,6 +24,11 @@ export const TENANT_TABLES: Readonly<Record<string, { softDelete: boolean }>> = 
   provider_objects: { softDelete: true },
   sessions: { softDelete: true },
   share_links: { softDelete: false },
+  spend_alerts: { softDelete: false },
+  spend_counters: { softDelete: false },
+  spend_limit_settings: { softDelete: false },
+  spend_limits: { softDelete: false },
+  spend_webhook_deliveries: { softDelete: false },
   usage_daily: { softDelete: false },
   usage_hourly: { softDelete: false },
 };
@@ -138,8 +143,8 @@ function positional(text: string, values: readonly unknown[]): { text: string; v
   return { text: converted, values: ordered };
 }
 
-/** Over the plain pool the hot paths use (outside the ORM's unit of work). */
-function poolExecutor(pool: Pool): SqlExecutor {
+/** Over the plain pool the hot paths use (outside the ORM's unit of work), or one of its clients in a transaction. */
+function poolExecutor(pool: Pick<Pool, 'query'>): SqlExecutor {
   return async <R>(text: string, values: readonly unknown[]) => {
     const result = await pool.query(text, values as unknown[]);
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
@@ -174,7 +179,7 @@ export class TenantSql {
 
   constructor(private readonly executor: SqlExecutor) {}
 
-  static overPool(pool: Pool): TenantSql {
+  static overPool(pool: Pick<Pool, 'query'>): TenantSql {
     return new TenantSql(poolExecutor(pool));
   }
 
@@ -188,6 +193,11 @@ export class TenantSql {
 
   async one<R>(organizationId: string, sql: string, params: readonly unknown[] = [], options: TenantSqlOptions = {}): Promise<R | undefined> {
     return (await this.execute<R>(organizationId, sql, params, options)).rows[0];
+  }
+
+  /** The rows and how many the statement touched, as the pool answers. */
+  query<R>(organizationId: string, sql: string, params: readonly unknown[] = [], options: TenantSqlOptions = {}): Promise<{ rows: R[]; rowCount: number }> {
+    return this.execute<R>(organizationId, sql, params, options);
   }
 
   /** How many rows the statement changed. */

@@ -64,6 +64,11 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
     name: 'Sharing',
     description: 'Public share links of sessions: create, check, remove, and the public views that need no authentication.',
   },
+  {
+    name: 'Spend limits',
+    description:
+      "Spend limits per organization, API key, member and session, by day, week, month or session lifetime: Anthropic's Admin API shape at /v1/organizations/spend_limits, the console's routes with spend beside each limit, alert settings and the webhook delivery log.",
+  },
   { name: 'Health', description: 'Liveness and readiness probes.' },
   { name: 'Console', description: 'The browser console Lamplight serves at `/`: its page and its built files.' },
 ];

@@ -237,12 +237,12 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       // The first call's tokens are recorded (within a second), and they exceed the budget of 1.
       await eventually(async () => {
         const response = await inSession(two, key, 'budget-elsewhere');
-        return response.statusCode === 403 ? response : undefined;
+        return response.statusCode === 429 ? response : undefined;
       });
       const before = mock.requests.length;
       const refused = await inSession(two, key, 'budget-elsewhere');
-      expect(refused.statusCode).toBe(403);
-      expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
       expect(mock.requests.length).toBe(before);
     });
 

@@ -292,8 +292,10 @@ describe('the Anthropic proxy', () => {
     const error = await client({ defaultHeaders: { 'x-lamplight-session-id': 'budget-session' } })
       .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'more' }] })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Anthropic.PermissionDeniedError);
-    expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain('110 of its 100');
+    // The budget is a spend limit in tokens over the session's lifetime: 429, no reset to wait for.
+    expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain("this session's token budget of 100 tokens");
+    expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain('110 tokens spent');
     expect(mock.requests).toHaveLength(0);
   });
 

@@ -102,7 +102,7 @@ describe('sessions: changes', () => {
       expect(set.json()).toMatchObject({ tokenBudget: used, tokensUsed: used });
       expect((await sessionRow(gateway, session.id)).token_budget).toBe(String(used));
       gateway.mock.reset();
-      await expect(ask(ownerClient, session.external_id, 'more')).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
+      await expect(ask(ownerClient, session.external_id, 'more')).rejects.toBeInstanceOf(Anthropic.RateLimitError);
       expect(gateway.mock.requests).toHaveLength(0);
 
       const cleared = await patch(team.owner, session.id, { tokenBudget: null });

@@ -176,7 +176,7 @@ describe('tasks', () => {
     const budget = first.usage.total_tokens;
     expect((await as(team.owner, { method: 'PATCH', url: `${SESSIONS}/${first.session_id}`, payload: { tokenBudget: budget } })).statusCode).toBe(200);
     gateway.mock.reset();
-    expectProblem(await submit({ query: 'more', session_id: 'task-budget' }), 403, 'SESSION_BUDGET_EXHAUSTED');
+    expectProblem(await submit({ query: 'more', session_id: 'task-budget' }), 429, 'SPEND_LIMIT_EXCEEDED');
     expect(gateway.mock.requests).toHaveLength(0);
     expect((await sessionRow(gateway, first.session_id)).request_count).toBe('1');
   });

@@ -49,9 +49,9 @@ const AnthropicErrors = () =>
   applyDecorators(
     anthropicError(400, 'invalid_request_error'),
     anthropicError(401, 'authentication_error: no valid platform credential, or no Anthropic key to use'),
-    anthropicError(403, 'permission_error: a subscription OAuth token, a spent session budget, or a key without the proxy scope'),
+    anthropicError(403, 'permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope'),
     anthropicError(413, 'request_too_large'),
-    anthropicError(429, 'rate_limit_error: over this API key\'s (or user\'s) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic\'s own, after Lamplight retried'),
+    anthropicError(429, 'rate_limit_error: over a spend limit (organization, API key, member or session; the session\'s token budget among them) with retry-after until its period resets; over this API key\'s (or user\'s) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic\'s own, after Lamplight retried'),
     anthropicError(500, 'api_error'),
     anthropicError(502, 'Anthropic could not be reached'),
     anthropicError(504, 'Anthropic did not answer in time'),

@@ -15,12 +15,6 @@ export const ProxyErrors = {
       HttpStatus.UNAUTHORIZED,
       'No Anthropic API key: send one in x-api-key, or store a provider key for the organization',
     ),
-  budgetExhausted: (used: number, budget: number) =>
-    new DomainError(
-      'SESSION_BUDGET_EXHAUSTED',
-      HttpStatus.FORBIDDEN,
-      `This session has used ${used} of its ${budget} token budget; nothing was sent to Anthropic`,
-    ),
   draining: () =>
     new DomainError('SHUTTING_DOWN', HttpStatus.SERVICE_UNAVAILABLE, 'Lamplight is shutting down; retry shortly', {
       retryAfterSeconds: 1,

@@ -6,6 +6,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { SpendLimitsModule } from '../spend-limits/spend-limits.module';
 import { ProxyBatchesController, ProxyController, ProxyFilesController, ProxyModelsController, ProxyProbeController } from './proxy.controller';
 import { ProviderObjectsRepository } from './provider-objects.repository';
 import { ProxyResourcesService } from './proxy-resources.service';
@@ -14,7 +15,7 @@ import { ProxyService } from './proxy.service';
 import { UpstreamClient } from './upstream-client.service';
 
 @Module({
-  imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule, OrganizationsModule],
+  imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule, OrganizationsModule, SpendLimitsModule],
   controllers: [ProxyController, ProxyModelsController, ProxyBatchesController, ProxyFilesController, ProxyProbeController],
   providers: [ProxyService, ProxyResourcesService, ProviderObjectsRepository, UpstreamClient, ProxyLimiter],
   exports: [ProxyService],

@@ -14,6 +14,7 @@ import { ContentStatus, InteractionOutcome } from '../recording/interaction.enti
 import type { InteractionRecord } from '../recording/interaction-record';
 import { RecorderService } from '../recording/recorder.service';
 import { type LiveSession, SessionsService } from '../sessions/sessions.service';
+import { SpendAdmissionService, type SpendReservation } from '../spend-limits/spend-admission.service';
 import { type CapturedContent, captureContent, noContent } from './content-capture';
 import { storableId } from '../../common/text/storable-text';
 import { PricingTable } from './pricing/pricing';
@@ -81,6 +82,8 @@ export interface DirectMessageResult {
 interface PreparedMessage {
   providerKey: string;
   session: LiveSession;
+  /** This call's hold on its spend limits; settled by `record`. */
+  reservation: SpendReservation;
   tracker: ResponseTracker;
   /** Records the interaction: `journaled` resolves once it would survive a kill of this process. */
   record(outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null): RecordedCall;
@@ -161,14 +164,18 @@ export class ProxyService {
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
     private readonly organizationSettings: OrganizationSettingsService,
+    private readonly spendLimits: SpendAdmissionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** POST /v1/messages: forwarded untouched, streamed back byte for byte, recorded as an interaction. */
   async messages(context: CallContext): Promise<void> {
     const body = this.jsonBody(context.request);
-    const call = await this.prepareMessage(context.principal, context.organization, context.request.headers, body);
-    const target: UpstreamTarget = { route: 'messages', method: 'POST', path: `/v1/messages${queryOf(context.request)}`, body: rawBody(context.request) };
+    const bytes = rawBody(context.request);
+    const call = await this.prepareMessage(context.principal, context.organization, context.request.headers, body, bytes.length);
+    // Where the caller stands against their spend limits, on the answer (Claude Code warns from these).
+    for (const [name, value] of Object.entries(call.reservation.headers)) context.reply.header(name, value);
+    const target: UpstreamTarget = { route: 'messages', method: 'POST', path: `/v1/messages${queryOf(context.request)}`, body: bytes };
     await this.forward(context, target, call.providerKey, {
       tracker: call.tracker,
       onUpstreamFailure: (status) => call.record(InteractionOutcome.UpstreamError, status, null, null),
@@ -189,7 +196,8 @@ export class ProxyService {
   async createMessage(direct: DirectMessageCall): Promise<DirectMessageResult> {
     if (this.shutdown.draining) throw ProxyErrors.draining();
     const { stream: _ignored, ...body } = direct.body;
-    const call = await this.prepareMessage(direct.principal, direct.organization, direct.headers, body);
+    const json = Buffer.from(JSON.stringify(body));
+    const call = await this.prepareMessage(direct.principal, direct.organization, direct.headers, body, json.length);
     const sessionExternalId = call.session.externalId;
     const started = performance.now();
     let response: UpstreamResponse;
@@ -197,7 +205,7 @@ export class ProxyService {
       response = await this.upstream.send({
         path: '/v1/messages',
         headers: jsonUpstreamHeaders(direct.headers, call.providerKey),
-        body: Buffer.from(JSON.stringify(body)),
+        body: json,
         signal: new AbortController().signal,
       });
     } catch (error) {
@@ -339,13 +347,15 @@ export class ProxyService {
 
   /**
    * What every recorded Messages call goes through before Anthropic: the credential, the session
-   * (found or created), the budget check; then a tracker for the answer and the one way to record it.
+   * (found or created), the spend limits (the session's token budget among them); then a tracker
+   * for the answer and the one way to record it.
    */
   private async prepareMessage(
     principal: Principal,
     organization: OrganizationContext,
     headers: IncomingHttpHeaders,
     body: Record<string, unknown>,
+    requestBytes: number,
   ): Promise<PreparedMessage> {
     const startedAt = new Date();
     const started = performance.now();
@@ -353,12 +363,19 @@ export class ProxyService {
     const providerKey = await this.providerCredential(headers, organization, true);
     const identity = resolveSessionIdentity(headers, body);
     const session = await this.sessions.findOrCreateLive(organization.organizationId, principal.userId, identity.externalId, identity.device);
-    if (session.tokenBudget !== null && session.tokensUsed >= session.tokenBudget) {
-      throw ProxyErrors.budgetExhausted(session.tokensUsed, session.tokenBudget);
-    }
 
     const streaming = body.stream === true;
     const model = typeof body.model === 'string' ? storableId(body.model, 255) : 'unknown';
+    // Spend limits: the call's worst case is reserved on every limit that applies, or it is refused (429).
+    const reservation = await this.spendLimits.admit({
+      organizationId: organization.organizationId,
+      userId: principal.userId,
+      apiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null,
+      session: { id: session.id, tokensUsed: session.tokensUsed, tokenBudget: session.tokenBudget },
+      model,
+      body,
+      requestBytes,
+    });
     const tracker = new ResponseTracker(streaming, this.config.contentMaxBytes);
     const record = (outcome: InteractionOutcome, httpStatus: number, ttftMs: number | null, upstreamRequestId: string | null) => {
       const usage = tracker.usage;
@@ -395,9 +412,11 @@ export class ProxyService {
         startedAt: startedAt.toISOString(),
         endedAt: new Date().toISOString(),
       };
+      // The call is over: its reservation becomes what it really cost.
+      reservation.settle({ costNanoUsd: interaction.cost?.totalNanoUsd ?? null, tokens: usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWrite5mTokens + usage.cacheWrite1hTokens });
       return { interaction, journaled: this.recorder.record(interaction) };
     };
-    return { providerKey, session, tracker, record };
+    return { providerKey, session, reservation, tracker, record };
   }
 
   /** The call's content; if capturing it fails for any reason, none (the call is still recorded). */

@@ -25,7 +25,7 @@ export class TasksController {
     type: TaskResponseDto,
     errors: {
       400: 'Invalid fields',
-      403: "The session's token budget is spent (nothing was sent)",
+      429: "Over a spend limit, the session's token budget among them (nothing was sent); retry-after gives when the period resets",
       409: 'The session named by UUID is released, or the organization has no provider key',
       503: 'Lamplight is shutting down',
     },

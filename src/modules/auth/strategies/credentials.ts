@@ -15,9 +15,12 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** Routes shaped like Anthropic's Admin API (spend limits). */
+const ADMIN_API_PATH_PREFIX = '/v1/organizations/';
+
 /**
  * The platform API key a request presents: `x-lamplight-api-key`, its alias
- * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the proxy routes `x-api-key: lmp_…`
+ * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the proxy and Admin-API-shaped routes `x-api-key: lmp_…`
  * (how the Anthropic SDK sends its apiKey). Told apart from Anthropic keys by the prefix.
  */
 export function extractPlatformKey(request: FastifyRequest): string | undefined {
@@ -25,7 +28,8 @@ export function extractPlatformKey(request: FastifyRequest): string | undefined 
   if (explicit) return explicit;
   const token = bearer(request);
   if (token?.startsWith(PLATFORM_KEY_PREFIX)) return token;
-  if (request.url.startsWith(PROXY_PATH_PREFIX)) {
+  // The spend-limits Admin API takes its key in x-api-key too, as Anthropic's Admin API does.
+  if (request.url.startsWith(PROXY_PATH_PREFIX) || request.url.startsWith(ADMIN_API_PATH_PREFIX)) {
     const apiKey = header(request, 'x-api-key');
     if (apiKey?.startsWith(PLATFORM_KEY_PREFIX)) return apiKey;
   }

@@ -1,0 +1,44 @@
+import { HttpStatus } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
+
+/** Machine codes of the spend-limits module, published in problem responses. */
+enum SpendLimitErrorCode {
+  SpendLimitNotFound = 'SPEND_LIMIT_NOT_FOUND',
+  SpendLimitExceeded = 'SPEND_LIMIT_EXCEEDED',
+  SpendLimitScopeNotFound = 'SPEND_LIMIT_SCOPE_NOT_FOUND',
+  SpendLimitInvalid = 'SPEND_LIMIT_INVALID',
+  SpendLimitsUnavailable = 'SPEND_LIMITS_UNAVAILABLE',
+  WebhookUrlRefused = 'WEBHOOK_URL_REFUSED',
+  InvalidTimeZone = 'INVALID_TIME_ZONE',
+  RoleRequired = 'ROLE_REQUIRED',
+}
+
+export const SpendLimitErrors = {
+  roleRequired: () => new DomainError(SpendLimitErrorCode.RoleRequired, HttpStatus.FORBIDDEN, 'Only owners and admins change spend limits'),
+  notFound: () => new DomainError(SpendLimitErrorCode.SpendLimitNotFound, HttpStatus.NOT_FOUND, 'Spend limit not found'),
+  /** The member, API key or session a limit names is not one of this organization's. */
+  scopeNotFound: (what: string) =>
+    new DomainError(SpendLimitErrorCode.SpendLimitScopeNotFound, HttpStatus.NOT_FOUND, `${what} not found in this organization`),
+  invalid: (detail: string) => new DomainError(SpendLimitErrorCode.SpendLimitInvalid, HttpStatus.BAD_REQUEST, detail),
+  invalidTimeZone: () =>
+    new DomainError(SpendLimitErrorCode.InvalidTimeZone, HttpStatus.BAD_REQUEST, 'timeZone must be an IANA time zone name such as Europe/Paris'),
+  webhookRefused: (reason: string) =>
+    new DomainError(SpendLimitErrorCode.WebhookUrlRefused, HttpStatus.BAD_REQUEST, `The webhook URL is refused: ${reason}`),
+  /**
+   * Over a limit: Anthropic's 429 (rate_limit_error) on the proxy, with retry-after until the
+   * period resets; a client retrying earlier would be refused again, so x-should-retry is false.
+   */
+  exceeded: (detail: string, retryAfterSeconds: number | null) =>
+    new DomainError(SpendLimitErrorCode.SpendLimitExceeded, HttpStatus.TOO_MANY_REQUESTS, detail, {
+      ...(retryAfterSeconds === null ? {} : { retryAfterSeconds }),
+      shouldRetry: false,
+    }),
+  /** The counters cannot be read and the organization chose to fail closed (or its fail-open allowance is spent). */
+  unavailable: () =>
+    new DomainError(
+      SpendLimitErrorCode.SpendLimitsUnavailable,
+      HttpStatus.SERVICE_UNAVAILABLE,
+      "Spend limits cannot be checked right now and this organization's setting is to refuse calls until they can; nothing was sent to Anthropic",
+      { retryAfterSeconds: 5, shouldRetry: true },
+    ),
+};

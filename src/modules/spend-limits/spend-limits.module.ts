@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../analytics/analytics.module';
+import { SpendAdmissionService } from './spend-admission.service';
+import { SpendAlertsService } from './spend-alerts.service';
+import { SpendLimitsAdminController } from './spend-limits-admin.controller';
+import { SpendLimitsController } from './spend-limits.controller';
+import { SpendLimitsRepository } from './spend-limits.repository';
+import { SpendLimitsService } from './spend-limits.service';
+
+@Module({
+  imports: [AnalyticsModule],
+  controllers: [SpendLimitsAdminController, SpendLimitsController],
+  providers: [SpendLimitsRepository, SpendLimitsService, SpendAdmissionService, SpendAlertsService],
+  exports: [SpendAdmissionService],
+})
+export class SpendLimitsModule {}
