@@ -4,8 +4,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { DomainError } from './domain-error';
 import { anthropicErrorType, PROBLEM_CONTENT_TYPE, problem } from './problem';
 import { RequestValidationException } from './validation';
-
-export const PROXY_PATH_PREFIX = '/spotlight/anthropic/';
+import type { RouteBehaviourOptions } from '../http/route-behaviour';
 
 export interface ErrorResponse {
   status: number;
@@ -141,12 +140,12 @@ function classify(exception: unknown): Classified {
 }
 
 /**
- * Maps any error to what the client receives: Anthropic's error shape under the proxy prefix
- * (so SDKs raise their typed errors), RFC 9457 problem+json everywhere else. Never a stack trace.
+ * Maps any error to what the client receives, in the error shape its route declares: Anthropic's
+ * (so SDKs raise their typed errors) or RFC 9457 problem+json. Never a stack trace.
  */
-export function toErrorResponse(exception: unknown, requestId: string, path: string): ErrorResponse {
+export function toErrorResponse(exception: unknown, requestId: string, shape: RouteBehaviourOptions['errors']): ErrorResponse {
   const c = classify(exception);
-  if (path.startsWith(PROXY_PATH_PREFIX)) {
+  if (shape === 'anthropic') {
     return {
       status: c.status,
       contentType: 'application/json',
