@@ -903,10 +903,11 @@ export interface components {
             /** @example The request is not valid; see errors for each field */
             detail: string;
             /**
-             * @description A stable machine-readable code.
+             * @description A stable machine-readable code, one of those listed.
              * @example VALIDATION_FAILED
+             * @enum {string}
              */
-            code: string;
+            code: "ALREADY_MEMBER" | "API_KEY_NOT_ALLOWED" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "CANNOT_RAISE_OWN_ROLE" | "CONCURRENCY_LIMITED" | "CONFLICT" | "CURSOR_WITH_OFFSET" | "DATABASE_UNAVAILABLE" | "EMAIL_TAKEN" | "EMPTY_UPDATE" | "EXPIRY_IN_PAST" | "FORBIDDEN" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_ORGANIZATION_HEADER" | "INVALID_RANGE" | "INVALID_REQUEST" | "INVALID_TIME" | "INVALID_TIMEZONE" | "INVITATION_NOT_FOUND" | "INVITATION_NOT_PENDING" | "INVITATION_PENDING" | "JSON_TOO_DEEP" | "LAST_OWNER" | "MEMBER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MODEL_NOT_ALLOWED" | "MODEL_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_A_MEMBER" | "NOT_FOUND" | "NO_ORGANIZATION" | "NO_PROVIDER_KEY" | "ORGANIZATION_MISMATCH" | "ORGANIZATION_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PROVIDER_KEY_NOT_FOUND" | "PROVIDER_KEY_UNREADABLE" | "RANGE_TOO_LARGE" | "RATE_LIMITED" | "ROLE_REQUIRED" | "SERVICE_UNAVAILABLE" | "SESSION_BUDGET_EXHAUSTED" | "SESSION_EXTERNAL_ID_TAKEN" | "SESSION_NOT_FOUND" | "SESSION_NOT_OWNER" | "SESSION_RELEASED" | "SHARE_LINK_NOT_FOUND" | "SHARING_DISABLED" | "SHARING_NOT_ALLOWED" | "SHUTTING_DOWN" | "SLUG_TAKEN" | "SUBSCRIPTION_TOKEN_REFUSED" | "TASK_NOT_FOUND" | "TIMEZONE_NOT_HOUR_ALIGNED" | "TOO_MANY_ATTEMPTS" | "TOO_MANY_REQUESTS" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "USER_NOT_FOUND" | "VALIDATION_FAILED";
             /** @description The request id, also in the `x-request-id` response header. */
             requestId: string;
             /** @description Each failing field, for validation errors. */

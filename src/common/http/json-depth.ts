@@ -1,10 +1,7 @@
-import { HttpStatus } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { DomainError } from '../errors/domain-error';
+import { CommonErrors } from '../errors/common.errors';
 import { sendError } from '../errors/problem.filter';
 import { routeBehaviourOf } from './route-behaviour';
-
-export const JSON_TOO_DEEP = 'JSON_TOO_DEEP';
 
 /**
  * How deeply arrays and objects nest in a parsed JSON value, counted without recursion (so a
@@ -33,7 +30,6 @@ export function limitJsonDepth(fastify: FastifyInstance, limit: number, logger: 
   fastify.addHook('preValidation', (request, reply, done) => {
     if (request.body === null || typeof request.body !== 'object' || !routeBehaviourOf(request).limitJsonDepth) return done();
     if (!jsonDepthExceeds(request.body, limit)) return done();
-    const error = new DomainError(JSON_TOO_DEEP, HttpStatus.BAD_REQUEST, `The JSON body nests deeper than ${limit} levels, the limit for this route`);
-    sendError(reply, request, error, logger);
+    sendError(reply, request, CommonErrors.jsonTooDeep(limit), logger);
   });
 }
