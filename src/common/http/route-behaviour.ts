@@ -81,7 +81,7 @@ function routeHandlersOf(controller: new (...args: never[]) => unknown): Handler
   const prototype = controller.prototype as Record<string, unknown>;
   return Object.getOwnPropertyNames(prototype)
     .filter((name) => name !== 'constructor')
-    .map((name) => Object.getOwnPropertyDescriptor(prototype, name)?.value)
+    .map((name): unknown => Object.getOwnPropertyDescriptor(prototype, name)?.value)
     .filter(isRouteHandler);
 }
 
