@@ -37,7 +37,7 @@ app.post('/spotlight/anthropic/*', async (request, reply) => {
   reply.raw.end();
 });
 
-app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((url) => {
+void app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((url) => {
   process.stdout.write(`B1 listening on ${url}\n`);
 });
 process.once('SIGTERM', () => void app.close().then(() => pool.close()).then(() => process.exit(0)));

@@ -297,7 +297,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
       // Queries are timed in steady state, not while the seeding's dirty pages are still being written out.
       await pool.query('CHECKPOINT').catch(() => undefined);
       measured[size] = await timeQueries(base, tenant.apiKey);
-      log(`  at ${size.toLocaleString('en')}: ${JSON.stringify(measured[size], (_, v) => (typeof v === 'number' ? round2(v) : v))}`);
+      log(`  at ${size.toLocaleString('en')}: ${JSON.stringify(measured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`);
     }
     raw.analytics = { sizes: PLAN.analyticsSizes, measured, batched, single, deadlocksRetried: seedDeadlocks() };
     const [small, large] = PLAN.analyticsSizes;
@@ -466,7 +466,7 @@ async function main(): Promise<void> {
   const db = await freshDatabase();
   log(`fresh database ${db.name} on ${db.serverHost}:${db.serverPort}`);
   const processes: Spawned[] = [];
-  let info: Record<string, unknown> = {};
+  let info: Record<string, unknown>;
   try {
     info = await machine(db);
     const mock = await spawnNode(join(DIST, 'mock-upstream', 'main.js'), { PATH: process.env.PATH, MOCK_ANTHROPIC_PORT: '0' }, /listening on (http:\/\/\S+)/);

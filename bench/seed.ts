@@ -10,7 +10,7 @@ import type { InteractionRecord } from '../src/modules/recording/interaction-rec
 import { InteractionWriter } from '../src/modules/recording/interaction-writer.repository';
 import { PricingTable } from '../src/modules/proxy/pricing/pricing';
 
-export const SEED_MODELS = ['claude-opus-4-7', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-5', 'claude-fable-5', 'claude-unlisted-model'];
+const SEED_MODELS = ['claude-opus-4-7', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-5', 'claude-fable-5', 'claude-unlisted-model'];
 const DAY_MS = 86_400_000;
 const SPAN_DAYS = 90;
 
@@ -43,7 +43,7 @@ const pricing = PricingTable.default();
  * writes them in production (each batch covers a short stretch of time and a few hours of
  * rollups), and go to one session for about 50 calls in a row, sometimes to another.
  */
-export function syntheticRecord(org: SeedOrganization, at = Date.now() - Math.floor(Math.random() * SPAN_DAYS * DAY_MS)): InteractionRecord {
+function syntheticRecord(org: SeedOrganization, at = Date.now() - Math.floor(Math.random() * SPAN_DAYS * DAY_MS)): InteractionRecord {
   counter++;
   const model = SEED_MODELS[counter % SEED_MODELS.length];
   const started = at;

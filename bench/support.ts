@@ -18,7 +18,7 @@ export interface Spawned {
 
 /** Starts `node <script>` and waits for a line matching `ready` (whose first group is the URL). */
 export async function spawnNode(script: string, env: Record<string, string | undefined>, ready: RegExp, timeoutMs = 90_000): Promise<Spawned> {
-  const child = spawn(process.execPath, [script], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -35,8 +35,8 @@ export async function spawnNode(script: string, env: Record<string, string | und
         }
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited (${code}) before it was ready:\n${lines.join('\n')}`));

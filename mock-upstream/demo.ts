@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await app.inject({ method: method as 'POST', url: path, payload: body as object, headers });
     if (response.statusCode >= 300) throw new Error(`${method} ${path}: ${response.statusCode} ${response.body}`);
-    return response.json();
+    return response.json<Record<string, string>>();
   };
 
   const email = `demo-${randomBytes(3).toString('hex')}@example.com`;

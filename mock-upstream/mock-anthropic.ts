@@ -165,7 +165,7 @@ export interface MockCostResult {
 }
 
 /** The admin key the mock's Admin API routes accept (any `sk-ant-admin…` key but the `-invalid` one). */
-export const MOCK_ADMIN_KEY_PREFIX = 'sk-ant-admin';
+const MOCK_ADMIN_KEY_PREFIX = 'sk-ant-admin';
 
 export interface MockAnthropic {
   /**
@@ -213,9 +213,9 @@ export interface MockAnthropicOptions {
 // Constants
 // ---------------------------------------------------------------------------------------------
 
-export const MOCK_SCENARIO_HEADER = 'x-mock-scenario';
-export const MOCK_MARKER = 'MOCK:';
-export const MOCK_ORGANIZATION_ID = '5f0c2b8e-1d3a-4c6e-9b7f-2a4d6e8f0a1c';
+const MOCK_SCENARIO_HEADER = 'x-mock-scenario';
+const MOCK_MARKER = 'MOCK:';
+const MOCK_ORGANIZATION_ID = '5f0c2b8e-1d3a-4c6e-9b7f-2a4d6e8f0a1c';
 export const DEFAULT_REPLY_TEXT = 'Hello from the mock Anthropic upstream. This reply is deterministic.';
 const DEFAULT_DELTAS = 4;
 const DEFAULT_TOOL_DELTAS = 3;
@@ -440,7 +440,7 @@ function validateScenario(value: unknown, where: string): MockScenario {
       }
     }
   }
-  return value as MockScenario;
+  return value;
 }
 
 /** The text blocks of one message's content (a string, or the `text` blocks of a list; tool results are not searched). */
@@ -486,7 +486,7 @@ function scenarioStep(scenario: MockScenario, turns: number): MockScenario {
  */
 function scenarioFromBody(body: unknown): MockScenario | null {
   if (!isPlainObject(body)) return null;
-  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
   for (const text of contentTexts(body.system)) {
     const scenario = markedScenario(text);
     if (scenario) return scenarioStep(scenario, assistantTurnsAfter(messages, -1));
@@ -529,7 +529,7 @@ function replyText(scenario: MockScenario): string {
 }
 
 /** Splits into `n` contiguous non-empty pieces: on word boundaries if possible, else code points. */
-export function splitIntoPieces(text: string, n: number): string[] {
+function splitIntoPieces(text: string, n: number): string[] {
   if (text === '') return [];
   let units = text.split(/(?<=\s)(?=\S)/);
   if (units.length < n) units = Array.from(text);
@@ -1160,7 +1160,6 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
         );
       }
       frames.push(sseFrame('content_block_stop', { type: 'content_block_stop', index }));
-      index++;
     }
     const deltaUsage: Record<string, unknown> =
       sc.deltaUsage === 'cumulative'

@@ -70,7 +70,7 @@ export class MockStore {
   private createBatch(body: Buffer): StoreAnswer {
     let parsed: { requests?: { custom_id?: unknown; params?: Record<string, unknown> }[] };
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
     } catch {
       return invalid('Request body is not valid JSON');
     }

@@ -39,7 +39,7 @@ export interface CreatedApp {
 }
 
 /** Resolves the database: DATABASE_URL, or else an embedded PostgreSQL under `<dataDir>/pg`. */
-export async function resolveDatabase(config: AppConfig, override?: string): Promise<DatabaseConnection> {
+async function resolveDatabase(config: AppConfig, override?: string): Promise<DatabaseConnection> {
   const url = override ?? config.databaseUrl;
   if (url) return { url };
   const logger = new NestLogger('Database');

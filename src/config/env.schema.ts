@@ -16,7 +16,7 @@ import {
 /** 32 bytes, written as `base64:<44 chars>` or `hex:<64 hex digits>`. */
 export const ENCRYPTION_KEY_PATTERN = /^(base64:[A-Za-z0-9+/]{43}=|hex:[0-9a-fA-F]{64})$/;
 
-export const NODE_ENVS = ['development', 'production', 'test'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
 /**

@@ -9,6 +9,9 @@ export interface TenantFilterArgs {
   organizationId: string;
 }
 
+/** The tenant filter armed for one organization on one query: `{ filters: tenantFilter(id) }`. */
+export const tenantFilter = (organizationId: string) => ({ [TENANT_FILTER]: { organizationId } satisfies TenantFilterArgs });
+
 /** Every entity: a UUID primary key made in the application and a creation time. */
 export abstract class BaseEntity {
   @PrimaryKey({ type: 'uuid' })

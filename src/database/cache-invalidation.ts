@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { ExpiringCache } from '../common/cache/expiring-cache';
 
 /** The PostgreSQL channel every instance listens on. */
-export const INVALIDATION_CHANNEL = 'lamplight_cache_invalidation';
+const INVALIDATION_CHANNEL = 'lamplight_cache_invalidation';
 
 /** Topics. api-key: a key id, or `*` (an organization deleted: any of its keys may go). */
 export const API_KEY_CACHE_TOPIC = 'api-key';
@@ -52,7 +52,7 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
       else cache.deleteWhere((value, key) => options.owner(value, key) === changed);
     };
     this.subscribe(topic, handler);
-    this.caches.push({ cache: cache as ExpiringCache<unknown>, handler });
+    this.caches.push({ cache, handler });
     return cache;
   }
 

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { type MockAnthropic, type MockScenario, startMockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { PricingTable } from '../../src/modules/proxy/pricing/pricing';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-cost-test-provider-key-0123456789';
 
@@ -14,7 +14,7 @@ interface CostRow {
   cost_tools_nano_usd: string | null;
   cost_multipliers_nano_usd: string | null;
   cost_breakdown: { parts: { kind: string; pricedAs: string; tier: string | null }[]; multipliers: { name: string; factor: string }[]; tools: { name: string; requests: number; nanoUsd: number }[]; output: { tokens: number; thinkingTokens: number | null }; tokensNanoUsd: number } | null;
-  usage: Record<string, any> | null;
+  usage: LooseRecord | null;
   pricing_version: string;
 }
 

@@ -52,7 +52,7 @@ describe('error responses', () => {
         expect(body.type).toBe(`https://lamplight.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`);
         expectNoInternals(response);
       } catch (error) {
-        throw new Error(`${what}: ${(error as Error).message}`);
+        throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
       }
     }
   });

@@ -184,7 +184,7 @@ describe('tenant isolation and X-Organization-Id', () => {
       requirement: AccessRequirement = { organizationScoped: true },
     ): Promise<{ organization?: OrganizationContext; error?: unknown }> {
       class Probe {
-        handle(): void {}
+        handle(this: void): void {}
       }
       Reflect.defineMetadata(ACCESS, requirement, Probe.prototype.handle);
       // As Fastify hands it over: a route matched, with no declared behaviour (the default).
@@ -205,7 +205,7 @@ describe('tenant isolation and X-Organization-Id', () => {
       );
       const orm = app.app.get(MikroORM);
       return new Promise((resolve) => {
-        RequestContext.create(orm.em, async () => {
+        void RequestContext.create(orm.em, async () => {
           try {
             expect(await accessGuard.canActivate(context)).toBe(true);
             resolve({ organization: request.organization as OrganizationContext });

@@ -7,7 +7,7 @@ import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import { randomBytes } from 'node:crypto';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { batchResultInteractionId } from '../../src/modules/proxy/batch-results';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-batches-files-key-0123456789';
 const FILES_BETA = { headers: { 'anthropic-beta': 'files-api-2025-04-14' } };
@@ -63,7 +63,7 @@ describe('message batches and files', () => {
     }
 
     const rows = await eventually(async () => {
-      const found = await app.sql<Record<string, any>>(
+      const found = await app.sql<LooseRecord>(
         `select i.*, s.external_id from interactions i join sessions s on s.id = i.session_id where i.organization_id = $1 order by i.id`,
         [owner.organizationId],
       );

@@ -378,7 +378,7 @@ describe('the Anthropic proxy', () => {
     ).rejects.toThrow();
     const [row] = await waitForInteractions('cancel-session', 1);
     expect(row).toMatchObject({ outcome: 'cancelled', http_status: 499, input_tokens: 321 });
-    await eventually(async () => (mock.aborted.length > 0 ? true : undefined));
+    await eventually(() => (mock.aborted.length > 0 ? true : undefined));
   });
 
   it('forwards count_tokens without recording an interaction', async () => {

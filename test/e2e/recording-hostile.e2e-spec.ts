@@ -13,7 +13,7 @@ import { TRUNCATION_MARKER } from '../../src/common/text/storable-text';
 import { ContentStatus } from '../../src/modules/recording/interaction.entity';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-hostile-input-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-for-hostile-tests-0123456789';
@@ -78,7 +78,7 @@ describe('recording hostile input', () => {
     return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics.body)?.[1] ?? 0);
   };
   const rowsByRequestId = async (ids: string[]) =>
-    app.sql<Record<string, any>>(
+    app.sql<LooseRecord>(
       `select i.*, s.external_id, s.device from interactions i join sessions s on s.id = i.session_id where i.upstream_request_id = any($1::text[])`,
       [ids],
     );
@@ -247,7 +247,7 @@ describe('recording hostile input', () => {
     // A row refused for its content alone: stored without it, the original dead-lettered.
     const [template] = await app.sql<{ id: string }>(`select id from interactions where upstream_request_id = $1`, [goodIds[0]]);
     expect(template).toBeDefined();
-    const row = (await app.sql<Record<string, any>>(`select organization_id, session_id from interactions where id = $1`, [template.id]))[0];
+    const row = (await app.sql<LooseRecord>(`select organization_id, session_id from interactions where id = $1`, [template.id]))[0];
     const record: InteractionRecord = {
       id: crypto.randomUUID(),
       organizationId: row.organization_id,
@@ -284,11 +284,12 @@ describe('recording hostile input', () => {
     const journaled = recorder.record(record);
     await journaled;
     await recorder.flush();
-    const [stored] = await app.sql<Record<string, any>>(`select user_query, content, content_status, input_tokens from interactions where id = $1`, [record.id]);
+    const [stored] = await app.sql<LooseRecord>(`select user_query, content, content_status, input_tokens from interactions where id = $1`, [record.id]);
     expect(stored).toEqual({ user_query: null, content: null, content_status: 'dropped', input_tokens: 7 });
     expect(await metric('lamplight_recorder_stored_without_content_total')).toBe(withoutBefore + 1);
     expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(deadBefore + 2);
-    const file = (app.app.get(RecorderService) as unknown as { deadLetters: { file: string } }).deadLetters.file;
+    // The dead-letter file's path is private to the recorder.
+    const file = app.app.get<RecorderService, { deadLetters: { file: string } }>(RecorderService).deadLetters.file;
     const letters = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(letters.map((l) => l.code)).toEqual(['22003', 'TypeError']);
     expect(letters[0].record.upstreamRequestId).toBe(calls[2].request_id);

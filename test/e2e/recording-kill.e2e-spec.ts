@@ -71,7 +71,7 @@ describe('recording across SIGKILL', () => {
       while (next < CALLS) await call(next++);
     };
     const killed = (async () => {
-      await eventually(async () => (answered.length >= KILL_AFTER_ANSWERED ? true : undefined), 60_000);
+      await eventually(() => (answered.length >= KILL_AFTER_ANSWERED ? true : undefined), 60_000);
       first.child.kill('SIGKILL');
       await first.exited;
     })();

@@ -10,7 +10,7 @@ import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../.
 import { createOrmOptions } from '../../src/database/orm-options';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { callRecords, UNPRICED_MODEL, type Call } from '../support/analytics-fixtures';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-test-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -74,7 +74,7 @@ describe('recording', () => {
 
     const rowsOf = (externalId: string) =>
       eventually(async () => {
-        const rows = await app.sql<Record<string, any>>(
+        const rows = await app.sql<LooseRecord>(
           `select i.* from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 and s.external_id = $2`,
           [owner.organizationId, externalId],
         );
@@ -177,7 +177,7 @@ describe('recording', () => {
 
     const rowOf = (externalId: string) =>
       eventually(async () => {
-        const [row] = await app.sql<Record<string, any>>(
+        const [row] = await app.sql<LooseRecord>(
           `select i.* from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 and s.external_id = $2`,
           [owner.organizationId, externalId],
         );

@@ -88,7 +88,7 @@ describe('cases 15–19: faults', () => {
 
   /** Milliseconds from `since` until the mock sees the gateway drop request `id`. */
   const abortedWithin = async (id: () => string | undefined, since: number) => {
-    await eventually(async () => {
+    await eventually(() => {
       const current = id();
       return current && mock.aborted.includes(current) ? true : undefined;
     }, 3_000);
@@ -126,7 +126,7 @@ describe('cases 15–19: faults', () => {
     it('aborts the upstream that had not answered yet, and records cancelled with 0 tokens', async () => {
       const controller = new AbortController();
       const pending = proxyCall(baseURL, org.key, 'early-cancel', { delayMs: 5_000 }, { signal: controller.signal }).catch((e: unknown) => e);
-      await eventually(async () => (mock.requests.length === 1 ? true : undefined));
+      await eventually(() => (mock.requests.length === 1 ? true : undefined));
       const at = Date.now();
       controller.abort();
       expect(await pending).toMatchObject({ name: 'AbortError' });
@@ -214,7 +214,7 @@ describe('cases 15–19: faults', () => {
       expect(await response.body.json()).toMatchObject({ type: 'error', error: { type: 'timeout_error' } });
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(mock.requests).toHaveLength(1);
-      await eventually(async () => (mock.aborted.includes(mock.requests[0].id) ? true : undefined));
+      await eventually(() => (mock.aborted.includes(mock.requests[0].id) ? true : undefined));
       const [row] = await rows('no-headers');
       expect(row).toMatchObject({ outcome: 'upstream_error', http_status: 504, input_tokens: 0, output_tokens: 0 });
     });
@@ -225,7 +225,7 @@ describe('cases 15–19: faults', () => {
       const text = await response.body.text(); // resolves only because the gateway closes the stream
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(text.trimEnd().split('\n\n').at(-1)).toMatch(/^event: error\ndata: .*"type":"error"/);
-      await eventually(async () => (mock.aborted.includes(mock.requests[0].id) ? true : undefined));
+      await eventually(() => (mock.aborted.includes(mock.requests[0].id) ? true : undefined));
       const [row] = await rows('quiet');
       expect(row).toMatchObject({ outcome: 'upstream_error', http_status: 200, input_tokens: 77 });
     });

@@ -4,7 +4,6 @@
  * Each test checks what the client gets and what the database holds afterwards.
  */
 import { connect, type Socket } from 'node:net';
-import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { ensureBuilt, type GatewayProcess, residentBytes, setUpGatewayTenant, startGatewayProcess } from '../support/gateway-process';
 import {
@@ -274,7 +273,7 @@ describe('case 14: limits', () => {
         socket.pause(); // never reads a byte: the buffers fill, then the writes block
         sockets.push(socket);
       }
-      await eventually(async () => (upstream.stats.requests === 100 ? true : undefined), 15_000);
+      await eventually(() => (upstream.stats.requests === 100 ? true : undefined), 15_000);
 
       // Wait for the upstream to stop sending: its byte count stops moving, every writer blocked.
       let settled = -1;
@@ -313,7 +312,7 @@ describe('case 14: limits', () => {
 
       // The clients give up: every upstream call is aborted and recorded as cancelled.
       for (const socket of sockets) socket.destroy();
-      await eventually(async () => (upstream.stats.aborted === 100 ? true : undefined), 10_000);
+      await eventually(() => (upstream.stats.aborted === 100 ? true : undefined), 10_000);
       const rows = await eventually(async () => {
         const found = await sql<{ outcome: string; http_status: number; input_tokens: number }>(
           `select i.outcome, i.http_status, i.input_tokens from interactions i join sessions s on s.id = i.session_id

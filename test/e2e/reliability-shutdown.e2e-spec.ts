@@ -65,7 +65,7 @@ describe('case 20: graceful shutdown on SIGTERM', () => {
       expect(response.statusCode).toBe(200);
       return { session, text: await collect(response.body, () => started++), ended: Date.now() };
     });
-    await eventually(async () => (started === 4 ? true : undefined));
+    await eventually(() => (started === 4 ? true : undefined));
     await sleep(300);
 
     const signalledAt = Date.now();

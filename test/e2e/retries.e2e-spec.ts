@@ -77,7 +77,7 @@ describe('retries: upstream requests per SDK call in each failure mode', () => {
   ] as const)('%s: one request to Lamplight, at most three upstream, x-should-retry: false', async (_name, scenario, status, upstream) => {
     const { client, counter } = await gateway(mock.url);
     mock.reset();
-    const result = await call(client, scenario as MockScenario);
+    const result = await call(client, scenario);
     expect(result).toEqual({ status, shouldRetry: 'false' });
     expect(counter.toGateway).toBe(1);
     expect(mock.requests).toHaveLength(upstream);

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createApiKey, expectProblem, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  expectProblem,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const BASE = '/spotlight/anthropic';
 
@@ -23,7 +31,8 @@ function parsed(lines: string[]): LogLine[] {
 }
 
 /** pino-http's line for a finished request. */
-const requestLines = (lines: string[], url: string) => parsed(lines).filter((line) => line.req?.url === url && /^request (completed|errored)/.test(line.msg ?? ''));
+const requestLines = (lines: string[], url: string) =>
+  parsed(lines).filter((line) => line.req?.url === url && /^request (completed|errored)/.test(line.msg ?? ''));
 
 /**
  * A route's behaviour (error shape, where a platform key may arrive, the key cache, request
@@ -48,12 +57,21 @@ describe('route behaviour', () => {
     await mock.close();
   });
 
-  const anthropicHeaders = () => ({ 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key });
+  const anthropicHeaders = () => ({
+    'content-type': 'application/json',
+    'anthropic-version': '2023-06-01',
+    'x-api-key': key,
+  });
   const message = { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] };
 
   it('a proxied call has no request log line; an API call has one', async () => {
     const before = app.logs.length;
-    const proxied = await app.request({ method: 'POST', url: `${BASE}/v1/messages`, headers: anthropicHeaders(), payload: message });
+    const proxied = await app.request({
+      method: 'POST',
+      url: `${BASE}/v1/messages`,
+      headers: anthropicHeaders(),
+      payload: message,
+    });
     expect(proxied.statusCode).toBe(200);
     const api = await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key } });
     expect(api.statusCode).toBe(200);
@@ -66,7 +84,11 @@ describe('route behaviour', () => {
     const models = await app.request({ method: 'GET', url: `${BASE}/v1/models`, headers: anthropicHeaders() });
     expect(models.statusCode).toBe(200);
     // Not on the API: there x-api-key is nobody's credential.
-    expectProblem(await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-api-key': key } }), 401, 'UNAUTHENTICATED');
+    expectProblem(
+      await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-api-key': key } }),
+      401,
+      'UNAUTHENTICATED',
+    );
   });
 
   it('only the route that declares the key cache answers from it (the Messages route)', async () => {
@@ -77,12 +99,23 @@ describe('route behaviour', () => {
     // Revoked in the database with its triggers off, so without the notice every change sends:
     // only a cache can still take the key.
     expect(behind.id).toMatch(/^[0-9a-f-]{36}$/);
-    await app.sql(`begin; set local session_replication_role = replica; update api_keys set revoked_at = now() where id = '${behind.id}'; commit`);
+    await app.sql(
+      `begin; set local session_replication_role = replica; update api_keys set revoked_at = now() where id = '${behind.id}'; commit`,
+    );
     expect((await messages()).statusCode).toBe(200);
-    const countTokens = await app.request({ method: 'POST', url: `${BASE}/v1/messages/count_tokens`, headers, payload: message });
+    const countTokens = await app.request({
+      method: 'POST',
+      url: `${BASE}/v1/messages/count_tokens`,
+      headers,
+      payload: message,
+    });
     expect(countTokens.statusCode).toBe(401);
     expect(countTokens.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
-    expectProblem(await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': behind.key } }), 401, 'UNAUTHENTICATED');
+    expectProblem(
+      await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': behind.key } }),
+      401,
+      'UNAUTHENTICATED',
+    );
   });
 
   it('any unknown path under the base URL is 404 in Anthropic’s shape with a warn line; elsewhere, problem+json with a request line', async () => {
@@ -90,7 +123,13 @@ describe('route behaviour', () => {
     // Nest runs middleware, the request logger included, for any path holding a line terminator,
     // whatever its exclusions say (see isMiddlewareRouteExcluded): such a path gets a request line.
     const lineTerminator = /%0[ad]|%e2%80%a[89]/i;
-    const method = fc.constantFrom('GET' as const, 'POST' as const, 'PUT' as const, 'PATCH' as const, 'DELETE' as const);
+    const method = fc.constantFrom(
+      'GET' as const,
+      'POST' as const,
+      'PUT' as const,
+      'PATCH' as const,
+      'DELETE' as const,
+    );
     await fc.assert(
       fc.asyncProperty(
         method,
@@ -114,12 +153,18 @@ describe('route behaviour', () => {
           });
           const proxiedLines = app.logs.slice(before);
           if (!lineTerminator.test(sent.pathname)) expect(requestLines(proxiedLines, sent.pathname)).toEqual([]);
-          expect(parsed(proxiedLines).filter((line) => line.msg === 'proxy call answered with an error' && line.statusCode === 404)).toHaveLength(1);
+          expect(
+            parsed(proxiedLines).filter(
+              (line) => line.msg === 'proxy call answered with an error' && line.statusCode === 404,
+            ),
+          ).toHaveLength(1);
 
           const elsewhere = app.logs.length;
           const outside = await app.request({ method: verb, url: `/elsewhere${path}${suffix}` });
           expectProblem(outside, 404, 'NOT_FOUND');
-          expect(requestLines(app.logs.slice(elsewhere), new URL(`/elsewhere${path}`, 'http://lamplight.test').pathname)).toHaveLength(1);
+          expect(
+            requestLines(app.logs.slice(elsewhere), new URL(`/elsewhere${path}`, 'http://lamplight.test').pathname),
+          ).toHaveLength(1);
         },
       ),
       { numRuns: 60 },
@@ -127,9 +172,17 @@ describe('route behaviour', () => {
   });
 
   it('a path under the base URL longer than any route parameter may be is still answered in Anthropic’s shape', async () => {
-    for (const url of [`${BASE}/${'a'.repeat(600)}`, `${BASE}/v1/models/${'m'.repeat(600)}`, `${BASE}/v1/files/${'f'.repeat(600)}/content`]) {
+    for (const url of [
+      `${BASE}/${'a'.repeat(600)}`,
+      `${BASE}/v1/models/${'m'.repeat(600)}`,
+      `${BASE}/v1/files/${'f'.repeat(600)}/content`,
+    ]) {
       const response = await app.request({ method: 'GET', url });
-      expect({ url: url.slice(0, 40), status: response.statusCode, type: response.json<{ type: string }>().type }).toEqual({ url: url.slice(0, 40), status: 404, type: 'error' });
+      expect({
+        url: url.slice(0, 40),
+        status: response.statusCode,
+        type: response.json<{ type: string }>().type,
+      }).toEqual({ url: url.slice(0, 40), status: 404, type: 'error' });
     }
   });
 
@@ -140,9 +193,19 @@ describe('route behaviour', () => {
 
   it('JSON depth is bounded on the API and not on the proxy, which forwards bodies untouched', async () => {
     const deep = `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}],"metadata":${'['.repeat(200)}${']'.repeat(200)}}`;
-    const api = await app.request({ method: 'POST', url: '/api/v1/organizations', headers: { ...user.auth, 'content-type': 'application/json' }, payload: deep });
+    const api = await app.request({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: { ...user.auth, 'content-type': 'application/json' },
+      payload: deep,
+    });
     expectProblem(api, 400, 'JSON_TOO_DEEP');
-    const proxied = await app.request({ method: 'POST', url: `${BASE}/v1/messages/count_tokens`, headers: anthropicHeaders(), payload: deep });
+    const proxied = await app.request({
+      method: 'POST',
+      url: `${BASE}/v1/messages/count_tokens`,
+      headers: anthropicHeaders(),
+      payload: deep,
+    });
     expect(proxied.statusCode).not.toBe(400);
   });
 });

@@ -13,7 +13,6 @@ import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock
 import {
   createApiKey,
   expectProblem,
-  listen,
   registerUser,
   startTestApp,
   TEST_JWT_SECRET,

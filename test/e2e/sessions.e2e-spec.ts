@@ -21,6 +21,7 @@ import {
   type Team,
 } from '../support/sessions-fixtures';
 import { expectFieldErrors, expectProblem } from '../support/tenancy-fixtures';
+import type { LooseRecord } from '../support/test-app';
 
 /** claude-opus-4-5, per call: 100·5000 + 20·25000 + 30·500 + 5·6250 + 7·10000 nano-USD. */
 const PRICED = 'MOCK:{"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":30,"ephemeral_5m_input_tokens":5,"ephemeral_1h_input_tokens":7}} hello';
@@ -58,7 +59,7 @@ function expectedSession(row: SessionRow, device: Record<string, string>) {
 }
 
 /** An interaction as history shows it, from its row. */
-function expectedInteraction(row: Record<string, any>) {
+function expectedInteraction(row: LooseRecord) {
   const nano = (value: string | null) => (value === null ? null : Number(value));
   const total = nano(row.cost_total_nano_usd);
   return {
@@ -387,7 +388,7 @@ describe('sessions: reading', () => {
 
   describe('GET /api/v1/sessions/{sessionId}/events', () => {
     let session: SessionRow;
-    let rows: Record<string, any>[];
+    let rows: LooseRecord[];
 
     beforeAll(async () => {
       const id = 'events-session';
@@ -571,7 +572,7 @@ describe('sessions: reading', () => {
     const tricky = 'comma, "quotes"\nand a new line';
     const formula = '=HYPERLINK("http://evil.example")';
     let session: SessionRow;
-    let rows: Record<string, any>[];
+    let rows: LooseRecord[];
 
     beforeAll(async () => {
       session = await sessionWithCalls(gateway, client, team.organizationId, 'export-session', ['plain', tricky, formula]);

@@ -16,7 +16,7 @@ import {
   type Gateway,
   type Team,
 } from '../support/sessions-fixtures';
-import { createApiKey, registerUser, startTestApp, storeProviderKey, type TestUser } from '../support/test-app';
+import { createApiKey, registerUser, startTestApp, storeProviderKey, type TestUser, type LooseRecord } from '../support/test-app';
 import { expectFieldErrors, expectProblem, orgHeader } from '../support/tenancy-fixtures';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,7 +37,7 @@ describe('tasks', () => {
   const as = (user: TestUser, options: InjectOptions, organizationId = team.organizationId) =>
     gateway.app.request({ ...options, headers: { ...user.auth, ...orgHeader(organizationId), ...options.headers } });
   const submit = (payload: Record<string, unknown>, user = team.owner) => as(user, { method: 'POST', url: TASKS, payload });
-  const interaction = async (id: string) => (await gateway.app.sql<Record<string, any>>(`select * from interactions where id = $1`, [id]))[0];
+  const interaction = async (id: string) => (await gateway.app.sql<LooseRecord>(`select * from interactions where id = $1`, [id]))[0];
   /** The messages Anthropic was sent in the last call. */
   const sentMessages = () => (gateway.mock.requests.at(-1)!.json as { messages: unknown[] }).messages;
 

@@ -11,7 +11,7 @@ import { createApiKey, eventually, registerUser, storeProviderKey, type TestApp,
  * USD per million tokens, copied from Anthropic's pricing page for the models these tests use, so
  * expected costs are computed here and not by the gateway's own pricing code.
  */
-export const RATES: Record<string, { input: number; output: number; cacheRead: number; write5m: number; write1h: number }> = {
+const RATES: Record<string, { input: number; output: number; cacheRead: number; write5m: number; write1h: number }> = {
   'claude-sonnet-4-6': { input: 3, output: 15, cacheRead: 0.3, write5m: 3.75, write1h: 6 },
   'claude-opus-4-6': { input: 5, output: 25, cacheRead: 0.5, write5m: 6.25, write1h: 10 },
   'claude-haiku-4-5-20251001': { input: 1, output: 5, cacheRead: 0.1, write5m: 1.25, write1h: 2 },
@@ -203,7 +203,7 @@ export function waitForInteractions(app: TestApp, organizationId: string, count:
 }
 
 /** The organization's session with this external id (created through the project's own service). */
-export async function ensureSession(app: TestApp, owner: TestUser, externalId: string): Promise<string> {
+async function ensureSession(app: TestApp, owner: TestUser, externalId: string): Promise<string> {
   const sessions = app.app.get(SessionsService, { strict: false });
   const device = { id: 'test-device', platform: 'linux', type: 'test', name: 'jest', osVersion: 'unknown' };
   return (await sessions.findOrCreateLive(owner.organizationId, owner.id, externalId, device)).id;

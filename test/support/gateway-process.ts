@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'undici';
 import { findFreePort } from '../../src/database/embedded-postgres';
-import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabaseUrl } from './test-app';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabaseUrl, type LooseRecord } from './test-app';
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
@@ -60,7 +60,7 @@ export async function setUpGatewayTenant(gateway: Pick<GatewayProcess, 'url'>, n
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
-    const json = (await response.body.json()) as Record<string, any>;
+    const json = (await response.body.json()) as LooseRecord;
     if (response.statusCode >= 300) throw new Error(`POST ${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
     return json;
   };
@@ -93,8 +93,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -162,8 +162,8 @@ export function spawnProcess(
   });
   let output = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
     stderr += chunk.toString('utf8');
   });

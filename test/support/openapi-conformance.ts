@@ -18,7 +18,7 @@ type Operation = { responses: Record<string, { content?: Record<string, MediaTyp
 
 interface Conformance {
   operations: Map<string, Operation>;
-  validator(schema: object): ValidateFunction;
+  validator: (schema: object) => ValidateFunction;
 }
 
 let loaded: Conformance | undefined;

@@ -53,7 +53,7 @@ export function proxyCall(
 }
 
 /** The interactions of one session of an organization, oldest first. */
-export function interactionsOf(app: Pick<TestApp, 'sql'>, organizationId: string, externalId: string): Promise<InteractionRow[]> {
+function interactionsOf(app: Pick<TestApp, 'sql'>, organizationId: string, externalId: string): Promise<InteractionRow[]> {
   return app.sql<InteractionRow>(
     `select i.* from interactions i join sessions s on s.id = i.session_id
      where s.organization_id = $1 and s.external_id = $2 order by i.started_at`,
@@ -105,7 +105,8 @@ export async function startLazyStreamUpstream(streamBytes: number, frameBytes = 
   });
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', async () => {
+    req.on('end', () => void serve());
+    const serve = async () => {
       const index = stats.requests++;
       perRequestBytes[index] = 0;
       let gone = false;
@@ -148,7 +149,7 @@ export async function startLazyStreamUpstream(streamBytes: number, frameBytes = 
         res.end();
         stats.completed++;
       }
-    });
+    };
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

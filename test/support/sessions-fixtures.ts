@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Response as InjectResponse } from 'light-my-request';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from './test-app';
+import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from './test-app';
 import { addMember, orgHeader } from './tenancy-fixtures';
 
 export const SESSIONS = '/api/v1/sessions';
@@ -10,7 +10,7 @@ export const TASKS = '/api/v1/tasks';
 export const PROVIDER_KEY = 'sk-ant-api03-lamplight-sessions-test-key-0123456789';
 
 /** What the SDK is told about the machine, so a session's device is known exactly. */
-export const SDK_DEVICE_HEADERS = {
+const SDK_DEVICE_HEADERS = {
   'x-stainless-os': 'Linux',
   'x-stainless-os-version': '6.8.0',
   'x-stainless-lang': 'js',
@@ -146,10 +146,10 @@ export async function sessionRow(gateway: Gateway, id: string): Promise<SessionR
 }
 
 /** The interactions of a session, oldest first (the API's order), once at least `count` are written. */
-export function interactionRows(gateway: Gateway, sessionId: string, count = 1): Promise<Record<string, any>[]> {
+export function interactionRows(gateway: Gateway, sessionId: string, count = 1): Promise<LooseRecord[]> {
   return eventually(async () => {
     await flushRecorder(gateway);
-    const rows = await gateway.app.sql<Record<string, any>>(
+    const rows = await gateway.app.sql<LooseRecord>(
       `select * from interactions where session_id = $1 order by started_at, id`,
       [sessionId],
     );

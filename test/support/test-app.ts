@@ -16,6 +16,13 @@ import { TEST_DATABASE_URL_ENV } from './test-database';
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
 export const TEST_ENCRYPTION_KEY = `hex:${'11'.repeat(32)}`;
 
+/**
+ * A database row or JSON object that a suite reads loosely, column by column: the assertions on
+ * it, not the compiler, check what it holds (rows differ by query; stored JSON is the client's).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one loose type the suites share, see above
+export type LooseRecord = Record<string, any>;
+
 export interface TestApp {
   app: NestFastifyApplication;
   /** Every log line the app wrote, as text. */
@@ -77,7 +84,7 @@ export async function startTestApp(
   return {
     app,
     logs,
-    request: (options) => app.inject(options) as unknown as Promise<InjectResponse>,
+    request: (options) => app.inject(options),
     sql: async <T>(text: string, values?: unknown[]) => (await db.query(text, values)).rows as T[],
     close: async () => {
       await db.end();
@@ -170,7 +177,7 @@ export async function listen(app: TestApp): Promise<string> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

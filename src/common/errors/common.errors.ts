@@ -26,7 +26,11 @@ export enum CommonErrorCode {
 
 export const CommonErrors = {
   jsonTooDeep: (limit: number) =>
-    new DomainError(CommonErrorCode.JsonTooDeep, HttpStatus.BAD_REQUEST, `The JSON body nests deeper than ${limit} levels, the limit for this route`),
+    new DomainError(
+      CommonErrorCode.JsonTooDeep,
+      HttpStatus.BAD_REQUEST,
+      `The JSON body nests deeper than ${limit} levels, the limit for this route`,
+    ),
   /** `what` says which bound comes first, e.g. "start must be before end". */
   invalidRange: (what: string) => new DomainError(CommonErrorCode.InvalidRange, HttpStatus.BAD_REQUEST, what),
 };

@@ -22,7 +22,9 @@ describe('error codes', () => {
 
   it('every code enum in the sources is listed (and so published in the OpenAPI document)', () => {
     const declared = sourceFiles(SRC).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/export enum (\w+ErrorCode)\b/g)].map((match) => `${relative(SRC, file)}:${match[1]}`),
+      [...readFileSync(file, 'utf8').matchAll(/export enum (\w+ErrorCode)\b/g)].map(
+        (match) => `${relative(SRC, file)}:${match[1]}`,
+      ),
     );
     expect(declared.length).toBe(Object.keys(ERROR_CODE_ENUMS).length);
     for (const entry of declared) {

@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { ConnectionException } from '@mikro-orm/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { CommonErrorCode } from './common.errors';
@@ -172,5 +172,3 @@ export function toErrorResponse(exception: unknown, requestId: string, shape: Ro
 function formatFieldErrors(c: Classified): string {
   return `${c.detail}: ${(c.fieldErrors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ')}`;
 }
-
-export { HttpStatus };

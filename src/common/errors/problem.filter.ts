@@ -38,7 +38,7 @@ export function sendError(
  * What an unexpected error may put in the log: its type, code and stack frames. A database
  * driver's message is left out, because it quotes the query and its parameters.
  */
-export function describeForLog(exception: unknown): Record<string, unknown> {
+function describeForLog(exception: unknown): Record<string, unknown> {
   if (!(exception instanceof Error)) return { type: typeof exception };
   const frames = (exception.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
   return {

@@ -8,7 +8,7 @@ export class RequestValidationException extends BadRequestException {
   }
 }
 
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));

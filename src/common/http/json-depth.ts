@@ -7,7 +7,7 @@ import { routeBehaviourOf } from './route-behaviour';
  * How deeply arrays and objects nest in a parsed JSON value, counted without recursion (so a
  * hostile body cannot exhaust the stack here), stopping as soon as it exceeds `limit`.
  */
-export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+function jsonDepthExceeds(value: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;

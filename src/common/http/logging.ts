@@ -8,7 +8,7 @@ import { declaredRoutes } from './route-behaviour';
 export type LogDestination = DestinationStream;
 
 /** Credential-bearing headers. The request serializer logs none of them; redaction catches any stray copy. */
-export const CREDENTIAL_HEADERS = [
+const CREDENTIAL_HEADERS = [
   'authorization',
   'x-api-key',
   'x-lamplight-api-key',
@@ -69,7 +69,7 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
     // themselves (ProxyService, ProblemFilter), so the hot path is spared a request logger and a
     // line per call. Read from the routes' declarations (see route-behaviour.ts).
     exclude: declaredRoutes((behaviour) => behaviour.logging === 'failures'),
-  } as Params;
+  };
 }
 
 /** Start-up chatter (a line per module, per route, per migration applied): at debug level, not info. */

@@ -2,9 +2,21 @@ import 'reflect-metadata';
 import { All, Controller, Get, Post, RequestMethod } from '@nestjs/common';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import type { FastifyRequest } from 'fastify';
-import { ANTHROPIC_ROUTE_BEHAVIOUR, AnthropicRoute, declaredRoutes, DEFAULT_ROUTE_BEHAVIOUR, RouteBehaviour, routeBehaviourOf } from './route-behaviour';
+import {
+  ANTHROPIC_ROUTE_BEHAVIOUR,
+  AnthropicRoute,
+  declaredRoutes,
+  DEFAULT_ROUTE_BEHAVIOUR,
+  RouteBehaviour,
+  routeBehaviourOf,
+} from './route-behaviour';
 
-const configOf = (handler: unknown) => (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler as object) as { routeBehaviour?: unknown; other?: unknown } | undefined);
+/** A controller's handler, read off its prototype (as Nest reads it). */
+const handlerOf = (controller: abstract new () => unknown, name: string) =>
+  Object.getOwnPropertyDescriptor(controller.prototype, name)?.value as object;
+const configOf = (controller: abstract new () => unknown, name: string) =>
+  Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handlerOf(controller, name)) as
+    { routeBehaviour?: unknown; other?: unknown } | undefined;
 
 @AnthropicRoute()
 @Controller('example/base')
@@ -35,12 +47,17 @@ class MixedController {
 
 describe('RouteBehaviour', () => {
   it("writes the controller's declaration, then the handler's, into each route's Fastify config", () => {
-    const prototype = ExampleController.prototype;
-    expect(configOf(prototype.hot)?.routeBehaviour).toEqual({ ...ANTHROPIC_ROUTE_BEHAVIOUR, authCache: true });
-    expect(configOf(prototype.plain)?.routeBehaviour).toEqual(ANTHROPIC_ROUTE_BEHAVIOUR);
-    expect(configOf(prototype.helper)).toBeUndefined();
-    expect(configOf(MixedController.prototype.quiet)?.routeBehaviour).toEqual({ ...DEFAULT_ROUTE_BEHAVIOUR, logging: 'failures' });
-    expect(configOf(MixedController.prototype.loud)).toBeUndefined();
+    expect(configOf(ExampleController, 'hot')?.routeBehaviour).toEqual({
+      ...ANTHROPIC_ROUTE_BEHAVIOUR,
+      authCache: true,
+    });
+    expect(configOf(ExampleController, 'plain')?.routeBehaviour).toEqual(ANTHROPIC_ROUTE_BEHAVIOUR);
+    expect(configOf(ExampleController, 'helper')).toBeUndefined();
+    expect(configOf(MixedController, 'quiet')?.routeBehaviour).toEqual({
+      ...DEFAULT_ROUTE_BEHAVIOUR,
+      logging: 'failures',
+    });
+    expect(configOf(MixedController, 'loud')).toBeUndefined();
   });
 
   it('keeps route config written by others', () => {
@@ -49,13 +66,22 @@ describe('RouteBehaviour', () => {
       @RouteBehaviour({ errors: 'anthropic' })
       handler(): void {}
     }
-    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { other: 1, ...configOf(Other.prototype.handler) }, Other.prototype.handler);
+    Reflect.defineMetadata(
+      FASTIFY_ROUTE_CONFIG_METADATA,
+      { other: 1, ...configOf(Other, 'handler') },
+      handlerOf(Other, 'handler'),
+    );
     RouteBehaviour({ logging: 'failures' })(Other);
-    expect(configOf(Other.prototype.handler)).toEqual({ other: 1, routeBehaviour: { ...DEFAULT_ROUTE_BEHAVIOUR, errors: 'anthropic', logging: 'failures' } });
+    expect(configOf(Other, 'handler')).toEqual({
+      other: 1,
+      routeBehaviour: { ...DEFAULT_ROUTE_BEHAVIOUR, errors: 'anthropic', logging: 'failures' },
+    });
   });
 
   it('lists the declared routes a predicate picks, as Nest middleware paths (the wildcard in its syntax)', () => {
-    const quiet = declaredRoutes((behaviour) => behaviour.logging === 'failures').filter((route) => route.path.startsWith('example/'));
+    const quiet = declaredRoutes((behaviour) => behaviour.logging === 'failures').filter((route) =>
+      route.path.startsWith('example/'),
+    );
     expect(quiet).toEqual(
       expect.arrayContaining([
         { path: 'example/base', method: RequestMethod.POST },
@@ -65,13 +91,15 @@ describe('RouteBehaviour', () => {
       ]),
     );
     expect(quiet).toHaveLength(4);
-    expect(declaredRoutes((behaviour) => behaviour.authCache).filter((route) => route.path.startsWith('example/'))).toEqual([
-      { path: 'example/base', method: RequestMethod.POST },
-    ]);
+    expect(
+      declaredRoutes((behaviour) => behaviour.authCache).filter((route) => route.path.startsWith('example/')),
+    ).toEqual([{ path: 'example/base', method: RequestMethod.POST }]);
   });
 
   it('reads a request’s behaviour from its route, and the default for a request that matched none', () => {
-    const routed = { routeOptions: { config: { routeBehaviour: ANTHROPIC_ROUTE_BEHAVIOUR } } } as unknown as FastifyRequest;
+    const routed = {
+      routeOptions: { config: { routeBehaviour: ANTHROPIC_ROUTE_BEHAVIOUR } },
+    } as unknown as FastifyRequest;
     const unrouted = { routeOptions: { config: {} } } as unknown as FastifyRequest;
     expect(routeBehaviourOf(routed)).toBe(ANTHROPIC_ROUTE_BEHAVIOUR);
     expect(routeBehaviourOf(unrouted)).toBe(DEFAULT_ROUTE_BEHAVIOUR);

@@ -73,8 +73,13 @@ function writeRouteConfig(controller: object, handler: Handler): void {
     ...(Reflect.getMetadata(DECLARED, controller) as Partial<RouteBehaviourOptions> | undefined),
     ...(Reflect.getMetadata(DECLARED, handler) as Partial<RouteBehaviourOptions> | undefined),
   };
-  const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as Record<string, unknown> | undefined) ?? {};
-  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, routeBehaviour: Object.freeze(behaviour) }, handler);
+  const config =
+    (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as Record<string, unknown> | undefined) ?? {};
+  Reflect.defineMetadata(
+    FASTIFY_ROUTE_CONFIG_METADATA,
+    { ...config, routeBehaviour: Object.freeze(behaviour) },
+    handler,
+  );
 }
 
 function routeHandlersOf(controller: new (...args: never[]) => unknown): Handler[] {
@@ -94,14 +99,22 @@ export function RouteBehaviour(declared: Partial<RouteBehaviourOptions>): ClassD
     if (descriptor) {
       const handler = descriptor.value as Handler;
       const controller = target.constructor as new (...args: never[]) => unknown;
-      Reflect.defineMetadata(DECLARED, { ...(Reflect.getMetadata(DECLARED, handler) as object | undefined), ...declared }, handler);
+      Reflect.defineMetadata(
+        DECLARED,
+        { ...(Reflect.getMetadata(DECLARED, handler) as object | undefined), ...declared },
+        handler,
+      );
       writeRouteConfig(controller, handler);
       declaringControllers.add(controller);
       return descriptor;
     }
     // Class decorators run after the handlers' own decorators: every handler is known by now.
     const controller = target as new (...args: never[]) => unknown;
-    Reflect.defineMetadata(DECLARED, { ...(Reflect.getMetadata(DECLARED, controller) as object | undefined), ...declared }, controller);
+    Reflect.defineMetadata(
+      DECLARED,
+      { ...(Reflect.getMetadata(DECLARED, controller) as object | undefined), ...declared },
+      controller,
+    );
     for (const handler of routeHandlersOf(controller)) writeRouteConfig(controller, handler);
     declaringControllers.add(controller);
     return undefined;
@@ -143,12 +156,14 @@ export function declaredRoutes(predicate: (behaviour: Readonly<RouteBehaviourOpt
   const routes: DeclaredRoute[] = [];
   for (const controller of declaringControllers) {
     for (const handler of routeHandlersOf(controller)) {
-      const config = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as { routeBehaviour?: RouteBehaviourOptions } | undefined;
+      const config = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as
+        { routeBehaviour?: RouteBehaviourOptions } | undefined;
       if (!config?.routeBehaviour || !predicate(config.routeBehaviour)) continue;
       const method = (Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined) ?? RequestMethod.GET;
       for (const base of pathsOf(controller)) {
         // Fastify's wildcard (`*`) is written `{*path}` in the path syntax of Nest middleware.
-        for (const path of pathsOf(handler)) routes.push({ path: joinPaths(base, path).replace(/(^|\/)\*$/, '$1{*path}'), method });
+        for (const path of pathsOf(handler))
+          routes.push({ path: joinPaths(base, path).replace(/(^|\/)\*$/, '$1{*path}'), method });
       }
     }
   }

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StartupError } from './startup-error';
 
-export const LOCK_FILE = 'lamplight.pid';
+const LOCK_FILE = 'lamplight.pid';
 
 export interface DataDirLock {
   file: string;

@@ -3,6 +3,7 @@ import { cutToBytes, DEPTH_MARKER, jsonForPostgres, sliceWhole, storableJson, TR
 
 /** What PostgreSQL should end up holding: every string and key without NUL, lone surrogates as U+FFFD. */
 const storedForm = (value: unknown): unknown => {
+  // eslint-disable-next-line no-control-regex -- NUL is the character this removes
   if (typeof value === 'string') return value.toWellFormed().replace(/\u0000/g, '');
   if (Array.isArray(value)) return value.map(storedForm);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storedForm(k), storedForm(v)]));

@@ -12,7 +12,7 @@ export const TRUNCATION_MARKER = '…[truncated]';
 export const DEPTH_MARKER = '…[nested too deep]';
 
 /** How deep recorded JSON may nest; deeper values are replaced by {@link DEPTH_MARKER}. */
-export const MAX_STORED_DEPTH = 64;
+const MAX_STORED_DEPTH = 64;
 
 /** The string with lone surrogates replaced by U+FFFD and NUL characters removed. */
 export function wellFormed(text: string): string {

@@ -89,7 +89,11 @@ export class AnalyticsController {
     type: AnalyticsSessionDetailResponseDto,
     errors: { 400: 'Invalid paging', 404: 'No such session in this organization' },
   })
-  getSession(@Param('sessionUuid') sessionUuid: string, @Query() query: AnalyticsSessionQueryDto): Promise<AnalyticsSessionDetailResponseDto> {
-    return this.analytics.getSession(sessionUuid, query);
+  getSession(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('sessionUuid') sessionUuid: string,
+    @Query() query: AnalyticsSessionQueryDto,
+  ): Promise<AnalyticsSessionDetailResponseDto> {
+    return this.analytics.getSession(organization.organizationId, sessionUuid, query);
   }
 }

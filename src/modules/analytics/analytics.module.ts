@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, RecordingModule],
   controllers: [AnalyticsController],
   providers: [AnalyticsService, AnalyticsRepository],
   exports: [AnalyticsService],

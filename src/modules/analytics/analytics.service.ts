@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { Interaction } from '../recording/interaction.entity';
-import type { Session } from '../sessions/session.entity';
+import { InteractionsService, type InteractionView } from '../recording/interactions.service';
+import type { SessionSummary } from '../sessions/session.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { AnalyticsErrors } from './analytics.errors';
 import { Clock } from '../../common/time/clock.service';
-import { AnalyticsRepository, type BucketModelSums, type HourRange, type SessionTotalsRow } from './analytics.repository';
+import { AnalyticsRepository, type BucketModelSums, type HourRange } from './analytics.repository';
 import {
   type AnalyticsInteractionDto,
   type AnalyticsSessionDetailResponseDto,
@@ -40,19 +40,8 @@ const MAX_HOURLY_RANGE_MS = 32 * DAY_MS;
 const DEFAULT_SESSIONS_LIMIT = 50;
 const DEFAULT_INTERACTIONS_LIMIT = 100;
 
-/** Anything with a session's identity and running totals (the entity, or a row of the list query). */
-type SessionTotals = Pick<Session, 'id' | 'externalId' | 'createdAt' | 'lastActivityAt'> & {
-  title?: string | null;
-  releasedAt?: Date | null;
-  requestCount: number | bigint;
-  inputTokens: number | bigint;
-  outputTokens: number | bigint;
-  cacheReadTokens: number | bigint;
-  cacheWrite5mTokens: number | bigint;
-  cacheWrite1hTokens: number | bigint;
-  costNanoUsd: number | bigint;
-  unpricedRequests: number | bigint;
-};
+/** The sessions list's sort keys, as the sessions module names them. */
+const SORT_KEYS = { [SessionSort.StartTime]: 'createdAt', [SessionSort.Cost]: 'cost', [SessionSort.Tokens]: 'tokens' } as const;
 
 /**
  * Usage analytics of the current organization, served from the hourly rollups and the
@@ -64,6 +53,7 @@ export class AnalyticsService {
   constructor(
     private readonly analytics: AnalyticsRepository,
     private readonly sessions: SessionsService,
+    private readonly interactions: InteractionsService,
     private readonly clock: Clock,
   ) {}
 
@@ -155,19 +145,24 @@ export class AnalyticsService {
       sort: query.sort ?? SessionSort.StartTime,
       order: query.order ?? SortOrder.Desc,
     };
-    const { rows, totalCount } = await this.analytics.listSessions(organizationId, page);
-    return { sessions: rows.map((row: SessionTotalsRow) => toAnalyticsSession(row)), total_count: totalCount, ...page };
+    const { rows, totalCount } = await this.sessions.pageSorted(organizationId, {
+      limit: page.limit,
+      offset: page.offset,
+      sort: SORT_KEYS[page.sort],
+      descending: page.order === SortOrder.Desc,
+    });
+    return { sessions: rows.map(toAnalyticsSession), total_count: totalCount, ...page };
   }
 
   /** A session of the organization (by UUID or external id) and a page of its calls. */
-  async getSession(idOrExternalId: string, query: AnalyticsSessionQueryDto): Promise<AnalyticsSessionDetailResponseDto> {
-    const session = await this.sessions.findVisible(idOrExternalId);
+  async getSession(organizationId: string, idOrExternalId: string, query: AnalyticsSessionQueryDto): Promise<AnalyticsSessionDetailResponseDto> {
+    const session = await this.sessions.findVisible(organizationId, idOrExternalId);
     if (!session) throw AnalyticsErrors.sessionNotFound();
     const page = { limit: query.limit ?? DEFAULT_INTERACTIONS_LIMIT, offset: query.offset ?? 0 };
-    const interactions = await this.analytics.pageInteractions(session.id, page, false);
+    const interactions = await this.interactions.pageOfSession(organizationId, session.id, { ...page, withContent: false });
     return {
       session: toAnalyticsSession(session),
-      cache: await this.sessionCache(session.organization.id, session.id),
+      cache: await this.sessionCache(organizationId, session.id),
       interactions: interactions.map(toAnalyticsInteraction),
       total_count: count(session.requestCount),
       ...page,
@@ -181,7 +176,7 @@ export class AnalyticsService {
    */
   async cache(organizationId: string, query: CacheAnalyticsQueryDto): Promise<CacheAnalyticsResponseDto> {
     if (query.session_id !== undefined) {
-      const session = await this.sessions.findVisible(query.session_id);
+      const session = await this.sessions.findVisible(organizationId, query.session_id);
       if (!session) throw AnalyticsErrors.sessionNotFound();
       return { start: null, end: null, session_id: session.externalId, ...(await this.sessionCache(organizationId, session.id)) };
     }
@@ -192,7 +187,7 @@ export class AnalyticsService {
     if (end - start > MAX_HOURLY_RANGE_MS) throw AnalyticsErrors.rangeTooLarge('Cache insights cover at most 32 days');
     const range: HourRange = { start, end };
     const [sums] = await this.analytics.sumRanges(organizationId, [range]);
-    const outcomes = await this.analytics.cacheWriteOutcomesInRange(organizationId, range, now);
+    const outcomes = await this.interactions.cacheWriteOutcomesInRange(organizationId, range, now);
     return {
       start: iso(start),
       end: iso(end),
@@ -205,20 +200,12 @@ export class AnalyticsService {
   async sessionCache(organizationId: string, sessionId: string): Promise<CacheInsightsDto> {
     const now = this.clock.now().getTime();
     const [sums, outcomes] = await Promise.all([
-      this.analytics.sessionCacheSums(organizationId, sessionId),
-      this.analytics.sessionCacheWriteOutcomes(organizationId, sessionId, now),
+      this.interactions.cacheSumsOfSession(organizationId, sessionId),
+      this.interactions.cacheWriteOutcomesOfSession(organizationId, sessionId, now),
     ]);
     return toCacheInsights(sums, outcomes);
   }
 
-  /**
-   * A page of a session's calls, oldest first, for other modules (the share views). The tenant
-   * filter must be armed for the session's organization; `withText` adds the user query and the
-   * final output.
-   */
-  sessionInteractions(sessionId: string, page: { limit: number; offset: number }, withText: boolean): Promise<Interaction[]> {
-    return this.analytics.pageInteractions(sessionId, page, withText);
-  }
 }
 
 /** The validator accepts a few ISO 8601 forms the runtime cannot read (`2026-11-23T10Z`); those are refused here. */
@@ -288,7 +275,7 @@ export function percentChange(current: bigint, previous: bigint): number | null 
   return Math.round((Number(current - previous) / Number(previous)) * 10_000) / 100;
 }
 
-export function toAnalyticsSession(s: SessionTotals): AnalyticsSessionDto {
+function toAnalyticsSession(s: SessionSummary): AnalyticsSessionDto {
   return {
     session_uuid: s.id,
     session_id: s.externalId,
@@ -310,8 +297,8 @@ export function toAnalyticsSession(s: SessionTotals): AnalyticsSessionDto {
   };
 }
 
-export function toAnalyticsInteraction(i: Interaction): AnalyticsInteractionDto {
-  const priced = i.costTotalNanoUsd !== null && i.costTotalNanoUsd !== undefined;
+function toAnalyticsInteraction(i: InteractionView): AnalyticsInteractionDto {
+  const cost = i.cost;
   return {
     interaction_id: i.id,
     timestamp: i.startedAt.toISOString(),
@@ -320,25 +307,25 @@ export function toAnalyticsInteraction(i: Interaction): AnalyticsInteractionDto 
     stream: i.stream,
     http_status: i.httpStatus,
     outcome: i.outcome,
-    stop_reason: i.stopReason ?? null,
+    stop_reason: i.stopReason,
     input_tokens: i.inputTokens,
     output_tokens: i.outputTokens,
     cache_read_tokens: i.cacheReadTokens,
     cache_write_5m_tokens: i.cacheWrite5mTokens,
     cache_write_1h_tokens: i.cacheWrite1hTokens,
     total_tokens: i.inputTokens + i.outputTokens + i.cacheReadTokens + i.cacheWrite5mTokens + i.cacheWrite1hTokens,
-    cost_usd: priced ? nanoToUsdExact(i.costTotalNanoUsd!) : null,
-    cost_by_bucket_usd: priced
+    cost_usd: cost ? nanoToUsdExact(cost.totalNanoUsd) : null,
+    cost_by_bucket_usd: cost
       ? costByBucket({
-          costInputNanoUsd: BigInt(i.costInputNanoUsd ?? 0),
-          costOutputNanoUsd: BigInt(i.costOutputNanoUsd ?? 0),
-          costCacheReadNanoUsd: BigInt(i.costCacheReadNanoUsd ?? 0),
-          costCacheWrite5mNanoUsd: BigInt(i.costCacheWrite5mNanoUsd ?? 0),
-          costCacheWrite1hNanoUsd: BigInt(i.costCacheWrite1hNanoUsd ?? 0),
+          costInputNanoUsd: BigInt(cost.inputNanoUsd),
+          costOutputNanoUsd: BigInt(cost.outputNanoUsd),
+          costCacheReadNanoUsd: BigInt(cost.cacheReadNanoUsd),
+          costCacheWrite5mNanoUsd: BigInt(cost.cacheWrite5mNanoUsd),
+          costCacheWrite1hNanoUsd: BigInt(cost.cacheWrite1hNanoUsd),
         })
       : null,
     latency_ms: i.latencyMs,
-    time_to_first_token_ms: i.timeToFirstTokenMs ?? null,
+    time_to_first_token_ms: i.timeToFirstTokenMs,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { CacheInsightsDto, CostByBucketDto, CostSplitDto, UsageFiguresDto } from './dto/analytics.dto';
-import type { CacheWriteOutcomes, SessionCacheSums } from './analytics.repository';
+import type { CacheWriteOutcomes, SessionCacheSums } from '../recording/interactions.service';
 
 /** Summed rollup columns, kept as bigint so sums of nano-USD stay exact. */
 export interface UsageSums {
@@ -87,7 +87,7 @@ export function costByBucket(s: Pick<UsageSums, 'costInputNanoUsd' | 'costOutput
 }
 
 /** The total split into tokens at their tiers' rates, tool fees, and what multipliers added. */
-export function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
+function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
   return {
     tokens: nanoToUsdExact(s.costTotalNanoUsd - s.costToolsNanoUsd - s.costMultipliersNanoUsd),
     tool_fees: nanoToUsdExact(s.costToolsNanoUsd),

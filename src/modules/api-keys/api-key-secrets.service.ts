@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { deriveSubkey, hmacSha256Hex, randomToken } from '../../common/crypto/keys';
 
-export const API_KEY_PREFIX = 'lmp_';
+const API_KEY_PREFIX = 'lmp_';
 /** 24 random bytes: 192 bits, written as 32 base64url characters after the prefix. */
 const API_KEY_RANDOM_BYTES = 24;
 const API_KEY_PATTERN = /^lmp_[A-Za-z0-9_-]{32}$/;

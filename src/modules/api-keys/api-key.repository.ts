@@ -1,8 +1,11 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { TENANT_FILTER } from '../../database/base.entity';
+import { TENANT_FILTER, tenantFilter } from '../../database/base.entity';
 import type { ApiKey } from './api-key.entity';
+import { TenantSql } from '../../database/tenant-sql';
 
 export class ApiKeyRepository extends EntityRepository<ApiKey> {
+  private readonly sql = TenantSql.overOrm(this.getEntityManager());
+
   /**
    * Authentication happens before the organization is known, so this one lookup runs without
    * the tenant filter: the digest alone identifies the key and, through it, its organization.
@@ -14,56 +17,59 @@ export class ApiKeyRepository extends EntityRepository<ApiKey> {
     );
   }
 
-  /** Live (unrevoked) keys of the current organization, newest first. */
-  listLive(): Promise<ApiKey[]> {
-    return this.find({ revokedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  /** Live (unrevoked) keys of the organization, newest first. */
+  listLive(organizationId: string): Promise<ApiKey[]> {
+    return this.find(
+      { organization: organizationId, revokedAt: null },
+      { filters: tenantFilter(organizationId), orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
   }
 
-  findLive(id: string): Promise<ApiKey | null> {
-    return this.findOne({ id, revokedAt: null });
+  findLive(organizationId: string, id: string): Promise<ApiKey | null> {
+    return this.findOne({ organization: organizationId, id, revokedAt: null }, { filters: tenantFilter(organizationId) });
   }
 
   /**
    * Whether the key's creator is still a member of its organization with a role that may hold
-   * keys (admin or owner). The tenant is stated: the key's own organization.
+   * keys (admin or owner).
    */
   async creatorInStanding(organizationId: string, userId: string): Promise<boolean> {
-    const rows = await this.getEntityManager()
-      .getConnection()
-      .execute<{ ok: number }[]>(
-        `select 1 as ok from "memberships" where "organization_id" = ? and "user_id" = ? and "role" in ('owner', 'admin')`,
-        [organizationId, userId],
-      );
-    return rows.length > 0;
+    const row = await this.sql.one<{ ok: number }>(
+      organizationId,
+      `SELECT 1 AS ok FROM memberships m WHERE m.organization_id = $1 AND m.user_id = $2 AND m.role IN ('owner', 'admin')`,
+      [userId],
+    );
+    return row !== undefined;
   }
 
   /** Suspends the creator's live keys in the organization; returns the ids. Runs in the caller's transaction. */
   async suspendForCreator(organizationId: string, userId: string, reason: string, now: Date): Promise<string[]> {
-    const rows = await this.getEntityManager().execute<{ id: string }[]>(
-      `update "api_keys" set "suspended_at" = ?, "suspended_reason" = ?
-        where "organization_id" = ? and "created_by_id" = ? and "revoked_at" is null and "suspended_at" is null returning "id"`,
-      [now, reason, organizationId, userId],
+    const rows = await this.sql.rows<{ id: string }>(
+      organizationId,
+      `UPDATE api_keys SET suspended_at = $3, suspended_reason = $4
+        WHERE organization_id = $1 AND created_by_id = $2 AND revoked_at IS NULL AND suspended_at IS NULL RETURNING id`,
+      [userId, now, reason],
     );
     return rows.map((row) => row.id);
   }
 
   /** Lifts suspensions of the creator's keys made for the given reason; returns the ids. */
   async resumeForCreator(organizationId: string, userId: string, reason: string): Promise<string[]> {
-    const rows = await this.getEntityManager().execute<{ id: string }[]>(
-      `update "api_keys" set "suspended_at" = null, "suspended_reason" = null
-        where "organization_id" = ? and "created_by_id" = ? and "revoked_at" is null and "suspended_reason" = ? returning "id"`,
-      [organizationId, userId, reason],
+    const rows = await this.sql.rows<{ id: string }>(
+      organizationId,
+      `UPDATE api_keys SET suspended_at = NULL, suspended_reason = NULL
+        WHERE organization_id = $1 AND created_by_id = $2 AND revoked_at IS NULL AND suspended_reason = $3 RETURNING id`,
+      [userId, reason],
     );
     return rows.map((row) => row.id);
   }
 
   /** Records use without loading the entity; at most once a minute per key, off the request's unit of work. */
-  async touchLastUsed(id: string, now: Date): Promise<void> {
-    await this.getEntityManager()
-      .getConnection()
-      .execute(
-        `update "api_keys" set "last_used_at" = ? where "id" = ? and ("last_used_at" is null or "last_used_at" < ?)`,
-        [now, id, new Date(now.getTime() - 60_000)],
-      );
+  async touchLastUsed(organizationId: string, id: string, now: Date): Promise<void> {
+    await this.sql.run(
+      organizationId,
+      'UPDATE api_keys SET last_used_at = $3 WHERE organization_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $4)',
+      [id, now, new Date(now.getTime() - 60_000)],
+    );
   }
 }

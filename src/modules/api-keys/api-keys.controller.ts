@@ -20,8 +20,8 @@ export class ApiKeysController {
     summary: "List the organization's live API keys (never the keys themselves)",
     type: ApiKeyListResponseDto,
   })
-  async list(): Promise<ApiKeyListResponseDto> {
-    return { object: 'list', data: await this.apiKeys.list() };
+  async list(@CurrentOrganization() organization: OrganizationContext): Promise<ApiKeyListResponseDto> {
+    return { object: 'list', data: await this.apiKeys.list(organization.organizationId) };
   }
 
   @Post()
@@ -50,7 +50,7 @@ export class ApiKeysController {
     status: HttpStatus.NO_CONTENT,
     errors: { 400: 'The id is not a UUID', 404: 'No such key in this organization' },
   })
-  async revoke(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.apiKeys.revoke(id);
+  async revoke(@CurrentOrganization() organization: OrganizationContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.apiKeys.revoke(organization.organizationId, id);
   }
 }

@@ -9,5 +9,6 @@ export enum ApiKeyErrorCode {
 export const ApiKeyErrors = {
   /** Also for another organization's key: both look the same. */
   notFound: () => new DomainError(ApiKeyErrorCode.NotFound, HttpStatus.NOT_FOUND, 'API key not found'),
-  expiryInPast: () => new DomainError(ApiKeyErrorCode.ExpiryInPast, HttpStatus.BAD_REQUEST, 'expiresAt must be in the future'),
+  expiryInPast: () =>
+    new DomainError(ApiKeyErrorCode.ExpiryInPast, HttpStatus.BAD_REQUEST, 'expiresAt must be in the future'),
 };

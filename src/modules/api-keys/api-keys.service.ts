@@ -6,14 +6,14 @@ import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/ex
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { ApiKey, ApiKeyScope, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
+import { ApiKey, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeySecrets } from './api-key-secrets.service';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto, CreateApiKeyDto } from './dto/api-key.dto';
 import { ApiKeyErrors } from './api-keys.errors';
 
 /** How long an authenticated key may be answered from memory (any change drops it at once, everywhere). */
-export const API_KEY_CACHE_TTL_MS = 10_000;
+const API_KEY_CACHE_TTL_MS = 10_000;
 /** last_used_at is written at most this often per key and instance. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -44,8 +44,8 @@ export class ApiKeysService {
     this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, { ttlMs: API_KEY_CACHE_TTL_MS, owner: (entry) => entry.apiKeyId });
   }
 
-  async list(): Promise<ApiKeyResponseDto[]> {
-    return (await this.apiKeys.listLive()).map((apiKey) => toApiKeyResponse(apiKey, this.clock.now()));
+  async list(organizationId: string): Promise<ApiKeyResponseDto[]> {
+    return (await this.apiKeys.listLive(organizationId)).map((apiKey) => toApiKeyResponse(apiKey, this.clock.now()));
   }
 
   async create(
@@ -75,8 +75,8 @@ export class ApiKeysService {
    * Revocation is immediate: once committed, the key is dropped from this instance's cache and a
    * NOTIFY drops it from every other instance's before the next request there.
    */
-  async revoke(id: string, now = this.clock.now()): Promise<void> {
-    const apiKey = await this.apiKeys.findLive(id);
+  async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
+    const apiKey = await this.apiKeys.findLive(organizationId, id);
     if (!apiKey) throw ApiKeyErrors.notFound();
     apiKey.revokedAt = now;
     await this.em.flush();
@@ -101,7 +101,7 @@ export class ApiKeysService {
     return this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
   }
 
-  async forgetKeys(ids: string[]): Promise<void> {
+  forgetKeys(ids: string[]): void {
     for (const id of ids) this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
@@ -120,7 +120,7 @@ export class ApiKeysService {
       if (cached.expiresAt && cached.expiresAt <= now) return null;
       if (now.getTime() - cached.touchedAt >= TOUCH_INTERVAL_MS) {
         cached.touchedAt = now.getTime();
-        void this.apiKeys.touchLastUsed(cached.apiKeyId, now).catch(() => undefined);
+        void this.apiKeys.touchLastUsed(cached.principal.organizationId, cached.apiKeyId, now).catch(() => undefined);
       }
       return { ...cached.principal, scopes: [...cached.principal.scopes] };
     }
@@ -140,7 +140,7 @@ export class ApiKeysService {
     if (!apiKey || apiKey.revokedAt || apiKey.suspendedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
     // Belt and braces for changes made around the API (SQL by hand): the creator must still hold the role.
     if (!(await this.apiKeys.creatorInStanding(apiKey.organization.id, apiKey.createdBy.id))) return null;
-    void this.apiKeys.touchLastUsed(apiKey.id, now).catch(() => undefined);
+    void this.apiKeys.touchLastUsed(apiKey.organization.id, apiKey.id, now).catch(() => undefined);
     const principal = {
       kind: 'apiKey' as const,
       apiKeyId: apiKey.id,
@@ -156,12 +156,12 @@ export class ApiKeysService {
   }
 }
 
-export function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
+function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
   return {
     id: apiKey.id,
     name: apiKey.name,
     prefix: apiKey.prefix,
-    scopes: apiKey.scopes as ApiKeyScope[],
+    scopes: apiKey.scopes,
     createdBy: apiKey.createdBy.id,
     createdAt: apiKey.createdAt.toISOString(),
     lastUsedAt: apiKey.lastUsedAt?.toISOString() ?? null,

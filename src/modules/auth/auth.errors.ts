@@ -12,16 +12,27 @@ export enum AuthErrorCode {
 }
 
 export const AuthErrors = {
-  unauthenticated: () => new DomainError(CommonErrorCode.Unauthenticated, HttpStatus.UNAUTHORIZED, 'Missing or invalid credentials'),
-  invalidLogin: () => new DomainError(AuthErrorCode.InvalidCredentials, HttpStatus.UNAUTHORIZED, 'Wrong email or password'),
+  unauthenticated: () =>
+    new DomainError(CommonErrorCode.Unauthenticated, HttpStatus.UNAUTHORIZED, 'Missing or invalid credentials'),
+  invalidLogin: () =>
+    new DomainError(AuthErrorCode.InvalidCredentials, HttpStatus.UNAUTHORIZED, 'Wrong email or password'),
   emailTaken: () => new DomainError(AuthErrorCode.EmailTaken, HttpStatus.CONFLICT, 'An account with that email exists'),
   usersOnly: () =>
-    new DomainError(AuthErrorCode.ApiKeyNotAllowed, HttpStatus.FORBIDDEN, 'API keys cannot manage users, organizations or keys; sign in'),
+    new DomainError(
+      AuthErrorCode.ApiKeyNotAllowed,
+      HttpStatus.FORBIDDEN,
+      'API keys cannot manage users, organizations or keys; sign in',
+    ),
   missingScope: (scope: string) =>
     new DomainError(AuthErrorCode.ApiKeyScopeMissing, HttpStatus.FORBIDDEN, `This API key lacks the "${scope}" scope`),
   roleRequired: OrganizationErrors.roleTooLow,
   tooManyAttempts: (retryAfterSeconds: number) =>
-    new DomainError(AuthErrorCode.TooManyAttempts, HttpStatus.TOO_MANY_REQUESTS, 'Too many sign-in attempts; try again later', {
-      retryAfterSeconds,
-    }),
+    new DomainError(
+      AuthErrorCode.TooManyAttempts,
+      HttpStatus.TOO_MANY_REQUESTS,
+      'Too many sign-in attempts; try again later',
+      {
+        retryAfterSeconds,
+      },
+    ),
 };

@@ -82,7 +82,7 @@ export class AuthService {
   }
 }
 
-export function toUserResponse(user: User): UserResponseDto {
+function toUserResponse(user: User): UserResponseDto {
   return {
     id: user.id,
     email: user.email,

@@ -29,7 +29,7 @@ export class InvitationRepository extends EntityRepository<Invitation> {
     return this.findOne({ id, email, organization: { deletedAt: null } }, { populate: ['organization', 'invitedBy'] });
   }
 
-  findInOrganization(id: string, organizationId: string): Promise<Invitation | null> {
+  findInOrganization(organizationId: string, id: string): Promise<Invitation | null> {
     return this.findOne({ id, organization: organizationId }, { populate: ['invitedBy'] });
   }
 }

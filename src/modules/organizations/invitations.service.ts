@@ -14,7 +14,7 @@ import { OrganizationRepository } from './organization.repository';
 import { OrganizationErrors } from './organizations.errors';
 
 /** How long an invitation may be answered. */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -77,7 +77,7 @@ export class InvitationsService {
   async revoke(actorId: string, organizationId: string, invitationId: string, now = this.clock.now()): Promise<void> {
     await this.whileLocked(organizationId, async () => {
       await this.requireMembership(actorId, organizationId, Role.Admin);
-      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(invitationId, organizationId) : null;
+      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(organizationId, invitationId) : null;
       if (!invitation) throw OrganizationErrors.invitationNotFound();
       const status = invitationStatus(invitation, now);
       if (status === 'revoked') return;
@@ -145,7 +145,7 @@ export class InvitationsService {
   }
 }
 
-export function toInvitationResponse(invitation: Invitation, now: Date): InvitationResponseDto {
+function toInvitationResponse(invitation: Invitation, now: Date): InvitationResponseDto {
   return {
     id: invitation.id,
     organizationId: invitation.organization.id,

@@ -22,18 +22,37 @@ export enum OrganizationErrorCode {
 export const OrganizationErrors = {
   notFound: () => new DomainError(OrganizationErrorCode.NotFound, HttpStatus.NOT_FOUND, 'Organization not found'),
   memberNotFound: () => new DomainError(OrganizationErrorCode.MemberNotFound, HttpStatus.NOT_FOUND, 'Member not found'),
-  userNotFound: () => new DomainError(OrganizationErrorCode.UserNotFound, HttpStatus.NOT_FOUND, 'No user with that email'),
-  alreadyMember: () => new DomainError(OrganizationErrorCode.AlreadyMember, HttpStatus.CONFLICT, 'That user is already a member'),
-  invitationNotFound: () => new DomainError(OrganizationErrorCode.InvitationNotFound, HttpStatus.NOT_FOUND, 'Invitation not found'),
+  userNotFound: () =>
+    new DomainError(OrganizationErrorCode.UserNotFound, HttpStatus.NOT_FOUND, 'No user with that email'),
+  alreadyMember: () =>
+    new DomainError(OrganizationErrorCode.AlreadyMember, HttpStatus.CONFLICT, 'That user is already a member'),
+  invitationNotFound: () =>
+    new DomainError(OrganizationErrorCode.InvitationNotFound, HttpStatus.NOT_FOUND, 'Invitation not found'),
   invitationPending: () =>
-    new DomainError(OrganizationErrorCode.InvitationPending, HttpStatus.CONFLICT, 'That email already has a pending invitation to this organization'),
+    new DomainError(
+      OrganizationErrorCode.InvitationPending,
+      HttpStatus.CONFLICT,
+      'That email already has a pending invitation to this organization',
+    ),
   invitationClosed: (status: string) =>
-    new DomainError(OrganizationErrorCode.InvitationNotPending, HttpStatus.CONFLICT, `This invitation is ${status}; it can no longer be answered`),
+    new DomainError(
+      OrganizationErrorCode.InvitationNotPending,
+      HttpStatus.CONFLICT,
+      `This invitation is ${status}; it can no longer be answered`,
+    ),
   slugTaken: () => new DomainError(OrganizationErrorCode.SlugTaken, HttpStatus.CONFLICT, 'That slug is taken'),
   lastOwner: () =>
-    new DomainError(OrganizationErrorCode.LastOwner, HttpStatus.CONFLICT, 'An organization must keep at least one owner'),
+    new DomainError(
+      OrganizationErrorCode.LastOwner,
+      HttpStatus.CONFLICT,
+      'An organization must keep at least one owner',
+    ),
   roleTooLow: (required: string) =>
-    new DomainError(OrganizationErrorCode.RoleRequired, HttpStatus.FORBIDDEN, `This needs the ${required} role in the organization`),
+    new DomainError(
+      OrganizationErrorCode.RoleRequired,
+      HttpStatus.FORBIDDEN,
+      `This needs the ${required} role in the organization`,
+    ),
   cannotRaiseOwnRole: () =>
     new DomainError(OrganizationErrorCode.CannotRaiseOwnRole, HttpStatus.FORBIDDEN, 'Nobody can raise their own role'),
   notAMember: () =>
@@ -49,7 +68,11 @@ export const OrganizationErrors = {
       'This API key is bound to another organization than X-Organization-Id names',
     ),
   badHeader: () =>
-    new DomainError(OrganizationErrorCode.InvalidOrganizationHeader, HttpStatus.BAD_REQUEST, 'X-Organization-Id must be a UUID'),
+    new DomainError(
+      OrganizationErrorCode.InvalidOrganizationHeader,
+      HttpStatus.BAD_REQUEST,
+      'X-Organization-Id must be a UUID',
+    ),
   noOrganization: () =>
     new DomainError(
       OrganizationErrorCode.NoOrganization,

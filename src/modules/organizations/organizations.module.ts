@@ -8,13 +8,14 @@ import { InvitationsService } from './invitations.service';
 import { Membership } from './membership.entity';
 import { Organization } from './organization.entity';
 import { OrganizationsController } from './organizations.controller';
-import { ModelPolicyService } from './model-policy.service';
+import { OrganizationSettingsRepository } from './organization-settings.repository';
+import { OrganizationSettingsService } from './organization-settings.service';
 import { OrganizationsService } from './organizations.service';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Organization, Membership, Invitation]), UsersModule, ApiKeysModule],
   controllers: [OrganizationsController, InvitationsController],
-  providers: [OrganizationsService, InvitationsService, ModelPolicyService],
-  exports: [OrganizationsService, ModelPolicyService],
+  providers: [OrganizationsService, InvitationsService, OrganizationSettingsService, OrganizationSettingsRepository],
+  exports: [OrganizationsService, OrganizationSettingsService],
 })
 export class OrganizationsModule {}

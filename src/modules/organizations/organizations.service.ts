@@ -23,7 +23,6 @@ import { OrganizationErrors } from './organizations.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG_INDEX = 'organizations_slug_live_unique';
-const MEMBERSHIP_UNIQUE = 'memberships_organization_user_unique';
 
 @Injectable()
 export class OrganizationsService {
@@ -150,7 +149,7 @@ export class OrganizationsService {
     dto: UpdateMemberDto,
   ): Promise<MemberResponseDto> {
     const { member, keys } = await this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
-    await this.apiKeys.forgetKeys(keys);
+    this.apiKeys.forgetKeys(keys);
     return member;
   }
 
@@ -182,7 +181,7 @@ export class OrganizationsService {
   /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
   async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
     const keys = await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
-    await this.apiKeys.forgetKeys(keys);
+    this.apiKeys.forgetKeys(keys);
   }
 
   private async removeMemberLocked(userId: string, organizationId: string, targetUserId: string): Promise<string[]> {
@@ -240,7 +239,7 @@ async function flushOrConflict(em: EntityManager, constraint: string, conflict: 
   }
 }
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -251,7 +250,7 @@ export function slugify(name: string): string {
     .replace(/-+$/g, '');
 }
 
-export function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
+function toOrganizationResponse(organization: Organization, role: Role): OrganizationResponseDto {
   return {
     id: organization.id,
     name: organization.name,

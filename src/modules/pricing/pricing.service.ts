@@ -67,7 +67,7 @@ function rates(r: { name?: string; input: number; cacheWrite5m: number; cacheWri
   return { name: r.name ?? null, input: r.input, cache_write_5m: r.cacheWrite5m, cache_write_1h: r.cacheWrite1h, cache_read: r.cacheRead, output: r.output };
 }
 
-export function toRepriceResponse(report: RepriceReport): RepriceResponseDto {
+function toRepriceResponse(report: RepriceReport): RepriceResponseDto {
   return {
     pricing_version: report.pricingVersion,
     since: report.since,

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { dailyCostsByModelSql } from '../analytics/usage-rollups.sql';
 import { request } from 'undici';
 import type { PricingTable } from '../proxy/pricing/pricing';
 
@@ -96,10 +97,7 @@ export class Reconciler {
       organizations = 'AND organization_id = ANY($3::uuid[])';
     }
     const rows = await this.pool.query<{ day: string; model: string; total: string; tools: string; unpriced: string }>(
-      `SELECT to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, model, sum(cost_total_nano_usd)::text AS total,
-         sum(cost_tools_nano_usd)::text AS tools, sum(unpriced_requests)::text AS unpriced
-       FROM usage_daily WHERE day >= $1::timestamptz AND day < $2::timestamptz ${organizations}
-       GROUP BY 1, 2`,
+      dailyCostsByModelSql(organizations),
       values,
     );
     // Today's rows reach usage_daily as they are written (its triggers), so the current day is whole too.
@@ -138,7 +136,7 @@ export class Reconciler {
       });
       query.append('group_by[]', 'description');
       if (page) query.set('page', page);
-      const response = await request(`${this.anthropic.baseUrl}/v1/organizations/cost_report?${query}`, {
+      const response = await request(`${this.anthropic.baseUrl}/v1/organizations/cost_report?${query.toString()}`, {
         method: 'GET',
         headers: { 'x-api-key': this.anthropic.adminKey, 'anthropic-version': '2023-06-01' },
       });

@@ -1,7 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
 import { jsonForPostgres } from '../../common/text/storable-text';
-import { callUsageOf, type RawUsage } from '../proxy/anthropic-usage';
-import type { CallCost, CostDetail, PricingTable } from '../proxy/pricing/pricing';
+import { callUsageOf } from '../proxy/anthropic-usage';
+import type { CallCost, PricingTable } from '../proxy/pricing/pricing';
+import type { InteractionRow } from '../recording/interaction.repository';
+import { interactionCostsBatchSql, interactionCostsUpdateSql } from '../recording/interaction-costs.sql';
+import { hourlyCostDeltasSql } from '../analytics/usage-rollups.sql';
+import { SESSION_COST_DELTAS_SQL } from '../sessions/session-totals.sql';
 
 /** Which interactions to reprice: those started in [since, until), of one organization or all. */
 export interface RepriceRange {
@@ -42,32 +46,22 @@ export interface RepriceReport {
   byModel: ModelRepriceReport[];
 }
 
-interface Row {
-  id: string;
-  organization_id: string;
-  session_id: string;
-  model: string;
-  started_at: Date;
-  key: string;
-  hour: Date;
-  usage: RawUsage | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write5m_tokens: number;
-  cache_write1h_tokens: number;
-  cost_input_nano_usd: string | null;
-  cost_output_nano_usd: string | null;
-  cost_cache_read_nano_usd: string | null;
-  cost_cache_write5m_nano_usd: string | null;
-  cost_cache_write1h_nano_usd: string | null;
-  cost_total_nano_usd: string | null;
-  cost_tools_nano_usd: string | null;
-  cost_multipliers_nano_usd: string | null;
-  cost_cache_savings_nano_usd: string | null;
-  cost_breakdown: CostDetail | null;
-  pricing_version: string;
-}
+/** What repricing reads of an interaction: the stored row's usage and cost columns, with its hour and keyset position. */
+type Row = Pick<
+  InteractionRow,
+  | 'id'
+  | 'session_id'
+  | 'model'
+  | 'usage'
+  | 'input_tokens'
+  | 'output_tokens'
+  | 'cache_read_tokens'
+  | 'cache_write5m_tokens'
+  | 'cache_write1h_tokens'
+  | CostColumn
+  | 'cost_breakdown'
+  | 'pricing_version'
+> & { organization_id: string; started_at: Date; key: string; hour: Date };
 
 /** The cost columns of an interaction, as numbers (0 where null), in the rollup's order. */
 const COST_COLUMNS = [
@@ -174,16 +168,7 @@ export class Repricer {
       values.push(after.key, after.id);
       where += ` AND (i.started_at, i.id) > ($${values.length - 1}::timestamptz, $${values.length}::uuid)`;
     }
-    const result = await client.query<Row>(
-      `SELECT i.id, i.organization_id, i.session_id, i.model, i.started_at,
-         to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key,
-         date_trunc('hour', i.started_at, 'UTC') AS hour, i.usage, i.input_tokens, i.output_tokens,
-         i.cache_read_tokens, i.cache_write5m_tokens, i.cache_write1h_tokens, ${COST_COLUMNS.map((c) => `i.${c}::text`).join(', ')},
-         i.cost_breakdown, i.pricing_version
-       FROM interactions i WHERE ${where}
-       ORDER BY i.started_at, i.id LIMIT ${BATCH} FOR UPDATE`,
-      values,
-    );
+    const result = await client.query<Row>(interactionCostsBatchSql(COST_COLUMNS, where, BATCH), values);
     return result.rows;
   }
 
@@ -263,39 +248,15 @@ export class Repricer {
     }
 
     if (updates.length > 0) {
-      await client.query(
-        `UPDATE interactions i SET ${COST_COLUMNS.map((c) => `${c} = v.${c}`).join(', ')},
-           cost_breakdown = v.cost_breakdown, pricing_version = v.pricing_version
-         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, organization_id uuid, started_at timestamptz,
-           ${COST_COLUMNS.map((c) => `${c} bigint`).join(', ')}, cost_breakdown jsonb, pricing_version text)
-         WHERE i.id = v.id AND i.organization_id = v.organization_id AND i.started_at = v.started_at`,
-        [jsonForPostgres(JSON.stringify(updates))],
-      );
+      await client.query(interactionCostsUpdateSql(COST_COLUMNS), [jsonForPostgres(JSON.stringify(updates))]);
     }
     if (sessions.size > 0) {
       const deltas = [...sessions].map(([id, d]) => ({ id, cost: d.cost, unpriced: d.unpriced }));
-      const result = await client.query(
-        `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, cost bigint, unpriced bigint)),
-         locked AS (SELECT s.id FROM sessions s WHERE s.id IN (SELECT id FROM d) ORDER BY s.id FOR UPDATE)
-         UPDATE sessions s SET cost_nano_usd = s.cost_nano_usd + d.cost, unpriced_requests = s.unpriced_requests + d.unpriced
-         FROM d JOIN locked l ON l.id = d.id WHERE s.id = d.id`,
-        [JSON.stringify(deltas)],
-      );
+      const result = await client.query(SESSION_COST_DELTAS_SQL, [JSON.stringify(deltas)]);
       report.sessionsUpdated += result.rowCount ?? 0;
     }
     if (hours.size > 0) {
-      const result = await client.query(
-        `WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(organization_id uuid, hour timestamptz, model text,
-           unpriced bigint, ${COST_COLUMNS.map((c) => `${c} bigint`).join(', ')})),
-         locked AS (SELECT u.organization_id, u.hour, u.model FROM usage_hourly u
-           WHERE (u.organization_id, u.hour, u.model) IN (SELECT organization_id, hour, model FROM d)
-           ORDER BY 1, 2, 3 FOR UPDATE)
-         UPDATE usage_hourly u SET unpriced_requests = u.unpriced_requests + d.unpriced,
-           ${COST_COLUMNS.map((c) => `${c} = u.${c} + d.${c}`).join(', ')}
-         FROM d JOIN locked l ON (l.organization_id, l.hour, l.model) = (d.organization_id, d.hour, d.model)
-         WHERE (u.organization_id, u.hour, u.model) = (d.organization_id, d.hour, d.model)`,
-        [JSON.stringify([...hours.values()])],
-      );
+      const result = await client.query(hourlyCostDeltasSql(COST_COLUMNS), [JSON.stringify([...hours.values()])]);
       report.hoursUpdated += result.rowCount ?? 0;
     }
   }

@@ -1,18 +1,22 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
+import { tenantFilter } from '../../database/base.entity';
 import type { ProviderKey } from './provider-key.entity';
 
-/** All queries run under the tenant filter: only the current organization's keys exist here. */
+/** Every query names the organization first (and arms the tenant filter for it, as a backstop). */
 export class ProviderKeyRepository extends EntityRepository<ProviderKey> {
-  listLive(): Promise<ProviderKey[]> {
-    return this.find({ revokedAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  listLive(organizationId: string): Promise<ProviderKey[]> {
+    return this.find(
+      { organization: organizationId, revokedAt: null },
+      { filters: tenantFilter(organizationId), orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
   }
 
-  findLive(id: string): Promise<ProviderKey | null> {
-    return this.findOne({ id, revokedAt: null });
+  findLive(organizationId: string, id: string): Promise<ProviderKey | null> {
+    return this.findOne({ organization: organizationId, id, revokedAt: null }, { filters: tenantFilter(organizationId) });
   }
 
-  findDefault(): Promise<ProviderKey | null> {
-    return this.findOne({ isDefault: true, revokedAt: null });
+  findDefault(organizationId: string): Promise<ProviderKey | null> {
+    return this.findOne({ organization: organizationId, isDefault: true, revokedAt: null }, { filters: tenantFilter(organizationId) });
   }
 
   /**

@@ -27,8 +27,8 @@ export class ProviderKeysController {
     summary: "List the organization's provider keys (last 4 characters only)",
     type: ProviderKeyListResponseDto,
   })
-  async list(): Promise<ProviderKeyListResponseDto> {
-    return { object: 'list', data: await this.providerKeys.list() };
+  async list(@CurrentOrganization() organization: OrganizationContext): Promise<ProviderKeyListResponseDto> {
+    return { object: 'list', data: await this.providerKeys.list(organization.organizationId) };
   }
 
   @Post()
@@ -69,8 +69,12 @@ export class ProviderKeysController {
     type: ProviderKeyResponseDto,
     errors: { 400: 'Invalid fields', 404: 'No such key in this organization' },
   })
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
-    return this.providerKeys.update(id, dto);
+  update(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateProviderKeyDto,
+  ): Promise<ProviderKeyResponseDto> {
+    return this.providerKeys.update(organization.organizationId, id, dto);
   }
 
   @Delete(':id')
@@ -82,7 +86,7 @@ export class ProviderKeysController {
     status: HttpStatus.NO_CONTENT,
     errors: { 400: 'The id is not a UUID', 404: 'No such key in this organization' },
   })
-  async revoke(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.providerKeys.revoke(id);
+  async revoke(@CurrentOrganization() organization: OrganizationContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.providerKeys.revoke(organization.organizationId, id);
   }
 }

@@ -3,7 +3,6 @@ import { Clock } from '../../common/time/clock.service';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
-import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
@@ -15,7 +14,7 @@ import { ProviderKeyCipher } from './provider-key-cipher.service';
 import { ProviderKeyDecryptionError, ProviderKeyErrors } from './provider-keys.errors';
 
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
-export const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
+const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
 @Injectable()
 export class ProviderKeysService {
@@ -34,8 +33,8 @@ export class ProviderKeysService {
     this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, { ttlMs: PROVIDER_KEY_CACHE_TTL_MS, owner: (_, organizationId) => organizationId });
   }
 
-  async list(): Promise<ProviderKeyResponseDto[]> {
-    return (await this.providerKeys.listLive()).map(toProviderKeyResponse);
+  async list(organizationId: string): Promise<ProviderKeyResponseDto[]> {
+    return (await this.providerKeys.listLive(organizationId)).map(toProviderKeyResponse);
   }
 
   /** The first key of an organization becomes its default; so does any key created with isDefault. */
@@ -43,8 +42,8 @@ export class ProviderKeysService {
     const id = randomUUID();
     const created = await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(organization.organizationId);
-      const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault());
-      if (makeDefault) await this.clearDefault(em);
+      const makeDefault = dto.isDefault === true || !(await this.providerKeys.findDefault(organization.organizationId));
+      if (makeDefault) await this.clearDefault(em, organization.organizationId);
       const providerKey = em.create(ProviderKey, {
         id,
         organization: organization.organizationId,
@@ -62,14 +61,13 @@ export class ProviderKeysService {
     return toProviderKeyResponse(created);
   }
 
-  async update(id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
-    const organizationId = this.currentOrganizationId();
+  async update(organizationId: string, id: string, dto: UpdateProviderKeyDto): Promise<ProviderKeyResponseDto> {
     const updated = await this.em.transactional(async (em) => {
-      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
-      const providerKey = await this.providerKeys.findLive(id);
+      await this.providerKeys.lockOrganizationKeys(organizationId);
+      const providerKey = await this.providerKeys.findLive(organizationId, id);
       if (!providerKey) throw ProviderKeyErrors.notFound();
       if (dto.isDefault === true && !providerKey.isDefault) {
-        await this.clearDefault(em);
+        await this.clearDefault(em, organizationId);
         providerKey.isDefault = true;
       } else if (dto.isDefault === false) {
         providerKey.isDefault = false;
@@ -83,11 +81,10 @@ export class ProviderKeysService {
   }
 
   /** Deleting revokes: the ciphertext is erased, the row is kept for the audit trail. */
-  async revoke(id: string, now = this.clock.now()): Promise<void> {
-    const organizationId = this.currentOrganizationId();
+  async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
     await this.em.transactional(async (em) => {
-      await this.providerKeys.lockOrganizationKeys(this.currentOrganizationId());
-      const providerKey = await this.providerKeys.findLive(id);
+      await this.providerKeys.lockOrganizationKeys(organizationId);
+      const providerKey = await this.providerKeys.findLive(organizationId, id);
       if (!providerKey) throw ProviderKeyErrors.notFound();
       providerKey.revokedAt = now;
       providerKey.isDefault = false;
@@ -124,7 +121,7 @@ export class ProviderKeysService {
 
   private async readDefault(organizationId: string): Promise<string | null> {
     const version = this.defaults.version;
-    const providerKey = await this.providerKeys.findDefault();
+    const providerKey = await this.providerKeys.findDefault(organizationId);
     if (!providerKey) return null;
     try {
       const plaintext = this.cipher.decrypt(providerKey.ciphertext, organizationId, providerKey.id);
@@ -139,22 +136,15 @@ export class ProviderKeysService {
     }
   }
 
-  /** The organization the tenant filter is armed with for this request (set by the access guard). */
-  private currentOrganizationId(): string {
-    const params = this.em.getFilterParams<TenantFilterArgs>(TENANT_FILTER);
-    if (!params?.organizationId) throw new Error('Provider keys used outside an organization-scoped request');
-    return params.organizationId;
-  }
-
-  private async clearDefault(em: EntityManager): Promise<void> {
-    const current = await this.providerKeys.findDefault();
+  private async clearDefault(em: EntityManager, organizationId: string): Promise<void> {
+    const current = await this.providerKeys.findDefault(organizationId);
     if (!current) return;
     current.isDefault = false;
     await em.flush();
   }
 }
 
-export function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
+function toProviderKeyResponse(providerKey: ProviderKey): ProviderKeyResponseDto {
   return {
     id: providerKey.id,
     provider: providerKey.provider,

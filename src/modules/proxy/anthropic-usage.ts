@@ -71,7 +71,7 @@ export function mergeRawUsage(known: RawUsage | null, usage: unknown): RawUsage 
       if (!(key in next)) next[key] = value ?? null;
       continue;
     }
-    next[key] = isPlainObject(value) && isPlainObject(next[key]) ? mergeRawUsage(next[key] as RawUsage, value) : value;
+    next[key] = isPlainObject(value) && isPlainObject(next[key]) ? mergeRawUsage(next[key], value) : value;
   }
   return next;
 }
@@ -105,5 +105,5 @@ export function callUsageOf(raw: RawUsage | null, tokens: TokenUsage): CallUsage
 
 /** A stored usage object read back for repricing: its buckets as the recorder read them, and the rest. */
 export function callUsageFromRaw(raw: RawUsage | null): CallUsage {
-  return callUsageOf(raw, mergeUsage(ZERO_USAGE, raw as AnthropicUsage | null));
+  return callUsageOf(raw, mergeUsage(ZERO_USAGE, raw));
 }

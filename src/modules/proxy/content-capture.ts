@@ -16,7 +16,7 @@ export function turnMessages(body: unknown): MessageParam[] {
   messages.forEach((m: MessageParam, i) => {
     if (m?.role === 'assistant') start = i + 1;
   });
-  return messages.slice(start);
+  return messages.slice(start) as MessageParam[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '../../database/pg-pool';
+import { TenantSql } from '../../database/tenant-sql';
 
 export type ProviderObjectKind = 'message_batch' | 'file';
 
@@ -18,7 +19,11 @@ export interface BatchDetails {
  */
 @Injectable()
 export class ProviderObjectsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly sql: TenantSql;
+
+  constructor(@Inject(PG_POOL) pool: Pool) {
+    this.sql = TenantSql.overPool(pool);
+  }
 
   async add(
     organizationId: string,
@@ -27,36 +32,40 @@ export class ProviderObjectsRepository {
     owner: { userId: string | null; apiKeyId: string | null },
     details: BatchDetails | null = null,
   ): Promise<void> {
-    await this.pool.query(
+    await this.sql.run(
+      organizationId,
       `INSERT INTO provider_objects (organization_id, kind, object_id, user_id, api_key_id, details)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (organization_id, kind, object_id) DO NOTHING`,
-      [organizationId, kind, objectId, owner.userId, owner.apiKeyId, details === null ? null : JSON.stringify(details)],
+      [kind, objectId, owner.userId, owner.apiKeyId, details === null ? null : JSON.stringify(details)],
     );
   }
 
   /** The object, when this organization created it and has not deleted it. */
   async find(organizationId: string, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null } | null> {
-    const { rows } = await this.pool.query<{ details: BatchDetails | null }>(
+    const row = await this.sql.one<{ details: BatchDetails | null }>(
+      organizationId,
       `SELECT details FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND object_id = $3 AND deleted_at IS NULL`,
-      [organizationId, kind, objectId],
+      [kind, objectId],
     );
-    return rows[0] ?? null;
+    return row ?? null;
   }
 
   /** Of these ids, the ones this organization created and has not deleted. */
   async owned(organizationId: string, kind: ProviderObjectKind, objectIds: string[]): Promise<Set<string>> {
     if (objectIds.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ object_id: string }>(
+    const rows = await this.sql.rows<{ object_id: string }>(
+      organizationId,
       `SELECT object_id FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND object_id = ANY($3::text[]) AND deleted_at IS NULL`,
-      [organizationId, kind, objectIds],
+      [kind, objectIds],
     );
     return new Set(rows.map((row) => row.object_id));
   }
 
   async markDeleted(organizationId: string, kind: ProviderObjectKind, objectId: string): Promise<void> {
-    await this.pool.query(
+    await this.sql.run(
+      organizationId,
       `UPDATE provider_objects SET deleted_at = now() WHERE organization_id = $1 AND kind = $2 AND object_id = $3 AND deleted_at IS NULL`,
-      [organizationId, kind, objectId],
+      [kind, objectId],
     );
   }
 }

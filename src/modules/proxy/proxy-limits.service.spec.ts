@@ -68,7 +68,7 @@ describe('ProxyLimiter', () => {
     let finish!: () => void;
     const first = limits.run(principal, () => new Promise<string>((resolve) => (finish = () => resolve('done'))));
     expect(limits.inFlight('key:k1')).toBe(1);
-    await expect(limits.run(principal, async () => 'second')).rejects.toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    await expect(limits.run(principal, () => Promise.resolve('second'))).rejects.toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
     finish();
     await expect(first).resolves.toBe('done');
     expect(limits.inFlight('key:k1')).toBe(0);

@@ -13,7 +13,6 @@ interface Bucket {
 /** How many idle callers are kept before the map is swept of full, idle buckets. */
 const SWEEP_THRESHOLD = 10_000;
 
-
 /**
  * Per-caller limits on the proxy routes: requests per minute and calls in flight, keyed by the
  * platform API key, or by the user for a JWT. In memory, per instance: N instances behind a load
@@ -93,6 +92,6 @@ export class ProxyLimiter {
 }
 
 /** The caller a proxy call is counted against: its API key, or its user when it came with a JWT. */
-export function callerKey(principal: Principal): string {
+function callerKey(principal: Principal): string {
   return principal.kind === 'apiKey' ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
 }

@@ -211,6 +211,7 @@ class BatchResultRecorder {
     const customId = line.custom_id as string;
     const externalId = storableId(this.details.sessions[customId] ?? this.details.sessionExternalId ?? this.batchId, 255);
     const session = await this.session(externalId);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
     const type = String(line.result?.type ?? 'errored');
     const message = type === 'succeeded' ? line.result?.message : undefined;
     const model = typeof message?.model === 'string' ? storableId(message.model, 255) : 'unknown';

@@ -18,7 +18,11 @@ export enum ProxyErrorCode {
 /** No Anthropic key to send: a class of its own, so callers (tasks) can tell it from other refusals. */
 export class NoProviderKeyError extends DomainError {
   constructor() {
-    super(ProxyErrorCode.NoProviderKey, HttpStatus.UNAUTHORIZED, 'No Anthropic API key: send one in x-api-key, or store a provider key for the organization');
+    super(
+      ProxyErrorCode.NoProviderKey,
+      HttpStatus.UNAUTHORIZED,
+      'No Anthropic API key: send one in x-api-key, or store a provider key for the organization',
+    );
   }
 }
 
@@ -38,10 +42,15 @@ export const ProxyErrors = {
       `This session has used ${used} of its ${budget} token budget; nothing was sent to Anthropic`,
     ),
   draining: () =>
-    new DomainError(ProxyErrorCode.ShuttingDown, HttpStatus.SERVICE_UNAVAILABLE, 'Lamplight is shutting down; retry shortly', {
-      retryAfterSeconds: 1,
-      shouldRetry: true,
-    }),
+    new DomainError(
+      ProxyErrorCode.ShuttingDown,
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'Lamplight is shutting down; retry shortly',
+      {
+        retryAfterSeconds: 1,
+        shouldRetry: true,
+      },
+    ),
   modelNotAllowed: (model: string) =>
     new DomainError(
       ProxyErrorCode.ModelNotAllowed,
@@ -51,7 +60,11 @@ export const ProxyErrors = {
   modelNotFound: (model: string) =>
     new DomainError(ProxyErrorCode.ModelNotFound, HttpStatus.NOT_FOUND, `model: ${model.slice(0, 255)}`),
   objectNotFound: (kind: 'message_batch' | 'file', id: string) =>
-    new DomainError(CommonErrorCode.NotFound, HttpStatus.NOT_FOUND, `${kind === 'file' ? 'File' : 'Message batch'} not found: ${id.slice(0, 255)}`),
+    new DomainError(
+      CommonErrorCode.NotFound,
+      HttpStatus.NOT_FOUND,
+      `${kind === 'file' ? 'File' : 'Message batch'} not found: ${id.slice(0, 255)}`,
+    ),
   invalidBody: () =>
     new DomainError(ProxyErrorCode.InvalidRequest, HttpStatus.BAD_REQUEST, 'The request body must be a JSON object'),
   /**
@@ -59,9 +72,13 @@ export const ProxyErrors = {
    * retries would multiply the upstream requests of one call, so these say `x-should-retry: false`.
    */
   upstreamTimeout: () =>
-    new DomainError(ProxyErrorCode.UpstreamTimeout, HttpStatus.GATEWAY_TIMEOUT, 'Anthropic did not answer in time', { shouldRetry: false }),
+    new DomainError(ProxyErrorCode.UpstreamTimeout, HttpStatus.GATEWAY_TIMEOUT, 'Anthropic did not answer in time', {
+      shouldRetry: false,
+    }),
   upstreamUnreachable: () =>
-    new DomainError(ProxyErrorCode.UpstreamUnreachable, HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached', { shouldRetry: false }),
+    new DomainError(ProxyErrorCode.UpstreamUnreachable, HttpStatus.BAD_GATEWAY, 'Anthropic could not be reached', {
+      shouldRetry: false,
+    }),
   /** Over the per-caller request rate at Lamplight (ProxyLimiter). */
   rateLimited: (retryAfterSeconds: number, perMinute: number) =>
     new DomainError(

@@ -8,7 +8,7 @@ import type { DomainError } from '../../common/errors/domain-error';
 import { anthropicErrorType } from '../../common/errors/problem';
 import { SHUTDOWN_INTERRUPT, ShutdownState } from '../../common/lifecycle/shutdown-state.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { ModelPolicyService } from '../organizations/model-policy.service';
+import { OrganizationSettingsService } from '../organizations/organization-settings.service';
 import { ProviderKeysService } from '../provider-keys/provider-keys.service';
 import { ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
 import type { InteractionRecord } from '../recording/interaction-record';
@@ -24,8 +24,6 @@ import { resolveSessionIdentity } from './session-identity';
 import { isHeadersTimeout, UpstreamClient, type UpstreamResponse } from './upstream-client.service';
 import { upstreamHeaders } from './upstream-headers';
 import { narrowPage } from './anthropic-lists';
-
-export const PROXY_PREFIX = '/spotlight/anthropic';
 
 /** Headers passed from Anthropic back to the client. */
 const FORWARDED_RESPONSE_HEADERS = /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
@@ -162,7 +160,7 @@ export class ProxyService {
     private readonly recorder: RecorderService,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
-    private readonly modelPolicies: ModelPolicyService,
+    private readonly organizationSettings: OrganizationSettingsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -261,7 +259,7 @@ export class ProxyService {
   async models(context: CallContext, modelId?: string): Promise<void> {
     if (this.shutdown.draining) throw ProxyErrors.draining();
     const { request, reply, organization } = context;
-    const policy = await this.modelPolicies.forOrganization(organization.organizationId);
+    const policy = await this.organizationSettings.modelPolicy(organization.organizationId);
     if (modelId !== undefined && !policy.allows(modelId)) throw ProxyErrors.modelNotFound(modelId);
     const path = modelId === undefined ? `/v1/models${queryOf(request)}` : `/v1/models/${encodeURIComponent(modelId)}${queryOf(request)}`;
     const target: UpstreamTarget = { route: 'models', method: 'GET', path, body: null };
@@ -326,7 +324,7 @@ export class ProxyService {
 
   /** The organization's model policy, before anything goes upstream. */
   async checkModel(organization: OrganizationContext, model: unknown): Promise<void> {
-    const policy = await this.modelPolicies.forOrganization(organization.organizationId);
+    const policy = await this.organizationSettings.modelPolicy(organization.organizationId);
     if (policy.restricted && !(typeof model === 'string' && policy.allows(model))) {
       throw ProxyErrors.modelNotAllowed(typeof model === 'string' ? model : String(model));
     }
@@ -487,13 +485,13 @@ export class ProxyService {
       finished = true;
       settle();
       if (interrupted()) {
-        hooks.onFinished({ status: 503, cancelled: false, upstreamFailed: false, interrupted: true, ttftMs: null, upstreamRequestId: null });
+        void hooks.onFinished({ status: 503, cancelled: false, upstreamFailed: false, interrupted: true, ttftMs: null, upstreamRequestId: null });
         throw ProxyErrors.draining();
       }
       if (abort.signal.aborted) {
         reply.hijack();
         raw.destroy();
-        hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
+        void hooks.onFinished({ status: 499, cancelled: true, upstreamFailed: false, ttftMs: null, upstreamRequestId: null });
         return;
       }
       const failure = upstreamFailure(error);
@@ -581,7 +579,7 @@ export class ProxyService {
  * broke, stalled, carried an error event or never reached message_stop). error: the request was
  * refused (4xx). ok: everything else.
  */
-export function outcomeOf(
+function outcomeOf(
   status: number,
   cancelled: boolean,
   upstreamFailed: boolean,

@@ -15,6 +15,9 @@ export interface ResponseBlock {
   partialJson?: string;
 }
 
+/** Upstream JSON as parsed: any field may hold anything, so each read states what it expects. */
+type UpstreamJson = Record<string, unknown>;
+
 /**
  * Reads what a Messages response says about itself while its bytes pass through untouched:
  * for SSE, frame by frame (usage from message_start and message_delta, blocks from the
@@ -80,7 +83,7 @@ export class ResponseTracker {
     }
     if (this.jsonBytes > this.maxJsonBytes) return;
     try {
-      this.onMessage(JSON.parse(Buffer.concat(this.json).toString('utf8')));
+      this.onMessage(JSON.parse(Buffer.concat(this.json).toString('utf8')) as UpstreamJson);
     } catch {
       // Not JSON: nothing to learn from it.
     }
@@ -112,19 +115,20 @@ export class ResponseTracker {
     }
     if (data.length === 0) return;
     this.framesSeen += 1;
-    let payload: Record<string, any>;
+    let payload: UpstreamJson;
     try {
-      payload = JSON.parse(data.join('\n'));
+      payload = JSON.parse(data.join('\n')) as UpstreamJson;
     } catch {
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
     this.onEvent(event || String(payload.type ?? ''), payload);
   }
 
-  private onEvent(type: string, event: Record<string, any>): void {
+  private onEvent(type: string, event: UpstreamJson): void {
     switch (type) {
       case 'message_start': {
-        const message = event.message ?? {};
+        const message = (event.message ?? {}) as UpstreamJson;
         this.messageId = typeof message.id === 'string' ? message.id : this.messageId;
         this.model = typeof message.model === 'string' ? message.model : this.model;
         this.usage = mergeUsage(this.usage, message.usage as AnthropicUsage);
@@ -142,7 +146,7 @@ export class ResponseTracker {
       }
       case 'content_block_delta': {
         const block = this.blocks[Number(event.index) || 0];
-        const delta = event.delta ?? {};
+        const delta = (event.delta ?? {}) as UpstreamJson;
         if (!block) break;
         if (delta.type === 'text_delta') block.text = this.appendBounded(block.text, delta.text);
         else if (delta.type === 'thinking_delta') block.thinking = this.appendBounded(block.thinking, delta.thinking);
@@ -153,7 +157,7 @@ export class ResponseTracker {
         const block = this.blocks[Number(event.index) || 0];
         if (block?.partialJson !== undefined) {
           try {
-            block.input = block.partialJson ? JSON.parse(block.partialJson) : {};
+            block.input = block.partialJson ? (JSON.parse(block.partialJson) as unknown) : {};
           } catch {
             block.input = block.partialJson;
           }
@@ -162,7 +166,7 @@ export class ResponseTracker {
         break;
       }
       case 'message_delta':
-        this.stopReason = event.delta?.stop_reason ?? this.stopReason;
+        this.stopReason = ((event.delta as UpstreamJson | undefined)?.stop_reason as string | null | undefined) ?? this.stopReason;
         this.usage = mergeUsage(this.usage, event.usage as AnthropicUsage);
         this.rawUsage = mergeRawUsage(this.rawUsage, event.usage);
         break;
@@ -170,25 +174,25 @@ export class ResponseTracker {
         this.completed = true;
         break;
       case 'error':
-        this.errorType = event.error?.type ?? 'api_error';
+        this.errorType = ((event.error as UpstreamJson | undefined)?.type as string | null | undefined) ?? 'api_error';
         break;
       default:
         break;
     }
   }
 
-  private onMessage(body: Record<string, any>): void {
+  private onMessage(body: UpstreamJson): void {
     if (body?.type === 'error') {
-      this.errorType = body.error?.type ?? 'api_error';
+      this.errorType = ((body.error as UpstreamJson | undefined)?.type as string | null | undefined) ?? 'api_error';
       return;
     }
     this.messageId = typeof body.id === 'string' ? body.id : null;
     this.model = typeof body.model === 'string' ? body.model : null;
-    this.stopReason = body.stop_reason ?? null;
+    this.stopReason = (body.stop_reason as string | null | undefined) ?? null;
     this.usage = mergeUsage(this.usage, body.usage as AnthropicUsage);
     this.rawUsage = mergeRawUsage(this.rawUsage, body.usage);
     if (Array.isArray(body.content)) {
-      this.blocks = body.content.map((block: ResponseBlock) => {
+      this.blocks = (body.content as ResponseBlock[]).map((block) => {
         const copy = { ...block };
         if (typeof copy.text === 'string') copy.text = this.appendBounded('', copy.text);
         return copy;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { storableId } from '../../common/text/storable-text';
 import type { SessionDevice } from '../sessions/session.entity';
 
-export const DEFAULT_SESSION_ID = 'default-session';
+const DEFAULT_SESSION_ID = 'default-session';
 const MAX_ID_LENGTH = 255;
 const UNKNOWN = 'unknown';
 

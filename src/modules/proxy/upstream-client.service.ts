@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 
-export const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504, 529]);
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504, 529]);
 const MAX_RETRIES = 2;
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 8_000;
@@ -41,9 +41,9 @@ export function isHeadersTimeout(error: unknown): boolean {
 }
 
 /** Seconds in `retry-after` (delta seconds or an HTTP date), as milliseconds; 0 when absent. */
-export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number {
-  const value = headers['retry-after'];
-  const text = Array.isArray(value) ? value[0] : value;
+function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number {
+  const value: string | string[] | undefined = headers['retry-after'];
+  const text = typeof value === 'string' ? value : value?.[0];
   if (!text) return 0;
   const seconds = Number(text);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
@@ -115,7 +115,7 @@ export class UpstreamClient implements OnApplicationShutdown {
 }
 
 /** Exponential backoff with full jitter, never below the server's `retry-after`. */
-export function backoff(attempt: number, retryAfter: number, random: () => number): number {
+function backoff(attempt: number, retryAfter: number, random: () => number): number {
   const exponential = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
   return Math.max(retryAfter, Math.round(exponential * (0.5 + random() / 2)));
 }

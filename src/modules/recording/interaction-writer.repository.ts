@@ -3,18 +3,17 @@ import type { Pool } from 'pg';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
+import { hourlyRollupsFrom } from '../analytics/usage-rollups.sql';
+import { sessionTotalsFrom } from '../sessions/session-totals.sql';
 import type { InteractionRecord } from './interaction-record';
-
-const TOKEN_SUMS = `
-  sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens,
-  sum(cache_write5m_tokens) AS cache_write5m_tokens, sum(cache_write1h_tokens) AS cache_write1h_tokens`;
 
 /**
  * One statement per batch: the interactions (a multi-row INSERT from the batch sent as one JSON
  * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
  * on id), the sessions' running totals and the hourly rollups, all computed from the rows actually
- * inserted, so a replayed batch changes nothing twice. Tenant and soft-delete conditions: rows carry their
- * organization; totals go to the session by id whatever its state, as the calls did happen.
+ * inserted, so a replayed batch changes nothing twice. The statement spans organizations (a batch holds
+ * every organization's calls); rows carry their organization. The parts on the sessions' totals
+ * and the rollups are written by the modules that own those tables (sessions, analytics).
  */
 const WRITE_BATCH_SQL = `
 WITH input AS (
@@ -44,64 +43,8 @@ inserted AS (
     cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd,
     cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd
 ),
--- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
--- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
-locked_sessions AS (
-  SELECT id FROM sessions WHERE id IN (SELECT session_id FROM inserted) ORDER BY id FOR UPDATE
-),
-per_session AS (
-  UPDATE sessions s SET
-    request_count = s.request_count + a.requests,
-    input_tokens = s.input_tokens + a.input_tokens,
-    output_tokens = s.output_tokens + a.output_tokens,
-    cache_read_tokens = s.cache_read_tokens + a.cache_read_tokens,
-    cache_write5m_tokens = s.cache_write5m_tokens + a.cache_write5m_tokens,
-    cache_write1h_tokens = s.cache_write1h_tokens + a.cache_write1h_tokens,
-    cost_nano_usd = s.cost_nano_usd + a.cost,
-    unpriced_requests = s.unpriced_requests + a.unpriced,
-    last_activity_at = greatest(s.last_activity_at, a.last_at)
-  FROM (
-    SELECT session_id, count(*) AS requests, ${TOKEN_SUMS},
-      coalesce(sum(cost_total_nano_usd), 0) AS cost, count(*) FILTER (WHERE cost_total_nano_usd IS NULL) AS unpriced,
-      max(ended_at) AS last_at
-    FROM inserted GROUP BY session_id
-  ) a JOIN locked_sessions l ON l.id = a.session_id
-  WHERE s.id = a.session_id
-  RETURNING 1
-),
-per_hour AS (
-  INSERT INTO usage_hourly (organization_id, hour, model, requests, error_requests, unpriced_requests, input_tokens,
-    output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd,
-    cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd,
-    cost_total_nano_usd, cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd)
-  SELECT organization_id, date_trunc('hour', started_at, 'UTC'), model, count(*),
-    count(*) FILTER (WHERE outcome <> 'ok'), count(*) FILTER (WHERE cost_total_nano_usd IS NULL), ${TOKEN_SUMS},
-    coalesce(sum(cost_input_nano_usd), 0), coalesce(sum(cost_output_nano_usd), 0),
-    coalesce(sum(cost_cache_read_nano_usd), 0), coalesce(sum(cost_cache_write5m_nano_usd), 0),
-    coalesce(sum(cost_cache_write1h_nano_usd), 0), coalesce(sum(cost_total_nano_usd), 0),
-    coalesce(sum(cost_tools_nano_usd), 0), coalesce(sum(cost_multipliers_nano_usd), 0),
-    coalesce(sum(cost_cache_savings_nano_usd), 0)
-  FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT (organization_id, hour, model) DO UPDATE SET
-    requests = usage_hourly.requests + excluded.requests,
-    error_requests = usage_hourly.error_requests + excluded.error_requests,
-    unpriced_requests = usage_hourly.unpriced_requests + excluded.unpriced_requests,
-    input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
-    output_tokens = usage_hourly.output_tokens + excluded.output_tokens,
-    cache_read_tokens = usage_hourly.cache_read_tokens + excluded.cache_read_tokens,
-    cache_write5m_tokens = usage_hourly.cache_write5m_tokens + excluded.cache_write5m_tokens,
-    cache_write1h_tokens = usage_hourly.cache_write1h_tokens + excluded.cache_write1h_tokens,
-    cost_input_nano_usd = usage_hourly.cost_input_nano_usd + excluded.cost_input_nano_usd,
-    cost_output_nano_usd = usage_hourly.cost_output_nano_usd + excluded.cost_output_nano_usd,
-    cost_cache_read_nano_usd = usage_hourly.cost_cache_read_nano_usd + excluded.cost_cache_read_nano_usd,
-    cost_cache_write5m_nano_usd = usage_hourly.cost_cache_write5m_nano_usd + excluded.cost_cache_write5m_nano_usd,
-    cost_cache_write1h_nano_usd = usage_hourly.cost_cache_write1h_nano_usd + excluded.cost_cache_write1h_nano_usd,
-    cost_total_nano_usd = usage_hourly.cost_total_nano_usd + excluded.cost_total_nano_usd,
-    cost_tools_nano_usd = usage_hourly.cost_tools_nano_usd + excluded.cost_tools_nano_usd,
-    cost_multipliers_nano_usd = usage_hourly.cost_multipliers_nano_usd + excluded.cost_multipliers_nano_usd,
-    cost_cache_savings_nano_usd = usage_hourly.cost_cache_savings_nano_usd + excluded.cost_cache_savings_nano_usd
-  RETURNING 1
-)
+${sessionTotalsFrom('inserted')},
+${hourlyRollupsFrom('inserted')}
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM per_session)::int AS sessions,
   (SELECT count(*) FROM per_hour)::int AS hours`;
 

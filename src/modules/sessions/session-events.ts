@@ -1,7 +1,7 @@
 import { InteractionOutcome } from '../recording/interaction.entity';
 import { personalText } from '../../common/text/personal-text';
 import type { SessionEventDto, SessionEventType, SessionTurnDto } from './dto/session-history.dto';
-import type { InteractionView } from './session-interactions.repository';
+import type { InteractionView } from '../recording/interactions.service';
 
 interface StoredBlock {
   type?: unknown;
@@ -56,14 +56,14 @@ export function toTurn(interaction: InteractionView, turn: number): SessionTurnD
   };
 }
 
-export function turnEvents(interaction: InteractionView): SessionEventDto[] {
+function turnEvents(interaction: InteractionView): SessionEventDto[] {
   const started = interaction.startedAt.toISOString();
   const ended = interaction.endedAt.toISOString();
   const events: SessionEventDto[] = [];
   const add = (type: SessionEventType, message: string, timestamp: string) => {
     if (message) events.push({ workflow_id: interaction.id, type, message, timestamp });
   };
-  const content = (interaction.content ?? null) as StoredContent | null;
+  const content = interaction.content as StoredContent | null | undefined;
   const request = Array.isArray(content?.request) ? (content.request as StoredMessage[]) : null;
   const response = Array.isArray(content?.response) ? (content.response as StoredBlock[]) : null;
   const completed = interaction.outcome === InteractionOutcome.Ok;
@@ -88,6 +88,7 @@ export function turnEvents(interaction: InteractionView): SessionEventDto[] {
     for (const block of response) {
       if (block?.type === 'text' && typeof block.text === 'string') add('LLM_OUTPUT', block.text, ended);
       else if ((block?.type === 'tool_use' || block?.type === 'server_tool_use') && block.partialJson === undefined) {
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- stored JSON of any type, made text as it comes
         add('TOOL_USE', `${String(block.name ?? 'tool')} ${JSON.stringify(block.input ?? {})}`, ended);
       } else if (typeof block?.type === 'string' && block.type.endsWith('_tool_result')) {
         add('TOOL_RESULT', textOf(block.content), ended);

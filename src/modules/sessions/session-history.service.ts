@@ -11,7 +11,7 @@ import type {
 } from './dto/session-history.dto';
 import { toTurn, totalTokens } from './session-events';
 import { csvHeader, csvRow, jsonlRow } from './session-export';
-import { type EarlierTurn, type InteractionView, SessionInteractionsRepository } from './session-interactions.repository';
+import { type EarlierTurn, type InteractionView, InteractionsService } from '../recording/interactions.service';
 import type { SessionAgentDto, SessionDetailResponseDto } from './dto/session.dto';
 import { SessionsService, toSessionResponse } from './sessions.service';
 
@@ -25,18 +25,18 @@ const EXPORT_BATCH_SIZE = 100;
 export class SessionHistoryService {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly interactions: SessionInteractionsRepository,
+    private readonly interactions: InteractionsService,
   ) {}
 
   /** A session with its agents (calls, tokens and cost of each; the tree through parentAgentId). */
   async detail(organization: OrganizationContext, idOrExternalId: string): Promise<SessionDetailResponseDto> {
-    const session = await this.sessions.getVisible(idOrExternalId);
+    const session = await this.sessions.getVisible(organization.organizationId, idOrExternalId);
     return { ...toSessionResponse(session), agents: await this.agents(organization.organizationId, session.id) };
   }
 
   /** A session's agents, oldest first: each one's calls, tokens and cost; the tree through parentAgentId. */
   async agents(organizationId: string, sessionId: string): Promise<SessionAgentDto[]> {
-    const agents = await this.interactions.agents(organizationId, sessionId);
+    const agents = await this.interactions.agentsOfSession(organizationId, sessionId);
     return agents.map((agent) => ({
       ...agent,
       costUsd: agent.costNanoUsd / 1e9,
@@ -50,16 +50,16 @@ export class SessionHistoryService {
     idOrExternalId: string,
     query: SessionHistoryQueryDto,
   ): Promise<SessionHistoryResponseDto> {
-    const session = await this.sessions.getVisible(idOrExternalId);
+    const session = await this.sessions.getVisible(organization.organizationId, idOrExternalId);
     const [rows, totalCount] = await Promise.all([
-      this.interactions.page(organization.organizationId, session.id, {
+      this.interactions.pageOfSession(organization.organizationId, session.id, {
         limit: query.limit ?? HISTORY_PAGE_SIZE,
         offset: query.offset ?? 0,
         withContent: false,
       }),
-      this.interactions.count(organization.organizationId, session.id),
+      this.interactions.countOfSession(organization.organizationId, session.id),
     ]);
-    return { object: 'list', sessionId: session.id, externalId: session.externalId, totalCount, data: rows.map(toInteractionResponse) };
+    return { object: 'list', sessionId: session.id, externalId: session.externalId, totalCount, data: rows.map((row) => toInteractionResponse(row)) };
   }
 
   /** The events shape; turn numbers are global (offset + index + 1). */
@@ -68,9 +68,9 @@ export class SessionHistoryService {
     idOrExternalId: string,
     query: SessionEventsQueryDto,
   ): Promise<SessionEventsResponseDto> {
-    const session = await this.sessions.getVisible(idOrExternalId);
+    const session = await this.sessions.getVisible(organization.organizationId, idOrExternalId);
     const offset = query.offset ?? 0;
-    const rows = await this.interactions.page(organization.organizationId, session.id, {
+    const rows = await this.interactions.pageOfSession(organization.organizationId, session.id, {
       limit: query.limit ?? EVENTS_PAGE_SIZE,
       offset,
       withContent: true,
@@ -84,7 +84,7 @@ export class SessionHistoryService {
    * time (keyset paging), so a session of any size is never held in memory.
    */
   async export(organization: OrganizationContext, idOrExternalId: string, format: ExportFormat): Promise<StreamableFile> {
-    const session = await this.sessions.getVisible(idOrExternalId);
+    const session = await this.sessions.getVisible(organization.organizationId, idOrExternalId);
     const batches = this.batches(organization.organizationId, session.id, format === 'jsonl');
     const lines = format === 'csv' ? csvLines(batches) : jsonlLines(batches);
     return new StreamableFile(Readable.from(lines, { objectMode: false }), {
@@ -99,14 +99,18 @@ export class SessionHistoryService {
   }
 
   /** One interaction (a task) of a live session of the organization, or null. */
-  findInteraction(organizationId: string, id: string): Promise<InteractionView | null> {
-    return this.interactions.findVisible(organizationId, id);
+  async findInteraction(organizationId: string, id: string): Promise<(InteractionView & { sessionExternalId: string }) | null> {
+    const interaction = await this.interactions.find(organizationId, id);
+    if (!interaction) return null;
+    const session = await this.sessions.findVisible(organizationId, interaction.sessionId);
+    if (!session || session.id !== interaction.sessionId) return null;
+    return { ...interaction, sessionExternalId: session.externalId };
   }
 
   private async *batches(organizationId: string, sessionId: string, withContent: boolean): AsyncGenerator<InteractionView[]> {
     let after: { startedAtKey: string; id: string } | null = null;
     for (;;) {
-      const batch = await this.interactions.pageAfter(organizationId, sessionId, after, EXPORT_BATCH_SIZE, withContent);
+      const batch = await this.interactions.pageOfSessionAfter(organizationId, sessionId, after, EXPORT_BATCH_SIZE, withContent);
       if (batch.length > 0) yield batch;
       if (batch.length < EXPORT_BATCH_SIZE) return;
       const last = batch[batch.length - 1];
@@ -126,7 +130,7 @@ async function* jsonlLines(batches: AsyncIterable<InteractionView[]>): AsyncGene
   }
 }
 
-export function toInteractionResponse(i: InteractionView): SessionInteractionDto {
+function toInteractionResponse(i: InteractionView): SessionInteractionDto {
   return {
     id: i.id,
     model: i.model,

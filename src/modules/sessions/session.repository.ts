@@ -1,5 +1,6 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { SOFT_DELETE_FILTER } from '../../database/base.entity';
+import { SOFT_DELETE_FILTER, tenantFilter as tenant } from '../../database/base.entity';
+import { TenantSql } from '../../database/tenant-sql';
 import type { PageStart } from './session-cursor';
 import type { Session, SessionDevice } from './session.entity';
 
@@ -71,30 +72,42 @@ const LIST_COLUMNS = `s.id, s.organization_id, s.user_id, s.external_id, s.title
   s.last_activity_at, s.released_at, s.request_count, s.input_tokens, s.output_tokens, s.cache_read_tokens,
   s.cache_write5m_tokens, s.cache_write1h_tokens, s.cost_nano_usd, s.unpriced_requests`;
 
+/** How the sorted page orders sessions; each maps to fixed SQL (never to caller text), ending on the id so pages never overlap. */
+export type SessionSortKey = 'createdAt' | 'cost' | 'tokens';
+
+const SORT_SQL: Record<SessionSortKey, string> = {
+  createdAt: 's.created_at',
+  cost: 's.cost_nano_usd',
+  tokens: '(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens)',
+};
+
 /** LIKE wildcards in user text are matched literally. */
 function likePattern(text: string): string {
   return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 /**
- * ORM queries run under the tenant and soft-delete filters: only the current organization's live
- * rows. Raw SQL states both conditions itself.
+ * Sessions. Every method names the organization first: ORM queries state it and arm the tenant
+ * filter for it (the soft-delete filter keeps to live rows unless lifted); raw SQL goes through
+ * TenantSql, which refuses a statement without both conditions.
  */
 export class SessionRepository extends EntityRepository<Session> {
+  private readonly sql = TenantSql.overOrm(this.getEntityManager());
+
   /**
    * A session by its UUID or by its external id (either id is accepted). An external id names the
    * organization's open session with it, or else the most recent one (a released session keeps its
    * external id, and a later call may have opened a new session under it).
    */
-  async findByIdOrExternalId(idOrExternalId: string): Promise<Session | null> {
+  async findByIdOrExternalId(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ id: idOrExternalId.toLowerCase() });
+      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase() }, { filters: tenant(organizationId) });
       if (byId) return byId;
     }
     const [latest] = await this.find(
-      { externalId: idOrExternalId },
-      { orderBy: { releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' }, limit: 1 },
+      { organization: organizationId, externalId: idOrExternalId },
+      { filters: tenant(organizationId), orderBy: { releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' }, limit: 1 },
     );
     return latest ?? null;
   }
@@ -103,15 +116,15 @@ export class SessionRepository extends EntityRepository<Session> {
    * Like findByIdOrExternalId, deleted sessions included (still only this organization's): the
    * live one an external id names comes first, else the most recently deleted.
    */
-  async findIncludingDeleted(idOrExternalId: string): Promise<Session | null> {
+  async findIncludingDeleted(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
-    const filters = { [SOFT_DELETE_FILTER]: false };
+    const filters = { ...tenant(organizationId), [SOFT_DELETE_FILTER]: false };
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ id: idOrExternalId.toLowerCase() }, { filters });
+      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase() }, { filters });
       if (byId) return byId;
     }
     const [latest] = await this.find(
-      { externalId: idOrExternalId },
+      { organization: organizationId, externalId: idOrExternalId },
       {
         filters,
         orderBy: { deletedAt: 'desc nulls first', releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' },
@@ -122,23 +135,23 @@ export class SessionRepository extends EntityRepository<Session> {
   }
 
   /** A deleted session by UUID, or the most recently deleted one with this external id. */
-  async findDeleted(idOrExternalId: string): Promise<Session | null> {
+  async findDeleted(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
-    const filters = { [SOFT_DELETE_FILTER]: false };
+    const filters = { ...tenant(organizationId), [SOFT_DELETE_FILTER]: false };
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } }, { filters });
+      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } }, { filters });
       if (byId) return byId;
     }
     const [latest] = await this.find(
-      { externalId: idOrExternalId, deletedAt: { $ne: null } },
+      { organization: organizationId, externalId: idOrExternalId, deletedAt: { $ne: null } },
       { filters, orderBy: { deletedAt: 'desc', id: 'desc' }, limit: 1 },
     );
     return latest ?? null;
   }
 
   /** Whether another live, unreleased session holds this external id (the partial unique index's rows). */
-  async openSessionHolds(externalId: string, exceptId: string): Promise<boolean> {
-    return (await this.count({ externalId, releasedAt: null, id: { $ne: exceptId } })) > 0;
+  async openSessionHolds(organizationId: string, externalId: string, exceptId: string): Promise<boolean> {
+    return (await this.count({ organization: organizationId, externalId, releasedAt: null, id: { $ne: exceptId } })) > 0;
   }
 
   /**
@@ -146,19 +159,17 @@ export class SessionRepository extends EntityRepository<Session> {
    * knows whether another page follows. Either a start (cursor or timestamp) or an offset.
    */
   async listPage(filter: SessionListFilter, page: { limit: number; start?: PageStart; offset?: number }): Promise<SessionListItem[]> {
-    const { where, params } = this.listConditions(filter);
+    const { where, params } = listConditions(filter);
     if (page.start?.kind === 'cursor') {
-      where.push('(s.created_at, s.id) < (?::timestamptz, ?::uuid)');
-      params.push(page.start.cursor.createdAt, page.start.cursor.id);
+      where.push(`(s.created_at, s.id) < (${params.add(page.start.cursor.createdAt)}::timestamptz, ${params.add(page.start.cursor.id)}::uuid)`);
     } else if (page.start?.kind === 'timestamp') {
-      where.push('s.created_at < ?::timestamptz');
-      params.push(page.start.before);
+      where.push(`s.created_at < ${params.add(page.start.before)}::timestamptz`);
     }
-    params.push(page.limit + 1, page.offset ?? 0);
-    const rows = await this.getEntityManager().execute<SessionListRow[]>(
+    const rows = await this.sql.rows<SessionListRow>(
+      filter.organizationId,
       `SELECT ${LIST_COLUMNS} FROM sessions s WHERE ${where.join(' AND ')}
-       ORDER BY s.created_at DESC, s.id DESC LIMIT ? OFFSET ?`,
-      params,
+       ORDER BY s.created_at DESC, s.id DESC LIMIT ${params.add(page.limit + 1)} OFFSET ${params.add(page.offset ?? 0)}`,
+      params.values,
     );
     return rows.map(toListItem);
   }
@@ -170,42 +181,67 @@ export class SessionRepository extends EntityRepository<Session> {
    */
   async countMatching(filter: SessionListFilter): Promise<number> {
     const unfiltered = filter.externalId === undefined && filter.q === undefined && filter.createdAfter === undefined && filter.createdBefore === undefined;
-    if (unfiltered) {
-      const [counted] = await this.getEntityManager().execute<{ n: string }[]>(
-        'SELECT live_sessions AS n FROM organization_session_counts WHERE organization_id = ?',
-        [filter.organizationId],
-      );
-      return Number(counted?.n ?? 0);
-    }
-    const { where, params } = this.listConditions(filter);
-    const [row] = await this.getEntityManager().execute<{ n: string }[]>(
-      `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`,
-      params,
-    );
+    if (unfiltered) return this.countLive(filter.organizationId);
+    const { where, params } = listConditions(filter);
+    const row = await this.sql.one<{ n: string }>(filter.organizationId, `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`, params.values);
     return Number(row?.n ?? 0);
   }
 
-  private listConditions(filter: SessionListFilter): { where: string[]; params: unknown[] } {
-    const where = ['s.organization_id = ?::uuid', 's.deleted_at IS NULL'];
-    const params: unknown[] = [filter.organizationId];
-    if (filter.externalId !== undefined) {
-      where.push('s.external_id = ?');
-      params.push(filter.externalId);
-    }
-    if (filter.q !== undefined) {
-      where.push(`(s.title ILIKE ? ESCAPE '!' OR s.external_id ILIKE ? ESCAPE '!')`);
-      params.push(likePattern(filter.q), likePattern(filter.q));
-    }
-    if (filter.createdAfter !== undefined) {
-      where.push('s.created_at >= ?::timestamptz');
-      params.push(filter.createdAfter);
-    }
-    if (filter.createdBefore !== undefined) {
-      where.push('s.created_at < ?::timestamptz');
-      params.push(filter.createdBefore);
-    }
-    return { where, params };
+  /**
+   * A page of the organization's live sessions by start time, cost or tokens, with how many live
+   * sessions it has. The total is one row of `organization_session_counts`, kept exact by triggers
+   * on sessions (migration session_counts), never a count(*) that grows with the organization.
+   */
+  async pageSorted(
+    organizationId: string,
+    page: { limit: number; offset: number; sort: SessionSortKey; descending: boolean },
+  ): Promise<{ rows: SessionListItem[]; totalCount: number }> {
+    const direction = page.descending ? 'DESC' : 'ASC';
+    const [rows, totalCount] = await Promise.all([
+      this.sql.rows<SessionListRow>(
+        organizationId,
+        `SELECT ${LIST_COLUMNS} FROM sessions s
+         WHERE s.organization_id = $1 AND s.deleted_at IS NULL
+         ORDER BY ${SORT_SQL[page.sort]} ${direction}, s.id ${direction}
+         LIMIT $2 OFFSET $3`,
+        [page.limit, page.offset],
+      ),
+      this.countLive(organizationId),
+    ]);
+    return { rows: rows.map(toListItem), totalCount };
   }
+
+  /** The organization's live sessions (released ones included): a primary-key read of the counts the triggers keep. */
+  private async countLive(organizationId: string): Promise<number> {
+    const row = await this.sql.one<{ n: string }>(
+      organizationId,
+      'SELECT c.live_sessions AS n FROM organization_session_counts c WHERE c.organization_id = $1',
+    );
+    return Number(row?.n ?? 0);
+  }
+}
+
+/** Numbered parameters after the organization ($1): `add` returns the placeholder of a value. */
+class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length + 1}`;
+  }
+}
+
+function listConditions(filter: SessionListFilter): { where: string[]; params: Params } {
+  const where = ['s.organization_id = $1', 's.deleted_at IS NULL'];
+  const params = new Params();
+  if (filter.externalId !== undefined) where.push(`s.external_id = ${params.add(filter.externalId)}`);
+  if (filter.q !== undefined) {
+    const pattern = params.add(likePattern(filter.q));
+    where.push(`(s.title ILIKE ${pattern} ESCAPE '!' OR s.external_id ILIKE ${pattern} ESCAPE '!')`);
+  }
+  if (filter.createdAfter !== undefined) where.push(`s.created_at >= ${params.add(filter.createdAfter)}::timestamptz`);
+  if (filter.createdBefore !== undefined) where.push(`s.created_at < ${params.add(filter.createdBefore)}::timestamptz`);
+  return { where, params };
 }
 
 function toListItem(row: SessionListRow): SessionListItem {

@@ -160,8 +160,8 @@ export class SessionsController {
     type: SessionResponseDto,
     errors: { 404: 'No such session in this organization, deleted or not', 409: 'A concurrent call took the external id; retry' },
   })
-  restore(@Param('sessionId') sessionId: string): Promise<SessionResponseDto> {
-    return this.sessions.restore(sessionId);
+  restore(@CurrentOrganization() organization: OrganizationContext, @Param('sessionId') sessionId: string): Promise<SessionResponseDto> {
+    return this.sessions.restore(organization.organizationId, sessionId);
   }
 
   @Post(':sessionId/release')

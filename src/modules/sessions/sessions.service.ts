@@ -1,11 +1,8 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Clock } from '../../common/time/clock.service';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { PG_POOL } from '../../database/pg-pool';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
@@ -20,7 +17,9 @@ import type {
 } from './dto/session.dto';
 import { encodeCursor, parseBefore } from './session-cursor';
 import { type Session, type SessionDevice, tokensUsed } from './session.entity';
-import { SessionRepository, type SessionListFilter, type SessionSummary } from './session.repository';
+import { OrganizationSettingsService } from '../organizations/organization-settings.service';
+import { LiveSessionRepository } from './live-session.repository';
+import { SessionRepository, type SessionListFilter, type SessionSortKey, type SessionSummary } from './session.repository';
 import { SessionErrors } from './sessions.errors';
 
 export interface LiveSession {
@@ -28,35 +27,14 @@ export interface LiveSession {
   externalId: string;
   tokensUsed: number;
   tokenBudget: number | null;
-  /** The organization's storeContent setting, read with the session to save a query. */
+  /** The organization's storeContent setting (organization settings), kept with the session. */
   storeContent: boolean;
 }
-
-interface LiveSessionRow {
-  id: string;
-  external_id: string;
-  tokens_used: string;
-  token_budget: string | null;
-  store_content: boolean | null;
-}
-
-// Tenant and soft-delete conditions are explicit: this SQL runs outside the ORM and its filters.
-const FIND_LIVE_SQL = `
-  SELECT s.id, s.external_id, s.token_budget, (o.settings->>'storeContent')::boolean AS store_content,
-    s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens AS tokens_used
-  FROM sessions s JOIN organizations o ON o.id = s.organization_id
-  WHERE s.organization_id = $1 AND s.external_id = $2 AND s.deleted_at IS NULL AND s.released_at IS NULL`;
-
-const CREATE_SQL = `
-  INSERT INTO sessions (id, created_at, organization_id, user_id, external_id, device, token_budget, last_activity_at)
-  SELECT $1, now(), $2, $3, $4, $5::jsonb, (o.settings->>'defaultSessionTokenBudget')::bigint, now()
-  FROM organizations o WHERE o.id = $2
-  ON CONFLICT (organization_id, external_id) WHERE deleted_at IS NULL AND released_at IS NULL DO NOTHING`;
 
 const DEFAULT_PAGE_SIZE = 100;
 
 /** How long a live session without a token budget is answered from memory (any change drops it at once). */
-export const SESSION_CACHE_TTL_MS = 30_000;
+const SESSION_CACHE_TTL_MS = 30_000;
 const UNKNOWN = 'unknown';
 
 /**
@@ -74,9 +52,10 @@ export class SessionsService {
   private readonly live: ExpiringCache<LiveSession & { organizationId: string }>;
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
     private readonly em: EntityManager,
     private readonly sessions: SessionRepository,
+    private readonly liveSessions: LiveSessionRepository,
+    private readonly organizationSettings: OrganizationSettingsService,
     private readonly invalidation: CacheInvalidation,
     private readonly clock: Clock,
   ) {
@@ -92,13 +71,13 @@ export class SessionsService {
    * A session of the current organization by UUID or external id, or null when it does not
    * exist, belongs to another organization, or was deleted (all look the same to the caller).
    */
-  findVisible(idOrExternalId: string): Promise<Session | null> {
-    return this.sessions.findByIdOrExternalId(idOrExternalId);
+  findVisible(organizationId: string, idOrExternalId: string): Promise<Session | null> {
+    return this.sessions.findByIdOrExternalId(organizationId, idOrExternalId);
   }
 
   /** As findVisible, or SESSION_NOT_FOUND. */
-  async getVisible(idOrExternalId: string): Promise<Session> {
-    const session = await this.findVisible(idOrExternalId);
+  async getVisible(organizationId: string, idOrExternalId: string): Promise<Session> {
+    const session = await this.findVisible(organizationId, idOrExternalId);
     if (!session) throw SessionErrors.notFound();
     return session;
   }
@@ -125,8 +104,16 @@ export class SessionsService {
     return response;
   }
 
-  async get(idOrExternalId: string): Promise<SessionResponseDto> {
-    return toSessionResponse(await this.getVisible(idOrExternalId));
+  /** A page of the organization's live sessions by start time, cost or tokens, with their number (analytics). */
+  pageSorted(
+    organizationId: string,
+    page: { limit: number; offset: number; sort: SessionSortKey; descending: boolean },
+  ): Promise<{ rows: SessionSummary[]; totalCount: number }> {
+    return this.sessions.pageSorted(organizationId, page);
+  }
+
+  async get(organizationId: string, idOrExternalId: string): Promise<SessionResponseDto> {
+    return toSessionResponse(await this.getVisible(organizationId, idOrExternalId));
   }
 
   async update(
@@ -136,7 +123,7 @@ export class SessionsService {
     dto: UpdateSessionDto,
   ): Promise<SessionResponseDto> {
     if (dto.title === undefined && dto.tokenBudget === undefined) throw SessionErrors.emptyUpdate();
-    const session = await this.getVisible(idOrExternalId);
+    const session = await this.getVisible(organization.organizationId, idOrExternalId);
     assertMayChange(session, organization, principal);
     if (dto.title !== undefined) session.title = dto.title;
     if (dto.tokenBudget !== undefined) session.tokenBudget = dto.tokenBudget;
@@ -147,7 +134,7 @@ export class SessionsService {
 
   /** Soft delete, idempotent: deleting a deleted session changes nothing and still succeeds. */
   async delete(organization: OrganizationContext, principal: Principal, idOrExternalId: string, now = this.clock.now()): Promise<void> {
-    const session = await this.sessions.findIncludingDeleted(idOrExternalId);
+    const session = await this.sessions.findIncludingDeleted(organization.organizationId, idOrExternalId);
     if (!session) throw SessionErrors.notFound();
     assertMayChange(session, organization, principal);
     if (session.deletedAt) return;
@@ -162,10 +149,10 @@ export class SessionsService {
    * open session took the external id meanwhile, the restored one comes back released, so the
    * open one keeps the id and the proxy's routing does not change.
    */
-  async restore(idOrExternalId: string, now = this.clock.now()): Promise<SessionResponseDto> {
-    const session = await this.sessions.findDeleted(idOrExternalId);
-    if (!session) return this.get(idOrExternalId);
-    if (!session.releasedAt && (await this.sessions.openSessionHolds(session.externalId, session.id))) session.releasedAt = now;
+  async restore(organizationId: string, idOrExternalId: string, now = this.clock.now()): Promise<SessionResponseDto> {
+    const session = await this.sessions.findDeleted(organizationId, idOrExternalId);
+    if (!session) return this.get(organizationId, idOrExternalId);
+    if (!session.releasedAt && (await this.sessions.openSessionHolds(organizationId, session.externalId, session.id))) session.releasedAt = now;
     session.deletedAt = null;
     session.deletedBy = null;
     try {
@@ -185,7 +172,7 @@ export class SessionsService {
     idOrExternalId: string,
     now = this.clock.now(),
   ): Promise<SessionResponseDto> {
-    const session = await this.getVisible(idOrExternalId);
+    const session = await this.getVisible(organization.organizationId, idOrExternalId);
     assertMayChange(session, organization, principal);
     if (!session.releasedAt) {
       session.releasedAt = now;
@@ -226,27 +213,17 @@ export class SessionsService {
     externalId: string,
     device: SessionDevice,
   ): Promise<LiveSession> {
-    let session = await this.findLive(organizationId, externalId);
-    if (!session) {
-      await this.pool.query(CREATE_SQL, [randomUUID(), organizationId, userId, externalId, JSON.stringify(device)]);
-      session = await this.findLive(organizationId, externalId);
-      if (!session) throw new Error('session vanished right after creation');
+    const settings = await this.organizationSettings.get(organizationId);
+    let row = await this.liveSessions.find(organizationId, externalId);
+    if (!row) {
+      if (!settings.exists) throw new Error('the organization of a proxied call no longer exists');
+      await this.liveSessions.createIfAbsent(organizationId, { userId, externalId, device, tokenBudget: settings.defaultSessionTokenBudget });
+      row = await this.liveSessions.find(organizationId, externalId);
+      if (!row) throw new Error('session vanished right after creation');
     }
+    const session: LiveSession = { ...row, storeContent: settings.storeContent };
     if (session.tokenBudget === null) this.live.set(key, { ...session, organizationId }, version);
     return session;
-  }
-
-  private async findLive(organizationId: string, externalId: string): Promise<LiveSession | null> {
-    const { rows } = await this.pool.query<LiveSessionRow>(FIND_LIVE_SQL, [organizationId, externalId]);
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row.id,
-      externalId: row.external_id,
-      tokensUsed: Number(row.tokens_used),
-      tokenBudget: row.token_budget === null ? null : Number(row.token_budget),
-      storeContent: row.store_content !== false,
-    };
   }
 }
 
@@ -258,7 +235,7 @@ function assertMayChange(session: Session, organization: OrganizationContext, pr
 }
 
 /** Every device field present, "unknown" where the client said nothing. */
-export function completeDevice(device: Partial<SessionDevice> | null | undefined): SessionDeviceDto {
+function completeDevice(device: Partial<SessionDevice> | null | undefined): SessionDeviceDto {
   const field = (value: unknown) => (typeof value === 'string' && value.trim() ? value : UNKNOWN);
   return {
     id: field(device?.id),

@@ -176,7 +176,7 @@ export const SHARE_PAGE_CSP = `default-src 'none'; style-src 'sha256-${createHas
 
 const integer = new Intl.NumberFormat('en-US');
 
-export function formatInteger(value: number): string {
+function formatInteger(value: number): string {
   return integer.format(value);
 }
 
@@ -190,7 +190,7 @@ export function formatUsd(nano: bigint): string {
   return `${negative ? '-' : ''}$${integer.format(Number(whole))}.${fraction}`;
 }
 
-export function formatTime(date: Date): string {
+function formatTime(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
@@ -205,7 +205,7 @@ export function formatDuration(ms: number): string {
 }
 
 function layout(title: string, body: SafeHtml): string {
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer"><title>${title}</title><style>${new SafeHtml(STYLE)}</style></head><body><main>${body}</main></body></html>`}`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer"><title>${title}</title><style>${new SafeHtml(STYLE)}</style></head><body><main>${body}</main></body></html>`.value}`;
 }
 
 const usdFigure = (usd: number) => formatUsd(BigInt(Math.round(usd * 1e9)));

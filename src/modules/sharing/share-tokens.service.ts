@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomToken } from '../../common/crypto/keys';
 
-export const SHARE_TOKEN_PREFIX = 'shr_';
+const SHARE_TOKEN_PREFIX = 'shr_';
 /** 24 random bytes: 192 bits, written as 32 base64url characters after the prefix. */
 const SHARE_TOKEN_RANDOM_BYTES = 24;
 const SHARE_TOKEN_PATTERN = /^shr_[A-Za-z0-9_-]{32}$/;

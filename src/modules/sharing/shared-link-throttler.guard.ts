@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { SharingErrors } from './sharing.errors';
 
 /** Public share lookups (the JSON view and the page together) allowed per client address per minute. */
-export const SHARED_LOOKUPS_PER_MINUTE = 120;
+const SHARED_LOOKUPS_PER_MINUTE = 120;
 const THROTTLER_NAME = 'shared-link-per-address';
 
 /**
@@ -15,7 +15,7 @@ const THROTTLER_NAME = 'shared-link-per-address';
  */
 @Injectable()
 export class SharedLinkThrottlerGuard extends ThrottlerGuard {
-  override async onModuleInit(): Promise<void> {
+  override onModuleInit(): Promise<void> {
     this.throttlers = [{ name: THROTTLER_NAME, ttl: 60_000, limit: SHARED_LOOKUPS_PER_MINUTE }];
     this.commonOptions = {
       getTracker: (request: Record<string, unknown>) => normalizeIp(String(request.ip)),
@@ -23,9 +23,10 @@ export class SharedLinkThrottlerGuard extends ThrottlerGuard {
       generateKey: (_context: ExecutionContext, tracker: string, name: string) =>
         createHash('sha256').update(`${name}-${tracker}`).digest('hex'),
     };
+    return Promise.resolve();
   }
 
-  protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    throw SharingErrors.tooManyRequests(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
+  protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    return Promise.reject(SharingErrors.tooManyRequests(Math.max(1, Math.ceil(detail.timeToBlockExpire))));
   }
 }

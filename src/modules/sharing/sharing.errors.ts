@@ -15,7 +15,11 @@ export const SharingErrors = {
   sharedSessionNotFound: () =>
     new DomainError(SharingErrorCode.ShareLinkNotFound, HttpStatus.NOT_FOUND, 'Share token not found or expired'),
   sharingDisabled: () =>
-    new DomainError(SharingErrorCode.SharingDisabled, HttpStatus.FORBIDDEN, 'Sharing is turned off for this organization'),
+    new DomainError(
+      SharingErrorCode.SharingDisabled,
+      HttpStatus.FORBIDDEN,
+      'Sharing is turned off for this organization',
+    ),
   notAllowedToShare: () =>
     new DomainError(
       SharingErrorCode.SharingNotAllowed,
@@ -23,7 +27,12 @@ export const SharingErrors = {
       "Only the session's creator (where members may share) and the organization's admins and owners may share or unshare it",
     ),
   tooManyRequests: (retryAfterSeconds: number) =>
-    new DomainError(SharingErrorCode.TooManyRequests, HttpStatus.TOO_MANY_REQUESTS, 'Too many shared-session requests; try again later', {
-      retryAfterSeconds,
-    }),
+    new DomainError(
+      SharingErrorCode.TooManyRequests,
+      HttpStatus.TOO_MANY_REQUESTS,
+      'Too many shared-session requests; try again later',
+      {
+        retryAfterSeconds,
+      },
+    ),
 };

@@ -3,12 +3,12 @@ import { SessionHistoryService } from '../sessions/session-history.service';
 import { personalText } from '../../common/text/personal-text';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { TENANT_FILTER, type TenantFilterArgs } from '../../database/base.entity';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalyticsService } from '../analytics/analytics.service';
 import { Clock } from '../../common/time/clock.service';
 import { Role, roleAtLeast } from '../organizations/membership.entity';
-import type { Interaction } from '../recording/interaction.entity';
+import { InteractionsService, type InteractionView } from '../recording/interactions.service';
+import { OrganizationSettingsService } from '../organizations/organization-settings.service';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import type {
@@ -48,6 +48,8 @@ export class SharingService {
     private readonly sessions: SessionsService,
     private readonly history: SessionHistoryService,
     private readonly analytics: AnalyticsService,
+    private readonly interactions: InteractionsService,
+    private readonly organizationSettings: OrganizationSettingsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -61,13 +63,13 @@ export class SharingService {
     origin: string,
   ): Promise<{ created: boolean; link: ShareLinkResponseDto }> {
     const now = this.clock.now();
-    const session = await this.requireSession(idOrExternalId);
-    const settings = await this.links.sharingSettings(organization.organizationId);
+    const session = await this.requireSession(organization.organizationId, idOrExternalId);
+    const settings = await this.sharingSettings(organization.organizationId);
     if (!settings.enabled) throw SharingErrors.sharingDisabled();
     if (!mayShare(session, organization, principal, settings.membersMayShare)) throw SharingErrors.notAllowedToShare();
     return this.em.transactional(async (em) => {
       await this.links.lockSession(session.id);
-      const existing = await this.links.findLive(session.id, now);
+      const existing = await this.links.findLive(organization.organizationId, session.id, now);
       const shown = existing && this.toLinkResponse(existing, origin);
       if (shown) return { created: false, link: shown };
       // A live link whose token was never kept (made before tokens were encrypted) is replaced.
@@ -96,10 +98,10 @@ export class SharingService {
     origin: string,
   ): Promise<ShareStatusResponseDto> {
     const now = this.clock.now();
-    const session = await this.requireSession(idOrExternalId);
-    const settings = await this.links.sharingSettings(organization.organizationId);
+    const session = await this.requireSession(organization.organizationId, idOrExternalId);
+    const settings = await this.sharingSettings(organization.organizationId);
     if (!settings.enabled) return { is_shared: false };
-    const link = await this.links.findLive(session.id, now);
+    const link = await this.links.findLive(organization.organizationId, session.id, now);
     if (!link) return { is_shared: false };
     const shown = mayShare(session, organization, principal, settings.membersMayShare) ? this.toLinkResponse(link, origin) : null;
     // Whoever may not share the session may know it is shared, but not by which token.
@@ -116,10 +118,10 @@ export class SharingService {
   /** Revokes the session's links; idempotent (a session that is not shared answers the same). */
   async remove(organization: OrganizationContext, principal: Principal, idOrExternalId: string): Promise<ShareRemovedResponseDto> {
     const now = this.clock.now();
-    const session = await this.requireSession(idOrExternalId);
-    const settings = await this.links.sharingSettings(organization.organizationId);
+    const session = await this.requireSession(organization.organizationId, idOrExternalId);
+    const settings = await this.sharingSettings(organization.organizationId);
     if (!mayShare(session, organization, principal, settings.membersMayShare)) throw SharingErrors.notAllowedToShare();
-    await this.links.revokeAll(session.id, now);
+    await this.links.revokeAll(organization.organizationId, session.id, now);
     return { message: 'Sharing removed successfully', session_uuid: session.id };
   }
 
@@ -127,7 +129,7 @@ export class SharingService {
   async viewShared(token: string, query: SharedSessionQueryDto): Promise<SharedSessionResponseDto> {
     const { link, session } = await this.resolvePublic(token);
     const page = { limit: query.limit ?? SHARED_VIEW_DEFAULT_LIMIT, offset: query.offset ?? 0 };
-    const interactions = await this.analytics.sessionInteractions(session.id, page, link.includeContent);
+    const interactions = await this.interactions.pageOfSession(link.organization.id, session.id, { ...page, withContent: false });
     const cache = await this.analytics.sessionCache(link.organization.id, session.id);
     const agents = await this.history.agents(link.organization.id, session.id);
     return {
@@ -161,11 +163,11 @@ export class SharingService {
   /** The HTML share page of a token. */
   async renderPage(token: string): Promise<string> {
     const { link, session } = await this.resolvePublic(token);
-    const interactions = await this.analytics.sessionInteractions(
-      session.id,
-      { limit: SHARE_PAGE_MAX_INTERACTIONS, offset: 0 },
-      link.includeContent,
-    );
+    const interactions = await this.interactions.pageOfSession(link.organization.id, session.id, {
+      limit: SHARE_PAGE_MAX_INTERACTIONS,
+      offset: 0,
+      withContent: false,
+    });
     const cache = await this.analytics.sessionCache(link.organization.id, session.id);
     const agents = await this.history.agents(link.organization.id, session.id);
     return renderSharePage({
@@ -200,8 +202,8 @@ export class SharingService {
 
   /**
    * The link and session behind a public token. An unknown, revoked or expired token, a deleted
-   * session or organization, and sharing turned off all answer the same 404. The tenant filter
-   * is armed for the link's organization for the rest of this request.
+   * session or organization, and sharing turned off all answer the same 404. Every read that
+   * follows names the link's organization.
    */
   private async resolvePublic(token: string): Promise<{ link: ShareLink; session: Session }> {
     const now = this.clock.now();
@@ -209,15 +211,20 @@ export class SharingService {
     const link = await this.links.findByDigestForPublicView(ShareTokenVault.digest(token));
     if (!link || link.revokedAt || (link.expiresAt && link.expiresAt <= now)) throw SharingErrors.sharedSessionNotFound();
     if (link.organization.settings?.sharingEnabled === false) throw SharingErrors.sharedSessionNotFound();
-    this.em.setFilterParams(TENANT_FILTER, { organizationId: link.organization.id } satisfies TenantFilterArgs);
-    const session = await this.sessions.findVisible(link.session.id);
+    const session = await this.sessions.findVisible(link.organization.id, link.session.id);
     // findVisible also matches external ids: only the linked session itself will do.
     if (!session || session.id !== link.session.id) throw SharingErrors.sharedSessionNotFound();
     return { link, session };
   }
 
-  private async requireSession(idOrExternalId: string): Promise<Session> {
-    const session = await this.sessions.findVisible(idOrExternalId);
+  /** Sharing settings: sharingEnabled and memberSharingEnabled (each on unless set to false). */
+  private async sharingSettings(organizationId: string): Promise<{ enabled: boolean; membersMayShare: boolean }> {
+    const settings = await this.organizationSettings.get(organizationId);
+    return { enabled: settings.sharingEnabled, membersMayShare: settings.memberSharingEnabled };
+  }
+
+  private async requireSession(organizationId: string, idOrExternalId: string): Promise<Session> {
+    const session = await this.sessions.findVisible(organizationId, idOrExternalId);
     if (!session) throw SharingErrors.sessionNotFound();
     return session;
   }
@@ -249,7 +256,7 @@ function mayShare(session: Session, organization: OrganizationContext, principal
   return principal.kind === 'apiKey' || membersMayShare;
 }
 
-function toPageInteraction(i: Interaction, withText: boolean): SharePageInteraction {
+function toPageInteraction(i: InteractionView, withText: boolean): SharePageInteraction {
   return {
     timestamp: i.startedAt,
     model: i.model,
@@ -258,7 +265,7 @@ function toPageInteraction(i: Interaction, withText: boolean): SharePageInteract
     cacheReadTokens: i.cacheReadTokens,
     cacheWrite5mTokens: i.cacheWrite5mTokens,
     cacheWrite1hTokens: i.cacheWrite1hTokens,
-    costNanoUsd: i.costTotalNanoUsd === null || i.costTotalNanoUsd === undefined ? null : BigInt(i.costTotalNanoUsd),
+    costNanoUsd: i.cost ? BigInt(i.cost.totalNanoUsd) : null,
     latencyMs: i.latencyMs,
     outcome: i.outcome,
     ...(withText ? { userQuery: publicQuery(i.userQuery), finalOutput: i.finalOutput ?? null } : {}),

@@ -6,13 +6,13 @@ import { InteractionOutcome } from '../recording/interaction.entity';
 import { RecorderService } from '../recording/recorder.service';
 import { SessionHistoryService } from '../sessions/session-history.service';
 import { describeFailure, totalTokens } from '../sessions/session-events';
-import type { InteractionView } from '../sessions/session-interactions.repository';
+import type { InteractionView } from '../recording/interactions.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { type CreateTaskDto, DEFAULT_TASK_MAX_TOKENS, DEFAULT_TASK_MODEL, type TaskErrorDto, type TaskResponseDto } from './dto/task.dto';
 import { TaskErrors } from './tasks.errors';
 
 /** Earlier turns sent as context: the latest ones, so a long session does not outgrow the request. */
-export const TASK_CONTEXT_TURNS = 50;
+const TASK_CONTEXT_TURNS = 50;
 
 /** What a task call looks like to the proxy: an SDK-like client naming its session. */
 const TASK_HEADERS = {
@@ -22,11 +22,10 @@ const TASK_HEADERS = {
 };
 
 /** The facts of a task, whether just made (the queued record) or read back (the stored interaction). */
-type TaskFacts = Pick<
+type TaskFacts = { sessionExternalId: string } & Pick<
   InteractionView,
   | 'id'
   | 'sessionId'
-  | 'sessionExternalId'
   | 'model'
   | 'outcome'
   | 'httpStatus'
@@ -57,7 +56,7 @@ export class TasksService {
 
   async create(principal: Principal, organization: OrganizationContext, dto: CreateTaskDto): Promise<TaskResponseDto> {
     const requested = dto.session_id.trim();
-    const existing = await this.sessions.findVisible(requested);
+    const existing = await this.sessions.findVisible(organization.organizationId, requested);
     const namedByUuid = existing !== null && existing.id === requested.toLowerCase();
     if (namedByUuid && existing.releasedAt) throw TaskErrors.sessionReleased();
     // The proxy routes by external id: to the open session with it, or a new one.
@@ -95,6 +94,7 @@ export class TasksService {
     const task = { ...result.interaction, sessionExternalId: result.sessionExternalId };
     const answer = result.body as { content?: unknown; error?: { type?: unknown; message?: unknown } } | null;
     const upstreamError =
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
       typeof answer?.error?.message === 'string' ? { type: String(answer.error.type ?? 'api_error'), message: answer.error.message } : null;
     return toTaskResponse(task, {
       query: dto.query,

@@ -77,13 +77,16 @@ export class AccessGuard implements CanActivate {
     const strategies = [Object.create(this.jwtStrategy) as passport.Strategy, Object.create(this.apiKeyStrategy) as passport.Strategy];
     return new Promise((resolve, reject) => {
       const middleware = passport.authenticate(strategies as unknown as string[], { session: false }, (error: unknown, principal: Principal | false) =>
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what a strategy failed with, unchanged, for the problem filter to classify
         error ? reject(error) : resolve(principal),
       ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what a strategy failed with, unchanged, for the problem filter to classify
       middleware(request, reply, (error?: unknown) => (error ? reject(error) : resolve(false)));
     });
   }
 
   handleRequest<T = Principal>(error: unknown, principal: T | false | null): T {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- passes on what a strategy failed with, unchanged, for the problem filter to classify
     if (error) throw error;
     if (!principal) throw AuthErrors.unauthenticated();
     return principal;

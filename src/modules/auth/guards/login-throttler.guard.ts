@@ -9,10 +9,7 @@ import { AuthErrors } from '../auth.errors';
  */
 @Injectable()
 export class LoginThrottlerGuard extends ThrottlerGuard {
-  protected override async throwThrottlingException(
-    _context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    throw AuthErrors.tooManyAttempts(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
+  protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    return Promise.reject(AuthErrors.tooManyAttempts(Math.max(1, Math.ceil(detail.timeToBlockExpire))));
   }
 }

@@ -225,7 +225,7 @@ export class PricingTable {
   /** The table committed in pricing-table.json (read once per process). */
   static default(): PricingTable {
     if (!PricingTable.cachedDefault) {
-      PricingTable.cachedDefault = new PricingTable(pricingTableData as PricingTableData);
+      PricingTable.cachedDefault = new PricingTable(pricingTableData);
     }
     return PricingTable.cachedDefault;
   }

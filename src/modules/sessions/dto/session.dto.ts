@@ -9,6 +9,7 @@ const IsRfc3339 = () =>
     validator: { validate: isRfc3339, defaultMessage: () => '$property must be an RFC 3339 date-time, e.g. 2026-01-02T03:04:05Z' },
   });
 /** No control characters: external ids travel in HTTP headers, and PostgreSQL text holds no NUL. */
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 
 export class ListSessionsQueryDto {

@@ -1,0 +1,43 @@
+/**
+ * The sessions' running totals, as a part of the recorder's batch statement (one statement per
+ * batch keeps interactions, totals and rollups consistent): `source` names a CTE of the calls just
+ * inserted. Totals go to the session by id whatever its state, as the calls did happen.
+ */
+export const sessionTotalsFrom = (source: string): string => `
+-- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
+-- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
+locked_sessions AS (
+  SELECT id FROM sessions WHERE id IN (SELECT session_id FROM ${source}) ORDER BY id FOR UPDATE
+),
+per_session AS (
+  UPDATE sessions s SET
+    request_count = s.request_count + a.requests,
+    input_tokens = s.input_tokens + a.input_tokens,
+    output_tokens = s.output_tokens + a.output_tokens,
+    cache_read_tokens = s.cache_read_tokens + a.cache_read_tokens,
+    cache_write5m_tokens = s.cache_write5m_tokens + a.cache_write5m_tokens,
+    cache_write1h_tokens = s.cache_write1h_tokens + a.cache_write1h_tokens,
+    cost_nano_usd = s.cost_nano_usd + a.cost,
+    unpriced_requests = s.unpriced_requests + a.unpriced,
+    last_activity_at = greatest(s.last_activity_at, a.last_at)
+  FROM (
+    SELECT session_id, count(*) AS requests, 
+      sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens,
+      sum(cache_write5m_tokens) AS cache_write5m_tokens, sum(cache_write1h_tokens) AS cache_write1h_tokens,
+      coalesce(sum(cost_total_nano_usd), 0) AS cost, count(*) FILTER (WHERE cost_total_nano_usd IS NULL) AS unpriced,
+      max(ended_at) AS last_at
+    FROM ${source} GROUP BY session_id
+  ) a JOIN locked_sessions l ON l.id = a.session_id
+  WHERE s.id = a.session_id
+  RETURNING 1
+)`;
+
+/**
+ * Moves sessions' cost totals by the given differences (repricing): `$1` is a JSON array of
+ * `{id, cost, unpriced}`. Rows are locked in key order, as the recorder's writer locks them.
+ */
+export const SESSION_COST_DELTAS_SQL = `
+  WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, cost bigint, unpriced bigint)),
+  locked AS (SELECT s.id FROM sessions s WHERE s.id IN (SELECT id FROM d) ORDER BY s.id FOR UPDATE)
+  UPDATE sessions s SET cost_nano_usd = s.cost_nano_usd + d.cost, unpriced_requests = s.unpriced_requests + d.unpriced
+  FROM d JOIN locked l ON l.id = d.id WHERE s.id = d.id`;
