@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { errorCodes } from '../common/errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../common/errors/problem';
 import { ProblemDto } from '../common/openapi/problem.dto';
 import pluginMetadata from '../metadata';
@@ -97,23 +98,34 @@ function declarePublicRoutes(document: OpenAPIObject): void {
   }
 }
 
+const ANTHROPIC_ERROR_REF = '#/components/schemas/AnthropicErrorDto';
+
+/** Whether an operation documents its errors in Anthropic's shape (the routes declared with @AnthropicRoute). */
+function answersInAnthropicShape(operation: { responses: Record<string, unknown> }): boolean {
+  return Object.entries(operation.responses).some(
+    ([status, response]) =>
+      Number(status) >= 400 &&
+      (response as { content?: Record<string, { schema?: { $ref?: string } }> }).content?.['application/json']?.schema?.$ref === ANTHROPIC_ERROR_REF,
+  );
+}
+
 /**
  * Answers any route may give, documented on every operation that does not already say so, in the
- * error shape of its prefix: 503 while the server drains on shutdown or cannot reach its database;
+ * error shape it documents: 503 while the server drains on shutdown or cannot reach its database;
  * on the routes that take a body, 413 for one over BODY_LIMIT_BYTES and 415 for one not in JSON.
  */
 function declareServerWideAnswers(document: OpenAPIObject): void {
-  for (const [path, item] of Object.entries(document.paths)) {
-    const anthropic = path.startsWith('/spotlight/anthropic/');
-    const content = {
-      [anthropic ? 'application/json' : PROBLEM_CONTENT_TYPE]: {
-        schema: { $ref: `#/components/schemas/${anthropic ? 'AnthropicErrorDto' : 'ProblemDto'}` },
-      },
-    };
+  for (const item of Object.values(document.paths)) {
     for (const method of HTTP_METHODS) {
       const operation = item[method];
       // The share page answers its own errors as HTML pages.
       if (!operation || (operation.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/html']) continue;
+      const anthropic = answersInAnthropicShape(operation);
+      const content = {
+        [anthropic ? 'application/json' : PROBLEM_CONTENT_TYPE]: {
+          schema: { $ref: `#/components/schemas/${anthropic ? 'AnthropicErrorDto' : 'ProblemDto'}` },
+        },
+      };
       if (operation.requestBody && !operation.responses['413']) {
         operation.responses['413'] = { description: 'The request body is larger than this server accepts (BODY_LIMIT_BYTES)', content };
       }
@@ -125,6 +137,17 @@ function declareServerWideAnswers(document: OpenAPIObject): void {
       }
     }
   }
+}
+
+/**
+ * The problem schema's `code` lists every code a client may receive, taken from the code enums
+ * (see error-codes.ts), so the document cannot drift from them.
+ */
+function declareErrorCodes(document: OpenAPIObject): void {
+  const schema = document.components?.schemas?.ProblemDto as { properties?: Record<string, Record<string, unknown>> } | undefined;
+  const code = schema?.properties?.code;
+  if (!code) throw new Error('The OpenAPI document has no ProblemDto.code to list the error codes on');
+  code.enum = errorCodes();
 }
 
 export async function createOpenApiDocument(app: INestApplication): Promise<OpenAPIObject> {
@@ -147,6 +170,7 @@ export async function createOpenApiDocument(app: INestApplication): Promise<Open
   });
   declarePublicRoutes(document);
   declareServerWideAnswers(document);
+  declareErrorCodes(document);
   return toOpenApi31(document);
 }
 

@@ -187,7 +187,8 @@ describe('tenant isolation and X-Organization-Id', () => {
         handle(this: void): void {}
       }
       Reflect.defineMetadata(ACCESS, requirement, Probe.prototype.handle);
-      const request = { headers, method: 'GET', url: '/api/v1/probe', raw: {} } as Record<string, unknown>;
+      // As Fastify hands it over: a route matched, with no declared behaviour (the default).
+      const request = { headers, method: 'GET', url: '/api/v1/probe', raw: {}, routeOptions: { config: {} } } as Record<string, unknown>;
       const context = {
         getHandler: () => Probe.prototype.handle,
         getClass: () => Probe,

@@ -1,12 +1,15 @@
-import { HttpStatus } from '@nestjs/common';
+import type { HttpStatus } from '@nestjs/common';
+import type { ErrorCode } from './error-codes';
 
 /**
- * An error a client can act on: a stable machine code, the HTTP status it maps to, and a
- * human sentence. One filter turns it into problem+json (or Anthropic's shape on the proxy).
+ * An error a client can act on: a stable machine code (a member of one of the code enums, see
+ * error-codes.ts), the HTTP status it maps to, and a human sentence. One filter turns it into
+ * problem+json (or Anthropic's shape on the routes that declare it). Errors are made by the
+ * factories in each module's `*.errors.ts`.
  */
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly status: HttpStatus,
     readonly detail: string,
     readonly extra: Record<string, unknown> = {},
@@ -15,5 +18,3 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
-
-export const notFound = (code: string, what: string) => new DomainError(code, HttpStatus.NOT_FOUND, `${what} not found`);

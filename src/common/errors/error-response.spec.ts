@@ -1,16 +1,18 @@
 import { HttpStatus, NotFoundException } from '@nestjs/common';
+import { SessionErrors } from '../../modules/sessions/sessions.errors';
+import { CommonErrorCode } from './common.errors';
 import { DomainError } from './domain-error';
 import { isDatabaseUnavailable, toErrorResponse } from './error-response';
 import { RequestValidationException } from './validation';
 
 describe('toErrorResponse', () => {
   it('turns a domain error into problem+json with its code and the request id', () => {
-    const response = toErrorResponse(new DomainError('THING_GONE', HttpStatus.NOT_FOUND, 'Thing not found'), 'req-1', '/api/v1/things/1');
+    const response = toErrorResponse(SessionErrors.notFound(), 'req-1', 'problem');
     expect(response).toMatchObject({
       status: 404,
       contentType: 'application/problem+json',
       unexpected: false,
-      body: { status: 404, code: 'THING_GONE', detail: 'Thing not found', requestId: 'req-1', title: 'Not Found' },
+      body: { status: 404, code: 'SESSION_NOT_FOUND', detail: 'Session not found', requestId: 'req-1', title: 'Not Found', type: 'https://lamplight.dev/problems/session-not-found' },
     });
   });
 
@@ -18,14 +20,14 @@ describe('toErrorResponse', () => {
     const response = toErrorResponse(
       new RequestValidationException([{ field: 'name', message: 'name must be a string' }]),
       'req-2',
-      '/api/v1/api-keys',
+      'problem',
     );
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'name', message: 'name must be a string' }] });
   });
 
-  it("answers in Anthropic's error shape under the proxy prefix", () => {
-    const response = toErrorResponse(new NotFoundException('nope'), 'req-3', '/spotlight/anthropic/v1/messages');
+  it("answers in Anthropic's error shape where the route declares it", () => {
+    const response = toErrorResponse(new NotFoundException('nope'), 'req-3', 'anthropic');
     expect(response).toMatchObject({
       status: 404,
       contentType: 'application/json',
@@ -34,7 +36,7 @@ describe('toErrorResponse', () => {
   });
 
   it('hides the details of an unexpected error', () => {
-    const response = toErrorResponse(new Error('select * from users where password = $1'), 'req-4', '/api/v1/auth/me');
+    const response = toErrorResponse(new Error('select * from users where password = $1'), 'req-4', 'problem');
     expect(response.status).toBe(500);
     expect(response.unexpected).toBe(true);
     expect(JSON.stringify(response.body)).not.toContain('select');
@@ -42,9 +44,9 @@ describe('toErrorResponse', () => {
 
   it('carries retry-after for rate limits', () => {
     const response = toErrorResponse(
-      new DomainError('TOO_MANY', HttpStatus.TOO_MANY_REQUESTS, 'slow down', { retryAfterSeconds: 7 }),
+      new DomainError(CommonErrorCode.RateLimited, HttpStatus.TOO_MANY_REQUESTS, 'slow down', { retryAfterSeconds: 7 }),
       'req-5',
-      '/api/v1/auth/login',
+      'problem',
     );
     expect(response.headers).toEqual({ 'retry-after': '7' });
   });

@@ -1,11 +1,12 @@
 import { HttpException } from '@nestjs/common';
 import { ConnectionException } from '@mikro-orm/core';
 import { ThrottlerException } from '@nestjs/throttler';
+import { CommonErrorCode } from './common.errors';
 import { DomainError } from './domain-error';
+import type { ErrorCode } from './error-codes';
 import { anthropicErrorType, PROBLEM_CONTENT_TYPE, problem } from './problem';
 import { RequestValidationException } from './validation';
-
-export const PROXY_PATH_PREFIX = '/spotlight/anthropic/';
+import type { RouteBehaviourOptions } from '../http/route-behaviour';
 
 export interface ErrorResponse {
   status: number;
@@ -18,25 +19,25 @@ export interface ErrorResponse {
 
 interface Classified {
   status: number;
-  code: string;
+  code: ErrorCode;
   detail: string;
   fieldErrors?: { field: string; message: string }[];
   headers: Record<string, string>;
   unexpected: boolean;
 }
 
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
+const CODE_BY_STATUS: Partial<Record<number, CommonErrorCode>> = {
+  400: CommonErrorCode.BadRequest,
+  401: CommonErrorCode.Unauthenticated,
+  403: CommonErrorCode.Forbidden,
+  404: CommonErrorCode.NotFound,
+  405: CommonErrorCode.MethodNotAllowed,
+  406: CommonErrorCode.NotAcceptable,
+  409: CommonErrorCode.Conflict,
+  413: CommonErrorCode.PayloadTooLarge,
+  415: CommonErrorCode.UnsupportedMediaType,
+  429: CommonErrorCode.RateLimited,
+  503: CommonErrorCode.ServiceUnavailable,
 };
 
 /** Errors Fastify raises itself (body parsing, limits) carry a status and a safe message. */
@@ -84,7 +85,7 @@ function classify(exception: unknown): Classified {
   if (exception instanceof RequestValidationException) {
     return {
       status: 400,
-      code: 'VALIDATION_FAILED',
+      code: CommonErrorCode.ValidationFailed,
       detail: 'The request is not valid; see errors for each field',
       fieldErrors: exception.fieldErrors,
       headers: {},
@@ -92,7 +93,7 @@ function classify(exception: unknown): Classified {
     };
   }
   if (exception instanceof ThrottlerException) {
-    return { status: 429, code: 'RATE_LIMITED', detail: 'Too many attempts; try again later', headers: {}, unexpected: false };
+    return { status: 429, code: CommonErrorCode.RateLimited, detail: 'Too many attempts; try again later', headers: {}, unexpected: false };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -105,7 +106,7 @@ function classify(exception: unknown): Classified {
           : exception.message;
     return {
       status,
-      code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'),
+      code: CODE_BY_STATUS[status] ?? (status >= 500 ? CommonErrorCode.InternalError : CommonErrorCode.BadRequest),
       detail: status >= 500 ? 'An internal error occurred' : message,
       headers: {},
       unexpected: status >= 500,
@@ -114,7 +115,7 @@ function classify(exception: unknown): Classified {
   if (isDatabaseUnavailable(exception)) {
     return {
       status: 503,
-      code: 'DATABASE_UNAVAILABLE',
+      code: CommonErrorCode.DatabaseUnavailable,
       detail: 'The database is unavailable; try again shortly',
       headers: { 'retry-after': '1', 'x-should-retry': 'true' },
       unexpected: true,
@@ -131,22 +132,22 @@ function classify(exception: unknown): Classified {
     const status = fastifyError.statusCode;
     return {
       status,
-      code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST',
+      code: CODE_BY_STATUS[status] ?? CommonErrorCode.BadRequest,
       detail: fastifyError.message ?? 'Bad request',
       headers: {},
       unexpected: false,
     };
   }
-  return { status: 500, code: 'INTERNAL_ERROR', detail: 'An internal error occurred', headers: {}, unexpected: true };
+  return { status: 500, code: CommonErrorCode.InternalError, detail: 'An internal error occurred', headers: {}, unexpected: true };
 }
 
 /**
- * Maps any error to what the client receives: Anthropic's error shape under the proxy prefix
- * (so SDKs raise their typed errors), RFC 9457 problem+json everywhere else. Never a stack trace.
+ * Maps any error to what the client receives, in the error shape its route declares: Anthropic's
+ * (so SDKs raise their typed errors) or RFC 9457 problem+json. Never a stack trace.
  */
-export function toErrorResponse(exception: unknown, requestId: string, path: string): ErrorResponse {
+export function toErrorResponse(exception: unknown, requestId: string, shape: RouteBehaviourOptions['errors']): ErrorResponse {
   const c = classify(exception);
-  if (path.startsWith(PROXY_PATH_PREFIX)) {
+  if (shape === 'anthropic') {
     return {
       status: c.status,
       contentType: 'application/json',

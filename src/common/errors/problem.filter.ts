@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { DriverException } from '@mikro-orm/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROXY_PATH_PREFIX, toErrorResponse } from './error-response';
+import { routeBehaviourOf } from '../http/route-behaviour';
+import { toErrorResponse } from './error-response';
 
 /** The one place errors become responses, for every route. */
 @Catch()
@@ -22,11 +23,13 @@ export function sendError(
   exception: unknown,
   logger: { error(message: unknown, ...rest: unknown[]): void; warn(message: unknown, ...rest: unknown[]): void },
 ): void {
-  const path = (request.url ?? '').split('?')[0];
-  const response = toErrorResponse(exception, String(request.id), path);
+  const behaviour = routeBehaviourOf(request);
+  const response = toErrorResponse(exception, String(request.id), behaviour.errors);
   if (response.unexpected) logger.error({ err: describeForLog(exception), reqId: request.id }, 'unexpected error');
-  // Proxied calls have no request log line (see createLoggerOptions): their refusals get this one.
-  else if (path.startsWith(PROXY_PATH_PREFIX)) logger.warn({ reqId: request.id, method: request.method, url: path, statusCode: response.status }, 'proxy call answered with an error');
+  // Routes that log failures only have no request log line (see createLoggerOptions): their refusals get this one.
+  else if (behaviour.logging === 'failures') {
+    logger.warn({ reqId: request.id, method: request.method, url: (request.url ?? '').split('?')[0], statusCode: response.status }, 'proxy call answered with an error');
+  }
   if (reply.sent || reply.raw.headersSent) return;
   reply.status(response.status).headers(response.headers).type(response.contentType).send(response.body);
 }

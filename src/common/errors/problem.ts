@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { ErrorCode } from './error-codes';
 
 /** RFC 9457 problem details, as every non-proxy error is returned. */
 export interface ProblemDetails {
@@ -6,7 +7,7 @@ export interface ProblemDetails {
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: ErrorCode;
   requestId: string;
   errors?: FieldError[];
 }
@@ -20,7 +21,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export function problem(
   status: number,
-  code: string,
+  code: ErrorCode,
   detail: string,
   requestId: string,
   errors?: FieldError[],

@@ -1,10 +1,7 @@
-import { HttpStatus } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { DomainError } from '../errors/domain-error';
-import { PROXY_PATH_PREFIX } from '../errors/error-response';
+import { CommonErrors } from '../errors/common.errors';
 import { sendError } from '../errors/problem.filter';
-
-const JSON_TOO_DEEP = 'JSON_TOO_DEEP';
+import { routeBehaviourOf } from './route-behaviour';
 
 /**
  * How deeply arrays and objects nest in a parsed JSON value, counted without recursion (so a
@@ -24,16 +21,15 @@ function jsonDepthExceeds(value: unknown, limit: number): boolean {
 }
 
 /**
- * Bounds the nesting of JSON bodies on every route but the proxy's. Validation and
+ * Bounds the nesting of JSON bodies on every route that declares it (all but the proxy's). Validation and
  * class-transformer recurse over a body, so a body nested thousands deep would exhaust the stack
  * (a 500) before any handler ran; it gets a 400 naming the limit instead. The proxy forwards
  * bodies untouched, whatever their shape.
  */
 export function limitJsonDepth(fastify: FastifyInstance, limit: number, logger: Parameters<typeof sendError>[3]): void {
   fastify.addHook('preValidation', (request, reply, done) => {
-    if (request.body === null || typeof request.body !== 'object' || request.url.startsWith(PROXY_PATH_PREFIX)) return done();
+    if (request.body === null || typeof request.body !== 'object' || !routeBehaviourOf(request).limitJsonDepth) return done();
     if (!jsonDepthExceeds(request.body, limit)) return done();
-    const error = new DomainError(JSON_TOO_DEEP, HttpStatus.BAD_REQUEST, `The JSON body nests deeper than ${limit} levels, the limit for this route`);
-    sendError(reply, request, error, logger);
+    sendError(reply, request, CommonErrors.jsonTooDeep(limit), logger);
   });
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Params, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../../config/app-config';
+import { declaredRoutes } from './route-behaviour';
 
 export type LogDestination = DestinationStream;
 
@@ -63,10 +64,11 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
     // nestjs-pino's default route ("{/*splat}") matched no request under the Fastify adapter,
     // so no request was ever logged; this pattern matches every path.
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-    // Proxied calls are recorded whole as interactions (status, latency, tokens, the upstream
-    // request id); the proxy logs their failures itself (ProxyService, ProblemFilter), so the
-    // hot path is spared a request logger and a line per call.
-    exclude: [{ path: 'spotlight/anthropic/{*path}', method: RequestMethod.ALL }],
+    // Routes that declare `logging: 'failures'` (the proxy's: each call is recorded whole as an
+    // interaction, with status, latency, tokens and the upstream request id) log their failures
+    // themselves (ProxyService, ProblemFilter), so the hot path is spared a request logger and a
+    // line per call. Read from the routes' declarations (see route-behaviour.ts).
+    exclude: declaredRoutes((behaviour) => behaviour.logging === 'failures'),
   };
 }
 

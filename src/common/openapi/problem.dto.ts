@@ -16,7 +16,7 @@ export class ProblemDto {
   /** @example "The request is not valid; see errors for each field" */
   detail: string;
   /**
-   * A stable machine-readable code.
+   * A stable machine-readable code, one of those listed.
    * @example "VALIDATION_FAILED"
    */
   code: string;

@@ -5,15 +5,12 @@ import { hash } from 'node:crypto';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { API_KEY_CACHE_TOPIC, CacheInvalidation } from '../../database/cache-invalidation';
-import { DomainError, notFound } from '../../common/errors/domain-error';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { ApiKey, ApiKeySuspension, ALL_API_KEY_SCOPES } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeySecrets } from './api-key-secrets.service';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto, CreateApiKeyDto } from './dto/api-key.dto';
-import { HttpStatus } from '@nestjs/common';
-
-const API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND';
+import { ApiKeyErrors } from './api-keys.errors';
 
 /** How long an authenticated key may be answered from memory (any change drops it at once, everywhere). */
 const API_KEY_CACHE_TTL_MS = 10_000;
@@ -58,7 +55,7 @@ export class ApiKeysService {
     now = this.clock.now(),
   ): Promise<CreatedApiKeyResponseDto> {
     if (dto.expiresAt && new Date(dto.expiresAt).getTime() <= now.getTime()) {
-      throw new DomainError('EXPIRY_IN_PAST', HttpStatus.BAD_REQUEST, 'expiresAt must be in the future');
+      throw ApiKeyErrors.expiryInPast();
     }
     const { key, prefix, digest } = this.secrets.generate();
     const apiKey = this.em.create(ApiKey, {
@@ -80,7 +77,7 @@ export class ApiKeysService {
    */
   async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
     const apiKey = await this.apiKeys.findLive(organizationId, id);
-    if (!apiKey) throw notFound(API_KEY_NOT_FOUND, 'API key');
+    if (!apiKey) throw ApiKeyErrors.notFound();
     apiKey.revokedAt = now;
     await this.em.flush();
     this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);

@@ -1,6 +1,5 @@
-import { HttpStatus } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../common/errors/domain-error';
+import { AuthErrors } from './auth.errors';
 
 /** The console's session cookie: the same JWT as `Authorization: Bearer`, out of scripts' reach (httpOnly). */
 const SESSION_COOKIE = 'lamplight_session';
@@ -13,14 +12,6 @@ export const CSRF_HEADER = 'x-lamplight-csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-const SessionCookieErrors = {
-  crossSite: () =>
-    new DomainError(
-      'CSRF_CHECK_FAILED',
-      HttpStatus.FORBIDDEN,
-      `A request signed in by cookie that changes something needs the ${CSRF_HEADER} header and, when it names one, this origin`,
-    ),
-};
 
 /** The session cookie's value, when the request carries one that looks like a JWT. */
 export function readSessionCookie(request: FastifyRequest): string | null {
@@ -40,10 +31,10 @@ export function readSessionCookie(request: FastifyRequest): string | null {
  * Throws a 403 problem otherwise.
  */
 export function assertSameSiteIntent(request: FastifyRequest): void {
-  if (typeof request.headers[CSRF_HEADER] !== 'string') throw SessionCookieErrors.crossSite();
+  if (typeof request.headers[CSRF_HEADER] !== 'string') throw AuthErrors.csrfCheckFailed(CSRF_HEADER);
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  if (origin !== `${request.protocol}://${request.host}`) throw SessionCookieErrors.crossSite();
+  if (origin !== `${request.protocol}://${request.host}`) throw AuthErrors.csrfCheckFailed(CSRF_HEADER);
 }
 
 /** The JWT from the cookie, for a request with no bearer token; changes need the CSRF check. */

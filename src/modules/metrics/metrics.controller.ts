@@ -1,9 +1,9 @@
-import { Controller, Get, Header, Headers, HttpStatus, Inject } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../../common/auth/decorators';
 import { constantTimeEqual } from '../../common/crypto/keys';
-import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { MetricsErrors } from './metrics.errors';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -27,10 +27,10 @@ export class MetricsController {
     if (token) {
       const presented = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? '';
       if (!constantTimeEqual(presented, token)) {
-        throw new DomainError('UNAUTHENTICATED', HttpStatus.UNAUTHORIZED, 'A valid metrics token is required');
+        throw MetricsErrors.badToken();
       }
     } else if (this.config.nodeEnv === 'production') {
-      throw new DomainError('NOT_FOUND', HttpStatus.NOT_FOUND, 'Not found');
+      throw MetricsErrors.absent();
     }
     return this.metrics.render();
   }

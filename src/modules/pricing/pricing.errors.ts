@@ -1,6 +1,5 @@
-import { HttpStatus } from '@nestjs/common';
-import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrors } from '../../common/errors/common.errors';
 
 export const PricingErrors = {
-  invalidRange: () => new DomainError('INVALID_RANGE', HttpStatus.BAD_REQUEST, 'since must be before until'),
+  invalidRange: () => CommonErrors.invalidRange('since must be before until'),
 };

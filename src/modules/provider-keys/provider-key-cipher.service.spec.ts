@@ -2,7 +2,8 @@ import { createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config';
 import { deriveSubkey } from '../../common/crypto/keys';
 import { DomainError } from '../../common/errors/domain-error';
-import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher.service';
+import { ProviderKeyCipher } from './provider-key-cipher.service';
+import { ProviderKeyDecryptionError } from './provider-keys.errors';
 
 const cipherWith = (encryptionKey: Buffer) => new ProviderKeyCipher({ encryptionKey } as AppConfig);
 

@@ -1,22 +1,12 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { deriveSubkey } from '../../common/crypto/keys';
-import { DomainError } from '../../common/errors/domain-error';
+import { ProviderKeyDecryptionError } from './provider-keys.errors';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-
-export class ProviderKeyDecryptionError extends DomainError {
-  constructor() {
-    super(
-      'PROVIDER_KEY_UNREADABLE',
-      HttpStatus.INTERNAL_SERVER_ERROR,
-      'A stored provider key could not be decrypted: the encryption key is wrong or the stored value was altered',
-    );
-  }
-}
 
 /**
  * AES-256-GCM for stored provider keys: a fresh IV per encryption, and the organization and key

@@ -3,7 +3,6 @@ import { Clock } from '../../common/time/clock.service';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext } from '../../common/auth/principal';
-import { notFound } from '../../common/errors/domain-error';
 import { ExpiringCache, OUTAGE_FALLBACK_MAX_AGE_MS, readOrLastKnown } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { CacheInvalidation, PROVIDER_KEY_CACHE_TOPIC } from '../../database/cache-invalidation';
@@ -11,9 +10,9 @@ import { AnthropicKeyVerifier, type KeyCheckResult } from './anthropic-key-verif
 import type { CreateProviderKeyDto, ProviderKeyResponseDto, UpdateProviderKeyDto } from './dto/provider-key.dto';
 import { Provider, ProviderKey } from './provider-key.entity';
 import { ProviderKeyRepository } from './provider-key.repository';
-import { ProviderKeyCipher, ProviderKeyDecryptionError } from './provider-key-cipher.service';
+import { ProviderKeyCipher } from './provider-key-cipher.service';
+import { ProviderKeyDecryptionError, ProviderKeyErrors } from './provider-keys.errors';
 
-const PROVIDER_KEY_NOT_FOUND = 'PROVIDER_KEY_NOT_FOUND';
 /** How long a decrypted default key is kept per organization (any change drops it at once, everywhere). */
 const PROVIDER_KEY_CACHE_TTL_MS = 10_000;
 
@@ -66,7 +65,7 @@ export class ProviderKeysService {
     const updated = await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(organizationId);
       const providerKey = await this.providerKeys.findLive(organizationId, id);
-      if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
+      if (!providerKey) throw ProviderKeyErrors.notFound();
       if (dto.isDefault === true && !providerKey.isDefault) {
         await this.clearDefault(em, organizationId);
         providerKey.isDefault = true;
@@ -86,7 +85,7 @@ export class ProviderKeysService {
     await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(organizationId);
       const providerKey = await this.providerKeys.findLive(organizationId, id);
-      if (!providerKey) throw notFound(PROVIDER_KEY_NOT_FOUND, 'Provider key');
+      if (!providerKey) throw ProviderKeyErrors.notFound();
       providerKey.revokedAt = now;
       providerKey.isDefault = false;
       providerKey.ciphertext = '';

@@ -1,7 +1,7 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { ProxyErrors } from './proxy.errors';
 
 interface Bucket {
   /** Requests the caller may still make now (a token bucket, refilled evenly over a minute). */
@@ -12,23 +12,6 @@ interface Bucket {
 
 /** How many idle callers are kept before the map is swept of full, idle buckets. */
 const SWEEP_THRESHOLD = 10_000;
-
-const ProxyLimitErrors = {
-  rate: (retryAfterSeconds: number, perMinute: number) =>
-    new DomainError(
-      'RATE_LIMITED',
-      HttpStatus.TOO_MANY_REQUESTS,
-      `Rate limit exceeded: at most ${perMinute} requests per minute for this API key or user; retry after ${retryAfterSeconds} s`,
-      { retryAfterSeconds },
-    ),
-  concurrency: (limit: number) =>
-    new DomainError(
-      'CONCURRENCY_LIMITED',
-      HttpStatus.TOO_MANY_REQUESTS,
-      `Too many calls in flight: at most ${limit} at once for this API key or user`,
-      { retryAfterSeconds: 1 },
-    ),
-};
 
 /**
  * Per-caller limits on the proxy routes: requests per minute and calls in flight, keyed by the
@@ -58,13 +41,13 @@ export class ProxyLimiter {
       bucket = { tokens: this.perMinute, refilledAt: now, inFlight: 0 };
       this.buckets.set(callerKey, bucket);
     }
-    if (this.concurrent > 0 && bucket.inFlight >= this.concurrent) throw ProxyLimitErrors.concurrency(this.concurrent);
+    if (this.concurrent > 0 && bucket.inFlight >= this.concurrent) throw ProxyErrors.concurrencyLimited(this.concurrent);
     if (this.perMinute > 0) {
       const refillPerMs = this.perMinute / 60_000;
       bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.refilledAt) * refillPerMs);
       bucket.refilledAt = now;
       if (bucket.tokens < 1) {
-        throw ProxyLimitErrors.rate(Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)), this.perMinute);
+        throw ProxyErrors.rateLimited(Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)), this.perMinute);
       }
       bucket.tokens -= 1;
     }

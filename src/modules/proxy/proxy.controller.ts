@@ -1,8 +1,9 @@
-import { applyDecorators, Controller, Delete, Get, Head, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
+import { All, applyDecorators, Controller, Delete, Get, Head, HttpCode, HttpStatus, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import { AnthropicRoute, RouteBehaviour } from '../../common/http/route-behaviour';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { ApiKeyScope } from '../api-keys/api-key.entity';
 import {
@@ -64,6 +65,7 @@ const AnthropicErrors = () =>
  */
 @ApiTags('Proxy')
 @ApiExtraModels(AnthropicErrorDto)
+@AnthropicRoute()
 @Controller('spotlight/anthropic/v1/messages')
 export class ProxyController {
   constructor(
@@ -72,6 +74,8 @@ export class ProxyController {
   ) {}
 
   @Post()
+  // The hot path: a platform key may be answered from the per-instance cache.
+  @RouteBehaviour({ authCache: true })
   @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
   @Endpoint({
     operationId: 'createMessage',
@@ -127,6 +131,7 @@ export class ProxyController {
  */
 @ApiTags('Proxy')
 @ApiExtraModels(AnthropicErrorDto)
+@AnthropicRoute()
 @Controller('spotlight/anthropic/v1/models')
 export class ProxyModelsController {
   constructor(
@@ -190,9 +195,23 @@ export class ProxyProbeController {
   /** Claude Code 2.1's form of the probe: `HEAD <base>/api/hello`, without credentials. */
   @Head('api/hello')
   @Public()
+  @AnthropicRoute()
   @HttpCode(HttpStatus.OK)
   @ApiExcludeEndpoint()
   hello(): void {}
+
+  /**
+   * Any other path under the base URL: 404 in Anthropic's shape, with the words of Nest's own
+   * not-found answer. Routed here rather than left to the not-found handler, so that the request
+   * carries the Anthropic routes' behaviour (error shape, logging) like every route under it.
+   */
+  @All('*')
+  @Public()
+  @AnthropicRoute()
+  @ApiExcludeEndpoint()
+  unknown(@Req() request: FastifyRequest): never {
+    throw new NotFoundException(`Cannot ${request.method} ${request.url}`);
+  }
 }
 
 const BATCH_ID = ApiParam({ name: 'batchId', description: 'A message batch id (msgbatch_…) this organization created through Lamplight' });
@@ -207,6 +226,7 @@ const PROXY_ACCESS = () => Authenticated({ organizationScoped: true, apiKeyScope
  */
 @ApiTags('Proxy')
 @ApiExtraModels(AnthropicErrorDto)
+@AnthropicRoute()
 @Controller('spotlight/anthropic/v1/messages/batches')
 export class ProxyBatchesController {
   constructor(
@@ -285,6 +305,7 @@ export class ProxyBatchesController {
  */
 @ApiTags('Proxy')
 @ApiExtraModels(AnthropicErrorDto)
+@AnthropicRoute()
 @Controller('spotlight/anthropic/v1/files')
 export class ProxyFilesController {
   constructor(

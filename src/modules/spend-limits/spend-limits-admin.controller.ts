@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpStatus, Param, Post, Query } from '@
 import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
+import { RouteBehaviour } from '../../common/http/route-behaviour';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { Role } from '../organizations/membership.entity';
 import { DeletedSpendLimitDto, ListSpendLimitsQueryDto, SetSpendLimitDto, SpendLimitWireDto, SpendLimitWireListDto } from './dto/spend-limit-admin.dto';
@@ -20,6 +21,7 @@ const KEY_HEADER = ApiHeader({ name: 'x-api-key', required: false, description: 
  * Errors are problem+json, like every non-proxy route.
  */
 @ApiTags('Spend limits')
+@RouteBehaviour({ platformKeyInXApiKey: true })
 @Controller('v1/organizations/spend_limits')
 export class SpendLimitsAdminController {
   constructor(private readonly spendLimits: SpendLimitsService) {}

@@ -1,8 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
+import { OrganizationErrorCode } from '../organizations/organizations.errors';
 
 /** Machine codes of the spend-limits module, published in problem responses. */
-enum SpendLimitErrorCode {
+export enum SpendLimitErrorCode {
   SpendLimitNotFound = 'SPEND_LIMIT_NOT_FOUND',
   SpendLimitExceeded = 'SPEND_LIMIT_EXCEEDED',
   SpendLimitScopeNotFound = 'SPEND_LIMIT_SCOPE_NOT_FOUND',
@@ -10,11 +11,10 @@ enum SpendLimitErrorCode {
   SpendLimitsUnavailable = 'SPEND_LIMITS_UNAVAILABLE',
   WebhookUrlRefused = 'WEBHOOK_URL_REFUSED',
   InvalidTimeZone = 'INVALID_TIME_ZONE',
-  RoleRequired = 'ROLE_REQUIRED',
 }
 
 export const SpendLimitErrors = {
-  roleRequired: () => new DomainError(SpendLimitErrorCode.RoleRequired, HttpStatus.FORBIDDEN, 'Only owners and admins change spend limits'),
+  roleRequired: () => new DomainError(OrganizationErrorCode.RoleRequired, HttpStatus.FORBIDDEN, 'Only owners and admins change spend limits'),
   notFound: () => new DomainError(SpendLimitErrorCode.SpendLimitNotFound, HttpStatus.NOT_FOUND, 'Spend limit not found'),
   /** The member, API key or session a limit names is not one of this organization's. */
   scopeNotFound: (what: string) =>

@@ -1,18 +1,25 @@
 import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
+import { ProxyErrorCode } from '../proxy/proxy.errors';
+
+export enum TaskErrorCode {
+  NotFound = 'TASK_NOT_FOUND',
+  SessionReleased = 'SESSION_RELEASED',
+}
 
 export const TaskErrors = {
   /** Also for another organization's task and for a task of a deleted session. */
-  notFound: () => new DomainError('TASK_NOT_FOUND', HttpStatus.NOT_FOUND, 'Task not found'),
+  notFound: () => new DomainError(TaskErrorCode.NotFound, HttpStatus.NOT_FOUND, 'Task not found'),
   sessionReleased: () =>
     new DomainError(
-      'SESSION_RELEASED',
+      TaskErrorCode.SessionReleased,
       HttpStatus.CONFLICT,
       'The session named by this UUID is released; send its external id to open a new session under it',
     ),
+  /** The proxy's refusal (NoProviderKeyError) as a task answers it: the caller cannot send a key here. */
   noProviderKey: () =>
     new DomainError(
-      'NO_PROVIDER_KEY',
+      ProxyErrorCode.NoProviderKey,
       HttpStatus.CONFLICT,
       'The organization has no Anthropic provider key; an admin can store one at /api/v1/provider-keys',
     ),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
+import { NoProviderKeyError } from '../proxy/proxy.errors';
 import { ProxyService } from '../proxy/proxy.service';
 import { InteractionOutcome } from '../recording/interaction.entity';
 import { RecorderService } from '../recording/recorder.service';
@@ -86,7 +86,7 @@ export class TasksService {
         },
       })
       .catch((error: unknown) => {
-        throw error instanceof DomainError && error.code === 'NO_PROVIDER_KEY' ? TaskErrors.noProviderKey() : error;
+        throw error instanceof NoProviderKeyError ? TaskErrors.noProviderKey() : error;
       });
     // The recorder writes in batches; flushing now makes GET /tasks/{id} find the task at once.
     await this.recorder.flush();

@@ -3,16 +3,9 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import type { Principal } from '../../../common/auth/principal';
+import { routeBehaviourOf } from '../../../common/http/route-behaviour';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
 import { extractPlatformKey } from './credentials';
-
-const MESSAGES_PATH = '/spotlight/anthropic/v1/messages';
-
-function isMessagesCall(request: FastifyRequest): boolean {
-  if (request.method !== 'POST') return false;
-  const path = request.url.split('?')[0];
-  return path === MESSAGES_PATH;
-}
 
 /**
  * Platform API keys (`lmp_…`), looked up by HMAC digest on every request, except on the proxy's
@@ -27,7 +20,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
 
   async validate(request: FastifyRequest): Promise<Principal | null> {
     const key = extractPlatformKey(request);
-    // Only the proxy's Messages route, the hot path, may be answered from the cache.
-    return key ? this.apiKeys.authenticate(key, undefined, { cached: isMessagesCall(request) }) : null;
+    // Only routes that declare it (the proxy's Messages route, the hot path) may be answered from the cache.
+    return key ? this.apiKeys.authenticate(key, undefined, { cached: routeBehaviourOf(request).authCache }) : null;
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { PROXY_PATH_PREFIX } from '../../../common/errors/error-response';
+import { routeBehaviourOf } from '../../../common/http/route-behaviour';
 import { sessionCookieJwt } from '../session-cookie';
 
 const PLATFORM_KEY_PREFIX = 'lmp_';
@@ -15,21 +15,18 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Routes shaped like Anthropic's Admin API (spend limits). */
-const ADMIN_API_PATH_PREFIX = '/v1/organizations/';
-
 /**
  * The platform API key a request presents: `x-lamplight-api-key`, its alias
- * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the proxy and Admin-API-shaped routes `x-api-key: lmp_…`
- * (how the Anthropic SDK sends its apiKey). Told apart from Anthropic keys by the prefix.
+ * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the routes that declare it (the proxy's and the
+ * spend limits' Admin-API-shaped routes) `x-api-key: lmp_…` (how Anthropic SDKs send their apiKey). Told apart from
+ * Anthropic keys by the prefix.
  */
 export function extractPlatformKey(request: FastifyRequest): string | undefined {
   const explicit = header(request, 'x-lamplight-api-key') ?? header(request, 'x-shinzo-api-key');
   if (explicit) return explicit;
   const token = bearer(request);
   if (token?.startsWith(PLATFORM_KEY_PREFIX)) return token;
-  // The spend-limits Admin API takes its key in x-api-key too, as Anthropic's Admin API does.
-  if (request.url.startsWith(PROXY_PATH_PREFIX) || request.url.startsWith(ADMIN_API_PATH_PREFIX)) {
+  if (routeBehaviourOf(request).platformKeyInXApiKey) {
     const apiKey = header(request, 'x-api-key');
     if (apiKey?.startsWith(PLATFORM_KEY_PREFIX)) return apiKey;
   }
