@@ -15,6 +15,8 @@ import { Migration20261129202000_share_token_digests } from './Migration20261129
 import { Migration20261129203000_invitations } from './Migration20261129203000_invitations';
 import { Migration20261129200000_exact_cost } from './Migration20261129200000_exact_cost';
 import { Migration20261130010000_citus_keys } from './Migration20261130010000_citus_keys';
+import { Migration20261130020000_interaction_partitions } from './Migration20261130020000_interaction_partitions';
+import { Migration20261130030000_retention } from './Migration20261130030000_retention';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -37,4 +39,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129203000_invitations', class: Migration20261129203000_invitations },
   { name: 'Migration20261129200000_exact_cost', class: Migration20261129200000_exact_cost },
   { name: 'Migration20261130010000_citus_keys', class: Migration20261130010000_citus_keys },
+  { name: 'Migration20261130020000_interaction_partitions', class: Migration20261130020000_interaction_partitions },
+  { name: 'Migration20261130030000_retention', class: Migration20261130030000_retention },
 ];

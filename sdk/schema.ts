@@ -872,6 +872,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How long the organization keeps content and calls, and what was removed when */
+        get: operations["getRetention"];
+        /** Set how long content and calls are kept (admins) */
+        put: operations["updateRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2609,6 +2627,45 @@ export interface components {
             /** @description What prompt caching did in the session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix. */
             cache: components["schemas"]["CacheInsightsDto"];
         };
+        RetentionRemovalDto: {
+            /**
+             * @description `content`: conversation content cleared; `interactions`: call records deleted.
+             * @enum {string}
+             */
+            kind: "content" | "interactions";
+            /** @description How many rows. */
+            rows: number;
+            /** @description What was removed had started before this time. */
+            olderThan: string;
+            /** @description When. */
+            removedAt: string;
+        };
+        RetentionResponseDto: {
+            /** @description Days content is kept; null for ever. */
+            contentDays: number | null;
+            /** @description Days call records are kept; null for ever. */
+            interactionsDays: number | null;
+            /** @description When the settings last changed; null if never set. */
+            updatedAt: string | null;
+            /** @description Days a deleted organization's data is kept before it is removed for good. */
+            deletionGraceDays: number;
+            /** @description The latest removals (at most 50), newest first. */
+            removals: components["schemas"]["RetentionRemovalDto"][];
+        };
+        UpdateRetentionDto: {
+            /**
+             * @description Days the conversation content of a call (messages, the user's query, the final output) is
+             *     kept; usage, cost and rollups stay. null: kept for ever. Left out: unchanged.
+             * @example 30
+             */
+            contentDays?: number | null;
+            /**
+             * @description Days a call's record is kept; the hourly and daily rollups and session totals stay. null:
+             *     kept for ever. Left out: unchanged.
+             * @example 365
+             */
+            interactionsDays?: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2718,6 +2775,9 @@ export type SchemaSharedSessionSummaryDto = components['schemas']['SharedSession
 export type SchemaSharedInteractionDto = components['schemas']['SharedInteractionDto'];
 export type SchemaSharedAgentDto = components['schemas']['SharedAgentDto'];
 export type SchemaSharedSessionResponseDto = components['schemas']['SharedSessionResponseDto'];
+export type SchemaRetentionRemovalDto = components['schemas']['RetentionRemovalDto'];
+export type SchemaRetentionResponseDto = components['schemas']['RetentionResponseDto'];
+export type SchemaUpdateRetentionDto = components['schemas']['UpdateRetentionDto'];
 export type $defs = Record<string, never>;
 export interface operations {
     getLiveness: {
@@ -8286,6 +8346,155 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    getRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionResponseDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    updateRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRetentionDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionResponseDto"];
+                };
+            };
+            /** @description Invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Needs the admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
         };

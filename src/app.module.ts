@@ -16,6 +16,7 @@ import { PricingModule } from './modules/pricing/pricing.module';
 import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module';
 import { ProxyModule } from './modules/proxy/proxy.module';
 import { RecordingModule } from './modules/recording/recording.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { SharingModule } from './modules/sharing/sharing.module';
 import { TasksModule } from './modules/tasks/tasks.module';
@@ -50,6 +51,7 @@ export class AppModule {
         AnalyticsModule,
         PricingModule,
         SharingModule,
+        RetentionModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -8,8 +8,12 @@
 /** The distribution column of every tenant table. */
 export const DISTRIBUTION_COLUMN = 'organization_id';
 
-/** Global tables, replicated to every node: `create_reference_table`. */
-export const REFERENCE_TABLES: readonly string[] = ['users', 'organizations'];
+/**
+ * Global tables, replicated to every node: `create_reference_table`. Users belong to several
+ * organizations; organizations are the tenants themselves (small, read on every request, pointed
+ * at by users); retention runs are the maintenance log of the whole database.
+ */
+export const REFERENCE_TABLES: readonly string[] = ['users', 'organizations', 'retention_runs'];
 
 /** Tables that stay on the coordinator alone and are never distributed. */
 export const LOCAL_TABLES: readonly string[] = ['mikro_orm_migrations'];
