@@ -91,6 +91,7 @@ describe('partitions and retention', () => {
     expect(got.statusCode).toBe(200);
     expect(got.json()).toEqual({ contentDays: null, interactionsDays: null, updatedAt: null, deletionGraceDays: 30, removals: [] });
     expect((await put(member, org, { contentDays: 5 })).statusCode).toBe(403);
+    expect((await app.request({ method: 'GET', url: `/api/v1/organizations/${org}/export`, headers: admin.auth })).statusCode).toBe(403);
     expect((await put(outsider, org, { contentDays: 5 })).statusCode).toBe(404);
     expect((await app.request({ method: 'GET', url: `/api/v1/organizations/${org}/retention`, headers: outsider.auth })).statusCode).toBe(404);
     const set = await put(admin, org, { contentDays: 30 });
@@ -184,9 +185,18 @@ describe('partitions and retention', () => {
     expect(again).toMatchObject({ partitionsDropped: [], interactionsRemoved: 0, contentRemoved: 0 });
   });
 
-  it('removes a deleted organization for good only after the grace period', async () => {
+  it('removes a deleted organization for good only after the grace period, its owner exporting it first', async () => {
     const leaving = await registerUser(app, 'Leaving Owner');
-    await write(leaving, [call('leaving-session', new Date(now.getTime() - DAY_MS))]);
+    const [written] = await write(leaving, [call('leaving-session', new Date(now.getTime() - DAY_MS))]);
+    const exportUrl = `/api/v1/organizations/${leaving.organizationId}/export`;
+    expect((await app.request({ method: 'GET', url: exportUrl, headers: owner.auth })).statusCode).toBe(404);
+    const exported = await app.request({ method: 'GET', url: exportUrl, headers: leaving.auth });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.headers['content-type']).toContain('application/x-ndjson');
+    const lines = exported.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; interaction?: { id: string; user_query: string; organization_id: string } });
+    expect(lines.map((l) => l.type)).toEqual(['organization', 'session', 'interaction']);
+    expect(lines[2].interaction).toMatchObject({ id: written.id, user_query: 'question', organization_id: leaving.organizationId });
+    expect(exported.body).not.toContain('password');
     expect((await app.request({ method: 'DELETE', url: `/api/v1/organizations/${leaving.organizationId}`, headers: leaving.auth })).statusCode).toBe(204);
     const left = async () => app.sql(`select (select count(*)::int from organizations where id = $1) as orgs, (select count(*)::int from interactions where organization_id = $1) as calls,
         (select count(*)::int from sessions where organization_id = $1) as sessions`, [leaving.organizationId]);

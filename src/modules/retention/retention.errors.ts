@@ -7,4 +7,5 @@ export enum RetentionErrorCode {
 
 export const RetentionErrors = {
   roleTooLow: () => new DomainError(RetentionErrorCode.RoleRequired, HttpStatus.FORBIDDEN, 'This needs the admin role in the organization'),
+  ownerRequired: () => new DomainError(RetentionErrorCode.RoleRequired, HttpStatus.FORBIDDEN, 'This needs the owner role in the organization'),
 };

@@ -183,6 +183,19 @@ export class RetentionRepository {
     return rows.map((r) => ({ id: r.id, kind: r.kind, rows: Number(r.rows), olderThan: r.older_than, removedAt: r.removed_at }));
   }
 
+  /**
+   * A page of an organization's rows of `table` (sessions or interactions) as JSON, in primary key
+   * order after `afterId`. Nothing secret lives in either table.
+   */
+  async exportPage(table: 'sessions' | 'interactions', organizationId: string, afterId: string | null, size: number): Promise<{ id: string; row: Record<string, unknown> }[]> {
+    const { rows } = await this.pool.query<{ id: string; row: Record<string, unknown> }>(
+      `SELECT t.id, to_jsonb(t) AS row FROM ${table === 'sessions' ? 'sessions' : 'interactions'} t
+        WHERE t.organization_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`,
+      [organizationId, afterId ?? NO_CURSOR, size],
+    );
+    return rows;
+  }
+
   /** Organizations deleted before `deletedBefore`: their grace period is over. */
   async organizationsPastGrace(deletedBefore: Date): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
 import { Counter, Gauge } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { Role, roleAtLeast } from '../organizations/membership.entity';
@@ -11,6 +12,7 @@ import { RetentionRepository, type RetentionRun } from './retention.repository';
 /** How often an instance tries a retention pass (one instance at a time runs it). */
 const PASS_INTERVAL_MS = 60 * 60 * 1000;
 const REMOVALS_SHOWN = 50;
+const EXPORT_PAGE = 1_000;
 
 /**
  * Monthly partitions of interactions, per-organization retention and the removal of deleted
@@ -112,6 +114,32 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     const interactionsDays = dto.interactionsDays === undefined ? current.interactionsDays : dto.interactionsDays;
     await this.repository.saveSettings(organizationId, contentDays, interactionsDays, now);
     return this.response(organizationId);
+  }
+
+  /**
+   * Everything the organization recorded, for its owner to keep before deleting it: one JSON line
+   * per session and per interaction (content included), streamed a page at a time.
+   */
+  async export(userId: string, organizationId: string): Promise<StreamableFile> {
+    const organization = await this.organizations.get(userId, organizationId);
+    if (!roleAtLeast(organization.role, Role.Owner)) throw RetentionErrors.ownerRequired();
+    const repository = this.repository;
+    async function* lines(): AsyncGenerator<string> {
+      yield `${JSON.stringify({ type: 'organization', organization })}\n`;
+      for (const table of ['sessions', 'interactions'] as const) {
+        let after: string | null = null;
+        for (;;) {
+          const page = await repository.exportPage(table, organizationId, after, EXPORT_PAGE);
+          for (const r of page) yield `${JSON.stringify({ type: table === 'sessions' ? 'session' : 'interaction', [table === 'sessions' ? 'session' : 'interaction']: r.row })}\n`;
+          if (page.length < EXPORT_PAGE) break;
+          after = page[page.length - 1].id;
+        }
+      }
+    }
+    return new StreamableFile(Readable.from(lines(), { objectMode: false }), {
+      type: 'application/x-ndjson; charset=utf-8',
+      disposition: `attachment; filename="organization-${organizationId}.jsonl"`,
+    });
   }
 
   private async response(organizationId: string): Promise<RetentionResponseDto> {
