@@ -85,7 +85,8 @@ export function classify(table: TableFacts): TableKind | null {
   return null;
 }
 
-const MODIFYING = /\b(insert\s+into|update|delete\s+from|merge\s+into)\s+("?[a-z_][a-z0-9_]*"?)/gi;
+// `on conflict … do update set` updates the row being inserted, not another table.
+const MODIFYING = /\b(insert\s+into|(?<!\bdo\s+)update|delete\s+from|merge\s+into)\s+("?[a-z_][a-z0-9_]*"?)/gi;
 
 /** Tables a function's source writes to (insert into, update, delete from, merge into). */
 export function tablesWritten(source: string): string[] {
