@@ -14,8 +14,9 @@ import { Migration } from '@mikro-orm/migrations';
  * - `interactions_default` takes any row outside every month made so far, so no write ever fails
  *   for want of a partition; making that month later moves such rows into it.
  *
- * The rows are copied into the new table under an exclusive lock: on this machine about 1 s per
- * 100k interactions without content (docs/scale-out.md has the figures). Down copies them back.
+ * The rows are copied into the new table under an exclusive lock, which holds the recorder's
+ * writes (they wait, then go on): 120,000 interactions without content took about 20 s here, on 2
+ * busy cores. Down copies them back.
  */
 export class Migration20261130020000_interaction_partitions extends Migration {
 
