@@ -135,7 +135,7 @@ export class RetentionRepository {
    * its primary key in batches of `batch` rows (one short transaction each). Rows cleared.
    */
   async removeContent(organizationId: string, olderThan: Date, batch: number): Promise<number> {
-    return this.inBatches(batch, async (cursor) => {
+    return this.inBatches(async (cursor) => {
       const { rows } = await this.pool.query<{ id: string | null; n: string }>(
         `WITH picked AS (
            SELECT organization_id, id, started_at FROM interactions
@@ -154,7 +154,7 @@ export class RetentionRepository {
 
   /** Deletes one organization's interactions started before `olderThan` (all with null), in batches. Rows deleted. */
   async removeInteractions(organizationId: string, olderThan: Date | null, batch: number): Promise<number> {
-    return this.inBatches(batch, async (cursor) => {
+    return this.inBatches(async (cursor) => {
       const { rows } = await this.pool.query<{ id: string | null; n: string }>(
         `WITH picked AS (
            SELECT organization_id, id, started_at FROM interactions
@@ -258,7 +258,8 @@ export class RetentionRepository {
     }
   }
 
-  private async inBatches(batch: number, step: (cursor: string) => Promise<{ id: string | null; n: string } | undefined>): Promise<number> {
+  /** Runs `step` from the first key on, each time after the last key it saw, until it sees none. */
+  private async inBatches(step: (cursor: string) => Promise<{ id: string | null; n: string } | undefined>): Promise<number> {
     let cursor = NO_CURSOR;
     let total = 0;
     for (;;) {
