@@ -35,9 +35,9 @@ export class ProviderObjectsRepository {
   }
 
   /** The object, when this organization created it and has not deleted it. */
-  async find(organizationId: string, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null } | null> {
-    const { rows } = await this.pool.query<{ details: BatchDetails | null }>(
-      `SELECT details FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND object_id = $3 AND deleted_at IS NULL`,
+  async find(organizationId: string, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null; createdAt: Date } | null> {
+    const { rows } = await this.pool.query<{ details: BatchDetails | null; createdAt: Date }>(
+      `SELECT details, created_at AS "createdAt" FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND object_id = $3 AND deleted_at IS NULL`,
       [organizationId, kind, objectId],
     );
     return rows[0] ?? null;
