@@ -101,7 +101,7 @@ export async function seedInteractions(
   pool: Pool,
   orgs: SeedOrganization[],
   count: number,
-  options: { batchSize?: number; parallel?: number; progress?: (written: number) => void } = {},
+  options: { batchSize?: number; parallel?: number; progress?: (written: number) => void; decorate?: (record: InteractionRecord) => InteractionRecord } = {},
 ): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const writer = new InteractionWriter(pool);
   const batchSize = options.batchSize ?? 500;
@@ -118,7 +118,8 @@ export async function seedInteractions(
     while (remaining > 0) {
       const n = Math.min(batchSize, remaining);
       remaining -= n;
-      const batch = Array.from({ length: n }, () => syntheticRecord(pickOrganization(orgs, totalWeight), Math.floor(spanStart + step * index++)));
+      const decorate = options.decorate ?? ((r: InteractionRecord) => r);
+      const batch = Array.from({ length: n }, () => decorate(syntheticRecord(pickOrganization(orgs, totalWeight), Math.floor(spanStart + step * index++))));
       // Not `written += await …`: that reads `written` before the await and loses the other worker's rows.
       const inserted = await writeRetrying(writer, batch);
       written += inserted;

@@ -14,7 +14,10 @@ import { Migration20261129201000_share_links_revoked_on_delete } from './Migrati
 import { Migration20261129202000_share_token_digests } from './Migration20261129202000_share_token_digests';
 import { Migration20261129203000_invitations } from './Migration20261129203000_invitations';
 import { Migration20261129200000_exact_cost } from './Migration20261129200000_exact_cost';
-import { Migration20261130010000_spend_limits } from './Migration20261130010000_spend_limits';
+import { Migration20261130010000_citus_keys } from './Migration20261130010000_citus_keys';
+import { Migration20261130020000_interaction_partitions } from './Migration20261130020000_interaction_partitions';
+import { Migration20261130030000_retention } from './Migration20261130030000_retention';
+import { Migration20261130040000_spend_limits } from './Migration20261130040000_spend_limits';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -36,5 +39,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129202000_share_token_digests', class: Migration20261129202000_share_token_digests },
   { name: 'Migration20261129203000_invitations', class: Migration20261129203000_invitations },
   { name: 'Migration20261129200000_exact_cost', class: Migration20261129200000_exact_cost },
-  { name: 'Migration20261130010000_spend_limits', class: Migration20261130010000_spend_limits },
+  { name: 'Migration20261130010000_citus_keys', class: Migration20261130010000_citus_keys },
+  { name: 'Migration20261130020000_interaction_partitions', class: Migration20261130020000_interaction_partitions },
+  { name: 'Migration20261130030000_retention', class: Migration20261130030000_retention },
+  { name: 'Migration20261130040000_spend_limits', class: Migration20261130040000_spend_limits },
 ];

@@ -1098,6 +1098,44 @@ export interface paths {
         patch: operations["updateSpendLimit"];
         trace?: never;
     };
+    "/api/v1/organizations/{id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How long the organization keeps content and calls, and what was removed when */
+        get: operations["getRetention"];
+        /** Set how long content and calls are kept (admins) */
+        put: operations["updateRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download every session and call of the organization as JSON Lines (owners), before deleting it
+         * @description Deleting an organization keeps its data for the grace period (deletionGraceDays of GET …/retention), then removes it for good; this export is the copy to take first.
+         */
+        get: operations["exportOrganization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3064,6 +3102,45 @@ export interface components {
             /** @description null: back to the organization's thresholds. */
             alertThresholds?: number[] | null;
         };
+        RetentionRemovalDto: {
+            /**
+             * @description `content`: conversation content cleared; `interactions`: call records deleted.
+             * @enum {string}
+             */
+            kind: "content" | "interactions";
+            /** @description How many rows. */
+            rows: number;
+            /** @description What was removed had started before this time. */
+            olderThan: string;
+            /** @description When. */
+            removedAt: string;
+        };
+        RetentionResponseDto: {
+            /** @description Days content is kept; null for ever. */
+            contentDays: number | null;
+            /** @description Days call records are kept; null for ever. */
+            interactionsDays: number | null;
+            /** @description When the settings last changed; null if never set. */
+            updatedAt: string | null;
+            /** @description Days a deleted organization's data is kept before it is removed for good. */
+            deletionGraceDays: number;
+            /** @description The latest removals (at most 50), newest first. */
+            removals: components["schemas"]["RetentionRemovalDto"][];
+        };
+        UpdateRetentionDto: {
+            /**
+             * @description Days the conversation content of a call (messages, the user's query, the final output) is
+             *     kept; usage, cost and rollups stay. null: kept for ever. Left out: unchanged.
+             * @example 30
+             */
+            contentDays?: number | null;
+            /**
+             * @description Days a call's record is kept; the hourly and daily rollups and session totals stay. null:
+             *     kept for ever. Left out: unchanged.
+             * @example 365
+             */
+            interactionsDays?: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -3192,6 +3269,9 @@ export type SchemaWebhookSecretDto = components['schemas']['WebhookSecretDto'];
 export type SchemaWebhookDeliveryDto = components['schemas']['WebhookDeliveryDto'];
 export type SchemaWebhookDeliveryListDto = components['schemas']['WebhookDeliveryListDto'];
 export type SchemaUpdateSpendLimitDto = components['schemas']['UpdateSpendLimitDto'];
+export type SchemaRetentionRemovalDto = components['schemas']['RetentionRemovalDto'];
+export type SchemaRetentionResponseDto = components['schemas']['RetentionResponseDto'];
+export type SchemaUpdateRetentionDto = components['schemas']['UpdateRetentionDto'];
 export type $defs = Record<string, never>;
 export interface operations {
     getLiveness: {
@@ -10005,6 +10085,214 @@ export interface operations {
             };
             /** @description The request body is not JSON (content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionResponseDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    updateRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRetentionDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionResponseDto"];
+                };
+            };
+            /** @description Invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Needs the admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than this server accepts (BODY_LIMIT_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not JSON (content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    exportOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Needs the owner role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such organization, or you are not a member of it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

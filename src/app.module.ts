@@ -18,6 +18,7 @@ import { PricingModule } from './modules/pricing/pricing.module';
 import { ProviderKeysModule } from './modules/provider-keys/provider-keys.module';
 import { ProxyModule } from './modules/proxy/proxy.module';
 import { RecordingModule } from './modules/recording/recording.module';
+import { RetentionModule } from './modules/retention/retention.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { SpendLimitsModule } from './modules/spend-limits/spend-limits.module';
 import { SharingModule } from './modules/sharing/sharing.module';
@@ -56,6 +57,7 @@ export class AppModule {
         SharingModule,
         ConsoleModule,
         SpendLimitsModule,
+        RetentionModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -278,7 +278,7 @@ describe('recording', () => {
       // Every session's and every hour's totals match the calls stored for it: none missed, none twice.
       const sessionMismatches = await app.sql(
         `select s.external_id, s.request_count, count(i.id) as stored from sessions s left join interactions i on i.session_id = s.id
-         where s.organization_id = $1 group by s.id having s.request_count <> count(i.id)`,
+         where s.organization_id = $1 group by s.organization_id, s.id having s.request_count <> count(i.id)`,
         [owner.organizationId],
       );
       const hourMismatches = await app.sql(

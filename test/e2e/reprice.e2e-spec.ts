@@ -47,7 +47,7 @@ describe('repricing stored calls', () => {
     const sessions = await app.sql<{ external_id: string; cost: string; unpriced: string; sum: string; unpriced_sum: string }>(
       `select s.external_id, s.cost_nano_usd::text as cost, s.unpriced_requests::text as unpriced,
          coalesce(sum(i.cost_total_nano_usd), 0)::text as sum, count(*) filter (where i.cost_total_nano_usd is null)::text as unpriced_sum
-       from sessions s join interactions i on i.session_id = s.id where s.organization_id = $1 group by s.id order by 1`,
+       from sessions s join interactions i on i.session_id = s.id where s.organization_id = $1 group by s.organization_id, s.id order by 1`,
       [org],
     );
     const sums = `sum(cost_total_nano_usd)::text as total, sum(cost_tools_nano_usd)::text as tools,

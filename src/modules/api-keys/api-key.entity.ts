@@ -22,6 +22,10 @@ export enum ApiKeySuspension {
 
 @Entity({ tableName: 'api_keys', repository: () => ApiKeyRepository })
 @Index({ name: 'api_keys_organization_created_index', properties: ['organization', 'createdAt'] })
+// Keys a distributed database accepts (docs/scale-out.md): unique within the organization; found by digest alone.
+@Unique({ name: 'api_keys_organization_id_digest_unique', properties: ['organization', 'digest'] })
+@Index({ name: 'api_keys_digest_index', properties: ['digest'] })
+@Index({ name: 'api_keys_id_index', properties: ['id'] })
 export class ApiKey extends OrgScopedEntity {
   @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
   organization: Rel<Organization>;
@@ -38,7 +42,6 @@ export class ApiKey extends OrgScopedEntity {
 
   /** HMAC-SHA256 of the whole key (hex). The key itself is never stored. */
   @Property({ type: 'string', length: 64, hidden: true })
-  @Unique({ name: 'api_keys_digest_unique' })
   digest: string;
 
   @Enum({ items: () => ApiKeyScope, array: true, nativeEnumName: 'api_key_scope' })

@@ -12,6 +12,7 @@ import { Organization } from './organization.entity';
  * tenant-filtered: the invitee reads their invitations across organizations, by their email.
  */
 @Entity({ tableName: 'invitations', repository: () => InvitationRepository })
+@Index({ name: 'invitations_id_index', properties: ['id'] })
 @Index({
   name: 'invitations_pending_unique',
   expression:

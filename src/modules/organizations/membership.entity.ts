@@ -1,5 +1,5 @@
 import type { Rel } from '@mikro-orm/core';
-import { Entity, Enum, ManyToOne, Unique } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Index, ManyToOne, Unique } from '@mikro-orm/decorators/legacy';
 import { BaseEntity } from '../../database/base.entity';
 import { User } from '../users/user.entity';
 import { MembershipRepository } from './membership.repository';
@@ -23,6 +23,7 @@ export function roleAtLeast(role: Role, required: Role): boolean {
  * request is decided, and "my organizations" reads across them.
  */
 @Entity({ tableName: 'memberships', repository: () => MembershipRepository })
+@Index({ name: 'memberships_id_index', properties: ['id'] })
 @Unique({ name: 'memberships_organization_user_unique', properties: ['organization', 'user'] })
 export class Membership extends BaseEntity {
   @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })

@@ -10,6 +10,7 @@ export enum Provider {
 }
 
 @Entity({ tableName: 'provider_keys', repository: () => ProviderKeyRepository })
+@Index({ name: 'provider_keys_id_index', properties: ['id'] })
 @Index({ name: 'provider_keys_organization_created_index', properties: ['organization', 'createdAt'] })
 @Index({
   name: 'provider_keys_one_default_per_organization',

@@ -41,10 +41,14 @@ export class ProviderObjectsRepository {
   }
 
   /** The object, when this organization created it and has not deleted it. */
-  async find(organizationId: string, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null } | null> {
-    const row = await this.sql.one<{ details: BatchDetails | null }>(
+  async find(
+    organizationId: string,
+    kind: ProviderObjectKind,
+    objectId: string,
+  ): Promise<{ details: BatchDetails | null; createdAt: Date } | null> {
+    const row = await this.sql.one<{ details: BatchDetails | null; createdAt: Date }>(
       organizationId,
-      `SELECT details FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND object_id = $3 AND deleted_at IS NULL`,
+      `SELECT details, created_at AS "createdAt" FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND object_id = $3 AND deleted_at IS NULL`,
       [kind, objectId],
     );
     return row ?? null;

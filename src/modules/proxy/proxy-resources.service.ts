@@ -95,7 +95,7 @@ export class ProxyResourcesService {
   async batchResults(context: CallContext, batchId: string): Promise<void> {
     const owned = await this.requireOwned(context, 'message_batch', batchId);
     const details = owned.details ?? { sessionExternalId: null, sessions: {} };
-    const recorder = new BatchResultRecorder(context, batchId, details, this.sessions, this.recorder, this.pricing, this.config.contentMaxBytes, this.logger);
+    const recorder = new BatchResultRecorder(context, batchId, details, owned.createdAt, this.sessions, this.recorder, this.pricing, this.config.contentMaxBytes, this.logger);
     const lines = new JsonLines((line) => recorder.add(line));
     await this.proxy.relay(context, { route: 'batches', method: 'GET', path: `/v1/messages/batches/${encodeURIComponent(batchId)}/results`, body: null }, {
       observe: (chunk) => lines.push(chunk),
@@ -149,7 +149,7 @@ export class ProxyResourcesService {
     return { userId: principal.userId, apiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null };
   }
 
-  private async requireOwned(context: CallContext, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null }> {
+  private async requireOwned(context: CallContext, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null; createdAt: Date }> {
     const owned = await this.objects.find(context.organization.organizationId, kind, objectId);
     if (!owned) throw ProxyErrors.objectNotFound(kind, objectId);
     return owned;
@@ -187,6 +187,8 @@ class BatchResultRecorder {
     private readonly context: CallContext,
     private readonly batchId: string,
     private readonly details: BatchDetails,
+    /** When the batch was created: each result's start, the same however often the results are read. */
+    private readonly createdAt: Date,
     private readonly sessions: SessionsService,
     private readonly recorder: RecorderService,
     private readonly pricing: PricingTable,
@@ -254,7 +256,9 @@ class BatchResultRecorder {
       content: null,
       contentTruncated: output.truncated,
       contentStatus: !session.storeContent ? ContentStatus.NotStored : output.truncated ? ContentStatus.Truncated : ContentStatus.Complete,
-      startedAt: now,
+      // A result read again is the same call: the same id and start meet the first copy's key
+      // (organization, id, started_at) and it is written once.
+      startedAt: this.createdAt.toISOString(),
       endedAt: now,
     };
     await this.recorder.record(interaction);

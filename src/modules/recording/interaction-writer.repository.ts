@@ -37,7 +37,7 @@ inserted AS (
     cost_cache_savings_nano_usd, cost_breakdown, usage, pricing_version, latency_ms, time_to_first_token_ms,
     upstream_request_id, agent_id, parent_agent_id, user_query, final_output, content, content_truncated, content_status, started_at, ended_at)
   SELECT * FROM input
-  ON CONFLICT (id) DO NOTHING
+  ON CONFLICT (organization_id, id, started_at) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,
     cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd,

@@ -19,6 +19,7 @@ export interface SessionDevice {
  * by the recorder in the same transaction as the interactions it writes.
  */
 @Entity({ tableName: 'sessions', repository: () => SessionRepository })
+@Index({ name: 'sessions_id_index', properties: ['id'] })
 @Filter({ name: SOFT_DELETE_FILTER, default: true, cond: { deletedAt: null } })
 @Index({ name: 'sessions_organization_created_index', properties: ['organization', 'createdAt', 'id'] })
 @Index({

@@ -13,6 +13,10 @@ import { ShareLinkRepository } from './share-link.repository';
  */
 @Entity({ tableName: 'share_links', repository: () => ShareLinkRepository })
 @Index({ name: 'share_links_organization_session_index', properties: ['organization', 'session', 'createdAt'] })
+// Keys a distributed database accepts (docs/scale-out.md): unique within the organization; found by digest alone.
+@Unique({ name: 'share_links_organization_id_token_digest_unique', properties: ['organization', 'tokenDigest'] })
+@Index({ name: 'share_links_token_digest_index', properties: ['tokenDigest'] })
+@Index({ name: 'share_links_id_index', properties: ['id'] })
 export class ShareLink extends OrgScopedEntity {
   @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
   organization: Rel<Organization>;
@@ -22,7 +26,6 @@ export class ShareLink extends OrgScopedEntity {
 
   /** SHA-256 of the token (hex). */
   @Property({ type: 'string', length: 64, hidden: true })
-  @Unique({ name: 'share_links_token_digest_unique' })
   tokenDigest: string;
 
   /** The token, encrypted; null for links made before tokens were encrypted. */

@@ -10,8 +10,8 @@ import { Migration } from '@mikro-orm/migrations';
  * locks its counters in the order the caller gives them (sorted), and rolls back as a whole when
  * any counter has no room.
  */
-export class Migration20261130010000_spend_limits extends Migration {
-  override name = 'Migration20261130010000_spend_limits';
+export class Migration20261130040000_spend_limits extends Migration {
+  override name = 'Migration20261130040000_spend_limits';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "spend_limits" (
