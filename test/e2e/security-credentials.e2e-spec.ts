@@ -403,7 +403,7 @@ describe('security: credentials (cases 5–9)', () => {
       await addMember(app, a.owner, a.organizationId, doomed, 'member');
       const headers = { ...doomed.auth, ...a.orgHeaders };
       expect((await app.request({ method: 'GET', url: SESSIONS, headers })).statusCode).toBe(200);
-      await app.sql('update users set deleted_at = now() where id = $1', [doomed.id]);
+      await app.sql('delete from users where id = $1', [doomed.id]);
       expectProblem(await app.request({ method: 'GET', url: SESSIONS, headers }), 401, 'UNAUTHENTICATED');
       const proxied = await app.request({ method: 'POST', url: MESSAGES, headers: { ...headers, 'content-type': 'application/json' }, payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] } });
       expect(proxied.statusCode).toBe(401);

@@ -54,7 +54,7 @@ export async function setUpTwoOrganizations(): Promise<TwoOrganizations> {
   }
   const share = await app.request({ method: 'POST', url: `${ANALYTICS}/sessions/${sessionB}/share`, headers: owner(b), payload: { include_content: true } });
   expect(share.statusCode).toBe(201);
-  const shareTokenB = (share.json<{ share_token: string }>()).share_token;
+  const shareTokenB = share.json<{ share_token: string }>().share_token;
   const idsB = await idsOf(app, b.organizationId);
   const secrets = new Set<string>();
   for (const team of [a, b]) for (const secret of [team.key, team.owner.token, team.admin.token, team.member.token]) secrets.add(secret);
