@@ -14,7 +14,7 @@ import { Migration20261129201000_share_links_revoked_on_delete } from './Migrati
 import { Migration20261129202000_share_token_digests } from './Migration20261129202000_share_token_digests';
 import { Migration20261129203000_invitations } from './Migration20261129203000_invitations';
 import { Migration20261129200000_exact_cost } from './Migration20261129200000_exact_cost';
-import { Migration20261130001000_users_without_deleted_at } from './Migration20261130001000_users_without_deleted_at';
+import { Migration20261130050000_users_without_deleted_at } from './Migration20261130050000_users_without_deleted_at';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -36,5 +36,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129202000_share_token_digests', class: Migration20261129202000_share_token_digests },
   { name: 'Migration20261129203000_invitations', class: Migration20261129203000_invitations },
   { name: 'Migration20261129200000_exact_cost', class: Migration20261129200000_exact_cost },
-  { name: 'Migration20261130001000_users_without_deleted_at', class: Migration20261130001000_users_without_deleted_at },
+  { name: 'Migration20261130050000_users_without_deleted_at', class: Migration20261130050000_users_without_deleted_at },
 ];

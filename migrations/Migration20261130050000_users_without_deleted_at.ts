@@ -5,8 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * the checks that read it go. A row marked by hand would come back to life without the column, so
  * the migration refuses to run while one exists; an operator decides what becomes of it first.
  */
-export class Migration20261130001000_users_without_deleted_at extends Migration {
-  override name = 'Migration20261130001000_users_without_deleted_at';
+export class Migration20261130050000_users_without_deleted_at extends Migration {
+  override name = 'Migration20261130050000_users_without_deleted_at';
 
   override up(): void | Promise<void> {
     this.addSql(`do $$ begin
