@@ -22,11 +22,14 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
-/** @type {import('jest').Config} */
+/**
+ * Two tiers: `unit` (the *.spec.ts beside the code: no database, seconds) and `e2e` (test/: the
+ * real app on a real PostgreSQL, which the e2e project's global setup creates and drops).
+ * `npm run test:unit`, `npm run test:e2e`; `npm test` runs both.
+ * @type {import('jest').Config}
+ */
 module.exports = {
   rootDir: __dirname,
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
@@ -34,6 +37,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       // Every response an app sends in these suites is checked against openapi/openapi.json.
       setupFilesAfterEnv: ['<rootDir>/test/support/openapi-conformance.setup.ts'],
     },

@@ -18,6 +18,7 @@ import { Migration20261130010000_citus_keys } from './Migration20261130010000_ci
 import { Migration20261130020000_interaction_partitions } from './Migration20261130020000_interaction_partitions';
 import { Migration20261130030000_retention } from './Migration20261130030000_retention';
 import { Migration20261130040000_spend_limits } from './Migration20261130040000_spend_limits';
+import { Migration20261130050000_users_without_deleted_at } from './Migration20261130050000_users_without_deleted_at';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -43,4 +44,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130020000_interaction_partitions', class: Migration20261130020000_interaction_partitions },
   { name: 'Migration20261130030000_retention', class: Migration20261130030000_retention },
   { name: 'Migration20261130040000_spend_limits', class: Migration20261130040000_spend_limits },
+  { name: 'Migration20261130050000_users_without_deleted_at', class: Migration20261130050000_users_without_deleted_at },
 ];

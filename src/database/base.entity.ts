@@ -35,3 +35,25 @@ export abstract class BaseEntity {
 export abstract class OrgScopedEntity extends BaseEntity {
   abstract organization: unknown;
 }
+
+/**
+ * Soft delete, one rule for every entity that has it: `deletedAt` set means deleted. The
+ * `softDelete` filter, on by default, hides such rows from every ORM query (a query that must see
+ * them says `filters: { softDelete: false }`); raw SQL states `deleted_at is null` itself. A unique
+ * index on such a table is partial, `where "deleted_at" is null`, so a deleted row's key (a slug,
+ * an external id) can be taken again.
+ */
+const SOFT_DELETE: Parameters<typeof Filter>[0] = { name: SOFT_DELETE_FILTER, default: true, cond: { deletedAt: null } };
+
+@Filter(SOFT_DELETE)
+export abstract class SoftDeletableEntity extends BaseEntity {
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  deletedAt?: Date | null;
+}
+
+/** An organization's row under the soft-delete rule (see SoftDeletableEntity): both filters apply. */
+@Filter(SOFT_DELETE)
+export abstract class SoftDeletableOrgScopedEntity extends OrgScopedEntity {
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  deletedAt?: Date | null;
+}

@@ -211,7 +211,7 @@ describe('auth', () => {
 
     it('refuses login for a deleted user, even with the right password', async () => {
       const user = await registerUser(app);
-      await app.sql('update users set deleted_at = now() where id = $1', [user.id]);
+      await app.sql('delete from users where id = $1', [user.id]);
       const response = await app.request({
         method: 'POST',
         url: '/api/v1/auth/login',
@@ -297,10 +297,10 @@ describe('auth', () => {
       expect(response.body).not.toContain(user.email);
     });
 
-    it("rejects the token of a user whose row is then marked deleted", async () => {
+    it('rejects the token of a user whose row is then deleted', async () => {
       const doomed = await registerUser(app, 'Soon Gone');
       expect((await me(app, doomed.auth)).statusCode).toBe(200);
-      await app.sql('update users set deleted_at = now() where id = $1', [doomed.id]);
+      await app.sql('delete from users where id = $1', [doomed.id]);
       expectProblem(await me(app, doomed.auth), 401, 'UNAUTHENTICATED');
       // The same applies to any other protected route.
       expectProblem(

@@ -28,12 +28,18 @@ const CALLS: Call[] = [
 const READ_AT = new Date(Date.now() + 60_000).toISOString();
 
 /** A digest of every row of every table: equal digests mean no row lost, added or changed. */
+/**
+ * A row as text. users.deleted_at is left out: a later migration (users_without_deleted_at) drops
+ * the column, which nothing ever set, so it is not data the keys migration must keep.
+ */
+const rowText = (table: string) => (table === 'users' ? "(to_jsonb(t) - 'deleted_at')::text" : 't::text');
+
 async function tableDigests(sql: Client): Promise<Record<string, { rows: number; digest: string }>> {
   const out: Record<string, { rows: number; digest: string }> = {};
   for (const table of TABLES) {
     const [row] = (
       await sql.query<{ rows: number; digest: string }>(
-        `select count(*)::int as rows, coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as digest from "${table}" t`,
+        `select count(*)::int as rows, coalesce(md5(string_agg(${rowText(table)}, '|' order by ${rowText(table)})), '') as digest from "${table}" t`,
       )
     ).rows;
     out[table] = row;

@@ -1,14 +1,4 @@
-import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/postgresql';
-import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { ACCESS, type AccessRequirement } from '../../src/common/auth/decorators';
-import type { OrganizationContext } from '../../src/common/auth/principal';
-import { DomainError } from '../../src/common/errors/domain-error';
-import { AccessGuard } from '../../src/modules/auth/guards/access.guard';
-import { ApiKeyStrategy } from '../../src/modules/auth/strategies/api-key.strategy';
-import { JwtStrategy } from '../../src/modules/auth/strategies/jwt.strategy';
-import { OrganizationsService } from '../../src/modules/organizations/organizations.service';
 import { createApiKey, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 import {
   addMember,
@@ -178,80 +168,73 @@ describe('tenant isolation and X-Organization-Id', () => {
   });
 
   describe('API keys and the header', () => {
-    /** Runs the real global guard for an organization-scoped route that accepts API keys. */
-    async function guard(
-      headers: Record<string, string>,
-      requirement: AccessRequirement = { organizationScoped: true },
-    ): Promise<{ organization?: OrganizationContext; error?: unknown }> {
-      class Probe {
-        handle(this: void): void {}
-      }
-      Reflect.defineMetadata(ACCESS, requirement, Probe.prototype.handle);
-      // As Fastify hands it over: a route matched, with no declared behaviour (the default).
-      const request = { headers, method: 'GET', url: '/api/v1/probe', raw: {}, routeOptions: { config: {} } } as Record<string, unknown>;
-      const context = {
-        getHandler: () => Probe.prototype.handle,
-        getClass: () => Probe,
-        getType: () => 'http',
-        getArgs: () => [request, {}],
-        switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}), getNext: () => undefined }),
-      } as unknown as ExecutionContext;
-      const accessGuard = new AccessGuard(
-        app.app.get(Reflector),
-        app.app.get(OrganizationsService),
-        app.app.get(EntityManager),
-        app.app.get(JwtStrategy),
-        app.app.get(ApiKeyStrategy),
+    /** Gives an organization a session, so that listing sessions shows whose data a request reached. */
+    const withSession = new Set<string>();
+    async function giveSession(organizationId: string, userId: string): Promise<void> {
+      if (withSession.has(organizationId)) return;
+      withSession.add(organizationId);
+      await app.sql(
+        `insert into sessions (id, created_at, organization_id, user_id, external_id, device, last_activity_at)
+         values (gen_random_uuid(), now(), $1, $2, 'whose-organization', '{}'::jsonb, now())`,
+        [organizationId, userId],
       );
-      const orm = app.app.get(MikroORM);
-      return new Promise((resolve) => {
-        void RequestContext.create(orm.em, async () => {
-          try {
-            expect(await accessGuard.canActivate(context)).toBe(true);
-            resolve({ organization: request.organization as OrganizationContext });
-          } catch (error) {
-            resolve({ error });
-          }
-        });
-      });
+    }
+
+    /**
+     * What the real request pipeline made of these credentials and headers on an organization-scoped
+     * route that accepts API keys: the organization whose sessions it listed, or its refusal.
+     */
+    async function resolved(headers: Record<string, string>): Promise<{ organizationId: string } | { status: number; code: string }> {
+      const response = await app.request({ method: 'GET', url: '/api/v1/sessions?limit=100', headers });
+      if (response.statusCode !== 200) return { status: response.statusCode, code: expectProblem(response, response.statusCode).code };
+      const organizations = new Set((response.json().data as { organization: string }[]).map((session) => session.organization));
+      expect(organizations.size).toBe(1);
+      return { organizationId: [...organizations][0] };
     }
 
     it('with no header, a key acts on the organization it is bound to (not its creator’s default)', async () => {
-      expect(await guard({ 'x-lamplight-api-key': aApiKey.key })).toEqual({
-        organization: { organizationId: a.organizationId, role: null },
-      });
+      await giveSession(a.organizationId, a.id);
+      expect(await resolved({ 'x-lamplight-api-key': aApiKey.key })).toEqual({ organizationId: a.organizationId });
       const second = await createOrganization(app, a, { name: 'Alice second' });
+      await giveSession(second.id, a.id);
       const boundToSecond = await createApiKey(app, a, { name: 'second' }, second.id);
-      expect(await guard({ authorization: `Bearer ${boundToSecond.key}` })).toEqual({
-        organization: { organizationId: second.id, role: null },
-      });
+      expect(await resolved({ authorization: `Bearer ${boundToSecond.key}` })).toEqual({ organizationId: second.id });
       // …and the same with its own organization named.
-      expect(await guard({ 'x-lamplight-api-key': boundToSecond.key, 'x-organization-id': second.id.toUpperCase() })).toEqual({
-        organization: { organizationId: second.id, role: null },
+      expect(await resolved({ 'x-lamplight-api-key': boundToSecond.key, 'x-organization-id': second.id.toUpperCase() })).toEqual({
+        organizationId: second.id,
       });
     });
 
     it('with a header naming another organization → 403, even one the key’s creator belongs to', async () => {
-      const otherOfB = await guard({ 'x-lamplight-api-key': aApiKey.key, 'x-organization-id': b.organizationId });
-      expect(otherOfB.error).toBeInstanceOf(DomainError);
-      expect(otherOfB.error).toMatchObject({ status: 403, code: 'ORGANIZATION_MISMATCH' });
-
+      expect(await resolved({ 'x-lamplight-api-key': aApiKey.key, 'x-organization-id': b.organizationId })).toEqual({
+        status: 403,
+        code: 'ORGANIZATION_MISMATCH',
+      });
       const second = await createOrganization(app, a, { name: 'Alice third' });
-      const ownOther = await guard({ 'x-lamplight-api-key': aApiKey.key, 'x-organization-id': second.id });
-      expect(ownOther.error).toMatchObject({ status: 403, code: 'ORGANIZATION_MISMATCH' });
-
-      const malformed = await guard({ 'x-lamplight-api-key': aApiKey.key, 'x-organization-id': 'nope' });
-      expect(malformed.error).toMatchObject({ status: 400, code: 'INVALID_ORGANIZATION_HEADER' });
+      expect(await resolved({ 'x-lamplight-api-key': aApiKey.key, 'x-organization-id': second.id })).toEqual({
+        status: 403,
+        code: 'ORGANIZATION_MISMATCH',
+      });
+      expect(await resolved({ 'x-lamplight-api-key': aApiKey.key, 'x-organization-id': 'nope' })).toEqual({
+        status: 400,
+        code: 'INVALID_ORGANIZATION_HEADER',
+      });
     });
 
     it('for users: no header → default organization; a header → that organization and role; a stranger’s → 403', async () => {
-      expect(await guard(a.auth)).toEqual({ organization: { organizationId: a.organizationId, role: 'owner' } });
-      const member = await registerUser(app);
-      await addMember(app, a, a.organizationId, member, 'admin');
-      expect(await guard({ ...member.auth, ...orgHeader(a.organizationId) })).toEqual({
-        organization: { organizationId: a.organizationId, role: 'admin' },
-      });
-      expect((await guard({ ...b.auth, ...orgHeader(a.organizationId) })).error).toMatchObject({ status: 403, code: 'NOT_A_MEMBER' });
+      await giveSession(a.organizationId, a.id);
+      expect(await resolved(a.auth)).toEqual({ organizationId: a.organizationId });
+      const admin = await registerUser(app);
+      await addMember(app, a, a.organizationId, admin, 'admin');
+      await giveSession(admin.organizationId, admin.id);
+      expect(await resolved(admin.auth)).toEqual({ organizationId: admin.organizationId });
+      const inA = { ...admin.auth, ...orgHeader(a.organizationId) };
+      expect(await resolved(inA)).toEqual({ organizationId: a.organizationId });
+      // The role is the one held in A: an admin there may create A's keys.
+      const created = await app.request({ method: 'POST', url: API_KEYS, headers: inA, payload: { name: 'by the admin' } });
+      expect(created.statusCode).toBe(201);
+      expect(await app.sql('select organization_id from api_keys where id = $1', [created.json().id])).toEqual([{ organization_id: a.organizationId }]);
+      expect(await resolved({ ...b.auth, ...orgHeader(a.organizationId) })).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
     });
 
     it('over HTTP: A’s key with B’s organization in the header is refused 403 and reads nothing', async () => {

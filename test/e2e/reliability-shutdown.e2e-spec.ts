@@ -66,11 +66,17 @@ describe('case 20: graceful shutdown on SIGTERM', () => {
       return { session, text: await collect(response.body, () => started++), ended: Date.now() };
     });
     await eventually(() => (started === 4 ? true : undefined));
+    // The streams run a little before the signal (the short ones then end about 1.7 s into the grace).
     await sleep(300);
 
     const signalledAt = Date.now();
     process.kill(gateway.pid, 'SIGTERM');
-    await sleep(300);
+    // Draining has begun once readiness says so; the checks below need no guess at how long that takes.
+    await eventually(async () => {
+      const ready = await httpRequest(`${gateway.url}/health/ready`);
+      await ready.body.dump();
+      return ready.statusCode === 503 ? true : undefined;
+    });
 
     // While draining: new proxy calls get 503 in Anthropic's shape, other routes problem+json,
     // readiness fails, liveness still answers.

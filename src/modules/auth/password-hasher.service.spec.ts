@@ -1,8 +1,19 @@
 import { PasswordHasher } from './password-hasher.service';
 
 describe('PasswordHasher', () => {
-  const hasher = new PasswordHasher();
+  const hasher = new PasswordHasher({ nodeEnv: 'production' });
   const password = 'correct horse battery staple';
+
+  it('hashes at the production cost outside tests, and at a cheap one under NODE_ENV=test; each verifies the other’s', async () => {
+    const cheap = new PasswordHasher({ nodeEnv: 'test' });
+    expect((await new PasswordHasher({ nodeEnv: 'development' }).hash(password)).split('$')[1]).toBe('32768');
+    const cheapHash = await cheap.hash(password);
+    expect(cheapHash.split('$').slice(0, 4)).toEqual(['scrypt', '1024', '8', '1']);
+    await expect(cheap.verify(password, cheapHash)).resolves.toBe(true);
+    await expect(hasher.verify(password, cheapHash)).resolves.toBe(true);
+    await expect(cheap.verify(password, await hasher.hash(password))).resolves.toBe(true);
+    await expect(cheap.verify('not it', cheapHash)).resolves.toBe(false);
+  });
 
   it('verifies a password against its own hash, in the self-describing scrypt format', async () => {
     const stored = await hasher.hash(password);

@@ -1,6 +1,6 @@
 import type { Opt } from '@mikro-orm/core';
-import { Entity, Filter, Index, Property } from '@mikro-orm/decorators/legacy';
-import { BaseEntity, SOFT_DELETE_FILTER } from '../../database/base.entity';
+import { Entity, Index, Property } from '@mikro-orm/decorators/legacy';
+import { SoftDeletableEntity } from '../../database/base.entity';
 import { OrganizationRepository } from './organization.repository';
 
 export interface OrganizationSettings {
@@ -25,12 +25,11 @@ export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
 };
 
 @Entity({ tableName: 'organizations', repository: () => OrganizationRepository })
-@Filter({ name: SOFT_DELETE_FILTER, default: true, cond: { deletedAt: null } })
 @Index({
   name: 'organizations_slug_live_unique',
   expression: 'create unique index "organizations_slug_live_unique" on "organizations" ("slug") where "deleted_at" is null',
 })
-export class Organization extends BaseEntity {
+export class Organization extends SoftDeletableEntity {
   @Property({ type: 'string', length: 200 })
   name: string;
 
@@ -39,7 +38,4 @@ export class Organization extends BaseEntity {
 
   @Property({ type: 'json' })
   settings: Opt<OrganizationSettings> = { ...DEFAULT_ORGANIZATION_SETTINGS };
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
-  deletedAt?: Date | null;
 }

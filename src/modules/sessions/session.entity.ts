@@ -1,6 +1,6 @@
 import { BigIntType, type Opt, type Rel } from '@mikro-orm/core';
-import { Entity, Filter, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
-import { OrgScopedEntity, SOFT_DELETE_FILTER } from '../../database/base.entity';
+import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { SoftDeletableOrgScopedEntity } from '../../database/base.entity';
 import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
 import { SessionRepository } from './session.repository';
@@ -20,14 +20,13 @@ export interface SessionDevice {
  */
 @Entity({ tableName: 'sessions', repository: () => SessionRepository })
 @Index({ name: 'sessions_id_index', properties: ['id'] })
-@Filter({ name: SOFT_DELETE_FILTER, default: true, cond: { deletedAt: null } })
 @Index({ name: 'sessions_organization_created_index', properties: ['organization', 'createdAt', 'id'] })
 @Index({
   name: 'sessions_live_external_id_unique',
   expression:
     'create unique index "sessions_live_external_id_unique" on "sessions" ("organization_id", "external_id") where "deleted_at" is null and "released_at" is null',
 })
-export class Session extends OrgScopedEntity {
+export class Session extends SoftDeletableOrgScopedEntity {
   @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
   organization: Rel<Organization>;
 
@@ -52,9 +51,6 @@ export class Session extends OrgScopedEntity {
 
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   releasedAt?: Date | null;
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
-  deletedAt?: Date | null;
 
   @ManyToOne({ entity: () => User, nullable: true, deleteRule: 'set null' })
   deletedBy?: Rel<User> | null;

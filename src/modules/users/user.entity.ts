@@ -20,9 +20,6 @@ export class User extends BaseEntity {
 
   @ManyToOne({ entity: () => Organization, nullable: true, deleteRule: 'set null' })
   defaultOrganization?: Rel<Organization> | null;
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
-  deletedAt?: Date | null;
 }
 
 export function normalizeEmail(email: string): string {

