@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import type { Principal } from '../../../common/auth/principal';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
-import { extractPlatformKey } from './credentials';
+import { presentedCredentials } from './credentials';
 
 const MESSAGES_PATH = '/spotlight/anthropic/v1/messages';
 
@@ -26,7 +26,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
   }
 
   async validate(request: FastifyRequest): Promise<Principal | null> {
-    const key = extractPlatformKey(request);
+    const key = presentedCredentials(request).platformKey;
     // Only the proxy's Messages route, the hot path, may be answered from the cache.
     return key ? this.apiKeys.authenticate(key, undefined, { cached: isMessagesCall(request) }) : null;
   }
