@@ -12,6 +12,7 @@ import { type AnthropicUsage, callUsageOf, mergeUsage, type RawUsage, ZERO_USAGE
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
 import { type CallContext, queryOf, rawBody, type UpstreamTarget } from './call/call-context';
+import { CallChecks } from './call/call-checks.service';
 import { ProxyService } from './proxy.service';
 import { type ListItem, narrowPage } from './anthropic-lists';
 import { type BatchDetails, type ProviderObjectKind, ProviderObjectsRepository } from './provider-objects.repository';
@@ -38,6 +39,7 @@ export class ProxyResourcesService {
 
   constructor(
     private readonly proxy: ProxyService,
+    private readonly checks: CallChecks,
     private readonly objects: ProviderObjectsRepository,
     private readonly sessions: SessionsService,
     private readonly recorder: RecorderService,
@@ -52,7 +54,7 @@ export class ProxyResourcesService {
     if (!body || typeof body !== 'object' || !Array.isArray(body.requests)) throw ProxyErrors.invalidBody();
     const sessions: Record<string, string> = {};
     for (const entry of body.requests as { custom_id?: unknown; params?: { model?: unknown; metadata?: { user_id?: unknown } } }[]) {
-      await this.proxy.checkModel(context.organization, entry?.params?.model);
+      await this.checks.model(context.organization, entry?.params?.model);
       const own = parseMetadataUserId(entry?.params?.metadata?.user_id).sessionId;
       if (own && typeof entry.custom_id === 'string' && Object.keys(sessions).length < MAX_BATCH_SESSIONS) sessions[entry.custom_id] = own;
     }

@@ -203,11 +203,6 @@ export class ProxyService {
     reply.raw.end(text);
   }
 
-  /** The organization's model policy, before anything goes upstream. */
-  async checkModel(organization: OrganizationContext, model: unknown): Promise<void> {
-    await this.checks.model(organization, model);
-  }
-
   private jsonBody(request: FastifyRequest): Record<string, unknown> {
     this.checks.notDraining();
     const body = request.body;

@@ -180,7 +180,9 @@ export class BufferOutput implements CallOutput<CollectedAnswer> {
     // A collected answer goes to Lamplight itself, which has no use for them.
   }
 
-  abandon(): void {}
+  abandon(): void {
+    // Nothing was collected, and there is no one to tell.
+  }
 
   begin(response: UpstreamResponse): void {
     this.response = response;

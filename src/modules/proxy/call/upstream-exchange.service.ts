@@ -84,13 +84,14 @@ export class UpstreamExchange {
       finished = true;
       settle();
       const none = { answered: false, cancelled: false, upstreamFailed: false, interrupted: false, isStream: false, ttftMs: null, upstreamRequestId: null, unreachable: null };
+      // Neither waits for the record's journal write: no answer is sent whose completeness it would vouch for.
       if (interrupted()) {
-        this.end(exchange, { ...none, status: 503, interrupted: true });
+        void this.end(exchange, { ...none, status: 503, interrupted: true });
         throw ProxyErrors.draining();
       }
       if (abort.signal.aborted) {
         output.abandon();
-        this.end(exchange, { ...none, status: 499, cancelled: true });
+        void this.end(exchange, { ...none, status: 499, cancelled: true });
         return output.result({ ...none, status: 499, cancelled: true });
       }
       const failure = upstreamFailure(error);
