@@ -6,7 +6,15 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'light-my-request';
 import { setNow } from '../support/analytics-fixtures';
-import { createTeam, flushRecorder, PROVIDER_KEY, startGateway, TASKS, type Gateway, type Team } from '../support/sessions-fixtures';
+import {
+  createTeam,
+  flushRecorder,
+  PROVIDER_KEY,
+  startGateway,
+  TASKS,
+  type Gateway,
+  type Team,
+} from '../support/sessions-fixtures';
 
 const SEED = 20261130;
 const MESSAGE = { model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
@@ -33,7 +41,10 @@ describe('one path for a proxied call', () => {
 
   const ROUTES: { name: string; options: InjectOptions }[] = [
     { name: 'messages', options: { method: 'POST', url: '/spotlight/anthropic/v1/messages', payload: MESSAGE } },
-    { name: 'count_tokens', options: { method: 'POST', url: '/spotlight/anthropic/v1/messages/count_tokens', payload: MESSAGE } },
+    {
+      name: 'count_tokens',
+      options: { method: 'POST', url: '/spotlight/anthropic/v1/messages/count_tokens', payload: MESSAGE },
+    },
     { name: 'models', options: { method: 'GET', url: '/spotlight/anthropic/v1/models' } },
   ];
 
@@ -49,14 +60,19 @@ describe('one path for a proxied call', () => {
         tokenSlot: fc.option(fc.constantFrom(...CLIENT_SLOTS), { nil: undefined }),
         token: keyText.map((text) => `sk-ant-oat01-${text}`),
       })
-      .filter(({ platformSlot, clientSlot, tokenSlot }) => new Set([platformSlot, clientSlot, tokenSlot].filter(Boolean)).size === [platformSlot, clientSlot, tokenSlot].filter(Boolean).length);
+      .filter(
+        ({ platformSlot, clientSlot, tokenSlot }) =>
+          new Set([platformSlot, clientSlot, tokenSlot].filter(Boolean)).size ===
+          [platformSlot, clientSlot, tokenSlot].filter(Boolean).length,
+      );
 
     await fc.assert(
       fc.asyncProperty(arrangement, async (a) => {
         gateway.mock.reset();
         const headers: Record<string, string> = { 'anthropic-version': '2023-06-01' };
         headers[a.platformSlot] = a.platformSlot === 'authorization' ? `${a.platformBearer}${team.key}` : team.key;
-        if (a.clientSlot) headers[a.clientSlot] = a.clientSlot === 'authorization' ? `${a.clientBearer}${a.clientKey}` : a.clientKey;
+        if (a.clientSlot)
+          headers[a.clientSlot] = a.clientSlot === 'authorization' ? `${a.clientBearer}${a.clientKey}` : a.clientKey;
         if (a.tokenSlot) headers[a.tokenSlot] = a.tokenSlot === 'authorization' ? `Bearer ${a.token}` : a.token;
 
         const response = await gateway.app.request({ ...a.route.options, headers });
@@ -109,7 +125,7 @@ describe('one path for a proxied call', () => {
         ['clocked', instant.toISOString(), instant.toISOString()],
         ['clocked-task', instant.toISOString(), instant.toISOString()],
       ]);
-      expect((task.json() as { created_at: string }).created_at).toBe(instant.toISOString());
+      expect(task.json<{ created_at: string }>().created_at).toBe(instant.toISOString());
     } finally {
       restore();
     }

@@ -117,7 +117,8 @@ export class ProxyService {
     const interaction = call.interaction;
     if (!interaction) throw new Error('A Messages call ended without its record');
     const result = { interaction, sessionExternalId: call.session.externalId };
-    const failure = answer.ending.unreachable ?? (answer.ending.upstreamFailed ? ProxyErrors.upstreamUnreachable() : null);
+    const failure =
+      answer.ending.unreachable ?? (answer.ending.upstreamFailed ? ProxyErrors.upstreamUnreachable() : null);
     if (failure) return { ...result, status: failure.status, body: anthropicError(failure) };
     return { ...result, status: answer.ending.status, body: parseJson(answer.body) };
   }
@@ -129,7 +130,12 @@ export class ProxyService {
     await this.checks.model(organization, body.model);
     const providerKey = await this.checks.providerKey(credentialsOf(request), organization, false);
     const started = performance.now();
-    const target: UpstreamTarget = { route: 'count_tokens', method: 'POST', path: `/v1/messages/count_tokens${queryOf(request)}`, body: rawBody(request) };
+    const target: UpstreamTarget = {
+      route: 'count_tokens',
+      method: 'POST',
+      path: `/v1/messages/count_tokens${queryOf(request)}`,
+      body: rawBody(request),
+    };
     await this.exchange.run({
       target,
       headers: request.headers,
@@ -138,7 +144,10 @@ export class ProxyService {
       ended: ({ status, unreachable }) => {
         if (unreachable) return undefined;
         this.metrics.proxyRequests.inc({ route: 'count_tokens', outcome: status < 400 ? 'ok' : 'error' });
-        this.metrics.proxyDuration.observe({ route: 'count_tokens', stream: 'false' }, (performance.now() - started) / 1000);
+        this.metrics.proxyDuration.observe(
+          { route: 'count_tokens', stream: 'false' },
+          (performance.now() - started) / 1000,
+        );
         return undefined;
       },
     });
@@ -154,11 +163,17 @@ export class ProxyService {
     const { request, reply, organization } = context;
     const policy = await this.organizationSettings.modelPolicy(organization.organizationId);
     if (modelId !== undefined && !policy.allows(modelId)) throw ProxyErrors.modelNotFound(modelId);
-    const path = modelId === undefined ? `/v1/models${queryOf(request)}` : `/v1/models/${encodeURIComponent(modelId)}${queryOf(request)}`;
+    const path =
+      modelId === undefined
+        ? `/v1/models${queryOf(request)}`
+        : `/v1/models/${encodeURIComponent(modelId)}${queryOf(request)}`;
     const target: UpstreamTarget = { route: 'models', method: 'GET', path, body: null };
     if (modelId !== undefined || !policy.restricted) return this.relay(context, target);
     const answer = await this.fetchJson(context, target);
-    const page = answer.status === 200 ? narrowPage(answer.json, (model) => typeof model.id === 'string' && policy.allows(model.id)) : null;
+    const page =
+      answer.status === 200
+        ? narrowPage(answer.json, (model) => typeof model.id === 'string' && policy.allows(model.id))
+        : null;
     ProxyService.sendJson(reply, answer.status, answer.headers, page ?? answer.text);
   }
 
@@ -175,7 +190,8 @@ export class ProxyService {
       providerKey,
       output: new ReplyOutput(context, target.route),
       observe: hooks.observe,
-      ended: (ending: CallEnding) => (!ending.answered || ending.cancelled || ending.upstreamFailed ? undefined : hooks.onFinished?.(ending.status)),
+      ended: (ending: CallEnding) =>
+        !ending.answered || ending.cancelled || ending.upstreamFailed ? undefined : hooks.onFinished?.(ending.status),
     });
   }
 
@@ -184,7 +200,13 @@ export class ProxyService {
     this.checks.notDraining();
     const { request } = context;
     const providerKey = await this.checks.providerKey(credentialsOf(request), context.organization);
-    const answer = await this.exchange.run({ target, headers: request.headers, providerKey, output: new BufferOutput(), ended: () => undefined });
+    const answer = await this.exchange.run({
+      target,
+      headers: request.headers,
+      providerKey,
+      output: new BufferOutput(),
+      ended: () => undefined,
+    });
     const { ending, response } = answer;
     if (ending.unreachable) throw ending.unreachable;
     if (ending.interrupted) throw ProxyErrors.draining();
@@ -199,7 +221,11 @@ export class ProxyService {
   static sendJson(reply: FastifyReply, status: number, headers: OutgoingHttpHeaders, body: unknown): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     reply.hijack();
-    reply.raw.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    reply.raw.writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
     reply.raw.end(text);
   }
 

@@ -6,19 +6,25 @@ const request = (headers: Record<string, string | string[]>, url = '/spotlight/a
 
 describe('presentedCredentials', () => {
   it('reads the platform key, an Anthropic key and a subscription token from the headers that carry them', () => {
-    expect(presentedCredentials(request({ 'x-lamplight-api-key': 'lmp_abc', 'x-api-key': 'sk-ant-api03-client' }))).toEqual({
+    expect(
+      presentedCredentials(request({ 'x-lamplight-api-key': 'lmp_abc', 'x-api-key': 'sk-ant-api03-client' })),
+    ).toEqual({
       platformKey: 'lmp_abc',
       jwt: null,
       anthropicKey: 'sk-ant-api03-client',
       subscriptionToken: false,
     });
-    expect(presentedCredentials(request({ 'x-api-key': 'lmp_abc', authorization: 'bearer  sk-ant-api03-client ' }))).toEqual({
+    expect(
+      presentedCredentials(request({ 'x-api-key': 'lmp_abc', authorization: 'bearer  sk-ant-api03-client ' })),
+    ).toEqual({
       platformKey: 'lmp_abc',
       jwt: null,
       anthropicKey: 'sk-ant-api03-client',
       subscriptionToken: false,
     });
-    expect(presentedCredentials(request({ 'x-api-key': 'lmp_abc', authorization: 'Bearer sk-ant-oat01-token' }))).toMatchObject({
+    expect(
+      presentedCredentials(request({ 'x-api-key': 'lmp_abc', authorization: 'Bearer sk-ant-oat01-token' })),
+    ).toMatchObject({
       anthropicKey: undefined,
       subscriptionToken: true,
     });

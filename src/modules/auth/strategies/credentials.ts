@@ -24,7 +24,7 @@ const ADMIN_API_PATH_PREFIX = '/v1/organizations/';
  * `x-shinzo-api-key`, `Authorization: Bearer lmp_…`, or on the proxy and Admin-API-shaped routes `x-api-key: lmp_…`
  * (how the Anthropic SDK sends its apiKey). Told apart from Anthropic keys by the prefix.
  */
-export function extractPlatformKey(request: FastifyRequest): string | undefined {
+function extractPlatformKey(request: FastifyRequest): string | undefined {
   const explicit = header(request, 'x-lamplight-api-key') ?? header(request, 'x-shinzo-api-key');
   if (explicit) return explicit;
   const token = bearer(request);
@@ -38,7 +38,7 @@ export function extractPlatformKey(request: FastifyRequest): string | undefined 
 }
 
 /** A bearer token that is neither a platform key nor an Anthropic key: a JWT candidate. */
-export function extractJwt(request: FastifyRequest): string | null {
+function extractJwt(request: FastifyRequest): string | null {
   const token = bearer(request);
   if (!token && extractPlatformKey(request) === undefined) return sessionCookieJwt(request);
   if (!token || token.startsWith(PLATFORM_KEY_PREFIX) || token.startsWith('sk-ant-')) return null;
@@ -53,7 +53,9 @@ const ANTHROPIC_CREDENTIAL_HEADERS = ['x-api-key', 'authorization', 'x-lamplight
  * sends its apiKey), told apart from platform keys by prefix; and whether a subscription OAuth
  * token appears in any of these headers.
  */
-function anthropicCredentials(request: FastifyRequest): Pick<PresentedCredentials, 'anthropicKey' | 'subscriptionToken'> {
+function anthropicCredentials(
+  request: FastifyRequest,
+): Pick<PresentedCredentials, 'anthropicKey' | 'subscriptionToken'> {
   const candidates = ANTHROPIC_CREDENTIAL_HEADERS.map((name) => {
     const value = request.headers[name];
     return (Array.isArray(value) ? value[0] : value)?.trim().replace(/^Bearer\s+/i, '');
@@ -69,6 +71,10 @@ function anthropicCredentials(request: FastifyRequest): Pick<PresentedCredential
  * (by the access guard) and kept on the request for the strategies and the proxy.
  */
 export function presentedCredentials(request: FastifyRequest): PresentedCredentials {
-  request.credentials ??= { platformKey: extractPlatformKey(request), jwt: extractJwt(request), ...anthropicCredentials(request) };
+  request.credentials ??= {
+    platformKey: extractPlatformKey(request),
+    jwt: extractJwt(request),
+    ...anthropicCredentials(request),
+  };
   return request.credentials;
 }

@@ -32,7 +32,11 @@ export class CallChecks {
    * the organization's default stored key. Subscription OAuth tokens are refused wherever they appear.
    * `cached`: the stored key may come from the per-instance cache (every call but count_tokens).
    */
-  async providerKey(credentials: PresentedCredentials, organization: OrganizationContext, cached = true): Promise<string> {
+  async providerKey(
+    credentials: PresentedCredentials,
+    organization: OrganizationContext,
+    cached = true,
+  ): Promise<string> {
     if (credentials.subscriptionToken) throw ProxyErrors.subscriptionToken();
     if (credentials.anthropicKey) return credentials.anthropicKey;
     const stored = cached

@@ -6,7 +6,8 @@ import type { UpstreamResponse } from '../upstream-client.service';
 import type { Route } from './call-context';
 
 /** Headers passed from Anthropic back to the client. */
-const FORWARDED_RESPONSE_HEADERS = /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
+const FORWARDED_RESPONSE_HEADERS =
+  /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
 
 /** What a stream still open when the shutdown grace period ends receives last. */
 const SHUTDOWN_ERROR_EVENT = `event: error\ndata: ${JSON.stringify({
@@ -67,7 +68,11 @@ export interface CallOutput<R> {
 }
 
 /** Anthropic's response headers a client gets, with Lamplight's own (request id, security headers). */
-export function forwardedResponseHeaders(response: UpstreamResponse, reply: FastifyReply, requestId: string): OutgoingHttpHeaders {
+export function forwardedResponseHeaders(
+  response: UpstreamResponse,
+  reply: FastifyReply,
+  requestId: string,
+): OutgoingHttpHeaders {
   const outgoing: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'x-request-id': requestId };
   for (const [name, value] of Object.entries(response.headers)) {
     if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
@@ -129,7 +134,8 @@ export class ReplyOutput implements CallOutput<void> {
     const raw = this.reply.raw;
     const { isStream, upstreamFailed, interrupted } = ending;
     // A JSON body cut short (by Anthropic or by shutdown) is not finished: the client sees it fail.
-    if (held && !raw.destroyed && !raw.writableEnded && (isStream || (!upstreamFailed && !interrupted))) raw.write(held);
+    if (held && !raw.destroyed && !raw.writableEnded && (isStream || (!upstreamFailed && !interrupted)))
+      raw.write(held);
     if (upstreamFailed && !raw.destroyed) {
       if (isStream) raw.write(UPSTREAM_ERROR_EVENT);
       else raw.destroy();
@@ -145,7 +151,15 @@ export class ReplyOutput implements CallOutput<void> {
     // Proxied calls have no request log line (see createLoggerOptions): the ones that did not succeed get this one.
     if (ending.status >= 400 || ending.cancelled || upstreamFailed || interrupted) {
       ReplyOutput.logger.warn(
-        { reqId: this.request.id, route: this.route, statusCode: ending.status, upstreamRequestId: ending.upstreamRequestId, cancelled: ending.cancelled, upstreamFailed, interrupted },
+        {
+          reqId: this.request.id,
+          route: this.route,
+          statusCode: ending.status,
+          upstreamRequestId: ending.upstreamRequestId,
+          cancelled: ending.cancelled,
+          upstreamFailed,
+          interrupted,
+        },
         'proxy call did not succeed',
       );
     }

@@ -175,18 +175,26 @@ export class MessagesCall {
       });
     } catch (error) {
       this.services.metrics.recorderCaptureFailures.inc();
-      this.services.logger.warn(`Content capture failed (${error instanceof Error ? error.name : 'error'}); the call is recorded without content`);
+      this.services.logger.warn(
+        `Content capture failed (${error instanceof Error ? error.name : 'error'}); the call is recorded without content`,
+      );
       return noContent(ContentStatus.CaptureFailed);
     }
   }
 }
 
 /** The outcome and HTTP status an ended call is recorded with. */
-function outcomeOfEnding(ending: CallEnding, tracker: ResponseTracker): { outcome: InteractionOutcome; httpStatus: number } {
+function outcomeOfEnding(
+  ending: CallEnding,
+  tracker: ResponseTracker,
+): { outcome: InteractionOutcome; httpStatus: number } {
   // Cut short by shutdown after the grace period: Lamplight's doing, recorded as an error (503).
   if (ending.interrupted) return { outcome: InteractionOutcome.Error, httpStatus: 503 };
   if (ending.unreachable) return { outcome: InteractionOutcome.UpstreamError, httpStatus: ending.unreachable.status };
-  return { outcome: outcomeOf(ending.status, ending.cancelled, ending.upstreamFailed, tracker), httpStatus: ending.cancelled ? 499 : ending.status };
+  return {
+    outcome: outcomeOf(ending.status, ending.cancelled, ending.upstreamFailed, tracker),
+    httpStatus: ending.cancelled ? 499 : ending.status,
+  };
 }
 
 /**
@@ -194,7 +202,12 @@ function outcomeOfEnding(ending: CallEnding, tracker: ResponseTracker): { outcom
  * broke, stalled, carried an error event or never reached message_stop). error: the request was
  * refused (4xx). ok: everything else.
  */
-function outcomeOf(status: number, cancelled: boolean, upstreamFailed: boolean, tracker: ResponseTracker): InteractionOutcome {
+function outcomeOf(
+  status: number,
+  cancelled: boolean,
+  upstreamFailed: boolean,
+  tracker: ResponseTracker,
+): InteractionOutcome {
   if (cancelled) return InteractionOutcome.Cancelled;
   if (upstreamFailed || status >= 500) return InteractionOutcome.UpstreamError;
   if (status >= 400) return InteractionOutcome.Error;

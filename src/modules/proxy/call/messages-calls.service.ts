@@ -51,7 +51,12 @@ export class MessagesCalls {
     await this.checks.model(organization, body.model);
     const providerKey = await this.checks.providerKey(request.credentials, organization);
     const identity = resolveSessionIdentity(request.headers, body);
-    const session = await this.sessions.findOrCreateLive(organization.organizationId, principal.userId, identity.externalId, identity.device);
+    const session = await this.sessions.findOrCreateLive(
+      organization.organizationId,
+      principal.userId,
+      identity.externalId,
+      identity.device,
+    );
     return new MessagesCall(this.services, request, {
       providerKey,
       session,

@@ -73,17 +73,34 @@ export class UpstreamExchange {
     const interrupted = () => abort.signal.aborted && abort.signal.reason === SHUTDOWN_INTERRUPT;
 
     const body = target.body;
-    const headers = upstreamHeaders(exchange.headers, exchange.providerKey, { keepContentLength: body !== null && !Buffer.isBuffer(body) });
+    const headers = upstreamHeaders(exchange.headers, exchange.providerKey, {
+      keepContentLength: body !== null && !Buffer.isBuffer(body),
+    });
     if (Buffer.isBuffer(body)) headers['content-type'] ??= 'application/json';
 
     let response: UpstreamResponse;
     try {
-      response = await this.upstream.send({ method: target.method, path: target.path, headers, body, signal: abort.signal });
+      response = await this.upstream.send({
+        method: target.method,
+        path: target.path,
+        headers,
+        body,
+        signal: abort.signal,
+      });
     } catch (error) {
       unwatch();
       finished = true;
       settle();
-      const none = { answered: false, cancelled: false, upstreamFailed: false, interrupted: false, isStream: false, ttftMs: null, upstreamRequestId: null, unreachable: null };
+      const none = {
+        answered: false,
+        cancelled: false,
+        upstreamFailed: false,
+        interrupted: false,
+        isStream: false,
+        ttftMs: null,
+        upstreamRequestId: null,
+        unreachable: null,
+      };
       // Neither waits for the record's journal write: no answer is sent whose completeness it would vouch for.
       if (interrupted()) {
         void this.end(exchange, { ...none, status: 503, interrupted: true });
@@ -133,7 +150,9 @@ export class UpstreamExchange {
     } catch (error) {
       if (!abort.signal.aborted) {
         upstreamFailed = true;
-        this.logger.warn(`Upstream ${target.route} response failed mid-body: ${(error as { code?: string }).code ?? 'error'}`);
+        this.logger.warn(
+          `Upstream ${target.route} response failed mid-body: ${(error as { code?: string }).code ?? 'error'}`,
+        );
       }
     }
     let ending: CallEnding | undefined;
@@ -144,7 +163,17 @@ export class UpstreamExchange {
       const stopped = interrupted();
       const cancelled = abort.signal.aborted && !stopped;
       if (abort.signal.aborted) response.body.destroy();
-      ending = { status: response.statusCode, answered: true, unreachable: null, cancelled, upstreamFailed, interrupted: stopped, isStream, ttftMs, upstreamRequestId };
+      ending = {
+        status: response.statusCode,
+        answered: true,
+        unreachable: null,
+        cancelled,
+        upstreamFailed,
+        interrupted: stopped,
+        isStream,
+        ttftMs,
+        upstreamRequestId,
+      };
       const journaled = this.end(exchange, ending);
       if (journaled && output.open && !cancelled) await journaled;
       output.end(ending, held);
@@ -159,7 +188,9 @@ export class UpstreamExchange {
     try {
       return exchange.ended(ending);
     } catch (error) {
-      this.logger.error(`Recording a ${exchange.target.route} call failed: ${error instanceof Error ? error.name : 'error'}`);
+      this.logger.error(
+        `Recording a ${exchange.target.route} call failed: ${error instanceof Error ? error.name : 'error'}`,
+      );
       return undefined;
     }
   }
