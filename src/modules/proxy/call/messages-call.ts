@@ -115,7 +115,8 @@ export class MessagesCall {
     const { outcome, httpStatus } = outcomeOfEnding(ending, this.plan.tracker);
     const interaction = this.interactionOf(outcome, httpStatus, ending);
     this.interaction = interaction;
-    const { inputTokens, outputTokens, cacheReadTokens, cacheWrite5mTokens, cacheWrite1hTokens } = this.plan.tracker.usage;
+    const { inputTokens, outputTokens, cacheReadTokens, cacheWrite5mTokens, cacheWrite1hTokens } =
+      this.plan.tracker.usage;
     reservation.settle({
       costNanoUsd: interaction.cost?.totalNanoUsd ?? null,
       tokens: inputTokens + outputTokens + cacheReadTokens + cacheWrite5mTokens + cacheWrite1hTokens,
