@@ -13,9 +13,35 @@ export interface OrganizationContext {
   role: Role | null;
 }
 
+/**
+ * The credentials a request presents, read from its headers once, by the access guard, and kept
+ * on the request: the platform key or JWT that authenticates it, and (on the proxy) the
+ * Anthropic key the client sent to be used as given.
+ */
+export interface PresentedCredentials {
+  /** A platform API key (`lmp_…`). */
+  platformKey: string | undefined;
+  /** A bearer token that is neither a platform key nor an Anthropic key. */
+  jwt: string | null;
+  /** An Anthropic API key (`sk-ant-…`, not a subscription token) in any credential header. */
+  anthropicKey: string | undefined;
+  /** A Claude subscription OAuth token (`sk-ant-oat…`) appeared in a credential header. */
+  subscriptionToken: boolean;
+}
+
+/** What a call made from inside Lamplight (tasks) presents: nothing, so stored keys are used. */
+export const NO_CREDENTIALS: PresentedCredentials = Object.freeze({
+  platformKey: undefined,
+  jwt: null,
+  anthropicKey: undefined,
+  subscriptionToken: false,
+});
+
 declare module 'fastify' {
   interface FastifyRequest {
     user?: Principal;
     organization?: OrganizationContext;
+    /** Set by the access guard on every authenticated request. */
+    credentials?: PresentedCredentials;
   }
 }

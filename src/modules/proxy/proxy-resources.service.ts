@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, type RawBodyRequest } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/time/clock.service';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { storableId } from '../../common/text/storable-text';
 import { ContentStatus, InteractionOutcome } from '../recording/interaction.entity';
@@ -11,7 +11,9 @@ import { batchResultInteractionId, JsonLines } from './batch-results';
 import { type AnthropicUsage, callUsageOf, mergeUsage, type RawUsage, ZERO_USAGE } from './anthropic-usage';
 import { PricingTable } from './pricing/pricing';
 import { ProxyErrors } from './proxy.errors';
-import { type CallContext, ProxyService, queryOf, type UpstreamTarget } from './proxy.service';
+import { type CallContext, queryOf, rawBody, type UpstreamTarget } from './call/call-context';
+import { CallChecks } from './call/call-checks.service';
+import { ProxyService } from './proxy.service';
 import { type ListItem, narrowPage } from './anthropic-lists';
 import { type BatchDetails, type ProviderObjectKind, ProviderObjectsRepository } from './provider-objects.repository';
 import { parseMetadataUserId, resolveSessionIdentity } from './session-identity';
@@ -37,9 +39,11 @@ export class ProxyResourcesService {
 
   constructor(
     private readonly proxy: ProxyService,
+    private readonly checks: CallChecks,
     private readonly objects: ProviderObjectsRepository,
     private readonly sessions: SessionsService,
     private readonly recorder: RecorderService,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -50,7 +54,7 @@ export class ProxyResourcesService {
     if (!body || typeof body !== 'object' || !Array.isArray(body.requests)) throw ProxyErrors.invalidBody();
     const sessions: Record<string, string> = {};
     for (const entry of body.requests as { custom_id?: unknown; params?: { model?: unknown; metadata?: { user_id?: unknown } } }[]) {
-      await this.proxy.checkModel(context.organization, entry?.params?.model);
+      await this.checks.model(context.organization, entry?.params?.model);
       const own = parseMetadataUserId(entry?.params?.metadata?.user_id).sessionId;
       if (own && typeof entry.custom_id === 'string' && Object.keys(sessions).length < MAX_BATCH_SESSIONS) sessions[entry.custom_id] = own;
     }
@@ -59,8 +63,7 @@ export class ProxyResourcesService {
       sessionExternalId: headerSession ? resolveSessionIdentity(context.request.headers, {}).externalId : null,
       sessions,
     };
-    const raw = (context.request as RawBodyRequest<FastifyRequest>).rawBody ?? Buffer.from(JSON.stringify(body));
-    const answer = await this.proxy.fetchJson(context, { route: 'batches', method: 'POST', path: `/v1/messages/batches${queryOf(context.request)}`, body: raw });
+    const answer = await this.proxy.fetchJson(context, { route: 'batches', method: 'POST', path: `/v1/messages/batches${queryOf(context.request)}`, body: rawBody(context.request) });
     const batch = answer.json as BatchObject | null;
     if (answer.status < 300 && typeof batch?.id === 'string') {
       await this.objects.add(context.organization.organizationId, 'message_batch', batch.id, this.owner(context), details);
@@ -95,7 +98,7 @@ export class ProxyResourcesService {
   async batchResults(context: CallContext, batchId: string): Promise<void> {
     const owned = await this.requireOwned(context, 'message_batch', batchId);
     const details = owned.details ?? { sessionExternalId: null, sessions: {} };
-    const recorder = new BatchResultRecorder(context, batchId, details, owned.createdAt, this.sessions, this.recorder, this.pricing, this.config.contentMaxBytes, this.logger);
+    const recorder = new BatchResultRecorder(context, batchId, details, owned.createdAt, this.sessions, this.recorder, this.pricing, this.clock, this.config.contentMaxBytes, this.logger);
     const lines = new JsonLines((line) => recorder.add(line));
     await this.proxy.relay(context, { route: 'batches', method: 'GET', path: `/v1/messages/batches/${encodeURIComponent(batchId)}/results`, body: null }, {
       observe: (chunk) => lines.push(chunk),
@@ -192,6 +195,7 @@ class BatchResultRecorder {
     private readonly sessions: SessionsService,
     private readonly recorder: RecorderService,
     private readonly pricing: PricingTable,
+    private readonly clock: Clock,
     private readonly contentMaxBytes: number,
     private readonly logger: Logger,
   ) {}
@@ -228,7 +232,7 @@ class BatchResultRecorder {
           .join('')
       : '';
     const output = session.storeContent ? capText(text || null, this.contentMaxBytes) : { text: null, truncated: false };
-    const now = new Date().toISOString();
+    const now = this.clock.now().toISOString();
     const { principal } = this.context;
     const interaction: InteractionRecord = {
       id: batchResultInteractionId(this.batchId, customId),

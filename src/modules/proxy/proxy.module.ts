@@ -12,12 +12,15 @@ import { ProviderObjectsRepository } from './provider-objects.repository';
 import { ProxyResourcesService } from './proxy-resources.service';
 import { ProxyLimiter } from './proxy-limits.service';
 import { ProxyService } from './proxy.service';
+import { CallChecks } from './call/call-checks.service';
+import { MessagesCalls } from './call/messages-calls.service';
+import { UpstreamExchange } from './call/upstream-exchange.service';
 import { UpstreamClient } from './upstream-client.service';
 
 @Module({
   imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule, OrganizationsModule, SpendLimitsModule],
   controllers: [ProxyController, ProxyModelsController, ProxyBatchesController, ProxyFilesController, ProxyProbeController],
-  providers: [ProxyService, ProxyResourcesService, ProviderObjectsRepository, UpstreamClient, ProxyLimiter],
+  providers: [ProxyService, ProxyResourcesService, ProviderObjectsRepository, UpstreamClient, ProxyLimiter, CallChecks, MessagesCalls, UpstreamExchange],
   exports: [ProxyService],
 })
 export class ProxyModule implements OnModuleInit {

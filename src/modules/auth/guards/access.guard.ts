@@ -12,7 +12,7 @@ import { OrganizationsService } from '../../organizations/organizations.service'
 import { AuthErrors } from '../auth.errors';
 import { ApiKeyStrategy } from '../strategies/api-key.strategy';
 import { JwtStrategy } from '../strategies/jwt.strategy';
-import { extractJwt, extractPlatformKey } from '../strategies/credentials';
+import { presentedCredentials } from '../strategies/credentials';
 
 const DEFAULT_REQUIREMENT: AccessRequirement = { organizationScoped: false };
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -70,8 +70,10 @@ export class AccessGuard implements CanActivate {
    * so the instances are passed in directly (a fresh object per request, as passport expects).
    */
   private async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | false> {
+    // The credential headers are read here, once; the strategies and the proxy use what this keeps on the request.
+    const credentials = presentedCredentials(request);
     // A platform key and no JWT to try first (the proxy's hot path): straight to the key, as passport would end up.
-    if (extractJwt(request) === null && extractPlatformKey(request) !== undefined) {
+    if (credentials.jwt === null && credentials.platformKey !== undefined) {
       return (await this.apiKeyStrategy.validate(request)) ?? false;
     }
     const strategies = [Object.create(this.jwtStrategy) as passport.Strategy, Object.create(this.apiKeyStrategy) as passport.Strategy];

@@ -5,7 +5,7 @@ import { Strategy } from 'passport-custom';
 import type { Principal } from '../../../common/auth/principal';
 import { routeBehaviourOf } from '../../../common/http/route-behaviour';
 import { ApiKeysService } from '../../api-keys/api-keys.service';
-import { extractPlatformKey } from './credentials';
+import { presentedCredentials } from './credentials';
 
 /**
  * Platform API keys (`lmp_…`), looked up by HMAC digest on every request, except on the proxy's
@@ -19,7 +19,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
   }
 
   async validate(request: FastifyRequest): Promise<Principal | null> {
-    const key = extractPlatformKey(request);
+    const key = presentedCredentials(request).platformKey;
     // Only routes that declare it (the proxy's Messages route, the hot path) may be answered from the cache.
     return key ? this.apiKeys.authenticate(key, undefined, { cached: routeBehaviourOf(request).authCache }) : null;
   }

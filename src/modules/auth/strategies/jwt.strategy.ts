@@ -5,7 +5,7 @@ import { Strategy } from 'passport-jwt';
 import type { Principal } from '../../../common/auth/principal';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
 import { UsersService } from '../../users/users.service';
-import { extractJwt } from './credentials';
+import { presentedCredentials } from './credentials';
 
 export interface JwtPayload {
   sub: string;
@@ -22,7 +22,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly users: UsersService,
   ) {
     super({
-      jwtFromRequest: (request: unknown) => extractJwt(request as FastifyRequest),
+      jwtFromRequest: (request: unknown) => presentedCredentials(request as FastifyRequest).jwt,
       secretOrKey: config.jwt.secret,
       algorithms: ['HS256'],
       issuer: config.jwt.issuer,
