@@ -40,4 +40,11 @@ app.post('/spotlight/anthropic/*', async (request, reply) => {
 void app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((url) => {
   process.stdout.write(`B1 listening on ${url}\n`);
 });
-process.once('SIGTERM', () => void app.close().then(() => pool.close()).then(() => process.exit(0)));
+process.once(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(() => pool.close())
+      .then(() => process.exit(0)),
+);

@@ -53,7 +53,13 @@ async function latency(job: Extract<LoadJob, { kind: 'latency' }>) {
     if (i >= job.warmup) samples.push(now() - started);
   }
   await pool.close();
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / samples.length, n: samples.length, errors };
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    n: samples.length,
+    errors,
+  };
 }
 
 interface AutocannonResult {
@@ -117,12 +123,24 @@ async function sse(job: Extract<LoadJob, { kind: 'sse' }>) {
     }
   }
   await pool.close();
-  return { ttftP50: percentile(ttft, 50), ttftP99: percentile(ttft, 99), framesMin: Math.min(...frames), framesMax: Math.max(...frames), n: ttft.length, errors };
+  return {
+    ttftP50: percentile(ttft, 50),
+    ttftP99: percentile(ttft, 99),
+    framesMin: Math.min(...frames),
+    framesMax: Math.max(...frames),
+    n: ttft.length,
+    errors,
+  };
 }
 
 async function streams(job: Extract<LoadJob, { kind: 'streams' }>) {
   const url = new URL(job.url);
-  const pool = new Pool(url.origin, { connections: job.concurrency, pipelining: 1, bodyTimeout: 60_000, headersTimeout: 60_000 });
+  const pool = new Pool(url.origin, {
+    connections: job.concurrency,
+    pipelining: 1,
+    bodyTimeout: 60_000,
+    headersTimeout: 60_000,
+  });
   const results = await Promise.all(
     Array.from({ length: job.concurrency }, async (_, i) => {
       // Arrivals spread evenly over the ramp (all streams are open together once it is over:
@@ -132,7 +150,12 @@ async function streams(job: Extract<LoadJob, { kind: 'streams' }>) {
       let maxGap = 0;
       let text = '';
       try {
-        const response = await pool.request({ method: 'POST', path: url.pathname, headers: job.headers, body: job.body });
+        const response = await pool.request({
+          method: 'POST',
+          path: url.pathname,
+          headers: job.headers,
+          body: job.body,
+        });
         for await (const chunk of response.body) {
           const t = now();
           if (last !== null) maxGap = Math.max(maxGap, t - last);
@@ -152,7 +175,10 @@ async function streams(job: Extract<LoadJob, { kind: 'streams' }>) {
     stalled,
     failed: results.filter((r) => !r.ok).length,
     maxGapMs: Math.max(...results.map((r) => r.maxGap)),
-    p99GapMs: percentile(results.map((r) => r.maxGap), 99),
+    p99GapMs: percentile(
+      results.map((r) => r.maxGap),
+      99,
+    ),
     framesMin: Math.min(...results.map((r) => r.frames)),
   };
 }
@@ -164,7 +190,12 @@ async function streams(job: Extract<LoadJob, { kind: 'streams' }>) {
  */
 async function durability(job: Extract<LoadJob, { kind: 'durability' }>) {
   const url = new URL(job.url);
-  const pool = new Pool(url.origin, { connections: job.connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  const pool = new Pool(url.origin, {
+    connections: job.connections,
+    pipelining: 1,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
   const deadline = now() + job.durationSec * 1000;
   const counts = { ok: 0, non2xx: 0, errors: 0 };
   const statuses: Record<string, number> = {};
@@ -172,7 +203,12 @@ async function durability(job: Extract<LoadJob, { kind: 'durability' }>) {
     Array.from({ length: job.connections }, async () => {
       while (now() < deadline) {
         try {
-          const response = await pool.request({ method: 'POST', path: url.pathname, headers: job.headers, body: job.body });
+          const response = await pool.request({
+            method: 'POST',
+            path: url.pathname,
+            headers: job.headers,
+            body: job.body,
+          });
           await response.body.arrayBuffer();
           statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
           if (response.statusCode >= 200 && response.statusCode < 300) counts.ok++;

@@ -25,7 +25,19 @@ import { createSessions, seedInteractions, singleRowInserts, type SeedOrganizati
 import * as seedModule from './seed';
 
 const seedDeadlocks = () => seedModule.deadlocks;
-import { DIST, freshDatabase, median, PostgresRelay, ROOT, runLoad, sleep, spawnNode, stop, type BenchDatabase, type Spawned } from './support';
+import {
+  DIST,
+  freshDatabase,
+  median,
+  PostgresRelay,
+  ROOT,
+  runLoad,
+  sleep,
+  spawnNode,
+  stop,
+  type BenchDatabase,
+  type Spawned,
+} from './support';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -37,8 +49,30 @@ const SKIP_PROXY = args.includes('--skip-proxy') || ONLY_ANALYTICS;
 const ONLY_SPEND_LIMITS = args.includes('--only=spend-limits');
 
 const PLAN = QUICK
-  ? { rounds: 1, latencyCount: 200, slowCount: 60, sseCount: 60, throughputSec: 3, connections: 64, streamLevels: [64, 128, 256, 512], analyticsSizes: [10_000, 50_000], queryRuns: 40, durabilitySec: 4 }
-  : { rounds: 3, latencyCount: 1000, slowCount: 250, sseCount: 1000, throughputSec: 8, connections: 64, streamLevels: [128, 256, 512, 768, 1024], analyticsSizes: TEN_M ? [1_000_000, 10_000_000] : [100_000, 1_000_000], queryRuns: 200, durabilitySec: 6 };
+  ? {
+      rounds: 1,
+      latencyCount: 200,
+      slowCount: 60,
+      sseCount: 60,
+      throughputSec: 3,
+      connections: 64,
+      streamLevels: [64, 128, 256, 512],
+      analyticsSizes: [10_000, 50_000],
+      queryRuns: 40,
+      durabilitySec: 4,
+    }
+  : {
+      rounds: 3,
+      latencyCount: 1000,
+      slowCount: 250,
+      sseCount: 1000,
+      throughputSec: 8,
+      connections: 64,
+      streamLevels: [128, 256, 512, 768, 1024],
+      analyticsSizes: TEN_M ? [1_000_000, 10_000_000] : [100_000, 1_000_000],
+      queryRuns: 200,
+      durabilitySec: 6,
+    };
 
 const MODEL = 'claude-sonnet-4-5';
 const STALL_MS = 250;
@@ -87,7 +121,13 @@ const raw: Record<string, unknown> = {};
 const log = (message: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-async function api<T>(base: string, method: string, path: string, payload?: unknown, headers: Record<string, string> = {}): Promise<T> {
+async function api<T>(
+  base: string,
+  method: string,
+  path: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -108,10 +148,20 @@ interface Tenant {
 /** A user (with their personal organization), a platform API key and a stand-in provider key. */
 async function createTenant(base: string, database: Pool, label: string): Promise<Tenant> {
   const email = `bench-${label}-${randomBytes(4).toString('hex')}@example.com`;
-  const { accessToken } = await api<{ accessToken: string }>(base, 'POST', '/api/v1/auth/register', { email, name: `Bench ${label}`, password: 'bench-password-1234' });
+  const { accessToken } = await api<{ accessToken: string }>(base, 'POST', '/api/v1/auth/register', {
+    email,
+    name: `Bench ${label}`,
+    password: 'bench-password-1234',
+  });
   const auth = { authorization: `Bearer ${accessToken}` };
   const { key } = await api<{ key: string }>(base, 'POST', '/api/v1/api-keys', { name: `bench ${label}` }, auth);
-  await api(base, 'POST', '/api/v1/provider-keys', { name: 'mock', key: 'sk-ant-api03-bench-stand-in-key-for-the-mock' }, auth);
+  await api(
+    base,
+    'POST',
+    '/api/v1/provider-keys',
+    { name: 'mock', key: 'sk-ant-api03-bench-stand-in-key-for-the-mock' },
+    auth,
+  );
   const { rows } = await database.query<{ organization_id: string; user_id: string }>(
     'SELECT m.organization_id, m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1',
     [email],
@@ -119,7 +169,12 @@ async function createTenant(base: string, database: Pool, label: string): Promis
   return { apiKey: key, accessToken, organizationId: rows[0].organization_id, userId: rows[0].user_id };
 }
 
-function lamplightEnv(databaseUrl: string, mockUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string | undefined> {
+function lamplightEnv(
+  databaseUrl: string,
+  mockUrl: string,
+  port: number,
+  extra: Record<string, string> = {},
+): Record<string, string | undefined> {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -145,16 +200,26 @@ function lamplightEnv(databaseUrl: string, mockUrl: string, port: number, extra:
 /** Each Lamplight's DATA_DIR (its journal), removed when the run ends. */
 const dataDirs: string[] = [];
 
-async function startLamplight(databaseUrl: string, mockUrl: string, extra: Record<string, string> = {}): Promise<Spawned> {
+async function startLamplight(
+  databaseUrl: string,
+  mockUrl: string,
+  extra: Record<string, string> = {},
+): Promise<Spawned> {
   const port = await findFreePort();
   dataDirs.push(join(ROOT, '.data', `bench-${port}`));
-  return spawnNode(join(DIST, 'src', 'main.js'), lamplightEnv(databaseUrl, mockUrl, port, extra), /Lamplight is listening on (http:\/\/\S+)/);
+  return spawnNode(
+    join(DIST, 'src', 'main.js'),
+    lamplightEnv(databaseUrl, mockUrl, port, extra),
+    /Lamplight is listening on (http:\/\/\S+)/,
+  );
 }
 
 function add(figure: Figure): void {
   figures.push(figure);
   const mark = figure.pass === null ? '  -  ' : figure.pass ? ' PASS' : ' FAIL';
-  log(`${mark} ${figure.id} ${figure.measure}: ${figure.value} ${figure.unit} (goal ${figure.goal})${figure.detail ? ` — ${figure.detail}` : ''}`);
+  log(
+    `${mark} ${figure.id} ${figure.measure}: ${figure.value} ${figure.unit} (goal ${figure.goal})${figure.detail ? ` — ${figure.detail}` : ''}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,52 +236,156 @@ async function proxyFigures(targets: { b0: Target; b1: Target; on: Target; off: 
     const round: Record<string, Record<string, unknown>> = {};
     for (const target of [targets.b0, targets.b1, targets.on]) {
       const t = (round[target.name] ??= {});
-      t.instant = await runLoad<Lat>({ kind: 'latency', url: target.url, headers: target.headers, body: BODIES.instant, count: PLAN.latencyCount, warmup: 100 });
-      t.slow = await runLoad<Lat>({ kind: 'latency', url: target.url, headers: target.headers, body: BODIES.slow, count: PLAN.slowCount, warmup: 20 });
-      t.sse = await runLoad<Sse>({ kind: 'sse', url: target.url, headers: target.headers, body: BODIES.sse, count: PLAN.sseCount, warmup: 20 });
+      t.instant = await runLoad<Lat>({
+        kind: 'latency',
+        url: target.url,
+        headers: target.headers,
+        body: BODIES.instant,
+        count: PLAN.latencyCount,
+        warmup: 100,
+      });
+      t.slow = await runLoad<Lat>({
+        kind: 'latency',
+        url: target.url,
+        headers: target.headers,
+        body: BODIES.slow,
+        count: PLAN.slowCount,
+        warmup: 20,
+      });
+      t.sse = await runLoad<Sse>({
+        kind: 'sse',
+        url: target.url,
+        headers: target.headers,
+        body: BODIES.sse,
+        count: PLAN.sseCount,
+        warmup: 20,
+      });
     }
     // Throughput, interleaved: B1, recording on, recording off (and B0 for reference).
     for (const target of [targets.b1, targets.on, targets.off, targets.b0]) {
       const t = (round[target.name] ??= {});
       const cpuBefore = cpuSeconds(target.pid);
-      t.throughput = await runLoad<Thr>({ kind: 'throughput', url: target.url, headers: target.headers, body: BODIES.instant, connections: PLAN.connections, durationSec: PLAN.throughputSec });
+      t.throughput = await runLoad<Thr>({
+        kind: 'throughput',
+        url: target.url,
+        headers: target.headers,
+        body: BODIES.instant,
+        connections: PLAN.connections,
+        durationSec: PLAN.throughputSec,
+      });
       // CPU the server process spent per request: what the gateway itself costs, whatever the noise.
-      (t.throughput as Thr & { cpuMicrosPerRequest?: number }).cpuMicrosPerRequest = ((cpuSeconds(target.pid) - cpuBefore) * 1e6) / (t.throughput as Thr).total;
+      (t.throughput as Thr & { cpuMicrosPerRequest?: number }).cpuMicrosPerRequest =
+        ((cpuSeconds(target.pid) - cpuBefore) * 1e6) / (t.throughput as Thr).total;
       log(`  ${target.name}: ${Math.round((t.throughput as Thr).rps)} req/s`);
     }
     rounds.push(round);
   }
   raw.rounds = rounds;
-  const pick = <T>(target: string, key: string) => rounds.map((round) => (round as Record<string, Record<string, T>>)[target][key]);
+  const pick = <T>(target: string, key: string) =>
+    rounds.map((round) => (round as Record<string, Record<string, T>>)[target][key]);
   const lat = (target: string, key: string) => pick<Lat>(target, key);
   const thr = (target: string) => pick<Thr>(target, 'throughput');
   const sse = (target: string) => pick<Sse>(target, 'sse');
 
   const added = median(rounds.map((_, i) => lat('lamplight', 'instant')[i].p50 - lat('b0', 'instant')[i].p50));
   const addedB1 = median(rounds.map((_, i) => lat('b1', 'instant')[i].p50 - lat('b0', 'instant')[i].p50));
-  add({ id: 'P1', measure: 'added p50 latency, concurrency 1, instant mock (Lamplight − B0)', value: round2(added), unit: 'ms', goal: '≤ 1.0 ms', pass: added <= 1.0, detail: `B0 p50 ${round2(median(lat('b0', 'instant').map((x) => x.p50)))} ms, B1 adds ${round2(addedB1)} ms` });
+  add({
+    id: 'P1',
+    measure: 'added p50 latency, concurrency 1, instant mock (Lamplight − B0)',
+    value: round2(added),
+    unit: 'ms',
+    goal: '≤ 1.0 ms',
+    pass: added <= 1.0,
+    detail: `B0 p50 ${round2(median(lat('b0', 'instant').map((x) => x.p50)))} ms, B1 adds ${round2(addedB1)} ms`,
+  });
 
   const ratio = median(rounds.map((_, i) => lat('lamplight', 'slow')[i].p99 / lat('b0', 'slow')[i].p99));
-  add({ id: 'P2', measure: 'p99 at concurrency 1, 20 ms mock (Lamplight / B0)', value: round2(ratio), unit: '×', goal: '≤ 1.10', pass: ratio <= 1.1, detail: `B0 p99 ${round2(median(lat('b0', 'slow').map((x) => x.p99)))} ms, Lamplight p99 ${round2(median(lat('lamplight', 'slow').map((x) => x.p99)))} ms; B1 / B0 ${round2(median(rounds.map((_, i) => lat('b1', 'slow')[i].p99 / lat('b0', 'slow')[i].p99)))}` });
+  add({
+    id: 'P2',
+    measure: 'p99 at concurrency 1, 20 ms mock (Lamplight / B0)',
+    value: round2(ratio),
+    unit: '×',
+    goal: '≤ 1.10',
+    pass: ratio <= 1.1,
+    detail: `B0 p99 ${round2(median(lat('b0', 'slow').map((x) => x.p99)))} ms, Lamplight p99 ${round2(median(lat('lamplight', 'slow').map((x) => x.p99)))} ms; B1 / B0 ${round2(median(rounds.map((_, i) => lat('b1', 'slow')[i].p99 / lat('b0', 'slow')[i].p99)))}`,
+  });
 
   const on = median(thr('lamplight').map((x) => x.rps));
   const off = median(thr('lamplight-off').map((x) => x.rps));
   const b1 = median(thr('b1').map((x) => x.rps));
   const errors = thr('lamplight').reduce((s, x) => s + x.errors + x.non2xx, 0);
   const p3ratio = median(rounds.map((_, i) => thr('lamplight')[i].rps / thr('b1')[i].rps));
-  add({ id: 'P3', measure: 'max req/s, recording on (Lamplight / B1)', value: round2(p3ratio), unit: '×', goal: '≥ 0.6', pass: p3ratio >= 0.6, detail: `B1 ${Math.round(b1)} req/s, B0 ${Math.round(median(thr('b0').map((x) => x.rps)))} req/s` });
-  add({ id: 'P3', measure: 'max req/s, recording on (absolute)', value: Math.round(on), unit: 'req/s', goal: '≥ 2,000 req/s', pass: on >= 2000, detail: `${PLAN.connections} connections, ${PLAN.throughputSec} s` });
+  add({
+    id: 'P3',
+    measure: 'max req/s, recording on (Lamplight / B1)',
+    value: round2(p3ratio),
+    unit: '×',
+    goal: '≥ 0.6',
+    pass: p3ratio >= 0.6,
+    detail: `B1 ${Math.round(b1)} req/s, B0 ${Math.round(median(thr('b0').map((x) => x.rps)))} req/s`,
+  });
+  add({
+    id: 'P3',
+    measure: 'max req/s, recording on (absolute)',
+    value: Math.round(on),
+    unit: 'req/s',
+    goal: '≥ 2,000 req/s',
+    pass: on >= 2000,
+    detail: `${PLAN.connections} connections, ${PLAN.throughputSec} s`,
+  });
   const cpu = (target: string) => Math.round(median(thr(target).map((x) => x.cpuMicrosPerRequest ?? NaN)));
-  add({ id: 'P3', measure: 'server CPU per proxied call under load (Lamplight; B1; mock upstream)', value: `${cpu('lamplight')}; ${cpu('b1')}; ${cpu('b0')}`, unit: 'µs', goal: 'context', pass: null, detail: `Lamplight with recording off: ${cpu('lamplight-off')} µs` });
-  add({ id: 'P3', measure: 'errors under load (errors + non-2xx, all rounds)', value: errors, unit: '', goal: '0', pass: errors === 0 });
+  add({
+    id: 'P3',
+    measure: 'server CPU per proxied call under load (Lamplight; B1; mock upstream)',
+    value: `${cpu('lamplight')}; ${cpu('b1')}; ${cpu('b0')}`,
+    unit: 'µs',
+    goal: 'context',
+    pass: null,
+    detail: `Lamplight with recording off: ${cpu('lamplight-off')} µs`,
+  });
+  add({
+    id: 'P3',
+    measure: 'errors under load (errors + non-2xx, all rounds)',
+    value: errors,
+    unit: '',
+    goal: '0',
+    pass: errors === 0,
+  });
   const p4 = median(rounds.map((_, i) => thr('lamplight')[i].rps / thr('lamplight-off')[i].rps));
-  add({ id: 'P4', measure: 'req/s recording on / recording off', value: round2(p4), unit: '×', goal: '≥ 0.90', pass: p4 >= 0.9, detail: `on ${Math.round(on)}, off ${Math.round(off)} req/s` });
+  add({
+    id: 'P4',
+    measure: 'req/s recording on / recording off',
+    value: round2(p4),
+    unit: '×',
+    goal: '≥ 0.90',
+    pass: p4 >= 0.9,
+    detail: `on ${Math.round(on)}, off ${Math.round(off)} req/s`,
+  });
 
   const ttft = median(rounds.map((_, i) => sse('lamplight')[i].ttftP99 - sse('b0')[i].ttftP99));
-  add({ id: 'P5', measure: 'SSE added time-to-first-token p99 (Lamplight − B0)', value: round2(ttft), unit: 'ms', goal: '≤ 1 ms', pass: ttft <= 1, detail: `B0 TTFT p99 ${round2(median(sse('b0').map((x) => x.ttftP99)))} ms; B1, which does nothing but pass bytes, adds ${round2(median(rounds.map((_, i) => sse('b1')[i].ttftP99 - sse('b0')[i].ttftP99)))} ms` });
+  add({
+    id: 'P5',
+    measure: 'SSE added time-to-first-token p99 (Lamplight − B0)',
+    value: round2(ttft),
+    unit: 'ms',
+    goal: '≤ 1 ms',
+    pass: ttft <= 1,
+    detail: `B0 TTFT p99 ${round2(median(sse('b0').map((x) => x.ttftP99)))} ms; B1, which does nothing but pass bytes, adds ${round2(median(rounds.map((_, i) => sse('b1')[i].ttftP99 - sse('b0')[i].ttftP99)))} ms`,
+  });
   const framesIn = sse('b0').map((x) => x.framesMax);
-  const framesOk = sse('lamplight').every((x, i) => x.framesMin === framesIn[i] && x.framesMax === framesIn[i] && x.errors === 0);
-  add({ id: 'P5', measure: 'SSE frames out = frames in', value: framesOk ? `${framesIn[0]} = ${framesIn[0]}` : `${JSON.stringify(sse('lamplight').map((x) => [x.framesMin, x.framesMax]))} vs ${framesIn[0]}`, unit: 'frames', goal: 'equal', pass: framesOk });
+  const framesOk = sse('lamplight').every(
+    (x, i) => x.framesMin === framesIn[i] && x.framesMax === framesIn[i] && x.errors === 0,
+  );
+  add({
+    id: 'P5',
+    measure: 'SSE frames out = frames in',
+    value: framesOk
+      ? `${framesIn[0]} = ${framesIn[0]}`
+      : `${JSON.stringify(sse('lamplight').map((x) => [x.framesMin, x.framesMax]))} vs ${framesIn[0]}`,
+    unit: 'frames',
+    goal: 'equal',
+    pass: framesOk,
+  });
 
   // P6: stall-free concurrent streams, stepping up until one stalls.
   type Streams = { concurrency: number; stalled: number; failed: number; maxGapMs: number; p99GapMs: number };
@@ -228,7 +397,15 @@ async function proxyFigures(targets: { b0: Target; b1: Target; on: Target; off: 
       const parts = Math.ceil(level / 256);
       const results = await Promise.all(
         Array.from({ length: parts }, () =>
-          runLoad<Streams>({ kind: 'streams', url: target.url, headers: target.headers, body: BODIES.streams, concurrency: level / parts, stallMs: STALL_MS, rampMs: STREAM_RAMP_MS }),
+          runLoad<Streams>({
+            kind: 'streams',
+            url: target.url,
+            headers: target.headers,
+            body: BODIES.streams,
+            concurrency: level / parts,
+            stallMs: STALL_MS,
+            rampMs: STREAM_RAMP_MS,
+          }),
         ),
       );
       const result: Streams = {
@@ -249,7 +426,15 @@ async function proxyFigures(targets: { b0: Target; b1: Target; on: Target; off: 
   const streamsLl = await stallFree(targets.on);
   raw.streams = { b0: streamsB0, lamplight: streamsLl };
   const ceiling = PLAN.streamLevels.at(-1)!;
-  add({ id: 'P6', measure: `concurrent stall-free streams (64 deltas at 20 ms, arrivals over ${STREAM_RAMP_MS} ms; stall = a gap > ${STALL_MS} ms)`, value: streamsLl.best, unit: 'streams', goal: '≥ 512', pass: streamsLl.best >= 512, detail: `B0 (no gateway) ${streamsB0.best}${streamsB0.best === ceiling ? '+' : ''}; levels tried ${PLAN.streamLevels.join('/')}` });
+  add({
+    id: 'P6',
+    measure: `concurrent stall-free streams (64 deltas at 20 ms, arrivals over ${STREAM_RAMP_MS} ms; stall = a gap > ${STALL_MS} ms)`,
+    value: streamsLl.best,
+    unit: 'streams',
+    goal: '≥ 512',
+    pass: streamsLl.best >= 512,
+    detail: `B0 (no gateway) ${streamsB0.best}${streamsB0.best === ceiling ? '+' : ''}; levels tried ${PLAN.streamLevels.join('/')}`,
+  });
   return on;
 }
 
@@ -285,7 +470,9 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
   const pool = new Pool({ connectionString: db.url, max: 4 });
   try {
     // The measured organization holds half of the interactions; four others share the rest.
-    const orgs: SeedOrganization[] = [{ organizationId: tenant.organizationId, userId: tenant.userId, weight: 4, sessionIds: [] }];
+    const orgs: SeedOrganization[] = [
+      { organizationId: tenant.organizationId, userId: tenant.userId, weight: 4, sessionIds: [] },
+    ];
     for (let i = 0; i < 4; i++) {
       const other = await createTenant(base, pool, `seed${i}`);
       orgs.push({ organizationId: other.organizationId, userId: other.userId, weight: 1, sessionIds: [] });
@@ -297,37 +484,97 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
     const batched: { rows: number; seconds: number }[] = [];
     for (const size of PLAN.analyticsSizes) {
       // About 50 interactions per session, so the sessions page grows with the data.
-      for (const org of orgs) await createSessions(pool, org, Math.max(1, Math.round(((size - written) / 50) * (org.weight / 8))), `${size}`);
+      for (const org of orgs)
+        await createSessions(pool, org, Math.max(1, Math.round(((size - written) / 50) * (org.weight / 8))), `${size}`);
       if (written === 0) single = await singleRowInserts(pool, orgs[0], QUICK ? 300 : 2000);
       log(`seeding to ${size.toLocaleString('en')} interactions through the InteractionWriter`);
-      const seeded = await seedInteractions(pool, orgs, size - written, { progress: (n) => log(`  ${(written + n).toLocaleString('en')} written`) });
+      const seeded = await seedInteractions(pool, orgs, size - written, {
+        progress: (n) => log(`  ${(written + n).toLocaleString('en')} written`),
+      });
       batched.push(seeded);
       written = size;
       await pool.query('VACUUM ANALYZE interactions, sessions, usage_hourly, usage_daily');
       // Queries are timed in steady state, not while the seeding's dirty pages are still being written out.
       await pool.query('CHECKPOINT').catch(() => undefined);
       measured[size] = await timeQueries(base, tenant.apiKey);
-      log(`  at ${size.toLocaleString('en')}: ${JSON.stringify(measured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`);
+      log(
+        `  at ${size.toLocaleString('en')}: ${JSON.stringify(measured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`,
+      );
       consoleMeasured[size] = await consolePageTimes(base, tenant.accessToken, QUICK ? 5 : 15);
-      log(`  console at ${size.toLocaleString('en')}: ${JSON.stringify(consoleMeasured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`);
+      log(
+        `  console at ${size.toLocaleString('en')}: ${JSON.stringify(consoleMeasured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`,
+      );
     }
-    raw.analytics = { sizes: PLAN.analyticsSizes, measured, consoleMeasured, batched, single, deadlocksRetried: seedDeadlocks() };
+    raw.analytics = {
+      sizes: PLAN.analyticsSizes,
+      measured,
+      consoleMeasured,
+      batched,
+      single,
+      deadlocksRetried: seedDeadlocks(),
+    };
     const [small, large] = PLAN.analyticsSizes;
     const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
-    for (const [name, title] of [['tokensByModel', 'tokens by model'], ['usageSummary', 'usage summary'], ['sessionsPage', 'sessions page']] as const) {
+    for (const [name, title] of [
+      ['tokensByModel', 'tokens by model'],
+      ['usageSummary', 'usage summary'],
+      ['sessionsPage', 'sessions page'],
+    ] as const) {
       const p95 = measured[large][name].p95;
       const growth = p95 / measured[small][name].p95;
-      add({ id: 'P7', measure: `analytics ${title} p95 at ${label(large)}`, value: round2(p95), unit: 'ms', goal: '≤ 50 ms (at 10M)', pass: p95 <= 50, detail: `p50 ${round2(measured[large][name].p50)} ms` });
-      add({ id: 'P7', measure: `analytics ${title} p95(${label(large)}) / p95(${label(small)})`, value: round2(growth), unit: '×', goal: '≤ 1.3 (10M/1M)', pass: growth <= 1.3 });
+      add({
+        id: 'P7',
+        measure: `analytics ${title} p95 at ${label(large)}`,
+        value: round2(p95),
+        unit: 'ms',
+        goal: '≤ 50 ms (at 10M)',
+        pass: p95 <= 50,
+        detail: `p50 ${round2(measured[large][name].p50)} ms`,
+      });
+      add({
+        id: 'P7',
+        measure: `analytics ${title} p95(${label(large)}) / p95(${label(small)})`,
+        value: round2(growth),
+        unit: '×',
+        goal: '≤ 1.3 (10M/1M)',
+        pass: growth <= 1.3,
+      });
     }
-    for (const [name, title] of [['overview', 'overview'], ['sessions', 'sessions page']] as const) {
+    for (const [name, title] of [
+      ['overview', 'overview'],
+      ['sessions', 'sessions page'],
+    ] as const) {
       const times = consoleMeasured[large][name];
-      add({ id: 'P12', measure: `console ${title} usable (navigation to charts or rows drawn, Chromium) p95 at ${label(large)}`, value: Math.round(times.p95), unit: 'ms', goal: '≤ 1000 ms (at 10M)', pass: times.p95 <= 1000, detail: `p50 ${Math.round(times.p50)} ms; at ${label(small)} p95 ${Math.round(consoleMeasured[small][name].p95)} ms` });
+      add({
+        id: 'P12',
+        measure: `console ${title} usable (navigation to charts or rows drawn, Chromium) p95 at ${label(large)}`,
+        value: Math.round(times.p95),
+        unit: 'ms',
+        goal: '≤ 1000 ms (at 10M)',
+        pass: times.p95 <= 1000,
+        detail: `p50 ${Math.round(times.p50)} ms; at ${label(small)} p95 ${Math.round(consoleMeasured[small][name].p95)} ms`,
+      });
     }
     const rows = batched.reduce((s, b) => s + b.rows, 0);
     const rate = rows / batched.reduce((s, b) => s + b.seconds, 0);
-    add({ id: 'P8', measure: 'batched writer rows/s vs single-row inserts', value: round2(rate / single.rowsPerSecond), unit: '×', goal: '≥ 30×', pass: rate / single.rowsPerSecond >= 30, detail: `${Math.round(rate)} rows/s batched (500 per statement, 2 in flight) vs ${Math.round(single.rowsPerSecond)} rows/s single` });
-    add({ id: 'P8', measure: 'batched writer rows/s vs gateway peak req/s', value: round2(rate / gatewayPeak), unit: '×', goal: '≥ 5×', pass: Number.isNaN(gatewayPeak) ? null : rate / gatewayPeak >= 5, detail: `gateway peak ${Math.round(gatewayPeak)} req/s` });
+    add({
+      id: 'P8',
+      measure: 'batched writer rows/s vs single-row inserts',
+      value: round2(rate / single.rowsPerSecond),
+      unit: '×',
+      goal: '≥ 30×',
+      pass: rate / single.rowsPerSecond >= 30,
+      detail: `${Math.round(rate)} rows/s batched (500 per statement, 2 in flight) vs ${Math.round(single.rowsPerSecond)} rows/s single`,
+    });
+    add({
+      id: 'P8',
+      measure: 'batched writer rows/s vs gateway peak req/s',
+      value: round2(rate / gatewayPeak),
+      unit: '×',
+      goal: '≥ 5×',
+      pass: Number.isNaN(gatewayPeak) ? null : rate / gatewayPeak >= 5,
+      detail: `gateway peak ${Math.round(gatewayPeak)} req/s`,
+    });
   } finally {
     await pool.end();
   }
@@ -339,14 +586,21 @@ async function freshness(base: string, tenant: Tenant): Promise<void> {
     const externalId = `bench-p9-${randomBytes(6).toString('hex')}`;
     const response = await fetch(`${base}/spotlight/anthropic/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': tenant.apiKey, 'x-lamplight-session-id': externalId },
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'x-api-key': tenant.apiKey,
+        'x-lamplight-session-id': externalId,
+      },
       body: BODIES.instant,
     });
     await response.arrayBuffer();
     const answered = performance.now();
     if (response.status !== 200) throw new Error(`P9: the proxied call answered ${response.status}`);
     for (;;) {
-      const check = await fetch(`${base}/api/v1/sessions/${externalId}`, { headers: { 'x-lamplight-api-key': tenant.apiKey } });
+      const check = await fetch(`${base}/api/v1/sessions/${externalId}`, {
+        headers: { 'x-lamplight-api-key': tenant.apiKey },
+      });
       const session = check.status === 200 ? ((await check.json()) as { tokensUsed: number }) : null;
       if (check.status !== 200) await check.arrayBuffer();
       if (session && session.tokensUsed > 0) break;
@@ -359,7 +613,15 @@ async function freshness(base: string, tenant: Tenant): Promise<void> {
   samples.sort((a, b) => a - b);
   const worst = samples.at(-1)!;
   raw.freshness = samples;
-  add({ id: 'P9', measure: 'response → visible in analytics (worst of samples)', value: Math.round(worst), unit: 'ms', goal: '≤ 1 s', pass: worst <= 1000, detail: `median ${Math.round(samples[Math.floor(samples.length / 2)])} ms over ${samples.length} calls (recorder flushes every 200 ms)` });
+  add({
+    id: 'P9',
+    measure: 'response → visible in analytics (worst of samples)',
+    value: Math.round(worst),
+    unit: 'ms',
+    goal: '≤ 1 s',
+    pass: worst <= 1000,
+    detail: `median ${Math.round(samples[Math.floor(samples.length / 2)])} ms over ${samples.length} calls (recorder flushes every 200 ms)`,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +644,14 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
     {
       const server = await startLamplight(db.url, mockUrl);
       const tenant = await createTenant(server.url, pool, 'sigterm');
-      const load = runLoad<Thr>({ kind: 'durability', url: `${server.url}/spotlight/anthropic/v1/messages`, headers: proxyHeaders(tenant.apiKey), body: BODIES.slow, connections: 32, durationSec: PLAN.durabilitySec });
+      const load = runLoad<Thr>({
+        kind: 'durability',
+        url: `${server.url}/spotlight/anthropic/v1/messages`,
+        headers: proxyHeaders(tenant.apiKey),
+        body: BODIES.slow,
+        connections: 32,
+        durationSec: PLAN.durabilitySec,
+      });
       await sleep((PLAN.durabilitySec * 1000) / 2);
       server.child.kill('SIGTERM');
       const result = await load;
@@ -390,14 +659,29 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
       const stored = await rowsFor(tenant.apiKey);
       raw.sigterm = { client: result, stored, exitCode: code };
       const ratio = result.ok === 0 ? NaN : stored.ok / result.ok;
-      add({ id: 'P10', measure: 'rows stored / 2xx responses, SIGTERM mid-load', value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a', unit: '', goal: '= 1.000', pass: stored.ok === result.ok && result.ok > 0, detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx (${stored.all} rows in all), ${result.non2xx} non-2xx (${JSON.stringify(result.statuses)}), ${result.errors} refused connections after the signal; exit ${code}` });
+      add({
+        id: 'P10',
+        measure: 'rows stored / 2xx responses, SIGTERM mid-load',
+        value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a',
+        unit: '',
+        goal: '= 1.000',
+        pass: stored.ok === result.ok && result.ok > 0,
+        detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx (${stored.all} rows in all), ${result.non2xx} non-2xx (${JSON.stringify(result.statuses)}), ${result.errors} refused connections after the signal; exit ${code}`,
+      });
     }
     // SIGKILL in the middle of load, then a new process on the same DATA_DIR replays the journal.
     {
       const server = await startLamplight(db.url, mockUrl);
       const dataDir = dataDirs.at(-1)!;
       const tenant = await createTenant(server.url, pool, 'sigkill');
-      const load = runLoad<Thr>({ kind: 'durability', url: `${server.url}/spotlight/anthropic/v1/messages`, headers: proxyHeaders(tenant.apiKey), body: BODIES.slow, connections: 32, durationSec: PLAN.durabilitySec });
+      const load = runLoad<Thr>({
+        kind: 'durability',
+        url: `${server.url}/spotlight/anthropic/v1/messages`,
+        headers: proxyHeaders(tenant.apiKey),
+        body: BODIES.slow,
+        connections: 32,
+        durationSec: PLAN.durabilitySec,
+      });
       await sleep((PLAN.durabilitySec * 1000) / 2);
       server.child.kill('SIGKILL');
       const result = await load;
@@ -414,7 +698,15 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
       const ratio = result.ok === 0 ? NaN : stored.ok / result.ok;
       // Calls cut by the kill after Anthropic answered can be stored too (they were made): at most one per connection.
       const extra = stored.ok - result.ok;
-      add({ id: 'P10', measure: 'rows stored / 2xx responses, SIGKILL mid-load, restart', value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a', unit: '', goal: '= 1.000 (none lost)', pass: result.ok > 0 && extra >= 0 && extra <= 32, detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx (${extra} more: calls in flight at the kill whose answer was journaled but not delivered), ${result.errors} errors from the kill on` });
+      add({
+        id: 'P10',
+        measure: 'rows stored / 2xx responses, SIGKILL mid-load, restart',
+        value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a',
+        unit: '',
+        goal: '= 1.000 (none lost)',
+        pass: result.ok > 0 && extra >= 0 && extra <= 32,
+        detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx (${extra} more: calls in flight at the kill whose answer was journaled but not delivered), ${result.errors} errors from the kill on`,
+      });
     }
     // PostgreSQL restart in the middle of load: every connection dropped, new ones refused for 2 s.
     {
@@ -425,7 +717,14 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
       relayed.port = String(relay.port);
       const server = await startLamplight(relayed.toString(), mockUrl);
       const tenant = await createTenant(server.url, pool, 'pgrestart');
-      const load = runLoad<Thr>({ kind: 'durability', url: `${server.url}/spotlight/anthropic/v1/messages`, headers: proxyHeaders(tenant.apiKey), body: BODIES.slow, connections: 32, durationSec: PLAN.durabilitySec });
+      const load = runLoad<Thr>({
+        kind: 'durability',
+        url: `${server.url}/spotlight/anthropic/v1/messages`,
+        headers: proxyHeaders(tenant.apiKey),
+        body: BODIES.slow,
+        connections: 32,
+        durationSec: PLAN.durabilitySec,
+      });
       await sleep((PLAN.durabilitySec * 1000) / 3);
       await relay.outage(2000);
       const result = await load;
@@ -440,7 +739,15 @@ async function durability(db: BenchDatabase, mockUrl: string): Promise<void> {
       await relay.down();
       raw.pgRestart = { client: result, stored };
       const ratio = result.ok === 0 ? NaN : stored.ok / result.ok;
-      add({ id: 'P10', measure: 'rows stored / 2xx responses, PostgreSQL restart mid-load', value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a', unit: '', goal: '= 1.000', pass: stored.ok === result.ok && result.ok > 0, detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx; ${result.non2xx} non-2xx (${JSON.stringify(result.statuses)}) and ${result.errors} errors during the 2 s outage (simulated: a TCP relay drops every connection and refuses new ones)` });
+      add({
+        id: 'P10',
+        measure: 'rows stored / 2xx responses, PostgreSQL restart mid-load',
+        value: Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a',
+        unit: '',
+        goal: '= 1.000',
+        pass: stored.ok === result.ok && result.ok > 0,
+        detail: `${result.ok} 2xx, ${stored.ok} rows with 2xx; ${result.non2xx} non-2xx (${JSON.stringify(result.statuses)}) and ${result.errors} errors during the 2 s outage (simulated: a TCP relay drops every connection and refuses new ones)`,
+      });
     }
   } finally {
     await pool.end();
@@ -467,48 +774,110 @@ async function spendLimitFigures(db: BenchDatabase, mockUrl: string, processes: 
     const free = await createTenant(one.url, pool, 'no-limits');
     const limited = await createTenant(one.url, pool, 'limited');
     const auth = { authorization: `Bearer ${limited.accessToken}` };
-    await api(one.url, 'POST', '/api/v1/spend-limits', { scopeType: 'organization', period: 'monthly', amount: 1_000_000 }, auth);
-    await api(one.url, 'POST', '/api/v1/spend-limits', { scopeType: 'user', scopeId: limited.userId, period: 'daily', amount: 100_000 }, auth);
+    await api(
+      one.url,
+      'POST',
+      '/api/v1/spend-limits',
+      { scopeType: 'organization', period: 'monthly', amount: 1_000_000 },
+      auth,
+    );
+    await api(
+      one.url,
+      'POST',
+      '/api/v1/spend-limits',
+      { scopeType: 'user', scopeId: limited.userId, period: 'daily', amount: 100_000 },
+      auth,
+    );
     const path = '/spotlight/anthropic/v1/messages';
     const deltas: number[] = [];
     const p50s: { free: number; limited: number }[] = [];
     for (let r = 0; r < Math.max(3, PLAN.rounds); r++) {
-      const a = await runLoad<{ p50: number }>({ kind: 'latency', url: `${one.url}${path}`, headers: proxyHeaders(free.apiKey), body: BODIES.instant, count: PLAN.latencyCount, warmup: 100 });
-      const b = await runLoad<{ p50: number }>({ kind: 'latency', url: `${one.url}${path}`, headers: proxyHeaders(limited.apiKey), body: BODIES.instant, count: PLAN.latencyCount, warmup: 100 });
+      const a = await runLoad<{ p50: number }>({
+        kind: 'latency',
+        url: `${one.url}${path}`,
+        headers: proxyHeaders(free.apiKey),
+        body: BODIES.instant,
+        count: PLAN.latencyCount,
+        warmup: 100,
+      });
+      const b = await runLoad<{ p50: number }>({
+        kind: 'latency',
+        url: `${one.url}${path}`,
+        headers: proxyHeaders(limited.apiKey),
+        body: BODIES.instant,
+        count: PLAN.latencyCount,
+        warmup: 100,
+      });
       p50s.push({ free: a.p50, limited: b.p50 });
       deltas.push(b.p50 - a.p50);
     }
     const added = median(deltas);
     raw.spendLimitLatency = p50s;
-    add({ id: 'P11', measure: 'spend-limit enforcement, added p50 (2 limits vs none, concurrency 1)', value: round2(added), unit: 'ms', goal: '≤ 0.2 ms', pass: added <= 0.2, detail: `p50 without limits ${round2(median(p50s.map((x) => x.free)))} ms, with ${round2(median(p50s.map((x) => x.limited)))} ms` });
+    add({
+      id: 'P11',
+      measure: 'spend-limit enforcement, added p50 (2 limits vs none, concurrency 1)',
+      value: round2(added),
+      unit: 'ms',
+      goal: '≤ 0.2 ms',
+      pass: added <= 0.2,
+      detail: `p50 without limits ${round2(median(p50s.map((x) => x.free)))} ms, with ${round2(median(p50s.map((x) => x.limited)))} ms`,
+    });
 
     // Overshoot: $1.00 a day, $0.97 already spent.
     const tight = await createTenant(one.url, pool, 'overshoot');
-    const created = await api<{ id: string }>(one.url, 'POST', '/api/v1/spend-limits', { scopeType: 'organization', period: 'daily', amount: 1 }, { authorization: `Bearer ${tight.accessToken}` });
+    const created = await api<{ id: string }>(
+      one.url,
+      'POST',
+      '/api/v1/spend-limits',
+      { scopeType: 'organization', period: 'daily', amount: 1 },
+      { authorization: `Bearer ${tight.accessToken}` },
+    );
     const call = (base: string) =>
-      fetch(`${base}${path}`, { method: 'POST', headers: proxyHeaders(tight.apiKey), body: body('MOCK:{"delayMs":50} Hello') }).then(async (r) => {
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: proxyHeaders(tight.apiKey),
+        body: body('MOCK:{"delayMs":50} Hello'),
+      }).then(async (r) => {
         await r.arrayBuffer();
         return r.status;
       });
     if ((await call(one.url)) !== 200) throw new Error('the first call under the tight limit failed');
     const settledRow = async () => {
       for (let i = 0; i < 100; i++) {
-        const { rows } = await pool.query<{ spent: string; reserved: string }>('SELECT spent, reserved FROM spend_counters WHERE organization_id = $1 AND counter_key = $2', [tight.organizationId, created.id]);
+        const { rows } = await pool.query<{ spent: string; reserved: string }>(
+          'SELECT spent, reserved FROM spend_counters WHERE organization_id = $1 AND counter_key = $2',
+          [tight.organizationId, created.id],
+        );
         if (rows[0] && rows[0].reserved === '0') return { spent: Number(rows[0].spent) };
         await sleep(50);
       }
       throw new Error('reservations were not settled');
     };
     const first = await settledRow();
-    await pool.query('UPDATE spend_counters SET spent = 970000 WHERE organization_id = $1 AND counter_key = $2', [tight.organizationId, created.id]);
+    await pool.query('UPDATE spend_counters SET spent = 970000 WHERE organization_id = $1 AND counter_key = $2', [
+      tight.organizationId,
+      created.id,
+    ]);
     const statuses = await Promise.all(Array.from({ length: 64 }, (_, i) => call(i % 2 === 0 ? one.url : two.url)));
     const final = await settledRow();
     const ok = statuses.filter((s) => s === 200).length;
     const refused = statuses.filter((s) => s === 429).length;
     const overshootMicro = final.spent - 1_000_000;
     const callsWorth = Math.max(0, overshootMicro) / first.spent;
-    raw.spendLimitOvershoot = { statuses: { ok, refused, other: 64 - ok - refused }, oneCallMicroUsd: first.spent, finalSpentMicroUsd: final.spent };
-    add({ id: 'P11', measure: 'spend over a limit, 64 concurrent calls over 2 instances', value: round2(callsWorth), unit: "calls' worth", goal: '≤ one call\'s worth', pass: callsWorth <= 1 && ok + refused === 64, detail: `$0.97 of $1.00 spent before; ${ok} answered, ${refused} refused (429); spent after $${(final.spent / 1e6).toFixed(6)}; one call $${(first.spent / 1e6).toFixed(6)}` });
+    raw.spendLimitOvershoot = {
+      statuses: { ok, refused, other: 64 - ok - refused },
+      oneCallMicroUsd: first.spent,
+      finalSpentMicroUsd: final.spent,
+    };
+    add({
+      id: 'P11',
+      measure: 'spend over a limit, 64 concurrent calls over 2 instances',
+      value: round2(callsWorth),
+      unit: "calls' worth",
+      goal: "≤ one call's worth",
+      pass: callsWorth <= 1 && ok + refused === 64,
+      detail: `$0.97 of $1.00 spent before; ${ok} answered, ${refused} refused (429); spent after $${(final.spent / 1e6).toFixed(6)}; one call $${(first.spent / 1e6).toFixed(6)}`,
+    });
   } finally {
     await pool.end();
     await stop(two);
@@ -538,11 +907,19 @@ async function machine(db: BenchDatabase): Promise<Record<string, unknown>> {
 }
 
 function printTable(): void {
-  const rows = figures.map((f) => [f.id, f.measure, `${f.value} ${f.unit}`.trim(), f.goal, f.pass === null ? '-' : f.pass ? 'PASS' : 'FAIL']);
+  const rows = figures.map((f) => [
+    f.id,
+    f.measure,
+    `${f.value} ${f.unit}`.trim(),
+    f.goal,
+    f.pass === null ? '-' : f.pass ? 'PASS' : 'FAIL',
+  ]);
   const header = ['#', 'measure', 'value', 'goal', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: string[]) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
-  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n\n`);
+  process.stdout.write(
+    `\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -554,12 +931,20 @@ async function main(): Promise<void> {
   let info: Record<string, unknown>;
   try {
     info = await machine(db);
-    const mock = await spawnNode(join(DIST, 'mock-upstream', 'main.js'), { PATH: process.env.PATH, MOCK_ANTHROPIC_PORT: '0' }, /listening on (http:\/\/\S+)/);
+    const mock = await spawnNode(
+      join(DIST, 'mock-upstream', 'main.js'),
+      { PATH: process.env.PATH, MOCK_ANTHROPIC_PORT: '0' },
+      /listening on (http:\/\/\S+)/,
+    );
     processes.push(mock);
     if (ONLY_SPEND_LIMITS) {
       await spendLimitFigures(db, mock.url, processes);
     } else {
-      const b1 = await spawnNode(join(DIST, 'bench', 'b1-passthrough.js'), { PATH: process.env.PATH, UPSTREAM_URL: mock.url, PORT: '0' }, /B1 listening on (http:\/\/\S+)/);
+      const b1 = await spawnNode(
+        join(DIST, 'bench', 'b1-passthrough.js'),
+        { PATH: process.env.PATH, UPSTREAM_URL: mock.url, PORT: '0' },
+        /B1 listening on (http:\/\/\S+)/,
+      );
       processes.push(b1);
       const on = await startLamplight(db.url, mock.url);
       processes.push(on);
@@ -571,7 +956,12 @@ async function main(): Promise<void> {
       const headers = proxyHeaders(tenant.apiKey);
       const path = '/spotlight/anthropic/v1/messages';
       const targets = {
-        b0: { name: 'b0', url: `${mock.url}/v1/messages`, headers: { ...headers, 'x-api-key': 'sk-ant-api03-bench-direct' }, pid: mock.child.pid },
+        b0: {
+          name: 'b0',
+          url: `${mock.url}/v1/messages`,
+          headers: { ...headers, 'x-api-key': 'sk-ant-api03-bench-direct' },
+          pid: mock.child.pid,
+        },
         b1: { name: 'b1', url: `${b1.url}${path}`, headers, pid: b1.child.pid },
         on: { name: 'lamplight', url: `${on.url}${path}`, headers, pid: on.child.pid },
         off: { name: 'lamplight-off', url: `${off.url}${path}`, headers, pid: off.child.pid },
@@ -604,7 +994,13 @@ async function main(): Promise<void> {
     raw,
   };
   // The committed latest.json is the last full run; a quick run goes beside it, ignored by git.
-  const file = ONLY_SPEND_LIMITS ? 'spend-limits.json' : QUICK ? 'quick.json' : ONLY_ANALYTICS ? 'analytics.json' : 'latest.json';
+  const file = ONLY_SPEND_LIMITS
+    ? 'spend-limits.json'
+    : QUICK
+      ? 'quick.json'
+      : ONLY_ANALYTICS
+        ? 'analytics.json'
+        : 'latest.json';
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', file), `${JSON.stringify(result, null, 2)}\n`);
   log(`${result.summary.passed}/${figures.length} goals met; written to bench/results/${file}`);

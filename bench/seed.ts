@@ -10,7 +10,14 @@ import type { InteractionRecord } from '../src/modules/recording/interaction-rec
 import { InteractionWriter } from '../src/modules/recording/interaction-writer.repository';
 import { PricingTable } from '../src/modules/proxy/pricing/pricing';
 
-const SEED_MODELS = ['claude-opus-4-7', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-5', 'claude-fable-5', 'claude-unlisted-model'];
+const SEED_MODELS = [
+  'claude-opus-4-7',
+  'claude-sonnet-4-5',
+  'claude-haiku-4-5',
+  'claude-opus-5',
+  'claude-fable-5',
+  'claude-unlisted-model',
+];
 const DAY_MS = 86_400_000;
 const SPAN_DAYS = 90;
 
@@ -43,7 +50,10 @@ const pricing = PricingTable.default();
  * writes them in production (each batch covers a short stretch of time and a few hours of
  * rollups), and go to one session for about 50 calls in a row, sometimes to another.
  */
-function syntheticRecord(org: SeedOrganization, at = Date.now() - Math.floor(Math.random() * SPAN_DAYS * DAY_MS)): InteractionRecord {
+function syntheticRecord(
+  org: SeedOrganization,
+  at = Date.now() - Math.floor(Math.random() * SPAN_DAYS * DAY_MS),
+): InteractionRecord {
   counter++;
   const model = SEED_MODELS[counter % SEED_MODELS.length];
   const started = at;
@@ -60,7 +70,10 @@ function syntheticRecord(org: SeedOrganization, at = Date.now() - Math.floor(Mat
   return {
     id: randomUUID(),
     organizationId: org.organizationId,
-    sessionId: Math.random() < 0.1 ? org.sessionIds[Math.floor(Math.random() * org.sessionIds.length)] : org.sessionIds[org.cursor],
+    sessionId:
+      Math.random() < 0.1
+        ? org.sessionIds[Math.floor(Math.random() * org.sessionIds.length)]
+        : org.sessionIds[org.cursor],
     apiKeyId: null,
     userId: org.userId,
     model,
@@ -101,7 +114,12 @@ export async function seedInteractions(
   pool: Pool,
   orgs: SeedOrganization[],
   count: number,
-  options: { batchSize?: number; parallel?: number; progress?: (written: number) => void; decorate?: (record: InteractionRecord) => InteractionRecord } = {},
+  options: {
+    batchSize?: number;
+    parallel?: number;
+    progress?: (written: number) => void;
+    decorate?: (record: InteractionRecord) => InteractionRecord;
+  } = {},
 ): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const writer = new InteractionWriter(pool);
   const batchSize = options.batchSize ?? 500;
@@ -119,7 +137,9 @@ export async function seedInteractions(
       const n = Math.min(batchSize, remaining);
       remaining -= n;
       const decorate = options.decorate ?? ((r: InteractionRecord) => r);
-      const batch = Array.from({ length: n }, () => decorate(syntheticRecord(pickOrganization(orgs, totalWeight), Math.floor(spanStart + step * index++))));
+      const batch = Array.from({ length: n }, () =>
+        decorate(syntheticRecord(pickOrganization(orgs, totalWeight), Math.floor(spanStart + step * index++))),
+      );
       // Not `written += await …`: that reads `written` before the await and loses the other worker's rows.
       const inserted = await writeRetrying(writer, batch);
       written += inserted;
@@ -153,7 +173,11 @@ async function writeRetrying(writer: InteractionWriter, batch: InteractionRecord
 export let deadlocks = 0;
 
 /** The same writer, one row per statement, one statement at a time: the single-row baseline. */
-export async function singleRowInserts(pool: Pool, org: SeedOrganization, count: number): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
+export async function singleRowInserts(
+  pool: Pool,
+  org: SeedOrganization,
+  count: number,
+): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const writer = new InteractionWriter(pool);
   const started = performance.now();
   for (let i = 0; i < count; i++) await writer.write([syntheticRecord(org)]);

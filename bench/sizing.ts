@@ -12,11 +12,16 @@ import { createSessions, seedInteractions, type SeedOrganization } from './seed'
 import type { InteractionRecord } from '../src/modules/recording/interaction-record';
 import { freshDatabase } from './support';
 
-const ROWS = Number(/^--rows=(\d+)$/.exec(process.argv.slice(2).find((a) => a.startsWith('--rows=')) ?? '')?.[1] ?? 200_000);
+const ROWS = Number(
+  /^--rows=(\d+)$/.exec(process.argv.slice(2).find((a) => a.startsWith('--rows=')) ?? '')?.[1] ?? 200_000,
+);
 
 /** Text about as compressible as source code and prose: words drawn from random bytes. */
 function text(bytes: number): string {
-  return randomBytes(Math.ceil(bytes * 0.75)).toString('base64').replace(/[+/]/g, ' ').slice(0, bytes);
+  return randomBytes(Math.ceil(bytes * 0.75))
+    .toString('base64')
+    .replace(/[+/]/g, ' ')
+    .slice(0, bytes);
 }
 
 async function tableBytes(pool: Pool, table: string): Promise<number> {
@@ -33,11 +38,19 @@ async function run(withContent: boolean): Promise<Record<string, number | string
   try {
     const organizationId = randomUUID();
     const userId = randomUUID();
-    await pool.query(`INSERT INTO organizations (id, created_at, name, slug, settings) VALUES ($1, now(), 'Sizing', $2, '{}')`, [organizationId, `sizing-${organizationId.slice(0, 8)}`]);
-    await pool.query(`INSERT INTO users (id, created_at, email, name, password_hash) VALUES ($1, now(), $2, 'Sizing', 'x')`, [userId, `${userId}@sizing.invalid`]);
+    await pool.query(
+      `INSERT INTO organizations (id, created_at, name, slug, settings) VALUES ($1, now(), 'Sizing', $2, '{}')`,
+      [organizationId, `sizing-${organizationId.slice(0, 8)}`],
+    );
+    await pool.query(
+      `INSERT INTO users (id, created_at, email, name, password_hash) VALUES ($1, now(), $2, 'Sizing', 'x')`,
+      [userId, `${userId}@sizing.invalid`],
+    );
     const org: SeedOrganization = { organizationId, userId, weight: 1, sessionIds: [] };
     await createSessions(pool, org, Math.max(1, Math.round(ROWS / 50)), 'sizing');
-    await pool.query(`SELECT lamplight_ensure_interactions_partition(m) FROM generate_series(now() - interval '4 months', now(), interval '1 month') m`);
+    await pool.query(
+      `SELECT lamplight_ensure_interactions_partition(m) FROM generate_series(now() - interval '4 months', now(), interval '1 month') m`,
+    );
     const decorate = withContent
       ? (r: InteractionRecord): InteractionRecord => ({
           ...r,

@@ -17,12 +17,20 @@ export interface Spawned {
 }
 
 /** Starts `node <script>` and waits for a line matching `ready` (whose first group is the URL). */
-export async function spawnNode(script: string, env: Record<string, string | undefined>, ready: RegExp, timeoutMs = 90_000): Promise<Spawned> {
+export async function spawnNode(
+  script: string,
+  env: Record<string, string | undefined>,
+  ready: RegExp,
+  timeoutMs = 90_000,
+): Promise<Spawned> {
   const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start in time:\n${lines.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start in time:\n${lines.join('\n')}`)),
+      timeoutMs,
+    );
     const onData = (data: Buffer) => {
       for (const line of data.toString('utf8').split('\n')) {
         if (!line) continue;
@@ -55,7 +63,9 @@ export async function stop(process_: Spawned | undefined, signal: NodeJS.Signals
 
 /** Runs one load job in its own process (see load.ts) and returns its result. */
 export async function runLoad<T>(job: Record<string, unknown>, timeoutMs = 300_000): Promise<T> {
-  const child = spawn(process.execPath, [join(DIST, 'bench', 'load.js'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(DIST, 'bench', 'load.js'), JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -105,7 +115,10 @@ export class PostgresRelay {
   private readonly sockets = new Set<Socket>();
   port = 0;
 
-  constructor(private readonly host: string, private readonly targetPort: number) {}
+  constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
 
   async start(port?: number): Promise<void> {
     this.port = port ?? (await findFreePort());

@@ -13,11 +13,12 @@ import { Migration } from '@mikro-orm/migrations';
  * index alone (index-only scans) instead of heap rows scattered by the constant upserts.
  */
 export class Migration20261123033552_cache_invalidation extends Migration {
-
   override name = 'Migration20261123033552_cache_invalidation';
 
   override up(): void | Promise<void> {
-    this.addSql(`create index "usage_hourly_covering_index" on "usage_hourly" ("organization_id", "hour", "model") include ("requests", "error_requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write5m_tokens", "cache_write1h_tokens", "cost_input_nano_usd", "cost_output_nano_usd", "cost_cache_read_nano_usd", "cost_cache_write5m_nano_usd", "cost_cache_write1h_nano_usd", "cost_total_nano_usd");`);
+    this.addSql(
+      `create index "usage_hourly_covering_index" on "usage_hourly" ("organization_id", "hour", "model") include ("requests", "error_requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write5m_tokens", "cache_write1h_tokens", "cost_input_nano_usd", "cost_output_nano_usd", "cost_cache_read_nano_usd", "cost_cache_write5m_nano_usd", "cost_cache_write1h_nano_usd", "cost_total_nano_usd");`,
+    );
     this.addSql(`create sequence "lamplight_cache_epoch";`);
     this.addSql(`create or replace function "lamplight_notify_api_key"() returns trigger language plpgsql as $$
 begin
@@ -29,7 +30,9 @@ begin
   perform pg_notify('lamplight_cache_invalidation', json_build_object('topic', 'api-key', 'key', old.id)::text);
   return null;
 end $$;`);
-    this.addSql(`create trigger "api_keys_cache_invalidation" after update or delete on "api_keys" for each row execute function "lamplight_notify_api_key"();`);
+    this.addSql(
+      `create trigger "api_keys_cache_invalidation" after update or delete on "api_keys" for each row execute function "lamplight_notify_api_key"();`,
+    );
 
     this.addSql(`create or replace function "lamplight_notify_organization"() returns trigger language plpgsql as $$
 begin
@@ -40,7 +43,9 @@ begin
   end if;
   return null;
 end $$;`);
-    this.addSql(`create trigger "organizations_cache_invalidation" after update or delete on "organizations" for each row execute function "lamplight_notify_organization"();`);
+    this.addSql(
+      `create trigger "organizations_cache_invalidation" after update or delete on "organizations" for each row execute function "lamplight_notify_organization"();`,
+    );
 
     this.addSql(`create or replace function "lamplight_notify_provider_key"() returns trigger language plpgsql as $$
 begin
@@ -51,7 +56,9 @@ begin
   end if;
   return null;
 end $$;`);
-    this.addSql(`create trigger "provider_keys_cache_invalidation" after insert or update or delete on "provider_keys" for each row execute function "lamplight_notify_provider_key"();`);
+    this.addSql(
+      `create trigger "provider_keys_cache_invalidation" after insert or update or delete on "provider_keys" for each row execute function "lamplight_notify_provider_key"();`,
+    );
   }
 
   override down(): void | Promise<void> {
@@ -64,5 +71,4 @@ end $$;`);
     this.addSql(`drop sequence if exists "lamplight_cache_epoch";`);
     this.addSql(`drop index "usage_hourly_covering_index";`);
   }
-
 }

@@ -12,7 +12,6 @@ import { Migration } from '@mikro-orm/migrations';
  * dropped.
  */
 export class Migration20261123130000_session_cache_invalidation extends Migration {
-
   override name = 'Migration20261123130000_session_cache_invalidation';
 
   override up(): void | Promise<void> {
@@ -24,12 +23,15 @@ begin
   end if;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_cache_invalidation" after update of "released_at", "deleted_at", "token_budget", "external_id", "organization_id" on "sessions" for each row
+    this
+      .addSql(`create trigger "sessions_cache_invalidation" after update of "released_at", "deleted_at", "token_budget", "external_id", "organization_id" on "sessions" for each row
   when (old.released_at is distinct from new.released_at or old.deleted_at is distinct from new.deleted_at
     or old.token_budget is distinct from new.token_budget or old.external_id is distinct from new.external_id
     or old.organization_id is distinct from new.organization_id)
   execute function "lamplight_notify_session"();`);
-    this.addSql(`create trigger "sessions_delete_cache_invalidation" after delete on "sessions" for each row execute function "lamplight_notify_session"();`);
+    this.addSql(
+      `create trigger "sessions_delete_cache_invalidation" after delete on "sessions" for each row execute function "lamplight_notify_session"();`,
+    );
 
     this.addSql(`create or replace function "lamplight_notify_api_key"() returns trigger language plpgsql as $$
 begin
@@ -95,5 +97,4 @@ end $$;`);
     this.addSql(`drop trigger if exists "sessions_cache_invalidation" on "sessions";`);
     this.addSql(`drop function if exists "lamplight_notify_session"();`);
   }
-
 }

@@ -23,11 +23,12 @@ import { Migration } from '@mikro-orm/migrations';
  * triggers exist until the migration commits, so no change is counted twice or missed.
  */
 export class Migration20261124090000_session_counts extends Migration {
-
   override name = 'Migration20261124090000_session_counts';
 
   override up(): void | Promise<void> {
-    this.addSql(`create table "organization_session_counts" ("organization_id" uuid not null, "live_sessions" bigint not null default '0', primary key ("organization_id"));`);
+    this.addSql(
+      `create table "organization_session_counts" ("organization_id" uuid not null, "live_sessions" bigint not null default '0', primary key ("organization_id"));`,
+    );
 
     this.addSql(`lock table "sessions" in share row exclusive mode;`);
 
@@ -40,7 +41,9 @@ begin
   on conflict (organization_id) do update set live_sessions = c.live_sessions + excluded.live_sessions;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_count_insert" after insert on "sessions" referencing new table as new_rows for each statement execute function "lamplight_session_counts_insert"();`);
+    this.addSql(
+      `create trigger "sessions_count_insert" after insert on "sessions" referencing new table as new_rows for each statement execute function "lamplight_session_counts_insert"();`,
+    );
 
     this.addSql(`create or replace function "lamplight_session_counts_update"() returns trigger language plpgsql as $$
 begin
@@ -54,7 +57,9 @@ begin
   on conflict (organization_id) do update set live_sessions = c.live_sessions + excluded.live_sessions;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_count_update" after update on "sessions" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_session_counts_update"();`);
+    this.addSql(
+      `create trigger "sessions_count_update" after update on "sessions" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_session_counts_update"();`,
+    );
 
     this.addSql(`create or replace function "lamplight_session_counts_delete"() returns trigger language plpgsql as $$
 begin
@@ -63,16 +68,22 @@ begin
   where c.organization_id = d.organization_id;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_count_delete" after delete on "sessions" referencing old table as old_rows for each statement execute function "lamplight_session_counts_delete"();`);
+    this.addSql(
+      `create trigger "sessions_count_delete" after delete on "sessions" referencing old table as old_rows for each statement execute function "lamplight_session_counts_delete"();`,
+    );
 
     this.addSql(`create or replace function "lamplight_session_counts_truncate"() returns trigger language plpgsql as $$
 begin
   delete from organization_session_counts;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_count_truncate" after truncate on "sessions" for each statement execute function "lamplight_session_counts_truncate"();`);
+    this.addSql(
+      `create trigger "sessions_count_truncate" after truncate on "sessions" for each statement execute function "lamplight_session_counts_truncate"();`,
+    );
 
-    this.addSql(`insert into "organization_session_counts" ("organization_id", "live_sessions") select "organization_id", count(*) from "sessions" where "deleted_at" is null group by "organization_id";`);
+    this.addSql(
+      `insert into "organization_session_counts" ("organization_id", "live_sessions") select "organization_id", count(*) from "sessions" where "deleted_at" is null group by "organization_id";`,
+    );
   }
 
   override down(): void | Promise<void> {
@@ -86,5 +97,4 @@ end $$;`);
     this.addSql(`drop function if exists "lamplight_session_counts_insert"();`);
     this.addSql(`drop table if exists "organization_session_counts";`);
   }
-
 }

@@ -35,11 +35,12 @@ const list = (f: (column: string) => string) => SUMS.map(f).join(', ');
  * the migration commits. No foreign key, as for usage_hourly.
  */
 export class Migration20261125090000_usage_daily extends Migration {
-
   override name = 'Migration20261125090000_usage_daily';
 
   override up(): void | Promise<void> {
-    this.addSql(`create table "usage_daily" ("organization_id" uuid not null, "day" timestamptz not null, "model" varchar(255) not null, ${list((c) => `"${c}" bigint not null`)}, primary key ("organization_id", "day", "model")) with (fillfactor = 70);`);
+    this.addSql(
+      `create table "usage_daily" ("organization_id" uuid not null, "day" timestamptz not null, "model" varchar(255) not null, ${list((c) => `"${c}" bigint not null`)}, primary key ("organization_id", "day", "model")) with (fillfactor = 70);`,
+    );
 
     this.addSql(`lock table "usage_hourly" in share row exclusive mode;`);
 
@@ -68,10 +69,18 @@ begin
   delete from usage_daily;
   return null;
 end $$;`);
-    this.addSql(`create trigger "usage_daily_insert" after insert on "usage_hourly" referencing new table as new_rows for each statement execute function "lamplight_usage_daily_insert"();`);
-    this.addSql(`create trigger "usage_daily_update" after update on "usage_hourly" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_usage_daily_update"();`);
-    this.addSql(`create trigger "usage_daily_delete" after delete on "usage_hourly" referencing old table as old_rows for each statement execute function "lamplight_usage_daily_delete"();`);
-    this.addSql(`create trigger "usage_daily_truncate" after truncate on "usage_hourly" for each statement execute function "lamplight_usage_daily_truncate"();`);
+    this.addSql(
+      `create trigger "usage_daily_insert" after insert on "usage_hourly" referencing new table as new_rows for each statement execute function "lamplight_usage_daily_insert"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_update" after update on "usage_hourly" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_usage_daily_update"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_delete" after delete on "usage_hourly" referencing old table as old_rows for each statement execute function "lamplight_usage_daily_delete"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_truncate" after truncate on "usage_hourly" for each statement execute function "lamplight_usage_daily_truncate"();`,
+    );
 
     this.addSql(`insert into "usage_daily" ("organization_id", "day", "model", ${list((c) => `"${c}"`)})
 select "organization_id", date_trunc('day', "hour", 'UTC'), "model", ${list((c) => `sum("${c}")`)}
@@ -85,5 +94,4 @@ from "usage_hourly" group by 1, 2, 3;`);
     }
     this.addSql(`drop table if exists "usage_daily";`);
   }
-
 }

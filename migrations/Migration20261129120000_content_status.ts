@@ -11,8 +11,12 @@ export class Migration20261129120000_content_status extends Migration {
   override name = 'Migration20261129120000_content_status';
 
   override up(): void {
-    this.addSql(`create type "interaction_content_status" as enum ('complete', 'truncated', 'not_stored', 'capture_failed', 'dropped');`);
-    this.addSql(`alter table "interactions" add column "content_status" "interaction_content_status" not null default 'complete';`);
+    this.addSql(
+      `create type "interaction_content_status" as enum ('complete', 'truncated', 'not_stored', 'capture_failed', 'dropped');`,
+    );
+    this.addSql(
+      `alter table "interactions" add column "content_status" "interaction_content_status" not null default 'complete';`,
+    );
     this.addSql(`update "interactions" set "content_status" = case
       when "content_truncated" then 'truncated'::interaction_content_status
       when "content" is null and "user_query" is null and "final_output" is null then 'not_stored'::interaction_content_status

@@ -21,7 +21,9 @@ export class Migration20261129140000_provider_objects extends Migration {
       "deleted_at" timestamptz null,
       "details" jsonb null,
       primary key ("organization_id", "kind", "object_id"));`);
-    this.addSql(`create index "provider_objects_created_index" on "provider_objects" ("organization_id", "kind", "created_at");`);
+    this.addSql(
+      `create index "provider_objects_created_index" on "provider_objects" ("organization_id", "kind", "created_at");`,
+    );
   }
 
   override down(): void {

@@ -63,9 +63,13 @@ export class Migration20261129200000_exact_cost extends Migration {
   override name = 'Migration20261129200000_exact_cost';
 
   override up(): void {
-    this.addSql(`alter table "interactions" add column "usage" jsonb null, add column "cost_breakdown" jsonb null, add column "cost_tools_nano_usd" bigint null, add column "cost_multipliers_nano_usd" bigint null, add column "cost_cache_savings_nano_usd" bigint null;`);
+    this.addSql(
+      `alter table "interactions" add column "usage" jsonb null, add column "cost_breakdown" jsonb null, add column "cost_tools_nano_usd" bigint null, add column "cost_multipliers_nano_usd" bigint null, add column "cost_cache_savings_nano_usd" bigint null;`,
+    );
     for (const table of ['usage_hourly', 'usage_daily']) {
-      this.addSql(`alter table "${table}" add column "cost_tools_nano_usd" bigint not null default 0, add column "cost_multipliers_nano_usd" bigint not null default 0, add column "cost_cache_savings_nano_usd" bigint not null default 0;`);
+      this.addSql(
+        `alter table "${table}" add column "cost_tools_nano_usd" bigint not null default 0, add column "cost_multipliers_nano_usd" bigint not null default 0, add column "cost_cache_savings_nano_usd" bigint not null default 0;`,
+      );
     }
     for (const sql of dailyFunctions(SUMS_AFTER)) this.addSql(sql);
     // Analytics read the hourly sums from this index alone: it carries the new sums too.
@@ -78,8 +82,12 @@ export class Migration20261129200000_exact_cost extends Migration {
     this.addSql(`drop index "usage_hourly_covering_index";`);
     this.addSql(coveringIndex(SUMS_BEFORE));
     for (const table of ['usage_daily', 'usage_hourly']) {
-      this.addSql(`alter table "${table}" drop column "cost_cache_savings_nano_usd", drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd";`);
+      this.addSql(
+        `alter table "${table}" drop column "cost_cache_savings_nano_usd", drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd";`,
+      );
     }
-    this.addSql(`alter table "interactions" drop column "cost_cache_savings_nano_usd", drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd", drop column "cost_breakdown", drop column "usage";`);
+    this.addSql(
+      `alter table "interactions" drop column "cost_cache_savings_nano_usd", drop column "cost_multipliers_nano_usd", drop column "cost_tools_nano_usd", drop column "cost_breakdown", drop column "usage";`,
+    );
   }
 }

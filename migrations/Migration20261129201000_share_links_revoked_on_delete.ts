@@ -9,7 +9,8 @@ export class Migration20261129201000_share_links_revoked_on_delete extends Migra
   override name = 'Migration20261129201000_share_links_revoked_on_delete';
 
   override up(): void | Promise<void> {
-    this.addSql(`create or replace function "lamplight_revoke_share_links_of_deleted_session"() returns trigger language plpgsql as $$
+    this
+      .addSql(`create or replace function "lamplight_revoke_share_links_of_deleted_session"() returns trigger language plpgsql as $$
 begin
   if old.deleted_at is null and new.deleted_at is not null then
     update "share_links" set "revoked_at" = new.deleted_at
@@ -17,7 +18,9 @@ begin
   end if;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_revoke_share_links" after update of "deleted_at" on "sessions" for each row execute function "lamplight_revoke_share_links_of_deleted_session"();`);
+    this.addSql(
+      `create trigger "sessions_revoke_share_links" after update of "deleted_at" on "sessions" for each row execute function "lamplight_revoke_share_links_of_deleted_session"();`,
+    );
     this.addSql(`update "share_links" l set "revoked_at" = s."deleted_at" from "sessions" s
       where s.id = l.session_id and s.deleted_at is not null and l.revoked_at is null;`);
   }

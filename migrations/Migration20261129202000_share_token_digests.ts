@@ -12,7 +12,9 @@ export class Migration20261129202000_share_token_digests extends Migration {
   override name = 'Migration20261129202000_share_token_digests';
 
   override up(): void | Promise<void> {
-    this.addSql(`alter table "share_links" add column "token_digest" varchar(64) null, add column "token_ciphertext" text null;`);
+    this.addSql(
+      `alter table "share_links" add column "token_digest" varchar(64) null, add column "token_ciphertext" text null;`,
+    );
     this.addSql(`update "share_links" set "token_digest" = encode(sha256(convert_to("token", 'UTF8')), 'hex');`);
     this.addSql(`alter table "share_links" alter column "token_digest" set not null;`);
     this.addSql(`alter table "share_links" add constraint "share_links_token_digest_unique" unique ("token_digest");`);
@@ -22,7 +24,9 @@ export class Migration20261129202000_share_token_digests extends Migration {
 
   override down(): void | Promise<void> {
     this.addSql(`alter table "share_links" add column "token" varchar(64) null;`);
-    this.addSql(`update "share_links" set "token" = 'shr_' || left("token_digest", 32), "revoked_at" = coalesce("revoked_at", now());`);
+    this.addSql(
+      `update "share_links" set "token" = 'shr_' || left("token_digest", 32), "revoked_at" = coalesce("revoked_at", now());`,
+    );
     this.addSql(`alter table "share_links" alter column "token" set not null;`);
     this.addSql(`alter table "share_links" add constraint "share_links_token_unique" unique ("token");`);
     this.addSql(`alter table "share_links" drop constraint "share_links_token_digest_unique";`);

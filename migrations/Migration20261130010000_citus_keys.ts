@@ -11,16 +11,41 @@ const SESSION_REFERENCES = ['interactions', 'share_links'];
 
 /** Unique lookups by a secret's digest: unique within the organization, found by a plain index. */
 const DIGESTS: { table: string; column: string; old: string; unique: string; index: string }[] = [
-  { table: 'api_keys', column: 'digest', old: 'api_keys_digest_unique', unique: 'api_keys_organization_id_digest_unique', index: 'api_keys_digest_index' },
-  { table: 'share_links', column: 'token_digest', old: 'share_links_token_digest_unique', unique: 'share_links_organization_id_token_digest_unique', index: 'share_links_token_digest_index' },
+  {
+    table: 'api_keys',
+    column: 'digest',
+    old: 'api_keys_digest_unique',
+    unique: 'api_keys_organization_id_digest_unique',
+    index: 'api_keys_digest_index',
+  },
+  {
+    table: 'share_links',
+    column: 'token_digest',
+    old: 'share_links_token_digest_unique',
+    unique: 'share_links_organization_id_token_digest_unique',
+    index: 'share_links_token_digest_index',
+  },
 ];
 
 /** The summed columns of a rollup row (usage_hourly and usage_daily), in table order. */
 const SUMS = [
-  'requests', 'error_requests', 'unpriced_requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
-  'cache_write5m_tokens', 'cache_write1h_tokens', 'cost_input_nano_usd', 'cost_output_nano_usd',
-  'cost_cache_read_nano_usd', 'cost_cache_write5m_nano_usd', 'cost_cache_write1h_nano_usd', 'cost_total_nano_usd',
-  'cost_tools_nano_usd', 'cost_multipliers_nano_usd', 'cost_cache_savings_nano_usd',
+  'requests',
+  'error_requests',
+  'unpriced_requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write5m_tokens',
+  'cache_write1h_tokens',
+  'cost_input_nano_usd',
+  'cost_output_nano_usd',
+  'cost_cache_read_nano_usd',
+  'cost_cache_write5m_nano_usd',
+  'cost_cache_write1h_nano_usd',
+  'cost_total_nano_usd',
+  'cost_tools_nano_usd',
+  'cost_multipliers_nano_usd',
+  'cost_cache_savings_nano_usd',
 ];
 const list = (f: (column: string) => string) => SUMS.map(f).join(', ');
 
@@ -46,17 +71,19 @@ const list = (f: (column: string) => string) => SUMS.map(f).join(', ');
  * Every constraint keeps its name, so ORM-generated migrations find them where they expect.
  */
 export class Migration20261130010000_citus_keys extends Migration {
-
   override name = 'Migration20261130010000_citus_keys';
 
   override up(): void | Promise<void> {
-    for (const table of SESSION_REFERENCES) this.addSql(`alter table "${table}" drop constraint "${table}_session_id_foreign";`);
+    for (const table of SESSION_REFERENCES)
+      this.addSql(`alter table "${table}" drop constraint "${table}_session_id_foreign";`);
     for (const table of ID_KEYED) {
       this.addSql(`alter table "${table}" drop constraint "${table}_pkey";`);
       this.addSql(`alter table "${table}" add constraint "${table}_pkey" primary key ("organization_id", "id");`);
     }
     for (const table of SESSION_REFERENCES) {
-      this.addSql(`alter table "${table}" add constraint "${table}_session_id_foreign" foreign key ("organization_id", "session_id") references "sessions" ("organization_id", "id") on delete cascade;`);
+      this.addSql(
+        `alter table "${table}" add constraint "${table}_session_id_foreign" foreign key ("organization_id", "session_id") references "sessions" ("organization_id", "id") on delete cascade;`,
+      );
     }
     for (const table of ID_INDEXED) this.addSql(`create index "${table}_id_index" on "${table}" ("id");`);
     for (const d of DIGESTS) {
@@ -82,9 +109,15 @@ begin
   end if;
   return null;
 end $$;`);
-    this.addSql(`create trigger "sessions_count_insert" after insert on "sessions" for each row execute function "lamplight_session_counts_row"();`);
-    this.addSql(`create trigger "sessions_count_update" after update of "deleted_at", "organization_id" on "sessions" for each row when (old.deleted_at is distinct from new.deleted_at or old.organization_id is distinct from new.organization_id) execute function "lamplight_session_counts_row"();`);
-    this.addSql(`create trigger "sessions_count_delete" after delete on "sessions" for each row execute function "lamplight_session_counts_row"();`);
+    this.addSql(
+      `create trigger "sessions_count_insert" after insert on "sessions" for each row execute function "lamplight_session_counts_row"();`,
+    );
+    this.addSql(
+      `create trigger "sessions_count_update" after update of "deleted_at", "organization_id" on "sessions" for each row when (old.deleted_at is distinct from new.deleted_at or old.organization_id is distinct from new.organization_id) execute function "lamplight_session_counts_row"();`,
+    );
+    this.addSql(
+      `create trigger "sessions_count_delete" after delete on "sessions" for each row execute function "lamplight_session_counts_row"();`,
+    );
 
     // A rollup row adds its difference (new minus old) to its day's row.
     const add = (row: 'new' | 'old', sign: string) => `
@@ -105,9 +138,15 @@ begin
   end if;
   return null;
 end $$;`);
-    this.addSql(`create trigger "usage_daily_insert" after insert on "usage_hourly" for each row execute function "lamplight_usage_daily_row"();`);
-    this.addSql(`create trigger "usage_daily_update" after update on "usage_hourly" for each row execute function "lamplight_usage_daily_row"();`);
-    this.addSql(`create trigger "usage_daily_delete" after delete on "usage_hourly" for each row execute function "lamplight_usage_daily_row"();`);
+    this.addSql(
+      `create trigger "usage_daily_insert" after insert on "usage_hourly" for each row execute function "lamplight_usage_daily_row"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_update" after update on "usage_hourly" for each row execute function "lamplight_usage_daily_row"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_delete" after delete on "usage_hourly" for each row execute function "lamplight_usage_daily_row"();`,
+    );
   }
 
   override down(): void | Promise<void> {
@@ -118,14 +157,30 @@ end $$;`);
     }
     this.addSql(`drop function "lamplight_session_counts_row"();`);
     this.addSql(`drop function "lamplight_usage_daily_row"();`);
-    this.addSql(`create trigger "sessions_count_insert" after insert on "sessions" referencing new table as new_rows for each statement execute function "lamplight_session_counts_insert"();`);
-    this.addSql(`create trigger "sessions_count_update" after update on "sessions" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_session_counts_update"();`);
-    this.addSql(`create trigger "sessions_count_delete" after delete on "sessions" referencing old table as old_rows for each statement execute function "lamplight_session_counts_delete"();`);
-    this.addSql(`create trigger "sessions_count_truncate" after truncate on "sessions" for each statement execute function "lamplight_session_counts_truncate"();`);
-    this.addSql(`create trigger "usage_daily_insert" after insert on "usage_hourly" referencing new table as new_rows for each statement execute function "lamplight_usage_daily_insert"();`);
-    this.addSql(`create trigger "usage_daily_update" after update on "usage_hourly" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_usage_daily_update"();`);
-    this.addSql(`create trigger "usage_daily_delete" after delete on "usage_hourly" referencing old table as old_rows for each statement execute function "lamplight_usage_daily_delete"();`);
-    this.addSql(`create trigger "usage_daily_truncate" after truncate on "usage_hourly" for each statement execute function "lamplight_usage_daily_truncate"();`);
+    this.addSql(
+      `create trigger "sessions_count_insert" after insert on "sessions" referencing new table as new_rows for each statement execute function "lamplight_session_counts_insert"();`,
+    );
+    this.addSql(
+      `create trigger "sessions_count_update" after update on "sessions" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_session_counts_update"();`,
+    );
+    this.addSql(
+      `create trigger "sessions_count_delete" after delete on "sessions" referencing old table as old_rows for each statement execute function "lamplight_session_counts_delete"();`,
+    );
+    this.addSql(
+      `create trigger "sessions_count_truncate" after truncate on "sessions" for each statement execute function "lamplight_session_counts_truncate"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_insert" after insert on "usage_hourly" referencing new table as new_rows for each statement execute function "lamplight_usage_daily_insert"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_update" after update on "usage_hourly" referencing old table as old_rows new table as new_rows for each statement execute function "lamplight_usage_daily_update"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_delete" after delete on "usage_hourly" referencing old table as old_rows for each statement execute function "lamplight_usage_daily_delete"();`,
+    );
+    this.addSql(
+      `create trigger "usage_daily_truncate" after truncate on "usage_hourly" for each statement execute function "lamplight_usage_daily_truncate"();`,
+    );
 
     for (const d of DIGESTS) {
       this.addSql(`alter table "${d.table}" add constraint "${d.old}" unique ("${d.column}");`);
@@ -133,13 +188,16 @@ end $$;`);
       this.addSql(`alter table "${d.table}" drop constraint "${d.unique}";`);
     }
     for (const table of ID_INDEXED) this.addSql(`drop index "${table}_id_index";`);
-    for (const table of SESSION_REFERENCES) this.addSql(`alter table "${table}" drop constraint "${table}_session_id_foreign";`);
+    for (const table of SESSION_REFERENCES)
+      this.addSql(`alter table "${table}" drop constraint "${table}_session_id_foreign";`);
     for (const table of ID_KEYED) {
       this.addSql(`alter table "${table}" drop constraint "${table}_pkey";`);
       this.addSql(`alter table "${table}" add constraint "${table}_pkey" primary key ("id");`);
     }
     for (const table of SESSION_REFERENCES) {
-      this.addSql(`alter table "${table}" add constraint "${table}_session_id_foreign" foreign key ("session_id") references "sessions" ("id") on delete cascade;`);
+      this.addSql(
+        `alter table "${table}" add constraint "${table}_session_id_foreign" foreign key ("session_id") references "sessions" ("id") on delete cascade;`,
+      );
     }
   }
 }

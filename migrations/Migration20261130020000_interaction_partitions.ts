@@ -19,25 +19,43 @@ import { Migration } from '@mikro-orm/migrations';
  * busy cores. Down copies them back.
  */
 export class Migration20261130020000_interaction_partitions extends Migration {
-
   override name = 'Migration20261130020000_interaction_partitions';
 
   override up(): void | Promise<void> {
     this.addSql(`lock table "interactions" in access exclusive mode;`);
     this.addSql(`alter table "interactions" rename to "interactions_unpartitioned";`);
-    this.addSql(`alter table "interactions_unpartitioned" rename constraint "interactions_pkey" to "interactions_unpartitioned_pkey";`);
-    this.addSql(`alter table "interactions_unpartitioned" rename constraint "interactions_organization_id_foreign" to "interactions_unpartitioned_organization_id_foreign";`);
-    this.addSql(`alter table "interactions_unpartitioned" rename constraint "interactions_session_id_foreign" to "interactions_unpartitioned_session_id_foreign";`);
-    this.addSql(`alter index "interactions_session_started_index" rename to "interactions_unpartitioned_session_started_index";`);
+    this.addSql(
+      `alter table "interactions_unpartitioned" rename constraint "interactions_pkey" to "interactions_unpartitioned_pkey";`,
+    );
+    this.addSql(
+      `alter table "interactions_unpartitioned" rename constraint "interactions_organization_id_foreign" to "interactions_unpartitioned_organization_id_foreign";`,
+    );
+    this.addSql(
+      `alter table "interactions_unpartitioned" rename constraint "interactions_session_id_foreign" to "interactions_unpartitioned_session_id_foreign";`,
+    );
+    this.addSql(
+      `alter index "interactions_session_started_index" rename to "interactions_unpartitioned_session_started_index";`,
+    );
 
-    this.addSql(`create table "interactions" (like "interactions_unpartitioned" including defaults including constraints including storage including comments) partition by range ("started_at");`);
-    this.addSql(`alter table "interactions" add constraint "interactions_pkey" primary key ("organization_id", "id", "started_at");`);
-    this.addSql(`create index "interactions_session_started_index" on "interactions" ("organization_id", "session_id", "started_at", "id");`);
-    this.addSql(`alter table "interactions" add constraint "interactions_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
-    this.addSql(`alter table "interactions" add constraint "interactions_session_id_foreign" foreign key ("organization_id", "session_id") references "sessions" ("organization_id", "id") on delete cascade;`);
+    this.addSql(
+      `create table "interactions" (like "interactions_unpartitioned" including defaults including constraints including storage including comments) partition by range ("started_at");`,
+    );
+    this.addSql(
+      `alter table "interactions" add constraint "interactions_pkey" primary key ("organization_id", "id", "started_at");`,
+    );
+    this.addSql(
+      `create index "interactions_session_started_index" on "interactions" ("organization_id", "session_id", "started_at", "id");`,
+    );
+    this.addSql(
+      `alter table "interactions" add constraint "interactions_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
+    this.addSql(
+      `alter table "interactions" add constraint "interactions_session_id_foreign" foreign key ("organization_id", "session_id") references "sessions" ("organization_id", "id") on delete cascade;`,
+    );
     this.addSql(`create table "interactions_default" partition of "interactions" default;`);
 
-    this.addSql(`create function "lamplight_ensure_interactions_partition"(at timestamptz) returns text language plpgsql as $$
+    this
+      .addSql(`create function "lamplight_ensure_interactions_partition"(at timestamptz) returns text language plpgsql as $$
 declare
   first timestamptz := date_trunc('month', at, 'UTC');
   after timestamptz := date_trunc('month', at, 'UTC') + interval '1 month';
@@ -68,15 +86,31 @@ end $$;`);
     this.addSql(`lock table "interactions" in access exclusive mode;`);
     this.addSql(`drop function "lamplight_ensure_interactions_partition"(timestamptz);`);
     this.addSql(`alter table "interactions" rename to "interactions_partitioned";`);
-    this.addSql(`alter table "interactions_partitioned" rename constraint "interactions_pkey" to "interactions_partitioned_pkey";`);
-    this.addSql(`alter table "interactions_partitioned" rename constraint "interactions_organization_id_foreign" to "interactions_partitioned_organization_id_foreign";`);
-    this.addSql(`alter table "interactions_partitioned" rename constraint "interactions_session_id_foreign" to "interactions_partitioned_session_id_foreign";`);
-    this.addSql(`alter index "interactions_session_started_index" rename to "interactions_partitioned_session_started_index";`);
-    this.addSql(`create table "interactions" (like "interactions_partitioned" including defaults including constraints including storage including comments);`);
+    this.addSql(
+      `alter table "interactions_partitioned" rename constraint "interactions_pkey" to "interactions_partitioned_pkey";`,
+    );
+    this.addSql(
+      `alter table "interactions_partitioned" rename constraint "interactions_organization_id_foreign" to "interactions_partitioned_organization_id_foreign";`,
+    );
+    this.addSql(
+      `alter table "interactions_partitioned" rename constraint "interactions_session_id_foreign" to "interactions_partitioned_session_id_foreign";`,
+    );
+    this.addSql(
+      `alter index "interactions_session_started_index" rename to "interactions_partitioned_session_started_index";`,
+    );
+    this.addSql(
+      `create table "interactions" (like "interactions_partitioned" including defaults including constraints including storage including comments);`,
+    );
     this.addSql(`alter table "interactions" add constraint "interactions_pkey" primary key ("organization_id", "id");`);
-    this.addSql(`create index "interactions_session_started_index" on "interactions" ("organization_id", "session_id", "started_at", "id");`);
-    this.addSql(`alter table "interactions" add constraint "interactions_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
-    this.addSql(`alter table "interactions" add constraint "interactions_session_id_foreign" foreign key ("organization_id", "session_id") references "sessions" ("organization_id", "id") on delete cascade;`);
+    this.addSql(
+      `create index "interactions_session_started_index" on "interactions" ("organization_id", "session_id", "started_at", "id");`,
+    );
+    this.addSql(
+      `alter table "interactions" add constraint "interactions_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
+    this.addSql(
+      `alter table "interactions" add constraint "interactions_session_id_foreign" foreign key ("organization_id", "session_id") references "sessions" ("organization_id", "id") on delete cascade;`,
+    );
     this.addSql(`insert into "interactions" select * from "interactions_partitioned";`);
     this.addSql(`drop table "interactions_partitioned";`);
   }

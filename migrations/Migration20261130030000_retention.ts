@@ -10,7 +10,6 @@ import { Migration } from '@mikro-orm/migrations';
  *   removed, organizations purged. Global: a reference table.
  */
 export class Migration20261130030000_retention extends Migration {
-
   override name = 'Migration20261130030000_retention';
 
   override up(): void | Promise<void> {
@@ -28,7 +27,9 @@ export class Migration20261130030000_retention extends Migration {
   "older_than" timestamptz not null,
   "removed_at" timestamptz not null,
   primary key ("organization_id", "id"));`);
-    this.addSql(`create index "retention_removals_organization_removed_index" on "retention_removals" ("organization_id", "removed_at");`);
+    this.addSql(
+      `create index "retention_removals_organization_removed_index" on "retention_removals" ("organization_id", "removed_at");`,
+    );
     this.addSql(`create table "retention_runs" (
   "id" uuid not null primary key,
   "started_at" timestamptz not null,

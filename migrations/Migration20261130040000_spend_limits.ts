@@ -30,7 +30,9 @@ export class Migration20261130040000_spend_limits extends Migration {
   constraint "spend_limits_session_period" check (("scope_type" = 'session') = ("period" = 'session')),
   constraint "spend_limits_tokens_for_sessions" check ("unit" = 'usd' or "scope_type" = 'session')
 );`);
-    this.addSql(`alter table "spend_limits" add constraint "spend_limits_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
+    this.addSql(
+      `alter table "spend_limits" add constraint "spend_limits_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
 
     this.addSql(`create table "spend_counters" (
   "organization_id" uuid not null,
@@ -41,7 +43,9 @@ export class Migration20261130040000_spend_limits extends Migration {
   "updated_at" timestamptz not null default now(),
   primary key ("organization_id", "counter_key", "period_start")
 );`);
-    this.addSql(`alter table "spend_counters" add constraint "spend_counters_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
+    this.addSql(
+      `alter table "spend_counters" add constraint "spend_counters_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
 
     this.addSql(`create table "spend_limit_settings" (
   "organization_id" uuid not null,
@@ -54,7 +58,9 @@ export class Migration20261130040000_spend_limits extends Migration {
   "updated_at" timestamptz not null,
   primary key ("organization_id")
 );`);
-    this.addSql(`alter table "spend_limit_settings" add constraint "spend_limit_settings_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
+    this.addSql(
+      `alter table "spend_limit_settings" add constraint "spend_limit_settings_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
 
     this.addSql(`create table "spend_alerts" (
   "organization_id" uuid not null,
@@ -64,7 +70,9 @@ export class Migration20261130040000_spend_limits extends Migration {
   "created_at" timestamptz not null,
   primary key ("organization_id", "limit_id", "period_start", "threshold")
 );`);
-    this.addSql(`alter table "spend_alerts" add constraint "spend_alerts_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
+    this.addSql(
+      `alter table "spend_alerts" add constraint "spend_alerts_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
 
     this.addSql(`create table "spend_webhook_deliveries" (
   "organization_id" uuid not null,
@@ -81,8 +89,12 @@ export class Migration20261130040000_spend_limits extends Migration {
   "delivered_at" timestamptz null,
   primary key ("organization_id", "id")
 );`);
-    this.addSql(`create index "spend_webhook_deliveries_recent" on "spend_webhook_deliveries" ("organization_id", "created_at" desc);`);
-    this.addSql(`alter table "spend_webhook_deliveries" add constraint "spend_webhook_deliveries_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`);
+    this.addSql(
+      `create index "spend_webhook_deliveries_recent" on "spend_webhook_deliveries" ("organization_id", "created_at" desc);`,
+    );
+    this.addSql(
+      `alter table "spend_webhook_deliveries" add constraint "spend_webhook_deliveries_organization_id_foreign" foreign key ("organization_id") references "organizations" ("id") on delete cascade;`,
+    );
 
     // Every instance caches an organization's limits and settings; any change drops them everywhere.
     this.addSql(`create or replace function "lamplight_notify_spend_limits"() returns trigger language plpgsql as $$
@@ -90,12 +102,17 @@ begin
   perform pg_notify('lamplight_cache_invalidation', json_build_object('topic', 'spend-limit', 'key', coalesce(new.organization_id, old.organization_id))::text);
   return null;
 end $$;`);
-    this.addSql(`create trigger "spend_limits_cache_invalidation" after insert or update or delete on "spend_limits" for each row execute function "lamplight_notify_spend_limits"();`);
-    this.addSql(`create trigger "spend_limit_settings_cache_invalidation" after insert or update or delete on "spend_limit_settings" for each row execute function "lamplight_notify_spend_limits"();`);
+    this.addSql(
+      `create trigger "spend_limits_cache_invalidation" after insert or update or delete on "spend_limits" for each row execute function "lamplight_notify_spend_limits"();`,
+    );
+    this.addSql(
+      `create trigger "spend_limit_settings_cache_invalidation" after insert or update or delete on "spend_limit_settings" for each row execute function "lamplight_notify_spend_limits"();`,
+    );
 
     // Reserve p_amounts[i] on every counter, in the order given, only if each still fits its cap;
     // otherwise raise LS429 naming the first counter without room (the whole statement rolls back).
-    this.addSql(`create or replace function "lamplight_spend_admit"(p_org uuid, p_keys text[], p_starts timestamptz[], p_amounts bigint[], p_caps bigint[], p_seeds bigint[])
+    this
+      .addSql(`create or replace function "lamplight_spend_admit"(p_org uuid, p_keys text[], p_starts timestamptz[], p_amounts bigint[], p_caps bigint[], p_seeds bigint[])
 returns table ("out_key" text, "out_spent" bigint, "out_reserved" bigint) language plpgsql as $$
 declare
   i integer;
@@ -120,7 +137,8 @@ begin
   end loop;
 end $$;`);
     // Release each reservation and add what the call really cost, in the same order as admission.
-    this.addSql(`create or replace function "lamplight_spend_settle"(p_org uuid, p_keys text[], p_starts timestamptz[], p_reserved bigint[], p_spent bigint[])
+    this
+      .addSql(`create or replace function "lamplight_spend_settle"(p_org uuid, p_keys text[], p_starts timestamptz[], p_reserved bigint[], p_spent bigint[])
 returns table ("out_key" text, "out_spent" bigint) language plpgsql as $$
 declare
   i integer;
@@ -141,7 +159,9 @@ end $$;`);
 
   override down(): void | Promise<void> {
     this.addSql(`drop function if exists "lamplight_spend_settle"(uuid, text[], timestamptz[], bigint[], bigint[]);`);
-    this.addSql(`drop function if exists "lamplight_spend_admit"(uuid, text[], timestamptz[], bigint[], bigint[], bigint[]);`);
+    this.addSql(
+      `drop function if exists "lamplight_spend_admit"(uuid, text[], timestamptz[], bigint[], bigint[], bigint[]);`,
+    );
     this.addSql(`drop table if exists "spend_webhook_deliveries" cascade;`);
     this.addSql(`drop table if exists "spend_alerts" cascade;`);
     this.addSql(`drop table if exists "spend_limit_settings" cascade;`);

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
     metadata: { user_id: 'demo-session' },
   });
   const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
-  process.stdout.write(`\nLamplight is running at ${base} (Swagger UI: ${base}/docs), forwarding to a mock at ${mock.url}\n`);
+  process.stdout.write(
+    `\nLamplight is running at ${base} (Swagger UI: ${base}/docs), forwarding to a mock at ${mock.url}\n`,
+  );
   process.stdout.write(`Signed up ${email} (password ${password}) and created the API key ${key}\n\n`);
   process.stdout.write(`messages.create → ${JSON.stringify(text)}\n  usage ${JSON.stringify(message.usage)}\n`);
 
@@ -97,7 +99,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const reason =
-    error instanceof ConfigValidationError ? error.message : error instanceof Error ? error.message || error.name : String(error);
+    error instanceof ConfigValidationError
+      ? error.message
+      : error instanceof Error
+        ? error.message || error.name
+        : String(error);
   process.stderr.write(`demo failed: ${reason}\n`);
   process.exit(1);
 });

@@ -220,7 +220,19 @@ export const DEFAULT_REPLY_TEXT = 'Hello from the mock Anthropic upstream. This 
 const DEFAULT_DELTAS = 4;
 const DEFAULT_TOOL_DELTAS = 3;
 const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
-const FILLER_WORDS = ['The', 'lamp', 'keeps', 'burning', 'while', 'tokens', 'stream', 'steadily', 'through', 'the', 'gateway.'];
+const FILLER_WORDS = [
+  'The',
+  'lamp',
+  'keeps',
+  'burning',
+  'while',
+  'tokens',
+  'stream',
+  'steadily',
+  'through',
+  'the',
+  'gateway.',
+];
 
 export const MOCK_MODELS: ReadonlyArray<{ id: string; display_name: string; created_at: string }> = [
   { id: 'claude-opus-4-6', display_name: 'Claude Opus 4.6', created_at: '2026-02-05T00:00:00Z' },
@@ -259,16 +271,40 @@ const DEFAULT_ERROR_MESSAGES: Record<string, string> = {
 };
 
 const SCENARIO_FIELDS = new Set<string>([
-  'usage', 'text', 'deltas', 'delayMs', 'deltaDelayMs', 'toolUse', 'toolDeltas', 'status', 'errorType',
-  'errorMessage', 'retryAfter', 'shouldRetry', 'failTimes', 'key', 'stallAfterFrames', 'stallBeforeHeaders',
-  'resetAfterFrames', 'errorEventAfterFrames', 'stopReason', 'deltaUsage', 'then', 'usageExtra',
+  'usage',
+  'text',
+  'deltas',
+  'delayMs',
+  'deltaDelayMs',
+  'toolUse',
+  'toolDeltas',
+  'status',
+  'errorType',
+  'errorMessage',
+  'retryAfter',
+  'shouldRetry',
+  'failTimes',
+  'key',
+  'stallAfterFrames',
+  'stallBeforeHeaders',
+  'resetAfterFrames',
+  'errorEventAfterFrames',
+  'stopReason',
+  'deltaUsage',
+  'then',
+  'usageExtra',
 ]);
 /** `usageExtra` fields: where each goes in a stream. */
 const USAGE_EXTRA_START = ['service_tier', 'inference_geo', 'speed'];
 const USAGE_EXTRA_DELTA = ['server_tool_use', 'output_tokens_details', 'iterations'];
 const USAGE_FIELDS = new Set<string>([
-  'input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'cache_creation',
-  'ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_input_tokens',
+  'cache_creation_input_tokens',
+  'cache_creation',
+  'ephemeral_5m_input_tokens',
+  'ephemeral_1h_input_tokens',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -350,8 +386,16 @@ function validateScenario(value: unknown, where: string): MockScenario {
   const fail = (field: string, expected: string): never => {
     throw new ScenarioError(`mock scenario: "${field}" must be ${expected}`);
   };
-  const ints = ['deltas', 'delayMs', 'deltaDelayMs', 'toolDeltas', 'failTimes', 'stallAfterFrames',
-    'resetAfterFrames', 'errorEventAfterFrames'] as const;
+  const ints = [
+    'deltas',
+    'delayMs',
+    'deltaDelayMs',
+    'toolDeltas',
+    'failTimes',
+    'stallAfterFrames',
+    'resetAfterFrames',
+    'errorEventAfterFrames',
+  ] as const;
   for (const field of ints) {
     if (value[field] !== undefined && !isNonNegativeInt(value[field])) fail(field, 'a non-negative integer');
   }
@@ -407,7 +451,8 @@ function validateScenario(value: unknown, where: string): MockScenario {
         } else if (key === 'iterations') {
           if (!Array.isArray(v) || !v.every(isPlainObject)) fail('usageExtra.iterations', 'an array of objects');
         } else if (key === 'server_tool_use' || key === 'output_tokens_details') {
-          if (!isPlainObject(v) || !Object.values(v).every(isNonNegativeInt)) fail(`usageExtra.${key}`, 'an object of non-negative integers');
+          if (!isPlainObject(v) || !Object.values(v).every(isNonNegativeInt))
+            fail(`usageExtra.${key}`, 'an object of non-negative integers');
         } else {
           fail(`usageExtra.${key}`, 'a known usage field');
         }
@@ -554,13 +599,17 @@ interface ResolvedUsage {
 function resolveUsage(body: unknown, scenario: MockScenario, text: string): ResolvedUsage {
   const o = scenario.usage ?? {};
   const toolTokens = scenario.toolUse ? Math.ceil(JSON.stringify(scenario.toolUse.input ?? null).length / 4) : 0;
-  const e5m = (o.cache_creation ? o.cache_creation.ephemeral_5m_input_tokens : undefined) ?? o.ephemeral_5m_input_tokens ?? 0;
-  const e1h = (o.cache_creation ? o.cache_creation.ephemeral_1h_input_tokens : undefined) ?? o.ephemeral_1h_input_tokens ?? 0;
+  const e5m =
+    (o.cache_creation ? o.cache_creation.ephemeral_5m_input_tokens : undefined) ?? o.ephemeral_5m_input_tokens ?? 0;
+  const e1h =
+    (o.cache_creation ? o.cache_creation.ephemeral_1h_input_tokens : undefined) ?? o.ephemeral_1h_input_tokens ?? 0;
   return {
     input_tokens: o.input_tokens ?? estimateInputTokens(body),
-    cache_creation_input_tokens: o.cache_creation_input_tokens !== undefined ? o.cache_creation_input_tokens : e5m + e1h,
+    cache_creation_input_tokens:
+      o.cache_creation_input_tokens !== undefined ? o.cache_creation_input_tokens : e5m + e1h,
     cache_read_input_tokens: o.cache_read_input_tokens !== undefined ? o.cache_read_input_tokens : 0,
-    cache_creation: o.cache_creation === null ? null : { ephemeral_5m_input_tokens: e5m, ephemeral_1h_input_tokens: e1h },
+    cache_creation:
+      o.cache_creation === null ? null : { ephemeral_5m_input_tokens: e5m, ephemeral_1h_input_tokens: e1h },
     output_tokens: o.output_tokens ?? Math.max(1, countWords(text) + toolTokens),
   };
 }
@@ -582,7 +631,8 @@ function usageExtraAt(sc: MockScenario, at: 'start' | 'delta'): Record<string, u
   const keys = at === 'start' ? USAGE_EXTRA_START : USAGE_EXTRA_DELTA;
   const out: Record<string, unknown> = {};
   for (const key of keys) if (extra[key] !== undefined) out[key] = extra[key];
-  if (at === 'start' && extra.server_tool_use !== undefined) out.server_tool_use = { web_search_requests: 0, web_fetch_requests: 0 };
+  if (at === 'start' && extra.server_tool_use !== undefined)
+    out.server_tool_use = { web_search_requests: 0, web_fetch_requests: 0 };
   return out;
 }
 
@@ -706,7 +756,8 @@ interface Exchange {
   rawBody?: Buffer;
 }
 
-type Route = 'messages' | 'count_tokens' | 'models' | 'model' | 'store' | 'cost_report' | 'not_found' | 'method_not_allowed';
+type Route =
+  'messages' | 'count_tokens' | 'models' | 'model' | 'store' | 'cost_report' | 'not_found' | 'method_not_allowed';
 
 function route(method: string, path: string): Route {
   if (isStorePath(path)) return 'store';
@@ -905,8 +956,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
         const fromHeader = parseScenarioJson(header, `the ${MOCK_SCENARIO_HEADER} header`);
         const messages = isPlainObject(json) && Array.isArray(json.messages) ? json.messages : [];
         scenario = scenarioStep(fromHeader, assistantTurnsAfter(messages, -1));
-      }
-      else if ((which === 'messages' || which === 'count_tokens') && !jsonError) scenario = scenarioFromBody(json);
+      } else if ((which === 'messages' || which === 'count_tokens') && !jsonError) scenario = scenarioFromBody(json);
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       scenarioError = err.message;
@@ -933,7 +983,8 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     }
 
     // Order mirrors Anthropic: size limit (at the edge), routing, authentication, then the body.
-    if (tooLarge) return sendError(ex, 413, 'request_too_large', DEFAULT_ERROR_MESSAGES.request_too_large, { connection: 'close' });
+    if (tooLarge)
+      return sendError(ex, 413, 'request_too_large', DEFAULT_ERROR_MESSAGES.request_too_large, { connection: 'close' });
     if (which === 'not_found') return sendError(ex, 404, 'not_found_error', 'Not Found');
     if (which === 'method_not_allowed') return sendError(ex, 405, 'invalid_request_error', 'Method Not Allowed');
 
@@ -967,7 +1018,8 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     }
     if (sc.failTimes !== undefined ? failNow : sc.status !== undefined) {
       const status = sc.status ?? 529;
-      const type = sc.errorType ?? DEFAULT_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+      const type =
+        sc.errorType ?? DEFAULT_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
       const message = sc.errorMessage ?? DEFAULT_ERROR_MESSAGES[type] ?? 'Error';
       const extra: Record<string, string> = {};
       const retryAfter = sc.retryAfter === undefined ? (status === 429 ? 1 : null) : sc.retryAfter;
@@ -998,7 +1050,12 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
 
     // Body validation.
     if (bodyText === '' || jsonError) {
-      return sendError(ex, 400, 'invalid_request_error', bodyText === '' ? 'Request body is required' : 'Request body is not valid JSON');
+      return sendError(
+        ex,
+        400,
+        'invalid_request_error',
+        bodyText === '' ? 'Request body is required' : 'Request body is not valid JSON',
+      );
     }
     if (!isPlainObject(json)) return sendError(ex, 400, 'invalid_request_error', 'Request body must be a JSON object');
     const missing = validateBody(json, which === 'messages');
@@ -1029,23 +1086,52 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
   function sendCostReport(ex: Exchange, url: string): void {
     const query = new URL(url, 'http://mock').searchParams;
     const startingAt = query.get('starting_at');
-    if (!startingAt || Number.isNaN(Date.parse(startingAt))) return sendError(ex, 400, 'invalid_request_error', 'starting_at: Field required');
+    if (!startingAt || Number.isNaN(Date.parse(startingAt)))
+      return sendError(ex, 400, 'invalid_request_error', 'starting_at: Field required');
     const endingAt = query.get('ending_at');
     const limit = Math.min(31, Math.max(1, Number(query.get('limit') ?? 7) || 7));
     const byDescription = query.getAll('group_by[]').includes('description');
     const from = Number(query.get('page') ? Buffer.from(query.get('page')!, 'base64url').toString('utf8') : 0) || 0;
     const buckets = mock.costReport.filter(
-      (b) => Date.parse(b.starting_at) >= Date.parse(startingAt) && (!endingAt || Date.parse(b.ending_at) <= Date.parse(endingAt)),
+      (b) =>
+        Date.parse(b.starting_at) >= Date.parse(startingAt) &&
+        (!endingAt || Date.parse(b.ending_at) <= Date.parse(endingAt)),
     );
     const page = buckets.slice(from, from + limit).map((b) => ({
       starting_at: b.starting_at,
       ending_at: b.ending_at,
       results: byDescription
-        ? b.results.map((r) => ({ currency: 'USD', workspace_id: null, description: null, cost_type: null, model: null, token_type: null, service_tier: null, context_window: null, ...r }))
-        : [{ currency: 'USD', amount: sumCents(b.results.map((r) => r.amount)), workspace_id: null, description: null, cost_type: null, model: null, token_type: null, service_tier: null, context_window: null }],
+        ? b.results.map((r) => ({
+            currency: 'USD',
+            workspace_id: null,
+            description: null,
+            cost_type: null,
+            model: null,
+            token_type: null,
+            service_tier: null,
+            context_window: null,
+            ...r,
+          }))
+        : [
+            {
+              currency: 'USD',
+              amount: sumCents(b.results.map((r) => r.amount)),
+              workspace_id: null,
+              description: null,
+              cost_type: null,
+              model: null,
+              token_type: null,
+              service_tier: null,
+              context_window: null,
+            },
+          ],
     }));
     const more = from + limit < buckets.length;
-    sendJson(ex, 200, { data: page, has_more: more, next_page: more ? Buffer.from(String(from + limit)).toString('base64url') : null });
+    sendJson(ex, 200, {
+      data: page,
+      has_more: more,
+      next_page: more ? Buffer.from(String(from + limit)).toString('base64url') : null,
+    });
   }
 
   function sendModels(ex: Exchange, url: string): void {
@@ -1068,7 +1154,10 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     });
   }
 
-  function contentBlocks(sc: MockScenario, text: string): { text: string | null; tool: (MockToolUse & { id: string }) | null } {
+  function contentBlocks(
+    sc: MockScenario,
+    text: string,
+  ): { text: string | null; tool: (MockToolUse & { id: string }) | null } {
     const tool = sc.toolUse ? { ...sc.toolUse, id: sc.toolUse.id ?? newToolUseId() } : null;
     return { text: tool && text === '' ? null : text, tool };
   }
@@ -1079,7 +1168,8 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     const blocks = contentBlocks(sc, text);
     const content: unknown[] = [];
     if (blocks.text !== null) content.push({ type: 'text', text: blocks.text });
-    if (blocks.tool) content.push({ type: 'tool_use', id: blocks.tool.id, name: blocks.tool.name, input: blocks.tool.input });
+    if (blocks.tool)
+      content.push({ type: 'tool_use', id: blocks.tool.id, name: blocks.tool.name, input: blocks.tool.input });
     const message = {
       id: newMessageId(),
       type: 'message',
@@ -1095,7 +1185,10 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       // No frames in a JSON response: send the headers, then stall or reset.
       ex.res.writeHead(200, headers);
       ex.res.flushHeaders();
-      if (sc.resetAfterFrames !== undefined && (sc.stallAfterFrames === undefined || sc.resetAfterFrames <= sc.stallAfterFrames)) {
+      if (
+        sc.resetAfterFrames !== undefined &&
+        (sc.stallAfterFrames === undefined || sc.resetAfterFrames <= sc.stallAfterFrames)
+      ) {
         ex.terminatedByServer = true;
         ex.res.destroy();
       }
@@ -1135,10 +1228,22 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       frames.push(sseFrame('ping', { type: 'ping' }));
     };
     if (blocks.text !== null) {
-      frames.push(sseFrame('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+      frames.push(
+        sseFrame('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'text', text: '' },
+        }),
+      );
       ping();
       for (const piece of splitIntoPieces(blocks.text, sc.deltas ?? DEFAULT_DELTAS)) {
-        frames.push(sseFrame('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }));
+        frames.push(
+          sseFrame('content_block_delta', {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'text_delta', text: piece },
+          }),
+        );
       }
       frames.push(sseFrame('content_block_stop', { type: 'content_block_stop', index }));
       index++;
@@ -1156,7 +1261,11 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       const pieces = ['', ...splitIntoPieces(json, sc.toolDeltas ?? DEFAULT_TOOL_DELTAS)];
       for (const piece of pieces) {
         frames.push(
-          sseFrame('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }),
+          sseFrame('content_block_delta', {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json: piece },
+          }),
         );
       }
       frames.push(sseFrame('content_block_stop', { type: 'content_block_stop', index }));

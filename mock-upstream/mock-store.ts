@@ -20,7 +20,15 @@ interface StoredBatch {
 }
 
 interface StoredFile {
-  metadata: { id: string; type: 'file'; filename: string; mime_type: string; size_bytes: number; created_at: string; downloadable: boolean };
+  metadata: {
+    id: string;
+    type: 'file';
+    filename: string;
+    mime_type: string;
+    size_bytes: number;
+    created_at: string;
+    downloadable: boolean;
+  };
   bytes: Buffer;
 }
 
@@ -30,11 +38,18 @@ const json = (status: number, payload: unknown): StoreAnswer => ({
   chunks: [Buffer.from(JSON.stringify(payload), 'utf8')],
 });
 
-const notFound = (what: string): StoreAnswer => json(404, { type: 'error', error: { type: 'not_found_error', message: `${what} not found` } });
-const invalid = (message: string): StoreAnswer => json(400, { type: 'error', error: { type: 'invalid_request_error', message } });
+const notFound = (what: string): StoreAnswer =>
+  json(404, { type: 'error', error: { type: 'not_found_error', message: `${what} not found` } });
+const invalid = (message: string): StoreAnswer =>
+  json(400, { type: 'error', error: { type: 'invalid_request_error', message } });
 
 export function isStorePath(path: string): boolean {
-  return path === '/v1/messages/batches' || path.startsWith('/v1/messages/batches/') || path === '/v1/files' || path.startsWith('/v1/files/');
+  return (
+    path === '/v1/messages/batches' ||
+    path.startsWith('/v1/messages/batches/') ||
+    path === '/v1/files' ||
+    path.startsWith('/v1/files/')
+  );
 }
 
 export class MockStore {
@@ -43,7 +58,12 @@ export class MockStore {
 
   constructor(private readonly baseUrl: () => string) {}
 
-  handle(method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer): StoreAnswer {
+  handle(
+    method: string,
+    path: string,
+    headers: Record<string, string | string[] | undefined>,
+    body: Buffer,
+  ): StoreAnswer {
     if (path.startsWith('/v1/files')) return this.handleFiles(method, path, headers, body);
     return this.handleBatches(method, path, body);
   }
@@ -63,7 +83,8 @@ export class MockStore {
       batch.object.cancel_initiated_at ??= new Date().toISOString();
       return json(200, batch.object);
     }
-    if (rest.length === 2 && rest[1] === 'results' && method === 'GET') return { status: 200, contentType: 'application/binary', chunks: batch.results };
+    if (rest.length === 2 && rest[1] === 'results' && method === 'GET')
+      return { status: 200, contentType: 'application/binary', chunks: batch.results };
     return json(405, { type: 'error', error: { type: 'invalid_request_error', message: 'Method Not Allowed' } });
   }
 
@@ -74,7 +95,8 @@ export class MockStore {
     } catch {
       return invalid('Request body is not valid JSON');
     }
-    if (!Array.isArray(parsed?.requests) || parsed.requests.length === 0) return invalid('requests: must be a non-empty list');
+    if (!Array.isArray(parsed?.requests) || parsed.requests.length === 0)
+      return invalid('requests: must be a non-empty list');
     const id = `msgbatch_${randomBytes(12).toString('hex')}`;
     const now = new Date().toISOString();
     let succeeded = 0;
@@ -83,7 +105,16 @@ export class MockStore {
       const params = request.params ?? {};
       if (params.max_tokens === 0) {
         errored++;
-        return { custom_id: request.custom_id, result: { type: 'errored', error: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: must be at least 1' } } } };
+        return {
+          custom_id: request.custom_id,
+          result: {
+            type: 'errored',
+            error: {
+              type: 'error',
+              error: { type: 'invalid_request_error', message: 'max_tokens: must be at least 1' },
+            },
+          },
+        };
       }
       succeeded++;
       const text = `Batch answer for ${String(request.custom_id)}.`;
@@ -99,7 +130,13 @@ export class MockStore {
             content: [{ type: 'text', text }],
             stop_reason: 'end_turn',
             stop_sequence: null,
-            usage: { input_tokens: estimateInputTokens(params), output_tokens: 12, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, service_tier: 'batch' },
+            usage: {
+              input_tokens: estimateInputTokens(params),
+              output_tokens: 12,
+              cache_read_input_tokens: 0,
+              cache_creation_input_tokens: 0,
+              service_tier: 'batch',
+            },
           },
         },
       };
@@ -121,7 +158,12 @@ export class MockStore {
     return json(200, object);
   }
 
-  private handleFiles(method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer): StoreAnswer {
+  private handleFiles(
+    method: string,
+    path: string,
+    headers: Record<string, string | string[] | undefined>,
+    body: Buffer,
+  ): StoreAnswer {
     const rest = path.slice('/v1/files'.length).split('/').filter(Boolean);
     if (rest.length === 0 && method === 'POST') return this.upload(headers, body);
     if (rest.length === 0 && method === 'GET') return this.list([...this.files.values()].map((f) => f.metadata));

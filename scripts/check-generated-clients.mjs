@@ -14,7 +14,11 @@ const documentPath = join(root, 'openapi', 'openapi.json');
 const work = mkdtempSync(join(tmpdir(), 'lamplight-clients-'));
 
 try {
-  execFileSync(process.execPath, [join(root, 'scripts', 'generate-sdk.mjs'), '--out', join(work, 'openapi-typescript')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'scripts', 'generate-sdk.mjs'), '--out', join(work, 'openapi-typescript')],
+    { stdio: 'inherit' },
+  );
   await createClient({
     input: documentPath,
     output: { path: join(work, 'hey-api') },
@@ -52,7 +56,11 @@ export const sent: { granularity: TokenAnalyticsResponseDto['granularity']; task
       include: ['openapi-typescript/**/*.ts', 'hey-api/**/*.ts', '*.ts'],
     }),
   );
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(work, 'tsconfig.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(work, 'tsconfig.json')],
+    { stdio: 'inherit' },
+  );
   console.log('openapi-typescript and @hey-api/openapi-ts clients compile with tsc --strict');
 } finally {
   rmSync(work, { recursive: true, force: true });

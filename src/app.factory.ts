@@ -45,9 +45,15 @@ async function resolveDatabase(config: AppConfig, override?: string): Promise<Da
   const logger = new NestLogger('Database');
   logger.log('DATABASE_URL is not set: starting the embedded PostgreSQL');
   // The app stops the server itself, last, on shutdown (DatabaseModule).
-  const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pg'), 'lamplight', (m) => logger.warn(m), undefined, {
-    stoppedByCaller: true,
-  });
+  const embedded = await startEmbeddedPostgres(
+    join(config.dataDir, 'pg'),
+    'lamplight',
+    (m) => logger.warn(m),
+    undefined,
+    {
+      stoppedByCaller: true,
+    },
+  );
   logger.log(`Embedded PostgreSQL is listening at ${redactUrl(embedded.url)} (data in ${join(config.dataDir, 'pg')})`);
   return { url: embedded.url, embedded };
 }

@@ -11,13 +11,19 @@ import { checkCitusRules, type CheckResult } from '../database/distribution/citu
 
 export function formatCheck(result: CheckResult): string[] {
   const lines: string[] = [];
-  const byKind = (kind: string) => Object.entries(result.kinds).filter(([, k]) => k === kind).map(([t]) => t).join(', ');
+  const byKind = (kind: string) =>
+    Object.entries(result.kinds)
+      .filter(([, k]) => k === kind)
+      .map(([t]) => t)
+      .join(', ');
   lines.push(`distributed by organization_id: ${byKind('distributed')}`);
   lines.push(`reference: ${byKind('reference')}`);
   lines.push(`local (coordinator only): ${byKind('local')}`);
   for (const n of result.notes) lines.push(`note: ${n.table}: ${n.rule}: ${n.detail}`);
   for (const v of result.violations) lines.push(`VIOLATION: ${v.table}: ${v.rule}: ${v.detail}`);
-  lines.push(result.violations.length === 0 ? 'the schema is distributable' : `${result.violations.length} violation(s)`);
+  lines.push(
+    result.violations.length === 0 ? 'the schema is distributable' : `${result.violations.length} violation(s)`,
+  );
   return lines;
 }
 

@@ -9,9 +9,14 @@ import { createPgPool } from '../database/pg-pool';
 import { RetentionPass } from '../modules/retention/retention-pass';
 import { RetentionRepository } from '../modules/retention/retention.repository';
 
-export async function runMaintenance(databaseUrl: string, argv: string[], now = new Date()): Promise<Record<string, unknown>> {
+export async function runMaintenance(
+  databaseUrl: string,
+  argv: string[],
+  now = new Date(),
+): Promise<Record<string, unknown>> {
   const unknown = argv.filter((a) => a !== '--partitions-only');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; usage: npm run maintenance -- [--partitions-only]`);
+  if (unknown.length > 0)
+    throw new Error(`unknown argument ${unknown[0]}; usage: npm run maintenance -- [--partitions-only]`);
   const pool = createPgPool(databaseUrl);
   try {
     const pass = new RetentionPass(new RetentionRepository(pool));
@@ -26,7 +31,7 @@ export async function runMaintenance(databaseUrl: string, argv: string[], now = 
 if (require.main === module) {
   const url = loadDatabaseUrl();
   if (!url) {
-    console.error('DATABASE_URL is not set: maintenance works on the gateway\'s PostgreSQL');
+    console.error("DATABASE_URL is not set: maintenance works on the gateway's PostgreSQL");
     process.exit(2);
   }
   runMaintenance(url, process.argv.slice(2)).then(

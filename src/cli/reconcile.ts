@@ -12,7 +12,8 @@ import { nanoToUsdExact } from '../modules/analytics/usage-figures';
 import { Reconciler, type ReconciliationReport } from '../modules/pricing/reconciliation';
 import { PricingTable } from '../modules/proxy/pricing/pricing';
 
-const USAGE = 'usage: npm run reconcile -- --since <YYYY-MM-DD> --until <YYYY-MM-DD> [--organization <uuid>]... [--all] [--json]';
+const USAGE =
+  'usage: npm run reconcile -- --since <YYYY-MM-DD> --until <YYYY-MM-DD> [--organization <uuid>]... [--all] [--json]';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,10 +44,12 @@ export function parseReconcileArgs(argv: string[]): ReconcileOptions {
     else if (arg === '--json') json = true;
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  if (!since || !until || !DAY.test(since) || !DAY.test(until)) throw new Error(`--since and --until are UTC dates\n${USAGE}`);
+  if (!since || !until || !DAY.test(since) || !DAY.test(until))
+    throw new Error(`--since and --until are UTC dates\n${USAGE}`);
   const start = new Date(`${since}T00:00:00Z`);
   const end = new Date(`${until}T00:00:00Z`);
-  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || !(start < end)) throw new Error('--since must be a date before --until');
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || !(start < end))
+    throw new Error('--since must be a date before --until');
   for (const id of organizations) if (!UUID.test(id)) throw new Error(`--organization ${id} is not a UUID`);
   return { since: start, until: end, organizations: organizations.length ? organizations : null, all, json };
 }
@@ -60,10 +63,14 @@ export function formatReconciliation(report: ReconciliationReport, all: boolean)
   const shown = report.lines.filter((l) => all || l.differenceNanoUsd !== 0 || l.lamplightUnpricedCalls > 0);
   for (const l of shown) {
     const unpriced = l.lamplightUnpricedCalls > 0 ? ` (${l.lamplightUnpricedCalls} unpriced calls in Lamplight)` : '';
-    lines.push(`  ${l.day}  ${l.item}: Anthropic ${usd(l.anthropicNanoUsd)}, Lamplight ${usd(l.lamplightNanoUsd)}, difference ${usd(l.differenceNanoUsd)}${unpriced}`);
+    lines.push(
+      `  ${l.day}  ${l.item}: Anthropic ${usd(l.anthropicNanoUsd)}, Lamplight ${usd(l.lamplightNanoUsd)}, difference ${usd(l.differenceNanoUsd)}${unpriced}`,
+    );
   }
   if (shown.length === 0) lines.push('  no differences');
-  lines.push(`  total: Anthropic ${usd(report.anthropicNanoUsd)}, Lamplight ${usd(report.lamplightNanoUsd)}, difference ${usd(report.differenceNanoUsd)}`);
+  lines.push(
+    `  total: Anthropic ${usd(report.anthropicNanoUsd)}, Lamplight ${usd(report.lamplightNanoUsd)}, difference ${usd(report.differenceNanoUsd)}`,
+  );
   return lines;
 }
 
@@ -75,11 +82,17 @@ export async function runReconcile(
   pageSize?: number,
 ): Promise<ReconciliationReport> {
   const options = parseReconcileArgs(argv);
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set: reconciliation reads the PostgreSQL the gateway uses');
-  if (!config.adminKey) throw new Error('ANTHROPIC_ADMIN_API_KEY is not set: the cost report needs an Admin API key (sk-ant-admin…)');
+  if (!config.databaseUrl)
+    throw new Error('DATABASE_URL is not set: reconciliation reads the PostgreSQL the gateway uses');
+  if (!config.adminKey)
+    throw new Error('ANTHROPIC_ADMIN_API_KEY is not set: the cost report needs an Admin API key (sk-ant-admin…)');
   const pool = new Pool({ connectionString: config.databaseUrl, max: 1 });
   try {
-    const reconciler = new Reconciler(pool, table, { baseUrl: config.anthropicBaseUrl, adminKey: config.adminKey, pageSize });
+    const reconciler = new Reconciler(pool, table, {
+      baseUrl: config.anthropicBaseUrl,
+      adminKey: config.adminKey,
+      pageSize,
+    });
     const report = await reconciler.reconcile(options);
     if (options.json) out(JSON.stringify(report));
     else formatReconciliation(report, options.all).forEach((line) => out(line));

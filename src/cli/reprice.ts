@@ -28,7 +28,8 @@ export function parseRepriceArgs(argv: string[], now: Date = new Date()): Repric
     const arg = argv[i];
     if (arg === '--json') json = true;
     else if (['--since', '--until', '--organization'].includes(arg) && i + 1 < argv.length) values.set(arg, argv[++i]);
-    else if (/^--(since|until|organization)=/.test(arg)) values.set(arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1));
+    else if (/^--(since|until|organization)=/.test(arg))
+      values.set(arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1));
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
   const time = (name: string): Date | undefined => {

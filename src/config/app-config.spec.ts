@@ -31,7 +31,10 @@ describe('loadAppConfig', () => {
   it('serves the docs by default outside production, and as DOCS_ENABLED says', () => {
     expect(loadAppConfig({ DATA_DIR: dataDir }).docsEnabled).toBe(true);
     expect(loadAppConfig({ DATA_DIR: dataDir, DOCS_ENABLED: 'false' }).docsEnabled).toBe(false);
-    expect(loadAppConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, JWT_SECRET, ENCRYPTION_KEY, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+    expect(
+      loadAppConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, JWT_SECRET, ENCRYPTION_KEY, DOCS_ENABLED: 'true' })
+        .docsEnabled,
+    ).toBe(true);
     expect(configError({ DATA_DIR: dataDir, DOCS_ENABLED: 'no' }).message).toContain('DOCS_ENABLED');
   });
 
@@ -124,7 +127,12 @@ describe('loadAppConfig', () => {
       expect(config.port).toBe(8080);
       expect(config.databaseUrl).toBe('postgresql://postgres@127.0.0.1:5432/lamplight');
       expect(config.loginRateLimit).toEqual({ perIp: 20, perAccount: 3, windowSeconds: 300 });
-      expect(config.jwt).toEqual({ secret: JWT_SECRET, issuer: 'lamplight', audience: 'lamplight-api', ttlSeconds: 3600 });
+      expect(config.jwt).toEqual({
+        secret: JWT_SECRET,
+        issuer: 'lamplight',
+        audience: 'lamplight-api',
+        ttlSeconds: 3600,
+      });
     });
   });
 

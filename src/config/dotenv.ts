@@ -7,7 +7,10 @@ import { parseEnv } from 'node:util';
  * is already set (even to an empty string) wins over the file, so a real environment, a container's
  * or a CI job's, is never overridden. Returns the file's path when one was read.
  */
-export function loadDotEnv(env: Record<string, string | undefined> = process.env, file = resolve('.env')): string | undefined {
+export function loadDotEnv(
+  env: Record<string, string | undefined> = process.env,
+  file = resolve('.env'),
+): string | undefined {
   if (!existsSync(file)) return undefined;
   const values = parseEnv(readFileSync(file, 'utf8'));
   for (const [name, value] of Object.entries(values)) {

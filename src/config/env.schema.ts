@@ -1,17 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /** 32 bytes, written as `base64:<44 chars>` or `hex:<64 hex digits>`. */
 export const ENCRYPTION_KEY_PATTERN = /^(base64:[A-Za-z0-9+/]{43}=|hex:[0-9a-fA-F]{64})$/;

@@ -10,7 +10,9 @@ export interface TenantFilterArgs {
 }
 
 /** The tenant filter armed for one organization on one query: `{ filters: tenantFilter(id) }`. */
-export const tenantFilter = (organizationId: string) => ({ [TENANT_FILTER]: { organizationId } satisfies TenantFilterArgs });
+export const tenantFilter = (organizationId: string) => ({
+  [TENANT_FILTER]: { organizationId } satisfies TenantFilterArgs,
+});
 
 /** Every entity: a UUID primary key made in the application and a creation time. */
 export abstract class BaseEntity {
@@ -43,7 +45,11 @@ export abstract class OrgScopedEntity extends BaseEntity {
  * index on such a table is partial, `where "deleted_at" is null`, so a deleted row's key (a slug,
  * an external id) can be taken again.
  */
-const SOFT_DELETE: Parameters<typeof Filter>[0] = { name: SOFT_DELETE_FILTER, default: true, cond: { deletedAt: null } };
+const SOFT_DELETE: Parameters<typeof Filter>[0] = {
+  name: SOFT_DELETE_FILTER,
+  default: true,
+  cond: { deletedAt: null },
+};
 
 @Filter(SOFT_DELETE)
 export abstract class SoftDeletableEntity extends BaseEntity {

@@ -45,7 +45,10 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
    * received, and an invalidation of `topic` drops the entries `owner` names with the changed key
    * (all of them for `*`, and whenever the connection is lost or made).
    */
-  cache<V>(topic: string, options: { ttlMs: number; maxEntries?: number; owner: (value: V, key: string) => string }): ExpiringCache<V> {
+  cache<V>(
+    topic: string,
+    options: { ttlMs: number; maxEntries?: number; owner: (value: V, key: string) => string },
+  ): ExpiringCache<V> {
     const cache = new ExpiringCache<V>(options.ttlMs, options.maxEntries, () => this.connected);
     const handler: InvalidationHandler = (changed) => {
       if (changed === '*') cache.clear();

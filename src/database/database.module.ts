@@ -47,7 +47,10 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
       providers: [
         { provide: DATABASE_CONNECTION, useValue: connection },
         { provide: PG_POOL, useFactory: () => createPgPool(connection.url) },
-        { provide: CacheInvalidation, useFactory: () => new CacheInvalidation(connection.url, connection.connect !== false) },
+        {
+          provide: CacheInvalidation,
+          useFactory: () => new CacheInvalidation(connection.url, connection.connect !== false),
+        },
       ],
       exports: [PG_POOL, CacheInvalidation],
     };
@@ -56,7 +59,8 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (!this.config.migrateOnStart || this.connection.connect === false) return;
     const applied = await this.orm.migrator.up();
-    if (applied.length > 0) this.logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+    if (applied.length > 0)
+      this.logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   }
 
   /** After the HTTP server has closed: let the drains (the recorder's flush) finish, then disconnect. */

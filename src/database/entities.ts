@@ -9,4 +9,15 @@ import { ShareLink } from '../modules/sharing/share-link.entity';
 import { User } from '../modules/users/user.entity';
 
 /** Every entity, listed once, for the app, the CLI and the migration generator alike. */
-export const ENTITIES = [User, Organization, Membership, ApiKey, ProviderKey, Session, Interaction, UsageHourly, ShareLink, Invitation];
+export const ENTITIES = [
+  User,
+  Organization,
+  Membership,
+  ApiKey,
+  ProviderKey,
+  Session,
+  Interaction,
+  UsageHourly,
+  ShareLink,
+  Invitation,
+];

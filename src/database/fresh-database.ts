@@ -40,7 +40,11 @@ export async function createFreshDatabase(options: {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
-  const orm = await MikroORM.init({ ...createOrmOptions(databaseUrl), allowGlobalContext: true, logger: () => undefined });
+  const orm = await MikroORM.init({
+    ...createOrmOptions(databaseUrl),
+    allowGlobalContext: true,
+    logger: () => undefined,
+  });
   await orm.migrator.up();
   await orm.close(true);
 

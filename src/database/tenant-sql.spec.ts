@@ -3,7 +3,10 @@ import { assertTenantStatement, TenantSql, TenantSqlRefused, type SqlExecutor } 
 describe('assertTenantStatement', () => {
   it.each([
     ['a read tied to $1', 'SELECT id FROM sessions s WHERE s.organization_id = $1 AND s.deleted_at IS NULL'],
-    ['an unaliased read', 'SELECT details FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND deleted_at IS NULL'],
+    [
+      'an unaliased read',
+      'SELECT details FROM provider_objects WHERE organization_id = $1 AND kind = $2 AND deleted_at IS NULL',
+    ],
     ['a cast on $1', 'SELECT 1 FROM interactions i WHERE i.organization_id = $1::uuid AND i.session_id = $2'],
     [
       'a table tied through another',
@@ -19,7 +22,10 @@ describe('assertTenantStatement', () => {
 
   it.each([
     ['a read without its organization', 'SELECT id FROM sessions s WHERE s.deleted_at IS NULL AND s.external_id = $1'],
-    ['a condition on another parameter', 'SELECT id FROM sessions s WHERE s.organization_id = $2 AND s.deleted_at IS NULL'],
+    [
+      'a condition on another parameter',
+      'SELECT id FROM sessions s WHERE s.organization_id = $2 AND s.deleted_at IS NULL',
+    ],
     ['a soft-deleted table read without deleted_at', 'SELECT id FROM sessions s WHERE s.organization_id = $1'],
     [
       'a joined table left untied',
@@ -28,7 +34,10 @@ describe('assertTenantStatement', () => {
     ['an insert without organization_id', 'INSERT INTO provider_objects (kind, object_id) VALUES ($1, $2)'],
     ['an update of every organization', 'UPDATE api_keys SET last_used_at = $1'],
     ['a delete of every organization', 'DELETE FROM share_links WHERE session_id = $1'],
-    ['the condition only inside a comment', 'SELECT 1 FROM usage_hourly u -- u.organization_id = $1\n WHERE u.hour > $1'],
+    [
+      'the condition only inside a comment',
+      'SELECT 1 FROM usage_hourly u -- u.organization_id = $1\n WHERE u.hour > $1',
+    ],
     ['the condition only inside a string', "SELECT 'u.organization_id = $1' FROM usage_hourly u WHERE u.model = $1"],
     ['a statement on no tenant table', 'SELECT 1 FROM organizations WHERE id = $1'],
     ['$10 mistaken for $1', 'SELECT 1 FROM usage_daily u WHERE u.organization_id = $10'],
@@ -62,13 +71,17 @@ describe('TenantSql', () => {
 
   it('never sends a refused statement to the database', async () => {
     const sql = new TenantSql(executor);
-    await expect(sql.rows('org-1', 'SELECT * FROM interactions WHERE session_id = $2', ['s'])).rejects.toThrow(TenantSqlRefused);
+    await expect(sql.rows('org-1', 'SELECT * FROM interactions WHERE session_id = $2', ['s'])).rejects.toThrow(
+      TenantSqlRefused,
+    );
     expect(recorded).toEqual([]);
   });
 
   it('refuses a statement without an organization', async () => {
     const sql = new TenantSql(executor);
-    await expect(sql.rows('', 'SELECT 1 FROM usage_hourly u WHERE u.organization_id = $1')).rejects.toThrow(TenantSqlRefused);
+    await expect(sql.rows('', 'SELECT 1 FROM usage_hourly u WHERE u.organization_id = $1')).rejects.toThrow(
+      TenantSqlRefused,
+    );
     expect(recorded).toEqual([]);
   });
 

@@ -55,9 +55,36 @@ interface TableReference {
 }
 
 const KEYWORDS = new Set([
-  'where', 'on', 'join', 'left', 'right', 'inner', 'full', 'cross', 'set', 'group', 'order', 'limit', 'offset',
-  'using', 'returning', 'union', 'select', 'values', 'for', 'having', 'window', 'natural', 'lateral', 'as', 'and',
-  'or', 'default', 'except', 'intersect', 'fetch',
+  'where',
+  'on',
+  'join',
+  'left',
+  'right',
+  'inner',
+  'full',
+  'cross',
+  'set',
+  'group',
+  'order',
+  'limit',
+  'offset',
+  'using',
+  'returning',
+  'union',
+  'select',
+  'values',
+  'for',
+  'having',
+  'window',
+  'natural',
+  'lateral',
+  'as',
+  'and',
+  'or',
+  'default',
+  'except',
+  'intersect',
+  'fetch',
 ]);
 
 /** The statement without comments and string literals, lower-cased: what the rule is checked on. */
@@ -71,12 +98,14 @@ function skeleton(sql: string): string {
 
 function references(text: string): TableReference[] {
   const found: TableReference[] = [];
-  const pattern = /\b(from|join|update|into|delete\s+from)\s+(?:only\s+)?"?([a-z_][a-z0-9_]*)"?(?:\s+(?:as\s+)?"?([a-z_][a-z0-9_]*)"?)?/g;
+  const pattern =
+    /\b(from|join|update|into|delete\s+from)\s+(?:only\s+)?"?([a-z_][a-z0-9_]*)"?(?:\s+(?:as\s+)?"?([a-z_][a-z0-9_]*)"?)?/g;
   for (const match of text.matchAll(pattern)) {
     const [, clause, table, alias] = match;
     if (!(table in TENANT_TABLES)) continue;
     const named = alias && !KEYWORDS.has(alias) ? alias : table;
-    const kind = clause === 'update' ? 'update' : clause === 'into' ? 'insert' : clause.startsWith('delete') ? 'delete' : 'read';
+    const kind =
+      clause === 'update' ? 'update' : clause === 'into' ? 'insert' : clause.startsWith('delete') ? 'delete' : 'read';
     found.push({ table, name: named, kind });
   }
   return found;
@@ -97,13 +126,15 @@ function column(name: string, table: string, columnName: string): string {
 export function assertTenantStatement(sql: string, options: TenantSqlOptions = {}): void {
   const text = skeleton(sql);
   const refs = references(text);
-  if (refs.length === 0) throw new TenantSqlRefused('the statement names no tenant table; use acrossOrganizations or the ORM');
+  if (refs.length === 0)
+    throw new TenantSqlRefused('the statement names no tenant table; use acrossOrganizations or the ORM');
   if (!/\$1(?!\d)/.test(text)) throw new TenantSqlRefused('the organization ($1) is not used');
   const tied = new Set<string>();
   const pending = refs.filter((ref) => ref.kind !== 'insert');
   for (const ref of refs.filter((r) => r.kind === 'insert')) {
     const columns = new RegExp(`into\\s+"?${ref.table}"?\\s*\\(([^)]*)\\)`).exec(text)?.[1] ?? '';
-    if (!/\borganization_id\b/.test(columns)) throw new TenantSqlRefused(`the insert into ${ref.table} sets no organization_id`);
+    if (!/\borganization_id\b/.test(columns))
+      throw new TenantSqlRefused(`the insert into ${ref.table} sets no organization_id`);
   }
   // Tied directly to $1, then through tables already tied (j.organization_id = i.organization_id).
   let progress = true;
@@ -124,10 +155,14 @@ export function assertTenantStatement(sql: string, options: TenantSqlOptions = {
     }
   }
   for (const ref of pending) {
-    if (!tied.has(ref.name)) throw new TenantSqlRefused(`${ref.table}${ref.name === ref.table ? '' : ` ${ref.name}`} is not tied to the organization ($1)`);
+    if (!tied.has(ref.name))
+      throw new TenantSqlRefused(
+        `${ref.table}${ref.name === ref.table ? '' : ` ${ref.name}`} is not tied to the organization ($1)`,
+      );
     if (TENANT_TABLES[ref.table].softDelete && !options.includeDeleted && ref.kind !== 'delete') {
       const live = new RegExp(`${column(ref.name, ref.table, 'deleted_at')}\\s+is\\s+null`);
-      if (!live.test(text)) throw new TenantSqlRefused(`${ref.table} is read without its soft-delete condition (deleted_at IS NULL)`);
+      if (!live.test(text))
+        throw new TenantSqlRefused(`${ref.table} is read without its soft-delete condition (deleted_at IS NULL)`);
     }
   }
 }
@@ -189,21 +224,41 @@ export class TenantSql {
     return new TenantSql(ormExecutor(em));
   }
 
-  async rows<R>(organizationId: string, sql: string, params: readonly unknown[] = [], options: TenantSqlOptions = {}): Promise<R[]> {
+  async rows<R>(
+    organizationId: string,
+    sql: string,
+    params: readonly unknown[] = [],
+    options: TenantSqlOptions = {},
+  ): Promise<R[]> {
     return (await this.execute<R>(organizationId, sql, params, options)).rows;
   }
 
-  async one<R>(organizationId: string, sql: string, params: readonly unknown[] = [], options: TenantSqlOptions = {}): Promise<R | undefined> {
+  async one<R>(
+    organizationId: string,
+    sql: string,
+    params: readonly unknown[] = [],
+    options: TenantSqlOptions = {},
+  ): Promise<R | undefined> {
     return (await this.execute<R>(organizationId, sql, params, options)).rows[0];
   }
 
   /** The rows and how many the statement touched, as the pool answers. */
-  query<R>(organizationId: string, sql: string, params: readonly unknown[] = [], options: TenantSqlOptions = {}): Promise<{ rows: R[]; rowCount: number }> {
+  query<R>(
+    organizationId: string,
+    sql: string,
+    params: readonly unknown[] = [],
+    options: TenantSqlOptions = {},
+  ): Promise<{ rows: R[]; rowCount: number }> {
     return this.execute<R>(organizationId, sql, params, options);
   }
 
   /** How many rows the statement changed. */
-  async run(organizationId: string, sql: string, params: readonly unknown[] = [], options: TenantSqlOptions = {}): Promise<number> {
+  async run(
+    organizationId: string,
+    sql: string,
+    params: readonly unknown[] = [],
+    options: TenantSqlOptions = {},
+  ): Promise<number> {
     return (await this.execute(organizationId, sql, params, options)).rowCount;
   }
 
@@ -211,7 +266,11 @@ export class TenantSql {
    * A statement that works across organizations on purpose (a batch of every organization's
    * calls, a maintenance pass); `reason` says why, for the reader.
    */
-  async acrossOrganizations<R>(reason: string, sql: string, params: readonly unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
+  async acrossOrganizations<R>(
+    reason: string,
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<{ rows: R[]; rowCount: number }> {
     if (!reason.trim()) throw new TenantSqlRefused('a statement across organizations must say why');
     return this.executor<R>(sql, params);
   }
@@ -222,7 +281,8 @@ export class TenantSql {
       assertTenantStatement(sql, options);
       this.checked.add(key);
     }
-    if (typeof organizationId !== 'string' || organizationId.length === 0) throw new TenantSqlRefused('no organization given');
+    if (typeof organizationId !== 'string' || organizationId.length === 0)
+      throw new TenantSqlRefused('no organization given');
     return this.executor<R>(sql, [organizationId, ...params]);
   }
 }

@@ -32,38 +32,46 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   },
   {
     name: 'Invitations',
-    description: 'Invitations to organizations addressed to your email: accept to join, or decline. Signed-in users only, never API keys.',
+    description:
+      'Invitations to organizations addressed to your email: accept to join, or decline. Signed-in users only, never API keys.',
   },
   {
     name: 'API keys',
-    description: 'Platform API keys (`lmp_…`), each bound to one organization and shown whole only when created. Admins create and revoke.',
+    description:
+      'Platform API keys (`lmp_…`), each bound to one organization and shown whole only when created. Admins create and revoke.',
   },
   {
     name: 'Provider keys',
-    description: "The organization's Anthropic API keys, encrypted at rest and never readable back (only their last 4 characters).",
+    description:
+      "The organization's Anthropic API keys, encrypted at rest and never readable back (only their last 4 characters).",
   },
   {
     name: 'Proxy',
     description:
-      'The Anthropic Messages API, proxied and recorded. Point an Anthropic SDK at `<lamplight>/spotlight/anthropic`; errors here take Anthropic\'s own shape.',
+      "The Anthropic Messages API, proxied and recorded. Point an Anthropic SDK at `<lamplight>/spotlight/anthropic`; errors here take Anthropic's own shape.",
   },
   {
     name: 'Sessions',
     description:
       "The organization's sessions: list by cursor or offset, read history and events, rename, budget, release, soft-delete, restore, export. `{sessionId}` is a UUID or an external id.",
   },
-  { name: 'Tasks', description: "A query answered in a session with the organization's provider key, recorded like a proxied call." },
+  {
+    name: 'Tasks',
+    description: "A query answered in a session with the organization's provider key, recorded like a proxied call.",
+  },
   {
     name: 'Analytics',
     description: 'Token usage and cost by model, usage summaries and sessions with totals, in snake_case.',
   },
   {
     name: 'Pricing',
-    description: 'The pricing table every cost is computed from (rates, tiers, tool fees, multipliers), and repricing stored calls under it.',
+    description:
+      'The pricing table every cost is computed from (rates, tiers, tool fees, multipliers), and repricing stored calls under it.',
   },
   {
     name: 'Sharing',
-    description: 'Public share links of sessions: create, check, remove, and the public views that need no authentication.',
+    description:
+      'Public share links of sessions: create, check, remove, and the public views that need no authentication.',
   },
   {
     name: 'Spend limits',
@@ -105,7 +113,8 @@ function answersInAnthropicShape(operation: { responses: Record<string, unknown>
   return Object.entries(operation.responses).some(
     ([status, response]) =>
       Number(status) >= 400 &&
-      (response as { content?: Record<string, { schema?: { $ref?: string } }> }).content?.['application/json']?.schema?.$ref === ANTHROPIC_ERROR_REF,
+      (response as { content?: Record<string, { schema?: { $ref?: string } }> }).content?.['application/json']?.schema
+        ?.$ref === ANTHROPIC_ERROR_REF,
   );
 }
 
@@ -119,7 +128,11 @@ function declareServerWideAnswers(document: OpenAPIObject): void {
     for (const method of HTTP_METHODS) {
       const operation = item[method];
       // The share page answers its own errors as HTML pages.
-      if (!operation || (operation.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/html']) continue;
+      if (
+        !operation ||
+        (operation.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/html']
+      )
+        continue;
       const anthropic = answersInAnthropicShape(operation);
       const content = {
         [anthropic ? 'application/json' : PROBLEM_CONTENT_TYPE]: {
@@ -127,13 +140,22 @@ function declareServerWideAnswers(document: OpenAPIObject): void {
         },
       };
       if (operation.requestBody && !operation.responses['413']) {
-        operation.responses['413'] = { description: 'The request body is larger than this server accepts (BODY_LIMIT_BYTES)', content };
+        operation.responses['413'] = {
+          description: 'The request body is larger than this server accepts (BODY_LIMIT_BYTES)',
+          content,
+        };
       }
       if (operation.requestBody && !operation.responses['415']) {
-        operation.responses['415'] = { description: 'The request body is not JSON (content-type application/json)', content };
+        operation.responses['415'] = {
+          description: 'The request body is not JSON (content-type application/json)',
+          content,
+        };
       }
       if (!operation.responses['503']) {
-        operation.responses['503'] = { description: 'Lamplight is shutting down, or its database cannot be reached; retry shortly', content };
+        operation.responses['503'] = {
+          description: 'Lamplight is shutting down, or its database cannot be reached; retry shortly',
+          content,
+        };
       }
     }
   }
@@ -144,7 +166,8 @@ function declareServerWideAnswers(document: OpenAPIObject): void {
  * (see error-codes.ts), so the document cannot drift from them.
  */
 function declareErrorCodes(document: OpenAPIObject): void {
-  const schema = document.components?.schemas?.ProblemDto as { properties?: Record<string, Record<string, unknown>> } | undefined;
+  const schema = document.components?.schemas?.ProblemDto as
+    { properties?: Record<string, Record<string, unknown>> } | undefined;
   const code = schema?.properties?.code;
   if (!code) throw new Error('The OpenAPI document has no ProblemDto.code to list the error codes on');
   code.enum = errorCodes();
@@ -159,10 +182,18 @@ export async function createOpenApiDocument(app: INestApplication): Promise<Open
     .setLicense('MIT', 'https://opensource.org/license/mit')
     .addServer('/', 'This Lamplight server')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from register or login, or a platform API key (lmp_…)' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A JWT from register or login, or a platform API key (lmp_…)',
+      },
       'bearer',
     )
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-lamplight-api-key', description: 'A platform API key (lmp_…)' }, 'apiKey');
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'x-lamplight-api-key', description: 'A platform API key (lmp_…)' },
+      'apiKey',
+    );
   for (const tag of OPENAPI_TAGS) builder.addTag(tag.name, tag.description);
   const document = SwaggerModule.createDocument(app, builder.build(), {
     extraModels: [ProblemDto],

@@ -4,7 +4,12 @@ type Schema = Record<string, unknown>;
 
 /** Makes one schema accept null the way OpenAPI 3.1 (JSON Schema 2020-12) says it. */
 function allowNull(schema: Schema): void {
-  const ref: unknown = typeof schema.$ref === 'string' ? { $ref: schema.$ref } : Array.isArray(schema.allOf) && schema.allOf.length === 1 ? schema.allOf[0] : undefined;
+  const ref: unknown =
+    typeof schema.$ref === 'string'
+      ? { $ref: schema.$ref }
+      : Array.isArray(schema.allOf) && schema.allOf.length === 1
+        ? schema.allOf[0]
+        : undefined;
   if (ref) {
     // `nullable` beside `allOf: [$ref]` is what validators rejected null for: the $ref still applies.
     delete schema.$ref;
@@ -15,7 +20,8 @@ function allowNull(schema: Schema): void {
   }
   if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...(schema.enum as unknown[]), null];
   if (typeof schema.type === 'string') schema.type = [schema.type, 'null'];
-  else if (Array.isArray(schema.type) && !schema.type.includes('null')) schema.type = [...(schema.type as unknown[]), 'null'];
+  else if (Array.isArray(schema.type) && !schema.type.includes('null'))
+    schema.type = [...(schema.type as unknown[]), 'null'];
   else if (Array.isArray(schema.anyOf)) schema.anyOf = [...(schema.anyOf as unknown[]), { type: 'null' }];
   else if (Array.isArray(schema.oneOf)) schema.oneOf = [...(schema.oneOf as unknown[]), { type: 'null' }];
 }

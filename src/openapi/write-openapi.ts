@@ -7,13 +7,16 @@ export const OPENAPI_PATH = join(process.cwd(), 'openapi', 'openapi.json');
 
 /** The document exactly as the running app serves it at /docs-json, as committed text. */
 export async function renderOpenApiDocument(): Promise<string> {
-  const { app } = await createApp({ documentOnly: true, env: {
+  const { app } = await createApp({
+    documentOnly: true,
+    env: {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       // The document does not depend on secrets; fixed ones keep this from writing any.
       JWT_SECRET: 'openapi-document-only-secret-0123456789abcdef',
       ENCRYPTION_KEY: `hex:${'00'.repeat(32)}`,
-    }, });
+    },
+  });
   try {
     return `${JSON.stringify(await createOpenApiDocument(app), null, 2)}\n`;
   } finally {

@@ -74,7 +74,8 @@ function period(start: string, end: string) {
   };
 }
 
-const percent = (current: number, previous: number) => (previous === 0 ? null : Math.round(((current - previous) / previous) * 10_000) / 100);
+const percent = (current: number, previous: number) =>
+  previous === 0 ? null : Math.round(((current - previous) / previous) * 10_000) / 100;
 
 function summaryOf(current: [string, string], previous: [string, string]) {
   const now = sumCalls(within(...current));
@@ -122,18 +123,31 @@ describe('analytics windows', () => {
     expect(body).toEqual({
       timezone: 'UTC',
       as_of: NOW,
-      today: summaryOf(['2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-11-24T00:00:00.000Z', '2026-11-24T11:00:00.000Z']),
-      this_week: summaryOf(['2026-11-23T00:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-11-16T00:00:00.000Z', '2026-11-18T11:00:00.000Z']),
-      this_month: summaryOf(['2026-11-01T00:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-10-01T00:00:00.000Z', '2026-10-25T11:00:00.000Z']),
+      today: summaryOf(
+        ['2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-11-24T00:00:00.000Z', '2026-11-24T11:00:00.000Z'],
+      ),
+      this_week: summaryOf(
+        ['2026-11-23T00:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-11-16T00:00:00.000Z', '2026-11-18T11:00:00.000Z'],
+      ),
+      this_month: summaryOf(
+        ['2026-11-01T00:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-10-01T00:00:00.000Z', '2026-10-25T11:00:00.000Z'],
+      ),
     });
     // The edges themselves, spelled out.
     expect(body.today.requests).toBe(within('2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z').length);
     expect(within('2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).toEqual(
       expect.arrayContaining([AT.todayFirst, AT.currentHourLast, AT.newYorkTodayFirst, AT.newYorkYesterdayLast]),
     );
-    expect(within('2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).not.toContain(AT.yesterdayLast);
+    expect(within('2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).not.toContain(
+      AT.yesterdayLast,
+    );
     expect(within('2026-11-23T00:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).toContain(AT.mondayFirst);
-    expect(within('2026-11-23T00:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).not.toContain(AT.sundayLast);
+    expect(within('2026-11-23T00:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).not.toContain(
+      AT.sundayLast,
+    );
     expect(body.this_week.previous.requests).toBe(2); // last Monday 00:00 (a failed call) and last Wednesday 10:59
   });
 
@@ -144,9 +158,18 @@ describe('analytics windows', () => {
       timezone: 'America/New_York',
       as_of: NOW,
       // 00:00 EST is 05:00 UTC; November 1 began at 00:00 EDT, 04:00 UTC.
-      today: summaryOf(['2026-11-25T05:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-11-24T05:00:00.000Z', '2026-11-24T11:00:00.000Z']),
-      this_week: summaryOf(['2026-11-23T05:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-11-16T05:00:00.000Z', '2026-11-18T11:00:00.000Z']),
-      this_month: summaryOf(['2026-11-01T04:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-10-01T04:00:00.000Z', '2026-10-25T11:00:00.000Z']),
+      today: summaryOf(
+        ['2026-11-25T05:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-11-24T05:00:00.000Z', '2026-11-24T11:00:00.000Z'],
+      ),
+      this_week: summaryOf(
+        ['2026-11-23T05:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-11-16T05:00:00.000Z', '2026-11-18T11:00:00.000Z'],
+      ),
+      this_month: summaryOf(
+        ['2026-11-01T04:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-10-01T04:00:00.000Z', '2026-10-25T11:00:00.000Z'],
+      ),
     });
     expect(body.today.requests).not.toBe(within('2026-11-25T00:00:00.000Z', '2026-11-25T11:00:00.000Z').length);
   });
@@ -156,37 +179,68 @@ describe('analytics windows', () => {
     expect(body).toEqual({
       timezone: 'Asia/Tokyo',
       as_of: NOW,
-      today: summaryOf(['2026-11-24T15:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-11-23T15:00:00.000Z', '2026-11-24T11:00:00.000Z']),
-      this_week: summaryOf(['2026-11-22T15:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-11-15T15:00:00.000Z', '2026-11-18T11:00:00.000Z']),
-      this_month: summaryOf(['2026-10-31T15:00:00.000Z', '2026-11-25T11:00:00.000Z'], ['2026-09-30T15:00:00.000Z', '2026-10-25T11:00:00.000Z']),
+      today: summaryOf(
+        ['2026-11-24T15:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-11-23T15:00:00.000Z', '2026-11-24T11:00:00.000Z'],
+      ),
+      this_week: summaryOf(
+        ['2026-11-22T15:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-11-15T15:00:00.000Z', '2026-11-18T11:00:00.000Z'],
+      ),
+      this_month: summaryOf(
+        ['2026-10-31T15:00:00.000Z', '2026-11-25T11:00:00.000Z'],
+        ['2026-09-30T15:00:00.000Z', '2026-10-25T11:00:00.000Z'],
+      ),
     });
     expect(within('2026-10-31T15:00:00.000Z', '2026-11-25T11:00:00.000Z').map((c) => c.at)).toContain(AT.lastMonthLast);
   });
 
   it('refuses zones the hourly rollups cannot serve exactly, and names that are not zones', async () => {
     for (const tz of ['Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe']) {
-      const response = await app.request({ method: 'GET', url: `/spotlight/analytics/usage-summary?tz=${encodeURIComponent(tz)}`, headers: owner.auth });
+      const response = await app.request({
+        method: 'GET',
+        url: `/spotlight/analytics/usage-summary?tz=${encodeURIComponent(tz)}`,
+        headers: owner.auth,
+      });
       const problem = expectProblem(response, 400, 'TIMEZONE_NOT_HOUR_ALIGNED');
       expect(problem.detail).toContain(tz);
     }
     // Lord Howe is UTC+11 in November (whole hours) but was UTC+10:30 on October 1, the previous month's start.
     for (const tz of ['Nowhere/Special', '+05:00', 'UTC; select 1', '']) {
-      const response = await app.request({ method: 'GET', url: `/spotlight/analytics/usage-summary?tz=${encodeURIComponent(tz)}`, headers: owner.auth });
+      const response = await app.request({
+        method: 'GET',
+        url: `/spotlight/analytics/usage-summary?tz=${encodeURIComponent(tz)}`,
+        headers: owner.auth,
+      });
       expectProblem(response, 400, 'INVALID_TIMEZONE');
     }
-    expectProblem(await app.request({ method: 'GET', url: '/spotlight/analytics/usage-summary?timezone=UTC', headers: owner.auth }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      await app.request({ method: 'GET', url: '/spotlight/analytics/usage-summary?timezone=UTC', headers: owner.auth }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('serves token ranges exactly at their edges', async () => {
-    const range = await getJson(app, owner, '/spotlight/analytics/tokens?start=2026-11-23T00:00:00Z&end=2026-11-25T00:00:00Z');
+    const range = await getJson(
+      app,
+      owner,
+      '/spotlight/analytics/tokens?start=2026-11-23T00:00:00Z&end=2026-11-25T00:00:00Z',
+    );
     expect(range.body).toMatchObject({ start: '2026-11-23T00:00:00.000Z', end: '2026-11-25T00:00:00.000Z' });
-    expect(range.body.totals).toEqual(figures(sumCalls(within('2026-11-23T00:00:00.000Z', '2026-11-25T00:00:00.000Z'))));
+    expect(range.body.totals).toEqual(
+      figures(sumCalls(within('2026-11-23T00:00:00.000Z', '2026-11-25T00:00:00.000Z'))),
+    );
     expect(within('2026-11-23T00:00:00.000Z', '2026-11-25T00:00:00.000Z').map((c) => c.at)).toEqual(
       expect.arrayContaining([AT.mondayFirst, AT.yesterdayLast]),
     );
 
     // A start or end inside an hour widens to the whole hour, and says so.
-    const widened = await getJson(app, owner, '/spotlight/analytics/tokens?start=2026-11-23T00:30:00%2B00:00&end=2026-11-24T23:30:00Z');
+    const widened = await getJson(
+      app,
+      owner,
+      '/spotlight/analytics/tokens?start=2026-11-23T00:30:00%2B00:00&end=2026-11-24T23:30:00Z',
+    );
     expect(widened.body).toMatchObject({ start: '2026-11-23T00:00:00.000Z', end: '2026-11-25T00:00:00.000Z' });
     expect(widened.body.totals).toEqual(range.body.totals);
 
@@ -195,7 +249,9 @@ describe('analytics windows', () => {
     expect(dates.body.totals).toEqual(range.body.totals);
     const defaults = await getJson(app, owner, '/spotlight/analytics/tokens');
     expect(defaults.body).toMatchObject({ start: '2026-10-26T11:00:00.000Z', end: '2026-11-25T11:00:00.000Z' });
-    expect(defaults.body.totals).toEqual(figures(sumCalls(within('2026-10-26T11:00:00.000Z', '2026-11-25T11:00:00.000Z'))));
+    expect(defaults.body.totals).toEqual(
+      figures(sumCalls(within('2026-10-26T11:00:00.000Z', '2026-11-25T11:00:00.000Z'))),
+    );
   });
 
   it('sums ranges with partial days at either end exactly: whole days and edge hours together', async () => {
@@ -203,12 +259,25 @@ describe('analytics windows', () => {
     // the whole days come from the daily rollup, the hours at either end from the hourly one.
     const hour = 3_600_000;
     const first = Date.parse('2026-11-22T22:00:00Z');
-    for (const [startOffset, endOffset] of [[0, 27], [1, 26], [2, 50], [3, 51], [26, 52], [0, 53], [2, 26], [1, 3]]) {
+    for (const [startOffset, endOffset] of [
+      [0, 27],
+      [1, 26],
+      [2, 50],
+      [3, 51],
+      [26, 52],
+      [0, 53],
+      [2, 26],
+      [1, 3],
+    ]) {
       const start = new Date(first + startOffset * hour).toISOString();
       const end = new Date(first + endOffset * hour).toISOString();
       const response = await getJson(app, owner, `/spotlight/analytics/tokens?start=${start}&end=${end}`);
       expect(response.status).toBe(200);
-      expect({ start, end, totals: response.body.totals }).toEqual({ start, end, totals: figures(sumCalls(within(start, end))) });
+      expect({ start, end, totals: response.body.totals }).toEqual({
+        start,
+        end,
+        totals: figures(sumCalls(within(start, end))),
+      });
     }
   });
 
@@ -245,8 +314,14 @@ describe('analytics windows', () => {
       '2026-11-26T00:00:00.000Z',
     ]);
     // An hourly series puts the last millisecond of an hour in that hour.
-    const hourly = await getJson(app, owner, '/spotlight/analytics/tokens?granularity=hour&start=2026-11-24T23:00:00Z&end=2026-11-25T01:00:00Z');
-    expect(hourly.body.series.map((b: { bucket_start: string; requests: number }) => [b.bucket_start, b.requests])).toEqual([
+    const hourly = await getJson(
+      app,
+      owner,
+      '/spotlight/analytics/tokens?granularity=hour&start=2026-11-24T23:00:00Z&end=2026-11-25T01:00:00Z',
+    );
+    expect(
+      hourly.body.series.map((b: { bucket_start: string; requests: number }) => [b.bucket_start, b.requests]),
+    ).toEqual([
       ['2026-11-24T23:00:00.000Z', 1],
       ['2026-11-25T00:00:00.000Z', 1],
     ]);
@@ -274,11 +349,14 @@ describe('analytics windows', () => {
     expect(summary.body.today.cost_usd).toBe(usd(Math.round(summaryBefore.body.today.cost_usd * 1e9) + 3));
 
     // Updates and deletes by hand reach the daily rollup too (triggers, migration usage_daily).
-    await app.sql(`update usage_hourly set requests = requests + 2, input_tokens = input_tokens * 3 where organization_id = $1 and model = $2`, [
+    await app.sql(
+      `update usage_hourly set requests = requests + 2, input_tokens = input_tokens * 3 where organization_id = $1 and model = $2`,
+      [owner.organizationId, MODELS[0]],
+    );
+    await app.sql(`delete from usage_hourly where organization_id = $1 and hour = $2`, [
       owner.organizationId,
-      MODELS[0],
+      '2026-11-24T23:00:00Z',
     ]);
-    await app.sql(`delete from usage_hourly where organization_id = $1 and hour = $2`, [owner.organizationId, '2026-11-24T23:00:00Z']);
     const [hourly, daily] = await Promise.all(
       [
         `select date_trunc('day', hour, 'UTC') as day, model, sum(requests)::text as requests, sum(input_tokens)::text as input, sum(cost_total_nano_usd)::text as cost
@@ -290,7 +368,10 @@ describe('analytics windows', () => {
     expect(daily.length).toBeGreaterThan(5);
     expect(daily).toEqual(hourly);
     const total = await getJson(app, owner, '/spotlight/analytics/tokens?start=2026-10-01&end=2026-12-01');
-    const [sums] = await app.sql<{ requests: string }>(`select sum(requests)::text as requests from usage_hourly where organization_id = $1`, [owner.organizationId]);
+    const [sums] = await app.sql<{ requests: string }>(
+      `select sum(requests)::text as requests from usage_hourly where organization_id = $1`,
+      [owner.organizationId],
+    );
     expect(total.body.totals.requests).toBe(Number(sums.requests));
   });
 });

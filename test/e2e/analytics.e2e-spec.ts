@@ -17,20 +17,40 @@ import {
   waitForInteractions,
 } from '../support/analytics-fixtures';
 import { addMember } from '../support/tenancy-fixtures';
-import { createApiKey, expectProblem, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  expectProblem,
+  listen,
+  registerUser,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 /** The calls organization A makes through the proxy, with exact usage. */
 const CALLS: Call[] = [
-  { session: 'alpha-session', model: 'claude-sonnet-4-6', usage: { input: 1200, output: 340, cacheRead: 50_000, write5m: 10_000, write1h: 2_000 } },
+  {
+    session: 'alpha-session',
+    model: 'claude-sonnet-4-6',
+    usage: { input: 1200, output: 340, cacheRead: 50_000, write5m: 10_000, write1h: 2_000 },
+  },
   { session: 'alpha-session', model: 'claude-opus-4-6', usage: { input: 800, output: 1500, write1h: 4_000 } },
   { session: 'alpha-session', model: 'claude-sonnet-4-6', usage: { input: 10, output: 5 } },
   { session: 'alpha-session', model: 'claude-sonnet-4-6', usage: { input: 0, output: 0 }, failed: true },
-  { session: 'beta-session', model: 'claude-haiku-4-5-20251001', usage: { input: 5000, output: 100, cacheRead: 100_000 } },
+  {
+    session: 'beta-session',
+    model: 'claude-haiku-4-5-20251001',
+    usage: { input: 5000, output: 100, cacheRead: 100_000 },
+  },
   { session: 'beta-session', model: UNPRICED_MODEL, usage: { input: 77, output: 33 } },
   { session: 'beta-session', model: 'claude-opus-4-6', usage: { input: 1, output: 1 } },
 ];
 /** Made as a stream, to show streamed usage is counted the same. */
-const STREAMED: Call = { session: 'gamma-session', model: 'claude-sonnet-4-6', usage: { input: 3000, output: 700, write5m: 1200 } };
+const STREAMED: Call = {
+  session: 'gamma-session',
+  model: 'claude-sonnet-4-6',
+  usage: { input: 3000, output: 700, write5m: 1200 },
+};
 const ALL = [...CALLS, STREAMED];
 
 /** The other organization's one call. */
@@ -109,7 +129,9 @@ describe('analytics', () => {
 
     await waitForInteractions(app, owner.organizationId, ALL.length);
     await waitForInteractions(app, other.organizationId, 1);
-    rows = await app.sql<Row>(`select * from interactions where organization_id = $1 order by started_at, id`, [owner.organizationId]);
+    rows = await app.sql<Row>(`select * from interactions where organization_id = $1 order by started_at, id`, [
+      owner.organizationId,
+    ]);
     const sessions = await app.sql<{ id: string; external_id: string }>(
       `select id, external_id from sessions where organization_id = $1`,
       [owner.organizationId],
@@ -126,7 +148,17 @@ describe('analytics', () => {
 
   it('recorded exactly the calls the test made (the basis of every expectation below)', () => {
     const recorded = rows.map((row) => asCall(row, externalIdOf(row)));
-    const key = (c: Call) => JSON.stringify([c.session, c.model, c.failed ?? false, c.usage.input, c.usage.output, c.usage.cacheRead ?? 0, c.usage.write5m ?? 0, c.usage.write1h ?? 0]);
+    const key = (c: Call) =>
+      JSON.stringify([
+        c.session,
+        c.model,
+        c.failed ?? false,
+        c.usage.input,
+        c.usage.output,
+        c.usage.cacheRead ?? 0,
+        c.usage.write5m ?? 0,
+        c.usage.write1h ?? 0,
+      ]);
     expect(recorded.map(key).sort()).toEqual(ALL.map(key).sort());
     expect(Object.keys(sessionIds).sort()).toEqual(['alpha-session', 'beta-session', 'gamma-session']);
   });
@@ -152,7 +184,10 @@ describe('analytics', () => {
       expect(end - Date.parse(body.start)).toBe(30 * 86_400_000);
       // A spot check of the arithmetic, by hand: 1200·3 + 340·15 + 50000·0.3 + 10000·3.75 + 2000·6 USD per million.
       expect(costOf(CALLS[0])!.total).toBe(73_200_000);
-      expect(body.models.find((m: { model: string }) => m.model === UNPRICED_MODEL)).toMatchObject({ unpriced_requests: 1, cost_usd: 0 });
+      expect(body.models.find((m: { model: string }) => m.model === UNPRICED_MODEL)).toMatchObject({
+        unpriced_requests: 1,
+        cost_usd: 0,
+      });
     });
 
     it('gives hourly and daily series whose buckets hold the calls that started in them', async () => {
@@ -160,11 +195,20 @@ describe('analytics', () => {
         ['hour', 3_600_000],
         ['day', 86_400_000],
       ] as const) {
-        const { status, body } = await getJson(app, owner, `/spotlight/analytics/tokens?granularity=${granularity}&start=${new Date(Date.now() - 3 * 86_400_000).toISOString()}`);
+        const { status, body } = await getJson(
+          app,
+          owner,
+          `/spotlight/analytics/tokens?granularity=${granularity}&start=${new Date(Date.now() - 3 * 86_400_000).toISOString()}`,
+        );
         expect(status).toBe(200);
         expect(body.granularity).toBe(granularity);
         const buckets = sumBy(
-          rows.map((row) => ({ ...asCall(row, externalIdOf(row)), at: new Date(Math.max(Math.floor(row.started_at.getTime() / size) * size, Date.parse(body.start))).toISOString() })),
+          rows.map((row) => ({
+            ...asCall(row, externalIdOf(row)),
+            at: new Date(
+              Math.max(Math.floor(row.started_at.getTime() / size) * size, Date.parse(body.start)),
+            ).toISOString(),
+          })),
           (c) => c.at!,
         );
         expect(body.series.map((b: { bucket_start: string }) => b.bucket_start)).toEqual([...buckets.keys()].sort());
@@ -173,9 +217,15 @@ describe('analytics', () => {
           expect(totals).toEqual(figures(buckets.get(bucket_start)!));
           const inBucket = rows
             .map((row) => asCall(row, externalIdOf(row)))
-            .filter((_, i) => Math.max(Math.floor(rows[i].started_at.getTime() / size) * size, Date.parse(body.start)) === Date.parse(bucket_start));
+            .filter(
+              (_, i) =>
+                Math.max(Math.floor(rows[i].started_at.getTime() / size) * size, Date.parse(body.start)) ===
+                Date.parse(bucket_start),
+            );
           const byModel = sumBy(inBucket, (c) => c.model);
-          expect(models).toEqual([...byModel.keys()].sort().map((model) => ({ model, ...figures(byModel.get(model)!) })));
+          expect(models).toEqual(
+            [...byModel.keys()].sort().map((model) => ({ model, ...figures(byModel.get(model)!) })),
+          );
         }
       }
     });
@@ -184,7 +234,11 @@ describe('analytics', () => {
       const first = rows[0].started_at.getTime();
       const start = new Date(first - 86_400_000 * 2);
       const end = new Date(first - 86_400_000);
-      const { status, body } = await getJson(app, owner, `/spotlight/analytics/tokens?start=${start.toISOString()}&end=${end.toISOString()}`);
+      const { status, body } = await getJson(
+        app,
+        owner,
+        `/spotlight/analytics/tokens?start=${start.toISOString()}&end=${end.toISOString()}`,
+      );
       expect(status).toBe(200);
       expect(body.start).toBe(new Date(Math.floor(start.getTime() / 3_600_000) * 3_600_000).toISOString());
       expect(body.end).toBe(new Date(Math.ceil(end.getTime() / 3_600_000) * 3_600_000).toISOString());
@@ -207,7 +261,11 @@ describe('analytics', () => {
         ['organizationId=x', 'VALIDATION_FAILED'],
       ];
       for (const [query, code] of bad) {
-        const response = await app.request({ method: 'GET', url: `/spotlight/analytics/tokens?${query}`, headers: owner.auth });
+        const response = await app.request({
+          method: 'GET',
+          url: `/spotlight/analytics/tokens?${query}`,
+          headers: owner.auth,
+        });
         expectProblem(response, 400, code);
       }
     });
@@ -228,7 +286,9 @@ describe('analytics', () => {
         ['this_week', weekStart],
         ['this_month', monthStart],
       ] as const) {
-        const calls = rows.filter((r) => r.started_at.getTime() >= start && r.started_at.getTime() < servedEnd).map((r) => asCall(r, ''));
+        const calls = rows
+          .filter((r) => r.started_at.getTime() >= start && r.started_at.getTime() < servedEnd)
+          .map((r) => asCall(r, ''));
         const s = sumCalls(calls);
         expect(body[name]).toMatchObject({
           start: new Date(start).toISOString(),
@@ -260,7 +320,13 @@ describe('analytics', () => {
   describe('GET /spotlight/analytics/sessions', () => {
     const expectedSessions = () => {
       const bySession = sumBy(ALL, (c) => c.session);
-      return [...bySession].map(([externalId, s]) => ({ session_uuid: sessionIds[externalId], session_id: externalId, ...sessionFigures(s), cost: s.cost.total, tokens: totalTokensOf(s) }));
+      return [...bySession].map(([externalId, s]) => ({
+        session_uuid: sessionIds[externalId],
+        session_id: externalId,
+        ...sessionFigures(s),
+        cost: s.cost.total,
+        tokens: totalTokensOf(s),
+      }));
     };
 
     it('lists the sessions with their totals, newest first by default', async () => {
@@ -306,7 +372,11 @@ describe('analytics', () => {
       }
       expect(pages).toEqual([...expected].sort((a, b) => b.cost - a.cost).map((s) => s.session_id));
       for (const query of ['limit=0', 'limit=501', 'limit=abc', 'offset=-1', 'sort=title', 'order=up']) {
-        expectProblem(await app.request({ method: 'GET', url: `/spotlight/analytics/sessions?${query}`, headers: owner.auth }), 400, 'VALIDATION_FAILED');
+        expectProblem(
+          await app.request({ method: 'GET', url: `/spotlight/analytics/sessions?${query}`, headers: owner.auth }),
+          400,
+          'VALIDATION_FAILED',
+        );
       }
     });
   });
@@ -342,7 +412,12 @@ describe('analytics', () => {
             cache_read_tokens: row.cache_read_tokens,
             cache_write_5m_tokens: row.cache_write5m_tokens,
             cache_write_1h_tokens: row.cache_write1h_tokens,
-            total_tokens: row.input_tokens + row.output_tokens + row.cache_read_tokens + row.cache_write5m_tokens + row.cache_write1h_tokens,
+            total_tokens:
+              row.input_tokens +
+              row.output_tokens +
+              row.cache_read_tokens +
+              row.cache_write5m_tokens +
+              row.cache_write1h_tokens,
             cost_usd: usd(cost.total),
             cost_by_bucket_usd: {
               input: usd(cost.input),
@@ -359,19 +434,31 @@ describe('analytics', () => {
       expect(body.interactions.map((i: { outcome: string }) => i.outcome)).toEqual(['ok', 'ok', 'ok', 'error']);
 
       const page = await getJson(app, owner, `/spotlight/analytics/sessions/alpha-session?limit=2&offset=1`);
-      expect(page.body.interactions.map((i: { interaction_id: string }) => i.interaction_id)).toEqual(alpha.slice(1, 3).map((r) => r.id));
+      expect(page.body.interactions.map((i: { interaction_id: string }) => i.interaction_id)).toEqual(
+        alpha.slice(1, 3).map((r) => r.id),
+      );
 
       const beta = await getJson(app, owner, '/spotlight/analytics/sessions/beta-session');
       const unpriced = beta.body.interactions.find((i: { model: string }) => i.model === UNPRICED_MODEL);
       expect(unpriced).toMatchObject({ cost_usd: null, cost_by_bucket_usd: null, input_tokens: 77, output_tokens: 33 });
       const gamma = await getJson(app, owner, '/spotlight/analytics/sessions/gamma-session');
-      expect(gamma.body.interactions).toMatchObject([{ stream: true, input_tokens: 3000, output_tokens: 700, cache_write_5m_tokens: 1200 }]);
+      expect(gamma.body.interactions).toMatchObject([
+        { stream: true, input_tokens: 3000, output_tokens: 700, cache_write_5m_tokens: 1200 },
+      ]);
     });
 
     it('answers 404 for an unknown session', async () => {
-      expectProblem(await app.request({ method: 'GET', url: '/spotlight/analytics/sessions/no-such-session', headers: owner.auth }), 404, 'SESSION_NOT_FOUND');
       expectProblem(
-        await app.request({ method: 'GET', url: '/spotlight/analytics/sessions/00000000-0000-4000-8000-000000000000', headers: owner.auth }),
+        await app.request({ method: 'GET', url: '/spotlight/analytics/sessions/no-such-session', headers: owner.auth }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      expectProblem(
+        await app.request({
+          method: 'GET',
+          url: '/spotlight/analytics/sessions/00000000-0000-4000-8000-000000000000',
+          headers: owner.auth,
+        }),
         404,
         'SESSION_NOT_FOUND',
       );
@@ -388,29 +475,67 @@ describe('analytics', () => {
       const sessions = await getJson(app, other, '/spotlight/analytics/sessions');
       expect(sessions.body.total_count).toBe(1);
       expect(sessions.body.sessions[0].session_uuid).not.toBe(sessionIds['alpha-session']);
-      expect(sessions.body.sessions[0]).toMatchObject({ session_id: 'alpha-session', ...sessionFigures(sumCalls([OTHER])) });
+      expect(sessions.body.sessions[0]).toMatchObject({
+        session_id: 'alpha-session',
+        ...sessionFigures(sumCalls([OTHER])),
+      });
       // Organization A's session is not found by UUID; the same external id names B's own session.
-      expectProblem(await app.request({ method: 'GET', url: `/spotlight/analytics/sessions/${sessionIds['alpha-session']}`, headers: other.auth }), 404, 'SESSION_NOT_FOUND');
+      expectProblem(
+        await app.request({
+          method: 'GET',
+          url: `/spotlight/analytics/sessions/${sessionIds['alpha-session']}`,
+          headers: other.auth,
+        }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
       const own = await getJson(app, other, '/spotlight/analytics/sessions/alpha-session');
       expect(own.body.session.total_input_tokens).toBe(999_999);
       // Naming an organization the caller is not in is refused.
-      for (const url of ['/spotlight/analytics/tokens', '/spotlight/analytics/usage-summary', '/spotlight/analytics/sessions', '/spotlight/analytics/sessions/alpha-session']) {
-        expectProblem(await app.request({ method: 'GET', url, headers: { ...other.auth, 'x-organization-id': owner.organizationId } }), 403, 'NOT_A_MEMBER');
+      for (const url of [
+        '/spotlight/analytics/tokens',
+        '/spotlight/analytics/usage-summary',
+        '/spotlight/analytics/sessions',
+        '/spotlight/analytics/sessions/alpha-session',
+      ]) {
+        expectProblem(
+          await app.request({
+            method: 'GET',
+            url,
+            headers: { ...other.auth, 'x-organization-id': owner.organizationId },
+          }),
+          403,
+          'NOT_A_MEMBER',
+        );
       }
     });
 
     it('lets any member read, and API keys with the read scope only', async () => {
       const member = await registerUser(app, 'Plain Member');
       await addMember(app, owner, owner.organizationId, member, 'member');
-      const asMember = await getJson(app, member, '/spotlight/analytics/tokens', { 'x-organization-id': owner.organizationId });
+      const asMember = await getJson(app, member, '/spotlight/analytics/tokens', {
+        'x-organization-id': owner.organizationId,
+      });
       expect(asMember.body.totals).toEqual(figures(sumCalls(ALL)));
 
       const readKey = (await createApiKey(app, owner, { name: 'reader', scopes: ['read'] })).key;
       const proxyKey = (await createApiKey(app, owner, { name: 'proxy only', scopes: ['proxy'] })).key;
-      const asReader = await getJson(app, { auth: { 'x-lamplight-api-key': readKey } }, '/spotlight/analytics/sessions');
+      const asReader = await getJson(
+        app,
+        { auth: { 'x-lamplight-api-key': readKey } },
+        '/spotlight/analytics/sessions',
+      );
       expect(asReader.status).toBe(200);
       expect(asReader.body.total_count).toBe(3);
-      expectProblem(await app.request({ method: 'GET', url: '/spotlight/analytics/sessions', headers: { 'x-lamplight-api-key': proxyKey } }), 403, 'API_KEY_SCOPE_MISSING');
+      expectProblem(
+        await app.request({
+          method: 'GET',
+          url: '/spotlight/analytics/sessions',
+          headers: { 'x-lamplight-api-key': proxyKey },
+        }),
+        403,
+        'API_KEY_SCOPE_MISSING',
+      );
       expectProblem(await app.request({ method: 'GET', url: '/spotlight/analytics/tokens' }), 401);
     });
   });
@@ -420,9 +545,24 @@ describe('analytics', () => {
       await app.sql(`update sessions set deleted_at = now() where id = $1`, [sessionIds['beta-session']]);
       const list = await getJson(app, owner, '/spotlight/analytics/sessions?sort=tokens');
       expect(list.body.total_count).toBe(2);
-      expect(list.body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(['alpha-session', 'gamma-session']);
-      expectProblem(await app.request({ method: 'GET', url: '/spotlight/analytics/sessions/beta-session', headers: owner.auth }), 404, 'SESSION_NOT_FOUND');
-      expectProblem(await app.request({ method: 'GET', url: `/spotlight/analytics/sessions/${sessionIds['beta-session']}`, headers: owner.auth }), 404, 'SESSION_NOT_FOUND');
+      expect(list.body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual([
+        'alpha-session',
+        'gamma-session',
+      ]);
+      expectProblem(
+        await app.request({ method: 'GET', url: '/spotlight/analytics/sessions/beta-session', headers: owner.auth }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      expectProblem(
+        await app.request({
+          method: 'GET',
+          url: `/spotlight/analytics/sessions/${sessionIds['beta-session']}`,
+          headers: owner.auth,
+        }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
       // The calls happened and were paid for: organization usage still counts them.
       const tokens = await getJson(app, owner, '/spotlight/analytics/tokens');
       expect(tokens.body.totals).toEqual(figures(sumCalls(ALL)));
@@ -432,7 +572,14 @@ describe('analytics', () => {
   describe('total_count', () => {
     /** The oracle: an exact count of the organization's sessions that are not deleted. */
     const liveIn = async (organizationId: string) =>
-      Number((await app.sql<{ n: string }>(`select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null`, [organizationId]))[0].n);
+      Number(
+        (
+          await app.sql<{ n: string }>(
+            `select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null`,
+            [organizationId],
+          )
+        )[0].n,
+      );
     const totalOf = async (user: TestUser, query = 'limit=1') => {
       const { status, body } = await getJson(app, user, `/spotlight/analytics/sessions?${query}`);
       expect(status).toBe(200);
@@ -445,7 +592,8 @@ describe('analytics', () => {
       expect(await liveIn(other.organizationId)).toBe(b);
     };
     const call = (session: string): Call => ({ session, model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 } });
-    const send = (user: TestUser, method: 'DELETE' | 'POST', url: string) => app.request({ method, url, headers: user.auth });
+    const send = (user: TestUser, method: 'DELETE' | 'POST', url: string) =>
+      app.request({ method, url, headers: user.auth });
 
     it('stays exact across creation, soft delete, restore, release and plain SQL, each organization counting only its own', async () => {
       const a = await totalOf(owner);
@@ -488,17 +636,25 @@ describe('analytics', () => {
         [owner.organizationId, owner.id],
       );
       await expectTotals(a + 5, b + 1);
-      await app.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id in ('sql-1', 'sql-3')`, [owner.organizationId]);
+      await app.sql(
+        `update sessions set deleted_at = now() where organization_id = $1 and external_id in ('sql-1', 'sql-3')`,
+        [owner.organizationId],
+      );
       await expectTotals(a + 4, b + 1);
-      await app.sql(`delete from sessions where organization_id = $1 and external_id like 'sql-%'`, [owner.organizationId]);
+      await app.sql(`delete from sessions where organization_id = $1 and external_id like 'sql-%'`, [
+        owner.organizationId,
+      ]);
       await expectTotals(a + 3, b + 1);
-      await app.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id = 'count-one'`, [other.organizationId]);
+      await app.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id = 'count-one'`, [
+        other.organizationId,
+      ]);
       await expectTotals(a + 3, b);
 
       // A page past the end still says how many there are; the total agrees with every sort.
       const past = await getJson(app, owner, '/spotlight/analytics/sessions?offset=1000');
       expect(past.body).toMatchObject({ sessions: [], total_count: a + 3, offset: 1000 });
-      for (const query of ['sort=cost', 'sort=tokens&order=asc', 'limit=500']) expect(await totalOf(owner, query)).toBe(a + 3);
+      for (const query of ['sort=cost', 'sort=tokens&order=asc', 'limit=500'])
+        expect(await totalOf(owner, query)).toBe(a + 3);
       const all = await getJson(app, owner, '/spotlight/analytics/sessions?limit=500');
       expect(all.body.sessions).toHaveLength(a + 3);
     });

@@ -41,7 +41,13 @@ describe('platform API keys', () => {
   const row = async (id: string) =>
     (await app.sql<ApiKeyRow>('select *, scopes::text as scopes from api_keys where id = $1', [id]))[0];
   const countKeys = async (organizationId: string) =>
-    Number((await app.sql<{ n: string }>('select count(*)::text as n from api_keys where organization_id = $1', [organizationId]))[0].n);
+    Number(
+      (
+        await app.sql<{ n: string }>('select count(*)::text as n from api_keys where organization_id = $1', [
+          organizationId,
+        ])
+      )[0].n,
+    );
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -225,9 +231,12 @@ describe('platform API keys', () => {
       const bound = await createApiKey(app, creator, { name: 'bound to personal' });
 
       const asUser = await me(creator.auth);
-      expect(asUser.json().organizations.map((o: { id: string }) => o.id).sort()).toEqual(
-        [creator.organizationId, secondId].sort(),
-      );
+      expect(
+        asUser
+          .json()
+          .organizations.map((o: { id: string }) => o.id)
+          .sort(),
+      ).toEqual([creator.organizationId, secondId].sort());
       const asKey = await me({ 'x-lamplight-api-key': bound.key });
       expect(asKey.statusCode).toBe(200);
       expect(asKey.json().organizations).toEqual([expect.objectContaining({ id: creator.organizationId })]);
@@ -406,7 +415,7 @@ describe('platform API keys', () => {
       expectProblem(await me({ authorization: `Bearer ${key}` }), 401, 'UNAUTHENTICATED');
     });
 
-    it("stops a key working once its organization is deleted by the owner", async () => {
+    it('stops a key working once its organization is deleted by the owner', async () => {
       const founder = await registerUser(app, 'Founder');
       const { key } = await createApiKey(app, founder, { name: 'org key' });
       expect((await me({ 'x-lamplight-api-key': key })).statusCode).toBe(200);
@@ -442,7 +451,11 @@ describe('platform API keys', () => {
         payload: { email: user.email, role },
       });
       expect(response.statusCode).toBe(201);
-      const accepted = await app.request({ method: 'POST', url: `/api/v1/invitations/${response.json().id}/accept`, headers: user.auth });
+      const accepted = await app.request({
+        method: 'POST',
+        url: `/api/v1/invitations/${response.json().id}/accept`,
+        headers: user.auth,
+      });
       expect(accepted.statusCode).toBe(200);
     };
 

@@ -22,7 +22,13 @@ function signToken(
   options: jwt.SignOptions = {},
   secret: jwt.Secret = TEST_JWT_SECRET,
 ): string {
-  const merged: jwt.SignOptions = { algorithm: 'HS256', issuer: ISSUER, audience: AUDIENCE, expiresIn: 600, ...options };
+  const merged: jwt.SignOptions = {
+    algorithm: 'HS256',
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: 600,
+    ...options,
+  };
   // An option given as undefined means: leave that claim out.
   for (const [name, value] of Object.entries(merged)) {
     if (value === undefined) delete merged[name as keyof jwt.SignOptions];
@@ -53,9 +59,7 @@ describe('auth', () => {
     const me = await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth });
     expect(me.statusCode).toBe(200);
     expect(me.json().user).toMatchObject({ id: user.id, email: user.email, name: 'Ada Lovelace' });
-    expect(me.json().organizations).toEqual([
-      expect.objectContaining({ id: user.organizationId, role: 'owner' }),
-    ]);
+    expect(me.json().organizations).toEqual([expect.objectContaining({ id: user.organizationId, role: 'owner' })]);
 
     const login = await app.request({
       method: 'POST',
@@ -235,8 +239,14 @@ describe('auth', () => {
     });
 
     const rejected: [string, () => string][] = [
-      ['expired', () => signToken({ sub: user.id, iat: nowSeconds() - 7200, exp: nowSeconds() - 60 }, { expiresIn: undefined })],
-      ['signed with a wrong secret (forged)', () => signToken({ sub: user.id }, {}, `${TEST_JWT_SECRET}-but-not-quite`)],
+      [
+        'expired',
+        () => signToken({ sub: user.id, iat: nowSeconds() - 7200, exp: nowSeconds() - 60 }, { expiresIn: undefined }),
+      ],
+      [
+        'signed with a wrong secret (forged)',
+        () => signToken({ sub: user.id }, {}, `${TEST_JWT_SECRET}-but-not-quite`),
+      ],
       [
         'unsigned (alg: none)',
         () =>
@@ -265,7 +275,13 @@ describe('auth', () => {
         'declaring RS256 but HMAC-signed with the secret (algorithm confusion)',
         () => {
           const header = b64url({ alg: 'RS256', typ: 'JWT' });
-          const payload = b64url({ sub: user.id, iss: ISSUER, aud: AUDIENCE, iat: nowSeconds(), exp: nowSeconds() + 600 });
+          const payload = b64url({
+            sub: user.id,
+            iss: ISSUER,
+            aud: AUDIENCE,
+            iat: nowSeconds(),
+            exp: nowSeconds() + 600,
+          });
           const signature = createHmac('sha256', TEST_JWT_SECRET).update(`${header}.${payload}`).digest('base64url');
           return `${header}.${payload}.${signature}`;
         },
@@ -274,7 +290,12 @@ describe('auth', () => {
         'really RS256-signed with an attacker key',
         () => {
           const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-          return jwt.sign({ sub: user.id }, privateKey, { algorithm: 'RS256', issuer: ISSUER, audience: AUDIENCE, expiresIn: 600 });
+          return jwt.sign({ sub: user.id }, privateKey, {
+            algorithm: 'RS256',
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            expiresIn: 600,
+          });
         },
       ],
       ['HS512-signed with the right secret', () => signToken({ sub: user.id }, { algorithm: 'HS512' })],
@@ -283,11 +304,14 @@ describe('auth', () => {
       ['with no subject', () => signToken({ user: user.id })],
       ['garbage', () => 'this-is-not-a-jwt'],
       ['three garbage segments', () => 'aaa.bbb.ccc'],
-      ['a token with its payload altered', () => {
-        const other = randomUUID();
-        const [header, , signature] = signToken({ sub: user.id }).split('.');
-        return `${header}.${b64url({ sub: other, iss: ISSUER, aud: AUDIENCE, iat: nowSeconds(), exp: nowSeconds() + 600 })}.${signature}`;
-      }],
+      [
+        'a token with its payload altered',
+        () => {
+          const other = randomUUID();
+          const [header, , signature] = signToken({ sub: user.id }).split('.');
+          return `${header}.${b64url({ sub: other, iss: ISSUER, aud: AUDIENCE, iat: nowSeconds(), exp: nowSeconds() + 600 })}.${signature}`;
+        },
+      ],
     ];
 
     it.each(rejected)('rejects a token %s with 401 UNAUTHENTICATED', async (_label, makeToken) => {
@@ -493,12 +517,14 @@ describe('login rate limiting', () => {
     expect(owner.json().user.id).toBe(account.id);
 
     // Failures spread over many addresses lock nobody out either.
-    for (let i = 0; i < 6; i += 1) expect((await login(account.email, `spread ${i}`, freshAddress())).statusCode).toBe(401);
+    for (let i = 0; i < 6; i += 1)
+      expect((await login(account.email, `spread ${i}`, freshAddress())).statusCode).toBe(401);
     expect((await login(account.email, account.password, freshAddress())).statusCode).toBe(200);
 
     // Backoff: once the wait is over, the next failure from that address doubles it.
     const persistent = freshAddress();
-    for (let i = 0; i < 3; i += 1) expect((await login(account.email, `persistent ${i}`, persistent)).statusCode).toBe(401);
+    for (let i = 0; i < 3; i += 1)
+      expect((await login(account.email, `persistent ${i}`, persistent)).statusCode).toBe(401);
     // (The per-address limit, 5 here, counts every attempt: this address has two left.)
     const later = Date.now() + 61_000;
     const clock = jest.spyOn(app.app.get(LoginAttempts), 'now').mockImplementation(() => later);

@@ -1,6 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { type MockAnthropic, type MockScenario, startMockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-cache-test-provider-key-0123456789';
 
@@ -10,10 +19,19 @@ const PROVIDER_KEY = 'sk-ant-api03-lamplight-cache-test-provider-key-0123456789'
  * so its 5-minute write runs out before the next call.
  */
 const SCRIPT: { name: string; usage: MockScenario['usage'] }[] = [
-  { name: 'writes 2,000 tokens for 5 minutes, never read', usage: { input_tokens: 100, ephemeral_5m_input_tokens: 2_000, output_tokens: 50 } },
-  { name: 'writes 4,000 tokens for 1 hour', usage: { input_tokens: 100, ephemeral_1h_input_tokens: 4_000, output_tokens: 50 } },
+  {
+    name: 'writes 2,000 tokens for 5 minutes, never read',
+    usage: { input_tokens: 100, ephemeral_5m_input_tokens: 2_000, output_tokens: 50 },
+  },
+  {
+    name: 'writes 4,000 tokens for 1 hour',
+    usage: { input_tokens: 100, ephemeral_1h_input_tokens: 4_000, output_tokens: 50 },
+  },
   { name: 'reads them', usage: { input_tokens: 50, cache_read_input_tokens: 4_000, output_tokens: 50 } },
-  { name: 'reads them again and writes 1,000 for 5 minutes', usage: { input_tokens: 50, cache_read_input_tokens: 4_000, ephemeral_5m_input_tokens: 1_000, output_tokens: 20 } },
+  {
+    name: 'reads them again and writes 1,000 for 5 minutes',
+    usage: { input_tokens: 50, cache_read_input_tokens: 4_000, ephemeral_5m_input_tokens: 1_000, output_tokens: 20 },
+  },
 ];
 
 /** The session's figures, by hand. */
@@ -32,7 +50,14 @@ const SESSION = {
   // The last call's write (1,000 × 3,750) is still within its 5 minutes.
   pending_writes: 1,
   pending_write_usd: 0.00375,
-  write_mix: { five_minute_tokens: 3_000, one_hour_tokens: 4_000, five_minute_share: 3 / 7, one_hour_share: 4 / 7, five_minute_usd: 0.01125, one_hour_usd: 0.024 },
+  write_mix: {
+    five_minute_tokens: 3_000,
+    one_hour_tokens: 4_000,
+    five_minute_share: 3 / 7,
+    one_hour_share: 4 / 7,
+    five_minute_usd: 0.01125,
+    one_hour_usd: 0.024,
+  },
 };
 
 describe('cache insights', () => {
@@ -43,7 +68,11 @@ describe('cache insights', () => {
 
   const ask = async (session: string, usage: MockScenario['usage']) => {
     await client.messages.create(
-      { model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ usage })} hi` }] },
+      {
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ usage })} hi` }],
+      },
       { headers: { 'x-lamplight-session-id': session } },
     );
   };
@@ -98,7 +127,12 @@ describe('cache insights', () => {
   });
 
   it('on the shared session: the public view and the share page', async () => {
-    const created = await app.request({ method: 'POST', url: '/spotlight/analytics/sessions/cache-script/share', headers: owner.auth, payload: {} });
+    const created = await app.request({
+      method: 'POST',
+      url: '/spotlight/analytics/sessions/cache-script/share',
+      headers: owner.auth,
+      payload: {},
+    });
     expect(created.statusCode).toBe(201);
     const token = created.json().share_token;
     const shared = await app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}` });
@@ -133,9 +167,17 @@ describe('cache insights', () => {
     const stranger = await registerUser(app, 'Cache Stranger');
     const theirs = await app.request({ method: 'GET', url: '/spotlight/analytics/cache', headers: stranger.auth });
     expect(theirs.json()).toMatchObject({ input_tokens: 0, hit_rate: null, saved_usd: 0, unread_writes: 0 });
-    const missing = await app.request({ method: 'GET', url: '/spotlight/analytics/cache?session_id=cache-script', headers: stranger.auth });
+    const missing = await app.request({
+      method: 'GET',
+      url: '/spotlight/analytics/cache?session_id=cache-script',
+      headers: stranger.auth,
+    });
     expect(missing.statusCode).toBe(404);
-    const tooLong = await app.request({ method: 'GET', url: '/spotlight/analytics/cache?start=2026-01-01T00:00:00Z&end=2026-03-01T00:00:00Z', headers: owner.auth });
+    const tooLong = await app.request({
+      method: 'GET',
+      url: '/spotlight/analytics/cache?start=2026-01-01T00:00:00Z&end=2026-03-01T00:00:00Z',
+      headers: owner.auth,
+    });
     expect(tooLong.statusCode).toBe(400);
   });
 });

@@ -1,7 +1,16 @@
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { CacheInvalidation } from '../../src/database/cache-invalidation';
 import { addMember } from '../support/tenancy-fixtures';
-import { createApiKey, eventually, expectProblem, invalidationReceived, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  expectProblem,
+  invalidationReceived,
+  registerUser,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 /**
  * The proxy's per-instance caches (API key authentication, the decrypted default provider key,
@@ -24,9 +33,15 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
       payload: { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
     });
-  const me = (target: TestApp, key: string) => target.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key } });
+  const me = (target: TestApp, key: string) =>
+    target.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key } });
   const storeKey = async (target: TestApp, key: string, isDefault = true) => {
-    const response = await target.request({ method: 'POST', url: '/api/v1/provider-keys', headers: user.auth, payload: { name: key.slice(-6), key, isDefault } });
+    const response = await target.request({
+      method: 'POST',
+      url: '/api/v1/provider-keys',
+      headers: user.auth,
+      payload: { name: key.slice(-6), key, isDefault },
+    });
     expect(response.statusCode).toBe(201);
     return response.json().id as string;
   };
@@ -52,7 +67,9 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     const key = await createApiKey(one, user, { name: 'cached then revoked' });
     await warm(key.key);
     const received = invalidationReceived(two, 'api-key', key.id);
-    expect((await one.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: user.auth })).statusCode).toBe(204);
+    expect(
+      (await one.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: user.auth })).statusCode,
+    ).toBe(204);
     // The revoking instance refuses at once, without waiting for any notification.
     expect((await call(one, key.key)).statusCode).toBe(401);
     await received;
@@ -69,7 +86,11 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     const key = await createApiKey(one, admin, { name: 'outlives its creator?' }, user.organizationId);
     await warm(key.key);
     const received = invalidationReceived(two, 'api-key', key.id);
-    const removed = await one.request({ method: 'DELETE', url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`, headers: user.auth });
+    const removed = await one.request({
+      method: 'DELETE',
+      url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`,
+      headers: user.auth,
+    });
     expect(removed.statusCode).toBe(204);
     expect((await call(one, key.key)).statusCode).toBe(401);
     await received;
@@ -77,24 +98,33 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     expect((await call(two, key.key)).statusCode).toBe(401);
     expect(mock.requests.length).toBe(before);
     for (const target of [one, two]) expectProblem(await me(target, key.key), 401, 'UNAUTHENTICATED');
-    const listed = (await two.request({ method: 'GET', url: '/api/v1/api-keys', headers: user.auth })).json().data.find((k: { id: string }) => k.id === key.id);
+    const listed = (await two.request({ method: 'GET', url: '/api/v1/api-keys', headers: user.auth }))
+      .json()
+      .data.find((k: { id: string }) => k.id === key.id);
     expect(listed).toMatchObject({ status: 'suspended', suspendedReason: 'creator_removed' });
     expect(Date.parse(listed.suspendedAt)).not.toBeNaN();
   });
 
-  it("an admin demoted to member has their keys suspended everywhere until they are admin again", async () => {
+  it('an admin demoted to member has their keys suspended everywhere until they are admin again', async () => {
     const admin = await registerUser(one, 'Demoted Admin');
     await addMember(one, user, user.organizationId, admin, 'admin');
     const key = await createApiKey(one, admin, { name: 'demoted creator' }, user.organizationId);
     await warm(key.key);
     const setRole = (role: string) =>
-      two.request({ method: 'PATCH', url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`, headers: user.auth, payload: { role } });
+      two.request({
+        method: 'PATCH',
+        url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`,
+        headers: user.auth,
+        payload: { role },
+      });
     const received = invalidationReceived(one, 'api-key', key.id);
     expect((await setRole('member')).statusCode).toBe(200);
     expect((await call(two, key.key)).statusCode).toBe(401);
     await received;
     expect((await call(one, key.key)).statusCode).toBe(401);
-    const listed = (await one.request({ method: 'GET', url: '/api/v1/api-keys', headers: user.auth })).json().data.find((k: { id: string }) => k.id === key.id);
+    const listed = (await one.request({ method: 'GET', url: '/api/v1/api-keys', headers: user.auth }))
+      .json()
+      .data.find((k: { id: string }) => k.id === key.id);
     expect(listed).toMatchObject({ status: 'suspended', suspendedReason: 'creator_role_lowered' });
     expect((await setRole('admin')).statusCode).toBe(200);
     for (const target of [two, one]) expect((await call(target, key.key)).statusCode).toBe(200);
@@ -105,7 +135,10 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     await addMember(one, user, user.organizationId, admin, 'admin');
     const key = await createApiKey(one, admin, { name: 'creator vanished' }, user.organizationId);
     expect((await me(one, key.key)).statusCode).toBe(200);
-    await one.sql(`delete from memberships where organization_id = $1 and user_id = $2`, [user.organizationId, admin.id]);
+    await one.sql(`delete from memberships where organization_id = $1 and user_id = $2`, [
+      user.organizationId,
+      admin.id,
+    ]);
     expectProblem(await me(one, key.key), 401, 'UNAUTHENTICATED');
   });
 
@@ -123,12 +156,20 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
 
   it('a deleted organization takes its cached keys with it', async () => {
     const owner = await registerUser(one, 'Doomed Cache Org');
-    const created = await one.request({ method: 'POST', url: '/api/v1/organizations', headers: owner.auth, payload: { name: 'Doomed cache org' } });
+    const created = await one.request({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: owner.auth,
+      payload: { name: 'Doomed cache org' },
+    });
     expect(created.statusCode).toBe(201);
     const organizationId = created.json().id as string;
     const key = await createApiKey(one, owner, { name: 'orphan' }, organizationId);
     for (const target of [one, two]) expect((await me(target, key.key)).statusCode).toBe(200);
-    expect((await one.request({ method: 'DELETE', url: `/api/v1/organizations/${organizationId}`, headers: owner.auth })).statusCode).toBe(204);
+    expect(
+      (await one.request({ method: 'DELETE', url: `/api/v1/organizations/${organizationId}`, headers: owner.auth }))
+        .statusCode,
+    ).toBe(204);
     for (const target of [two, one]) expectProblem(await me(target, key.key), 401, 'UNAUTHENTICATED');
   });
 
@@ -144,7 +185,10 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
 
     // Revoking the default leaves the organization without one: refused on both instances.
     received = invalidationReceived(two, 'provider-key', user.organizationId);
-    expect((await one.request({ method: 'DELETE', url: `/api/v1/provider-keys/${secondId}`, headers: user.auth })).statusCode).toBe(204);
+    expect(
+      (await one.request({ method: 'DELETE', url: `/api/v1/provider-keys/${secondId}`, headers: user.auth }))
+        .statusCode,
+    ).toBe(204);
     await received;
     const before = mock.requests.length;
     for (const target of [two, one]) expect((await call(target, key.key)).statusCode).toBeGreaterThanOrEqual(400);
@@ -158,7 +202,9 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       await storeKey(one, 'sk-ant-api03-cache-test-deaf-key-dddddddd');
       for (let i = 0; i < 3; i++) expect((await call(deaf, key.key)).statusCode).toBe(200);
       await deaf.app.get(CacheInvalidation).onApplicationShutdown();
-      expect((await one.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: user.auth })).statusCode).toBe(204);
+      expect(
+        (await one.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: user.auth })).statusCode,
+      ).toBe(204);
       const before = mock.requests.length;
       const refused = await call(deaf, key.key);
       expect(refused.statusCode).toBe(401);
@@ -174,7 +220,9 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     await storeKey(one, 'sk-ant-api03-cache-test-third-key-ccccccc');
     await warm(key.key);
     const row = await eventually(async () => {
-      const [found] = await one.sql<{ last_used_at: Date | null }>('select last_used_at from api_keys where id = $1', [key.id]);
+      const [found] = await one.sql<{ last_used_at: Date | null }>('select last_used_at from api_keys where id = $1', [
+        key.id,
+      ]);
       return found?.last_used_at ? found : undefined;
     });
     expect(row.last_used_at).toBeInstanceOf(Date);
@@ -185,7 +233,12 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       target.request({
         method: 'POST',
         url: MESSAGES,
-        headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-lamplight-session-id': externalId },
+        headers: {
+          'x-api-key': key,
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          'x-lamplight-session-id': externalId,
+        },
         payload: { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'remember me' }] },
       });
     const sessionsNamed = (externalId: string) =>
@@ -200,10 +253,15 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     });
 
     it('a session released through one instance is not reused by the other: its next call opens a new one', async () => {
-      for (let i = 0; i < 3; i++) for (const target of [one, two]) expect((await inSession(target, key, 'released-elsewhere')).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++)
+        for (const target of [one, two])
+          expect((await inSession(target, key, 'released-elsewhere')).statusCode).toBe(200);
       expect(await sessionsNamed('released-elsewhere')).toHaveLength(1);
       const received = invalidationReceived(two, 'session', user.organizationId);
-      expect((await one.request({ method: 'POST', url: '/api/v1/sessions/released-elsewhere/release', headers: user.auth })).statusCode).toBe(200);
+      expect(
+        (await one.request({ method: 'POST', url: '/api/v1/sessions/released-elsewhere/release', headers: user.auth }))
+          .statusCode,
+      ).toBe(200);
       await received;
       expect((await inSession(two, key, 'released-elsewhere')).statusCode).toBe(200);
       const sessions = await sessionsNamed('released-elsewhere');
@@ -217,8 +275,14 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
 
     it('a session deleted straight in the database is not reused by either instance', async () => {
       for (const target of [one, two]) expect((await inSession(target, key, 'deleted-in-sql')).statusCode).toBe(200);
-      const received = [invalidationReceived(one, 'session', user.organizationId), invalidationReceived(two, 'session', user.organizationId)];
-      await one.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id = 'deleted-in-sql'`, [user.organizationId]);
+      const received = [
+        invalidationReceived(one, 'session', user.organizationId),
+        invalidationReceived(two, 'session', user.organizationId),
+      ];
+      await one.sql(
+        `update sessions set deleted_at = now() where organization_id = $1 and external_id = 'deleted-in-sql'`,
+        [user.organizationId],
+      );
       await Promise.all(received);
       expect((await inSession(two, key, 'deleted-in-sql')).statusCode).toBe(200);
       expect((await inSession(one, key, 'deleted-in-sql')).statusCode).toBe(200);
@@ -231,7 +295,12 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     it('a token budget set through one instance is enforced by the other', async () => {
       expect((await inSession(two, key, 'budget-elsewhere')).statusCode).toBe(200);
       const received = invalidationReceived(two, 'session', user.organizationId);
-      const patched = await one.request({ method: 'PATCH', url: '/api/v1/sessions/budget-elsewhere', headers: user.auth, payload: { tokenBudget: 1 } });
+      const patched = await one.request({
+        method: 'PATCH',
+        url: '/api/v1/sessions/budget-elsewhere',
+        headers: user.auth,
+        payload: { tokenBudget: 1 },
+      });
       expect(patched.statusCode).toBe(200);
       await received;
       // The first call's tokens are recorded (within a second), and they exceed the budget of 1.
@@ -249,7 +318,9 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
     it("an organization's storeContent turned off in the database stops content capture on every instance", async () => {
       for (const target of [one, two]) expect((await inSession(target, key, 'content-switch')).statusCode).toBe(200);
       const received = invalidationReceived(two, 'session', user.organizationId);
-      await one.sql(`update organizations set settings = settings || '{"storeContent": false}'::jsonb where id = $1`, [user.organizationId]);
+      await one.sql(`update organizations set settings = settings || '{"storeContent": false}'::jsonb where id = $1`, [
+        user.organizationId,
+      ]);
       await received;
       expect((await inSession(two, key, 'content-switch')).statusCode).toBe(200);
       const rows = await eventually(async () => {
@@ -260,7 +331,9 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
         return found.length === 3 ? found : undefined;
       });
       expect(rows.map((row) => row.user_query)).toEqual(['remember me', 'remember me', null]);
-      await one.sql(`update organizations set settings = settings || '{"storeContent": true}'::jsonb where id = $1`, [user.organizationId]);
+      await one.sql(`update organizations set settings = settings || '{"storeContent": true}'::jsonb where id = $1`, [
+        user.organizationId,
+      ]);
     });
   });
 });

@@ -4,7 +4,15 @@ import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock
 import { createFreshDatabase, type FreshDatabase } from '../../src/database/fresh-database';
 import { createOrmOptions } from '../../src/database/orm-options';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
-import { type Call, callRecords, proxyCall, sdk, setNow, setUpGateway, waitForInteractions } from '../support/analytics-fixtures';
+import {
+  type Call,
+  callRecords,
+  proxyCall,
+  sdk,
+  setNow,
+  setUpGateway,
+  waitForInteractions,
+} from '../support/analytics-fixtures';
 import { addMember } from '../support/tenancy-fixtures';
 import { listen, registerUser, startTestApp, testDatabaseUrl, type TestApp, type TestUser } from '../support/test-app';
 
@@ -13,14 +21,33 @@ const PREVIOUS = 'Migration20261129200000_exact_cost';
 
 /** Every table whose rows must all survive, in a fixed order. */
 const TABLES = [
-  'users', 'organizations', 'memberships', 'invitations', 'api_keys', 'provider_keys', 'sessions', 'interactions',
-  'share_links', 'usage_hourly', 'usage_daily', 'organization_session_counts', 'provider_objects',
+  'users',
+  'organizations',
+  'memberships',
+  'invitations',
+  'api_keys',
+  'provider_keys',
+  'sessions',
+  'interactions',
+  'share_links',
+  'usage_hourly',
+  'usage_daily',
+  'organization_session_counts',
+  'provider_objects',
 ];
 
 const CALLS: Call[] = [
-  { session: 'migrated-alpha', model: 'claude-sonnet-4-6', usage: { input: 1200, output: 340, cacheRead: 50_000, write5m: 10_000, write1h: 2_000 } },
+  {
+    session: 'migrated-alpha',
+    model: 'claude-sonnet-4-6',
+    usage: { input: 1200, output: 340, cacheRead: 50_000, write5m: 10_000, write1h: 2_000 },
+  },
   { session: 'migrated-alpha', model: 'claude-opus-4-6', usage: { input: 800, output: 1500, write1h: 4_000 } },
-  { session: 'migrated-beta', model: 'claude-haiku-4-5-20251001', usage: { input: 5000, output: 100, cacheRead: 100_000 } },
+  {
+    session: 'migrated-beta',
+    model: 'claude-haiku-4-5-20251001',
+    usage: { input: 5000, output: 100, cacheRead: 100_000 },
+  },
   { session: 'migrated-beta', model: 'claude-sonnet-4-6', usage: { input: 0, output: 0 }, failed: true },
 ];
 
@@ -65,7 +92,11 @@ describe('the migration to organization-led keys', () => {
   let orm: MikroORM;
 
   beforeAll(async () => {
-    database = await createFreshDatabase({ serverUrl: testDatabaseUrl(), embeddedDir: `${__dirname}/../../.data/pg-test`, prefix: 'lamplight_citus_keys' });
+    database = await createFreshDatabase({
+      serverUrl: testDatabaseUrl(),
+      embeddedDir: `${__dirname}/../../.data/pg-test`,
+      prefix: 'lamplight_citus_keys',
+    });
     mock = await startMockAnthropic();
     sql = new Client({ connectionString: database.url });
     await sql.connect();
@@ -91,7 +122,10 @@ describe('the migration to organization-led keys', () => {
     const out: unknown[] = [sessions];
     for (const s of sessions.data) {
       out.push(await get(owner, `/api/v1/sessions/${s.id}`), await get(owner, `/api/v1/sessions/${s.id}/history`));
-      out.push(await get(owner, `/spotlight/analytics/sessions/${s.id}`), await get(owner, `/spotlight/analytics/sessions/${s.id}/share`));
+      out.push(
+        await get(owner, `/spotlight/analytics/sessions/${s.id}`),
+        await get(owner, `/spotlight/analytics/sessions/${s.id}/share`),
+      );
     }
     const org = owner.organizationId;
     out.push(
@@ -126,15 +160,32 @@ describe('the migration to organization-led keys', () => {
       await waitForInteractions(app, owner.organizationId, CALLS.length);
       member = await registerUser(app, 'Migrated Member');
       await addMember(app, owner, owner.organizationId, member);
-      const invited = await app.request({ method: 'POST', url: `/api/v1/organizations/${owner.organizationId}/members`, headers: owner.auth, payload: { email: 'pending@example.com' } });
+      const invited = await app.request({
+        method: 'POST',
+        url: `/api/v1/organizations/${owner.organizationId}/members`,
+        headers: owner.auth,
+        payload: { email: 'pending@example.com' },
+      });
       expect(invited.statusCode).toBe(201);
-      const [session] = await app.sql<{ id: string }>(`select id from sessions where organization_id = $1 and external_id = 'migrated-alpha'`, [owner.organizationId]);
-      const shared = await app.request({ method: 'POST', url: `/spotlight/analytics/sessions/${session.id}/share`, headers: owner.auth, payload: {} });
+      const [session] = await app.sql<{ id: string }>(
+        `select id from sessions where organization_id = $1 and external_id = 'migrated-alpha'`,
+        [owner.organizationId],
+      );
+      const shared = await app.request({
+        method: 'POST',
+        url: `/spotlight/analytics/sessions/${session.id}/share`,
+        headers: owner.auth,
+        payload: {},
+      });
       expect(shared.statusCode).toBe(201);
-      shareToken = (shared.json<{ share_token: string }>()).share_token;
+      shareToken = shared.json<{ share_token: string }>().share_token;
       // A second organization, so cross-organization rows are in the tables too.
       const other = await setUpGateway(app, 'Other Owner');
-      await proxyCall(sdk(baseURL, other.key), { session: 'migrated-alpha', model: 'claude-sonnet-4-6', usage: { input: 9, output: 9 } });
+      await proxyCall(sdk(baseURL, other.key), {
+        session: 'migrated-alpha',
+        model: 'claude-sonnet-4-6',
+        usage: { input: 9, output: 9 },
+      });
       await waitForInteractions(app, other.owner.organizationId, 1);
     } finally {
       await app.close();
@@ -170,10 +221,23 @@ describe('the migration to organization-led keys', () => {
 
       // The row-level triggers keep the counts and daily rollups as the statement-level ones did.
       const baseURL = await listen(app);
-      const key = await app.request({ method: 'POST', url: '/api/v1/api-keys', headers: owner.auth, payload: { name: 'after migration' } });
+      const key = await app.request({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: owner.auth,
+        payload: { name: 'after migration' },
+      });
       const client = sdk(baseURL, key.json<{ key: string }>().key);
-      await proxyCall(client, { session: 'migrated-gamma', model: 'claude-sonnet-4-6', usage: { input: 11, output: 22 } });
-      await proxyCall(client, { session: 'migrated-gamma', model: 'claude-sonnet-4-6', usage: { input: 1, output: 2 } });
+      await proxyCall(client, {
+        session: 'migrated-gamma',
+        model: 'claude-sonnet-4-6',
+        usage: { input: 11, output: 22 },
+      });
+      await proxyCall(client, {
+        session: 'migrated-gamma',
+        model: 'claude-sonnet-4-6',
+        usage: { input: 1, output: 2 },
+      });
       await waitForInteractions(app, owner.organizationId, CALLS.length + 2);
       const mismatched = await app.sql(
         `select h.organization_id, h.day, h.model from (
@@ -183,17 +247,33 @@ describe('the migration to organization-led keys', () => {
          where h.requests is distinct from d.requests or h.input_tokens is distinct from d.input_tokens or h.cost is distinct from d.cost_total_nano_usd`,
       );
       expect(mismatched).toEqual([]);
-      const live = async () => (await app.sql<{ n: number }>(`select live_sessions::int as n from organization_session_counts where organization_id = $1`, [owner.organizationId]))[0].n;
+      const live = async () =>
+        (
+          await app.sql<{ n: number }>(
+            `select live_sessions::int as n from organization_session_counts where organization_id = $1`,
+            [owner.organizationId],
+          )
+        )[0].n;
       expect(await live()).toBe(3);
-      const [gamma] = await app.sql<{ id: string }>(`select id from sessions where organization_id = $1 and external_id = 'migrated-gamma'`, [owner.organizationId]);
-      expect((await app.request({ method: 'DELETE', url: `/api/v1/sessions/${gamma.id}`, headers: owner.auth })).statusCode).toBe(204);
+      const [gamma] = await app.sql<{ id: string }>(
+        `select id from sessions where organization_id = $1 and external_id = 'migrated-gamma'`,
+        [owner.organizationId],
+      );
+      expect(
+        (await app.request({ method: 'DELETE', url: `/api/v1/sessions/${gamma.id}`, headers: owner.auth })).statusCode,
+      ).toBe(204);
       expect(await live()).toBe(2);
       // A replayed batch is still written once: the insert's conflict target is the new key.
       const writer = app.app.get(InteractionWriter, { strict: false });
-      const records = await callRecords(app, owner, [{ session: 'migrated-delta', model: 'claude-sonnet-4-6', usage: { input: 5, output: 5 } }]);
+      const records = await callRecords(app, owner, [
+        { session: 'migrated-delta', model: 'claude-sonnet-4-6', usage: { input: 5, output: 5 } },
+      ]);
       expect(await writer.write(records)).toBe(1);
       expect(await writer.write(records)).toBe(0);
-      const [row] = await app.sql<{ n: number }>(`select count(*)::int as n from interactions where organization_id = $1`, [owner.organizationId]);
+      const [row] = await app.sql<{ n: number }>(
+        `select count(*)::int as n from interactions where organization_id = $1`,
+        [owner.organizationId],
+      );
       expect(row.n).toBe(CALLS.length + 3);
     } finally {
       await app.close();

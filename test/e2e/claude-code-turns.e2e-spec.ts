@@ -6,7 +6,16 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-claude-code-turns-key-0123456789';
 const SESSION = '6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -26,7 +35,11 @@ describe('Claude Code turns', () => {
   let owner: TestUser;
   let client: Anthropic;
 
-  const call = (agent: { id?: string; parent?: string }, content: Anthropic.MessageParam['content'], inputTokens: number) =>
+  const call = (
+    agent: { id?: string; parent?: string },
+    content: Anthropic.MessageParam['content'],
+    inputTokens: number,
+  ) =>
     client.messages.create(
       {
         model: 'claude-sonnet-4-6',
@@ -54,10 +67,34 @@ describe('Claude Code turns', () => {
     await storeProviderKey(app, owner, PROVIDER_KEY);
     client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
 
-    await call({}, [{ type: 'text', text: REMINDER }, { type: 'text', text: 'Fix the failing billing test' }], 100);
-    await call({}, [{ type: 'text', text: '<command-name>/context</command-name>\n<command-message>context</command-message>\n<command-args></command-args>' }], 50);
-    await call({ id: 'agent-explore', parent: undefined }, [{ type: 'text', text: `${REMINDER}Search the repository for billing tests` }], 200);
-    await call({ id: 'agent-read', parent: 'agent-explore' }, [{ type: 'text', text: 'Read tests/billing.spec.ts' }], 300);
+    await call(
+      {},
+      [
+        { type: 'text', text: REMINDER },
+        { type: 'text', text: 'Fix the failing billing test' },
+      ],
+      100,
+    );
+    await call(
+      {},
+      [
+        {
+          type: 'text',
+          text: '<command-name>/context</command-name>\n<command-message>context</command-message>\n<command-args></command-args>',
+        },
+      ],
+      50,
+    );
+    await call(
+      { id: 'agent-explore', parent: undefined },
+      [{ type: 'text', text: `${REMINDER}Search the repository for billing tests` }],
+      200,
+    );
+    await call(
+      { id: 'agent-read', parent: 'agent-explore' },
+      [{ type: 'text', text: 'Read tests/billing.spec.ts' }],
+      300,
+    );
     await call({ id: 'agent-read', parent: 'agent-explore' }, 'Read src/billing.ts', 400);
   });
   afterAll(async () => {
@@ -67,7 +104,11 @@ describe('Claude Code turns', () => {
 
   const history = async () =>
     eventually(async () => {
-      const response = await app.request({ method: 'GET', url: `/api/v1/sessions/${SESSION}/history`, headers: owner.auth });
+      const response = await app.request({
+        method: 'GET',
+        url: `/api/v1/sessions/${SESSION}/history`,
+        headers: owner.auth,
+      });
       return response.statusCode === 200 && response.json().data.length === 5 ? response.json().data : undefined;
     });
 
@@ -86,11 +127,18 @@ describe('Claude Code turns', () => {
     );
     expect(JSON.stringify(row)).toContain('build-01.internal.acme.example');
 
-    const events = await app.request({ method: 'GET', url: `/api/v1/sessions/${SESSION}/events?limit=10`, headers: owner.auth });
+    const events = await app.request({
+      method: 'GET',
+      url: `/api/v1/sessions/${SESSION}/events?limit=10`,
+      headers: owner.auth,
+    });
     expect(events.statusCode).toBe(200);
     expect(events.body).not.toContain('system-reminder');
     expect(events.body).not.toContain('build-01.internal');
-    expect(events.json().turns[0].events[0]).toMatchObject({ type: 'LLM_PROMPT', message: 'Fix the failing billing test' });
+    expect(events.json().turns[0].events[0]).toMatchObject({
+      type: 'LLM_PROMPT',
+      message: 'Fix the failing billing test',
+    });
   });
 
   it('never shows the injected blocks on a public share, even with content', async () => {
@@ -112,13 +160,19 @@ describe('Claude Code turns', () => {
     expect(page.body).not.toContain('build-01.internal');
   });
 
-  it('reads the session\'s agent tree with each agent\'s calls, tokens and cost, which add up to the session', async () => {
+  it("reads the session's agent tree with each agent's calls, tokens and cost, which add up to the session", async () => {
     const calls = await history();
     const response = await app.request({ method: 'GET', url: `/api/v1/sessions/${SESSION}`, headers: owner.auth });
     expect(response.statusCode).toBe(200);
     const session = response.json();
     expect(session.device.type).toBe('claude-code');
-    expect(session.agents.map((a: { agentId: string | null; parentAgentId: string | null; calls: number }) => [a.agentId, a.parentAgentId, a.calls])).toEqual([
+    expect(
+      session.agents.map((a: { agentId: string | null; parentAgentId: string | null; calls: number }) => [
+        a.agentId,
+        a.parentAgentId,
+        a.calls,
+      ]),
+    ).toEqual([
       [null, null, 2],
       ['agent-explore', null, 1],
       ['agent-read', 'agent-explore', 2],
@@ -126,15 +180,25 @@ describe('Claude Code turns', () => {
     for (const agent of session.agents) {
       const own = calls.filter((c: { agentId: string | null }) => c.agentId === agent.agentId);
       expect(agent.inputTokens).toBe(own.reduce((sum: number, c: { inputTokens: number }) => sum + c.inputTokens, 0));
-      expect(agent.costNanoUsd).toBe(own.reduce((sum: number, c: { cost: { totalNanoUsd: number } }) => sum + c.cost.totalNanoUsd, 0));
+      expect(agent.costNanoUsd).toBe(
+        own.reduce((sum: number, c: { cost: { totalNanoUsd: number } }) => sum + c.cost.totalNanoUsd, 0),
+      );
       expect(agent.firstCallAt <= agent.lastCallAt).toBe(true);
     }
     expect(session.agents.map((a: { inputTokens: number }) => a.inputTokens)).toEqual([150, 200, 700]);
-    expect(session.agents.reduce((sum: number, a: { costNanoUsd: number }) => sum + a.costNanoUsd, 0)).toBe(session.costNanoUsd);
-    expect(calls.map((c: { parentAgentId: string | null }) => c.parentAgentId)).toEqual([null, null, null, 'agent-explore', 'agent-explore']);
+    expect(session.agents.reduce((sum: number, a: { costNanoUsd: number }) => sum + a.costNanoUsd, 0)).toBe(
+      session.costNanoUsd,
+    );
+    expect(calls.map((c: { parentAgentId: string | null }) => c.parentAgentId)).toEqual([
+      null,
+      null,
+      null,
+      'agent-explore',
+      'agent-explore',
+    ]);
   });
 
-  it('shows the agent tree with each agent\'s cost on a public share (JSON and page)', async () => {
+  it("shows the agent tree with each agent's cost on a public share (JSON and page)", async () => {
     const shared = await app.request({
       method: 'POST',
       url: `/spotlight/analytics/sessions/${SESSION}/share`,
@@ -143,23 +207,37 @@ describe('Claude Code turns', () => {
     });
     expect(shared.statusCode).toBeLessThan(300);
     const token = shared.json().share_token as string;
-    const detail = (await app.request({ method: 'GET', url: `/api/v1/sessions/${SESSION}`, headers: owner.auth })).json();
+    const detail = (
+      await app.request({ method: 'GET', url: `/api/v1/sessions/${SESSION}`, headers: owner.auth })
+    ).json();
     const view = (await app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}` })).json();
     expect(view.agents).toEqual(
-      detail.agents.map((a: { agentId: string | null; parentAgentId: string | null; calls: number; inputTokens: number; outputTokens: number; costUsd: number }) => ({
-        agent_id: a.agentId,
-        parent_agent_id: a.parentAgentId,
-        calls: a.calls,
-        input_tokens: a.inputTokens,
-        output_tokens: a.outputTokens,
-        cost_usd: a.costUsd,
-      })),
+      detail.agents.map(
+        (a: {
+          agentId: string | null;
+          parentAgentId: string | null;
+          calls: number;
+          inputTokens: number;
+          outputTokens: number;
+          costUsd: number;
+        }) => ({
+          agent_id: a.agentId,
+          parent_agent_id: a.parentAgentId,
+          calls: a.calls,
+          input_tokens: a.inputTokens,
+          output_tokens: a.outputTokens,
+          cost_usd: a.costUsd,
+        }),
+      ),
     );
     const page = (await app.request({ method: 'GET', url: `/shared/${token}` })).body;
     expect(page).toContain('<h2>Agents</h2>');
     // The subagent sits under the agent that started it, one step further in.
-    const explore = /<tr data-agent="agent-explore"><td class="text" data-label="Agent" style="padding-left:(\d+)px">/.exec(page);
-    const read = /<tr data-agent="agent-read"><td class="text" data-label="Agent" style="padding-left:(\d+)px">/.exec(page);
+    const explore =
+      /<tr data-agent="agent-explore"><td class="text" data-label="Agent" style="padding-left:(\d+)px">/.exec(page);
+    const read = /<tr data-agent="agent-read"><td class="text" data-label="Agent" style="padding-left:(\d+)px">/.exec(
+      page,
+    );
     expect(Number(read![1])).toBeGreaterThan(Number(explore![1]));
     expect(page.indexOf('data-agent="agent-explore"')).toBeLessThan(page.indexOf('data-agent="agent-read"'));
   });

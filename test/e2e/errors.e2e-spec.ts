@@ -31,18 +31,94 @@ describe('error responses', () => {
     const key = await createApiKey(app, user);
     const cases: [string, () => Promise<InjectResponse>, number, string][] = [
       ['no credentials', () => app.request({ method: 'GET', url: '/api/v1/organizations' }), 401, 'UNAUTHENTICATED'],
-      ['a bad JWT', () => app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Bearer not.a.jwt' } }), 401, 'UNAUTHENTICATED'],
-      ['an unknown API key', () => app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': `lmp_${'x'.repeat(32)}` } }), 401, 'UNAUTHENTICATED'],
-      ['an API key on user management', () => app.request({ method: 'GET', url: '/api/v1/organizations', headers: { 'x-lamplight-api-key': key.key } }), 403, 'API_KEY_NOT_ALLOWED'],
-      ['a validation failure', () => app.request({ method: 'POST', url: '/api/v1/organizations', headers: user.auth, payload: { name: '' } }), 400, 'VALIDATION_FAILED'],
-      ['a bad UUID parameter', () => app.request({ method: 'DELETE', url: '/api/v1/api-keys/nope', headers: user.auth }), 400, 'BAD_REQUEST'],
-      ['a missing resource', () => app.request({ method: 'GET', url: `/api/v1/organizations/${randomUUID()}`, headers: user.auth }), 404, 'ORGANIZATION_NOT_FOUND'],
-      ['a conflict', () => app.request({ method: 'POST', url: '/api/v1/auth/register', payload: { email: user.email, name: 'x', password: 'a long enough password' } }), 409, 'EMAIL_TAKEN'],
-      ['a wrong password', () => app.request({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: 'wrong password!' } }), 401, 'INVALID_CREDENTIALS'],
-      ['a bad org header', () => app.request({ method: 'GET', url: '/api/v1/api-keys', headers: { ...user.auth, 'x-organization-id': 'x' } }), 400, 'INVALID_ORGANIZATION_HEADER'],
-      ['an unknown route', () => app.request({ method: 'GET', url: '/api/v1/nothing-here', headers: user.auth }), 404, 'NOT_FOUND'],
-      ['an unknown route, signed out', () => app.request({ method: 'GET', url: '/definitely/not/a/route' }), 404, 'NOT_FOUND'],
-      ['a wrong method', () => app.request({ method: 'PUT', url: '/api/v1/organizations', headers: user.auth, payload: {} }), 404, 'NOT_FOUND'],
+      [
+        'a bad JWT',
+        () => app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Bearer not.a.jwt' } }),
+        401,
+        'UNAUTHENTICATED',
+      ],
+      [
+        'an unknown API key',
+        () =>
+          app.request({
+            method: 'GET',
+            url: '/api/v1/auth/me',
+            headers: { 'x-lamplight-api-key': `lmp_${'x'.repeat(32)}` },
+          }),
+        401,
+        'UNAUTHENTICATED',
+      ],
+      [
+        'an API key on user management',
+        () => app.request({ method: 'GET', url: '/api/v1/organizations', headers: { 'x-lamplight-api-key': key.key } }),
+        403,
+        'API_KEY_NOT_ALLOWED',
+      ],
+      [
+        'a validation failure',
+        () => app.request({ method: 'POST', url: '/api/v1/organizations', headers: user.auth, payload: { name: '' } }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a bad UUID parameter',
+        () => app.request({ method: 'DELETE', url: '/api/v1/api-keys/nope', headers: user.auth }),
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        'a missing resource',
+        () => app.request({ method: 'GET', url: `/api/v1/organizations/${randomUUID()}`, headers: user.auth }),
+        404,
+        'ORGANIZATION_NOT_FOUND',
+      ],
+      [
+        'a conflict',
+        () =>
+          app.request({
+            method: 'POST',
+            url: '/api/v1/auth/register',
+            payload: { email: user.email, name: 'x', password: 'a long enough password' },
+          }),
+        409,
+        'EMAIL_TAKEN',
+      ],
+      [
+        'a wrong password',
+        () =>
+          app.request({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            payload: { email: user.email, password: 'wrong password!' },
+          }),
+        401,
+        'INVALID_CREDENTIALS',
+      ],
+      [
+        'a bad org header',
+        () =>
+          app.request({ method: 'GET', url: '/api/v1/api-keys', headers: { ...user.auth, 'x-organization-id': 'x' } }),
+        400,
+        'INVALID_ORGANIZATION_HEADER',
+      ],
+      [
+        'an unknown route',
+        () => app.request({ method: 'GET', url: '/api/v1/nothing-here', headers: user.auth }),
+        404,
+        'NOT_FOUND',
+      ],
+      [
+        'an unknown route, signed out',
+        () => app.request({ method: 'GET', url: '/definitely/not/a/route' }),
+        404,
+        'NOT_FOUND',
+      ],
+      [
+        'a wrong method',
+        () => app.request({ method: 'PUT', url: '/api/v1/organizations', headers: user.auth, payload: {} }),
+        404,
+        'NOT_FOUND',
+      ],
     ];
     for (const [what, call, status, code] of cases) {
       const response = await call();
@@ -75,18 +151,30 @@ describe('error responses', () => {
     expect(generated.headers['x-request-id']).toMatch(UUID);
     expect(generated.json().requestId).toBe(generated.headers['x-request-id']);
 
-    const echoed = await app.request({ method: 'GET', url: '/api/v1/organizations', headers: { 'x-request-id': 'abc-123' } });
+    const echoed = await app.request({
+      method: 'GET',
+      url: '/api/v1/organizations',
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expectProblem(echoed, 401);
     expect(echoed.headers['x-request-id']).toBe('abc-123');
     expect(echoed.json().requestId).toBe('abc-123');
 
     // Successful responses carry it too.
-    const ok = await app.request({ method: 'GET', url: '/api/v1/organizations', headers: { ...user.auth, 'x-request-id': 'ok-456' } });
+    const ok = await app.request({
+      method: 'GET',
+      url: '/api/v1/organizations',
+      headers: { ...user.auth, 'x-request-id': 'ok-456' },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['x-request-id']).toBe('ok-456');
 
     for (const unsafe of ['has spaces in it', '<script>', 'x'.repeat(129), 'line\u0001break']) {
-      const response = await app.request({ method: 'GET', url: '/api/v1/organizations', headers: { 'x-request-id': unsafe } });
+      const response = await app.request({
+        method: 'GET',
+        url: '/api/v1/organizations',
+        headers: { 'x-request-id': unsafe },
+      });
       expect(response.headers['x-request-id']).toMatch(UUID);
       expect(response.json().requestId).toBe(response.headers['x-request-id']);
       expect(response.body).not.toContain(unsafe);
@@ -110,14 +198,25 @@ describe('error responses', () => {
     }
     // Also before authentication: the error comes from the body parser either way.
     expectProblem(
-      await app.request({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{' }),
+      await app.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload: '{',
+      }),
       400,
     );
   });
 
   it('a body that is not an object, or poisons the prototype, → 400 problem and nothing is created', async () => {
     const [{ n: before }] = await app.sql<{ n: string }>('select count(*)::text as n from organizations');
-    for (const payload of ['"just a string"', '[{"name":"x"}]', '42', '{"name":"x","__proto__":{"isAdmin":true}}', '{"name":"x","constructor":{"prototype":{"isAdmin":true}}}']) {
+    for (const payload of [
+      '"just a string"',
+      '[{"name":"x"}]',
+      '42',
+      '{"name":"x","__proto__":{"isAdmin":true}}',
+      '{"name":"x","constructor":{"prototype":{"isAdmin":true}}}',
+    ]) {
       const response = await app.request({
         method: 'POST',
         url: '/api/v1/organizations',

@@ -35,7 +35,11 @@ describe('the generated TypeScript client', () => {
     expect(registered.response.status).toBe(201);
     const { accessToken, user } = registered.data!;
     expect(accessToken).toEqual(expect.any(String));
-    const client: LamplightClient = createLamplightClient({ baseUrl, token: accessToken, organizationId: user.defaultOrganizationId ?? undefined });
+    const client: LamplightClient = createLamplightClient({
+      baseUrl,
+      token: accessToken,
+      organizationId: user.defaultOrganizationId ?? undefined,
+    });
 
     const me = await client.GET('/api/v1/auth/me');
     expect(me.response.status).toBe(200);
@@ -52,7 +56,11 @@ describe('the generated TypeScript client', () => {
     expect(providerKey.data!.last4).toBe('6789');
 
     // A proxied call through the official Anthropic SDK, with the platform key.
-    const anthropic = new Anthropic({ baseURL: `${baseUrl}/spotlight/anthropic`, apiKey: apiKey.data!.key, maxRetries: 0 });
+    const anthropic = new Anthropic({
+      baseURL: `${baseUrl}/spotlight/anthropic`,
+      apiKey: apiKey.data!.key,
+      maxRetries: 0,
+    });
     const message = await anthropic.messages.create({
       model: 'claude-sonnet-4-6',
       max_tokens: 64,
@@ -63,11 +71,17 @@ describe('the generated TypeScript client', () => {
 
     // The session appears in the list once the recorder has written the call.
     const listed = await eventually(async () => {
-      const page = await client.GET('/api/v1/sessions', { params: { query: { limit: 10, externalId: 'sdk-flow-session' } } });
+      const page = await client.GET('/api/v1/sessions', {
+        params: { query: { limit: 10, externalId: 'sdk-flow-session' } },
+      });
       expect(page.response.status).toBe(200);
       return page.data!.data.find((s) => s.taskCount === 1);
     });
-    expect(listed).toMatchObject({ externalId: 'sdk-flow-session', organization: user.defaultOrganizationId, user: user.id });
+    expect(listed).toMatchObject({
+      externalId: 'sdk-flow-session',
+      organization: user.defaultOrganizationId,
+      user: user.id,
+    });
 
     // Rename it, by its external id.
     const renamed = await client.PATCH('/api/v1/sessions/{sessionId}', {

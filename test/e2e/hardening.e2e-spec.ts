@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createApiKey, expectProblem, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  expectProblem,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 /** `{"x":{"x":…}}` nested `depth` objects deep. */
 const deepObject = (depth: number) => `${'{"x":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
@@ -28,9 +36,24 @@ describe('hardening: body depth', () => {
     const routes = [
       { method: 'POST' as const, url: '/api/v1/auth/register', headers: json, payload: deepField('email', 10_000) },
       { method: 'POST' as const, url: '/api/v1/auth/register', headers: json, payload: deepObject(10_000) },
-      { method: 'PATCH' as const, url: `/api/v1/sessions/${randomUUID()}`, headers: { ...json, ...user.auth }, payload: deepField('title', 10_000) },
-      { method: 'PATCH' as const, url: `/api/v1/organizations/${user.organizationId}`, headers: { ...json, ...user.auth }, payload: deepField('settings', 10_000) },
-      { method: 'POST' as const, url: '/api/v1/tasks', headers: { ...json, ...user.auth }, payload: deepField('query', 10_000) },
+      {
+        method: 'PATCH' as const,
+        url: `/api/v1/sessions/${randomUUID()}`,
+        headers: { ...json, ...user.auth },
+        payload: deepField('title', 10_000),
+      },
+      {
+        method: 'PATCH' as const,
+        url: `/api/v1/organizations/${user.organizationId}`,
+        headers: { ...json, ...user.auth },
+        payload: deepField('settings', 10_000),
+      },
+      {
+        method: 'POST' as const,
+        url: '/api/v1/tasks',
+        headers: { ...json, ...user.auth },
+        payload: deepField('query', 10_000),
+      },
     ];
     for (const route of routes) {
       const response = await app.request(route);
@@ -84,8 +107,16 @@ describe('hardening: security headers and documentation', () => {
     await mock.close();
   });
 
-  const proxyHeaders = () => ({ 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key });
-  const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+  const proxyHeaders = () => ({
+    'content-type': 'application/json',
+    'anthropic-version': '2023-06-01',
+    'x-api-key': key,
+  });
+  const body = JSON.stringify({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 8,
+    messages: [{ role: 'user', content: 'hi' }],
+  });
 
   it('sends nosniff, a frame policy, a referrer policy and a CSP on every kind of response; HSTS only when configured', async () => {
     const responses = {
@@ -94,16 +125,38 @@ describe('hardening: security headers and documentation', () => {
       problem: await app.request({ method: 'GET', url: '/api/v1/auth/me' }),
       notFound: await app.request({ method: 'GET', url: '/nowhere' }),
       docs: await app.request({ method: 'GET', url: '/docs' }),
-      proxied: await app.request({ method: 'POST', url: '/spotlight/anthropic/v1/messages', headers: proxyHeaders(), payload: body }),
-      proxyError: await app.request({ method: 'POST', url: '/spotlight/anthropic/v1/messages', headers: { ...proxyHeaders(), 'x-api-key': 'lmp_nope' }, payload: body }),
+      proxied: await app.request({
+        method: 'POST',
+        url: '/spotlight/anthropic/v1/messages',
+        headers: proxyHeaders(),
+        payload: body,
+      }),
+      proxyError: await app.request({
+        method: 'POST',
+        url: '/spotlight/anthropic/v1/messages',
+        headers: { ...proxyHeaders(), 'x-api-key': 'lmp_nope' },
+        payload: body,
+      }),
       sharePage: await app.request({ method: 'GET', url: '/shared/shr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
     };
     expect(Object.fromEntries(Object.entries(responses).map(([name, r]) => [name, r.statusCode]))).toEqual({
-      health: 200, json: 200, problem: 401, notFound: 404, docs: 200, proxied: 200, proxyError: 401, sharePage: 404,
+      health: 200,
+      json: 200,
+      problem: 401,
+      notFound: 404,
+      docs: 200,
+      proxied: 200,
+      proxyError: 401,
+      sharePage: 404,
     });
     for (const [name, response] of Object.entries(responses)) {
       const headers = response.headers;
-      expect({ name, nosniff: headers['x-content-type-options'], frame: headers['x-frame-options'], referrer: headers['referrer-policy'] }).toEqual({
+      expect({
+        name,
+        nosniff: headers['x-content-type-options'],
+        frame: headers['x-frame-options'],
+        referrer: headers['referrer-policy'],
+      }).toEqual({
         name,
         nosniff: 'nosniff',
         frame: 'DENY',
@@ -117,7 +170,9 @@ describe('hardening: security headers and documentation', () => {
     expect(responses.docs.headers['content-type']).toMatch(/^text\/html/);
 
     for (const url of ['/health', '/api/v1/auth/me']) {
-      expect((await tls.request({ method: 'GET', url })).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect((await tls.request({ method: 'GET', url })).headers['strict-transport-security']).toBe(
+        'max-age=31536000; includeSubDomains',
+      );
     }
   });
 

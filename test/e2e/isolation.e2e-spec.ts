@@ -45,7 +45,11 @@ describe('tenant isolation and X-Organization-Id', () => {
         { method: 'POST' as const, url: API_KEYS, payload: { name: 'sneaky' } },
         { method: 'DELETE' as const, url: `${API_KEYS}/${aApiKey.id}` },
         { method: 'GET' as const, url: PROVIDER_KEYS },
-        { method: 'POST' as const, url: PROVIDER_KEYS, payload: { name: 'sneaky', key: fakeAnthropicKey(), isDefault: true } },
+        {
+          method: 'POST' as const,
+          url: PROVIDER_KEYS,
+          payload: { name: 'sneaky', key: fakeAnthropicKey(), isDefault: true },
+        },
         { method: 'PATCH' as const, url: `${PROVIDER_KEYS}/${aProviderKey.id}`, payload: { name: 'pwned' } },
         { method: 'DELETE' as const, url: `${PROVIDER_KEYS}/${aProviderKey.id}` },
         { method: 'POST' as const, url: `${PROVIDER_KEYS}/test`, payload: { key: fakeAnthropicKey() } },
@@ -60,8 +64,16 @@ describe('tenant isolation and X-Organization-Id', () => {
     });
 
     it('answers the same 403 for an organization that does not exist, so existence is not revealed', async () => {
-      const real = await app.request({ method: 'GET', url: API_KEYS, headers: { ...b.auth, ...orgHeader(a.organizationId) } });
-      const missing = await app.request({ method: 'GET', url: API_KEYS, headers: { ...b.auth, ...orgHeader(randomUUID()) } });
+      const real = await app.request({
+        method: 'GET',
+        url: API_KEYS,
+        headers: { ...b.auth, ...orgHeader(a.organizationId) },
+      });
+      const missing = await app.request({
+        method: 'GET',
+        url: API_KEYS,
+        headers: { ...b.auth, ...orgHeader(randomUUID()) },
+      });
       const realBody = expectProblem(real, 403, 'NOT_A_MEMBER');
       const missingBody = expectProblem(missing, 403, 'NOT_A_MEMBER');
       expect({ ...missingBody, requestId: '' }).toEqual({ ...realBody, requestId: '' });
@@ -70,29 +82,46 @@ describe('tenant isolation and X-Organization-Id', () => {
     it('naming a deleted organization the caller belonged to → 403', async () => {
       const owner = await registerUser(app);
       const doomed = await createOrganization(app, owner, { name: 'Doomed' });
-      expect((await app.request({ method: 'GET', url: API_KEYS, headers: { ...owner.auth, ...orgHeader(doomed.id) } })).statusCode).toBe(200);
-      expect((await app.request({ method: 'DELETE', url: `${ORGS}/${doomed.id}`, headers: owner.auth })).statusCode).toBe(204);
-      expectProblem(await app.request({ method: 'GET', url: API_KEYS, headers: { ...owner.auth, ...orgHeader(doomed.id) } }), 403, 'NOT_A_MEMBER');
+      expect(
+        (await app.request({ method: 'GET', url: API_KEYS, headers: { ...owner.auth, ...orgHeader(doomed.id) } }))
+          .statusCode,
+      ).toBe(200);
+      expect(
+        (await app.request({ method: 'DELETE', url: `${ORGS}/${doomed.id}`, headers: owner.auth })).statusCode,
+      ).toBe(204);
+      expectProblem(
+        await app.request({ method: 'GET', url: API_KEYS, headers: { ...owner.auth, ...orgHeader(doomed.id) } }),
+        403,
+        'NOT_A_MEMBER',
+      );
     });
 
-    it.each(['not-a-uuid', '12345', `${randomUUID()}x`, `{${randomUUID()}}`, `${randomUUID()},${randomUUID()}`, "' or 1=1 --"])(
-      'malformed (%s) → 400',
-      async (value) => {
-        const before = await snapshotTables(app);
-        for (const call of [
-          { method: 'GET' as const, url: API_KEYS },
-          { method: 'POST' as const, url: PROVIDER_KEYS, payload: { name: 'x', key: fakeAnthropicKey() } },
-        ]) {
-          const response = await app.request({ ...call, headers: { ...a.auth, 'x-organization-id': value } });
-          expectProblem(response, 400, 'INVALID_ORGANIZATION_HEADER');
-        }
-        expect(await snapshotTables(app)).toBe(before);
-      },
-    );
+    it.each([
+      'not-a-uuid',
+      '12345',
+      `${randomUUID()}x`,
+      `{${randomUUID()}}`,
+      `${randomUUID()},${randomUUID()}`,
+      "' or 1=1 --",
+    ])('malformed (%s) → 400', async (value) => {
+      const before = await snapshotTables(app);
+      for (const call of [
+        { method: 'GET' as const, url: API_KEYS },
+        { method: 'POST' as const, url: PROVIDER_KEYS, payload: { name: 'x', key: fakeAnthropicKey() } },
+      ]) {
+        const response = await app.request({ ...call, headers: { ...a.auth, 'x-organization-id': value } });
+        expectProblem(response, 400, 'INVALID_ORGANIZATION_HEADER');
+      }
+      expect(await snapshotTables(app)).toBe(before);
+    });
 
     it('accepts the caller’s own organization in upper case or with spaces around it', async () => {
       for (const value of [a.organizationId.toUpperCase(), `  ${a.organizationId}  `]) {
-        const response = await app.request({ method: 'GET', url: API_KEYS, headers: { ...a.auth, 'x-organization-id': value } });
+        const response = await app.request({
+          method: 'GET',
+          url: API_KEYS,
+          headers: { ...a.auth, 'x-organization-id': value },
+        });
         expect(response.statusCode).toBe(200);
         expect(ids(response)).toEqual([aApiKey.id]);
       }
@@ -121,7 +150,11 @@ describe('tenant isolation and X-Organization-Id', () => {
       ]);
 
       const list = (url: string, organizationId?: string) =>
-        app.request({ method: 'GET', url, headers: { ...user.auth, ...(organizationId ? orgHeader(organizationId) : {}) } });
+        app.request({
+          method: 'GET',
+          url,
+          headers: { ...user.auth, ...(organizationId ? orgHeader(organizationId) : {}) },
+        });
 
       expect(ids(await list(API_KEYS, user.organizationId))).toEqual([firstApiKey.id]);
       expect(ids(await list(API_KEYS, second.id))).toEqual([secondApiKey.id]);
@@ -133,11 +166,20 @@ describe('tenant isolation and X-Organization-Id', () => {
       // A key of the other organization is 404 under this one, and changes nothing.
       const before = await snapshotTables(app);
       expectProblem(
-        await app.request({ method: 'DELETE', url: `${API_KEYS}/${secondApiKey.id}`, headers: { ...user.auth, ...orgHeader(user.organizationId) } }),
+        await app.request({
+          method: 'DELETE',
+          url: `${API_KEYS}/${secondApiKey.id}`,
+          headers: { ...user.auth, ...orgHeader(user.organizationId) },
+        }),
         404,
       );
       expectProblem(
-        await app.request({ method: 'PATCH', url: `${PROVIDER_KEYS}/${secondProvider.id}`, headers: user.auth, payload: { name: 'x' } }),
+        await app.request({
+          method: 'PATCH',
+          url: `${PROVIDER_KEYS}/${secondProvider.id}`,
+          headers: user.auth,
+          payload: { name: 'x' },
+        }),
         404,
       );
       expect(await snapshotTables(app)).toBe(before);
@@ -158,7 +200,11 @@ describe('tenant isolation and X-Organization-Id', () => {
       const listed = await app.request({ method: 'GET', url: PROVIDER_KEYS, headers });
       expect(listed.statusCode).toBe(200);
       expect(ids(listed)).toEqual([bProviderKey.id]);
-      expectProblem(await app.request({ method: 'POST', url: API_KEYS, headers, payload: { name: 'x' } }), 403, 'ROLE_REQUIRED');
+      expectProblem(
+        await app.request({ method: 'POST', url: API_KEYS, headers, payload: { name: 'x' } }),
+        403,
+        'ROLE_REQUIRED',
+      );
       // In their own organization they are the owner and may.
       const own = await app.request({ method: 'POST', url: API_KEYS, headers: member.auth, payload: { name: 'x' } });
       expect(own.statusCode).toBe(201);
@@ -184,10 +230,15 @@ describe('tenant isolation and X-Organization-Id', () => {
      * What the real request pipeline made of these credentials and headers on an organization-scoped
      * route that accepts API keys: the organization whose sessions it listed, or its refusal.
      */
-    async function resolved(headers: Record<string, string>): Promise<{ organizationId: string } | { status: number; code: string }> {
+    async function resolved(
+      headers: Record<string, string>,
+    ): Promise<{ organizationId: string } | { status: number; code: string }> {
       const response = await app.request({ method: 'GET', url: '/api/v1/sessions?limit=100', headers });
-      if (response.statusCode !== 200) return { status: response.statusCode, code: expectProblem(response, response.statusCode).code };
-      const organizations = new Set((response.json().data as { organization: string }[]).map((session) => session.organization));
+      if (response.statusCode !== 200)
+        return { status: response.statusCode, code: expectProblem(response, response.statusCode).code };
+      const organizations = new Set(
+        (response.json().data as { organization: string }[]).map((session) => session.organization),
+      );
       expect(organizations.size).toBe(1);
       return { organizationId: [...organizations][0] };
     }
@@ -200,7 +251,9 @@ describe('tenant isolation and X-Organization-Id', () => {
       const boundToSecond = await createApiKey(app, a, { name: 'second' }, second.id);
       expect(await resolved({ authorization: `Bearer ${boundToSecond.key}` })).toEqual({ organizationId: second.id });
       // …and the same with its own organization named.
-      expect(await resolved({ 'x-lamplight-api-key': boundToSecond.key, 'x-organization-id': second.id.toUpperCase() })).toEqual({
+      expect(
+        await resolved({ 'x-lamplight-api-key': boundToSecond.key, 'x-organization-id': second.id.toUpperCase() }),
+      ).toEqual({
         organizationId: second.id,
       });
     });
@@ -231,10 +284,20 @@ describe('tenant isolation and X-Organization-Id', () => {
       const inA = { ...admin.auth, ...orgHeader(a.organizationId) };
       expect(await resolved(inA)).toEqual({ organizationId: a.organizationId });
       // The role is the one held in A: an admin there may create A's keys.
-      const created = await app.request({ method: 'POST', url: API_KEYS, headers: inA, payload: { name: 'by the admin' } });
+      const created = await app.request({
+        method: 'POST',
+        url: API_KEYS,
+        headers: inA,
+        payload: { name: 'by the admin' },
+      });
       expect(created.statusCode).toBe(201);
-      expect(await app.sql('select organization_id from api_keys where id = $1', [created.json().id])).toEqual([{ organization_id: a.organizationId }]);
-      expect(await resolved({ ...b.auth, ...orgHeader(a.organizationId) })).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
+      expect(await app.sql('select organization_id from api_keys where id = $1', [created.json().id])).toEqual([
+        { organization_id: a.organizationId },
+      ]);
+      expect(await resolved({ ...b.auth, ...orgHeader(a.organizationId) })).toEqual({
+        status: 403,
+        code: 'NOT_A_MEMBER',
+      });
     });
 
     it('over HTTP: A’s key with B’s organization in the header is refused 403 and reads nothing', async () => {
@@ -284,7 +347,11 @@ describe('tenant isolation and X-Organization-Id', () => {
       const [row] = await app.sql('select revoked_at from api_keys where id = $1', [aApiKey.id]);
       expect(row).toEqual({ revoked_at: null });
 
-      const stillWorks = await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': aApiKey.key } });
+      const stillWorks = await app.request({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: { 'x-lamplight-api-key': aApiKey.key },
+      });
       expect(stillWorks.statusCode).toBe(200);
       expect(stillWorks.json().user.id).toBe(a.id);
       // A still sees it.
@@ -297,10 +364,19 @@ describe('tenant isolation and X-Organization-Id', () => {
       expect(ids(list)).toEqual([bProviderKey.id]);
 
       for (const payload of [{ name: 'pwned' }, { isDefault: false }, { isDefault: true }]) {
-        const patch = await app.request({ method: 'PATCH', url: `${PROVIDER_KEYS}/${aProviderKey.id}`, headers: b.auth, payload });
+        const patch = await app.request({
+          method: 'PATCH',
+          url: `${PROVIDER_KEYS}/${aProviderKey.id}`,
+          headers: b.auth,
+          payload,
+        });
         expectProblem(patch, 404, 'PROVIDER_KEY_NOT_FOUND');
       }
-      expectProblem(await app.request({ method: 'DELETE', url: `${PROVIDER_KEYS}/${aProviderKey.id}`, headers: b.auth }), 404, 'PROVIDER_KEY_NOT_FOUND');
+      expectProblem(
+        await app.request({ method: 'DELETE', url: `${PROVIDER_KEYS}/${aProviderKey.id}`, headers: b.auth }),
+        404,
+        'PROVIDER_KEY_NOT_FOUND',
+      );
 
       const [after] = await app.sql('select * from provider_keys where id = $1', [aProviderKey.id]);
       expect(after).toEqual(original);
@@ -312,7 +388,16 @@ describe('tenant isolation and X-Organization-Id', () => {
       const [before] = await app.sql('select * from provider_keys where id = $1', [aProviderKey.id]);
       const created = await createProviderKey(app, b, { name: 'bob second', key: fakeAnthropicKey(), isDefault: true });
       expect(created.isDefault).toBe(true);
-      expect((await app.request({ method: 'PATCH', url: `${PROVIDER_KEYS}/${bProviderKey.id}`, headers: b.auth, payload: { isDefault: true } })).statusCode).toBe(200);
+      expect(
+        (
+          await app.request({
+            method: 'PATCH',
+            url: `${PROVIDER_KEYS}/${bProviderKey.id}`,
+            headers: b.auth,
+            payload: { isDefault: true },
+          })
+        ).statusCode,
+      ).toBe(200);
       const [after] = await app.sql('select * from provider_keys where id = $1', [aProviderKey.id]);
       expect(after).toEqual(before);
       const defaults = await app.sql<{ organization_id: string; id: string }>(

@@ -92,7 +92,11 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
   describe('messages.create (JSON)', () => {
     it('returns the reply text, Anthropic usage buckets and a request-id keyed to sentBytes', async () => {
       const client = sdk(mock);
-      const usage = { input_tokens: 42, cache_read_input_tokens: 7, cache_creation: { ephemeral_5m_input_tokens: 3, ephemeral_1h_input_tokens: 5 } };
+      const usage = {
+        input_tokens: 42,
+        cache_read_input_tokens: 7,
+        cache_creation: { ephemeral_5m_input_tokens: 3, ephemeral_1h_input_tokens: 5 },
+      };
       const { data, response } = await client.messages
         .create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: `Say hi. ${marker({ usage })}` }] })
         .withResponse();
@@ -124,7 +128,13 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
 
       expect(mock.requests).toHaveLength(1);
       const recorded = mock.requests[0];
-      expect(recorded).toMatchObject({ id: requestId, method: 'POST', path: '/v1/messages', apiKey: API_KEY, stream: false });
+      expect(recorded).toMatchObject({
+        id: requestId,
+        method: 'POST',
+        path: '/v1/messages',
+        apiKey: API_KEY,
+        stream: false,
+      });
       expect(recorded.scenario).toEqual({ usage });
       expect((recorded.json as { model: string }).model).toBe(MODEL);
       expect(JSON.parse(recorded.body)).toEqual(recorded.json);
@@ -134,7 +144,9 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
     it('takes the scenario from the x-mock-scenario header, and counts input tokens deterministically', async () => {
       const client = sdk(mock);
       const body = { model: MODEL, max_tokens: 64, messages: [{ role: 'user' as const, content: 'no marker here' }] };
-      const message = await client.messages.create(body, { headers: scenarioHeader({ text: 'Header scenario reply.' }) });
+      const message = await client.messages.create(body, {
+        headers: scenarioHeader({ text: 'Header scenario reply.' }),
+      });
       expect(message.content).toEqual([{ type: 'text', text: 'Header scenario reply.' }]);
       expect(message.usage.output_tokens).toBe(3);
       expect(message.usage.input_tokens).toBe(estimateInputTokens(body));
@@ -147,7 +159,12 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       const message = await client.messages.create({
         model: MODEL,
         max_tokens: 64,
-        system: [{ type: 'text', text: `You are terse. ${marker({ text: 'From the system prompt.', usage: { output_tokens: 99 } })}` }],
+        system: [
+          {
+            type: 'text',
+            text: `You are terse. ${marker({ text: 'From the system prompt.', usage: { output_tokens: 99 } })}`,
+          },
+        ],
         messages: [{ role: 'user', content: 'hello' }],
       });
       expect(message.content).toEqual([{ type: 'text', text: 'From the system prompt.' }]);
@@ -171,33 +188,57 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
 
   describe('scripted conversations (as Claude Code sends them)', () => {
     type Param = Anthropic.MessageParam;
-    const reminder = (text: string): Anthropic.TextBlockParam => ({ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>\n` });
-    const toolResult = (id: string, content: string): Param => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content }] });
+    const reminder = (text: string): Anthropic.TextBlockParam => ({
+      type: 'text',
+      text: `<system-reminder>\n${text}\n</system-reminder>\n`,
+    });
+    const toolResult = (id: string, content: string): Param => ({
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: id, content }],
+    });
 
     it('then: the scenario answers first, then[k-1] after the k-th assistant turn, the default past the end', async () => {
       const client = sdk(mock);
       const scenario: MockScenario = {
         text: '',
         toolUse: { name: 'Read', input: { file_path: '/tmp/a' }, id: 'toolu_01read' },
-        then: [{ text: '', toolUse: { name: 'Bash', input: { command: 'echo hi' }, id: 'toolu_01bash' } }, { text: 'All done.' }],
+        then: [
+          { text: '', toolUse: { name: 'Bash', input: { command: 'echo hi' }, id: 'toolu_01bash' } },
+          { text: 'All done.' },
+        ],
       };
       // The marked prompt sits among injected blocks, after a reminder, as Claude Code sends it.
-      const messages: Param[] = [{ role: 'user', content: [reminder('Today is a day.'), { type: 'text', text: `Read, then run. ${marker(scenario)}` }] }];
-      const tools: Anthropic.Tool[] = [{ name: 'Read', input_schema: { type: 'object' } }, { name: 'Bash', input_schema: { type: 'object' } }];
+      const messages: Param[] = [
+        {
+          role: 'user',
+          content: [reminder('Today is a day.'), { type: 'text', text: `Read, then run. ${marker(scenario)}` }],
+        },
+      ];
+      const tools: Anthropic.Tool[] = [
+        { name: 'Read', input_schema: { type: 'object' } },
+        { name: 'Bash', input_schema: { type: 'object' } },
+      ];
 
       const first = await client.messages.create({ model: MODEL, max_tokens: 64, tools, messages });
-      expect(first.content).toEqual([{ type: 'tool_use', id: 'toolu_01read', name: 'Read', input: { file_path: '/tmp/a' } }]);
+      expect(first.content).toEqual([
+        { type: 'tool_use', id: 'toolu_01read', name: 'Read', input: { file_path: '/tmp/a' } },
+      ]);
       messages.push({ role: 'assistant', content: first.content }, toolResult('toolu_01read', 'contents'));
 
       const second = await client.messages.stream({ model: MODEL, max_tokens: 64, tools, messages }).finalMessage();
-      expect(second.content).toEqual([{ type: 'tool_use', id: 'toolu_01bash', name: 'Bash', input: { command: 'echo hi' } }]);
+      expect(second.content).toEqual([
+        { type: 'tool_use', id: 'toolu_01bash', name: 'Bash', input: { command: 'echo hi' } },
+      ]);
       expect(second.stop_reason).toBe('tool_use');
       messages.push({ role: 'assistant', content: second.content }, toolResult('toolu_01bash', 'hi'));
 
       const third = await client.messages.create({ model: MODEL, max_tokens: 64, tools, messages });
       expect(third.content).toEqual([{ type: 'text', text: 'All done.' }]);
       expect(third.stop_reason).toBe('end_turn');
-      messages.push({ role: 'assistant', content: third.content }, { role: 'user', content: [reminder('A task finished.')] });
+      messages.push(
+        { role: 'assistant', content: third.content },
+        { role: 'user', content: [reminder('A task finished.')] },
+      );
 
       const fourth = await client.messages.create({ model: MODEL, max_tokens: 64, tools, messages });
       expect(fourth.content).toEqual([{ type: 'text', text: DEFAULT_REPLY_TEXT }]);
@@ -213,7 +254,10 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       ];
       const unchanged = await client.messages.create({ model: MODEL, max_tokens: 64, messages });
       expect(unchanged.content).toEqual([{ type: 'text', text: 'First answer.' }]);
-      messages.push({ role: 'assistant', content: 'First answer.' }, { role: 'user', content: [{ type: 'text', text: `Second. ${marker({ text: 'Second answer.' })}` }] });
+      messages.push(
+        { role: 'assistant', content: 'First answer.' },
+        { role: 'user', content: [{ type: 'text', text: `Second. ${marker({ text: 'Second answer.' })}` }] },
+      );
       const continued = await client.messages.create({ model: MODEL, max_tokens: 64, messages });
       expect(continued.content).toEqual([{ type: 'text', text: 'Second answer.' }]);
     }, 15_000);
@@ -240,16 +284,30 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       expect(fromTool.content).toEqual([{ type: 'text', text: DEFAULT_REPLY_TEXT }]);
     }, 15_000);
 
-    it('refuses a then that is not a list of valid scenarios; records each answer\'s status', async () => {
+    it("refuses a then that is not a list of valid scenarios; records each answer's status", async () => {
       for (const [then, message] of [
         ['x', 'mock scenario: "then" must be an array of scenarios'],
         [[{ nope: 1 }], 'mock scenario: unknown field "nope" in the MOCK: marker, then[0]'],
       ] as const) {
-        const response = await rawPost(mock, '/v1/messages', JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ then })}` }] }));
+        const response = await rawPost(
+          mock,
+          '/v1/messages',
+          JSON.stringify({
+            model: MODEL,
+            max_tokens: 5,
+            messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ then })}` }],
+          }),
+        );
         expect(response.status).toBe(400);
-        expect(JSON.parse(response.bytes.toString())).toMatchObject({ error: { type: 'invalid_request_error', message } });
+        expect(JSON.parse(response.bytes.toString())).toMatchObject({
+          error: { type: 'invalid_request_error', message },
+        });
       }
-      const overloaded = await rawPost(mock, '/v1/messages', JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: marker({ status: 529 }) }] }));
+      const overloaded = await rawPost(
+        mock,
+        '/v1/messages',
+        JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: marker({ status: 529 }) }] }),
+      );
       expect(overloaded.status).toBe(529);
       expect(mock.requests.map((r) => r.status)).toEqual([400, 400, 529]);
     }, 15_000);
@@ -277,9 +335,11 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
         events.push({
           type: event.type,
           outputTokens:
-            event.type === 'message_start' ? event.message.usage.output_tokens
-            : event.type === 'message_delta' ? event.usage.output_tokens
-            : undefined,
+            event.type === 'message_start'
+              ? event.message.usage.output_tokens
+              : event.type === 'message_delta'
+                ? event.usage.output_tokens
+                : undefined,
         });
       });
       const final = await stream.finalMessage();
@@ -315,7 +375,12 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       const stream = client.messages.stream({
         model: MODEL,
         max_tokens: 64,
-        messages: [{ role: 'user', content: marker({ text: 'Let me look that up.', toolUse: { name: 'search', input }, toolDeltas: 5 }) }],
+        messages: [
+          {
+            role: 'user',
+            content: marker({ text: 'Let me look that up.', toolUse: { name: 'search', input }, toolDeltas: 5 }),
+          },
+        ],
       });
       const partials: string[] = [];
       stream.on('inputJson', (partial) => partials.push(partial));
@@ -334,7 +399,9 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
         model: MODEL,
         max_tokens: 64,
         stream: true,
-        messages: [{ role: 'user', content: marker({ deltas: 64, deltaDelayMs: 1, usage: { cache_read_input_tokens: 11 } }) }],
+        messages: [
+          { role: 'user', content: marker({ deltas: 64, deltaDelayMs: 1, usage: { cache_read_input_tokens: 11 } }) },
+        ],
       });
       const response = await rawPost(mock, '/v1/messages', body);
       expect(response.status).toBe(200);
@@ -357,7 +424,9 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
         'message_delta',
         'message_stop',
       ]);
-      const start = frames[0].data as { message: { usage: Record<string, unknown>; content: unknown[]; stop_reason: unknown } };
+      const start = frames[0].data as {
+        message: { usage: Record<string, unknown>; content: unknown[]; stop_reason: unknown };
+      };
       expect(start.message.content).toEqual([]);
       expect(start.message.stop_reason).toBeNull();
       expect(start.message.usage).toEqual({
@@ -386,7 +455,15 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
         model: MODEL,
         max_tokens: 64,
         stream: true,
-        messages: [{ role: 'user', content: marker({ deltaUsage: 'cumulative', usage: { input_tokens: 5, cache_read_input_tokens: 0, output_tokens: 9 } }) }],
+        messages: [
+          {
+            role: 'user',
+            content: marker({
+              deltaUsage: 'cumulative',
+              usage: { input_tokens: 5, cache_read_input_tokens: 0, output_tokens: 9 },
+            }),
+          },
+        ],
       });
       const response = await rawPost(mock, '/v1/messages', body);
       const frames = parseFrames(response.bytes);
@@ -420,7 +497,11 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
 
       const id = mock.requests.find((r) => r.scenario?.key === 'sse-error')!.id;
       const sent = mock.sentBytes.get(id)!.toString('utf8');
-      expect(sent.endsWith('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')).toBe(true);
+      expect(
+        sent.endsWith(
+          'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+        ),
+      ).toBe(true);
       expect(mock.completed).toContain(id);
     }, 15_000);
 
@@ -482,7 +563,12 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       const response = await request(`${mock.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-        body: JSON.stringify({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: marker({ stallAfterFrames: 2 }) }] }),
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 64,
+          stream: true,
+          messages: [{ role: 'user', content: marker({ stallAfterFrames: 2 }) }],
+        }),
         signal: controller.signal,
       });
       const id = requestIdOf(response.headers);
@@ -538,7 +624,12 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       const streamed = await rawPost(
         mock,
         '/v1/messages',
-        JSON.stringify({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: marker({ deltas: 4, deltaDelayMs: 40 }) }] }),
+        JSON.stringify({
+          model: MODEL,
+          max_tokens: 64,
+          stream: true,
+          messages: [{ role: 'user', content: marker({ deltas: 4, deltaDelayMs: 40 }) }],
+        }),
       );
       // 10 frames, 9 gaps of 40 ms.
       expect(parseFrames(streamed.bytes)).toHaveLength(10);
@@ -547,7 +638,12 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
 
     it('respects backpressure: a client that stops reading stops the writes', async () => {
       const deltas = 200_000; // ≥ 110 bytes per frame → ≥ 22 MB if written without waiting for 'drain'
-      const body = JSON.stringify({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: marker({ deltas, key: 'slow' }) }] });
+      const body = JSON.stringify({
+        model: MODEL,
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: marker({ deltas, key: 'slow' }) }],
+      });
       const responsePromise = new Promise<{ res: IncomingMessage; destroy: () => void }>((resolve, reject) => {
         const req = httpRequest(`${mock.url}/v1/messages`, {
           method: 'POST',
@@ -593,7 +689,11 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
         messages: [{ role: 'user', content: marker({ usage: { input_tokens: 1234 } }) }],
       });
       expect(overridden.input_tokens).toBe(1234);
-      expect(mock.requests.map((r) => r.path)).toEqual(['/v1/messages/count_tokens', '/v1/messages', '/v1/messages/count_tokens']);
+      expect(mock.requests.map((r) => r.path)).toEqual([
+        '/v1/messages/count_tokens',
+        '/v1/messages',
+        '/v1/messages/count_tokens',
+      ]);
     }, 15_000);
 
     it('lists and retrieves models, and refuses the invalid key', async () => {
@@ -623,7 +723,9 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
     }
 
     it('429 → RateLimitError with retry-after and rate-limit headers', async () => {
-      const error = await failure(sdk(mock).messages.create(body(), { headers: scenarioHeader({ status: 429, retryAfter: 7 }) }));
+      const error = await failure(
+        sdk(mock).messages.create(body(), { headers: scenarioHeader({ status: 429, retryAfter: 7 }) }),
+      );
       expect(error).toBeInstanceOf(Anthropic.RateLimitError);
       expect(error.status).toBe(429);
       expect(error.headers?.get('retry-after')).toBe('7');
@@ -662,7 +764,10 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       const overloaded = await failure(sdk(mock).messages.create(body(), { headers: scenarioHeader({ status: 529 }) }));
       expect(overloaded.status).toBe(529);
       expect(overloaded).toBeInstanceOf(Anthropic.InternalServerError);
-      expect(overloaded.error).toMatchObject({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+      expect(overloaded.error).toMatchObject({
+        type: 'error',
+        error: { type: 'overloaded_error', message: 'Overloaded' },
+      });
       expect(overloaded.headers?.get('retry-after')).toBeNull();
 
       const internal = await failure(sdk(mock).messages.create(body(marker({ status: 500 }))));
@@ -678,7 +783,10 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
 
       const notFound = await rawPost(mock, '/v1/nothing-here', '{}');
       expect(notFound.status).toBe(404);
-      expect(JSON.parse(notFound.bytes.toString())).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+      expect(JSON.parse(notFound.bytes.toString())).toMatchObject({
+        type: 'error',
+        error: { type: 'not_found_error' },
+      });
 
       const tooLarge = await failure(sdk(mock).messages.create(body(marker({ status: 413 }))));
       expect(tooLarge.status).toBe(413);
@@ -700,8 +808,14 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
         [JSON.stringify({ max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }), 'model: Field required'],
         [JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }), 'max_tokens: Field required'],
         [JSON.stringify({ model: MODEL, max_tokens: 5 }), 'messages: Field required'],
-        [JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: 'MOCK:{"nope":1}' }] }), 'mock scenario: unknown field "nope" in the MOCK: marker'],
-        [JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: 'MOCK:{"deltas":' }] }), 'mock scenario: unterminated JSON object after MOCK:'],
+        [
+          JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: 'MOCK:{"nope":1}' }] }),
+          'mock scenario: unknown field "nope" in the MOCK: marker',
+        ],
+        [
+          JSON.stringify({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: 'MOCK:{"deltas":' }] }),
+          'mock scenario: unterminated JSON object after MOCK:',
+        ],
       ];
       for (const [payload, message] of cases) {
         const response = await rawPost(mock, '/v1/messages', payload);
@@ -725,12 +839,16 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       expect(mock.keyCounts.get(key)).toBe(2);
       const attempts = mock.requests.filter((r) => r.scenario?.key === key);
       expect(attempts).toHaveLength(2);
-      expect(JSON.parse(mock.sentBytes.get(attempts[0].id)!.toString())).toMatchObject({ error: { type: 'overloaded_error' } });
+      expect(JSON.parse(mock.sentBytes.get(attempts[0].id)!.toString())).toMatchObject({
+        error: { type: 'overloaded_error' },
+      });
       expect(JSON.parse(mock.sentBytes.get(attempts[1].id)!.toString())).toMatchObject({ type: 'message' });
 
       // Without retries the same scenario surfaces the error (counters are per key).
       const other = `${key}-b`;
-      const error = await failure(sdk(mock).messages.create(body(marker({ failTimes: 1, key: other, status: 429, retryAfter: 0 }))));
+      const error = await failure(
+        sdk(mock).messages.create(body(marker({ failTimes: 1, key: other, status: 429, retryAfter: 0 }))),
+      );
       expect(error).toBeInstanceOf(Anthropic.RateLimitError);
       expect(mock.keyCounts.get(other)).toBe(1);
     }, 15_000);
@@ -742,7 +860,12 @@ describe('mock Anthropic upstream, driven by the official SDK', () => {
       const response = await request(`${own.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-        body: JSON.stringify({ model: MODEL, max_tokens: 8, stream: true, messages: [{ role: 'user', content: marker({ stallAfterFrames: 1 }) }] }),
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 8,
+          stream: true,
+          messages: [{ role: 'user', content: marker({ stallAfterFrames: 1 }) }],
+        }),
         signal: AbortSignal.timeout(10_000),
       });
       const bodyDone = (async () => {

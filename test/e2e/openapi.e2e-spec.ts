@@ -36,7 +36,10 @@ describe('OpenAPI document', () => {
   it('the committed TypeScript client (sdk/schema.ts) is what openapi-typescript makes of openapi/openapi.json', () => {
     const out = mkdtempSync(join(tmpdir(), 'lamplight-sdk-'));
     try {
-      execFileSync(process.execPath, [join(ROOT, 'scripts', 'generate-sdk.mjs'), '--out', out], { cwd: ROOT, stdio: 'pipe' });
+      execFileSync(process.execPath, [join(ROOT, 'scripts', 'generate-sdk.mjs'), '--out', out], {
+        cwd: ROOT,
+        stdio: 'pipe',
+      });
       expect(readFileSync(join(ROOT, 'sdk', 'schema.ts'), 'utf8')).toBe(readFileSync(join(out, 'schema.ts'), 'utf8'));
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -45,11 +48,15 @@ describe('OpenAPI document', () => {
 
   it('passes `redocly lint` with no errors', () => {
     const run = () =>
-      execFileSync(process.execPath, [join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js'), 'lint', '--config', 'redocly.yaml'], {
-        cwd: ROOT,
-        stdio: 'pipe',
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-      });
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js'), 'lint', '--config', 'redocly.yaml'],
+        {
+          cwd: ROOT,
+          stdio: 'pipe',
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        },
+      );
     expect(run).not.toThrow();
   });
 
@@ -118,7 +125,13 @@ describe('OpenAPI document', () => {
       }
       for (const { path, operation } of operations()) {
         const scoped = operation.parameters?.some((p) => p.in === 'header' && p.name === 'X-Organization-Id') ?? false;
-        expect([path, scoped]).toEqual([path, !publicPaths.includes(path) && !path.startsWith('/api/v1/auth/') && !path.startsWith('/api/v1/organizations') && !path.startsWith('/api/v1/invitations')]);
+        expect([path, scoped]).toEqual([
+          path,
+          !publicPaths.includes(path) &&
+            !path.startsWith('/api/v1/auth/') &&
+            !path.startsWith('/api/v1/organizations') &&
+            !path.startsWith('/api/v1/invitations'),
+        ]);
       }
       for (const path of ['/api/v1/api-keys', '/api/v1/provider-keys']) {
         for (const operation of Object.values(document.paths[path])) {
@@ -131,10 +144,11 @@ describe('OpenAPI document', () => {
       const doc = document as unknown as { tags: { name: string; description: string }[] };
       expect(doc.tags.map((t) => t.name)).toEqual(OPENAPI_TAGS.map((t) => t.name));
       for (const tag of doc.tags) expect(tag.description.length).toBeGreaterThan(20);
-      for (const { operation } of operations()) expect(doc.tags.map((t) => t.name)).toEqual(expect.arrayContaining(operation.tags ?? []));
+      for (const { operation } of operations())
+        expect(doc.tags.map((t) => t.name)).toEqual(expect.arrayContaining(operation.tags ?? []));
     });
 
-    it('documents every error with its body: problem+json, or Anthropic\'s error on the proxy', () => {
+    it("documents every error with its body: problem+json, or Anthropic's error on the proxy", () => {
       const proxy = (path: string) => path.startsWith('/spotlight/anthropic/');
       for (const { path, operation } of operations()) {
         for (const [status, response] of Object.entries(operation.responses)) {
@@ -142,9 +156,17 @@ describe('OpenAPI document', () => {
           if (path === '/shared/{shareToken}') {
             expect(Object.keys(response.content ?? {})).toEqual(['text/html']);
           } else if (proxy(path)) {
-            expect([path, status, response.content?.['application/json']?.schema?.$ref]).toEqual([path, status, '#/components/schemas/AnthropicErrorDto']);
+            expect([path, status, response.content?.['application/json']?.schema?.$ref]).toEqual([
+              path,
+              status,
+              '#/components/schemas/AnthropicErrorDto',
+            ]);
           } else if (path !== '/health/ready') {
-            expect([path, status, response.content?.['application/problem+json']?.schema?.$ref]).toEqual([path, status, '#/components/schemas/ProblemDto']);
+            expect([path, status, response.content?.['application/problem+json']?.schema?.$ref]).toEqual([
+              path,
+              status,
+              '#/components/schemas/ProblemDto',
+            ]);
           }
         }
       }
@@ -153,31 +175,58 @@ describe('OpenAPI document', () => {
     it('documents 400 where input can be invalid, 404 where a path id can be unknown, 429 where rate-limited', () => {
       for (const { path, operation } of operations()) {
         const statuses = Object.keys(operation.responses);
-        const headerOrQuery = operation.parameters?.some((p) => p.in === 'query' || p.name === 'X-Organization-Id') ?? false;
+        const headerOrQuery =
+          operation.parameters?.some((p) => p.in === 'query' || p.name === 'X-Organization-Id') ?? false;
         const body = (operation as { requestBody?: unknown }).requestBody !== undefined;
-        if (headerOrQuery || body) expect([path, operation.operationId, statuses]).toEqual([path, operation.operationId, expect.arrayContaining(['400'])]);
+        if (headerOrQuery || body)
+          expect([path, operation.operationId, statuses]).toEqual([
+            path,
+            operation.operationId,
+            expect.arrayContaining(['400']),
+          ]);
         if (operation.parameters?.some((p) => p.in === 'path')) {
-          expect([path, operation.operationId, statuses]).toEqual([path, operation.operationId, expect.arrayContaining(['404'])]);
+          expect([path, operation.operationId, statuses]).toEqual([
+            path,
+            operation.operationId,
+            expect.arrayContaining(['404']),
+          ]);
         }
-        for (const parameter of operation.parameters?.filter((p) => p.in === 'path') ?? []) expect(parameter.description).toBeTruthy();
+        for (const parameter of operation.parameters?.filter((p) => p.in === 'path') ?? [])
+          expect(parameter.description).toBeTruthy();
       }
-      for (const path of ['/api/v1/auth/register', '/api/v1/auth/login', '/spotlight/analytics/sessions/shared/{shareToken}', '/shared/{shareToken}']) {
-        for (const operation of Object.values(document.paths[path])) expect(Object.keys(operation.responses)).toContain('429');
+      for (const path of [
+        '/api/v1/auth/register',
+        '/api/v1/auth/login',
+        '/spotlight/analytics/sessions/shared/{shareToken}',
+        '/shared/{shareToken}',
+      ]) {
+        for (const operation of Object.values(document.paths[path]))
+          expect(Object.keys(operation.responses)).toContain('429');
       }
     });
 
     it('carries the documented examples on the public API routes', () => {
-      const schemas = (document as unknown as { components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> } })
-        .components.schemas;
+      const schemas = (
+        document as unknown as {
+          components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> };
+        }
+      ).components.schemas;
       const example = (schema: string, property: string) => schemas[schema].properties[property].example;
       // The sharing API: share links and the public view.
       expect(example('ShareLinkResponseDto', 'share_token')).toBe('shr_xyz789abc123');
       expect(example('ShareRemovedResponseDto', 'message')).toBe('Sharing removed successfully');
       expect(example('SharedSessionSummaryDto', 'total_input_tokens')).toBe(12450);
       expect(example('SharedInteractionDto', 'model')).toBe('claude-sonnet-4-20250514');
-      const status = document.paths['/spotlight/analytics/sessions/{sessionUuid}/share'].get.responses['200'].content!['application/json'];
+      const status =
+        document.paths['/spotlight/analytics/sessions/{sessionUuid}/share'].get.responses['200'].content![
+          'application/json'
+        ];
       expect(status.examples?.notShared.value).toEqual({ is_shared: false });
-      expect(status.examples?.shared.value).toMatchObject({ is_shared: true, share_token: 'shr_xyz789abc123', shared_at: '2025-01-20T14:00:00Z' });
+      expect(status.examples?.shared.value).toMatchObject({
+        is_shared: true,
+        share_token: 'shr_xyz789abc123',
+        shared_at: '2025-01-20T14:00:00Z',
+      });
       // The analytics API: analytics.
       expect(example('AnalyticsSessionDto', 'total_output_tokens')).toBe(8320);
       expect(example('ModelUsageDto', 'model')).toBe('claude-sonnet-4-20250514');

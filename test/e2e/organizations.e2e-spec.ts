@@ -55,7 +55,13 @@ describe('organizations', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'Acme Research Ünïcode!',
         slug: expect.stringMatching(/^acme-research-unicode-[0-9a-f]{6}$/),
-        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null, allowedModels: null },
+        settings: {
+          sharingEnabled: true,
+          memberSharingEnabled: true,
+          storeContent: true,
+          defaultSessionTokenBudget: null,
+          allowedModels: null,
+        },
         role: 'owner',
         createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
       });
@@ -75,7 +81,12 @@ describe('organizations', () => {
     it('uses a given slug', async () => {
       const user = await registerUser(app);
       const slug = `given-${randomUUID().slice(0, 8)}`;
-      const response = await app.request({ method: 'POST', url: ORGS, headers: user.auth, payload: { name: 'Given', slug } });
+      const response = await app.request({
+        method: 'POST',
+        url: ORGS,
+        headers: user.auth,
+        payload: { name: 'Given', slug },
+      });
       expect(response.statusCode).toBe(201);
       expect(response.json()).toMatchObject({ name: 'Given', slug, role: 'owner' });
       const rows = await app.sql('select id from organizations where slug = $1', [slug]);
@@ -89,7 +100,12 @@ describe('organizations', () => {
       await createOrganization(app, first, { name: 'First', slug });
       const before = await snapshotTables(app);
 
-      const response = await app.request({ method: 'POST', url: ORGS, headers: second.auth, payload: { name: 'Second', slug } });
+      const response = await app.request({
+        method: 'POST',
+        url: ORGS,
+        headers: second.auth,
+        payload: { name: 'Second', slug },
+      });
       expectProblem(response, 409, 'SLUG_TAKEN');
       expect(await snapshotTables(app)).toBe(before);
     });
@@ -106,7 +122,12 @@ describe('organizations', () => {
     ])('refuses a slug with %s (400 naming slug)', async (_what, slug) => {
       const user = await registerUser(app);
       const before = await snapshotTables(app);
-      const response = await app.request({ method: 'POST', url: ORGS, headers: user.auth, payload: { name: 'Bad slug', slug } });
+      const response = await app.request({
+        method: 'POST',
+        url: ORGS,
+        headers: user.auth,
+        payload: { name: 'Bad slug', slug },
+      });
       expectFieldErrors(response, ['slug']);
       expect(await snapshotTables(app)).toBe(before);
     });
@@ -115,7 +136,12 @@ describe('organizations', () => {
       const user = await registerUser(app);
       const slug = `${randomUUID().replace(/-/g, '')}${'b'.repeat(32)}`;
       expect(slug).toHaveLength(64);
-      const response = await app.request({ method: 'POST', url: ORGS, headers: user.auth, payload: { name: 'Long', slug } });
+      const response = await app.request({
+        method: 'POST',
+        url: ORGS,
+        headers: user.auth,
+        payload: { name: 'Long', slug },
+      });
       expect(response.statusCode).toBe(201);
       expect(response.json().slug).toBe(slug);
     });
@@ -135,7 +161,11 @@ describe('organizations', () => {
       const user = await registerUser(app);
       const key = await createApiKey(app, user);
       const before = await snapshotTables(app);
-      expectProblem(await app.request({ method: 'POST', url: ORGS, payload: { name: 'Anon' } }), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await app.request({ method: 'POST', url: ORGS, payload: { name: 'Anon' } }),
+        401,
+        'UNAUTHENTICATED',
+      );
       const withKey = await app.request({
         method: 'POST',
         url: ORGS,
@@ -143,7 +173,10 @@ describe('organizations', () => {
         payload: { name: 'By key' },
       });
       expectProblem(withKey, 403, 'API_KEY_NOT_ALLOWED');
-      expectProblem(await app.request({ method: 'GET', url: ORGS, headers: { authorization: `Bearer ${key.key}` } }), 403);
+      expectProblem(
+        await app.request({ method: 'GET', url: ORGS, headers: { authorization: `Bearer ${key.key}` } }),
+        403,
+      );
       expect(await snapshotTables(app)).toBe(before);
     });
   });
@@ -179,7 +212,13 @@ describe('organizations', () => {
         id: orgId,
         name: 'Team',
         slug: expect.any(String),
-        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: true, defaultSessionTokenBudget: null, allowedModels: null },
+        settings: {
+          sharingEnabled: true,
+          memberSharingEnabled: true,
+          storeContent: true,
+          defaultSessionTokenBudget: null,
+          allowedModels: null,
+        },
         role: 'admin',
         createdAt: expect.any(String),
       });
@@ -202,13 +241,25 @@ describe('organizations', () => {
         name: 'Renamed',
         slug,
         role: 'admin',
-        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000, allowedModels: null },
+        settings: {
+          sharingEnabled: true,
+          memberSharingEnabled: true,
+          storeContent: false,
+          defaultSessionTokenBudget: 50_000,
+          allowedModels: null,
+        },
       });
       const [row] = await app.sql('select name, slug, settings from organizations where id = $1', [orgId]);
       expect(row).toEqual({
         name: 'Renamed',
         slug,
-        settings: { sharingEnabled: true, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: 50_000, allowedModels: null },
+        settings: {
+          sharingEnabled: true,
+          memberSharingEnabled: true,
+          storeContent: false,
+          defaultSessionTokenBudget: 50_000,
+          allowedModels: null,
+        },
       });
 
       // A later partial update keeps what it does not name; null clears the budget.
@@ -223,14 +274,25 @@ describe('organizations', () => {
       expect(after).toEqual({
         name: 'Renamed',
         slug,
-        settings: { sharingEnabled: false, memberSharingEnabled: true, storeContent: false, defaultSessionTokenBudget: null, allowedModels: null },
+        settings: {
+          sharingEnabled: false,
+          memberSharingEnabled: true,
+          storeContent: false,
+          defaultSessionTokenBudget: null,
+          allowedModels: null,
+        },
       });
       expect(again.json().settings).toEqual(after.settings);
     });
 
     it('lets the owner update too', async () => {
       const { orgId, owner } = await team();
-      const response = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}`, headers: owner.auth, payload: { name: 'By owner' } });
+      const response = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}`,
+        headers: owner.auth,
+        payload: { name: 'By owner' },
+      });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({ name: 'By owner', role: 'owner' });
     });
@@ -252,11 +314,21 @@ describe('organizations', () => {
       const { orgId, owner } = await team();
       const other = await createOrganization(app, owner, { name: 'Other', slug: `other-${randomUUID().slice(0, 8)}` });
       const before = await snapshotTables(app);
-      const clash = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}`, headers: owner.auth, payload: { slug: other.slug } });
+      const clash = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}`,
+        headers: owner.auth,
+        payload: { slug: other.slug },
+      });
       expectProblem(clash, 409, 'SLUG_TAKEN');
       expect(await snapshotTables(app)).toBe(before);
 
-      const same = await app.request({ method: 'PATCH', url: `${ORGS}/${other.id}`, headers: owner.auth, payload: { slug: other.slug, name: 'Same slug' } });
+      const same = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${other.id}`,
+        headers: owner.auth,
+        payload: { slug: other.slug, name: 'Same slug' },
+      });
       expect(same.statusCode).toBe(200);
       expect(same.json()).toMatchObject({ slug: other.slug, name: 'Same slug' });
     });
@@ -292,7 +364,11 @@ describe('organizations', () => {
     it('soft-deletes for the owner: 204, then 404 for everyone, gone from lists, deleted_at set, API keys dead', async () => {
       const { orgId, owner, member } = await team();
       const key = await createApiKey(app, owner, { name: 'doomed' }, orgId);
-      const beforeKey = await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key.key } });
+      const beforeKey = await app.request({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: { 'x-lamplight-api-key': key.key },
+      });
       expect(beforeKey.statusCode).toBe(200);
 
       const started = Date.now();
@@ -300,27 +376,48 @@ describe('organizations', () => {
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
 
-      const [row] = await app.sql<{ deleted_at: Date | null }>('select deleted_at from organizations where id = $1', [orgId]);
+      const [row] = await app.sql<{ deleted_at: Date | null }>('select deleted_at from organizations where id = $1', [
+        orgId,
+      ]);
       expect(row.deleted_at).toBeInstanceOf(Date);
       expect(row.deleted_at!.getTime()).toBeGreaterThanOrEqual(started - 5_000);
       expect(row.deleted_at!.getTime()).toBeLessThanOrEqual(Date.now() + 5_000);
 
       for (const user of [owner, member]) {
-        expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: user.auth }), 404, 'ORGANIZATION_NOT_FOUND');
-        expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}/members`, headers: user.auth }), 404, 'ORGANIZATION_NOT_FOUND');
+        expectProblem(
+          await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: user.auth }),
+          404,
+          'ORGANIZATION_NOT_FOUND',
+        );
+        expectProblem(
+          await app.request({ method: 'GET', url: `${ORGS}/${orgId}/members`, headers: user.auth }),
+          404,
+          'ORGANIZATION_NOT_FOUND',
+        );
         const list = await app.request({ method: 'GET', url: ORGS, headers: user.auth });
         expect(list.json().data.map((o: { id: string }) => o.id)).not.toContain(orgId);
         expect(list.json().data.map((o: { id: string }) => o.id)).toContain(user.organizationId);
       }
       // Deleting again, or updating, is 404: it no longer exists for anyone.
       expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}`, headers: owner.auth }), 404);
-      expectProblem(await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}`, headers: owner.auth, payload: { name: 'x' } }), 404);
+      expectProblem(
+        await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}`, headers: owner.auth, payload: { name: 'x' } }),
+        404,
+      );
 
-      const afterKey = await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key.key } });
+      const afterKey = await app.request({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: { 'x-lamplight-api-key': key.key },
+      });
       expectProblem(afterKey, 401, 'UNAUTHENTICATED');
       // The member's org-scoped calls cannot pick it by header either.
       expectProblem(
-        await app.request({ method: 'GET', url: '/api/v1/api-keys', headers: { ...member.auth, 'x-organization-id': orgId } }),
+        await app.request({
+          method: 'GET',
+          url: '/api/v1/api-keys',
+          headers: { ...member.auth, 'x-organization-id': orgId },
+        }),
         403,
       );
     });
@@ -329,8 +426,15 @@ describe('organizations', () => {
       const owner = await registerUser(app);
       const slug = `reuse-${randomUUID().slice(0, 8)}`;
       const first = await createOrganization(app, owner, { name: 'First', slug });
-      expect((await app.request({ method: 'DELETE', url: `${ORGS}/${first.id}`, headers: owner.auth })).statusCode).toBe(204);
-      const second = await app.request({ method: 'POST', url: ORGS, headers: owner.auth, payload: { name: 'Second', slug } });
+      expect(
+        (await app.request({ method: 'DELETE', url: `${ORGS}/${first.id}`, headers: owner.auth })).statusCode,
+      ).toBe(204);
+      const second = await app.request({
+        method: 'POST',
+        url: ORGS,
+        headers: owner.auth,
+        payload: { name: 'Second', slug },
+      });
       expect(second.statusCode).toBe(201);
       expect(second.json().id).not.toBe(first.id);
     });
@@ -357,7 +461,9 @@ describe('organizations', () => {
     const answer = (user: TestUser, id: string, verb: 'accept' | 'decline') =>
       app.request({ method: 'POST', url: `/api/v1/invitations/${id}/${verb}`, headers: user.auth });
     const myInvitations = async (user: TestUser) =>
-      (await app.request({ method: 'GET', url: '/api/v1/invitations', headers: user.auth })).json().data as { id: string }[];
+      (await app.request({ method: 'GET', url: '/api/v1/invitations', headers: user.auth })).json().data as {
+        id: string;
+      }[];
 
     it('adds nobody without their consent: an invitation (case-insensitive email, member by default) that they accept', async () => {
       const { orgId, owner, admin } = await team();
@@ -379,7 +485,11 @@ describe('organizations', () => {
       expect(Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)).toBe(7 * 24 * 3600 * 1000);
       // Not a member yet: the organization stays closed to them.
       expect(await roleInDb(orgId, newcomer.id)).toBeNull();
-      expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: newcomer.auth }), 404, 'ORGANIZATION_NOT_FOUND');
+      expectProblem(
+        await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: newcomer.auth }),
+        404,
+        'ORGANIZATION_NOT_FOUND',
+      );
       // They see it; admins see it pending; nobody else can answer it.
       expect((await myInvitations(newcomer)).map((i) => i.id)).toEqual([invitation.id]);
       const pending = await app.request({ method: 'GET', url: `${ORGS}/${orgId}/invitations`, headers: owner.auth });
@@ -407,7 +517,15 @@ describe('organizations', () => {
 
       const revoked = (await invite(orgId, owner, { email: b.email, role: 'admin' })).json();
       expectProblem(await invite(orgId, owner, { email: b.email }), 409, 'INVITATION_PENDING');
-      expect((await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/invitations/${revoked.id}`, headers: admin.auth })).statusCode).toBe(204);
+      expect(
+        (
+          await app.request({
+            method: 'DELETE',
+            url: `${ORGS}/${orgId}/invitations/${revoked.id}`,
+            headers: admin.auth,
+          })
+        ).statusCode,
+      ).toBe(204);
       expectProblem(await answer(b, revoked.id, 'accept'), 409, 'INVITATION_NOT_PENDING');
       expect(await roleInDb(orgId, b.id)).toBeNull();
 
@@ -427,9 +545,16 @@ describe('organizations', () => {
       const email = `later-${randomUUID()}@example.com`;
       const invitation = await invite(orgId, owner, { email, role: 'admin' });
       expect(invitation.statusCode).toBe(201);
-      const registered = await app.request({ method: 'POST', url: '/api/v1/auth/register', payload: { email, name: 'Later', password: 'a long enough password' } });
+      const registered = await app.request({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email, name: 'Later', password: 'a long enough password' },
+      });
       expect(registered.statusCode).toBe(201);
-      const later = { id: registered.json().user.id, auth: { authorization: `Bearer ${registered.json().accessToken}` } } as unknown as TestUser;
+      const later = {
+        id: registered.json().user.id,
+        auth: { authorization: `Bearer ${registered.json().accessToken}` },
+      } as unknown as TestUser;
       expect((await myInvitations(later)).map((i) => i.id)).toEqual([invitation.json().id]);
       expect((await answer(later, invitation.json().id, 'accept')).statusCode).toBe(200);
       expect(await roleInDb(orgId, later.id)).toBe('admin');
@@ -463,8 +588,20 @@ describe('organizations', () => {
       const target = await registerUser(app);
       expectProblem(await invite(orgId, member, { email: target.email }), 403, 'ROLE_REQUIRED');
       const pending = (await invite(orgId, owner, { email: target.email })).json();
-      expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}/invitations`, headers: member.auth }), 403, 'ROLE_REQUIRED');
-      expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/invitations/${pending.id}`, headers: member.auth }), 403, 'ROLE_REQUIRED');
+      expectProblem(
+        await app.request({ method: 'GET', url: `${ORGS}/${orgId}/invitations`, headers: member.auth }),
+        403,
+        'ROLE_REQUIRED',
+      );
+      expectProblem(
+        await app.request({
+          method: 'DELETE',
+          url: `${ORGS}/${orgId}/invitations/${pending.id}`,
+          headers: member.auth,
+        }),
+        403,
+        'ROLE_REQUIRED',
+      );
       expect(await myInvitations(target)).toHaveLength(1);
     });
 
@@ -482,22 +619,46 @@ describe('organizations', () => {
       [{ email: 'x@example.com', role: 'superuser' }, 'role'],
     ])('refuses %j with 400', async (payload, field) => {
       const { orgId, owner } = await team();
-      expectFieldErrors(await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: owner.auth, payload }), [field]);
+      expectFieldErrors(
+        await app.request({ method: 'POST', url: `${ORGS}/${orgId}/members`, headers: owner.auth, payload }),
+        [field],
+      );
     });
 
     it('lets an admin change a member’s role, and the owner change an admin’s', async () => {
       const { orgId, owner, admin, member } = await team();
-      const promote = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${member.id}`, headers: admin.auth, payload: { role: 'admin' } });
+      const promote = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${member.id}`,
+        headers: admin.auth,
+        payload: { role: 'admin' },
+      });
       expect(promote.statusCode).toBe(200);
-      expect(promote.json()).toEqual({ userId: member.id, email: member.email, name: 'Member Mei', role: 'admin', joinedAt: expect.any(String) });
+      expect(promote.json()).toEqual({
+        userId: member.id,
+        email: member.email,
+        name: 'Member Mei',
+        role: 'admin',
+        joinedAt: expect.any(String),
+      });
       expect(await roleInDb(orgId, member.id)).toBe('admin');
 
-      const demote = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${admin.id}`, headers: owner.auth, payload: { role: 'member' } });
+      const demote = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${admin.id}`,
+        headers: owner.auth,
+        payload: { role: 'member' },
+      });
       expect(demote.statusCode).toBe(200);
       expect(demote.json().role).toBe('member');
       expect(await roleInDb(orgId, admin.id)).toBe('member');
 
-      const crown = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${admin.id}`, headers: owner.auth, payload: { role: 'owner' } });
+      const crown = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${admin.id}`,
+        headers: owner.auth,
+        payload: { role: 'owner' },
+      });
       expect(crown.statusCode).toBe(200);
       expect(await roleInDb(orgId, admin.id)).toBe('owner');
     });
@@ -512,7 +673,12 @@ describe('organizations', () => {
         [admin, member.id, 'owner'],
       ];
       for (const [actor, target, role] of cases) {
-        const response = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${target}`, headers: actor.auth, payload: { role } });
+        const response = await app.request({
+          method: 'PATCH',
+          url: `${ORGS}/${orgId}/members/${target}`,
+          headers: actor.auth,
+          payload: { role },
+        });
         expectProblem(response, 403, 'ROLE_REQUIRED');
       }
       expect(await snapshotTables(app)).toBe(before);
@@ -521,7 +687,12 @@ describe('organizations', () => {
     it('refuses a role that is not owner, admin or member (400)', async () => {
       const { orgId, owner, member } = await team();
       for (const payload of [{ role: 'root' }, {}, { role: 'Owner' }]) {
-        const response = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${member.id}`, headers: owner.auth, payload });
+        const response = await app.request({
+          method: 'PATCH',
+          url: `${ORGS}/${orgId}/members/${member.id}`,
+          headers: owner.auth,
+          payload,
+        });
         expectFieldErrors(response, ['role']);
       }
       expect(await roleInDb(orgId, member.id)).toBe('member');
@@ -530,45 +701,93 @@ describe('organizations', () => {
     it('nobody raises their own role: member → admin and admin → owner are 403', async () => {
       const { orgId, admin, member } = await team();
       const before = await snapshotTables(app);
-      const memberUp = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${member.id}`, headers: member.auth, payload: { role: 'admin' } });
+      const memberUp = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${member.id}`,
+        headers: member.auth,
+        payload: { role: 'admin' },
+      });
       expectProblem(memberUp, 403, 'CANNOT_RAISE_OWN_ROLE');
-      const memberToOwner = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${member.id}`, headers: member.auth, payload: { role: 'owner' } });
+      const memberToOwner = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${member.id}`,
+        headers: member.auth,
+        payload: { role: 'owner' },
+      });
       expectProblem(memberToOwner, 403, 'CANNOT_RAISE_OWN_ROLE');
-      const adminUp = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${admin.id}`, headers: admin.auth, payload: { role: 'owner' } });
+      const adminUp = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${admin.id}`,
+        headers: admin.auth,
+        payload: { role: 'owner' },
+      });
       expectProblem(adminUp, 403, 'CANNOT_RAISE_OWN_ROLE');
       expect(await snapshotTables(app)).toBe(before);
     });
 
     it('lets an admin step down to member', async () => {
       const { orgId, admin } = await team();
-      const response = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${admin.id}`, headers: admin.auth, payload: { role: 'member' } });
+      const response = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${admin.id}`,
+        headers: admin.auth,
+        payload: { role: 'member' },
+      });
       expect(response.statusCode).toBe(200);
       expect(response.json().role).toBe('member');
       expect(await roleInDb(orgId, admin.id)).toBe('member');
       // …after which they are a member and cannot manage anything.
-      const rename = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}`, headers: admin.auth, payload: { name: 'nope' } });
+      const rename = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}`,
+        headers: admin.auth,
+        payload: { name: 'nope' },
+      });
       expectProblem(rename, 403);
     });
 
     it('keeps the last owner: neither demoted nor removed (409); with a second owner both work', async () => {
       const { orgId, owner } = await team();
       const before = await snapshotTables(app);
-      const demote = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: owner.auth, payload: { role: 'admin' } });
+      const demote = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${owner.id}`,
+        headers: owner.auth,
+        payload: { role: 'admin' },
+      });
       expectProblem(demote, 409, 'LAST_OWNER');
-      const leave = await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: owner.auth });
+      const leave = await app.request({
+        method: 'DELETE',
+        url: `${ORGS}/${orgId}/members/${owner.id}`,
+        headers: owner.auth,
+      });
       expectProblem(leave, 409, 'LAST_OWNER');
       expect(await snapshotTables(app)).toBe(before);
 
       const coOwner = await registerUser(app);
       await addMember(app, owner, orgId, coOwner, 'owner');
-      const stepDown = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: owner.auth, payload: { role: 'admin' } });
+      const stepDown = await app.request({
+        method: 'PATCH',
+        url: `${ORGS}/${orgId}/members/${owner.id}`,
+        headers: owner.auth,
+        payload: { role: 'admin' },
+      });
       expect(stepDown.statusCode).toBe(200);
       expect(await roleInDb(orgId, owner.id)).toBe('admin');
 
       // Now the co-owner is the last owner: they cannot leave, but may remove the (now admin) first owner.
-      expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${coOwner.id}`, headers: coOwner.auth }), 409, 'LAST_OWNER');
-      expect((await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: coOwner.auth })).statusCode).toBe(204);
-      const owners = await app.sql("select user_id from memberships where organization_id = $1 and role = 'owner'", [orgId]);
+      expectProblem(
+        await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${coOwner.id}`, headers: coOwner.auth }),
+        409,
+        'LAST_OWNER',
+      );
+      expect(
+        (await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: coOwner.auth }))
+          .statusCode,
+      ).toBe(204);
+      const owners = await app.sql("select user_id from memberships where organization_id = $1 and role = 'owner'", [
+        orgId,
+      ]);
       expect(owners).toEqual([{ user_id: coOwner.id }]);
     });
 
@@ -576,7 +795,11 @@ describe('organizations', () => {
       const { orgId, owner } = await team();
       const coOwner = await registerUser(app);
       await addMember(app, owner, orgId, coOwner, 'owner');
-      const removed = await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${coOwner.id}`, headers: owner.auth });
+      const removed = await app.request({
+        method: 'DELETE',
+        url: `${ORGS}/${orgId}/members/${coOwner.id}`,
+        headers: owner.auth,
+      });
       expect(removed.statusCode).toBe(204);
       expect(await roleInDb(orgId, coOwner.id)).toBeNull();
       expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: coOwner.auth }), 404);
@@ -584,11 +807,19 @@ describe('organizations', () => {
 
     it('lets a member leave (204): the membership row is gone and the organization is 404 to them', async () => {
       const { orgId, member } = await team();
-      const response = await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${member.id}`, headers: member.auth });
+      const response = await app.request({
+        method: 'DELETE',
+        url: `${ORGS}/${orgId}/members/${member.id}`,
+        headers: member.auth,
+      });
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
       expect(await roleInDb(orgId, member.id)).toBeNull();
-      expectProblem(await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: member.auth }), 404, 'ORGANIZATION_NOT_FOUND');
+      expectProblem(
+        await app.request({ method: 'GET', url: `${ORGS}/${orgId}`, headers: member.auth }),
+        404,
+        'ORGANIZATION_NOT_FOUND',
+      );
       const list = await app.request({ method: 'GET', url: ORGS, headers: member.auth });
       expect(list.json().data.map((o: { id: string }) => o.id)).toEqual([member.organizationId]);
     });
@@ -599,12 +830,28 @@ describe('organizations', () => {
       await addMember(app, owner, orgId, extra);
 
       const before = await snapshotTables(app);
-      expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: admin.auth }), 403, 'ROLE_REQUIRED');
-      expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${extra.id}`, headers: member.auth }), 403, 'ROLE_REQUIRED');
-      expectProblem(await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${admin.id}`, headers: member.auth }), 403, 'ROLE_REQUIRED');
+      expectProblem(
+        await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${owner.id}`, headers: admin.auth }),
+        403,
+        'ROLE_REQUIRED',
+      );
+      expectProblem(
+        await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${extra.id}`, headers: member.auth }),
+        403,
+        'ROLE_REQUIRED',
+      );
+      expectProblem(
+        await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${admin.id}`, headers: member.auth }),
+        403,
+        'ROLE_REQUIRED',
+      );
       expect(await snapshotTables(app)).toBe(before);
 
-      const removed = await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${extra.id}`, headers: admin.auth });
+      const removed = await app.request({
+        method: 'DELETE',
+        url: `${ORGS}/${orgId}/members/${extra.id}`,
+        headers: admin.auth,
+      });
       expect(removed.statusCode).toBe(204);
       expect(await roleInDb(orgId, extra.id)).toBeNull();
     });
@@ -613,9 +860,18 @@ describe('organizations', () => {
       const { orgId, owner } = await team();
       const outsider = await registerUser(app);
       for (const target of [outsider.id, randomUUID(), 'not-a-uuid']) {
-        const patch = await app.request({ method: 'PATCH', url: `${ORGS}/${orgId}/members/${target}`, headers: owner.auth, payload: { role: 'admin' } });
+        const patch = await app.request({
+          method: 'PATCH',
+          url: `${ORGS}/${orgId}/members/${target}`,
+          headers: owner.auth,
+          payload: { role: 'admin' },
+        });
         expectProblem(patch, 404, 'MEMBER_NOT_FOUND');
-        const remove = await app.request({ method: 'DELETE', url: `${ORGS}/${orgId}/members/${target}`, headers: owner.auth });
+        const remove = await app.request({
+          method: 'DELETE',
+          url: `${ORGS}/${orgId}/members/${target}`,
+          headers: owner.auth,
+        });
         expectProblem(remove, 404, 'MEMBER_NOT_FOUND');
       }
       expect(await roleInDb(orgId, outsider.id)).toBeNull();
@@ -651,7 +907,9 @@ describe('organizations', () => {
         details.add(`${body.title}|${body.detail}|${body.type}`);
       }
       // One and the same answer everywhere, whether the organization exists or not.
-      expect([...details]).toEqual(['Not Found|Organization not found|https://lamplight.dev/problems/organization-not-found']);
+      expect([...details]).toEqual([
+        'Not Found|Organization not found|https://lamplight.dev/problems/organization-not-found',
+      ]);
       expect(await snapshotTables(app)).toBe(before);
       if (kind === 'real') {
         expect(await roleInDb(orgId, outsider.id)).toBeNull();
@@ -683,7 +941,9 @@ describe('organizations under concurrent requests', () => {
         app.request({ method: 'DELETE', url: `${ORGS}/${org.id}/members/${second.id}`, headers: second.auth }),
       ]);
       expect(responses.map((r) => r.statusCode).sort()).toEqual([204, 409]);
-      const owners = await app.sql("select user_id from memberships where organization_id = $1 and role = 'owner'", [org.id]);
+      const owners = await app.sql("select user_id from memberships where organization_id = $1 and role = 'owner'", [
+        org.id,
+      ]);
       expect(owners).toHaveLength(1);
     }
   });
@@ -696,14 +956,26 @@ describe('organizations under concurrent requests', () => {
       await addMember(app, first, org.id, second, 'owner');
 
       const responses = await Promise.all([
-        app.request({ method: 'PATCH', url: `${ORGS}/${org.id}/members/${second.id}`, headers: first.auth, payload: { role: 'member' } }),
-        app.request({ method: 'PATCH', url: `${ORGS}/${org.id}/members/${first.id}`, headers: second.auth, payload: { role: 'member' } }),
+        app.request({
+          method: 'PATCH',
+          url: `${ORGS}/${org.id}/members/${second.id}`,
+          headers: first.auth,
+          payload: { role: 'member' },
+        }),
+        app.request({
+          method: 'PATCH',
+          url: `${ORGS}/${org.id}/members/${first.id}`,
+          headers: second.auth,
+          payload: { role: 'member' },
+        }),
       ]);
       const statuses = responses.map((r) => r.statusCode).sort();
       // Whichever runs second is no longer an owner (403) or would leave none (409): never both 200.
       expect(statuses[0]).toBe(200);
       expect([403, 409]).toContain(statuses[1]);
-      const owners = await app.sql("select user_id from memberships where organization_id = $1 and role = 'owner'", [org.id]);
+      const owners = await app.sql("select user_id from memberships where organization_id = $1 and role = 'owner'", [
+        org.id,
+      ]);
       expect(owners).toHaveLength(1);
     }
   });
@@ -717,7 +989,11 @@ describe('organizations under concurrent requests', () => {
         app.request({ method: 'POST', url: ORGS, headers: user.auth, payload: { name: 'B', slug } }),
       ]);
       expect(responses.map((r) => r.statusCode).sort()).toEqual([201, 409]);
-      expectProblem(responses.find((r) => r.statusCode === 409)!, 409, 'SLUG_TAKEN');
+      expectProblem(
+        responses.find((r) => r.statusCode === 409)!,
+        409,
+        'SLUG_TAKEN',
+      );
       expect(await app.sql('select id from organizations where slug = $1', [slug])).toHaveLength(1);
     }
   });
@@ -728,12 +1004,28 @@ describe('organizations under concurrent requests', () => {
       const org = await createOrganization(app, owner, { name: 'Race' });
       const newcomer = await registerUser(app);
       const responses = await Promise.all([
-        app.request({ method: 'POST', url: `${ORGS}/${org.id}/members`, headers: owner.auth, payload: { email: newcomer.email } }),
-        app.request({ method: 'POST', url: `${ORGS}/${org.id}/members`, headers: owner.auth, payload: { email: newcomer.email } }),
+        app.request({
+          method: 'POST',
+          url: `${ORGS}/${org.id}/members`,
+          headers: owner.auth,
+          payload: { email: newcomer.email },
+        }),
+        app.request({
+          method: 'POST',
+          url: `${ORGS}/${org.id}/members`,
+          headers: owner.auth,
+          payload: { email: newcomer.email },
+        }),
       ]);
       expect(responses.map((r) => r.statusCode).sort()).toEqual([201, 409]);
-      expectProblem(responses.find((r) => r.statusCode === 409)!, 409, 'INVITATION_PENDING');
-      expect(await app.sql('select id from invitations where organization_id = $1 and email = $2', [org.id, newcomer.email])).toHaveLength(1);
+      expectProblem(
+        responses.find((r) => r.statusCode === 409)!,
+        409,
+        'INVITATION_PENDING',
+      );
+      expect(
+        await app.sql('select id from invitations where organization_id = $1 and email = $2', [org.id, newcomer.email]),
+      ).toHaveLength(1);
     }
   });
 });

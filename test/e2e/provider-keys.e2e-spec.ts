@@ -55,7 +55,12 @@ describe('provider keys', () => {
     };
 
     // The first key becomes the default even though it did not ask to be.
-    const first = await send({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: ' Primary ', key: plaintexts[0] } });
+    const first = await send({
+      method: 'POST',
+      url: KEYS,
+      headers: owner.auth,
+      payload: { name: ' Primary ', key: plaintexts[0] },
+    });
     expect(first.statusCode).toBe(201);
     expect(first.json()).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -67,11 +72,21 @@ describe('provider keys', () => {
     });
 
     // A second key without isDefault does not take the default…
-    const second = await send({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: 'Secondary', key: plaintexts[1] } });
+    const second = await send({
+      method: 'POST',
+      url: KEYS,
+      headers: owner.auth,
+      payload: { name: 'Secondary', key: plaintexts[1] },
+    });
     expect(second.statusCode).toBe(201);
     expect(second.json().isDefault).toBe(false);
     // …a third with isDefault: true moves it.
-    const third = await send({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: 'Third', key: plaintexts[2], isDefault: true } });
+    const third = await send({
+      method: 'POST',
+      url: KEYS,
+      headers: owner.auth,
+      payload: { name: 'Third', key: plaintexts[2], isDefault: true },
+    });
     expect(third.statusCode).toBe(201);
     expect(third.json().isDefault).toBe(true);
 
@@ -85,7 +100,9 @@ describe('provider keys', () => {
       expect(row.ciphertext).toMatch(/^v1:[A-Za-z0-9+/]+=*$/);
       expect(row.ciphertext).not.toContain(plaintexts[index]);
       expect(row.ciphertext).not.toContain(plaintexts[index].slice(14));
-      expect(Buffer.from(row.ciphertext.slice(3), 'base64').toString('latin1')).not.toContain(plaintexts[index].slice(14));
+      expect(Buffer.from(row.ciphertext.slice(3), 'base64').toString('latin1')).not.toContain(
+        plaintexts[index].slice(14),
+      );
     });
     expect(new Set(rows.map((r) => r.ciphertext)).size).toBe(3);
 
@@ -101,10 +118,20 @@ describe('provider keys', () => {
     }
 
     // Rename, and make the second the default.
-    const renamed = await send({ method: 'PATCH', url: `${KEYS}/${first.json().id}`, headers: owner.auth, payload: { name: 'Renamed' } });
+    const renamed = await send({
+      method: 'PATCH',
+      url: `${KEYS}/${first.json().id}`,
+      headers: owner.auth,
+      payload: { name: 'Renamed' },
+    });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json()).toEqual({ ...first.json(), name: 'Renamed', isDefault: false });
-    const promoted = await send({ method: 'PATCH', url: `${KEYS}/${second.json().id}`, headers: owner.auth, payload: { isDefault: true } });
+    const promoted = await send({
+      method: 'PATCH',
+      url: `${KEYS}/${second.json().id}`,
+      headers: owner.auth,
+      payload: { isDefault: true },
+    });
     expect(promoted.statusCode).toBe(200);
     expect(promoted.json()).toEqual({ ...second.json(), isDefault: true });
     const defaults = await app.sql('select id from provider_keys where organization_id = $1 and is_default', [orgId]);
@@ -117,9 +144,18 @@ describe('provider keys', () => {
     const removed = await send({ method: 'DELETE', url: `${KEYS}/${second.json().id}`, headers: owner.auth });
     expect(removed.statusCode).toBe(204);
     expect(removed.body).toBe('');
-    expectProblem(await send({ method: 'DELETE', url: `${KEYS}/${second.json().id}`, headers: owner.auth }), 404, 'PROVIDER_KEY_NOT_FOUND');
     expectProblem(
-      await send({ method: 'PATCH', url: `${KEYS}/${second.json().id}`, headers: owner.auth, payload: { name: 'Back' } }),
+      await send({ method: 'DELETE', url: `${KEYS}/${second.json().id}`, headers: owner.auth }),
+      404,
+      'PROVIDER_KEY_NOT_FOUND',
+    );
+    expectProblem(
+      await send({
+        method: 'PATCH',
+        url: `${KEYS}/${second.json().id}`,
+        headers: owner.auth,
+        payload: { name: 'Back' },
+      }),
       404,
       'PROVIDER_KEY_NOT_FOUND',
     );
@@ -144,12 +180,21 @@ describe('provider keys', () => {
     const owner = await registerUser(app);
     const ids: string[] = [];
     for (let i = 0; i < 4; i += 1) {
-      ids.push((await createProviderKey(app, owner, { name: `k${i}`, key: fakeAnthropicKey(), isDefault: i % 2 === 1 })).id);
+      ids.push(
+        (await createProviderKey(app, owner, { name: `k${i}`, key: fakeAnthropicKey(), isDefault: i % 2 === 1 })).id,
+      );
     }
     for (const id of [ids[0], ids[2], ids[2], ids[3]]) {
-      const response = await app.request({ method: 'PATCH', url: `${KEYS}/${id}`, headers: owner.auth, payload: { isDefault: true } });
+      const response = await app.request({
+        method: 'PATCH',
+        url: `${KEYS}/${id}`,
+        headers: owner.auth,
+        payload: { isDefault: true },
+      });
       expect(response.statusCode).toBe(200);
-      const defaults = await app.sql('select id from provider_keys where organization_id = $1 and is_default', [owner.organizationId]);
+      const defaults = await app.sql('select id from provider_keys where organization_id = $1 and is_default', [
+        owner.organizationId,
+      ]);
       expect(defaults).toEqual([{ id }]);
     }
   });
@@ -158,7 +203,12 @@ describe('provider keys', () => {
     const owner = await registerUser(app);
     const responses = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
-        app.request({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: `c${i}`, key: fakeAnthropicKey(), isDefault: true } }),
+        app.request({
+          method: 'POST',
+          url: KEYS,
+          headers: owner.auth,
+          payload: { name: `c${i}`, key: fakeAnthropicKey(), isDefault: true },
+        }),
       ),
     );
     expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
@@ -169,7 +219,12 @@ describe('provider keys', () => {
     const second = await registerUser(app);
     const firstKeys = await Promise.all(
       Array.from({ length: 3 }, (_, i) =>
-        app.request({ method: 'POST', url: KEYS, headers: second.auth, payload: { name: `f${i}`, key: fakeAnthropicKey() } }),
+        app.request({
+          method: 'POST',
+          url: KEYS,
+          headers: second.auth,
+          payload: { name: `f${i}`, key: fakeAnthropicKey() },
+        }),
       ),
     );
     expect(firstKeys.map((r) => r.statusCode)).toEqual([201, 201, 201]);
@@ -186,7 +241,12 @@ describe('provider keys', () => {
   ])('refuses %s with 400 naming key, and stores nothing', async (_what, key) => {
     const owner = await registerUser(app);
     const before = await countRows(app, ['provider_keys']);
-    const response = await app.request({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: 'Bad', key } });
+    const response = await app.request({
+      method: 'POST',
+      url: KEYS,
+      headers: owner.auth,
+      payload: { name: 'Bad', key },
+    });
     const body = expectFieldErrors(response, ['key']);
     if (typeof key === 'string') {
       expect(response.body).not.toContain(key);
@@ -199,10 +259,26 @@ describe('provider keys', () => {
   it('refuses a missing or blank name and a non-boolean isDefault (400)', async () => {
     const owner = await registerUser(app);
     const before = await countRows(app, ['provider_keys']);
-    expectFieldErrors(await app.request({ method: 'POST', url: KEYS, headers: owner.auth, payload: { key: fakeAnthropicKey() } }), ['name']);
-    expectFieldErrors(await app.request({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: ' ', key: fakeAnthropicKey() } }), ['name']);
     expectFieldErrors(
-      await app.request({ method: 'POST', url: KEYS, headers: owner.auth, payload: { name: 'x', key: fakeAnthropicKey(), isDefault: 'yes' } }),
+      await app.request({ method: 'POST', url: KEYS, headers: owner.auth, payload: { key: fakeAnthropicKey() } }),
+      ['name'],
+    );
+    expectFieldErrors(
+      await app.request({
+        method: 'POST',
+        url: KEYS,
+        headers: owner.auth,
+        payload: { name: ' ', key: fakeAnthropicKey() },
+      }),
+      ['name'],
+    );
+    expectFieldErrors(
+      await app.request({
+        method: 'POST',
+        url: KEYS,
+        headers: owner.auth,
+        payload: { name: 'x', key: fakeAnthropicKey(), isDefault: 'yes' },
+      }),
       ['isDefault'],
     );
     expect(await countRows(app, ['provider_keys'])).toEqual(before);
@@ -211,8 +287,15 @@ describe('provider keys', () => {
   it('answers 400 for an id that is not a UUID and 404 for an unknown one', async () => {
     const owner = await registerUser(app);
     expectProblem(await app.request({ method: 'DELETE', url: `${KEYS}/not-a-uuid`, headers: owner.auth }), 400);
-    expectProblem(await app.request({ method: 'PATCH', url: `${KEYS}/not-a-uuid`, headers: owner.auth, payload: { name: 'x' } }), 400);
-    expectProblem(await app.request({ method: 'DELETE', url: `${KEYS}/${randomUUID()}`, headers: owner.auth }), 404, 'PROVIDER_KEY_NOT_FOUND');
+    expectProblem(
+      await app.request({ method: 'PATCH', url: `${KEYS}/not-a-uuid`, headers: owner.auth, payload: { name: 'x' } }),
+      400,
+    );
+    expectProblem(
+      await app.request({ method: 'DELETE', url: `${KEYS}/${randomUUID()}`, headers: owner.auth }),
+      404,
+      'PROVIDER_KEY_NOT_FOUND',
+    );
   });
 
   describe('roles', () => {
@@ -239,32 +322,72 @@ describe('provider keys', () => {
 
       const before = await snapshotTables(app);
       const headers = { ...member.auth, ...orgHeader(orgId) };
-      expectProblem(await app.request({ method: 'POST', url: KEYS, headers, payload: { name: 'm', key: fakeAnthropicKey() } }), 403, 'ROLE_REQUIRED');
-      expectProblem(await app.request({ method: 'PATCH', url: `${KEYS}/${existing.id}`, headers, payload: { name: 'm' } }), 403, 'ROLE_REQUIRED');
-      expectProblem(await app.request({ method: 'DELETE', url: `${KEYS}/${existing.id}`, headers }), 403, 'ROLE_REQUIRED');
-      expectProblem(await app.request({ method: 'POST', url: `${KEYS}/test`, headers, payload: { key: fakeAnthropicKey() } }), 403, 'ROLE_REQUIRED');
+      expectProblem(
+        await app.request({ method: 'POST', url: KEYS, headers, payload: { name: 'm', key: fakeAnthropicKey() } }),
+        403,
+        'ROLE_REQUIRED',
+      );
+      expectProblem(
+        await app.request({ method: 'PATCH', url: `${KEYS}/${existing.id}`, headers, payload: { name: 'm' } }),
+        403,
+        'ROLE_REQUIRED',
+      );
+      expectProblem(
+        await app.request({ method: 'DELETE', url: `${KEYS}/${existing.id}`, headers }),
+        403,
+        'ROLE_REQUIRED',
+      );
+      expectProblem(
+        await app.request({ method: 'POST', url: `${KEYS}/test`, headers, payload: { key: fakeAnthropicKey() } }),
+        403,
+        'ROLE_REQUIRED',
+      );
       expect(await snapshotTables(app)).toBe(before);
     });
 
     it('lets an admin create and delete keys', async () => {
       const headers = { ...admin.auth, ...orgHeader(orgId) };
-      const created = await app.request({ method: 'POST', url: KEYS, headers, payload: { name: 'By admin', key: fakeAnthropicKey() } });
+      const created = await app.request({
+        method: 'POST',
+        url: KEYS,
+        headers,
+        payload: { name: 'By admin', key: fakeAnthropicKey() },
+      });
       expect(created.statusCode).toBe(201);
       expect(created.json().isDefault).toBe(false);
-      const [row] = await app.sql<KeyRow>('select organization_id from provider_keys where id = $1', [created.json().id]);
+      const [row] = await app.sql<KeyRow>('select organization_id from provider_keys where id = $1', [
+        created.json().id,
+      ]);
       expect(row.organization_id).toBe(orgId);
       const deleted = await app.request({ method: 'DELETE', url: `${KEYS}/${created.json().id}`, headers });
       expect(deleted.statusCode).toBe(204);
     });
 
     it('refuses API keys on every provider-key route (403)', async () => {
-      const created = await app.request({ method: 'POST', url: '/api/v1/api-keys', headers: owner.auth, payload: { name: 'k' } });
+      const created = await app.request({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: owner.auth,
+        payload: { name: 'k' },
+      });
       const key = created.json().key as string;
       const before = await snapshotTables(app);
       const headers = { 'x-lamplight-api-key': key };
       expectProblem(await app.request({ method: 'GET', url: KEYS, headers }), 403, 'API_KEY_NOT_ALLOWED');
-      expectProblem(await app.request({ method: 'POST', url: KEYS, headers, payload: { name: 'k', key: fakeAnthropicKey() } }), 403, 'API_KEY_NOT_ALLOWED');
-      expectProblem(await app.request({ method: 'DELETE', url: `${KEYS}/${existing.id}`, headers: { authorization: `Bearer ${key}` } }), 403, 'API_KEY_NOT_ALLOWED');
+      expectProblem(
+        await app.request({ method: 'POST', url: KEYS, headers, payload: { name: 'k', key: fakeAnthropicKey() } }),
+        403,
+        'API_KEY_NOT_ALLOWED',
+      );
+      expectProblem(
+        await app.request({
+          method: 'DELETE',
+          url: `${KEYS}/${existing.id}`,
+          headers: { authorization: `Bearer ${key}` },
+        }),
+        403,
+        'API_KEY_NOT_ALLOWED',
+      );
       expect(await snapshotTables(app)).toBe(before);
     });
   });
@@ -283,7 +406,9 @@ describe('provider key test endpoint', () => {
       if (request.method !== 'GET' || path !== '/v1/models') {
         response.writeHead(404, { 'content-type': 'application/json' }).end('{"type":"error"}');
       } else if (request.headers['x-api-key'] === goodKey) {
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[{"id":"claude-x"}],"has_more":true}');
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"data":[{"id":"claude-x"}],"has_more":true}');
       } else {
         response
           .writeHead(401, { 'content-type': 'application/json' })
@@ -305,7 +430,12 @@ describe('provider key test endpoint', () => {
   it('answers valid:true for a key the upstream accepts, sending it as x-api-key, storing nothing', async () => {
     const owner = await registerUser(app);
     const before = await countRows(app, ['provider_keys']);
-    const response = await app.request({ method: 'POST', url: `${KEYS}/test`, headers: owner.auth, payload: { key: goodKey } });
+    const response = await app.request({
+      method: 'POST',
+      url: `${KEYS}/test`,
+      headers: owner.auth,
+      payload: { key: goodKey },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ valid: true, upstreamStatus: 200, message: expect.any(String) });
     expect(response.body).not.toContain(goodKey);
@@ -323,7 +453,12 @@ describe('provider key test endpoint', () => {
     const owner = await registerUser(app);
     const badKey = fakeAnthropicKey();
     const before = await countRows(app, ['provider_keys']);
-    const response = await app.request({ method: 'POST', url: `${KEYS}/test`, headers: owner.auth, payload: { key: badKey } });
+    const response = await app.request({
+      method: 'POST',
+      url: `${KEYS}/test`,
+      headers: owner.auth,
+      payload: { key: badKey },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ valid: false, upstreamStatus: 401, message: expect.any(String) });
     expect(seen.map((s) => s.headers['x-api-key'])).toEqual([badKey]);

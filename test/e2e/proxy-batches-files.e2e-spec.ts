@@ -7,7 +7,17 @@ import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import { randomBytes } from 'node:crypto';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { batchResultInteractionId } from '../../src/modules/proxy/batch-results';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+  type LooseRecord,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-batches-files-key-0123456789';
 const FILES_BETA = { headers: { 'anthropic-beta': 'files-api-2025-04-14' } };
@@ -27,7 +37,14 @@ describe('message batches and files', () => {
     const client = async (name: string) => {
       const user = await registerUser(app, name);
       await storeProviderKey(app, user, PROVIDER_KEY); // the same Anthropic key: ids alone must not cross organizations
-      return { user, client: new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: (await createApiKey(app, user)).key, maxRetries: 0 }) };
+      return {
+        user,
+        client: new Anthropic({
+          baseURL: `${baseURL}/spotlight/anthropic`,
+          apiKey: (await createApiKey(app, user)).key,
+          maxRetries: 0,
+        }),
+      };
     };
     ({ user: owner, client: ours } = await client('Batch Owner'));
     ({ client: theirs } = await client('Other Organization'));
@@ -40,9 +57,23 @@ describe('message batches and files', () => {
   it('creates, reads, lists, streams and records a batch, once per result, at batch rates, in its organization only', async () => {
     const batch = await ours.messages.batches.create({
       requests: [
-        { custom_id: 'first', params: { model: 'claude-sonnet-4-6', max_tokens: 32, messages: [{ role: 'user', content: 'one' }], metadata: { user_id: 'batch-session-a' } } },
-        { custom_id: 'second', params: { model: 'claude-sonnet-4-6', max_tokens: 32, messages: [{ role: 'user', content: 'two' }] } },
-        { custom_id: 'broken', params: { model: 'claude-sonnet-4-6', max_tokens: 0, messages: [{ role: 'user', content: 'three' }] } },
+        {
+          custom_id: 'first',
+          params: {
+            model: 'claude-sonnet-4-6',
+            max_tokens: 32,
+            messages: [{ role: 'user', content: 'one' }],
+            metadata: { user_id: 'batch-session-a' },
+          },
+        },
+        {
+          custom_id: 'second',
+          params: { model: 'claude-sonnet-4-6', max_tokens: 32, messages: [{ role: 'user', content: 'two' }] },
+        },
+        {
+          custom_id: 'broken',
+          params: { model: 'claude-sonnet-4-6', max_tokens: 0, messages: [{ role: 'user', content: 'three' }] },
+        },
       ],
     });
     expect(batch.results_url).toBe(`${baseURL}/spotlight/anthropic/v1/messages/batches/${batch.id}/results`);
@@ -58,7 +89,8 @@ describe('message batches and files', () => {
 
     for (let read = 0; read < 2; read++) {
       const results: string[] = [];
-      for await (const line of await ours.messages.batches.results(batch.id)) results.push(`${line.custom_id}:${line.result.type}`);
+      for await (const line of await ours.messages.batches.results(batch.id))
+        results.push(`${line.custom_id}:${line.result.type}`);
       expect(results).toEqual(['first:succeeded', 'second:succeeded', 'broken:errored']);
     }
 
@@ -84,7 +116,9 @@ describe('message batches and files', () => {
       expect(Number(row.cost_total_nano_usd)).toBe(row.input_tokens * 1_500 + 12 * 7_500);
     }
     expect(broken).toMatchObject({ outcome: 'error', error_type: 'invalid_request_error', input_tokens: 0 });
-    const [session] = await app.sql<{ request_count: string }>(`select request_count from sessions where id = $1`, [first.session_id]);
+    const [session] = await app.sql<{ request_count: string }>(`select request_count from sessions where id = $1`, [
+      first.session_id,
+    ]);
     expect(session.request_count).toBe('1');
 
     const cancelled = await ours.messages.batches.cancel(batch.id);
@@ -95,13 +129,23 @@ describe('message batches and files', () => {
 
   it('refuses a batch naming a model the organization does not allow, before Anthropic', async () => {
     const policy = (allowedModels: string[] | null) =>
-      app.request({ method: 'PATCH', url: `/api/v1/organizations/${owner.organizationId}`, headers: owner.auth, payload: { settings: { allowedModels } } });
+      app.request({
+        method: 'PATCH',
+        url: `/api/v1/organizations/${owner.organizationId}`,
+        headers: owner.auth,
+        payload: { settings: { allowedModels } },
+      });
     expect((await policy(['claude-haiku-*'])).statusCode).toBe(200);
     try {
       const before = mock.stats.requests;
       await expect(
         ours.messages.batches.create({
-          requests: [{ custom_id: 'x', params: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } }],
+          requests: [
+            {
+              custom_id: 'x',
+              params: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+            },
+          ],
         }),
       ).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
       expect(mock.stats.requests).toBe(before);
@@ -112,19 +156,29 @@ describe('message batches and files', () => {
 
   it('uploads, lists, reads, downloads byte for byte and deletes a file, in its organization only', async () => {
     const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_v, i) => i)), randomBytes(300 * 1024)]);
-    const file = await ours.beta.files.upload({ file: await toFile(bytes, 'notes.bin', { type: 'application/octet-stream' }) }, FILES_BETA);
+    const file = await ours.beta.files.upload(
+      { file: await toFile(bytes, 'notes.bin', { type: 'application/octet-stream' }) },
+      FILES_BETA,
+    );
     expect(file).toMatchObject({ filename: 'notes.bin', size_bytes: bytes.length });
     expect((await ours.beta.files.list({}, FILES_BETA)).data.map((f) => f.id)).toContain(file.id);
-    expect(await ours.beta.files.retrieveMetadata(file.id, {}, FILES_BETA)).toMatchObject({ id: file.id, size_bytes: bytes.length });
+    expect(await ours.beta.files.retrieveMetadata(file.id, {}, FILES_BETA)).toMatchObject({
+      id: file.id,
+      size_bytes: bytes.length,
+    });
     const download = await ours.beta.files.download(file.id, {}, FILES_BETA);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
 
-    await expect(theirs.beta.files.retrieveMetadata(file.id, {}, FILES_BETA)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(theirs.beta.files.retrieveMetadata(file.id, {}, FILES_BETA)).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
     await expect(theirs.beta.files.download(file.id, {}, FILES_BETA)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
     await expect(theirs.beta.files.delete(file.id, {}, FILES_BETA)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
     expect((await theirs.beta.files.list({}, FILES_BETA)).data.map((f) => f.id)).not.toContain(file.id);
 
     expect(await ours.beta.files.delete(file.id, {}, FILES_BETA)).toMatchObject({ id: file.id });
-    await expect(ours.beta.files.retrieveMetadata(file.id, {}, FILES_BETA)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(ours.beta.files.retrieveMetadata(file.id, {}, FILES_BETA)).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
   });
 });

@@ -6,7 +6,16 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'undici';
 import { MOCK_MODELS, startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-surface-test-key-0123456789';
 
@@ -44,13 +53,13 @@ describe('the API around Messages', () => {
   });
   beforeEach(() => mock.reset());
 
-  it('answers Claude Code\'s HEAD probe of its base URL with 200 and no body', async () => {
+  it("answers Claude Code's HEAD probe of its base URL with 200 and no body", async () => {
     const response = await httpRequest(`${baseURL}/spotlight/anthropic`, { method: 'HEAD' });
     expect(response.statusCode).toBe(200);
     expect(await response.body.text()).toBe('');
   });
 
-  it('lists and gets models with the SDK, with the organization\'s stored key and the query string as sent', async () => {
+  it("lists and gets models with the SDK, with the organization's stored key and the query string as sent", async () => {
     const page = await client.models.list({ limit: 1000 });
     expect(page.data.map((model) => model.id)).toEqual(MOCK_MODELS.map((model) => model.id));
     const listed = mock.requests.at(-1)!;
@@ -61,25 +70,37 @@ describe('the API around Messages', () => {
     await expect(client.models.retrieve('claude-no-such-model')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   });
 
-  it('applies the organization\'s model policy: a narrowed list, unknown to retrieve, refused before Anthropic', async () => {
+  it("applies the organization's model policy: a narrowed list, unknown to retrieve, refused before Anthropic", async () => {
     await setPolicy(['claude-sonnet-*', 'claude-haiku-4-5*']);
     try {
       const page = await client.models.list();
-      expect(page.data.map((m) => m.id)).toEqual(MOCK_MODELS.map((m) => m.id).filter((id) => id.startsWith('claude-sonnet-') || id.startsWith('claude-haiku-4-5')));
+      expect(page.data.map((m) => m.id)).toEqual(
+        MOCK_MODELS.map((m) => m.id).filter(
+          (id) => id.startsWith('claude-sonnet-') || id.startsWith('claude-haiku-4-5'),
+        ),
+      );
       expect(page.first_id).toBe(page.data[0].id);
       expect(page.last_id).toBe(page.data.at(-1)!.id);
       await expect(client.models.retrieve('claude-opus-4-6')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
 
       const before = mock.requests.length;
-      const refused = client.messages.create({ model: 'claude-opus-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+      const refused = client.messages.create({
+        model: 'claude-opus-4-6',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       await expect(refused).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
       await expect(refused).rejects.toMatchObject({ error: { type: 'error', error: { type: 'permission_error' } } });
-      await expect(client.messages.countTokens({ model: 'claude-opus-4-6', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(
-        Anthropic.PermissionDeniedError,
-      );
+      await expect(
+        client.messages.countTokens({ model: 'claude-opus-4-6', messages: [{ role: 'user', content: 'hi' }] }),
+      ).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
       expect(mock.requests.length).toBe(before);
 
-      const allowed = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+      const allowed = await client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       expect(allowed.type).toBe('message');
     } finally {
       await setPolicy(null);
@@ -99,7 +120,7 @@ describe('the API around Messages', () => {
     }
   });
 
-  it('forwards unknown anthropic-* headers and unknown body fields byte for byte, and nothing of Lamplight\'s own', async () => {
+  it("forwards unknown anthropic-* headers and unknown body fields byte for byte, and nothing of Lamplight's own", async () => {
     const body = `{"model":"claude-sonnet-4-6","max_tokens":8,"messages":[{"role":"user","content":"hi"}],"future_field":{"nested":[1,2.50,"\\u00e9"]},  "another_new_thing":true}`;
     const response = await httpRequest(`${baseURL}/spotlight/anthropic/v1/messages?beta=true`, {
       method: 'POST',
@@ -133,14 +154,20 @@ describe('the API around Messages', () => {
       'x-stainless-retry-count': '0',
       'x-api-key': PROVIDER_KEY,
     });
-    for (const name of ['authorization', 'x-lamplight-session-id', 'x-organization-id', 'x-forwarded-for', 'cookie']) expect(seen.headers[name]).toBeUndefined();
+    for (const name of ['authorization', 'x-lamplight-session-id', 'x-organization-id', 'x-forwarded-for', 'cookie'])
+      expect(seen.headers[name]).toBeUndefined();
   });
 
   it('passes SSE pings and upstream error bodies through unmodified', async () => {
     const streamed = await httpRequest(`${baseURL}/spotlight/anthropic/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key },
-      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 8,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     });
     const text = await streamed.body.text();
     expect(text).toContain('event: ping');
@@ -152,7 +179,12 @@ describe('the API around Messages', () => {
       body: JSON.stringify({
         model: 'claude-sonnet-4-6',
         max_tokens: 8,
-        messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ status: 400, errorMessage: 'messages.0: a detail only Anthropic knows' })}` }],
+        messages: [
+          {
+            role: 'user',
+            content: `MOCK:${JSON.stringify({ status: 400, errorMessage: 'messages.0: a detail only Anthropic knows' })}`,
+          },
+        ],
       }),
     });
     expect(failed.statusCode).toBe(400);
@@ -186,7 +218,11 @@ describe('the API around Messages', () => {
       ['GET', '/spotlight/anthropic/v1/messages/batches'],
       ['GET', '/spotlight/anthropic/v1/files'],
     ] as const) {
-      const response = await app.request({ method, url, headers: { 'x-lamplight-api-key': key, authorization: 'Bearer sk-ant-oat01-a-subscription-token' } });
+      const response = await app.request({
+        method,
+        url,
+        headers: { 'x-lamplight-api-key': key, authorization: 'Bearer sk-ant-oat01-a-subscription-token' },
+      });
       expect([url, response.statusCode]).toEqual([url, 403]);
       expect(response.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
       const anonymous = await app.request({ method, url });
@@ -199,4 +235,3 @@ describe('the API around Messages', () => {
     await hello.body.dump();
   });
 });
-

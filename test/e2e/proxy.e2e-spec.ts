@@ -185,7 +185,9 @@ describe('the Anthropic proxy', () => {
       model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'hi' }],
-      metadata: { user_id: JSON.stringify({ device_id: 'device-9', account_uuid: 'acc', session_id: 'json-form-session' }) },
+      metadata: {
+        user_id: JSON.stringify({ device_id: 'device-9', account_uuid: 'acc', session_id: 'json-form-session' }),
+      },
     });
     await client({ defaultHeaders: { 'x-claude-code-session-id': 'header-session' } }).messages.create({
       model: 'claude-sonnet-4-6',
@@ -193,7 +195,11 @@ describe('the Anthropic proxy', () => {
       messages: [{ role: 'user', content: 'hi' }],
       metadata: { user_id: 'ignored-because-the-header-wins' },
     });
-    await client().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    await client().messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
 
     const [claudeCode] = await waitForInteractions(sessionId, 1);
     expect(claudeCode.agent_id).toBe('agent-42');
@@ -221,9 +227,10 @@ describe('the Anthropic proxy', () => {
     await Promise.all(calls);
     const rows = await waitForInteractions('race-session', 8);
     expect(new Set(rows.map((r) => r.session_id)).size).toBe(1);
-    const sessions = await app.sql(`select id from sessions where organization_id = $1 and external_id = 'race-session'`, [
-      owner.organizationId,
-    ]);
+    const sessions = await app.sql(
+      `select id from sessions where organization_id = $1 and external_id = 'race-session'`,
+      [owner.organizationId],
+    );
     expect(sessions).toHaveLength(1);
   });
 
@@ -235,7 +242,11 @@ describe('the Anthropic proxy', () => {
       maxRetries: 0,
     });
     await expect(
-      oauth.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      oauth.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     ).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect(mock.requests).toHaveLength(0);
   });
@@ -259,19 +270,30 @@ describe('the Anthropic proxy', () => {
     expect(mock.requests.at(-1)!.headers.authorization).toBeUndefined();
   });
 
-  it('answers 401 in Anthropic\'s shape without credentials, and 401 when the organization has no provider key', async () => {
+  it("answers 401 in Anthropic's shape without credentials, and 401 when the organization has no provider key", async () => {
     const anonymous = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: 'lmp_wrong', maxRetries: 0 });
     await expect(
-      anonymous.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      anonymous.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
 
     const other = await registerUser(app, 'No Provider Key');
     const otherKey = (await createApiKey(app, other)).key;
-    const error = await new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: otherKey, maxRetries: 0 }).messages
+    const error = await new Anthropic({
+      baseURL: `${baseURL}/spotlight/anthropic`,
+      apiKey: otherKey,
+      maxRetries: 0,
+    }).messages
       .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error' },
+    });
     expect(mock.requests).toHaveLength(0);
   });
 
@@ -284,9 +306,10 @@ describe('the Anthropic proxy', () => {
     await waitForInteractions('budget-session', 1);
     // The live session is cached by this instance; a change made in SQL reaches it by NOTIFY.
     const notified = invalidationReceived(app, SESSION_CACHE_TOPIC, owner.organizationId);
-    await app.sql(`update sessions set token_budget = 100 where organization_id = $1 and external_id = 'budget-session'`, [
-      owner.organizationId,
-    ]);
+    await app.sql(
+      `update sessions set token_budget = 100 where organization_id = $1 and external_id = 'budget-session'`,
+      [owner.organizationId],
+    );
     await notified;
     mock.reset();
     const error = await client({ defaultHeaders: { 'x-lamplight-session-id': 'budget-session' } })
@@ -294,7 +317,9 @@ describe('the Anthropic proxy', () => {
       .catch((e: unknown) => e);
     // The budget is a spend limit in tokens over the session's lifetime: 429, no reset to wait for.
     expect(error).toBeInstanceOf(Anthropic.RateLimitError);
-    expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain("this session's token budget of 100 tokens");
+    expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain(
+      "this session's token budget of 100 tokens",
+    );
     expect((error as InstanceType<typeof Anthropic.APIError>).message).toContain('110 tokens spent');
     expect(mock.requests).toHaveLength(0);
   });
@@ -328,20 +353,30 @@ describe('the Anthropic proxy', () => {
     expect(row).toMatchObject({ http_status: 529, outcome: 'upstream_error' });
   });
 
-  it('never retries a 400 and passes it through in Anthropic\'s shape', async () => {
+  it("never retries a 400 and passes it through in Anthropic's shape", async () => {
     const error = await client({ maxRetries: 2 })
-      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'MOCK:{"status":400} hi' }] })
+      .messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'MOCK:{"status":400} hi' }],
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     expect(mock.requests).toHaveLength(1);
   });
 
-  it('streams with messages.stream, tool use included, and keeps the turn\'s content', async () => {
+  it("streams with messages.stream, tool use included, and keeps the turn's content", async () => {
     const stream = client({ defaultHeaders: { 'x-lamplight-session-id': 'tool-session' } }).messages.stream({
       model: 'claude-sonnet-4-6',
       max_tokens: 256,
       system: 'MOCK:{"toolUse":{"name":"get_weather","input":{"city":"Paris"}}}',
-      tools: [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      tools: [
+        {
+          name: 'get_weather',
+          description: 'Weather',
+          input_schema: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      ],
       messages: [
         { role: 'user', content: 'earlier question' },
         { role: 'assistant', content: 'earlier answer' },
@@ -355,7 +390,9 @@ describe('the Anthropic proxy', () => {
     expect(row.stop_reason).toBe('tool_use');
     expect(row.content!.request).toHaveLength(1);
     expect(row.content!.response).toEqual(
-      expect.arrayContaining([expect.objectContaining({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } })]),
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } }),
+      ]),
     );
     expect(row.user_query).toContain('Weather in Paris?');
   });

@@ -33,9 +33,17 @@ describe('the README', () => {
 
   it('starts the walkthrough on the mock upstream, with no Anthropic key', () => {
     const commands = blocks('bash').map((block) => block.trim());
-    expect(commands).toEqual(expect.arrayContaining(['npm run demo', 'npm run mock-upstream', 'ANTHROPIC_BASE_URL=http://127.0.0.1:4010 npm start']));
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        'npm run demo',
+        'npm run mock-upstream',
+        'ANTHROPIC_BASE_URL=http://127.0.0.1:4010 npm start',
+      ]),
+    );
     // The mock's default port is the one the start command names.
-    expect(readFileSync(join(__dirname, '..', '..', 'mock-upstream', 'main.ts'), 'utf8')).toContain("process.env.MOCK_ANTHROPIC_PORT ?? '4010'");
+    expect(readFileSync(join(__dirname, '..', '..', 'mock-upstream', 'main.ts'), 'utf8')).toContain(
+      "process.env.MOCK_ANTHROPIC_PORT ?? '4010'",
+    );
     expect(README.split('\n').length).toBeLessThanOrEqual(200);
   });
 

@@ -13,7 +13,17 @@ import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/i
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
 import { RECORDER_LIMITS, RecorderService } from '../../src/modules/recording/recorder.service';
 import { sleep, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, testDatabaseUrl, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  testDatabaseUrl,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-failures-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-for-recording-failures-0123';
@@ -39,10 +49,15 @@ describe('recorder fallbacks', () => {
   let link: SeverableLink;
   /** Straight to the database, not through the link the app uses. */
   let direct: Client;
-  const sql = async <T = Record<string, unknown>>(text: string, values?: unknown[]) => (await direct.query(text, values)).rows as T[];
+  const sql = async <T = Record<string, unknown>>(text: string, values?: unknown[]) =>
+    (await direct.query(text, values)).rows as T[];
 
   const metric = async (name: string) => {
-    const metrics = await app.request({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const metrics = await app.request({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics.body)?.[1] ?? 0);
   };
 
@@ -85,14 +100,24 @@ describe('recorder fallbacks', () => {
       );
       return rows.length > 0 ? rows : undefined;
     });
-    expect(row).toEqual({ outcome: 'ok', input_tokens: 21, output_tokens: 8, user_query: null, final_output: null, content: null, content_status: ContentStatus.CaptureFailed });
+    expect(row).toEqual({
+      outcome: 'ok',
+      input_tokens: 21,
+      output_tokens: 8,
+      user_query: null,
+      final_output: null,
+      content: null,
+      content_status: ContentStatus.CaptureFailed,
+    });
     expect(await metric('lamplight_recorder_capture_failures_total')).toBe(before + 1);
     expect(app.logs.filter((line) => line.includes('Content capture failed'))).toHaveLength(1);
   });
 
   it('never wedges on a row the database refuses: held through an outage, left to the journal, replayed from it; the good rows are stored', async () => {
     const recorder = app.app.get(RecorderService);
-    const [session] = await sql<{ id: string }>(`select id from sessions where organization_id = $1 limit 1`, [owner.organizationId]);
+    const [session] = await sql<{ id: string }>(`select id from sessions where organization_id = $1 limit 1`, [
+      owner.organizationId,
+    ]);
     const record = (inputTokens: number, upstreamRequestId: string): InteractionRecord => ({
       id: randomUUID(),
       organizationId: owner.organizationId,
@@ -148,7 +173,9 @@ describe('recorder fallbacks', () => {
     expect(stored.map((row) => row.upstream_request_id)).toEqual(['req_good_1', 'req_good_2']);
     expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(deadBefore + 1);
     expect(await metric('lamplight_recorder_replayed_total')).toBeGreaterThanOrEqual(replayedBefore + 3);
-    const letters = readFileSync((recorder as unknown as { deadLetters: { file: string } }).deadLetters.file, 'utf8').trim().split('\n');
+    const letters = readFileSync((recorder as unknown as { deadLetters: { file: string } }).deadLetters.file, 'utf8')
+      .trim()
+      .split('\n');
     expect(letters.map((line) => JSON.parse(line).record.upstreamRequestId)).toContain('req_poison');
     // Nothing is left behind: a later call is stored as usual.
     await recorder.record(record(9, 'req_after'));

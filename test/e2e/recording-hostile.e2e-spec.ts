@@ -13,7 +13,17 @@ import { TRUNCATION_MARKER } from '../../src/common/text/storable-text';
 import { ContentStatus } from '../../src/modules/recording/interaction.entity';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+  type LooseRecord,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-hostile-input-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-for-hostile-tests-0123456789';
@@ -21,14 +31,36 @@ const CONTENT_MAX_BYTES = 96;
 
 /** Text that breaks naive storage: lone surrogates, NUL, 4-byte characters, escapes, anything. */
 const hostileText = (maxLength: number) =>
-  fc.string({
-    unit: fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '😀', '𝄞', '\u{10ffff}', 'é', '\\', '"', '\\u0000', 'a') },
-      { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)) },
-      { weight: 1, arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }).map((point) => String.fromCodePoint(point)) },
-    ),
-    maxLength,
-  }).filter((text) => !text.includes('MOCK:'));
+  fc
+    .string({
+      unit: fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            '\u0000',
+            '\ud800',
+            '\udbff',
+            '\udc00',
+            '\udfff',
+            '😀',
+            '𝄞',
+            '\u{10ffff}',
+            'é',
+            '\\',
+            '"',
+            '\\u0000',
+            'a',
+          ),
+        },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)) },
+        {
+          weight: 1,
+          arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }).map((point) => String.fromCodePoint(point)),
+        },
+      ),
+      maxLength,
+    })
+    .filter((text) => !text.includes('MOCK:'));
 
 interface HostileCall {
   userText: string;
@@ -48,9 +80,14 @@ const hostileCall: fc.Arbitrary<HostileCall> = fc.record({
   // A plain id, or Claude Code's JSON form with a device id: both recorded (the session's id and device).
   userId: fc.oneof(
     hostileText(40),
-    fc.record({ device: hostileText(40), session: hostileText(40) }).map(({ device, session }) => JSON.stringify({ device_id: device, account_uuid: '', session_id: session })),
+    fc
+      .record({ device: hostileText(40), session: hostileText(40) })
+      .map(({ device, session }) => JSON.stringify({ device_id: device, account_uuid: '', session_id: session })),
   ),
-  model: fc.oneof(fc.constant('claude-sonnet-4-6'), hostileText(300).map((text) => `claude-${text}`)),
+  model: fc.oneof(
+    fc.constant('claude-sonnet-4-6'),
+    hostileText(300).map((text) => `claude-${text}`),
+  ),
   toolInput: hostileText(30),
   stream: fc.boolean(),
   // Moves every character across the cut at CONTENT_MAX_BYTES.
@@ -74,7 +111,11 @@ describe('recording hostile input', () => {
     return { owner, key };
   };
   const metric = async (name: string) => {
-    const metrics = await app.request({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const metrics = await app.request({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics.body)?.[1] ?? 0);
   };
   const rowsByRequestId = async (ids: string[]) =>
@@ -85,7 +126,11 @@ describe('recording hostile input', () => {
 
   beforeAll(async () => {
     mock = await startMockAnthropic({ record: false });
-    app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, METRICS_TOKEN, CONTENT_MAX_BYTES: String(CONTENT_MAX_BYTES) });
+    app = await startTestApp({
+      ANTHROPIC_BASE_URL: mock.url,
+      METRICS_TOKEN,
+      CONTENT_MAX_BYTES: String(CONTENT_MAX_BYTES),
+    });
     baseURL = await listen(app);
     hostile = await setUp('Hostile Owner');
     bystander = await setUp('Bystander Owner');
@@ -96,7 +141,8 @@ describe('recording hostile input', () => {
   });
 
   it('records every call exactly once, whatever its text, streamed or not, and leaves the other organization untouched', async () => {
-    const client = (key: string) => new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+    const client = (key: string) =>
+      new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
     const hostileClient = client(hostile.key);
     const bystanderClient = client(bystander.key);
     const sent: { requestId: string; call: HostileCall }[] = [];
@@ -112,7 +158,10 @@ describe('recording hostile input', () => {
           metadata: { user_id: call.userId },
           messages: [
             { role: 'user' as const, content: 'first turn' },
-            { role: 'assistant' as const, content: [{ type: 'tool_use' as const, id: 'toolu_1', name: 'probe', input: { q: call.toolInput } }] },
+            {
+              role: 'assistant' as const,
+              content: [{ type: 'tool_use' as const, id: 'toolu_1', name: 'probe', input: { q: call.toolInput } }],
+            },
             {
               role: 'user' as const,
               content: [
@@ -124,7 +173,9 @@ describe('recording hostile input', () => {
         };
         const hostileCallDone = (async () => {
           if (call.stream) {
-            const { data, response, request_id } = await hostileClient.messages.create({ ...body, stream: true }).withResponse();
+            const { data, response, request_id } = await hostileClient.messages
+              .create({ ...body, stream: true })
+              .withResponse();
             expect(response.status).toBe(200);
             const events: string[] = [];
             for await (const event of data) events.push(event.type);
@@ -136,7 +187,12 @@ describe('recording hostile input', () => {
           return request_id!;
         })();
         const bystanderDone = bystanderClient.messages
-          .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'a plain question' }], metadata: { user_id: 'bystander-session' } })
+          .create({
+            model: 'claude-sonnet-4-6',
+            max_tokens: 16,
+            messages: [{ role: 'user', content: 'a plain question' }],
+            metadata: { user_id: 'bystander-session' },
+          })
           .withResponse();
         const [requestId, plain] = await Promise.all([hostileCallDone, bystanderDone]);
         expect(plain.response.status).toBe(200);
@@ -156,7 +212,14 @@ describe('recording hostile input', () => {
       const row = byId.get(requestId)!;
       expect(row.organization_id).toBe(hostile.owner.organizationId);
       expect(row.outcome).toBe('ok');
-      for (const text of [row.user_query, row.final_output, row.model, row.external_id, JSON.stringify(row.content), JSON.stringify(row.device)]) {
+      for (const text of [
+        row.user_query,
+        row.final_output,
+        row.model,
+        row.external_id,
+        JSON.stringify(row.content),
+        JSON.stringify(row.device),
+      ]) {
         expect(isStorable(text)).toBe(true);
       }
       expect([ContentStatus.Complete, ContentStatus.Truncated]).toContain(row.content_status);
@@ -165,7 +228,8 @@ describe('recording hostile input', () => {
       if (row.user_query === null) expect(formed(`${'a'.repeat(call.padding)}${call.userText}`)).toBe('');
       expect(Buffer.byteLength(query)).toBeLessThanOrEqual(CONTENT_MAX_BYTES);
       // What is kept is the text as sent (made well-formed), cut on a code point with the marker.
-      const kept = query.endsWith(TRUNCATION_MARKER) && row.content_truncated ? query.slice(0, -TRUNCATION_MARKER.length) : query;
+      const kept =
+        query.endsWith(TRUNCATION_MARKER) && row.content_truncated ? query.slice(0, -TRUNCATION_MARKER.length) : query;
       expect(formed(`${'a'.repeat(call.padding)}${call.userText}`).startsWith(kept)).toBe(true);
     }
 
@@ -175,7 +239,12 @@ describe('recording hostile input', () => {
     });
     expect(plain).toHaveLength(bystanderIds.length);
     for (const row of plain) {
-      expect(row).toMatchObject({ organization_id: bystander.owner.organizationId, external_id: 'bystander-session', user_query: 'a plain question', outcome: 'ok' });
+      expect(row).toMatchObject({
+        organization_id: bystander.owner.organizationId,
+        external_id: 'bystander-session',
+        user_query: 'a plain question',
+        outcome: 'ok',
+      });
       expect(row.final_output).toBe(DEFAULT_REPLY_TEXT);
     }
     // Nothing was held back as an outage or refused.
@@ -199,7 +268,12 @@ describe('recording hostile input', () => {
     }
     const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: hostile.key, maxRetries: 0 });
     const huge = await client.messages
-      .create({ model: 'claude-sonnet-4-6', max_tokens: 16, metadata: { user_id: 'huge' }, messages: [{ role: 'user', content: '😀'.repeat(1024 * 1024) }] })
+      .create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        metadata: { user_id: 'huge' },
+        messages: [{ role: 'user', content: '😀'.repeat(1024 * 1024) }],
+      })
       .withResponse();
     ids.push(huge.request_id!);
 
@@ -221,11 +295,24 @@ describe('recording hostile input', () => {
     const deadBefore = await metric('lamplight_recorder_dead_lettered_total');
     const withoutBefore = await metric('lamplight_recorder_stored_without_content_total');
     const good = (owner: TestUser, external: string) =>
-      new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: owner === hostile.owner ? hostile.key : bystander.key, maxRetries: 0 }).messages
-        .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'good call' }], metadata: { user_id: external } })
+      new Anthropic({
+        baseURL: `${baseURL}/spotlight/anthropic`,
+        apiKey: owner === hostile.owner ? hostile.key : bystander.key,
+        maxRetries: 0,
+      }).messages
+        .create({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'good call' }],
+          metadata: { user_id: external },
+        })
         .withResponse();
     // Usage past the int column: what an upstream that misbehaves could report. The database refuses it as data.
-    const poison = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: hostile.key, maxRetries: 0 }).messages
+    const poison = new Anthropic({
+      baseURL: `${baseURL}/spotlight/anthropic`,
+      apiKey: hostile.key,
+      maxRetries: 0,
+    }).messages
       .create({
         model: 'claude-sonnet-4-6',
         max_tokens: 16,
@@ -234,7 +321,13 @@ describe('recording hostile input', () => {
         metadata: { user_id: 'poison' },
       })
       .withResponse();
-    const calls = await Promise.all([good(hostile.owner, 'good-a'), good(bystander.owner, 'good-b'), poison, good(hostile.owner, 'good-a'), good(bystander.owner, 'good-b')]);
+    const calls = await Promise.all([
+      good(hostile.owner, 'good-a'),
+      good(bystander.owner, 'good-b'),
+      poison,
+      good(hostile.owner, 'good-a'),
+      good(bystander.owner, 'good-b'),
+    ]);
     for (const call of calls) expect(call.response.status).toBe(200);
     await recorder.flush();
 
@@ -245,9 +338,13 @@ describe('recording hostile input', () => {
     expect(await metric('lamplight_recorder_stored_without_content_total')).toBe(withoutBefore);
 
     // A row refused for its content alone: stored without it, the original dead-lettered.
-    const [template] = await app.sql<{ id: string }>(`select id from interactions where upstream_request_id = $1`, [goodIds[0]]);
+    const [template] = await app.sql<{ id: string }>(`select id from interactions where upstream_request_id = $1`, [
+      goodIds[0],
+    ]);
     expect(template).toBeDefined();
-    const row = (await app.sql<LooseRecord>(`select organization_id, session_id from interactions where id = $1`, [template.id]))[0];
+    const row = (
+      await app.sql<LooseRecord>(`select organization_id, session_id from interactions where id = $1`, [template.id])
+    )[0];
     const record: InteractionRecord = {
       id: crypto.randomUUID(),
       organizationId: row.organization_id,
@@ -284,16 +381,26 @@ describe('recording hostile input', () => {
     const journaled = recorder.record(record);
     await journaled;
     await recorder.flush();
-    const [stored] = await app.sql<LooseRecord>(`select user_query, content, content_status, input_tokens from interactions where id = $1`, [record.id]);
+    const [stored] = await app.sql<LooseRecord>(
+      `select user_query, content, content_status, input_tokens from interactions where id = $1`,
+      [record.id],
+    );
     expect(stored).toEqual({ user_query: null, content: null, content_status: 'dropped', input_tokens: 7 });
     expect(await metric('lamplight_recorder_stored_without_content_total')).toBe(withoutBefore + 1);
     expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(deadBefore + 2);
     // The dead-letter file's path is private to the recorder.
     const file = app.app.get<RecorderService, { deadLetters: { file: string } }>(RecorderService).deadLetters.file;
-    const letters = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const letters = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(letters.map((l) => l.code)).toEqual(['22003', 'TypeError']);
     expect(letters[0].record.upstreamRequestId).toBe(calls[2].request_id);
     // What JSON cannot carry is named in its place; the rest of the record is kept.
-    expect(letters[1].record).toMatchObject({ id: record.id, userQuery: 'kept out', content: '[not JSON-serialisable]' });
+    expect(letters[1].record).toMatchObject({
+      id: record.id,
+      userQuery: 'kept out',
+      content: '[not JSON-serialisable]',
+    });
   });
 });

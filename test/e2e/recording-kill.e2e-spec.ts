@@ -36,7 +36,12 @@ describe('recording across SIGKILL', () => {
 
   it('stores every call answered before the kill exactly once, JSON and streamed', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lamplight-kill-'));
-    const env = { ANTHROPIC_BASE_URL: mock.url, DATA_DIR: dataDir, PROXY_RATE_LIMIT_PER_MINUTE: '0', PROXY_CONCURRENCY_LIMIT: '0' };
+    const env = {
+      ANTHROPIC_BASE_URL: mock.url,
+      DATA_DIR: dataDir,
+      PROXY_RATE_LIMIT_PER_MINUTE: '0',
+      PROXY_CONCURRENCY_LIMIT: '0',
+    };
     const first = await startGatewayProcess(env);
     processes.push(first);
     const tenant = await setUpGatewayTenant(first, 'Kill Owner', PROVIDER_KEY);
@@ -98,7 +103,10 @@ describe('recording across SIGKILL', () => {
     expect(stored.length).toBeLessThanOrEqual(CALLS);
     // The session totals count each stored call once.
     const [{ requests }] = (
-      await db.query<{ requests: string }>(`select sum(request_count) as requests from sessions where organization_id = $1`, [tenant.organizationId])
+      await db.query<{ requests: string }>(
+        `select sum(request_count) as requests from sessions where organization_id = $1`,
+        [tenant.organizationId],
+      )
     ).rows;
     expect(Number(requests)).toBe(stored.length);
     second.child.kill('SIGTERM');

@@ -10,7 +10,17 @@ import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../.
 import { createOrmOptions } from '../../src/database/orm-options';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { callRecords, UNPRICED_MODEL, type Call } from '../support/analytics-fixtures';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+  type LooseRecord,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-recording-test-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -93,15 +103,21 @@ describe('recording', () => {
       expect(row.cost_total_nano_usd).toBeNull();
       expect(row.cost_input_nano_usd).toBeNull();
       expect(row.input_tokens).toBeGreaterThan(0);
-      const [session] = await app.sql(`select unpriced_requests, cost_nano_usd from sessions where id = $1`, [row.session_id]);
-      expect(session).toEqual({ unpriced_requests: '1', cost_nano_usd: '0' });
-      const [hour] = await app.sql(`select requests, unpriced_requests from usage_hourly where organization_id = $1 and model = $2`, [
-        owner.organizationId,
-        'claude-model-from-the-future',
+      const [session] = await app.sql(`select unpriced_requests, cost_nano_usd from sessions where id = $1`, [
+        row.session_id,
       ]);
+      expect(session).toEqual({ unpriced_requests: '1', cost_nano_usd: '0' });
+      const [hour] = await app.sql(
+        `select requests, unpriced_requests from usage_hourly where organization_id = $1 and model = $2`,
+        [owner.organizationId, 'claude-model-from-the-future'],
+      );
       expect(hour).toEqual({ requests: '1', unpriced_requests: '1' });
 
-      const metrics = await app.request({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      const metrics = await app.request({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      });
       expect(metrics.statusCode).toBe(200);
       expect(metrics.body).toMatch(/lamplight_interactions_unpriced_total\{model="claude-model-from-the-future"\} 1/);
       expect(metrics.body).toMatch(/lamplight_recorder_written_total [1-9]/);
@@ -263,17 +279,21 @@ describe('recording', () => {
       const failures: string[] = [];
       let total = 0;
       for (let round = 0; round < rounds; round++) {
-        const batches = await Promise.all(Array.from({ length: 4 }, () => callRecords(app, owner, batch(20 + next(300)))));
+        const batches = await Promise.all(
+          Array.from({ length: 4 }, () => callRecords(app, owner, batch(20 + next(300)))),
+        );
         total += batches.reduce((sum, records) => sum + records.length, 0);
         const outcomes = await Promise.allSettled(batches.map((records) => writer.write(records)));
         for (const outcome of outcomes) {
-          if (outcome.status === 'rejected') failures.push(`${(outcome.reason as { code?: string }).code}: ${String(outcome.reason)}`);
+          if (outcome.status === 'rejected')
+            failures.push(`${(outcome.reason as { code?: string }).code}: ${String(outcome.reason)}`);
         }
       }
       expect(failures).toEqual([]);
-      const [counted] = await app.sql<{ interactions: string }>(`select count(*)::text as interactions from interactions where organization_id = $1`, [
-        owner.organizationId,
-      ]);
+      const [counted] = await app.sql<{ interactions: string }>(
+        `select count(*)::text as interactions from interactions where organization_id = $1`,
+        [owner.organizationId],
+      );
       expect(Number(counted.interactions)).toBe(total);
       // Every session's and every hour's totals match the calls stored for it: none missed, none twice.
       const sessionMismatches = await app.sql(
@@ -307,7 +327,11 @@ describe('recording', () => {
       chmodSync(directory, 0o755); // the embedded server runs as the postgres user
       port = await findFreePort();
       database = await startEmbeddedPostgres(join(directory, 'pg'), 'lamplight', () => undefined, port);
-      const orm = await MikroORM.init({ ...createOrmOptions(database.url), allowGlobalContext: true, logger: () => undefined });
+      const orm = await MikroORM.init({
+        ...createOrmOptions(database.url),
+        allowGlobalContext: true,
+        logger: () => undefined,
+      });
       await orm.migrator.up();
       await orm.close(true);
 
@@ -315,7 +339,11 @@ describe('recording', () => {
       try {
         const baseURL = await listen(app);
         const { key } = await setUpOrganization(app);
-        const response = await streamCall(baseURL, key, 'outage', { deltas: 12, deltaDelayMs: 80, usage: { input_tokens: 999 } });
+        const response = await streamCall(baseURL, key, 'outage', {
+          deltas: 12,
+          deltaDelayMs: 80,
+          usage: { input_tokens: 999 },
+        });
         expect(response.statusCode).toBe(200);
         const body = response.body.text();
         await database.stop();
@@ -340,8 +368,13 @@ describe('recording', () => {
         }, 10_000);
         expect(rows).toEqual([{ input_tokens: 999 }]);
         await new Promise((resolve) => setTimeout(resolve, 1_500));
-        expect(await query(database.url, `select id from interactions where upstream_request_id = $1`, [upstreamId])).toHaveLength(1);
-        const [session] = await query<{ request_count: string }>(database.url, `select request_count from sessions where external_id = 'outage'`);
+        expect(
+          await query(database.url, `select id from interactions where upstream_request_id = $1`, [upstreamId]),
+        ).toHaveLength(1);
+        const [session] = await query<{ request_count: string }>(
+          database.url,
+          `select request_count from sessions where external_id = 'outage'`,
+        );
         expect(session.request_count).toBe('1');
       } finally {
         await app.close().catch(() => undefined);

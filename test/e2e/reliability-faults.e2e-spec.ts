@@ -72,7 +72,11 @@ describe('cases 15–19: faults', () => {
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
     mock = await startMockAnthropic();
-    app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, UPSTREAM_HEADERS_TIMEOUT_MS: '600', UPSTREAM_IDLE_TIMEOUT_MS: '600' });
+    app = await startTestApp({
+      ANTHROPIC_BASE_URL: mock.url,
+      UPSTREAM_HEADERS_TIMEOUT_MS: '600',
+      UPSTREAM_IDLE_TIMEOUT_MS: '600',
+    });
     baseURL = await listen(app);
     org = await setUp(app, 'Faults Owner');
   });
@@ -98,7 +102,13 @@ describe('cases 15–19: faults', () => {
   describe('case 15: the client disconnects mid-stream', () => {
     it('aborts the upstream within 1 s and records cancelled with the partial tokens, with no unhandled rejection', async () => {
       const controller = new AbortController();
-      const response = await proxyCall(baseURL, org.key, 'mid-stream-cancel', { deltas: 40, deltaDelayMs: 50, usage: { input_tokens: 321 } }, { signal: controller.signal });
+      const response = await proxyCall(
+        baseURL,
+        org.key,
+        'mid-stream-cancel',
+        { deltas: 40, deltaDelayMs: 50, usage: { input_tokens: 321 } },
+        { signal: controller.signal },
+      );
       expect(response.statusCode).toBe(200);
       const received = await readDeltas(response.body, 3);
       expect(received).toContain('event: message_start');
@@ -113,7 +123,13 @@ describe('cases 15–19: faults', () => {
 
       const [row] = await rows('mid-stream-cancel');
       // message_start carried input 321 and output 1; message_delta with the final output never came.
-      expect(row).toMatchObject({ outcome: 'cancelled', http_status: 499, input_tokens: 321, output_tokens: 1, upstream_request_id: upstreamId });
+      expect(row).toMatchObject({
+        outcome: 'cancelled',
+        http_status: 499,
+        input_tokens: 321,
+        output_tokens: 1,
+        upstream_request_id: upstreamId,
+      });
       expect(row.time_to_first_token_ms).not.toBeNull();
       expect(row.final_output!.length).toBeGreaterThan(0);
       expect(DEFAULT_REPLY_TEXT.startsWith(row.final_output!)).toBe(true);
@@ -125,14 +141,22 @@ describe('cases 15–19: faults', () => {
   describe('case 16: the client disconnects before the first token', () => {
     it('aborts the upstream that had not answered yet, and records cancelled with 0 tokens', async () => {
       const controller = new AbortController();
-      const pending = proxyCall(baseURL, org.key, 'early-cancel', { delayMs: 5_000 }, { signal: controller.signal }).catch((e: unknown) => e);
+      const pending = proxyCall(
+        baseURL,
+        org.key,
+        'early-cancel',
+        { delayMs: 5_000 },
+        { signal: controller.signal },
+      ).catch((e: unknown) => e);
       await eventually(() => (mock.requests.length === 1 ? true : undefined));
       const at = Date.now();
       controller.abort();
       expect(await pending).toMatchObject({ name: 'AbortError' });
       const elapsed = await abortedWithin(() => mock.requests[0]?.id, at);
       expect(elapsed).toBeLessThan(1_000);
-      process.stdout.write(`[case 16] upstream aborted ${elapsed} ms after the client went away before the first byte\n`);
+      process.stdout.write(
+        `[case 16] upstream aborted ${elapsed} ms after the client went away before the first byte\n`,
+      );
 
       const [row] = await rows('early-cancel');
       expect(row).toMatchObject({
@@ -149,7 +173,13 @@ describe('cases 15–19: faults', () => {
 
   describe('case 17: upstream errors and retries', () => {
     it('retries a 429 before the first byte at most twice, never sooner than retry-after, then succeeds', async () => {
-      const response = await proxyCall(baseURL, org.key, 'retry-429', { status: 429, failTimes: 2, retryAfter: 1, key: 'r429' }, { stream: false });
+      const response = await proxyCall(
+        baseURL,
+        org.key,
+        'retry-429',
+        { status: 429, failTimes: 2, retryAfter: 1, key: 'r429' },
+        { stream: false },
+      );
       expect(response.statusCode).toBe(200);
       expect(await response.body.json()).toMatchObject({ type: 'message' });
       expect(mock.requests).toHaveLength(3);
@@ -188,16 +218,27 @@ describe('cases 15–19: faults', () => {
     });
 
     it('passes an error after the first byte on as an SSE error event, with no retry, and saves the partial usage', async () => {
-      const response = await proxyCall(baseURL, org.key, 'error-after-first-byte', { errorEventAfterFrames: 4, usage: { input_tokens: 42 } });
+      const response = await proxyCall(baseURL, org.key, 'error-after-first-byte', {
+        errorEventAfterFrames: 4,
+        usage: { input_tokens: 42 },
+      });
       expect(response.statusCode).toBe(200);
       const text = await response.body.text();
       expect(text.trimEnd().split('\n\n').at(-1)).toMatch(/^event: error\ndata: .*"overloaded_error"/);
       expect(mock.requests).toHaveLength(1);
       const [row] = await rows('error-after-first-byte');
-      expect(row).toMatchObject({ outcome: 'upstream_error', error_type: 'overloaded_error', input_tokens: 42, output_tokens: 1 });
+      expect(row).toMatchObject({
+        outcome: 'upstream_error',
+        error_type: 'overloaded_error',
+        input_tokens: 42,
+        output_tokens: 1,
+      });
 
       // A connection that breaks after the first byte is not retried either.
-      const reset = await proxyCall(baseURL, org.key, 'reset-after-first-byte', { resetAfterFrames: 4, usage: { input_tokens: 43 } });
+      const reset = await proxyCall(baseURL, org.key, 'reset-after-first-byte', {
+        resetAfterFrames: 4,
+        usage: { input_tokens: 43 },
+      });
       const resetText = await reset.body.text();
       expect(resetText.trimEnd().split('\n\n').at(-1)).toMatch(/^event: error\ndata: .*"api_error"/);
       expect(mock.requests).toHaveLength(2);
@@ -230,13 +271,22 @@ describe('cases 15–19: faults', () => {
       expect(row).toMatchObject({ outcome: 'upstream_error', http_status: 200, input_tokens: 77 });
     });
 
-    it('records a reset as upstream_error and a client\'s cancel as cancelled, side by side', async () => {
-      const reset = await proxyCall(baseURL, org.key, 'reset-vs-cancel', { resetAfterFrames: 4, usage: { input_tokens: 10 } });
+    it("records a reset as upstream_error and a client's cancel as cancelled, side by side", async () => {
+      const reset = await proxyCall(baseURL, org.key, 'reset-vs-cancel', {
+        resetAfterFrames: 4,
+        usage: { input_tokens: 10 },
+      });
       const resetText = await reset.body.text();
       expect(resetText).toContain('"type":"error"');
 
       const controller = new AbortController();
-      const cancelled = await proxyCall(baseURL, org.key, 'reset-vs-cancel', { deltas: 30, deltaDelayMs: 50, usage: { input_tokens: 20 } }, { signal: controller.signal });
+      const cancelled = await proxyCall(
+        baseURL,
+        org.key,
+        'reset-vs-cancel',
+        { deltas: 30, deltaDelayMs: 50, usage: { input_tokens: 20 } },
+        { signal: controller.signal },
+      );
       await readDeltas(cancelled.body, 2);
       controller.abort();
       await cancelled.body.text().catch(() => undefined);
@@ -262,7 +312,10 @@ describe('cases 15–19: faults', () => {
       // root, so permissions alone would not stop it).
       journalBlocked = mkdtempSync(join(tmpdir(), 'lamplight-nojournal-'));
       writeFileSync(join(journalBlocked, 'journal'), 'not a directory');
-      outageApp = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, DATA_DIR: journalBlocked }, link.through(testDatabaseUrl()));
+      outageApp = await startTestApp(
+        { ANTHROPIC_BASE_URL: mock.url, DATA_DIR: journalBlocked },
+        link.through(testDatabaseUrl()),
+      );
       outageBaseURL = await listen(outageApp);
       outageOrg = await setUp(outageApp, 'Outage Owner');
     });
@@ -280,7 +333,7 @@ describe('cases 15–19: faults', () => {
     };
     const dropped = () => metric('lamplight_recorder_dropped_total');
 
-    it('answers 503 at authentication, in Anthropic\'s shape on the proxy and problem+json elsewhere, leaking nothing', async () => {
+    it("answers 503 at authentication, in Anthropic's shape on the proxy and problem+json elsewhere, leaking nothing", async () => {
       // Credentials never used before, so no cache could answer for the database.
       const fresh = await registerUser(outageApp, 'Outage Fresh');
       const freshKey = (await createApiKey(outageApp, fresh)).key;
@@ -290,7 +343,12 @@ describe('cases 15–19: faults', () => {
       const proxied = await outageApp.request({
         method: 'POST',
         url: MESSAGES,
-        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': freshKey, 'x-lamplight-session-id': 'outage-auth' },
+        headers: {
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          'x-api-key': freshKey,
+          'x-lamplight-session-id': 'outage-auth',
+        },
         payload: messageBody({}, false),
       });
       expect(proxied.statusCode).toBe(503);
@@ -320,7 +378,9 @@ describe('cases 15–19: faults', () => {
       expect(mock.requests).toHaveLength(0);
 
       link.restore();
-      await eventually(async () => ((await outageApp.request({ method: 'GET', url: '/health/ready' })).statusCode === 200 ? true : undefined));
+      await eventually(async () =>
+        (await outageApp.request({ method: 'GET', url: '/health/ready' })).statusCode === 200 ? true : undefined,
+      );
       expect(await app.sql(`select count(*) as n from interactions`)).toEqual(before);
       expect(await app.sql(`select id from sessions where external_id = 'outage-auth'`)).toHaveLength(0);
     });
@@ -328,25 +388,32 @@ describe('cases 15–19: faults', () => {
     it('holds a call in memory when neither the database nor the journal takes it, counts the journal failure, and stores it once the database is back', async () => {
       const failuresBefore = await metric('lamplight_recorder_journal_failures_total');
       const droppedBefore = await dropped();
-      const response = await proxyCall(outageBaseURL, outageOrg.key, 'outage-journal-broken', { deltas: 10, deltaDelayMs: 60 });
+      const response = await proxyCall(outageBaseURL, outageOrg.key, 'outage-journal-broken', {
+        deltas: 10,
+        deltaDelayMs: 60,
+      });
       expect(response.statusCode).toBe(200);
       const body = response.body.text();
       link.sever(); // after authentication and the session: only the recording meets the outage
       const text = await body;
       expect(text).toContain('event: message_stop');
       expect(Buffer.from(text).equals(mock.sentBytes.get(mock.requests[0].id)!)).toBe(true);
-      await eventually(async () => ((await metric('lamplight_recorder_journal_failures_total')) === failuresBefore + 1 ? true : undefined));
+      await eventually(async () =>
+        (await metric('lamplight_recorder_journal_failures_total')) === failuresBefore + 1 ? true : undefined,
+      );
       await sleep(1_500); // a write attempt meets the outage: the call stays in memory
       link.restore();
       const rows = await eventually(async () => {
-        const found = await app.sql(`select i.id from interactions i join sessions s on s.id = i.session_id where s.external_id = 'outage-journal-broken'`);
+        const found = await app.sql(
+          `select i.id from interactions i join sessions s on s.id = i.session_id where s.external_id = 'outage-journal-broken'`,
+        );
         return found.length > 0 ? found : undefined;
       });
       expect(rows).toHaveLength(1);
       expect(await dropped()).toBe(droppedBefore);
     });
 
-    it('counts the queue-full path: past the queue\'s capacity a record is left to the journal, and is dropped when the journal cannot take it', async () => {
+    it("counts the queue-full path: past the queue's capacity a record is left to the journal, and is dropped when the journal cannot take it", async () => {
       const capacity = RECORDER_LIMITS.queueCapacity;
       RECORDER_LIMITS.queueCapacity = 0; // every record finds the queue full
       try {
@@ -358,7 +425,11 @@ describe('cases 15–19: faults', () => {
       } finally {
         RECORDER_LIMITS.queueCapacity = capacity;
       }
-      expect(await app.sql(`select i.id from interactions i join sessions s on s.id = i.session_id where s.external_id = 'queue-full'`)).toHaveLength(0);
+      expect(
+        await app.sql(
+          `select i.id from interactions i join sessions s on s.id = i.session_id where s.external_id = 'queue-full'`,
+        ),
+      ).toHaveLength(0);
     });
   });
 });

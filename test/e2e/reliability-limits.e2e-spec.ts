@@ -6,7 +6,13 @@
 import { connect, type Socket } from 'node:net';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
-import { ensureBuilt, type GatewayProcess, residentBytes, setUpGatewayTenant, startGatewayProcess } from '../support/gateway-process';
+import {
+  ensureBuilt,
+  type GatewayProcess,
+  residentBytes,
+  setUpGatewayTenant,
+  startGatewayProcess,
+} from '../support/gateway-process';
 import {
   MESSAGES,
   messageBody,
@@ -60,14 +66,28 @@ describe('case 14: limits', () => {
     /** Writes every record the app has taken so far: after it, what is not in the table was never recorded. */
     const flushRecorder = () => app.app.get(RecorderService).flush();
     const countInteractions = async () =>
-      Number((await app.sql<{ n: string }>(`select count(*) as n from interactions where organization_id = $1`, [owner.organizationId]))[0].n);
+      Number(
+        (
+          await app.sql<{ n: string }>(`select count(*) as n from interactions where organization_id = $1`, [
+            owner.organizationId,
+          ])
+        )[0].n,
+      );
 
-    it('answers 413 in Anthropic\'s shape on the proxy and sends nothing upstream or to the database', async () => {
+    it("answers 413 in Anthropic's shape on the proxy and sends nothing upstream or to the database", async () => {
       const payload = messageBody({}, false, { system: 'x'.repeat(80 * 1024) });
-      const response = await app.request({ method: 'POST', url: MESSAGES, headers: anthropicHeaders(key, 'too-big'), payload });
+      const response = await app.request({
+        method: 'POST',
+        url: MESSAGES,
+        headers: anthropicHeaders(key, 'too-big'),
+        payload,
+      });
       expect(response.statusCode).toBe(413);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
-      expect(response.json()).toMatchObject({ type: 'error', error: { type: 'request_too_large', message: expect.any(String) } });
+      expect(response.json()).toMatchObject({
+        type: 'error',
+        error: { type: 'request_too_large', message: expect.any(String) },
+      });
       expect(mock.requests).toHaveLength(0);
       await flushRecorder();
       expect(await countInteractions()).toBe(0);
@@ -139,7 +159,11 @@ describe('case 14: limits', () => {
     let otherKey: string;
 
     beforeAll(async () => {
-      app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, PROXY_RATE_LIMIT_PER_MINUTE: '5', PROXY_CONCURRENCY_LIMIT: '2' });
+      app = await startTestApp({
+        ANTHROPIC_BASE_URL: mock.url,
+        PROXY_RATE_LIMIT_PER_MINUTE: '5',
+        PROXY_CONCURRENCY_LIMIT: '2',
+      });
       baseURL = await listen(app);
       owner = await registerUser(app, 'Rate Owner');
       key = (await createApiKey(app, owner, { name: 'limited key' })).key;
@@ -152,7 +176,12 @@ describe('case 14: limits', () => {
       app.request({
         method: 'POST',
         url: MESSAGES,
-        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-lamplight-session-id': sessionId, ...credential },
+        headers: {
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          'x-lamplight-session-id': sessionId,
+          ...credential,
+        },
         payload: messageBody({}, false),
       });
 
@@ -160,7 +189,10 @@ describe('case 14: limits', () => {
       for (let i = 0; i < 5; i++) expect((await call({ 'x-api-key': key }, 'rate-limited')).statusCode).toBe(200);
       const refused = await call({ 'x-api-key': key }, 'rate-limited');
       expect(refused.statusCode).toBe(429);
-      expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringContaining('5 requests per minute') } });
+      expect(refused.json()).toMatchObject({
+        type: 'error',
+        error: { type: 'rate_limit_error', message: expect.stringContaining('5 requests per minute') },
+      });
       const retryAfter = Number(refused.headers['retry-after']);
       // 5 per minute refill one request every 12 s.
       expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -197,7 +229,10 @@ describe('case 14: limits', () => {
       const third = await proxyCall(baseURL, fresh, 'concurrent', slow);
       expect(third.statusCode).toBe(429);
       expect(third.headers['retry-after']).toBe('1');
-      expect(await third.body.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringContaining('in flight') } });
+      expect(await third.body.json()).toMatchObject({
+        type: 'error',
+        error: { type: 'rate_limit_error', message: expect.stringContaining('in flight') },
+      });
       expect(mock.requests).toHaveLength(2);
 
       cancel.abort();
@@ -232,7 +267,11 @@ describe('case 14: limits', () => {
       ensureBuilt();
       upstream = await startLazyStreamUpstream(STREAM_BYTES);
       // The concurrency limit is lifted here: 100 streams on one key is the point of the test.
-      gateway = await startGatewayProcess({ ANTHROPIC_BASE_URL: upstream.url, LOG_LEVEL: 'warn', PROXY_CONCURRENCY_LIMIT: '0' });
+      gateway = await startGatewayProcess({
+        ANTHROPIC_BASE_URL: upstream.url,
+        LOG_LEVEL: 'warn',
+        PROXY_CONCURRENCY_LIMIT: '0',
+      });
       ({ organizationId, key } = await setUpGatewayTenant(gateway, 'Slow', RELIABILITY_PROVIDER_KEY));
     }, 120_000);
 
@@ -313,8 +352,9 @@ describe('case 14: limits', () => {
         );
         return found.length === 100 ? found : undefined;
       }, 10_000);
-      expect(rows.every((r) => r.outcome === 'cancelled' && r.http_status === 499 && r.input_tokens === 100)).toBe(true);
+      expect(rows.every((r) => r.outcome === 'cancelled' && r.http_status === 499 && r.input_tokens === 100)).toBe(
+        true,
+      );
     }, 90_000);
   });
 });
-

@@ -82,14 +82,24 @@ describe('case 20: graceful shutdown on SIGTERM', () => {
     // readiness fails, liveness still answers.
     const refused = await httpRequest(`${gateway.url}${MESSAGES}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, 'x-lamplight-session-id': 'after-sigterm' },
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'x-api-key': key,
+        'x-lamplight-session-id': 'after-sigterm',
+      },
       body: messageBody({}, false),
     });
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
-    expect(await refused.body.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('shutting down') } });
+    expect(await refused.body.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'api_error', message: expect.stringContaining('shutting down') },
+    });
 
-    const listed = await httpRequest(`${gateway.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${token}` } });
+    const listed = await httpRequest(`${gateway.url}/api/v1/sessions`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(listed.statusCode).toBe(503);
     expect(listed.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(await listed.body.json()).toMatchObject({ status: 503, code: 'SHUTTING_DOWN' });
@@ -121,7 +131,9 @@ describe('case 20: graceful shutdown on SIGTERM', () => {
       expect(result.ended - signalledAt).toBeLessThan(GRACE_MS);
     }
     expect(mock.requests.filter((r) => r.path === '/v1/messages')).toHaveLength(4);
-    for (const request of mock.requests.filter((r) => JSON.parse(r.body).messages[0].content.includes('"deltas":20,'))) {
+    for (const request of mock.requests.filter((r) =>
+      JSON.parse(r.body).messages[0].content.includes('"deltas":20,'),
+    )) {
       expect(results.some((r) => Buffer.from(r.text).equals(mock.sentBytes.get(request.id)!))).toBe(true);
     }
 
@@ -135,7 +147,13 @@ describe('case 20: graceful shutdown on SIGTERM', () => {
     expect(mock.aborted).toContain(longId);
 
     // Everything was flushed before the process exited: the rows are there without waiting.
-    const rows = await sql<{ external_id: string; outcome: string; http_status: number; input_tokens: number; output_tokens: number }>(
+    const rows = await sql<{
+      external_id: string;
+      outcome: string;
+      http_status: number;
+      input_tokens: number;
+      output_tokens: number;
+    }>(
       `select s.external_id, i.outcome, i.http_status, i.input_tokens, i.output_tokens
        from interactions i join sessions s on s.id = i.session_id where s.organization_id = $1 order by s.external_id`,
       [organizationId],

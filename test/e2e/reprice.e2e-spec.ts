@@ -3,7 +3,17 @@ import { type MockAnthropic, type MockScenario, startMockAnthropic } from '../..
 import { runReprice } from '../../src/cli/reprice';
 import { PricingTable, type PricingTableData } from '../../src/modules/proxy/pricing/pricing';
 import { addMember, orgHeader } from '../support/tenancy-fixtures';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, testDatabaseUrl, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  testDatabaseUrl,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const PROVIDER_KEY = 'sk-ant-api03-lamplight-reprice-test-provider-key-0123456789';
 const REPRICE = '/api/v1/pricing/reprice';
@@ -15,7 +25,14 @@ const REPRICE = '/api/v1/pricing/reprice';
 function laterTable(): PricingTable {
   const data = JSON.parse(JSON.stringify(PricingTable.default().describe())) as PricingTableData;
   data.version = 'test-later';
-  data.models['claude-fable-5-2'] = { name: 'Claude Fable 5.2 (test)', input: 8, cacheWrite5m: 10, cacheWrite1h: 16, cacheRead: 0.2, output: 40 };
+  data.models['claude-fable-5-2'] = {
+    name: 'Claude Fable 5.2 (test)',
+    input: 8,
+    cacheWrite5m: 10,
+    cacheWrite1h: 16,
+    cacheRead: 0.2,
+    output: 40,
+  };
   data.serverTools.webSearch.usdPerRequest = 0.02;
   return new PricingTable(data);
 }
@@ -44,7 +61,13 @@ describe('repricing stored calls', () => {
       [org],
     );
     // Each session's running totals against the sum of its stored interactions.
-    const sessions = await app.sql<{ external_id: string; cost: string; unpriced: string; sum: string; unpriced_sum: string }>(
+    const sessions = await app.sql<{
+      external_id: string;
+      cost: string;
+      unpriced: string;
+      sum: string;
+      unpriced_sum: string;
+    }>(
       `select s.external_id, s.cost_nano_usd::text as cost, s.unpriced_requests::text as unpriced,
          coalesce(sum(i.cost_total_nano_usd), 0)::text as sum, count(*) filter (where i.cost_total_nano_usd is null)::text as unpriced_sum
        from sessions s join interactions i on i.session_id = s.id where s.organization_id = $1 group by s.organization_id, s.id order by 1`,
@@ -58,10 +81,29 @@ describe('repricing stored calls', () => {
       [org],
     );
     // Unpriced rows count 0 in the rollups, as the recorder writes them.
-    const norm = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, total: r.total ?? '0', tools: r.tools ?? '0', multipliers: r.multipliers ?? '0', input: r.input ?? '0' }));
-    const hourly = await app.sql(`select model, ${sums}, sum(unpriced_requests)::text as unpriced from usage_hourly where organization_id = $1 group by model order by model`, [org]);
-    const daily = await app.sql(`select model, ${sums}, sum(unpriced_requests)::text as unpriced from usage_daily where organization_id = $1 group by model order by model`, [org]);
-    return { interactions, sessions, fromInteractions: norm(fromInteractions), hourly: norm(hourly), daily: norm(daily) };
+    const norm = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => ({
+        ...r,
+        total: r.total ?? '0',
+        tools: r.tools ?? '0',
+        multipliers: r.multipliers ?? '0',
+        input: r.input ?? '0',
+      }));
+    const hourly = await app.sql(
+      `select model, ${sums}, sum(unpriced_requests)::text as unpriced from usage_hourly where organization_id = $1 group by model order by model`,
+      [org],
+    );
+    const daily = await app.sql(
+      `select model, ${sums}, sum(unpriced_requests)::text as unpriced from usage_daily where organization_id = $1 group by model order by model`,
+      [org],
+    );
+    return {
+      interactions,
+      sessions,
+      fromInteractions: norm(fromInteractions),
+      hourly: norm(hourly),
+      daily: norm(daily),
+    };
   };
 
   const expectConsistent = (f: Awaited<ReturnType<typeof figures>>) => {
@@ -86,7 +128,10 @@ describe('repricing stored calls', () => {
     // Fable 5.2 is not in today's table: unpriced. 1,000 in, 100 out.
     await ask('reprice-a', 'claude-fable-5-2', { usage: { input_tokens: 1_000, output_tokens: 100 } });
     // Sonnet 4.6 with 3 web searches: 10,500,000 for tokens + 30,000,000 in fees today.
-    await ask('reprice-a', 'claude-sonnet-4-6', { usage: { input_tokens: 1_000, output_tokens: 500 }, usageExtra: { server_tool_use: { web_search_requests: 3 } } });
+    await ask('reprice-a', 'claude-sonnet-4-6', {
+      usage: { input_tokens: 1_000, output_tokens: 500 },
+      usageExtra: { server_tool_use: { web_search_requests: 3 } },
+    });
     // Haiku 4.5, no tools: the later table prices it the same.
     await ask('reprice-b', 'claude-haiku-4-5', { usage: { input_tokens: 2_000, output_tokens: 200 } });
     await eventually(async () => {
@@ -113,7 +158,15 @@ describe('repricing stored calls', () => {
     const lines: string[] = [];
     const args = ['--since', since, '--until', until, '--organization', owner.organizationId];
     const report = await runReprice(args, (line) => lines.push(line), testDatabaseUrl(), laterTable());
-    expect(report).toMatchObject({ pricingVersion: 'test-later', scanned: 3, repriced: 2, newlyPriced: 1, nowUnpriced: 0, restamped: 1, stillUnpriced: 0 });
+    expect(report).toMatchObject({
+      pricingVersion: 'test-later',
+      scanned: 3,
+      repriced: 2,
+      newlyPriced: 1,
+      nowUnpriced: 0,
+      restamped: 1,
+      stillUnpriced: 0,
+    });
     // Fable 5.2: 1,000 × 8,000 + 100 × 40,000 = 12,000,000. Sonnet 4.6: 10,500,000 + 3 × 20,000,000 = 70,500,000.
     expect(report.costBeforeNanoUsd).toBe(43_500_000);
     expect(report.costAfterNanoUsd).toBe(85_500_000);
@@ -139,7 +192,12 @@ describe('repricing stored calls', () => {
 
   it('the admin API reprices the organization under the current table, and only an admin of it may', async () => {
     // After the test above, everything is at the later table's prices; the current one undoes them.
-    const response = await app.request({ method: 'POST', url: REPRICE, headers: owner.auth, payload: { since, until } });
+    const response = await app.request({
+      method: 'POST',
+      url: REPRICE,
+      headers: owner.auth,
+      payload: { since, until },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
       pricing_version: PricingTable.default().version,
@@ -163,16 +221,51 @@ describe('repricing stored calls', () => {
 
     // Another organization's admin reprices their own organization: none of these calls.
     const stranger = await registerUser(app, 'Stranger');
-    const theirs = await app.request({ method: 'POST', url: REPRICE, headers: stranger.auth, payload: { since, until } });
+    const theirs = await app.request({
+      method: 'POST',
+      url: REPRICE,
+      headers: stranger.auth,
+      payload: { since, until },
+    });
     expect(theirs.json()).toMatchObject({ scanned: 0 });
-    expect((await app.request({ method: 'POST', url: REPRICE, headers: { ...stranger.auth, ...orgHeader(owner.organizationId) }, payload: { since, until } })).statusCode).toBe(403);
+    expect(
+      (
+        await app.request({
+          method: 'POST',
+          url: REPRICE,
+          headers: { ...stranger.auth, ...orgHeader(owner.organizationId) },
+          payload: { since, until },
+        })
+      ).statusCode,
+    ).toBe(403);
     // A member of the organization is not an admin.
     const member = await registerUser(app, 'Member');
     await addMember(app, owner, owner.organizationId, member, 'member');
-    expect((await app.request({ method: 'POST', url: REPRICE, headers: { ...member.auth, ...orgHeader(owner.organizationId) }, payload: { since, until } })).statusCode).toBe(403);
+    expect(
+      (
+        await app.request({
+          method: 'POST',
+          url: REPRICE,
+          headers: { ...member.auth, ...orgHeader(owner.organizationId) },
+          payload: { since, until },
+        })
+      ).statusCode,
+    ).toBe(403);
     // A bad range is refused.
-    expect((await app.request({ method: 'POST', url: REPRICE, headers: owner.auth, payload: { since: until, until: since } })).statusCode).toBe(400);
-    expect((await app.request({ method: 'POST', url: REPRICE, headers: owner.auth, payload: { since: 'yesterday' } })).statusCode).toBe(400);
+    expect(
+      (
+        await app.request({
+          method: 'POST',
+          url: REPRICE,
+          headers: owner.auth,
+          payload: { since: until, until: since },
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect(
+      (await app.request({ method: 'POST', url: REPRICE, headers: owner.auth, payload: { since: 'yesterday' } }))
+        .statusCode,
+    ).toBe(400);
   });
 
   it('GET /spotlight/analytics/pricing shows the table: version, date, rates, tiers, fees and multipliers', async () => {
@@ -180,7 +273,12 @@ describe('repricing stored calls', () => {
     expect(response.statusCode).toBe(200);
     const body = response.json();
     const table = PricingTable.default().describe();
-    expect(body).toMatchObject({ version: table.version, retrieved_at: table.retrievedAt, source: 'https://platform.claude.com/docs/en/about-claude/pricing', currency: 'USD' });
+    expect(body).toMatchObject({
+      version: table.version,
+      retrieved_at: table.retrievedAt,
+      source: 'https://platform.claude.com/docs/en/about-claude/pricing',
+      currency: 'USD',
+    });
     expect(body.models).toHaveLength(Object.keys(table.models).length);
     expect(body.models.find((m: { model: string }) => m.model === 'claude-opus-5')).toMatchObject({
       name: 'Claude Opus 5',
@@ -192,12 +290,20 @@ describe('repricing stored calls', () => {
       fast_mode_factor: '2',
       data_residency_factors: { us: '1.1' },
     });
-    expect(body.models.find((m: { model: string }) => m.model === 'claude-haiku-4-5-20251001')).toMatchObject({ aliases: ['claude-haiku-4-5'], data_residency_factors: {}, fast_mode_factor: null });
+    expect(body.models.find((m: { model: string }) => m.model === 'claude-haiku-4-5-20251001')).toMatchObject({
+      aliases: ['claude-haiku-4-5'],
+      data_residency_factors: {},
+      fast_mode_factor: null,
+    });
     expect(body.models.find((m: { model: string }) => m.model === 'claude-haiku-5-5').tiers).toEqual([
       expect.objectContaining({ min_input_tokens: 100_001, input: 0.5, output: 2.5 }),
     ]);
     expect(body.tool_fees).toMatchObject({ web_search_usd_per_request: 0.01, web_fetch_usd_per_request: 0 });
-    expect(body.multipliers).toEqual({ batch_service_tier: 'batch', batch_factor: '0.5', data_residency: { us: '1.1' } });
+    expect(body.multipliers).toEqual({
+      batch_service_tier: 'batch',
+      batch_factor: '0.5',
+      data_residency: { us: '1.1' },
+    });
     expect(body.unpriced_models).toContain('claude-fable-5-2');
     expect((await app.request({ method: 'GET', url: '/spotlight/analytics/pricing' })).statusCode).toBe(401);
   });

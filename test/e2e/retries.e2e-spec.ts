@@ -50,7 +50,11 @@ describe('retries: upstream requests per SDK call in each failure mode', () => {
 
   const call = (client: Anthropic, scenario: MockScenario) =>
     client.messages
-      .create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: `MOCK:${JSON.stringify(scenario)} go` }] })
+      .create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: `MOCK:${JSON.stringify(scenario)} go` }],
+      })
       .then(
         () => ({ status: 200, shouldRetry: undefined as string | undefined }),
         (error: unknown) => {
@@ -74,14 +78,17 @@ describe('retries: upstream requests per SDK call in each failure mode', () => {
     ['rate limited (429) every time', { status: 429, retryAfter: null }, 429, 3],
     ['a 500 Anthropic says not to retry', { status: 500, shouldRetry: false }, 500, 1],
     ['no headers within the timeout', { stallBeforeHeaders: true }, 504, 1],
-  ] as const)('%s: one request to Lamplight, at most three upstream, x-should-retry: false', async (_name, scenario, status, upstream) => {
-    const { client, counter } = await gateway(mock.url);
-    mock.reset();
-    const result = await call(client, scenario);
-    expect(result).toEqual({ status, shouldRetry: 'false' });
-    expect(counter.toGateway).toBe(1);
-    expect(mock.requests).toHaveLength(upstream);
-  });
+  ] as const)(
+    '%s: one request to Lamplight, at most three upstream, x-should-retry: false',
+    async (_name, scenario, status, upstream) => {
+      const { client, counter } = await gateway(mock.url);
+      mock.reset();
+      const result = await call(client, scenario);
+      expect(result).toEqual({ status, shouldRetry: 'false' });
+      expect(counter.toGateway).toBe(1);
+      expect(mock.requests).toHaveLength(upstream);
+    },
+  );
 
   it('a reset before any header: Lamplight retries twice, then 502 x-should-retry: false, and the SDK does not retry', async () => {
     const { client, counter } = await gateway(resetting.url);
@@ -91,7 +98,7 @@ describe('retries: upstream requests per SDK call in each failure mode', () => {
     expect(resetting.requests).toBe(3);
   });
 
-  it('Anthropic unreachable (connection refused): 502 x-should-retry: false after Lamplight\'s retries, one SDK request', async () => {
+  it("Anthropic unreachable (connection refused): 502 x-should-retry: false after Lamplight's retries, one SDK request", async () => {
     const { client, counter } = await gateway('http://127.0.0.1:9');
     const result = await call(client, {});
     expect(result).toEqual({ status: 502, shouldRetry: 'false' });

@@ -9,9 +9,25 @@ import type Anthropic from '@anthropic-ai/sdk';
 import jwt from 'jsonwebtoken';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Response as InjectResponse } from 'light-my-request';
-import { createApiKey, expectProblem, invalidationReceived, registerUser, startTestApp, TEST_JWT_SECRET, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  expectProblem,
+  invalidationReceived,
+  registerUser,
+  startTestApp,
+  TEST_JWT_SECRET,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 import { addMember, createOrganization, createProviderKey, fakeAnthropicKey } from '../support/tenancy-fixtures';
-import { flushRecorder, type Gateway, SESSIONS, sessionWithCalls, type Team, TASKS } from '../support/sessions-fixtures';
+import {
+  flushRecorder,
+  type Gateway,
+  SESSIONS,
+  sessionWithCalls,
+  type Team,
+  TASKS,
+} from '../support/sessions-fixtures';
 import {
   ANALYTICS,
   expectNoCredentialLogged,
@@ -44,8 +60,10 @@ describe('security: credentials (cases 5–9)', () => {
   });
 
   describe('case 5: share tokens', () => {
-    const lookup = (token: string, remoteAddress = '198.51.100.1') => app.request({ method: 'GET', url: `${ANALYTICS}/sessions/shared/${token}`, remoteAddress });
-    const page = (token: string, remoteAddress = '198.51.100.1') => app.request({ method: 'GET', url: `/shared/${token}`, remoteAddress });
+    const lookup = (token: string, remoteAddress = '198.51.100.1') =>
+      app.request({ method: 'GET', url: `${ANALYTICS}/sessions/shared/${token}`, remoteAddress });
+    const page = (token: string, remoteAddress = '198.51.100.1') =>
+      app.request({ method: 'GET', url: `/shared/${token}`, remoteAddress });
 
     it('random, tampered, truncated, extended and oddly-cased tokens → the same 404', async () => {
       const base = shareTokenB;
@@ -70,19 +88,29 @@ describe('security: credentials (cases 5–9)', () => {
 
     it('a removed link and an expired link → 404; the rows say why', async () => {
       const row = await sessionWithCalls(gateway, clientA, a.organizationId, 'share-lifecycle', ['x']);
-      const create = () => app.request({ method: 'POST', url: `${ANALYTICS}/sessions/${row.id}/share`, headers: owner(a), payload: {} });
+      const create = () =>
+        app.request({ method: 'POST', url: `${ANALYTICS}/sessions/${row.id}/share`, headers: owner(a), payload: {} });
       const first = (await create()).json().share_token as string;
       expect((await lookup(first)).statusCode).toBe(200);
-      expect((await app.request({ method: 'DELETE', url: `${ANALYTICS}/sessions/${row.id}/share`, headers: owner(a) })).statusCode).toBe(200);
+      expect(
+        (await app.request({ method: 'DELETE', url: `${ANALYTICS}/sessions/${row.id}/share`, headers: owner(a) }))
+          .statusCode,
+      ).toBe(200);
       expectProblem(await lookup(first), 404);
       expect((await page(first)).statusCode).toBe(404);
-      const [removed] = await app.sql<{ revoked_at: Date | null }>(`select revoked_at from share_links where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [first]);
+      const [removed] = await app.sql<{ revoked_at: Date | null }>(
+        `select revoked_at from share_links where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`,
+        [first],
+      );
       expect(removed.revoked_at).toBeInstanceOf(Date);
 
       const second = (await create()).json().share_token as string;
       expect(second).not.toBe(first);
       expect((await lookup(second)).statusCode).toBe(200);
-      await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [second]);
+      await app.sql(
+        `update share_links set expires_at = now() - interval '1 second' where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`,
+        [second],
+      );
       expectProblem(await lookup(second), 404);
       expect((await page(second)).statusCode).toBe(404);
     });
@@ -104,7 +132,12 @@ describe('security: credentials (cases 5–9)', () => {
       );
       const tokens: string[] = [];
       for (const { id } of ids) {
-        const response = await app.request({ method: 'POST', url: `${ANALYTICS}/sessions/${id}/share`, headers: owner(a), payload: {} });
+        const response = await app.request({
+          method: 'POST',
+          url: `${ANALYTICS}/sessions/${id}/share`,
+          headers: owner(a),
+          payload: {},
+        });
         expect(response.statusCode).toBe(201);
         tokens.push(response.json().share_token);
       }
@@ -150,7 +183,8 @@ describe('security: credentials (cases 5–9)', () => {
     afterAll(async () => {
       await second.close();
     });
-    const me = (target: TestApp, key: string) => target.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key } });
+    const me = (target: TestApp, key: string) =>
+      target.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': key } });
 
     it('wrong, revoked, expired, deleted-organization keys and the stored digest → 401 on both instances', async () => {
       const fresh = await createApiKey(app, a.owner, { name: 'soon revoked' });
@@ -162,11 +196,24 @@ describe('security: credentials (cases 5–9)', () => {
         secrets.add(k.key);
         expect((await me(app, k.key)).statusCode).toBe(200);
       }
-      expect((await app.request({ method: 'DELETE', url: `/api/v1/api-keys/${fresh.id}`, headers: owner(a) })).statusCode).toBe(204);
+      expect(
+        (await app.request({ method: 'DELETE', url: `/api/v1/api-keys/${fresh.id}`, headers: owner(a) })).statusCode,
+      ).toBe(204);
       await app.sql(`update api_keys set expires_at = now() - interval '1 second' where id = $1`, [expiring.id]);
-      expect((await app.request({ method: 'DELETE', url: `/api/v1/organizations/${doomedOrg.id}`, headers: otherOwner.auth })).statusCode).toBe(204);
+      expect(
+        (
+          await app.request({
+            method: 'DELETE',
+            url: `/api/v1/organizations/${doomedOrg.id}`,
+            headers: otherOwner.auth,
+          })
+        ).statusCode,
+      ).toBe(204);
       const [{ digest }] = await app.sql<{ digest: string }>('select digest from api_keys where id = $1', [fresh.id]);
-      const [{ digest: liveDigest }] = await app.sql<{ digest: string }>(`select digest from api_keys where organization_id = $1 and revoked_at is null limit 1`, [a.organizationId]);
+      const [{ digest: liveDigest }] = await app.sql<{ digest: string }>(
+        `select digest from api_keys where organization_id = $1 and revoked_at is null limit 1`,
+        [a.organizationId],
+      );
       const refused = [
         `lmp_${randomBytes(24).toString('base64url').slice(0, 32)}`,
         `${a.key.slice(0, -1)}${a.key.endsWith('A') ? 'B' : 'A'}`,
@@ -180,12 +227,19 @@ describe('security: credentials (cases 5–9)', () => {
       for (const target of [app, second]) {
         for (const key of refused) {
           expectProblem(await me(target, key), 401, 'UNAUTHENTICATED');
-          const proxied = await target.request({ method: 'POST', url: MESSAGES, headers: { 'x-api-key': key, 'content-type': 'application/json' }, payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] } });
+          const proxied = await target.request({
+            method: 'POST',
+            url: MESSAGES,
+            headers: { 'x-api-key': key, 'content-type': 'application/json' },
+            payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] },
+          });
           expect(proxied.statusCode).toBe(401);
           expect(proxied.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
         }
       }
-      const [row] = await app.sql<{ revoked_at: Date | null }>('select revoked_at from api_keys where id = $1', [fresh.id]);
+      const [row] = await app.sql<{ revoked_at: Date | null }>('select revoked_at from api_keys where id = $1', [
+        fresh.id,
+      ]);
       expect(row.revoked_at).toBeInstanceOf(Date);
     });
 
@@ -199,20 +253,32 @@ describe('security: credentials (cases 5–9)', () => {
       ];
       // Warm whatever the instances may cache, several times over.
       for (let i = 0; i < 3; i++) {
-        for (const target of [app, second]) for (const response of await Promise.all(calls(target))) expect(response.statusCode).toBe(200);
+        for (const target of [app, second])
+          for (const response of await Promise.all(calls(target))) expect(response.statusCode).toBe(200);
       }
       const upstreamBefore = gateway.mock.requests.length;
-      const ok = await fetch(`${gateway.baseURL}${MESSAGES}`, { method: 'POST', headers: { 'x-api-key': key.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }) });
+      const ok = await fetch(`${gateway.baseURL}${MESSAGES}`, {
+        method: 'POST',
+        headers: { 'x-api-key': key.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }),
+      });
       expect(ok.status).toBe(200);
       await ok.text();
 
       const notified = invalidationReceived(second, 'api-key', key.id);
-      expect((await app.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: owner(a) })).statusCode).toBe(204);
+      expect(
+        (await app.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: owner(a) })).statusCode,
+      ).toBe(204);
       // The API reads the key on every request: refused at once, without any notification.
       for (const response of await Promise.all(calls(second))) expectProblem(response, 401, 'UNAUTHENTICATED');
       // The proxy's hot path may answer from memory until the revocation's notification (sent on commit) is in.
       await notified;
-      const proxied = await second.request({ method: 'POST', url: MESSAGES, headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] } });
+      const proxied = await second.request({
+        method: 'POST',
+        url: MESSAGES,
+        headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+        payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] },
+      });
       expect(proxied.statusCode).toBe(401);
       for (const response of await Promise.all(calls(app))) expectProblem(response, 401, 'UNAUTHENTICATED');
       expect(gateway.mock.requests.length).toBe(upstreamBefore + 1);
@@ -224,7 +290,12 @@ describe('security: credentials (cases 5–9)', () => {
       target.request({
         method: 'POST',
         url: MESSAGES,
-        headers: { ...headers, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-lamplight-session-id': 'kek-check' },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          'x-lamplight-session-id': 'kek-check',
+        },
         payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] },
       });
 
@@ -232,18 +303,27 @@ describe('security: credentials (cases 5–9)', () => {
     function expectUnreadable(response: InjectResponse, plaintext: string, ciphertext: string): void {
       expect(response.statusCode).toBe(500);
       const body = response.json();
-      expect(body).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringMatching(/stored provider key could not be decrypted/i) } });
-      for (const secret of [plaintext, plaintext.slice(-8), ciphertext, ciphertext.slice(3, 20)]) expect(response.body).not.toContain(secret);
+      expect(body).toMatchObject({
+        type: 'error',
+        error: { type: 'api_error', message: expect.stringMatching(/stored provider key could not be decrypted/i) },
+      });
+      for (const secret of [plaintext, plaintext.slice(-8), ciphertext, ciphertext.slice(3, 20)])
+        expect(response.body).not.toContain(secret);
       expect(response.body).not.toMatch(/\bat .+\.(ts|js):\d+|aes|gcm|auth tag|ENCRYPTION_KEY/i);
     }
 
-    async function orgWithKey(name: string): Promise<{ owner: TestUser; organizationId: string; keyId: string; plaintext: string; ciphertext: string }> {
+    async function orgWithKey(
+      name: string,
+    ): Promise<{ owner: TestUser; organizationId: string; keyId: string; plaintext: string; ciphertext: string }> {
       const user = await registerUser(app, name);
       const plaintext = fakeAnthropicKey();
       secrets.add(plaintext);
       secrets.add(user.token);
       const created = await createProviderKey(app, user, { name: 'main', key: plaintext });
-      const [{ ciphertext }] = await app.sql<{ ciphertext: string }>('select ciphertext from provider_keys where id = $1', [created.id]);
+      const [{ ciphertext }] = await app.sql<{ ciphertext: string }>(
+        'select ciphertext from provider_keys where id = $1',
+        [created.id],
+      );
       return { owner: user, organizationId: user.organizationId, keyId: created.id, plaintext, ciphertext };
     }
 
@@ -251,11 +331,15 @@ describe('security: credentials (cases 5–9)', () => {
       const org = await orgWithKey('Cipher Owner');
       const list = await app.request({ method: 'GET', url: '/api/v1/provider-keys', headers: org.owner.auth });
       expect(list.statusCode).toBe(200);
-      expect(list.json().data ?? list.json()).toEqual(expect.arrayContaining([expect.objectContaining({ id: org.keyId, last4: org.plaintext.slice(-4) })]));
+      expect(list.json().data ?? list.json()).toEqual(
+        expect.arrayContaining([expect.objectContaining({ id: org.keyId, last4: org.plaintext.slice(-4) })]),
+      );
       expect(list.body).not.toContain(org.plaintext.slice(0, -4));
       expect(org.ciphertext).toMatch(/^v1:[A-Za-z0-9+/=]+$/);
       expect(org.ciphertext).not.toContain(org.plaintext);
-      expect(Buffer.from(org.ciphertext.slice(3), 'base64').toString('latin1')).not.toContain(org.plaintext.slice(7, 20));
+      expect(Buffer.from(org.ciphertext.slice(3), 'base64').toString('latin1')).not.toContain(
+        org.plaintext.slice(7, 20),
+      );
       const [row] = await app.sql<Record<string, unknown>>('select * from provider_keys where id = $1', [org.keyId]);
       expect(JSON.stringify(row)).not.toContain(org.plaintext);
       // It works as it is: the upstream receives exactly the plaintext.
@@ -279,7 +363,9 @@ describe('security: credentials (cases 5–9)', () => {
       expect(logged).toMatch(/could not be decrypted/);
       expect(logged).not.toContain(flipped);
       expect(logged).not.toContain(org.plaintext);
-      const [row] = await app.sql<{ ciphertext: string }>('select ciphertext from provider_keys where id = $1', [org.keyId]);
+      const [row] = await app.sql<{ ciphertext: string }>('select ciphertext from provider_keys where id = $1', [
+        org.keyId,
+      ]);
       expect(row.ciphertext).toBe(flipped);
     });
 
@@ -291,7 +377,11 @@ describe('security: credentials (cases 5–9)', () => {
       expectUnreadable(await call(app, target.owner.auth), source.plaintext, source.ciphertext);
       expect(gateway.mock.requests.length).toBe(upstreamBefore);
       // And moved into the same organization under another row id, too.
-      const second = await createProviderKey(app, source.owner, { name: 'second', key: fakeAnthropicKey(), isDefault: true });
+      const second = await createProviderKey(app, source.owner, {
+        name: 'second',
+        key: fakeAnthropicKey(),
+        isDefault: true,
+      });
       await app.sql('update provider_keys set ciphertext = $1 where id = $2', [source.ciphertext, second.id]);
       expectUnreadable(await call(app, source.owner.auth), source.plaintext, source.ciphertext);
       expect(gateway.mock.requests.length).toBe(upstreamBefore);
@@ -299,7 +389,10 @@ describe('security: credentials (cases 5–9)', () => {
 
     it('an instance booted with another ENCRYPTION_KEY on the same database cannot use the stored key', async () => {
       const org = await orgWithKey('Wrong KEK Owner');
-      const other = await startTestApp({ ANTHROPIC_BASE_URL: gateway.mock.url, ENCRYPTION_KEY: `hex:${'22'.repeat(32)}` });
+      const other = await startTestApp({
+        ANTHROPIC_BASE_URL: gateway.mock.url,
+        ENCRYPTION_KEY: `hex:${'22'.repeat(32)}`,
+      });
       try {
         const upstreamBefore = gateway.mock.requests.length;
         expectUnreadable(await call(other, org.owner.auth), org.plaintext, org.ciphertext);
@@ -307,8 +400,14 @@ describe('security: credentials (cases 5–9)', () => {
         expect(other.logs.join('\n')).not.toContain(org.plaintext);
         // Each instance authenticates with its own keys: booting another app in the process does not
         // swap this one's API-key check for the other's (passport's registry is process-global).
-        expect((await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': a.key } })).statusCode).toBe(200);
-        expect((await other.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': a.key } })).statusCode).toBe(401);
+        expect(
+          (await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': a.key } }))
+            .statusCode,
+        ).toBe(200);
+        expect(
+          (await other.request({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-lamplight-api-key': a.key } }))
+            .statusCode,
+        ).toBe(401);
       } finally {
         await other.close();
       }
@@ -329,7 +428,12 @@ describe('security: credentials (cases 5–9)', () => {
         'MOCK:{"status":503,"retryAfter":0}',
       ];
       for (const text of scenarios) {
-        for (const headers of [{ 'x-api-key': key }, { authorization: `Bearer ${key}` }, { ...a.owner.auth, 'x-api-key': clientKey }, a.owner.auth]) {
+        for (const headers of [
+          { 'x-api-key': key },
+          { authorization: `Bearer ${key}` },
+          { ...a.owner.auth, 'x-api-key': clientKey },
+          a.owner.auth,
+        ]) {
           await app.request({
             method: 'POST',
             url: MESSAGES,
@@ -339,12 +443,39 @@ describe('security: credentials (cases 5–9)', () => {
         }
       }
       // Validation errors and refusals, with credentials everywhere a client might put them.
-      await app.request({ method: 'PATCH', url: `${SESSIONS}/${SHARED_EXTERNAL_ID}`, headers: a.owner.auth, payload: { title: 42, apiKey: key } });
-      await app.request({ method: 'POST', url: '/api/v1/provider-keys', headers: a.owner.auth, payload: { name: 'x', key: clientKey, extra: clientKey } });
-      await app.request({ method: 'POST', url: '/api/v1/auth/login', payload: { email: a.owner.email, password: a.owner.password, token: a.owner.token } });
-      await app.request({ method: 'GET', url: `${SESSIONS}?before=${encodeURIComponent(key)}`, headers: { 'x-lamplight-api-key': key } });
-      await app.request({ method: 'GET', url: SESSIONS, headers: { authorization: `Bearer ${a.owner.token}x`, cookie: `session=${a.owner.token}` } });
-      await app.request({ method: 'POST', url: MESSAGES, headers: { 'x-api-key': key, 'content-type': 'application/json' }, payload: '{"model":' });
+      await app.request({
+        method: 'PATCH',
+        url: `${SESSIONS}/${SHARED_EXTERNAL_ID}`,
+        headers: a.owner.auth,
+        payload: { title: 42, apiKey: key },
+      });
+      await app.request({
+        method: 'POST',
+        url: '/api/v1/provider-keys',
+        headers: a.owner.auth,
+        payload: { name: 'x', key: clientKey, extra: clientKey },
+      });
+      await app.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: a.owner.email, password: a.owner.password, token: a.owner.token },
+      });
+      await app.request({
+        method: 'GET',
+        url: `${SESSIONS}?before=${encodeURIComponent(key)}`,
+        headers: { 'x-lamplight-api-key': key },
+      });
+      await app.request({
+        method: 'GET',
+        url: SESSIONS,
+        headers: { authorization: `Bearer ${a.owner.token}x`, cookie: `session=${a.owner.token}` },
+      });
+      await app.request({
+        method: 'POST',
+        url: MESSAGES,
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        payload: '{"model":',
+      });
       await flushRecorder(gateway);
 
       expect(app.logs.length).toBeGreaterThan(50);
@@ -358,7 +489,10 @@ describe('security: credentials (cases 5–9)', () => {
     const now = () => Math.floor(Date.now() / 1000);
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const tokens = (sub: string): [string, string][] => [
-      ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub, iss: ISSUER, aud: AUDIENCE, exp: now() + 600 })}.`],
+      [
+        'alg none',
+        `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub, iss: ISSUER, aud: AUDIENCE, exp: now() + 600 })}.`,
+      ],
       [
         'HS/RS confusion',
         (() => {
@@ -367,14 +501,24 @@ describe('security: credentials (cases 5–9)', () => {
         })(),
       ],
       ['expired', jwt.sign({ sub, exp: now() - 10 }, TEST_JWT_SECRET, { issuer: ISSUER, audience: AUDIENCE })],
-      ['future nbf', jwt.sign({ sub }, TEST_JWT_SECRET, { issuer: ISSUER, audience: AUDIENCE, expiresIn: 600, notBefore: 600 })],
+      [
+        'future nbf',
+        jwt.sign({ sub }, TEST_JWT_SECRET, { issuer: ISSUER, audience: AUDIENCE, expiresIn: 600, notBefore: 600 }),
+      ],
       ['wrong aud', jwt.sign({ sub }, TEST_JWT_SECRET, { issuer: ISSUER, audience: 'elsewhere', expiresIn: 600 })],
       ['wrong iss', jwt.sign({ sub }, TEST_JWT_SECRET, { issuer: 'elsewhere', audience: AUDIENCE, expiresIn: 600 })],
     ];
 
     it('a well-formed token of the same shape is accepted (so the forgeries fail for their flaw)', async () => {
-      const good = jwt.sign({ sub: a.owner.id }, TEST_JWT_SECRET, { issuer: ISSUER, audience: AUDIENCE, expiresIn: 600, algorithm: 'HS256' });
-      expect((await app.request({ method: 'GET', url: SESSIONS, headers: { authorization: `Bearer ${good}` } })).statusCode).toBe(200);
+      const good = jwt.sign({ sub: a.owner.id }, TEST_JWT_SECRET, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        expiresIn: 600,
+        algorithm: 'HS256',
+      });
+      expect(
+        (await app.request({ method: 'GET', url: SESSIONS, headers: { authorization: `Bearer ${good}` } })).statusCode,
+      ).toBe(200);
     });
 
     it('each forgery → 401 on sessions, analytics, tasks and the proxy; nothing upstream or written', async () => {
@@ -391,8 +535,17 @@ describe('security: credentials (cases 5–9)', () => {
           const response = await app.request({ method, url, headers, ...(payload ? { payload } : {}) });
           expect({ label, url, status: response.statusCode }).toEqual({ label, url, status: 401 });
         }
-        const proxied = await app.request({ method: 'POST', url: MESSAGES, headers: { ...headers, 'content-type': 'application/json' }, payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] } });
-        expect({ label, status: proxied.statusCode, type: proxied.json().error?.type }).toEqual({ label, status: 401, type: 'authentication_error' });
+        const proxied = await app.request({
+          method: 'POST',
+          url: MESSAGES,
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] },
+        });
+        expect({ label, status: proxied.statusCode, type: proxied.json().error?.type }).toEqual({
+          label,
+          status: 401,
+          type: 'authentication_error',
+        });
       }
       expect(gateway.mock.requests.length).toBe(upstreamBefore);
       expect(await orgSnapshot(app, a.organizationId)).toBe(before);
@@ -405,7 +558,12 @@ describe('security: credentials (cases 5–9)', () => {
       expect((await app.request({ method: 'GET', url: SESSIONS, headers })).statusCode).toBe(200);
       await app.sql('delete from users where id = $1', [doomed.id]);
       expectProblem(await app.request({ method: 'GET', url: SESSIONS, headers }), 401, 'UNAUTHENTICATED');
-      const proxied = await app.request({ method: 'POST', url: MESSAGES, headers: { ...headers, 'content-type': 'application/json' }, payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] } });
+      const proxied = await app.request({
+        method: 'POST',
+        url: MESSAGES,
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] },
+      });
       expect(proxied.statusCode).toBe(401);
     });
   });

@@ -52,7 +52,12 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
     ] as const) {
       await sessionWithCalls(gateway, sdk(gateway, { key: team.key }), team.organizationId, external, ['one', 'two']);
     }
-    const share = await app.request({ method: 'POST', url: '/spotlight/analytics/sessions/fuzz-b-only/share', headers: { ...b.owner.auth, ...b.orgHeaders }, payload: {} });
+    const share = await app.request({
+      method: 'POST',
+      url: '/spotlight/analytics/sessions/fuzz-b-only/share',
+      headers: { ...b.owner.auth, ...b.orgHeaders },
+      payload: {},
+    });
     expect(share.statusCode).toBe(201);
 
     const rows = await app.sql<{ id: string; org: string }>(
@@ -97,34 +102,68 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
     return current;
   }
 
-  const oddStrings = fc.constantFrom('', ' ', '..', '../..', '%2F', '\u0000', '\u202e', 'null', 'undefined', '-1', '0', '1e309', 'NaN', "' or 1=1 --", '<script>', 'a'.repeat(300), 'default-session', 'fuzz-shared', 'fuzz-b-only');
+  const oddStrings = fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '../..',
+    '%2F',
+    '\u0000',
+    '\u202e',
+    'null',
+    'undefined',
+    '-1',
+    '0',
+    '1e309',
+    'NaN',
+    "' or 1=1 --",
+    '<script>',
+    'a'.repeat(300),
+    'default-session',
+    'fuzz-shared',
+    'fuzz-b-only',
+  );
   const anyString = () => fc.oneof(fc.string({ maxLength: 40 }), oddStrings, fc.constantFrom(...idPool), fc.uuid());
-  const anyScalar = () => fc.oneof(anyString(), fc.integer({ min: -1e12, max: 1e12 }), fc.double(), fc.boolean(), fc.constant(null));
+  const anyScalar = () =>
+    fc.oneof(anyString(), fc.integer({ min: -1e12, max: 1e12 }), fc.double(), fc.boolean(), fc.constant(null));
 
   /** Values shaped by a schema, now and then replaced by something else entirely (the mutation). */
   function valueFor(raw: Schema | undefined, depth = 0, mutate = true): fc.Arbitrary<unknown> {
     const schema = resolve(raw) ?? {};
     const variants = schema.oneOf ?? schema.anyOf;
     if (variants) return fc.oneof(...(variants as Schema[]).map((v) => valueFor(v, depth + 1)));
-    if (schema.allOf) return valueFor(Object.assign({}, ...(schema.allOf as Schema[]).map((s) => resolve(s))), depth + 1);
+    if (schema.allOf)
+      return valueFor(Object.assign({}, ...(schema.allOf as Schema[]).map((s) => resolve(s))), depth + 1);
     let shaped: fc.Arbitrary<unknown>;
     if (schema.enum) shaped = fc.constantFrom(...(schema.enum as unknown[]));
     else if (schema.type === 'integer' || schema.type === 'number') {
       const min = typeof schema.minimum === 'number' ? schema.minimum : -1e9;
       const max = typeof schema.maximum === 'number' ? Math.min(schema.maximum, Number.MAX_SAFE_INTEGER) : 1e9;
-      shaped = fc.oneof(fc.integer({ min: Math.max(min, -1e9), max: Math.min(max, 1e9) }), fc.constantFrom(min - 1, max + 1, 0, -1, 1.5));
+      shaped = fc.oneof(
+        fc.integer({ min: Math.max(min, -1e9), max: Math.min(max, 1e9) }),
+        fc.constantFrom(min - 1, max + 1, 0, -1, 1.5),
+      );
     } else if (schema.type === 'boolean') shaped = fc.boolean();
-    else if (schema.type === 'array') shaped = depth > 3 ? fc.constant([]) : fc.array(valueFor(schema.items, depth + 1), { maxLength: 3 });
+    else if (schema.type === 'array')
+      shaped = depth > 3 ? fc.constant([]) : fc.array(valueFor(schema.items, depth + 1), { maxLength: 3 });
     else if (schema.type === 'object' || schema.properties) {
       if (depth > 3) return fc.constant({});
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const model = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, valueFor(v, depth + 1)]));
       shaped = fc.record(model, { requiredKeys: (schema.required ?? []).filter((k: string) => k in model) });
-    } else if (schema.format === 'date-time') shaped = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyString());
+    } else if (schema.format === 'date-time')
+      shaped = fc.oneof(
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        anyString(),
+      );
     else if (schema.format === 'uuid') shaped = fc.oneof(fc.constantFrom(...idPool), fc.uuid(), anyString());
     else shaped = anyString();
     if (!mutate) return shaped;
-    return fc.oneof({ weight: 4, arbitrary: shaped }, { weight: 1, arbitrary: anyScalar() }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) });
+    return fc.oneof(
+      { weight: 4, arbitrary: shaped },
+      { weight: 1, arbitrary: anyScalar() },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+    );
   }
 
   /** A light structural check of a success body against its schema: types, required members, items. */
@@ -139,7 +178,8 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
       return variants.some((v) => schemaErrors(value, v, at).length === 0) ? [] : [`${at} matches no variant`];
     }
     if (schema.allOf) return (schema.allOf as Schema[]).flatMap((s) => schemaErrors(value, s, at));
-    if (schema.enum && !(schema.enum as unknown[]).includes(value)) return [`${at} = ${JSON.stringify(value)} not in enum`];
+    if (schema.enum && !(schema.enum as unknown[]).includes(value))
+      return [`${at} = ${JSON.stringify(value)} not in enum`];
     switch (types.find((type) => type !== 'null')) {
       case 'string':
         return typeof value === 'string' ? [] : [`${at} is not a string`];
@@ -150,7 +190,9 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
       case 'boolean':
         return typeof value === 'boolean' ? [] : [`${at} is not a boolean`];
       case 'array':
-        return Array.isArray(value) ? value.flatMap((item, i) => schemaErrors(item, schema.items, `${at}[${i}]`)) : [`${at} is not an array`];
+        return Array.isArray(value)
+          ? value.flatMap((item, i) => schemaErrors(item, schema.items, `${at}[${i}]`))
+          : [`${at} is not an array`];
       default:
         if (!types.includes('object') && !schema.properties) return [];
         if (typeof value !== 'object' || Array.isArray(value)) return [`${at} is not an object`];
@@ -166,7 +208,12 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
   function check(op: Operation, response: InjectResponse, request: unknown): void {
     const status = response.statusCode;
     const documented = Object.keys(op.operation.responses ?? {});
-    const context = { operation: `${op.method.toUpperCase()} ${op.path}`, status, body: response.body.slice(0, 400), request };
+    const context = {
+      operation: `${op.method.toUpperCase()} ${op.path}`,
+      status,
+      body: response.body.slice(0, 400),
+      request,
+    };
     expect({ ...context, serverError: status >= 500 }).toEqual({ ...context, serverError: false });
     expect({ ...context, documented: documented.includes(String(status)) }).toEqual({ ...context, documented: true });
     // One of B's ids the request itself carried may be echoed (a validation message); any other is a leak.
@@ -181,14 +228,22 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
       expect({ ...context, errors }).toEqual({ ...context, errors: [] });
     }
     if (status >= 400 && !op.path.startsWith('/spotlight/anthropic/') && !op.path.startsWith('/shared/')) {
-      expect({ ...context, contentType }).toEqual({ ...context, contentType: expect.stringMatching(/^application\/problem\+json/) });
+      expect({ ...context, contentType }).toEqual({
+        ...context,
+        contentType: expect.stringMatching(/^application\/problem\+json/),
+      });
       expect(response.json().status).toBe(status);
     }
   }
 
   it('covers every operation of the document (and the document is not empty)', () => {
     expect(operations.length).toBeGreaterThanOrEqual(40);
-    for (const path of ['/api/v1/sessions/{sessionId}', '/spotlight/anthropic/v1/messages', '/api/v1/tasks', '/spotlight/analytics/sessions/{sessionUuid}/share']) {
+    for (const path of [
+      '/api/v1/sessions/{sessionId}',
+      '/spotlight/anthropic/v1/messages',
+      '/api/v1/tasks',
+      '/spotlight/analytics/sessions/{sessionUuid}/share',
+    ]) {
       expect(operations.map((o) => o.path)).toContain(path);
     }
   });
@@ -203,7 +258,15 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
       const bodySchema = op.operation.requestBody?.content?.['application/json']?.schema;
       const requestArbitrary = fc.record({
         // A's own ids (so routes get past their lookups), B's ids (so a leak would show), anything.
-        path: fc.tuple(...pathParams.map(() => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...idsA) }, { weight: 2, arbitrary: fc.constantFrom(...idPool) }, { weight: 1, arbitrary: anyString() }))),
+        path: fc.tuple(
+          ...pathParams.map(() =>
+            fc.oneof(
+              { weight: 3, arbitrary: fc.constantFrom(...idsA) },
+              { weight: 2, arbitrary: fc.constantFrom(...idPool) },
+              { weight: 1, arbitrary: anyString() },
+            ),
+          ),
+        ),
         // Mostly absent or well-formed (so handlers run), sometimes anything.
         query: fc.tuple(
           ...queryParams.map((p) =>
@@ -214,7 +277,12 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
             ),
           ),
         ),
-        body: bodySchema ? fc.oneof({ weight: 5, arbitrary: valueFor(bodySchema) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }) : fc.constant(undefined),
+        body: bodySchema
+          ? fc.oneof(
+              { weight: 5, arbitrary: valueFor(bodySchema) },
+              { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+            )
+          : fc.constant(undefined),
         asApiKey: fc.boolean(),
       });
       const key = `${op.method} ${op.path}`;
@@ -225,36 +293,63 @@ describe('fuzzing every documented operation (issue 8, case 21)', () => {
           const query = new URLSearchParams();
           queryParams.forEach((p, i) => input.query[i] !== undefined && query.set(p.name, String(input.query[i])));
           const search = query.toString();
-          const headers: Record<string, string> = input.asApiKey && !op.path.startsWith('/api/v1/organizations')
-            ? { 'x-lamplight-api-key': a.key }
-            : { ...a.member.auth, ...orgHeader(a.organizationId) };
+          const headers: Record<string, string> =
+            input.asApiKey && !op.path.startsWith('/api/v1/organizations')
+              ? { 'x-lamplight-api-key': a.key }
+              : { ...a.member.auth, ...orgHeader(a.organizationId) };
           if (op.path.startsWith('/spotlight/anthropic/')) headers['anthropic-version'] = '2023-06-01';
           const request = {
             method: op.method.toUpperCase() as 'GET',
             url: search ? `${url}?${search}` : url,
             headers,
             remoteAddress: `10.9.${Math.floor(++requestCount / 250) % 250}.${requestCount % 250}`,
-            ...(op.operation.requestBody ? { payload: JSON.stringify(input.body ?? null), headers: { ...headers, 'content-type': 'application/json' } } : {}),
+            ...(op.operation.requestBody
+              ? {
+                  payload: JSON.stringify(input.body ?? null),
+                  headers: { ...headers, 'content-type': 'application/json' },
+                }
+              : {}),
           };
           const response = await app.request(request);
           exercised.set(key, (exercised.get(key) ?? 0) + 1);
           check(op, response, { url: request.url, body: request.payload, asApiKey: input.asApiKey });
         }),
-        { seed: SEED, numRuns: RUNS_PER_OPERATION, interruptAfterTimeLimit: TIME_LIMIT_PER_OPERATION_MS, markInterruptAsFailure: false, endOnFailure: true },
+        {
+          seed: SEED,
+          numRuns: RUNS_PER_OPERATION,
+          interruptAfterTimeLimit: TIME_LIMIT_PER_OPERATION_MS,
+          markInterruptAsFailure: false,
+          endOnFailure: true,
+        },
       );
     }
     // Every operation was really exercised, most of them the full number of runs.
-    for (const op of operations) expect({ op: `${op.method} ${op.path}`, runs: (exercised.get(`${op.method} ${op.path}`) ?? 0) > 0 }).toEqual({ op: `${op.method} ${op.path}`, runs: true });
+    for (const op of operations)
+      expect({ op: `${op.method} ${op.path}`, runs: (exercised.get(`${op.method} ${op.path}`) ?? 0) > 0 }).toEqual({
+        op: `${op.method} ${op.path}`,
+        runs: true,
+      });
     // A stays usable after the fuzzing: its member still reads its sessions, B's data is where it was.
-    const after = await app.request({ method: 'GET', url: '/api/v1/sessions', headers: { ...a.member.auth, ...orgHeader(a.organizationId) } });
+    const after = await app.request({
+      method: 'GET',
+      url: '/api/v1/sessions',
+      headers: { ...a.member.auth, ...orgHeader(a.organizationId) },
+    });
     expect(after.statusCode).toBe(200);
-    const [{ n }] = await app.sql<{ n: string }>('select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null', [b.organizationId]);
+    const [{ n }] = await app.sql<{ n: string }>(
+      'select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null',
+      [b.organizationId],
+    );
     expect(Number(n)).toBe(2);
   }, 600_000);
 
   it('a random uuid or B’s ids never resolve for A (spot check beside the fuzz)', async () => {
     for (const id of [randomUUID(), ...idsB.slice(0, 5)]) {
-      const response = await app.request({ method: 'GET', url: `/api/v1/sessions/${encodeURIComponent(id)}`, headers: { ...a.member.auth, ...orgHeader(a.organizationId) } });
+      const response = await app.request({
+        method: 'GET',
+        url: `/api/v1/sessions/${encodeURIComponent(id)}`,
+        headers: { ...a.member.auth, ...orgHeader(a.organizationId) },
+      });
       expect(response.statusCode).toBe(404);
     }
   });

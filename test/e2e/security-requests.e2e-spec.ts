@@ -58,19 +58,25 @@ describe('security: hostile requests (cases 10–13)', () => {
       ['share POST', 'POST', () => `${ANALYTICS}/sessions/${sessionA}/share`, { include_content: true }],
     ];
 
-    it.each(routes.flatMap(([name, method, url, base]) => Object.keys(extras).map((field) => [`${name} + ${field}`, method, url, base, field] as const)))(
-      '%s → 400 naming the field',
-      async (_label, method, url, base, field) => {
-        const before = await orgSnapshot(app, a.organizationId);
-        const upstreamBefore = gateway.mock.requests.length;
-        const response = await app.request({ method, url: url(), headers: owner(a), payload: { ...base, [field]: extras[field] } });
-        const problem = expectProblem(response, 400, 'VALIDATION_FAILED');
-        expect(problem.errors?.map((e) => e.field)).toContain(field);
-        await flushRecorder(gateway);
-        expect(gateway.mock.requests.length).toBe(upstreamBefore);
-        expect(await orgSnapshot(app, a.organizationId)).toBe(before);
-      },
-    );
+    it.each(
+      routes.flatMap(([name, method, url, base]) =>
+        Object.keys(extras).map((field) => [`${name} + ${field}`, method, url, base, field] as const),
+      ),
+    )('%s → 400 naming the field', async (_label, method, url, base, field) => {
+      const before = await orgSnapshot(app, a.organizationId);
+      const upstreamBefore = gateway.mock.requests.length;
+      const response = await app.request({
+        method,
+        url: url(),
+        headers: owner(a),
+        payload: { ...base, [field]: extras[field] },
+      });
+      const problem = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(problem.errors?.map((e) => e.field)).toContain(field);
+      await flushRecorder(gateway);
+      expect(gateway.mock.requests.length).toBe(upstreamBefore);
+      expect(await orgSnapshot(app, a.organizationId)).toBe(before);
+    });
 
     it('the same bodies without the extras are accepted (the 400 came from the extra field)', async () => {
       for (const [, method, url, base] of routes) {
@@ -82,14 +88,37 @@ describe('security: hostile requests (cases 10–13)', () => {
     it('nobody raises their own role, and a member cannot mint an API key', async () => {
       const before = await snapshotTables(app);
       const raise = (user: TestUser, role: string) =>
-        app.request({ method: 'PATCH', url: `/api/v1/organizations/${a.organizationId}/members/${user.id}`, headers: user.auth, payload: { role } });
-      for (const [user, role] of [[a.member, 'admin'], [a.member, 'owner'], [a.admin, 'owner']] as const) {
+        app.request({
+          method: 'PATCH',
+          url: `/api/v1/organizations/${a.organizationId}/members/${user.id}`,
+          headers: user.auth,
+          payload: { role },
+        });
+      for (const [user, role] of [
+        [a.member, 'admin'],
+        [a.member, 'owner'],
+        [a.admin, 'owner'],
+      ] as const) {
         expectProblem(await raise(user, role), 403);
       }
-      expectProblem(await app.request({ method: 'POST', url: '/api/v1/api-keys', headers: member(a), payload: { name: 'mine' } }), 403);
-      expectProblem(await app.request({ method: 'POST', url: '/api/v1/api-keys', headers: { 'x-lamplight-api-key': a.key }, payload: { name: 'from a key' } }), 403);
+      expectProblem(
+        await app.request({ method: 'POST', url: '/api/v1/api-keys', headers: member(a), payload: { name: 'mine' } }),
+        403,
+      );
+      expectProblem(
+        await app.request({
+          method: 'POST',
+          url: '/api/v1/api-keys',
+          headers: { 'x-lamplight-api-key': a.key },
+          payload: { name: 'from a key' },
+        }),
+        403,
+      );
       expect(await snapshotTables(app)).toBe(before);
-      const [row] = await app.sql<{ role: string }>('select role from memberships where organization_id = $1 and user_id = $2', [a.organizationId, a.member.id]);
+      const [row] = await app.sql<{ role: string }>(
+        'select role from memberships where organization_id = $1 and user_id = $2',
+        [a.organizationId, a.member.id],
+      );
       expect(row.role).toBe('member');
     });
   });
@@ -97,14 +126,29 @@ describe('security: hostile requests (cases 10–13)', () => {
   describe('case 11: roles — members on admin routes and API keys on management routes → 403', () => {
     const memberRoutes: [string, InjectOptions['method'], () => string, Record<string, unknown> | undefined][] = [
       ['sessions restore', 'POST', () => `${SESSIONS}/${sessionA}/restore`, undefined],
-      ['provider keys create', 'POST', () => '/api/v1/provider-keys', { name: 'x', key: 'sk-ant-api03-member-attempt-0000' }],
+      [
+        'provider keys create',
+        'POST',
+        () => '/api/v1/provider-keys',
+        { name: 'x', key: 'sk-ant-api03-member-attempt-0000' },
+      ],
       ['provider keys test', 'POST', () => '/api/v1/provider-keys/test', { key: 'sk-ant-api03-member-attempt-0000' }],
       ['provider keys delete', 'DELETE', () => `/api/v1/provider-keys/${randomUUID()}`, undefined],
       ['provider keys update', 'PATCH', () => `/api/v1/provider-keys/${randomUUID()}`, { name: 'y' }],
       ['api keys create', 'POST', () => '/api/v1/api-keys', { name: 'x' }],
       ['api keys revoke', 'DELETE', () => `/api/v1/api-keys/${randomUUID()}`, undefined],
-      ['members add', 'POST', () => `/api/v1/organizations/${a.organizationId}/members`, { email: 'someone@example.com' }],
-      ['members change', 'PATCH', () => `/api/v1/organizations/${a.organizationId}/members/${a.admin.id}`, { role: 'member' }],
+      [
+        'members add',
+        'POST',
+        () => `/api/v1/organizations/${a.organizationId}/members`,
+        { email: 'someone@example.com' },
+      ],
+      [
+        'members change',
+        'PATCH',
+        () => `/api/v1/organizations/${a.organizationId}/members/${a.admin.id}`,
+        { role: 'member' },
+      ],
       ['members remove', 'DELETE', () => `/api/v1/organizations/${a.organizationId}/members/${a.admin.id}`, undefined],
       ['organization update', 'PATCH', () => `/api/v1/organizations/${a.organizationId}`, { name: 'Taken over' }],
       ['organization delete', 'DELETE', () => `/api/v1/organizations/${a.organizationId}`, undefined],
@@ -119,7 +163,14 @@ describe('security: hostile requests (cases 10–13)', () => {
 
     it('an admin may restore but not delete the organization (owner only)', async () => {
       const before = await orgSnapshot(app, a.organizationId);
-      expectProblem(await app.request({ method: 'DELETE', url: `/api/v1/organizations/${a.organizationId}`, headers: owner({ ...a, owner: a.admin }) }), 403);
+      expectProblem(
+        await app.request({
+          method: 'DELETE',
+          url: `/api/v1/organizations/${a.organizationId}`,
+          headers: owner({ ...a, owner: a.admin }),
+        }),
+        403,
+      );
       expect(await orgSnapshot(app, a.organizationId)).toBe(before);
     });
 
@@ -128,7 +179,12 @@ describe('security: hostile requests (cases 10–13)', () => {
       ['api keys create', 'POST', () => '/api/v1/api-keys', { name: 'x' }],
       ['api keys revoke', 'DELETE', () => `/api/v1/api-keys/${randomUUID()}`, undefined],
       ['provider keys list', 'GET', () => '/api/v1/provider-keys', undefined],
-      ['provider keys create', 'POST', () => '/api/v1/provider-keys', { name: 'x', key: 'sk-ant-api03-key-attempt-00000' }],
+      [
+        'provider keys create',
+        'POST',
+        () => '/api/v1/provider-keys',
+        { name: 'x', key: 'sk-ant-api03-key-attempt-00000' },
+      ],
       ['provider keys delete', 'DELETE', () => `/api/v1/provider-keys/${randomUUID()}`, undefined],
       ['organizations list', 'GET', () => '/api/v1/organizations', undefined],
       ['organization get', 'GET', () => `/api/v1/organizations/${a.organizationId}`, undefined],
@@ -136,7 +192,12 @@ describe('security: hostile requests (cases 10–13)', () => {
       ['organization delete', 'DELETE', () => `/api/v1/organizations/${a.organizationId}`, undefined],
       ['members list', 'GET', () => `/api/v1/organizations/${a.organizationId}/members`, undefined],
       ['members add', 'POST', () => `/api/v1/organizations/${a.organizationId}/members`, { email: 'x@example.com' }],
-      ['members change', 'PATCH', () => `/api/v1/organizations/${a.organizationId}/members/${a.member.id}`, { role: 'admin' }],
+      [
+        'members change',
+        'PATCH',
+        () => `/api/v1/organizations/${a.organizationId}/members/${a.member.id}`,
+        { role: 'admin' },
+      ],
       ['members remove', 'DELETE', () => `/api/v1/organizations/${a.organizationId}/members/${a.member.id}`, undefined],
     ];
 
@@ -162,7 +223,12 @@ describe('security: hostile requests (cases 10–13)', () => {
     it('base URLs in the body and override headers never send anything to the attacker', async () => {
       const evil = attacker.url;
       const evilHost = new URL(evil).host;
-      const bodyExtras = [{ base_url: evil }, { api_base: evil }, { baseURL: evil }, { metadata: { user_id: 'u', base_url: evil } }];
+      const bodyExtras = [
+        { base_url: evil },
+        { api_base: evil },
+        { baseURL: evil },
+        { metadata: { user_id: 'u', base_url: evil } },
+      ];
       const headerSets: Record<string, string>[] = [
         { 'x-forwarded-host': evilHost, 'x-forwarded-proto': 'http', 'x-forwarded-port': String(attacker.port) },
         { host: evilHost },
@@ -178,8 +244,18 @@ describe('security: hostile requests (cases 10–13)', () => {
             const response = await app.request({
               method: 'POST',
               url,
-              headers: { 'x-api-key': a.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers },
-              payload: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }], ...extra },
+              headers: {
+                'x-api-key': a.key,
+                'content-type': 'application/json',
+                'anthropic-version': '2023-06-01',
+                ...headers,
+              },
+              payload: {
+                model: 'claude-sonnet-4-6',
+                max_tokens: 8,
+                messages: [{ role: 'user', content: 'x' }],
+                ...extra,
+              },
             });
             expect(response.statusCode).toBeLessThan(500);
             sent++;
@@ -189,15 +265,35 @@ describe('security: hostile requests (cases 10–13)', () => {
       // Over a real socket too, and through the task route and the key tester.
       const real = await fetch(`${gateway.baseURL}${MESSAGES}`, {
         method: 'POST',
-        headers: { 'x-api-key': a.key, 'content-type': 'application/json', 'x-forwarded-host': evilHost, forwarded: `host=${evilHost}` },
-        body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }], base_url: evil }),
+        headers: {
+          'x-api-key': a.key,
+          'content-type': 'application/json',
+          'x-forwarded-host': evilHost,
+          forwarded: `host=${evilHost}`,
+        },
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 8,
+          messages: [{ role: 'user', content: 'x' }],
+          base_url: evil,
+        }),
       });
       await real.text();
       sent++;
-      const task = await app.request({ method: 'POST', url: TASKS, headers: { ...owner(a), 'x-forwarded-host': evilHost, 'x-anthropic-base-url': evil }, payload: { query: 'q', session_id: 'ssrf' } });
+      const task = await app.request({
+        method: 'POST',
+        url: TASKS,
+        headers: { ...owner(a), 'x-forwarded-host': evilHost, 'x-anthropic-base-url': evil },
+        payload: { query: 'q', session_id: 'ssrf' },
+      });
       expect(task.statusCode).toBe(201);
       sent++;
-      const tester = await app.request({ method: 'POST', url: '/api/v1/provider-keys/test', headers: { ...owner(a), 'x-forwarded-host': evilHost }, payload: { key: PROVIDER_KEY, base_url: evil } });
+      const tester = await app.request({
+        method: 'POST',
+        url: '/api/v1/provider-keys/test',
+        headers: { ...owner(a), 'x-forwarded-host': evilHost },
+        payload: { key: PROVIDER_KEY, base_url: evil },
+      });
       expectProblem(tester, 400, 'VALIDATION_FAILED');
 
       expect(attacker.requests).toEqual([]);
@@ -241,7 +337,14 @@ describe('security: hostile requests (cases 10–13)', () => {
     it('no credentials: odd targets → 401, 400 or 404, never 200/5xx; the canonical route is 401', async () => {
       const statuses: Record<string, number> = {};
       for (const url of targets) {
-        for (const host of [undefined, 'evil.example', 'localhost:1', '127.0.0.1@evil.example', '[::1]', 'a'.repeat(300)]) {
+        for (const host of [
+          undefined,
+          'evil.example',
+          'localhost:1',
+          '127.0.0.1@evil.example',
+          '[::1]',
+          'a'.repeat(300),
+        ]) {
           const response = await app.request({ method: 'GET', url, headers: host ? { host } : {} });
           statuses[`${host ?? '-'} ${url}`] = response.statusCode;
           expect([400, 401, 404]).toContain(response.statusCode);
@@ -254,12 +357,21 @@ describe('security: hostile requests (cases 10–13)', () => {
 
     it('A’s credentials naming B: odd targets → 403 or 400/404, never B’s data', async () => {
       for (const url of targets) {
-        const response = await app.request({ method: 'GET', url, headers: { ...a.member.auth, ...orgHeader(b.organizationId) } });
+        const response = await app.request({
+          method: 'GET',
+          url,
+          headers: { ...a.member.auth, ...orgHeader(b.organizationId) },
+        });
         expect([400, 403, 404]).toContain(response.statusCode);
         expectNoneOf(response.body, idsB);
       }
       // Encoded slashes in a session id never escape the route.
-      for (const id of [`${sessionB}%2F..%2F..`, `..%2F${sessionB}`, `%2e%2e%2f${sessionB}`, encodeURIComponent(`../${sessionB}`)]) {
+      for (const id of [
+        `${sessionB}%2F..%2F..`,
+        `..%2F${sessionB}`,
+        `%2e%2e%2f${sessionB}`,
+        encodeURIComponent(`../${sessionB}`),
+      ]) {
         const response = await app.request({ method: 'GET', url: `${SESSIONS}/${id}`, headers: member(a) });
         expect([400, 404]).toContain(response.statusCode);
         expectNoneOf(response.body, idsB);
@@ -281,7 +393,11 @@ describe('security: hostile requests (cases 10–13)', () => {
       ];
       for (const head of heads) {
         const { status, text } = await rawRequest(gateway.baseURL, head);
-        expect({ head: head.split('\r\n')[0], status, ok: [400, 401, 403, 404].includes(status) }).toEqual({ head: head.split('\r\n')[0], status, ok: true });
+        expect({ head: head.split('\r\n')[0], status, ok: [400, 401, 403, 404].includes(status) }).toEqual({
+          head: head.split('\r\n')[0],
+          status,
+          ok: true,
+        });
         expectNoneOf(text, idsB);
       }
     });

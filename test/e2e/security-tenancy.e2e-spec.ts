@@ -9,7 +9,17 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { InjectOptions } from 'light-my-request';
 import { expectProblem, type TestApp } from '../support/test-app';
-import { ask, flushRecorder, type Gateway, interactionRows, SESSIONS, sessionRows, sessionWithCalls, type Team, TASKS } from '../support/sessions-fixtures';
+import {
+  ask,
+  flushRecorder,
+  type Gateway,
+  interactionRows,
+  SESSIONS,
+  sessionRows,
+  sessionWithCalls,
+  type Team,
+  TASKS,
+} from '../support/sessions-fixtures';
 import { orgHeader } from '../support/tenancy-fixtures';
 import {
   ANALYTICS,
@@ -59,25 +69,35 @@ describe('security: tenancy (cases 1–4)', () => {
       ['share (remove)', 'DELETE', (id) => `${ANALYTICS}/sessions/${id}/share`, undefined],
     ];
 
-    it.each(routes)('%s by B’s UUID, as A’s member, A’s owner and A’s API key → 404, B unchanged', async (name, method, url, payload) => {
-      const before = await orgSnapshot(app, b.organizationId);
-      for (const headers of [member(a), owner(a), { 'x-lamplight-api-key': a.key }]) {
-        const response = await app.request({ method, url: url(sessionB), headers, ...(payload ? { payload } : {}) });
-        // Restore is for admins: a member or an API key is refused by role before any lookup (the same 403 for any id).
-        const refusedByRole = name === 'restore' && headers !== owner(a) && !('authorization' in headers && headers.authorization === a.owner.auth.authorization);
-        const problem = expectProblem(response, refusedByRole ? 403 : 404);
-        if (!refusedByRole) expect(problem.code).toMatch(/NOT_FOUND/);
-        expectNoneOf(response.body, idsB);
-      }
-      expect(await orgSnapshot(app, b.organizationId)).toBe(before);
-    });
+    it.each(routes)(
+      '%s by B’s UUID, as A’s member, A’s owner and A’s API key → 404, B unchanged',
+      async (name, method, url, payload) => {
+        const before = await orgSnapshot(app, b.organizationId);
+        for (const headers of [member(a), owner(a), { 'x-lamplight-api-key': a.key }]) {
+          const response = await app.request({ method, url: url(sessionB), headers, ...(payload ? { payload } : {}) });
+          // Restore is for admins: a member or an API key is refused by role before any lookup (the same 403 for any id).
+          const refusedByRole =
+            name === 'restore' &&
+            headers !== owner(a) &&
+            !('authorization' in headers && headers.authorization === a.owner.auth.authorization);
+          const problem = expectProblem(response, refusedByRole ? 403 : 404);
+          if (!refusedByRole) expect(problem.code).toMatch(/NOT_FOUND/);
+          expectNoneOf(response.body, idsB);
+        }
+        expect(await orgSnapshot(app, b.organizationId)).toBe(before);
+      },
+    );
 
     it('by the shared external id, A acts on its own session only; B’s stays as it was', async () => {
       const before = await orgSnapshot(app, b.organizationId);
       const got = await app.request({ method: 'GET', url: `${SESSIONS}/${SHARED_EXTERNAL_ID}`, headers: member(a) });
       expect(got.statusCode).toBe(200);
       expect(got.json()).toMatchObject({ id: sessionA, organization: a.organizationId });
-      const history = await app.request({ method: 'GET', url: `${SESSIONS}/${SHARED_EXTERNAL_ID}/history`, headers: member(a) });
+      const history = await app.request({
+        method: 'GET',
+        url: `${SESSIONS}/${SHARED_EXTERNAL_ID}/history`,
+        headers: member(a),
+      });
       expect(history.statusCode).toBe(200);
       expectNoneOf(history.body, idsB);
       expect(await orgSnapshot(app, b.organizationId)).toBe(before);
@@ -95,21 +115,44 @@ describe('security: tenancy (cases 1–4)', () => {
     ];
 
     it.each(routes)('%s: A’s member naming B’s organization → 403', async (_name, method, url) => {
-      const response = await app.request({ method, url, headers: { ...a.member.auth, ...orgHeader(b.organizationId) } });
+      const response = await app.request({
+        method,
+        url,
+        headers: { ...a.member.auth, ...orgHeader(b.organizationId) },
+      });
       expectProblem(response, 403);
       expectNoneOf(response.body, idsB);
     });
 
-    it.each(routes.filter(([name]) => name !== 'api keys'))('%s: A’s API key with B’s header → 403', async (_name, method, url) => {
-      const response = await app.request({ method, url, headers: { 'x-lamplight-api-key': a.key, ...orgHeader(b.organizationId) } });
-      expectProblem(response, 403);
-      expectNoneOf(response.body, idsB);
-    });
+    it.each(routes.filter(([name]) => name !== 'api keys'))(
+      '%s: A’s API key with B’s header → 403',
+      async (_name, method, url) => {
+        const response = await app.request({
+          method,
+          url,
+          headers: { 'x-lamplight-api-key': a.key, ...orgHeader(b.organizationId) },
+        });
+        expectProblem(response, 403);
+        expectNoneOf(response.body, idsB);
+      },
+    );
 
     it('over HTTP on the sessions and analytics routes: A’s key (every header form) with B’s header → 403 problem', async () => {
-      for (const path of [SESSIONS, `${SESSIONS}/${SHARED_EXTERNAL_ID}`, `${ANALYTICS}/tokens`, `${ANALYTICS}/sessions`, `${ANALYTICS}/sessions/${sessionB}`]) {
-        for (const credential of [{ 'x-lamplight-api-key': a.key }, { 'x-shinzo-api-key': a.key }, { authorization: `Bearer ${a.key}` }]) {
-          const response = await fetch(`${gateway.baseURL}${path}`, { headers: { ...credential, ...orgHeader(b.organizationId) } });
+      for (const path of [
+        SESSIONS,
+        `${SESSIONS}/${SHARED_EXTERNAL_ID}`,
+        `${ANALYTICS}/tokens`,
+        `${ANALYTICS}/sessions`,
+        `${ANALYTICS}/sessions/${sessionB}`,
+      ]) {
+        for (const credential of [
+          { 'x-lamplight-api-key': a.key },
+          { 'x-shinzo-api-key': a.key },
+          { authorization: `Bearer ${a.key}` },
+        ]) {
+          const response = await fetch(`${gateway.baseURL}${path}`, {
+            headers: { ...credential, ...orgHeader(b.organizationId) },
+          });
           const text = await response.text();
           expect({ path, status: response.status }).toEqual({ path, status: 403 });
           expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -124,8 +167,18 @@ describe('security: tenancy (cases 1–4)', () => {
       for (const credential of [{ 'x-api-key': a.key }, { authorization: `Bearer ${a.key}` }, a.member.auth]) {
         const response = await fetch(`${gateway.baseURL}${MESSAGES}`, {
           method: 'POST',
-          headers: { ...credential, ...orgHeader(b.organizationId), 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-lamplight-session-id': SHARED_EXTERNAL_ID },
-          body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+          headers: {
+            ...credential,
+            ...orgHeader(b.organizationId),
+            'content-type': 'application/json',
+            'anthropic-version': '2023-06-01',
+            'x-lamplight-session-id': SHARED_EXTERNAL_ID,
+          },
+          body: JSON.stringify({
+            model: 'claude-sonnet-4-6',
+            max_tokens: 8,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
         });
         const text = await response.text();
         expect(response.status).toBe(403);
@@ -140,7 +193,10 @@ describe('security: tenancy (cases 1–4)', () => {
 
   describe('case 3: lists, counts, aggregates and exports hold the caller’s rows only', () => {
     it('sessions list (cursor and offset forms): only A’s sessions, and totalCount counts A’s only', async () => {
-      const [{ n }] = await app.sql<{ n: string }>('select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null', [a.organizationId]);
+      const [{ n }] = await app.sql<{ n: string }>(
+        'select count(*)::text as n from sessions where organization_id = $1 and deleted_at is null',
+        [a.organizationId],
+      );
       for (const url of [SESSIONS, `${SESSIONS}?offset=0&limit=500`]) {
         const response = await app.request({ method: 'GET', url, headers: member(a) });
         expect(response.statusCode).toBe(200);
@@ -174,7 +230,11 @@ describe('security: tenancy (cases 1–4)', () => {
       expect(sessions.statusCode).toBe(200);
       expectNoneOf(sessions.body, idsB);
       expect(sessions.body).toContain(sessionA);
-      const one = await app.request({ method: 'GET', url: `${ANALYTICS}/sessions/${SHARED_EXTERNAL_ID}`, headers: member(a) });
+      const one = await app.request({
+        method: 'GET',
+        url: `${ANALYTICS}/sessions/${SHARED_EXTERNAL_ID}`,
+        headers: member(a),
+      });
       expect(one.statusCode).toBe(200);
       expect(one.body).toContain(sessionA);
       expectNoneOf(one.body, idsB);
@@ -183,12 +243,20 @@ describe('security: tenancy (cases 1–4)', () => {
     it('exports of the shared external id hold A’s calls only', async () => {
       const calls = (await interactionRows(gateway, sessionA, 2)).map((row) => row.id as string);
       for (const format of ['jsonl', 'csv']) {
-        const response = await app.request({ method: 'GET', url: `${SESSIONS}/${SHARED_EXTERNAL_ID}/export?format=${format}`, headers: member(a) });
+        const response = await app.request({
+          method: 'GET',
+          url: `${SESSIONS}/${SHARED_EXTERNAL_ID}/export?format=${format}`,
+          headers: member(a),
+        });
         expect(response.statusCode).toBe(200);
         for (const id of calls) expect(response.body).toContain(id);
         expectNoneOf(response.body, idsB);
       }
-      const events = await app.request({ method: 'GET', url: `${SESSIONS}/${SHARED_EXTERNAL_ID}/events?limit=100`, headers: member(a) });
+      const events = await app.request({
+        method: 'GET',
+        url: `${SESSIONS}/${SHARED_EXTERNAL_ID}/events?limit=100`,
+        headers: member(a),
+      });
       expect(events.statusCode).toBe(200);
       expectNoneOf(events.body, idsB);
     });
@@ -203,16 +271,26 @@ describe('security: tenancy (cases 1–4)', () => {
       const row = await sessionWithCalls(gateway, clientA, a.organizationId, 'doomed', ['to be deleted']);
       doomed = row.id;
       taskId = (await interactionRows(gateway, doomed, 1))[0].id;
-      const share = await app.request({ method: 'POST', url: `${ANALYTICS}/sessions/${doomed}/share`, headers: owner(a), payload: {} });
+      const share = await app.request({
+        method: 'POST',
+        url: `${ANALYTICS}/sessions/${doomed}/share`,
+        headers: owner(a),
+        payload: {},
+      });
       token = share.json().share_token;
       expect((await app.request({ method: 'GET', url: `${ANALYTICS}/sessions/shared/${token}` })).statusCode).toBe(200);
-      expect((await app.request({ method: 'GET', url: `${TASKS}/${taskId}`, headers: member(a) })).statusCode).toBe(200);
+      expect((await app.request({ method: 'GET', url: `${TASKS}/${taskId}`, headers: member(a) })).statusCode).toBe(
+        200,
+      );
       const deleted = await app.request({ method: 'DELETE', url: `${SESSIONS}/${doomed}`, headers: owner(a) });
       expect(deleted.statusCode).toBe(204);
     });
 
     it('is marked deleted in the database, with who deleted it', async () => {
-      const [row] = await app.sql<{ deleted_at: Date | null; deleted_by_id: string }>('select deleted_at, deleted_by_id from sessions where id = $1', [doomed]);
+      const [row] = await app.sql<{ deleted_at: Date | null; deleted_by_id: string }>(
+        'select deleted_at, deleted_by_id from sessions where id = $1',
+        [doomed],
+      );
       expect(row.deleted_at).toBeInstanceOf(Date);
       expect(row.deleted_by_id).toBe(a.owner.id);
     });

@@ -39,10 +39,15 @@ describe('sessions: changes', () => {
   };
 
   const as = (user: TestUser, options: InjectOptions) =>
-    gateway.app.request({ ...options, headers: { ...user.auth, ...orgHeader(team.organizationId), ...options.headers } });
-  const patch = (user: TestUser, id: string, payload: unknown) => as(user, { method: 'PATCH', url: `${SESSIONS}/${id}`, payload: payload as object });
+    gateway.app.request({
+      ...options,
+      headers: { ...user.auth, ...orgHeader(team.organizationId), ...options.headers },
+    });
+  const patch = (user: TestUser, id: string, payload: unknown) =>
+    as(user, { method: 'PATCH', url: `${SESSIONS}/${id}`, payload: payload as object });
   const remove = (user: TestUser, id: string) => as(user, { method: 'DELETE', url: `${SESSIONS}/${id}` });
-  const post = (user: TestUser, id: string, action: 'restore' | 'release') => as(user, { method: 'POST', url: `${SESSIONS}/${id}/${action}` });
+  const post = (user: TestUser, id: string, action: 'restore' | 'release') =>
+    as(user, { method: 'POST', url: `${SESSIONS}/${id}/${action}` });
 
   describe('PATCH title', () => {
     let session: SessionRow;
@@ -67,7 +72,9 @@ describe('sessions: changes', () => {
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({ id: session.id, title: stored });
       expect((await sessionRow(gateway, session.id)).title).toBe(stored);
-      expect((await getAs(gateway, team.member, team.organizationId, `${SESSIONS}/${session.id}`)).json().title).toBe(stored);
+      expect((await getAs(gateway, team.member, team.organizationId, `${SESSIONS}/${session.id}`)).json().title).toBe(
+        stored,
+      );
     });
 
     it.each([
@@ -95,7 +102,8 @@ describe('sessions: changes', () => {
   describe('PATCH tokenBudget', () => {
     it('sets a budget the proxy then enforces, and clears it with null', async () => {
       const session = await ownersSession('budget');
-      const used = (await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}/${session.id}`)).json().tokensUsed;
+      const used = (await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}/${session.id}`)).json()
+        .tokensUsed;
       expect(used).toBeGreaterThan(0);
       const set = await patch(team.owner, session.external_id, { tokenBudget: used });
       expect(set.statusCode).toBe(200);
@@ -115,11 +123,14 @@ describe('sessions: changes', () => {
       expect(both.json()).toMatchObject({ title: 'Budgeted', tokenBudget: 1_000_000 });
     });
 
-    it.each([[-1], [1.5], ['100'], [Number.MAX_SAFE_INTEGER + 2]])('refuses tokenBudget %p with 400', async (tokenBudget) => {
-      const session = await ownersSession('bad-budget');
-      expectFieldErrors(await patch(team.owner, session.id, { tokenBudget }), ['tokenBudget']);
-      expect((await sessionRow(gateway, session.id)).token_budget).toBeNull();
-    });
+    it.each([[-1], [1.5], ['100'], [Number.MAX_SAFE_INTEGER + 2]])(
+      'refuses tokenBudget %p with 400',
+      async (tokenBudget) => {
+        const session = await ownersSession('bad-budget');
+        expectFieldErrors(await patch(team.owner, session.id, { tokenBudget }), ['tokenBudget']);
+        expect((await sessionRow(gateway, session.id)).token_budget).toBeNull();
+      },
+    );
   });
 
   describe('who may change a session', () => {
@@ -154,7 +165,10 @@ describe('sessions: changes', () => {
       const memberClient = sdk(gateway, { user: team.member, organizationId: team.organizationId });
       const own = await sessionWithCalls(gateway, memberClient, team.organizationId, 'members-own', ['mine']);
       expect(own.user_id).toBe(team.member.id);
-      expect((await patch(team.member, own.id, { title: 'Mine' })).json()).toMatchObject({ title: 'Mine', user: team.member.id });
+      expect((await patch(team.member, own.id, { title: 'Mine' })).json()).toMatchObject({
+        title: 'Mine',
+        user: team.member.id,
+      });
       expect((await post(team.member, own.id, 'release')).statusCode).toBe(200);
       expect((await remove(team.member, own.id)).statusCode).toBe(204);
     });
@@ -211,7 +225,10 @@ describe('sessions: changes', () => {
       expectProblem(await read(`${TASKS}/${interaction.id}`), 404, 'TASK_NOT_FOUND');
       const listed = (await read(`${SESSIONS}?limit=500`)).json().data.map((s: { id: string }) => s.id);
       expect(listed).not.toContain(session.id);
-      expect((await read(`${SESSIONS}?externalId=${session.external_id}&offset=0`)).json()).toMatchObject({ data: [], totalCount: 0 });
+      expect((await read(`${SESSIONS}?externalId=${session.external_id}&offset=0`)).json()).toMatchObject({
+        data: [],
+        totalCount: 0,
+      });
 
       // The next call with the external id opens a new session.
       await ask(ownerClient, session.external_id, 'again');
@@ -221,7 +238,9 @@ describe('sessions: changes', () => {
       expect(fresh.deleted_at).toBeNull();
       await interactionRows(gateway, fresh.id, 1);
       expect((await read(`${SESSIONS}/${session.external_id}`)).json()).toMatchObject({ id: fresh.id, taskCount: 1 });
-      expect((await read(`${SESSIONS}?externalId=${session.external_id}`)).json().data.map((s: { id: string }) => s.id)).toEqual([fresh.id]);
+      expect(
+        (await read(`${SESSIONS}?externalId=${session.external_id}`)).json().data.map((s: { id: string }) => s.id),
+      ).toEqual([fresh.id]);
       expectProblem(await read(`${SESSIONS}/${session.id}`), 404, 'SESSION_NOT_FOUND');
     });
   });
@@ -231,15 +250,26 @@ describe('sessions: changes', () => {
       const session = await ownersSession('restorable');
       expect((await remove(team.owner, session.id)).statusCode).toBe(204);
       expectProblem(await post(team.member, session.id, 'restore'), 403, 'ROLE_REQUIRED');
-      const byKey = await gateway.app.request({ method: 'POST', url: `${SESSIONS}/${session.id}/restore`, headers: { 'x-lamplight-api-key': team.key } });
+      const byKey = await gateway.app.request({
+        method: 'POST',
+        url: `${SESSIONS}/${session.id}/restore`,
+        headers: { 'x-lamplight-api-key': team.key },
+      });
       expectProblem(byKey, 403, 'ROLE_REQUIRED');
       expect((await sessionRow(gateway, session.id)).deleted_at).not.toBeNull();
 
       const restored = await post(team.admin, session.external_id, 'restore');
       expect(restored.statusCode).toBe(200);
       expect(restored.json()).toMatchObject({ id: session.id, releasedAt: null, taskCount: 1 });
-      expect(await sessionRow(gateway, session.id)).toMatchObject({ deleted_at: null, deleted_by_id: null, released_at: null });
-      expect((await getAs(gateway, team.member, team.organizationId, `${SESSIONS}/${session.external_id}/history`)).json().totalCount).toBe(1);
+      expect(await sessionRow(gateway, session.id)).toMatchObject({
+        deleted_at: null,
+        deleted_by_id: null,
+        released_at: null,
+      });
+      expect(
+        (await getAs(gateway, team.member, team.organizationId, `${SESSIONS}/${session.external_id}/history`)).json()
+          .totalCount,
+      ).toBe(1);
 
       const again = await post(team.owner, session.id, 'restore');
       expect(again.statusCode).toBe(200);
@@ -255,14 +285,18 @@ describe('sessions: changes', () => {
       const old = await ownersSession('taken');
       expect((await remove(team.owner, old.id)).statusCode).toBe(204);
       await ask(ownerClient, old.external_id, 'newer');
-      const newer = (await sessionRows(gateway, team.organizationId, old.external_id)).find((row) => row.id !== old.id)!;
+      const newer = (await sessionRows(gateway, team.organizationId, old.external_id)).find(
+        (row) => row.id !== old.id,
+      )!;
 
       const restored = await post(team.admin, old.id, 'restore');
       expect(restored.statusCode).toBe(200);
       expect(restored.json().releasedAt).not.toBeNull();
       expect(await sessionRow(gateway, old.id)).toMatchObject({ deleted_at: null, released_at: expect.any(Date) });
       expect(await sessionRow(gateway, newer.id)).toMatchObject({ deleted_at: null, released_at: null });
-      expect((await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}/${old.external_id}`)).json().id).toBe(newer.id);
+      expect((await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}/${old.external_id}`)).json().id).toBe(
+        newer.id,
+      );
       expect((await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}/${old.id}`)).json().id).toBe(old.id);
     });
 
@@ -270,7 +304,9 @@ describe('sessions: changes', () => {
       const first = await ownersSession('twice');
       expect((await remove(team.owner, first.id)).statusCode).toBe(204);
       await ask(ownerClient, first.external_id, 'second life');
-      const second = (await sessionRows(gateway, team.organizationId, first.external_id)).find((row) => row.id !== first.id)!;
+      const second = (await sessionRows(gateway, team.organizationId, first.external_id)).find(
+        (row) => row.id !== first.id,
+      )!;
       expect((await remove(team.owner, second.id)).statusCode).toBe(204);
       expect((await post(team.admin, first.external_id, 'restore')).json().id).toBe(second.id);
       expect((await sessionRow(gateway, first.id)).deleted_at).not.toBeNull();
@@ -301,7 +337,9 @@ describe('sessions: changes', () => {
       const get = (id: string) => getAs(gateway, team.owner, team.organizationId, `${SESSIONS}/${id}`);
       expect((await get(session.external_id)).json()).toMatchObject({ id: next.id, releasedAt: null, taskCount: 1 });
       expect((await get(session.id)).json()).toMatchObject({ id: session.id, releasedAt: releasedAt!.toISOString() });
-      const listed = (await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}?externalId=${session.external_id}`)).json();
+      const listed = (
+        await getAs(gateway, team.owner, team.organizationId, `${SESSIONS}?externalId=${session.external_id}`)
+      ).json();
       expect(listed.data.map((s: { id: string }) => s.id)).toEqual([next.id, session.id]);
     });
   });

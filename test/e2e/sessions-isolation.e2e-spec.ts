@@ -27,14 +27,22 @@ describe('sessions: isolation between organizations', () => {
     gateway = await startGateway();
     a = await createTeam(gateway, 'Alpha');
     b = await createTeam(gateway, 'Bravo');
-    aSession = await sessionWithCalls(gateway, sdk(gateway, { key: a.key }), a.organizationId, 'shared-ext', ['alpha secret']);
-    bSession = await sessionWithCalls(gateway, sdk(gateway, { key: b.key }), b.organizationId, 'shared-ext', ['bravo question']);
+    aSession = await sessionWithCalls(gateway, sdk(gateway, { key: a.key }), a.organizationId, 'shared-ext', [
+      'alpha secret',
+    ]);
+    bSession = await sessionWithCalls(gateway, sdk(gateway, { key: b.key }), b.organizationId, 'shared-ext', [
+      'bravo question',
+    ]);
     aTaskId = (await interactionRows(gateway, aSession.id, 1))[0].id;
   });
   afterAll(() => gateway.close());
 
   /** B's three ways in: its owner's JWT, its admin acting in B, its platform key. */
-  const bCallers = (): Record<string, string>[] => [b.owner.auth, { ...b.admin.auth, ...orgHeader(b.organizationId) }, { 'x-lamplight-api-key': b.key }];
+  const bCallers = (): Record<string, string>[] => [
+    b.owner.auth,
+    { ...b.admin.auth, ...orgHeader(b.organizationId) },
+    { 'x-lamplight-api-key': b.key },
+  ];
   const asB = (headers: Record<string, string>, options: InjectOptions) =>
     gateway.app.request({ ...options, headers: { ...headers, ...options.headers } });
 
@@ -61,35 +69,76 @@ describe('sessions: isolation between organizations', () => {
       expect(exported).not.toContain('alpha secret');
 
       for (const suffix of ['', '/history', '/events', '/export', '/export?format=csv']) {
-        expectProblem(await asB(headers, { method: 'GET', url: `${SESSIONS}/${aSession.id}${suffix}` }), 404, 'SESSION_NOT_FOUND');
+        expectProblem(
+          await asB(headers, { method: 'GET', url: `${SESSIONS}/${aSession.id}${suffix}` }),
+          404,
+          'SESSION_NOT_FOUND',
+        );
       }
       expectProblem(await asB(headers, { method: 'GET', url: `${TASKS}/${aTaskId}` }), 404, 'TASK_NOT_FOUND');
     }
     const writers = [b.owner.auth, { 'x-lamplight-api-key': b.key }];
     for (const headers of writers) {
-      expectProblem(await asB(headers, { method: 'PATCH', url: `${SESSIONS}/${aSession.id}`, payload: { title: 'pwned' } }), 404, 'SESSION_NOT_FOUND');
-      expectProblem(await asB(headers, { method: 'DELETE', url: `${SESSIONS}/${aSession.id}` }), 404, 'SESSION_NOT_FOUND');
-      expectProblem(await asB(headers, { method: 'POST', url: `${SESSIONS}/${aSession.id}/release` }), 404, 'SESSION_NOT_FOUND');
+      expectProblem(
+        await asB(headers, { method: 'PATCH', url: `${SESSIONS}/${aSession.id}`, payload: { title: 'pwned' } }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      expectProblem(
+        await asB(headers, { method: 'DELETE', url: `${SESSIONS}/${aSession.id}` }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      expectProblem(
+        await asB(headers, { method: 'POST', url: `${SESSIONS}/${aSession.id}/release` }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
     }
-    expectProblem(await asB(b.owner.auth, { method: 'POST', url: `${SESSIONS}/${aSession.id}/restore` }), 404, 'SESSION_NOT_FOUND');
+    expectProblem(
+      await asB(b.owner.auth, { method: 'POST', url: `${SESSIONS}/${aSession.id}/restore` }),
+      404,
+      'SESSION_NOT_FOUND',
+    );
     expect(await sessionRow(gateway, aSession.id)).toMatchObject({ title: null, deleted_at: null, released_at: null });
   });
 
   it("cannot restore another organization's deleted session", async () => {
-    const doomed = await sessionWithCalls(gateway, sdk(gateway, { key: a.key }), a.organizationId, 'alpha-doomed', ['x']);
-    const deleted = await gateway.app.request({ method: 'DELETE', url: `${SESSIONS}/${doomed.id}`, headers: a.owner.auth });
+    const doomed = await sessionWithCalls(gateway, sdk(gateway, { key: a.key }), a.organizationId, 'alpha-doomed', [
+      'x',
+    ]);
+    const deleted = await gateway.app.request({
+      method: 'DELETE',
+      url: `${SESSIONS}/${doomed.id}`,
+      headers: a.owner.auth,
+    });
     expect(deleted.statusCode).toBe(204);
-    expectProblem(await asB(b.owner.auth, { method: 'POST', url: `${SESSIONS}/${doomed.id}/restore` }), 404, 'SESSION_NOT_FOUND');
-    expectProblem(await asB(b.owner.auth, { method: 'POST', url: `${SESSIONS}/alpha-doomed/restore` }), 404, 'SESSION_NOT_FOUND');
+    expectProblem(
+      await asB(b.owner.auth, { method: 'POST', url: `${SESSIONS}/${doomed.id}/restore` }),
+      404,
+      'SESSION_NOT_FOUND',
+    );
+    expectProblem(
+      await asB(b.owner.auth, { method: 'POST', url: `${SESSIONS}/alpha-doomed/restore` }),
+      404,
+      'SESSION_NOT_FOUND',
+    );
     expect((await sessionRow(gateway, doomed.id)).deleted_at).not.toBeNull();
   });
 
   it("refuses B's credentials naming A's organization with 403", async () => {
     const named = orgHeader(a.organizationId);
     expectProblem(await asB({ ...b.owner.auth, ...named }, { method: 'GET', url: SESSIONS }), 403, 'NOT_A_MEMBER');
-    expectProblem(await asB({ 'x-lamplight-api-key': b.key, ...named }, { method: 'GET', url: `${SESSIONS}/shared-ext` }), 403, 'ORGANIZATION_MISMATCH');
     expectProblem(
-      await asB({ ...b.owner.auth, ...named }, { method: 'POST', url: TASKS, payload: { query: 'hi', session_id: 'shared-ext' } }),
+      await asB({ 'x-lamplight-api-key': b.key, ...named }, { method: 'GET', url: `${SESSIONS}/shared-ext` }),
+      403,
+      'ORGANIZATION_MISMATCH',
+    );
+    expectProblem(
+      await asB(
+        { ...b.owner.auth, ...named },
+        { method: 'POST', url: TASKS, payload: { query: 'hi', session_id: 'shared-ext' } },
+      ),
       403,
       'NOT_A_MEMBER',
     );
@@ -104,10 +153,16 @@ describe('sessions: isolation between organizations', () => {
       payload: { email: both.email },
     });
     expect(joined.statusCode).toBe(201);
-    const accepted = await gateway.app.request({ method: 'POST', url: `/api/v1/invitations/${joined.json().id}/accept`, headers: both.auth });
+    const accepted = await gateway.app.request({
+      method: 'POST',
+      url: `/api/v1/invitations/${joined.json().id}/accept`,
+      headers: both.auth,
+    });
     expect(accepted.statusCode).toBe(200);
     const list = async (organizationId: string) =>
-      (await asB({ ...both.auth, ...orgHeader(organizationId) }, { method: 'GET', url: SESSIONS })).json().data.map((s: { id: string }) => s.id);
+      (await asB({ ...both.auth, ...orgHeader(organizationId) }, { method: 'GET', url: SESSIONS }))
+        .json()
+        .data.map((s: { id: string }) => s.id);
     expect(await list(b.organizationId)).toEqual([bSession.id]);
     expect(await list(a.organizationId)).toEqual(expect.arrayContaining([aSession.id]));
     expect(await list(a.organizationId)).not.toContain(bSession.id);

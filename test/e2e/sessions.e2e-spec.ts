@@ -24,7 +24,8 @@ import { expectFieldErrors, expectProblem } from '../support/tenancy-fixtures';
 import type { LooseRecord } from '../support/test-app';
 
 /** claude-opus-4-5, per call: 100·5000 + 20·25000 + 30·500 + 5·6250 + 7·10000 nano-USD. */
-const PRICED = 'MOCK:{"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":30,"ephemeral_5m_input_tokens":5,"ephemeral_1h_input_tokens":7}} hello';
+const PRICED =
+  'MOCK:{"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":30,"ephemeral_5m_input_tokens":5,"ephemeral_1h_input_tokens":7}} hello';
 const PRICED_CALL_NANO_USD = 1_116_250;
 
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
@@ -33,7 +34,11 @@ const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 function expectedSession(row: SessionRow, device: Record<string, string>) {
   const n = (value: string) => Number(value);
   const tokens =
-    n(row.input_tokens) + n(row.output_tokens) + n(row.cache_read_tokens) + n(row.cache_write5m_tokens) + n(row.cache_write1h_tokens);
+    n(row.input_tokens) +
+    n(row.output_tokens) +
+    n(row.cache_read_tokens) +
+    n(row.cache_write5m_tokens) +
+    n(row.cache_write1h_tokens);
   return {
     id: row.id,
     organization: row.organization_id,
@@ -75,7 +80,12 @@ function expectedInteraction(row: LooseRecord) {
     cacheReadTokens: row.cache_read_tokens,
     cacheWrite5mTokens: row.cache_write5m_tokens,
     cacheWrite1hTokens: row.cache_write1h_tokens,
-    totalTokens: row.input_tokens + row.output_tokens + row.cache_read_tokens + row.cache_write5m_tokens + row.cache_write1h_tokens,
+    totalTokens:
+      row.input_tokens +
+      row.output_tokens +
+      row.cache_read_tokens +
+      row.cache_write5m_tokens +
+      row.cache_write1h_tokens,
     cost:
       total === null
         ? null
@@ -122,7 +132,7 @@ describe('sessions: reading', () => {
   const get = (url: string) => getAs(gateway, team.owner, team.organizationId, url);
 
   describe('GET /api/v1/sessions', () => {
-    it('lists sessions made through the proxy, newest first, in the list envelope with each session\'s facts', async () => {
+    it("lists sessions made through the proxy, newest first, in the list envelope with each session's facts", async () => {
       const listers = await createTeam(gateway, 'Listers');
       const listerClient = sdk(gateway, { key: listers.key });
       await ask(listerClient, 'list-a', PRICED, { model: 'claude-opus-4-5' });
@@ -133,7 +143,11 @@ describe('sessions: reading', () => {
       const bare = await httpRequest(`${gateway.baseURL}/spotlight/anthropic/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': listers.key, 'x-lamplight-session-id': 'list-b' },
-        body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
       });
       expect(bare.statusCode).toBe(200);
       await bare.body.dump();
@@ -148,7 +162,13 @@ describe('sessions: reading', () => {
       const rowA = await sessionRow(gateway, a.id);
       const rowB = await sessionRow(gateway, b.id);
       expect(body.data).toEqual([
-        expectedSession(rowB, { id: 'unknown', platform: 'unknown', type: 'unknown', name: expect.any(String), osVersion: 'unknown' }),
+        expectedSession(rowB, {
+          id: 'unknown',
+          platform: 'unknown',
+          type: 'unknown',
+          name: expect.any(String),
+          osVersion: 'unknown',
+        }),
         expectedSession(rowA, SDK_DEVICE),
       ]);
       // The running totals, checked against the calls themselves rather than against the row.
@@ -171,7 +191,11 @@ describe('sessions: reading', () => {
       });
 
       // The same through an API key (read scope), and the single session by either id.
-      const byKey = await gateway.app.request({ method: 'GET', url: SESSIONS, headers: { 'x-lamplight-api-key': listers.key } });
+      const byKey = await gateway.app.request({
+        method: 'GET',
+        url: SESSIONS,
+        headers: { 'x-lamplight-api-key': listers.key },
+      });
       expect(byKey.json()).toEqual(body);
       for (const id of [a.id, 'list-a', a.id.toUpperCase()]) {
         const one = await getAs(gateway, listers.member, listers.organizationId, `${SESSIONS}/${id}`);
@@ -203,13 +227,32 @@ describe('sessions: reading', () => {
     it('pages 1,000 sessions that share one creation time, by cursor and by offset, each exactly once', async () => {
       const pager = await createTeam(gateway, 'Pager');
       const shared = '2026-03-04T05:06:07.123456Z';
-      await insertSessions(gateway, { organizationId: pager.organizationId, userId: pager.owner.id, count: 1000, createdAt: shared, prefix: 'same' });
-      await insertSessions(gateway, { organizationId: pager.organizationId, userId: pager.owner.id, count: 3, createdAt: '2026-03-04T05:06:07.123457Z', prefix: 'newer' });
-      await insertSessions(gateway, { organizationId: pager.organizationId, userId: pager.owner.id, count: 3, createdAt: '2026-03-04T05:06:07.123455Z', prefix: 'older' });
+      await insertSessions(gateway, {
+        organizationId: pager.organizationId,
+        userId: pager.owner.id,
+        count: 1000,
+        createdAt: shared,
+        prefix: 'same',
+      });
+      await insertSessions(gateway, {
+        organizationId: pager.organizationId,
+        userId: pager.owner.id,
+        count: 3,
+        createdAt: '2026-03-04T05:06:07.123457Z',
+        prefix: 'newer',
+      });
+      await insertSessions(gateway, {
+        organizationId: pager.organizationId,
+        userId: pager.owner.id,
+        count: 3,
+        createdAt: '2026-03-04T05:06:07.123455Z',
+        prefix: 'older',
+      });
       const expected = (
-        await gateway.app.sql<{ id: string }>(`select id from sessions where organization_id = $1 order by created_at desc, id desc`, [
-          pager.organizationId,
-        ])
+        await gateway.app.sql<{ id: string }>(
+          `select id from sessions where organization_id = $1 order by created_at desc, id desc`,
+          [pager.organizationId],
+        )
       ).map((row) => row.id);
       expect(expected).toHaveLength(1006);
       const list = (query: string) => getAs(gateway, pager.owner, pager.organizationId, `${SESSIONS}?${query}`);
@@ -250,16 +293,29 @@ describe('sessions: reading', () => {
 
       // A plain RFC 3339 `before` is strictly-before on the creation time.
       const beforeShared = (await list(`before=${encodeURIComponent(shared)}`)).json();
-      expect(beforeShared.data.map((s: { externalId: string }) => s.externalId).sort()).toEqual(['older-0001', 'older-0002', 'older-0003']);
+      expect(beforeShared.data.map((s: { externalId: string }) => s.externalId).sort()).toEqual([
+        'older-0001',
+        'older-0002',
+        'older-0003',
+      ]);
       expect(beforeShared).not.toHaveProperty('nextCursor');
-      const beforeNewer = (await list(`limit=500&before=${encodeURIComponent('2026-03-04T06:06:07.123457+01:00')}`)).json();
+      const beforeNewer = (
+        await list(`limit=500&before=${encodeURIComponent('2026-03-04T06:06:07.123457+01:00')}`)
+      ).json();
       expect(beforeNewer.data.map((s: { id: string }) => s.id)).toEqual(expected.slice(3, 503));
     });
 
     it('filters by external id, by text in the title or external id, and by creation range', async () => {
       const filters = await createTeam(gateway, 'Filters');
       const insert = (prefix: string, createdAt: string, title?: string) =>
-        insertSessions(gateway, { organizationId: filters.organizationId, userId: filters.owner.id, count: 1, createdAt, prefix, title });
+        insertSessions(gateway, {
+          organizationId: filters.organizationId,
+          userId: filters.owner.id,
+          count: 1,
+          createdAt,
+          prefix,
+          title,
+        });
       const [alpha] = await insert('alpha', '2026-01-01T00:00:00Z', 'Refactor BILLING');
       const [beta] = await insert('beta', '2026-02-01T00:00:00Z', '100% done_now');
       const [gamma] = await insert('gamma-billing', '2026-03-01T00:00:00Z');
@@ -277,7 +333,12 @@ describe('sessions: reading', () => {
       expect(await ids('createdAfter=2026-02-01T00:00:00Z')).toEqual([gamma, beta]);
       expect(await ids('createdBefore=2026-02-01T00:00:00Z')).toEqual([alpha]);
       expect(await ids('createdAfter=2026-01-15T00:00:00Z&createdBefore=2026-02-15T00:00:00Z')).toEqual([beta]);
-      const counted = await getAs(gateway, filters.owner, filters.organizationId, `${SESSIONS}?q=billing&offset=1&limit=1`);
+      const counted = await getAs(
+        gateway,
+        filters.owner,
+        filters.organizationId,
+        `${SESSIONS}?q=billing&offset=1&limit=1`,
+      );
       expect(counted.json()).toMatchObject({ totalCount: 2, data: [{ id: alpha }] });
       expect(counted.json()).not.toHaveProperty('nextCursor');
     });
@@ -300,7 +361,10 @@ describe('sessions: reading', () => {
     it.each([
       ['before=not-a-cursor', 'INVALID_CURSOR'],
       [`before=${Buffer.from('v1|2026-01-01T00:00:00.000000Z|not-a-uuid').toString('base64url')}`, 'INVALID_CURSOR'],
-      [`before=${Buffer.from('v1|2026-02-30T00:00:00.000000Z|6f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11').toString('base64url')}`, 'INVALID_CURSOR'],
+      [
+        `before=${Buffer.from('v1|2026-02-30T00:00:00.000000Z|6f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11').toString('base64url')}`,
+        'INVALID_CURSOR',
+      ],
       ['before=2026-01-01T00:00:00Z&offset=0', 'CURSOR_WITH_OFFSET'],
     ])('refuses %s with 400 %s', async (query, code) => {
       expectProblem(await get(`${SESSIONS}?${query}`), 400, code);
@@ -316,12 +380,21 @@ describe('sessions: reading', () => {
         createdAt: '2026-01-01T00:00:00Z',
         prefix: 'device',
       });
-      await gateway.app.sql(`update sessions set device = '{"platform":"Windows","name":"","id":42}'::jsonb, released_at = now() where id = $1`, [id]);
+      await gateway.app.sql(
+        `update sessions set device = '{"platform":"Windows","name":"","id":42}'::jsonb, released_at = now() where id = $1`,
+        [id],
+      );
       const response = await get(`${SESSIONS}/device-0001`);
       expect(response.statusCode).toBe(200);
       const row = await sessionRow(gateway, id);
       expect(response.json()).toEqual({
-        ...expectedSession(row, { id: 'unknown', platform: 'Windows', type: 'unknown', name: 'unknown', osVersion: 'unknown' }),
+        ...expectedSession(row, {
+          id: 'unknown',
+          platform: 'Windows',
+          type: 'unknown',
+          name: 'unknown',
+          osVersion: 'unknown',
+        }),
         agents: [],
       });
       expect(response.json().releasedAt).toBe(row.released_at!.toISOString());
@@ -330,7 +403,10 @@ describe('sessions: reading', () => {
     it('finds an external id with a slash, and answers 404 for an unknown id of either form', async () => {
       await ask(client, 'team/alpha', 'hi');
       const [row] = await sessionRows(gateway, team.organizationId, 'team/alpha');
-      expect((await get(`${SESSIONS}/${encodeURIComponent('team/alpha')}`)).json()).toMatchObject({ id: row.id, externalId: 'team/alpha' });
+      expect((await get(`${SESSIONS}/${encodeURIComponent('team/alpha')}`)).json()).toMatchObject({
+        id: row.id,
+        externalId: 'team/alpha',
+      });
       expectProblem(await get(`${SESSIONS}/no-such-session`), 404, 'SESSION_NOT_FOUND');
       expectProblem(await get(`${SESSIONS}/6f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11`), 404, 'SESSION_NOT_FOUND');
       expectProblem(await get(`${SESSIONS}/${'x'.repeat(300)}`), 404, 'SESSION_NOT_FOUND');
@@ -373,7 +449,12 @@ describe('sessions: reading', () => {
       expect(priced.timeToFirstTokenMs).not.toBeNull();
       expect(priced.upstreamRequestId).toMatch(/^req_/);
       expect(agent.agentId).toBe('agent-7');
-      expect(refused).toMatchObject({ outcome: 'error', httpStatus: 400, errorType: 'invalid_request_error', finalOutput: null });
+      expect(refused).toMatchObject({
+        outcome: 'error',
+        httpStatus: 400,
+        errorType: 'invalid_request_error',
+        finalOutput: null,
+      });
       expect(unpriced).toMatchObject({ cost: null, costUsd: null });
 
       const paged = (await get(`${SESSIONS}/${session.id}/history?limit=2&offset=1`)).json();
@@ -392,18 +473,27 @@ describe('sessions: reading', () => {
 
     beforeAll(async () => {
       const id = 'events-session';
-      const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+      const tools = [
+        {
+          name: 'get_weather',
+          description: 'Weather',
+          input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } },
+        },
+      ];
       const call = (system: string, messages: Anthropic.MessageParam[], headers: Record<string, string> = {}) =>
         client.messages.create(
           { model: 'claude-sonnet-4-6', max_tokens: 64, system, tools, messages },
           { headers: { 'x-lamplight-session-id': id, ...headers } },
         );
       await call('MOCK:{"text":"2 + 2 equals 4."}', [{ role: 'user', content: 'What is 2+2?' }]);
-      const toolTurn = await call('MOCK:{"text":"Let me check.","toolUse":{"name":"get_weather","input":{"city":"Paris"},"id":"toolu_01A"}}', [
-        { role: 'user', content: 'What is 2+2?' },
-        { role: 'assistant', content: '2 + 2 equals 4.' },
-        { role: 'user', content: 'Weather in Paris?' },
-      ]);
+      const toolTurn = await call(
+        'MOCK:{"text":"Let me check.","toolUse":{"name":"get_weather","input":{"city":"Paris"},"id":"toolu_01A"}}',
+        [
+          { role: 'user', content: 'What is 2+2?' },
+          { role: 'assistant', content: '2 + 2 equals 4.' },
+          { role: 'user', content: 'Weather in Paris?' },
+        ],
+      );
       await call(
         'MOCK:{"text":"It is 18°C and sunny in Paris."}',
         [
@@ -443,7 +533,11 @@ describe('sessions: reading', () => {
       });
       const metadata = (i: number, agents: string[] = []) => ({
         tokens_used:
-          rows[i].input_tokens + rows[i].output_tokens + rows[i].cache_read_tokens + rows[i].cache_write5m_tokens + rows[i].cache_write1h_tokens,
+          rows[i].input_tokens +
+          rows[i].output_tokens +
+          rows[i].cache_read_tokens +
+          rows[i].cache_write5m_tokens +
+          rows[i].cache_write1h_tokens,
         execution_time_ms: rows[i].latency_ms,
         agents_involved: agents,
         parent_agent_id: null,
@@ -462,7 +556,10 @@ describe('sessions: reading', () => {
             user_query: 'What is 2+2?',
             final_output: '2 + 2 equals 4.',
             timestamp: at(0, 'started_at'),
-            events: [event(0, 'LLM_PROMPT', 'What is 2+2?', 'started_at'), event(0, 'LLM_OUTPUT', '2 + 2 equals 4.', 'ended_at')],
+            events: [
+              event(0, 'LLM_PROMPT', 'What is 2+2?', 'started_at'),
+              event(0, 'LLM_OUTPUT', '2 + 2 equals 4.', 'ended_at'),
+            ],
             metadata: metadata(0),
           },
           {
@@ -484,7 +581,10 @@ describe('sessions: reading', () => {
             user_query: null,
             final_output: 'It is 18°C and sunny in Paris.',
             timestamp: at(2, 'started_at'),
-            events: [event(2, 'TOOL_RESULT', '18°C and sunny', 'started_at'), event(2, 'LLM_OUTPUT', 'It is 18°C and sunny in Paris.', 'ended_at')],
+            events: [
+              event(2, 'TOOL_RESULT', '18°C and sunny', 'started_at'),
+              event(2, 'LLM_OUTPUT', 'It is 18°C and sunny in Paris.', 'ended_at'),
+            ],
             metadata: metadata(2, ['weather-agent']),
           },
           {
@@ -523,7 +623,11 @@ describe('sessions: reading', () => {
         [3, rows[2].id],
         [4, rows[3].id],
       ]);
-      expect((await get(`${SESSIONS}/${session.id}/events?offset=5`)).json()).toEqual({ session_id: session.id, count: 0, turns: [] });
+      expect((await get(`${SESSIONS}/${session.id}/events?offset=5`)).json()).toEqual({
+        session_id: session.id,
+        count: 0,
+        turns: [],
+      });
       expectFieldErrors(await get(`${SESSIONS}/${session.id}/events?limit=0`), ['limit']);
       expectFieldErrors(await get(`${SESSIONS}/${session.id}/events?limit=101`), ['limit']);
       expectFieldErrors(await get(`${SESSIONS}/${session.id}/events?offset=-1`), ['offset']);
@@ -531,17 +635,36 @@ describe('sessions: reading', () => {
     });
 
     it('returns 10 turns by default, at most 100, and falls back to the first LLM_OUTPUT for final_output', async () => {
-      const [id] = await insertSessions(gateway, { organizationId: team.organizationId, userId: team.owner.id, count: 1, createdAt: '2026-01-01T00:00:00Z', prefix: 'many' });
+      const [id] = await insertSessions(gateway, {
+        organizationId: team.organizationId,
+        userId: team.owner.id,
+        count: 1,
+        createdAt: '2026-01-01T00:00:00Z',
+        prefix: 'many',
+      });
       const target = await sessionRow(gateway, id);
       await insertInteraction(gateway, target, {
         startedAt: '2026-01-01T00:00:01Z',
         userQuery: 'q',
         finalOutput: null,
-        content: { request: [{ role: 'user', content: 'q' }], response: [{ type: 'text', text: 'from the blocks' }, { type: 'text', text: 'second' }] },
+        content: {
+          request: [{ role: 'user', content: 'q' }],
+          response: [
+            { type: 'text', text: 'from the blocks' },
+            { type: 'text', text: 'second' },
+          ],
+        },
       });
-      await insertInteraction(gateway, target, { startedAt: '2026-01-01T00:00:02Z', userQuery: 'stored only', finalOutput: 'answer only' });
+      await insertInteraction(gateway, target, {
+        startedAt: '2026-01-01T00:00:02Z',
+        userQuery: 'stored only',
+        finalOutput: 'answer only',
+      });
       for (let n = 3; n <= 105; n++) {
-        await insertInteraction(gateway, target, { startedAt: `2026-01-01T00:${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}Z`, userQuery: `q${n}` });
+        await insertInteraction(gateway, target, {
+          startedAt: `2026-01-01T00:${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}Z`,
+          userQuery: `q${n}`,
+        });
       }
       const first = (await get(`${SESSIONS}/many-0001/events`)).json();
       expect(first.count).toBe(10);
@@ -575,7 +698,11 @@ describe('sessions: reading', () => {
     let rows: LooseRecord[];
 
     beforeAll(async () => {
-      session = await sessionWithCalls(gateway, client, team.organizationId, 'export-session', ['plain', tricky, formula]);
+      session = await sessionWithCalls(gateway, client, team.organizationId, 'export-session', [
+        'plain',
+        tricky,
+        formula,
+      ]);
       rows = await interactionRows(gateway, session.id, 3);
     });
 
@@ -585,8 +712,13 @@ describe('sessions: reading', () => {
       expect(response.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
       expect(response.headers['content-disposition']).toBe(`attachment; filename="session-${session.id}.jsonl"`);
       expect(response.body.endsWith('\n')).toBe(true);
-      const lines = response.body.trimEnd().split('\n').map((line) => JSON.parse(line));
-      expect(lines).toEqual(rows.map((row) => ({ ...expectedInteraction(row), sessionId: session.id, content: row.content })));
+      const lines = response.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines).toEqual(
+        rows.map((row) => ({ ...expectedInteraction(row), sessionId: session.id, content: row.content })),
+      );
       expect(lines[1].userQuery).toBe(tricky);
       // jsonl is the default format
       expect((await get(`${SESSIONS}/${session.id}/export`)).body).toBe(response.body);
@@ -618,14 +750,33 @@ describe('sessions: reading', () => {
     });
 
     it('exports a session of many interactions sharing one start time, each exactly once', async () => {
-      const [id] = await insertSessions(gateway, { organizationId: team.organizationId, userId: team.owner.id, count: 1, createdAt: '2026-01-01T00:00:00Z', prefix: 'bulk' });
+      const [id] = await insertSessions(gateway, {
+        organizationId: team.organizationId,
+        userId: team.owner.id,
+        count: 1,
+        createdAt: '2026-01-01T00:00:00Z',
+        prefix: 'bulk',
+      });
       const target = await sessionRow(gateway, id);
       const ids: string[] = [];
-      for (let n = 0; n < 250; n++) ids.push(await insertInteraction(gateway, target, { startedAt: '2026-05-06T07:08:09.123456Z', userQuery: `q${n}` }));
-      ids.push(await insertInteraction(gateway, target, { startedAt: '2026-05-06T07:08:09.123457Z', userQuery: 'last' }));
-      const jsonl = (await get(`${SESSIONS}/bulk-0001/export?format=jsonl`)).body.trimEnd().split('\n').map((line) => JSON.parse(line));
+      for (let n = 0; n < 250; n++)
+        ids.push(
+          await insertInteraction(gateway, target, { startedAt: '2026-05-06T07:08:09.123456Z', userQuery: `q${n}` }),
+        );
+      ids.push(
+        await insertInteraction(gateway, target, { startedAt: '2026-05-06T07:08:09.123457Z', userQuery: 'last' }),
+      );
+      const jsonl = (await get(`${SESSIONS}/bulk-0001/export?format=jsonl`)).body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       expect(jsonl).toHaveLength(251);
-      expect(jsonl.map((i: { id: string }) => i.id).slice(0, 250).sort()).toEqual(ids.slice(0, 250).sort());
+      expect(
+        jsonl
+          .map((i: { id: string }) => i.id)
+          .slice(0, 250)
+          .sort(),
+      ).toEqual(ids.slice(0, 250).sort());
       expect(jsonl[250]).toMatchObject({ id: ids[250], userQuery: 'last' });
       const csv = parseCsv((await get(`${SESSIONS}/bulk-0001/export?format=csv`)).body);
       expect(csv).toHaveLength(252);

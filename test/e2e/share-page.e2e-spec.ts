@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { type Browser, launchChromium } from '../support/browser';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { type Call, proxyCall, sdk, setUpGateway, sumCalls, totalTokensOf, waitForInteractions } from '../support/analytics-fixtures';
+import {
+  type Call,
+  proxyCall,
+  sdk,
+  setUpGateway,
+  sumCalls,
+  totalTokensOf,
+  waitForInteractions,
+} from '../support/analytics-fixtures';
 import { listen, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
 // Every run saves its screenshots under .data/; UPDATE_SCREENSHOTS=1 refreshes the ones docs/api-tour.md shows.
@@ -17,19 +25,28 @@ const TITLE = 'Checkout: back off on capture timeouts';
 const TURNS: { call: Call; query: string; reply: string }[] = [
   {
     call: { session: SESSION, model: 'claude-opus-4-6', usage: { input: 2_412, output: 618, write5m: 18_240 } },
-    query: 'The checkout service retries payment captures in a tight loop when the gateway times out. Where is the retry policy defined?',
-    reply: 'In src/payments/capture.ts: retryCapture() calls itself with no delay and no cap. The policy object in config/retry.ts is never read.',
+    query:
+      'The checkout service retries payment captures in a tight loop when the gateway times out. Where is the retry policy defined?',
+    reply:
+      'In src/payments/capture.ts: retryCapture() calls itself with no delay and no cap. The policy object in config/retry.ts is never read.',
   },
   {
-    call: { session: SESSION, model: 'claude-opus-4-6', usage: { input: 1_180, output: 1_304, cacheRead: 18_240, write1h: 4_096 } },
-    query: 'Rewrite it with exponential backoff and jitter, capped at 30 seconds, and read the limits from config/retry.ts.',
+    call: {
+      session: SESSION,
+      model: 'claude-opus-4-6',
+      usage: { input: 1_180, output: 1_304, cacheRead: 18_240, write1h: 4_096 },
+    },
+    query:
+      'Rewrite it with exponential backoff and jitter, capped at 30 seconds, and read the limits from config/retry.ts.',
     // Markdown, as models answer: rendered, not shown as markup.
-    reply: 'Done. `retryCapture()` now waits **min(30 s, base · 2^attempt)** with full jitter and stops after maxAttempts from config/retry.ts.',
+    reply:
+      'Done. `retryCapture()` now waits **min(30 s, base · 2^attempt)** with full jitter and stops after maxAttempts from config/retry.ts.',
   },
   {
     call: { session: SESSION, model: 'claude-sonnet-4-6', usage: { input: 860, output: 412, cacheRead: 22_336 } },
     query: 'Add tests for the timeout path: a gateway that times out twice, then succeeds.',
-    reply: 'Added capture.retry.spec.ts with a fake clock: two timeouts, then success after 3 s of backoff; and a case that gives up after 5 attempts.',
+    reply:
+      'Added capture.retry.spec.ts with a fake clock: two timeouts, then success after 3 s of backoff; and a case that gives up after 5 attempts.',
   },
   {
     call: { session: SESSION, model: 'claude-haiku-4-5-20251001', usage: { input: 530, output: 96 } },
@@ -76,7 +93,12 @@ describe('the share page', () => {
     ({ owner, key } = await setUpGateway(app, 'Page Owner'));
     client = sdk(baseURL, key);
     for (const turn of TURNS) await proxyCall(client, turn.call, turn.query, { reply: turn.reply });
-    await proxyCall(client, { session: 'quiet-session', model: 'claude-sonnet-4-6', usage: { input: 11, output: 22 } }, 'A private question', { reply: 'A private answer' });
+    await proxyCall(
+      client,
+      { session: 'quiet-session', model: 'claude-sonnet-4-6', usage: { input: 11, output: 22 } },
+      'A private question',
+      { reply: 'A private answer' },
+    );
     await proxyCall(
       client,
       { session: '<img src=x onerror=alert(1)>', model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 } },
@@ -84,7 +106,12 @@ describe('the share page', () => {
       { reply: '<b onmouseover="alert(2)">bold</b>' },
     );
     await waitForInteractions(app, owner.organizationId, TURNS.length + 2);
-    const titled = await app.request({ method: 'PATCH', url: `/api/v1/sessions/${SESSION}`, headers: owner.auth, payload: { title: TITLE } });
+    const titled = await app.request({
+      method: 'PATCH',
+      url: `/api/v1/sessions/${SESSION}`,
+      headers: owner.auth,
+      payload: { title: TITLE },
+    });
     expect(titled.statusCode).toBe(200);
     withContent = await createLink(SESSION, { include_content: true, expires_in_seconds: 7 * 86_400 });
     usageOnly = await createLink('quiet-session');
@@ -114,13 +141,23 @@ describe('the share page', () => {
     expect(page).toContain(`data-figure="cache-write-1h-tokens">${int(expected.write1h)}<`);
     for (const turn of TURNS) expect(page).toContain(turn.query);
     for (const turn of [TURNS[0], TURNS[2], TURNS[3]]) expect(page).toContain(turn.reply.replace(/&/g, '&amp;'));
-    expect(page).toContain('Done. <code>retryCapture()</code> now waits <strong>min(30 s, base · 2^attempt)</strong> with full jitter');
-    expect(page).toContain(`<h1 data-figure="title">${TITLE}</h1><div class="external-id" data-figure="session-id">${SESSION}</div>`);
+    expect(page).toContain(
+      'Done. <code>retryCapture()</code> now waits <strong>min(30 s, base · 2^attempt)</strong> with full jitter',
+    );
+    expect(page).toContain(
+      `<h1 data-figure="title">${TITLE}</h1><div class="external-id" data-figure="session-id">${SESSION}</div>`,
+    );
     for (let turn = 1; turn <= TURNS.length; turn++) {
       expect(page).toContain(`<a href="#turn-${turn}">${turn}</a>`);
       expect(page).toContain(`id="turn-${turn}"><header><a href="#call-${turn}">Turn ${turn}</a>`);
     }
-    const ids = [owner.organizationId, owner.id, ...(await app.sql<{ id: string }>(`select id from sessions where organization_id = $1`, [owner.organizationId])).map((r) => r.id)];
+    const ids = [
+      owner.organizationId,
+      owner.id,
+      ...(
+        await app.sql<{ id: string }>(`select id from sessions where organization_id = $1`, [owner.organizationId])
+      ).map((r) => r.id),
+    ];
     for (const id of ids) expect(page).not.toContain(id);
   });
 
@@ -156,11 +193,21 @@ describe('the share page', () => {
     expect(garbage.statusCode).toBe(404);
     expect(garbage.body).not.toContain('<script>');
 
-    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [usageOnly.share_token]);
+    await app.sql(
+      `update share_links set expires_at = now() - interval '1 second' where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`,
+      [usageOnly.share_token],
+    );
     expect((await app.request({ method: 'GET', url: `/shared/${usageOnly.share_token}` })).statusCode).toBe(404);
-    await app.sql(`update share_links set expires_at = null where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`, [usageOnly.share_token]);
+    await app.sql(
+      `update share_links set expires_at = null where token_digest = encode(sha256(convert_to($1::text, 'UTF8')), 'hex')`,
+      [usageOnly.share_token],
+    );
     expect((await app.request({ method: 'GET', url: `/shared/${usageOnly.share_token}` })).statusCode).toBe(200);
-    const removed = await app.request({ method: 'DELETE', url: '/spotlight/analytics/sessions/quiet-session/share', headers: owner.auth });
+    const removed = await app.request({
+      method: 'DELETE',
+      url: '/spotlight/analytics/sessions/quiet-session/share',
+      headers: owner.auth,
+    });
     expect(removed.statusCode).toBe(200);
     expect((await app.request({ method: 'GET', url: `/shared/${usageOnly.share_token}` })).statusCode).toBe(404);
   });
@@ -207,15 +254,21 @@ describe('the share page', () => {
       expect(await rows.count()).toBe(TURNS.length);
       expect(await rows.nth(0).innerText()).toContain('claude-opus-4-6');
       expect(await page.locator('.turn').count()).toBe(TURNS.length);
-      expect(await page.locator('.turn').nth(1).innerText()).toContain('now waits min(30 s, base · 2^attempt) with full jitter');
+      expect(await page.locator('.turn').nth(1).innerText()).toContain(
+        'now waits min(30 s, base · 2^attempt) with full jitter',
+      );
       expect(await page.locator('.turn').nth(1).locator('strong').innerText()).toBe('min(30 s, base · 2^attempt)');
       // A call's number leads to its turn.
       await rows.nth(2).locator('a').click();
       expect(new URL(page.url()).hash).toBe('#turn-3');
       // The stylesheet applied (the CSP allows it by hash): the cards are laid out as a grid.
-      expect(await page.locator('.cards').evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).display)).toBe('grid');
+      expect(
+        await page.locator('.cards').evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).display),
+      ).toBe('grid');
       // At a laptop's width every table fits without scrolling sideways.
-      const overflowing = await page.locator('.table-wrap').evaluateAll((els) => els.filter((el) => el.scrollWidth > el.clientWidth).length);
+      const overflowing = await page
+        .locator('.table-wrap')
+        .evaluateAll((els) => els.filter((el) => el.scrollWidth > el.clientWidth).length);
       expect(overflowing).toBe(0);
       expect(requests).toEqual([withContent.share_url]);
       expect(problems).toEqual([]);
@@ -230,10 +283,20 @@ describe('the share page', () => {
       const widths = await page.locator('html').evaluate((root) => ({
         page: root.scrollWidth,
         viewport: root.ownerDocument.defaultView!.innerWidth,
-        overflowing: [...root.querySelectorAll('.table-wrap, .turn')].filter((el) => el.scrollWidth > el.clientWidth).length,
+        overflowing: [...root.querySelectorAll('.table-wrap, .turn')].filter((el) => el.scrollWidth > el.clientWidth)
+          .length,
       }));
       expect(widths).toEqual({ page: 400, viewport: 400, overflowing: 0 });
-      expect(await page.locator('table').nth(1).locator('tbody tr').nth(0).locator('td').nth(2).evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el, '::before').content)).toBe('"Model"');
+      expect(
+        await page
+          .locator('table')
+          .nth(1)
+          .locator('tbody tr')
+          .nth(0)
+          .locator('td')
+          .nth(2)
+          .evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el, '::before').content),
+      ).toBe('"Model"');
       await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-400px.png'), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 900 });
 

@@ -3,16 +3,36 @@ import { createHash } from 'node:crypto';
 import type { Response as InjectResponse } from 'light-my-request';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { ShareTokens } from '../../src/modules/sharing/share-tokens.service';
-import { type Call, proxyCall, sdk, setNow, setUpGateway, sumCalls, waitForInteractions } from '../support/analytics-fixtures';
+import {
+  type Call,
+  proxyCall,
+  sdk,
+  setNow,
+  setUpGateway,
+  sumCalls,
+  waitForInteractions,
+} from '../support/analytics-fixtures';
 import { addMember } from '../support/tenancy-fixtures';
-import { createApiKey, expectProblem, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  expectProblem,
+  listen,
+  registerUser,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const TOKEN = /^shr_[A-Za-z0-9_-]{32}$/;
 const HOST = 'lamplight.test:8443';
 
 const CALLS: { call: Call; query: string; reply: string }[] = [
   {
-    call: { session: 'shared-session', model: 'claude-sonnet-4-6', usage: { input: 1200, output: 340, cacheRead: 5000, write5m: 300 } },
+    call: {
+      session: 'shared-session',
+      model: 'claude-sonnet-4-6',
+      usage: { input: 1200, output: 340, cacheRead: 5000, write5m: 300 },
+    },
     query: 'Why does the <retry> loop spin?',
     reply: 'Because the backoff resets on every attempt.',
   },
@@ -48,17 +68,26 @@ describe('session sharing', () => {
   let client: Anthropic;
   let sessionUuid: string;
 
-  const share = (user: { auth: Record<string, string> }, method: 'POST' | 'GET' | 'DELETE', session: string, payload?: object, headers: Record<string, string> = {}) =>
+  const share = (
+    user: { auth: Record<string, string> },
+    method: 'POST' | 'GET' | 'DELETE',
+    session: string,
+    payload?: object,
+    headers: Record<string, string> = {},
+  ) =>
     app.request({
       method,
       url: `/spotlight/analytics/sessions/${encodeURIComponent(session)}/share`,
       headers: { ...user.auth, host: HOST, ...headers },
       ...(payload ? { payload } : {}),
     });
-  const publicView = (token: string, query = '') => app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}${query}` });
-  const linksOf = (sessionId: string) => app.sql<LinkRow>(`select * from share_links where session_id = $1 order by created_at, id`, [sessionId]);
+  const publicView = (token: string, query = '') =>
+    app.request({ method: 'GET', url: `/spotlight/analytics/sessions/shared/${token}${query}` });
+  const linksOf = (sessionId: string) =>
+    app.sql<LinkRow>(`select * from share_links where session_id = $1 order by created_at, id`, [sessionId]);
   const digestOf = (token: string) => createHash('sha256').update(token).digest('hex');
-  const linkRow = async (token: string) => (await app.sql<LinkRow>(`select * from share_links where token_digest = $1`, [digestOf(token)]))[0];
+  const linkRow = async (token: string) =>
+    (await app.sql<LinkRow>(`select * from share_links where token_digest = $1`, [digestOf(token)]))[0];
 
   beforeAll(async () => {
     mock = await startMockAnthropic();
@@ -70,9 +99,10 @@ describe('session sharing', () => {
     for (const { call, query, reply } of CALLS) await proxyCall(client, call, query, { reply });
     await proxyCall(client, { session: 'second-session', model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 } });
     await waitForInteractions(app, owner.organizationId, CALLS.length + 1);
-    [{ id: sessionUuid }] = await app.sql<{ id: string }>(`select id from sessions where organization_id = $1 and external_id = 'shared-session'`, [
-      owner.organizationId,
-    ]);
+    [{ id: sessionUuid }] = await app.sql<{ id: string }>(
+      `select id from sessions where organization_id = $1 and external_id = 'shared-session'`,
+      [owner.organizationId],
+    );
   });
 
   afterAll(async () => {
@@ -86,7 +116,13 @@ describe('session sharing', () => {
     const created = await share(owner, 'POST', sessionUuid);
     expect(created.statusCode).toBe(201);
     const link = created.json();
-    expect(Object.keys(link).sort()).toEqual(['created_at', 'expires_at', 'include_content', 'share_token', 'share_url']);
+    expect(Object.keys(link).sort()).toEqual([
+      'created_at',
+      'expires_at',
+      'include_content',
+      'share_token',
+      'share_url',
+    ]);
     expect(link.share_token).toMatch(TOKEN);
     expect(link.share_url).toBe(`http://${HOST}/shared/${link.share_token}`);
     expect(link).toMatchObject({ expires_at: null, include_content: false });
@@ -122,11 +158,19 @@ describe('session sharing', () => {
     const view = await publicView(link.share_token);
     expect(view.statusCode).toBe(200);
     const expected = sumCalls(CALLS.map((c) => c.call));
-    const interactions = await app.sql<{ started_at: Date; model: string; input_tokens: number; output_tokens: number }>(
+    const interactions = await app.sql<{
+      started_at: Date;
+      model: string;
+      input_tokens: number;
+      output_tokens: number;
+    }>(
       `select started_at, model, input_tokens, output_tokens from interactions where session_id = $1 order by started_at, id`,
       [sessionUuid],
     );
-    const [session] = await app.sql<{ created_at: Date; last_activity_at: Date }>(`select created_at, last_activity_at from sessions where id = $1`, [sessionUuid]);
+    const [session] = await app.sql<{ created_at: Date; last_activity_at: Date }>(
+      `select created_at, last_activity_at from sessions where id = $1`,
+      [sessionUuid],
+    );
     expect(view.json()).toEqual({
       session: {
         session_id: 'shared-session',
@@ -169,7 +213,10 @@ describe('session sharing', () => {
     expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
     expect((await share(owner, 'GET', sessionUuid)).json()).toEqual({ is_shared: false });
     // Removing again is harmless.
-    expect((await share(owner, 'DELETE', sessionUuid)).json()).toEqual({ message: 'Sharing removed successfully', session_uuid: sessionUuid });
+    expect((await share(owner, 'DELETE', sessionUuid)).json()).toEqual({
+      message: 'Sharing removed successfully',
+      session_uuid: sessionUuid,
+    });
   });
 
   it('shares the user queries and final outputs only when the link includes content', async () => {
@@ -186,9 +233,9 @@ describe('session sharing', () => {
     expect(view.interactions.map((i: object) => Object.keys(i).sort())).toEqual(
       CALLS.map(() => ['final_output', 'input_tokens', 'model', 'output_tokens', 'timestamp', 'user_query']),
     );
-    expect(view.interactions.map((i: { user_query: string; final_output: string }) => [i.user_query, i.final_output])).toEqual(
-      CALLS.map((c) => [c.query, c.reply]),
-    );
+    expect(
+      view.interactions.map((i: { user_query: string; final_output: string }) => [i.user_query, i.final_output]),
+    ).toEqual(CALLS.map((c) => [c.query, c.reply]));
     // Paging the public view.
     const page = (await publicView(link.share_token, '?limit=1&offset=1')).json();
     expect(page.interactions).toEqual([view.interactions[1]]);
@@ -216,7 +263,9 @@ describe('session sharing', () => {
     // An expiry in the past as stored in the database, on the real clock.
     const other = (await share(owner, 'POST', sessionUuid, { expires_in_seconds: 600 })).json();
     expect((await publicView(other.share_token)).statusCode).toBe(200);
-    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = $1`, [digestOf(other.share_token)]);
+    await app.sql(`update share_links set expires_at = now() - interval '1 second' where token_digest = $1`, [
+      digestOf(other.share_token),
+    ]);
     expectProblem(await publicView(other.share_token), 404, 'SHARE_LINK_NOT_FOUND');
     expect((await app.request({ method: 'GET', url: `/shared/${other.share_token}` })).statusCode).toBe(404);
     await share(owner, 'DELETE', sessionUuid);
@@ -231,18 +280,32 @@ describe('session sharing', () => {
   });
 
   it('refuses invalid options', async () => {
-    for (const payload of [{ expires_in_seconds: 10 }, { expires_in_seconds: 400_000_000 }, { expires_in_seconds: '3600' }, { expires_in_seconds: 1.5 }, { include_content: 'yes' }, { session_id: 'x' }]) {
+    for (const payload of [
+      { expires_in_seconds: 10 },
+      { expires_in_seconds: 400_000_000 },
+      { expires_in_seconds: '3600' },
+      { expires_in_seconds: 1.5 },
+      { include_content: 'yes' },
+      { session_id: 'x' },
+    ]) {
       expectProblem(await share(owner, 'POST', sessionUuid, payload), 400, 'VALIDATION_FAILED');
     }
-    expect(await app.sql(`select 1 from share_links where session_id = $1 and revoked_at is null`, [sessionUuid])).toHaveLength(0);
+    expect(
+      await app.sql(`select 1 from share_links where session_id = $1 and revoked_at is null`, [sessionUuid]),
+    ).toHaveLength(0);
   });
 
   it('makes one link when shared concurrently', async () => {
     const responses = await Promise.all(Array.from({ length: 8 }, () => share(owner, 'POST', 'second-session')));
     expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
     expect(new Set(responses.map((r) => r.json().share_token)).size).toBe(1);
-    const [{ id }] = await app.sql<{ id: string }>(`select id from sessions where organization_id = $1 and external_id = 'second-session'`, [owner.organizationId]);
-    expect(await app.sql(`select 1 from share_links where session_id = $1 and revoked_at is null`, [id])).toHaveLength(1);
+    const [{ id }] = await app.sql<{ id: string }>(
+      `select id from sessions where organization_id = $1 and external_id = 'second-session'`,
+      [owner.organizationId],
+    );
+    expect(await app.sql(`select 1 from share_links where session_id = $1 and revoked_at is null`, [id])).toHaveLength(
+      1,
+    );
     await share(owner, 'DELETE', id);
   });
 
@@ -270,12 +333,16 @@ describe('session sharing', () => {
     await waitForInteractions(app, owner.organizationId, CALLS.length + 2);
     const link = (await share(owner, 'POST', 'doomed-session')).json();
     expect((await publicView(link.share_token)).statusCode).toBe(200);
-    await app.sql(`update sessions set deleted_at = now() where organization_id = $1 and external_id = 'doomed-session'`, [owner.organizationId]);
+    await app.sql(
+      `update sessions set deleted_at = now() where organization_id = $1 and external_id = 'doomed-session'`,
+      [owner.organizationId],
+    );
     expectProblem(await publicView(link.share_token), 404, 'SHARE_LINK_NOT_FOUND');
     const page = await app.request({ method: 'GET', url: `/shared/${link.share_token}` });
     expect(page.statusCode).toBe(404);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
-    for (const method of ['POST', 'GET', 'DELETE'] as const) expectProblem(await share(owner, method, 'doomed-session'), 404, 'SESSION_NOT_FOUND');
+    for (const method of ['POST', 'GET', 'DELETE'] as const)
+      expectProblem(await share(owner, method, 'doomed-session'), 404, 'SESSION_NOT_FOUND');
   });
 
   it('stores a digest of each token, never the token; those who may share see it again, and lookups go by the digest', async () => {
@@ -286,11 +353,17 @@ describe('session sharing', () => {
     const row = await linkRow(link.share_token);
     expect(row.token_digest).toMatch(/^[0-9a-f]{64}$/);
     expect(row.token_ciphertext).toMatch(/^v1:/);
-    expect((await share(owner, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: link.share_token });
+    expect((await share(owner, 'GET', sessionUuid)).json()).toMatchObject({
+      is_shared: true,
+      share_token: link.share_token,
+    });
     expect((await share(owner, 'POST', sessionUuid)).json()).toEqual(link);
     expect((await publicView(link.share_token)).statusCode).toBe(200);
     // A ciphertext that does not open (altered, or copied from another row) shows no token.
-    await app.sql(`update share_links set token_ciphertext = 'v1:' || encode(decode(substr(token_ciphertext, 4), 'base64') || '\\x00'::bytea, 'base64') where id = $1`, [row.id]);
+    await app.sql(
+      `update share_links set token_ciphertext = 'v1:' || encode(decode(substr(token_ciphertext, 4), 'base64') || '\\x00'::bytea, 'base64') where id = $1`,
+      [row.id],
+    );
     expect((await share(owner, 'GET', sessionUuid)).json()).toEqual({
       is_shared: true,
       shared_at: link.created_at,
@@ -306,7 +379,11 @@ describe('session sharing', () => {
   });
 
   it('leaves old links revoked when a deleted session is restored; sharing again makes a new token', async () => {
-    await proxyCall(client, { session: 'restored-session', model: 'claude-sonnet-4-6', usage: { input: 5, output: 5 } });
+    await proxyCall(client, {
+      session: 'restored-session',
+      model: 'claude-sonnet-4-6',
+      usage: { input: 5, output: 5 },
+    });
     await waitForInteractions(app, owner.organizationId, CALLS.length + 3);
     const link = (await share(owner, 'POST', 'restored-session', { include_content: true })).json();
     expect((await publicView(link.share_token)).statusCode).toBe(200);
@@ -361,7 +438,11 @@ describe('session sharing', () => {
     );
 
     // Another member's session: neither shared nor unshared by a plain member, and its token stays hidden.
-    expectProblem(await share(member, 'POST', sessionUuid, { include_content: true }, inOrg), 403, 'SHARING_NOT_ALLOWED');
+    expectProblem(
+      await share(member, 'POST', sessionUuid, { include_content: true }, inOrg),
+      403,
+      'SHARING_NOT_ALLOWED',
+    );
     expect((await linksOf(sessionUuid)).filter((row) => row.revoked_at === null)).toHaveLength(0);
     const ownersLink = (await share(owner, 'POST', sessionUuid)).json();
     expectProblem(await share(member, 'DELETE', sessionUuid, undefined, inOrg), 403, 'SHARING_NOT_ALLOWED');
@@ -399,9 +480,18 @@ describe('session sharing', () => {
 
   it('holds API keys to their scopes: read to see, write to change', async () => {
     const first = (await share(owner, 'POST', sessionUuid)).json();
-    const reader = { auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'reader', scopes: ['read'] })).key } };
-    const writer = { auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'writer', scopes: ['read', 'write'] })).key } };
-    expect((await share(reader, 'GET', sessionUuid)).json()).toMatchObject({ is_shared: true, share_token: first.share_token });
+    const reader = {
+      auth: { 'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'reader', scopes: ['read'] })).key },
+    };
+    const writer = {
+      auth: {
+        'x-lamplight-api-key': (await createApiKey(app, owner, { name: 'writer', scopes: ['read', 'write'] })).key,
+      },
+    };
+    expect((await share(reader, 'GET', sessionUuid)).json()).toMatchObject({
+      is_shared: true,
+      share_token: first.share_token,
+    });
     expectProblem(await share(reader, 'POST', sessionUuid), 403, 'API_KEY_SCOPE_MISSING');
     expectProblem(await share(reader, 'DELETE', sessionUuid), 403, 'API_KEY_SCOPE_MISSING');
     expect((await share(writer, 'DELETE', sessionUuid)).statusCode).toBe(200);
@@ -416,10 +506,16 @@ describe('session sharing', () => {
     for (const method of ['POST', 'GET', 'DELETE'] as const) {
       expectProblem(await share(stranger, method, sessionUuid), 404, 'SESSION_NOT_FOUND');
       expectProblem(await share(stranger, method, 'shared-session'), 404, 'SESSION_NOT_FOUND');
-      expectProblem(await share(stranger, method, sessionUuid, undefined, { 'x-organization-id': owner.organizationId }), 403, 'NOT_A_MEMBER');
+      expectProblem(
+        await share(stranger, method, sessionUuid, undefined, { 'x-organization-id': owner.organizationId }),
+        403,
+        'NOT_A_MEMBER',
+      );
     }
     // The stranger's attempts changed nothing.
-    expect((await linksOf(sessionUuid)).filter((l) => l.revoked_at === null).map((l) => l.token_digest)).toEqual([digestOf(link.share_token)]);
+    expect((await linksOf(sessionUuid)).filter((l) => l.revoked_at === null).map((l) => l.token_digest)).toEqual([
+      digestOf(link.share_token),
+    ]);
     expect((await publicView(link.share_token)).statusCode).toBe(200);
     await share(owner, 'DELETE', sessionUuid);
   });
@@ -429,9 +525,15 @@ describe('session sharing', () => {
       owner.organizationId,
       owner.id,
       sessionUuid,
-      ...(await app.sql<{ id: string }>(`select id from api_keys where organization_id = $1`, [owner.organizationId])).map((r) => r.id),
-      ...(await app.sql<{ id: string }>(`select id from interactions where session_id = $1`, [sessionUuid])).map((r) => r.id),
-      ...(await app.sql<{ id: string }>(`select id from share_links where session_id = $1`, [sessionUuid])).map((r) => r.id),
+      ...(
+        await app.sql<{ id: string }>(`select id from api_keys where organization_id = $1`, [owner.organizationId])
+      ).map((r) => r.id),
+      ...(await app.sql<{ id: string }>(`select id from interactions where session_id = $1`, [sessionUuid])).map(
+        (r) => r.id,
+      ),
+      ...(await app.sql<{ id: string }>(`select id from share_links where session_id = $1`, [sessionUuid])).map(
+        (r) => r.id,
+      ),
     ];
     for (const id of ids) expect(response.body).not.toContain(id);
     expect(response.body).not.toMatch(/organization|user_id|api_key|session_uuid|interaction_id/);
@@ -455,16 +557,25 @@ describe('session sharing behind a public base URL, and its rate limit', () => {
   it('builds share_url from PUBLIC_BASE_URL and limits public lookups per client address', async () => {
     const baseURL = await listen(app);
     const { owner, key } = await setUpGateway(app, 'Limited Owner');
-    await proxyCall(sdk(baseURL, key), { session: 'limited', model: 'claude-sonnet-4-6', usage: { input: 3, output: 4 } });
+    await proxyCall(sdk(baseURL, key), {
+      session: 'limited',
+      model: 'claude-sonnet-4-6',
+      usage: { input: 3, output: 4 },
+    });
     await waitForInteractions(app, owner.organizationId, 1);
-    const created = await app.request({ method: 'POST', url: '/spotlight/analytics/sessions/limited/share', headers: { ...owner.auth, host: 'internal:3000' } });
+    const created = await app.request({
+      method: 'POST',
+      url: '/spotlight/analytics/sessions/limited/share',
+      headers: { ...owner.auth, host: 'internal:3000' },
+    });
     const link = created.json();
     expect(link.share_url).toBe(`https://share.lamplight.example/shared/${link.share_token}`);
 
     // 120 lookups a minute per address, the JSON view and the page together.
     const from = (remoteAddress: string, url: string) => app.request({ method: 'GET', url, remoteAddress });
     for (let i = 0; i < 120; i += 1) {
-      const url = i % 2 === 0 ? `/spotlight/analytics/sessions/shared/${link.share_token}` : `/shared/${link.share_token}`;
+      const url =
+        i % 2 === 0 ? `/spotlight/analytics/sessions/shared/${link.share_token}` : `/shared/${link.share_token}`;
       const response = await from('203.0.113.7', i === 119 ? `/shared/shr_${'Q'.repeat(32)}` : url);
       expect(response.statusCode).toBe(i === 119 ? 404 : 200);
     }
@@ -477,10 +588,24 @@ describe('session sharing behind a public base URL, and its rate limit', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.body).toContain('Too many requests');
     // Another address is not affected; an IPv6 client is limited as its /64.
-    expect((await from('203.0.113.8', `/spotlight/analytics/sessions/shared/${link.share_token}`)).statusCode).toBe(200);
-    for (let i = 0; i < 120; i += 1) await from(`2001:db8:1:2::${(i + 1).toString(16)}`, `/shared/shr_${'Q'.repeat(32)}`);
-    expect((await from('2001:db8:1:2:ffff::1', `/spotlight/analytics/sessions/shared/${link.share_token}`)).statusCode).toBe(429);
+    expect((await from('203.0.113.8', `/spotlight/analytics/sessions/shared/${link.share_token}`)).statusCode).toBe(
+      200,
+    );
+    for (let i = 0; i < 120; i += 1)
+      await from(`2001:db8:1:2::${(i + 1).toString(16)}`, `/shared/shr_${'Q'.repeat(32)}`);
+    expect(
+      (await from('2001:db8:1:2:ffff::1', `/spotlight/analytics/sessions/shared/${link.share_token}`)).statusCode,
+    ).toBe(429);
     // Authenticated share routes are not limited by it.
-    expect((await app.request({ method: 'GET', url: '/spotlight/analytics/sessions/limited/share', headers: owner.auth, remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
+    expect(
+      (
+        await app.request({
+          method: 'GET',
+          url: '/spotlight/analytics/sessions/limited/share',
+          headers: owner.auth,
+          remoteAddress: '203.0.113.7',
+        })
+      ).statusCode,
+    ).toBe(200);
   });
 });

@@ -1,6 +1,15 @@
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { MESSAGES, messageBody, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
-import { createApiKey, eventually, registerUser, startTestApp, storeProviderKey, testDatabaseUrl, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  testDatabaseUrl,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 /**
  * When the spend counters cannot be reached, what happens is the organization's choice, and it
@@ -18,7 +27,12 @@ describe('spend limits while the database is unreachable', () => {
     app.request({
       method: 'POST',
       url: MESSAGES,
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, 'x-lamplight-session-id': 'spend-outage' },
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'x-api-key': key,
+        'x-lamplight-session-id': 'spend-outage',
+      },
       payload: messageBody({}, false),
     });
 
@@ -29,7 +43,12 @@ describe('spend limits while the database is unreachable', () => {
     owner = await registerUser(app, 'Outage Spender');
     await storeProviderKey(app, owner, 'sk-ant-api03-spend-outage-test-key-aaaaaaaaaaaa');
     key = (await createApiKey(app, owner, { name: 'warm' })).key;
-    const created = await app.request({ method: 'POST', url: '/api/v1/spend-limits', headers: owner.auth, payload: { scopeType: 'organization', period: 'monthly', amount: 100 } });
+    const created = await app.request({
+      method: 'POST',
+      url: '/api/v1/spend-limits',
+      headers: owner.auth,
+      payload: { scopeType: 'organization', period: 'monthly', amount: 100 },
+    });
     expect(created.statusCode).toBe(201);
     for (let i = 0; i < 3; i++) expect((await call()).statusCode).toBe(200);
   });
@@ -49,13 +68,25 @@ describe('spend limits while the database is unreachable', () => {
     const refused = await call();
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
-    expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('Spend limits cannot be checked') } });
+    expect(refused.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'api_error', message: expect.stringContaining('Spend limits cannot be checked') },
+    });
     expect(mock.requests.length).toBe(before);
-    expect(app.logs.some((line) => line.includes('spend limits unreachable: call refused') && line.includes(owner.organizationId))).toBe(true);
+    expect(
+      app.logs.some(
+        (line) => line.includes('spend limits unreachable: call refused') && line.includes(owner.organizationId),
+      ),
+    ).toBe(true);
   });
 
   it('fails open up to the allowance the organization set, logging every call it lets through', async () => {
-    const patched = await app.request({ method: 'PATCH', url: '/api/v1/spend-limits/settings', headers: owner.auth, payload: { failureMode: 'open', failOpenAmountUsd: 0.01 } });
+    const patched = await app.request({
+      method: 'PATCH',
+      url: '/api/v1/spend-limits/settings',
+      headers: owner.auth,
+      payload: { failureMode: 'open', failOpenAmountUsd: 0.01 },
+    });
     expect(patched.json()).toMatchObject({ failureMode: 'open', failOpenAmountUsd: 0.01 });
     // The new settings are read by the next call (this instance forgot its copy when they changed).
     await eventually(async () => ((await call()).statusCode === 200 ? true : undefined));

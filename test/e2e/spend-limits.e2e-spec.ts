@@ -7,14 +7,24 @@ import { SpendAlertsService } from '../../src/modules/spend-limits/spend-alerts.
 import { verifyWebhook } from '../../src/modules/spend-limits/webhook-security';
 import { setNow } from '../support/analytics-fixtures';
 import { addMember, createOrganization, orgHeader } from '../support/tenancy-fixtures';
-import { createApiKey, eventually, expectProblem, listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
+import {
+  createApiKey,
+  eventually,
+  expectProblem,
+  listen,
+  registerUser,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const ADMIN = '/v1/organizations/spend_limits';
 const CONSOLE = '/api/v1/spend-limits';
 const MODEL = 'claude-sonnet-4-6';
 /** One call as these tests make it: 10 input and 1,000 output tokens of Sonnet 4.6 = $0.01503. */
 const CALL_COST_MICRO = 15_030;
-const scenario = (extra: Record<string, unknown> = {}) => `MOCK:${JSON.stringify({ usage: { input_tokens: 10, output_tokens: 1000 }, ...extra })} go`;
+const scenario = (extra: Record<string, unknown> = {}) =>
+  `MOCK:${JSON.stringify({ usage: { input_tokens: 10, output_tokens: 1000 }, ...extra })} go`;
 
 /**
  * Spend limits hold: admission reserves each call's worst case on counters in PostgreSQL that
@@ -32,11 +42,23 @@ describe('spend limits', () => {
   const client = (baseURL: string, apiKey: string, headers: Record<string, string> = {}) =>
     new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey, maxRetries: 0, defaultHeaders: headers });
   const ask = (baseURL: string, session: string, extra: Record<string, unknown> = {}, apiKey = key.key) =>
-    client(baseURL, apiKey, { 'x-lamplight-session-id': session }).messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: scenario(extra) }] });
-  const setLimit = (app: TestApp, body: Record<string, unknown>, headers: Record<string, string> = { 'x-api-key': key.key }) =>
-    app.request({ method: 'POST', url: ADMIN, headers, payload: body });
+    client(baseURL, apiKey, { 'x-lamplight-session-id': session }).messages.create({
+      model: MODEL,
+      max_tokens: 1000,
+      messages: [{ role: 'user', content: scenario(extra) }],
+    });
+  const setLimit = (
+    app: TestApp,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = { 'x-api-key': key.key },
+  ) => app.request({ method: 'POST', url: ADMIN, headers, payload: body });
   const counter = async (limitId: string) =>
-    (await one.sql<{ spent: string; reserved: string }>(`select spent, reserved from spend_counters where counter_key = $1`, [limitId])).map((r) => ({ spent: Number(r.spent), reserved: Number(r.reserved) }));
+    (
+      await one.sql<{ spent: string; reserved: string }>(
+        `select spent, reserved from spend_counters where counter_key = $1`,
+        [limitId],
+      )
+    ).map((r) => ({ spent: Number(r.spent), reserved: Number(r.reserved) }));
   const settled = (app: TestApp, limitId: string) =>
     eventually(async () => {
       const rows = await counter(limitId);
@@ -45,11 +67,26 @@ describe('spend limits', () => {
 
   beforeAll(async () => {
     mock = await startMockAnthropic();
-    one = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, SPEND_WEBHOOKS_ALLOW_PRIVATE: 'true', SPEND_WEBHOOK_RETRY_BASE_MS: '50', PROXY_RATE_LIMIT_PER_MINUTE: '0', PROXY_CONCURRENCY_LIMIT: '0' });
-    two = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, PROXY_RATE_LIMIT_PER_MINUTE: '0', PROXY_CONCURRENCY_LIMIT: '0' });
+    one = await startTestApp({
+      ANTHROPIC_BASE_URL: mock.url,
+      SPEND_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      SPEND_WEBHOOK_RETRY_BASE_MS: '50',
+      PROXY_RATE_LIMIT_PER_MINUTE: '0',
+      PROXY_CONCURRENCY_LIMIT: '0',
+    });
+    two = await startTestApp({
+      ANTHROPIC_BASE_URL: mock.url,
+      PROXY_RATE_LIMIT_PER_MINUTE: '0',
+      PROXY_CONCURRENCY_LIMIT: '0',
+    });
     urls = [await listen(one), await listen(two)];
     owner = await registerUser(one, 'Spend Owner');
-    const stored = await one.request({ method: 'POST', url: '/api/v1/provider-keys', headers: owner.auth, payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-test-key-aaaaaaaa' } });
+    const stored = await one.request({
+      method: 'POST',
+      url: '/api/v1/provider-keys',
+      headers: owner.auth,
+      payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-test-key-aaaaaaaa' },
+    });
     expect(stored.statusCode).toBe(201);
     key = await createApiKey(one, owner, { name: 'spender' });
   });
@@ -64,14 +101,26 @@ describe('spend limits', () => {
     const set = await setLimit(one, { scope: { type: 'user', user_id: owner.id }, amount: '100', period: 'daily' });
     expect(set.statusCode).toBe(200);
     const limit = set.json();
-    expect(limit).toMatchObject({ type: 'spend_limit', amount: '100', currency: 'USD', period: 'daily', scope: { type: 'user', user_id: owner.id }, is_enabled: true });
+    expect(limit).toMatchObject({
+      type: 'spend_limit',
+      amount: '100',
+      currency: 'USD',
+      period: 'daily',
+      scope: { type: 'user', user_id: owner.id },
+      is_enabled: true,
+    });
     const limitId = String(limit.id).replace(/^spl_/, '');
     // Later tests run without this limit, whatever happens here.
-    const cleanup = () => one.request({ method: 'DELETE', url: `${ADMIN}/${limit.id}`, headers: { 'x-api-key': key.key } });
+    const cleanup = () =>
+      one.request({ method: 'DELETE', url: `${ADMIN}/${limit.id}`, headers: { 'x-api-key': key.key } });
     try {
       // The other instance learns of the new limit by NOTIFY; until then it may not enforce it.
       await eventually(async () => {
-        const response = await two.request({ method: 'GET', url: `${ADMIN}/${limit.id}`, headers: { 'x-api-key': key.key } });
+        const response = await two.request({
+          method: 'GET',
+          url: `${ADMIN}/${limit.id}`,
+          headers: { 'x-api-key': key.key },
+        });
         return response.statusCode === 200 ? true : undefined;
       });
 
@@ -85,8 +134,12 @@ describe('spend limits', () => {
         Array.from({ length: 50 }, (_, i) => ask(urls[i % 2], `concurrent-${i % 5}`, { delayMs: 100 })),
       );
       const ok = results.filter((r) => r.status === 'fulfilled').length;
-      const refused = results.filter((r) => r.status === 'rejected' && r.reason instanceof Anthropic.RateLimitError).length;
-      const other = results.flatMap((r) => (r.status === 'rejected' && !(r.reason instanceof Anthropic.RateLimitError) ? [String(r.reason)] : []));
+      const refused = results.filter(
+        (r) => r.status === 'rejected' && r.reason instanceof Anthropic.RateLimitError,
+      ).length;
+      const other = results.flatMap((r) =>
+        r.status === 'rejected' && !(r.reason instanceof Anthropic.RateLimitError) ? [String(r.reason)] : [],
+      );
       expect(other).toEqual([]);
       expect(ok + refused).toBe(50);
       expect(ok).toBeGreaterThanOrEqual(1);
@@ -111,7 +164,12 @@ describe('spend limits', () => {
       );
       return row?.used === '19' ? true : undefined;
     });
-    const patched = await one.request({ method: 'PATCH', url: '/api/v1/sessions/nineteen', headers: owner.auth, payload: { tokenBudget: 20 } });
+    const patched = await one.request({
+      method: 'PATCH',
+      url: '/api/v1/sessions/nineteen',
+      headers: owner.auth,
+      payload: { tokenBudget: 20 },
+    });
     expect(patched.statusCode).toBe(200);
     const before = mock.requests.length;
     await eventually(async () => {
@@ -122,7 +180,10 @@ describe('spend limits', () => {
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => ask(urls[i % 2], 'nineteen')));
     expect(results.every((r) => r.status === 'rejected' && r.reason instanceof Anthropic.RateLimitError)).toBe(true);
     expect(mock.requests.length).toBe(before);
-    const [row] = await one.sql<{ used: string }>(`select (input_tokens + output_tokens)::text as used from sessions where organization_id = $1 and external_id = 'nineteen'`, [owner.organizationId]);
+    const [row] = await one.sql<{ used: string }>(
+      `select (input_tokens + output_tokens)::text as used from sessions where organization_id = $1 and external_id = 'nineteen'`,
+      [owner.organizationId],
+    );
     expect(row.used).toBe('19');
   });
 
@@ -135,7 +196,12 @@ describe('spend limits', () => {
       team = await createOrganization(one, owner, { name: 'Limited Team' });
       dev = await registerUser(one, 'Developer');
       await addMember(one, owner, team.id, dev, 'admin');
-      const stored = await one.request({ method: 'POST', url: '/api/v1/provider-keys', headers: { ...owner.auth, ...orgHeader(team.id) }, payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-team-key-bbbbbbbb' } });
+      const stored = await one.request({
+        method: 'POST',
+        url: '/api/v1/provider-keys',
+        headers: { ...owner.auth, ...orgHeader(team.id) },
+        payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-team-key-bbbbbbbb' },
+      });
       expect(stored.statusCode).toBe(201);
       devKey = await createApiKey(one, dev, { name: 'dev key' }, team.id);
     });
@@ -156,7 +222,9 @@ describe('spend limits', () => {
           .messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: scenario() }] })
           .withResponse();
         expect(first.response.headers.get('anthropic-ratelimit-unified-status')).toBe('allowed');
-        expect(first.response.headers.get('anthropic-ratelimit-unified-reset')).toBe(String(Date.parse('2026-12-01T00:00:00Z') / 1000));
+        expect(first.response.headers.get('anthropic-ratelimit-unified-reset')).toBe(
+          String(Date.parse('2026-12-01T00:00:00Z') / 1000),
+        );
         await settled(one, created.json().id);
         const error = await ask(urls[0], 'over', {}, devKey.key).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(Anthropic.RateLimitError);
@@ -168,9 +236,20 @@ describe('spend limits', () => {
         expect(rate.message).toContain('$0.02 spent');
         expect(rate.message).toContain('2026-12-01T00:00:00.000Z');
         // The console shows the spend beside the limit.
-        const listed = await one.request({ method: 'GET', url: CONSOLE, headers: { ...owner.auth, ...orgHeader(team.id) } });
-        expect(listed.json().data[0]).toMatchObject({ amount: 0.02, usage: { spent: CALL_COST_MICRO / 1e6, reserved: 0, periodEnd: '2026-12-01T00:00:00.000Z' } });
-        await one.request({ method: 'DELETE', url: `${CONSOLE}/${created.json().id}`, headers: { ...owner.auth, ...orgHeader(team.id) } });
+        const listed = await one.request({
+          method: 'GET',
+          url: CONSOLE,
+          headers: { ...owner.auth, ...orgHeader(team.id) },
+        });
+        expect(listed.json().data[0]).toMatchObject({
+          amount: 0.02,
+          usage: { spent: CALL_COST_MICRO / 1e6, reserved: 0, periodEnd: '2026-12-01T00:00:00.000Z' },
+        });
+        await one.request({
+          method: 'DELETE',
+          url: `${CONSOLE}/${created.json().id}`,
+          headers: { ...owner.auth, ...orgHeader(team.id) },
+        });
       } finally {
         restore();
       }
@@ -178,16 +257,35 @@ describe('spend limits', () => {
 
     it("rolls a monthly limit over at midnight in the organization's time zone, not UTC's", async () => {
       const headers = { ...owner.auth, ...orgHeader(team.id) };
-      expect((await one.request({ method: 'PATCH', url: `${CONSOLE}/settings`, headers, payload: { timeZone: 'Asia/Tokyo' } })).json()).toMatchObject({ timeZone: 'Asia/Tokyo' });
+      expect(
+        (
+          await one.request({
+            method: 'PATCH',
+            url: `${CONSOLE}/settings`,
+            headers,
+            payload: { timeZone: 'Asia/Tokyo' },
+          })
+        ).json(),
+      ).toMatchObject({ timeZone: 'Asia/Tokyo' });
       // 23:59 on 31 January in Tokyo is 14:59 UTC.
       let restore = setNow(one, '2026-01-31T14:59:00Z');
-      const created = await one.request({ method: 'POST', url: CONSOLE, headers, payload: { scopeType: 'organization', period: 'monthly', amount: 0.02 } });
+      const created = await one.request({
+        method: 'POST',
+        url: CONSOLE,
+        headers,
+        payload: { scopeType: 'organization', period: 'monthly', amount: 0.02 },
+      });
       expect(created.statusCode).toBe(201);
-      expect(created.json().usage).toMatchObject({ periodStart: '2025-12-31T15:00:00.000Z', periodEnd: '2026-01-31T15:00:00.000Z' });
+      expect(created.json().usage).toMatchObject({
+        periodStart: '2025-12-31T15:00:00.000Z',
+        periodEnd: '2026-01-31T15:00:00.000Z',
+      });
       try {
         await ask(urls[0], 'tokyo', {}, devKey.key);
         await settled(one, created.json().id);
-        const refused = (await ask(urls[0], 'tokyo', {}, devKey.key).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
+        const refused = (await ask(urls[0], 'tokyo', {}, devKey.key).catch((e: unknown) => e)) as InstanceType<
+          typeof Anthropic.RateLimitError
+        >;
         expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
         expect(refused.headers?.get('retry-after')).toBe('60');
       } finally {
@@ -206,9 +304,19 @@ describe('spend limits', () => {
   it('warns as a cap nears: allowed_warning from 80 %', async () => {
     const org = await createOrganization(one, owner, { name: 'Warned' });
     const headers = { ...owner.auth, ...orgHeader(org.id) };
-    await one.request({ method: 'POST', url: '/api/v1/provider-keys', headers, payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-warn-key-cccccccc' } });
+    await one.request({
+      method: 'POST',
+      url: '/api/v1/provider-keys',
+      headers,
+      payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-warn-key-cccccccc' },
+    });
     const orgKey = await createApiKey(one, owner, { name: 'warned' }, org.id);
-    const created = await one.request({ method: 'POST', url: CONSOLE, headers, payload: { scopeType: 'organization', period: 'weekly', amount: 0.06 } });
+    const created = await one.request({
+      method: 'POST',
+      url: CONSOLE,
+      headers,
+      payload: { scopeType: 'organization', period: 'weekly', amount: 0.06 },
+    });
     const statuses: (string | null)[] = [];
     for (let i = 0; i < 3; i++) {
       const { response } = await client(urls[1], orgKey.key, { 'x-lamplight-session-id': 'warn' })
@@ -222,7 +330,13 @@ describe('spend limits', () => {
     const [c] = await counter(created.json().id);
     await one.sql(`update spend_counters set spent = $2 where counter_key = $1`, [created.json().id, 48_500]);
     const { response } = await client(urls[1], orgKey.key, { 'x-lamplight-session-id': 'warn' })
-      .messages.create({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: `MOCK:${JSON.stringify({ usage: { input_tokens: 1, output_tokens: 1 } })} go` }] })
+      .messages.create({
+        model: MODEL,
+        max_tokens: 100,
+        messages: [
+          { role: 'user', content: `MOCK:${JSON.stringify({ usage: { input_tokens: 1, output_tokens: 1 } })} go` },
+        ],
+      })
       .withResponse();
     expect(c.spent).toBe(3 * CALL_COST_MICRO);
     // … and 80.8 % now.
@@ -230,12 +344,26 @@ describe('spend limits', () => {
     expect(Number(response.headers.get('x-lamplight-spend-limit-utilization'))).toBeGreaterThanOrEqual(0.8);
 
     // Spend per API key and per member this week, beside the limit on each.
-    expect((await one.request({ method: 'POST', url: CONSOLE, headers, payload: { scopeType: 'api_key', scopeId: orgKey.id, period: 'weekly', amount: 10 } })).statusCode).toBe(201);
+    expect(
+      (
+        await one.request({
+          method: 'POST',
+          url: CONSOLE,
+          headers,
+          payload: { scopeType: 'api_key', scopeId: orgKey.id, period: 'weekly', amount: 10 },
+        })
+      ).statusCode,
+    ).toBe(201);
     const report = await eventually(async () => {
       const body = (await one.request({ method: 'GET', url: `${CONSOLE}/spend?period=weekly`, headers })).json();
       return body.apiKeys?.[0]?.calls === 4 ? body : undefined;
     });
-    expect(report).toMatchObject({ period: 'weekly', timeZone: 'UTC', apiKeys: [{ id: orgKey.id, calls: 4, unpricedCalls: 0, limit: { scopeType: 'api_key', amount: 10 } }], members: [{ id: owner.id, calls: 4, limit: null }] });
+    expect(report).toMatchObject({
+      period: 'weekly',
+      timeZone: 'UTC',
+      apiKeys: [{ id: orgKey.id, calls: 4, unpricedCalls: 0, limit: { scopeType: 'api_key', amount: 10 } }],
+      members: [{ id: owner.id, calls: 4, limit: null }],
+    });
     expect(report.apiKeys[0].spentUsd).toBeCloseTo((3 * CALL_COST_MICRO + 18) / 1e6, 6);
     expectProblem(await one.request({ method: 'GET', url: `${CONSOLE}/spend?period=session`, headers }), 400);
   });
@@ -267,45 +395,100 @@ describe('spend limits', () => {
     it('posts a signed webhook once per threshold, retried with backoff, logged in the delivery log and in one log line', async () => {
       const org = await createOrganization(one, owner, { name: 'Alerted' });
       const headers = { ...owner.auth, ...orgHeader(org.id) };
-      await one.request({ method: 'POST', url: '/api/v1/provider-keys', headers, payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-alert-key-dddddddd' } });
+      await one.request({
+        method: 'POST',
+        url: '/api/v1/provider-keys',
+        headers,
+        payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-alert-key-dddddddd' },
+      });
       const orgKey = await createApiKey(one, owner, { name: 'alerted' }, org.id);
-      const settings = await one.request({ method: 'PATCH', url: `${CONSOLE}/settings`, headers, payload: { webhookUrl: receiverUrl, alertThresholds: [50, 100] } });
+      const settings = await one.request({
+        method: 'PATCH',
+        url: `${CONSOLE}/settings`,
+        headers,
+        payload: { webhookUrl: receiverUrl, alertThresholds: [50, 100] },
+      });
       expect(settings.statusCode).toBe(200);
-      const secret = (await one.request({ method: 'POST', url: `${CONSOLE}/settings/webhook-secret`, headers })).json().secret as string;
+      const secret = (await one.request({ method: 'POST', url: `${CONSOLE}/settings/webhook-secret`, headers })).json()
+        .secret as string;
       expect(secret).toMatch(/^whsec_/);
-      const created = await one.request({ method: 'POST', url: CONSOLE, headers, payload: { scopeType: 'organization', period: 'monthly', amount: 0.05 } });
+      const created = await one.request({
+        method: 'POST',
+        url: CONSOLE,
+        headers,
+        payload: { scopeType: 'organization', period: 'monthly', amount: 0.05 },
+      });
       // $0.015 then $0.030 of $0.05: the second call crosses 50 %.
       for (let i = 0; i < 2; i++) {
-        await client(urls[0], orgKey.key, { 'x-lamplight-session-id': 'alerted' }).messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: scenario() }] });
+        await client(urls[0], orgKey.key, { 'x-lamplight-session-id': 'alerted' }).messages.create({
+          model: MODEL,
+          max_tokens: 1000,
+          messages: [{ role: 'user', content: scenario() }],
+        });
         await settled(one, created.json().id);
       }
       const deliveries = await eventually(async () => {
-        const list = (await one.request({ method: 'GET', url: `${CONSOLE}/webhook-deliveries`, headers })).json().data as { status: string; attempts: number }[];
+        const list = (await one.request({ method: 'GET', url: `${CONSOLE}/webhook-deliveries`, headers })).json()
+          .data as { status: string; attempts: number }[];
         return list.length === 1 && list[0].status === 'delivered' ? list : undefined;
       }, 10_000);
-      expect(deliveries[0]).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 204, event: 'spend_limit.threshold_reached' });
+      expect(deliveries[0]).toMatchObject({
+        status: 'delivered',
+        attempts: 3,
+        lastStatusCode: 204,
+        event: 'spend_limit.threshold_reached',
+      });
       expect(received).toHaveLength(3);
       // Backoff: 50 ms, then 100 ms.
       expect(received[1].at - received[0].at).toBeGreaterThanOrEqual(45);
       expect(received[2].at - received[1].at).toBeGreaterThanOrEqual(95);
       for (const r of received) {
-        expect(verifyWebhook(secret, String(r.headers['x-lamplight-signature']), r.body, Math.floor(Date.now() / 1000))).toBe(true);
-        expect(verifyWebhook('whsec_wrong', String(r.headers['x-lamplight-signature']), r.body, Math.floor(Date.now() / 1000))).toBe(false);
+        expect(
+          verifyWebhook(secret, String(r.headers['x-lamplight-signature']), r.body, Math.floor(Date.now() / 1000)),
+        ).toBe(true);
+        expect(
+          verifyWebhook(
+            'whsec_wrong',
+            String(r.headers['x-lamplight-signature']),
+            r.body,
+            Math.floor(Date.now() / 1000),
+          ),
+        ).toBe(false);
       }
       const payload = JSON.parse(received[2].body);
-      expect(payload).toMatchObject({ type: 'spend_limit.threshold_reached', organization_id: org.id, data: { threshold_percent: 50, spent_usd: 0.03006, amount_usd: 0.05 } });
-      expect(one.logs.filter((line) => line.includes('spend limit reached 50%') && line.includes(org.id))).toHaveLength(1);
+      expect(payload).toMatchObject({
+        type: 'spend_limit.threshold_reached',
+        organization_id: org.id,
+        data: { threshold_percent: 50, spent_usd: 0.03006, amount_usd: 0.05 },
+      });
+      expect(one.logs.filter((line) => line.includes('spend limit reached 50%') && line.includes(org.id))).toHaveLength(
+        1,
+      );
       // The secret is never shown again, nor logged.
       expect((await one.request({ method: 'GET', url: `${CONSOLE}/settings`, headers })).body).not.toContain(secret);
       expect(one.logs.join('\n')).not.toContain(secret);
     });
 
     it('refuses webhook URLs that reach loopback, link-local or private addresses, changing nothing', async () => {
-      for (const url of ['http://127.0.0.1:9/x', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.1/', 'http://[::1]/', 'http://localhost/', 'ftp://example.com/']) {
-        const response = await two.request({ method: 'PATCH', url: `${CONSOLE}/settings`, headers: owner.auth, payload: { webhookUrl: url } });
+      for (const url of [
+        'http://127.0.0.1:9/x',
+        'http://169.254.169.254/latest/meta-data',
+        'http://10.0.0.1/',
+        'http://[::1]/',
+        'http://localhost/',
+        'ftp://example.com/',
+      ]) {
+        const response = await two.request({
+          method: 'PATCH',
+          url: `${CONSOLE}/settings`,
+          headers: owner.auth,
+          payload: { webhookUrl: url },
+        });
         expect(response.statusCode).toBe(400);
       }
-      expect((await two.request({ method: 'GET', url: `${CONSOLE}/settings`, headers: owner.auth })).json().webhookUrl).toBeNull();
+      expect(
+        (await two.request({ method: 'GET', url: `${CONSOLE}/settings`, headers: owner.auth })).json().webhookUrl,
+      ).toBeNull();
     });
   });
 
@@ -317,22 +500,66 @@ describe('spend limits', () => {
       await addMember(one, owner, org.id, member, 'member');
       await addMember(one, owner, org.id, other, 'member');
       const headers = { ...owner.auth, ...orgHeader(org.id) };
-      const orgLimit = (await setLimit(one, { scope: { type: 'organization' }, amount: '50000', period: 'monthly' }, headers)).json();
-      const own = (await setLimit(one, { scope: { type: 'user', user_id: member.id }, amount: '1000', period: 'daily' }, headers)).json();
-      const others = (await setLimit(one, { scope: { type: 'user', user_id: other.id }, amount: '1000', period: 'daily' }, headers)).json();
-      const seen = (await one.request({ method: 'GET', url: ADMIN, headers: { ...member.auth, ...orgHeader(org.id) } })).json();
+      const orgLimit = (
+        await setLimit(one, { scope: { type: 'organization' }, amount: '50000', period: 'monthly' }, headers)
+      ).json();
+      const own = (
+        await setLimit(one, { scope: { type: 'user', user_id: member.id }, amount: '1000', period: 'daily' }, headers)
+      ).json();
+      const others = (
+        await setLimit(one, { scope: { type: 'user', user_id: other.id }, amount: '1000', period: 'daily' }, headers)
+      ).json();
+      const seen = (
+        await one.request({ method: 'GET', url: ADMIN, headers: { ...member.auth, ...orgHeader(org.id) } })
+      ).json();
       expect(seen.data.map((l: { id: string }) => l.id).sort()).toEqual([orgLimit.id, own.id].sort());
-      expectProblem(await one.request({ method: 'GET', url: `${ADMIN}/${others.id}`, headers: { ...member.auth, ...orgHeader(org.id) } }), 404, 'SPEND_LIMIT_NOT_FOUND');
-      expectProblem(await setLimit(one, { scope: { type: 'organization' }, amount: '1', period: 'monthly' }, { ...member.auth, ...orgHeader(org.id) }), 403);
-      expectProblem(await one.request({ method: 'DELETE', url: `${ADMIN}/${own.id}`, headers: { ...member.auth, ...orgHeader(org.id) } }), 403);
+      expectProblem(
+        await one.request({
+          method: 'GET',
+          url: `${ADMIN}/${others.id}`,
+          headers: { ...member.auth, ...orgHeader(org.id) },
+        }),
+        404,
+        'SPEND_LIMIT_NOT_FOUND',
+      );
+      expectProblem(
+        await setLimit(
+          one,
+          { scope: { type: 'organization' }, amount: '1', period: 'monthly' },
+          { ...member.auth, ...orgHeader(org.id) },
+        ),
+        403,
+      );
+      expectProblem(
+        await one.request({
+          method: 'DELETE',
+          url: `${ADMIN}/${own.id}`,
+          headers: { ...member.auth, ...orgHeader(org.id) },
+        }),
+        403,
+      );
       // A stranger: no such limit, and a user of another organization is not a scope here.
       const stranger = await registerUser(one, 'Stranger');
-      expectProblem(await one.request({ method: 'GET', url: `${ADMIN}/${orgLimit.id}`, headers: stranger.auth }), 404, 'SPEND_LIMIT_NOT_FOUND');
-      expectProblem(await one.request({ method: 'DELETE', url: `${ADMIN}/${orgLimit.id}`, headers: stranger.auth }), 404, 'SPEND_LIMIT_NOT_FOUND');
-      expectProblem(await setLimit(one, { scope: { type: 'user', user_id: stranger.id }, amount: '1', period: 'daily' }, headers), 404, 'SPEND_LIMIT_SCOPE_NOT_FOUND');
+      expectProblem(
+        await one.request({ method: 'GET', url: `${ADMIN}/${orgLimit.id}`, headers: stranger.auth }),
+        404,
+        'SPEND_LIMIT_NOT_FOUND',
+      );
+      expectProblem(
+        await one.request({ method: 'DELETE', url: `${ADMIN}/${orgLimit.id}`, headers: stranger.auth }),
+        404,
+        'SPEND_LIMIT_NOT_FOUND',
+      );
+      expectProblem(
+        await setLimit(one, { scope: { type: 'user', user_id: stranger.id }, amount: '1', period: 'daily' }, headers),
+        404,
+        'SPEND_LIMIT_SCOPE_NOT_FOUND',
+      );
       expect((await one.request({ method: 'GET', url: ADMIN, headers: stranger.auth })).json().data).toEqual([]);
       // Setting again replaces the amount in place; deleting answers the Admin API's shape.
-      const replaced = (await setLimit(one, { scope: { type: 'organization' }, amount: '70000', period: 'monthly' }, headers)).json();
+      const replaced = (
+        await setLimit(one, { scope: { type: 'organization' }, amount: '70000', period: 'monthly' }, headers)
+      ).json();
       expect(replaced).toMatchObject({ id: orgLimit.id, amount: '70000' });
       const deleted = await one.request({ method: 'DELETE', url: `${ADMIN}/${orgLimit.id}`, headers });
       expect(deleted.json()).toEqual({ type: 'spend_limit_deleted', id: orgLimit.id });
@@ -342,17 +569,46 @@ describe('spend limits', () => {
     it('answers hostile limit bodies with 400 (or 404 for an unknown scope) and writes nothing then', async () => {
       const org = await createOrganization(one, owner, { name: 'Fuzzed' });
       const headers = { ...owner.auth, ...orgHeader(org.id) };
-      const count = async () => Number((await one.sql<{ n: string }>(`select count(*)::text as n from spend_limits where organization_id = $1`, [org.id]))[0].n);
-      const anything = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 2 }));
+      const count = async () =>
+        Number(
+          (
+            await one.sql<{ n: string }>(`select count(*)::text as n from spend_limits where organization_id = $1`, [
+              org.id,
+            ])
+          )[0].n,
+        );
+      const anything = fc.oneof(
+        fc.string(),
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.string(), { maxLength: 3 }),
+        fc.object({ maxDepth: 2 }),
+      );
       const scope = fc.oneof(
-        fc.record({ type: fc.constantFrom('organization', 'user', 'api_key', 'session', 'workspace', '') }, { requiredKeys: [] }),
-        fc.record({ type: fc.constantFrom('user', 'api_key', 'session'), user_id: fc.oneof(fc.uuid(), fc.string()), session_id: fc.uuid() }, { requiredKeys: ['type'] }),
+        fc.record(
+          { type: fc.constantFrom('organization', 'user', 'api_key', 'session', 'workspace', '') },
+          { requiredKeys: [] },
+        ),
+        fc.record(
+          {
+            type: fc.constantFrom('user', 'api_key', 'session'),
+            user_id: fc.oneof(fc.uuid(), fc.string()),
+            session_id: fc.uuid(),
+          },
+          { requiredKeys: ['type'] },
+        ),
         anything,
       );
       const body = fc.record(
         {
           scope,
-          amount: fc.oneof(fc.constantFrom('0', '1', '50000', '99999999999', '999999999999', '-1', '1.5', '01', ' 1', '1e3', ''), fc.integer(), anything),
+          amount: fc.oneof(
+            fc.constantFrom('0', '1', '50000', '99999999999', '999999999999', '-1', '1.5', '01', ' 1', '1e3', ''),
+            fc.integer(),
+            anything,
+          ),
           period: fc.oneof(fc.constantFrom('daily', 'weekly', 'monthly', 'session', 'yearly'), anything),
           unit: fc.oneof(fc.constantFrom('usd', 'tokens', 'eur'), anything),
           alert_thresholds: fc.oneof(fc.array(fc.integer({ min: -5, max: 120 }), { maxLength: 12 }), anything),

@@ -62,7 +62,8 @@ describe('start and stop', () => {
   afterEach(async () => {
     // SIGTERM first, so a server stops its embedded PostgreSQL; SIGKILL if it does not exit.
     for (const spawnedProcess of spawned.splice(0)) {
-      if (spawnedProcess.child.exitCode === null && spawnedProcess.child.signalCode === null) spawnedProcess.child.kill('SIGTERM');
+      if (spawnedProcess.child.exitCode === null && spawnedProcess.child.signalCode === null)
+        spawnedProcess.child.kill('SIGTERM');
       const timer = setTimeout(() => spawnedProcess.kill(), 15_000);
       await spawnedProcess.exited;
       clearTimeout(timer);
@@ -77,37 +78,45 @@ describe('start and stop', () => {
       ['SIGTERM to npm (what `docker stop` sends to the main process)', 'npm', 'SIGTERM'],
       ['SIGTERM to node', 'node', 'SIGTERM'],
       ['SIGINT to the whole process group (Ctrl-C in a terminal)', 'group', 'SIGINT'],
-    ] as const)('%s', async (_name, target, signal) => {
-      const port = await findFreePort();
-      // No DATABASE_URL: the README's own start command.
-      const server = track(
-        spawnProcess('npm', ['start'], {
-          env: { NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), DATA_DIR: directory },
-          detached: true,
-        }),
-      );
-      await server.waitFor('Lamplight is listening on', 150_000);
-      const node = pidIn(join(directory, 'lamplight.pid'));
-      const postgres = pidIn(join(directory, 'pg', 'postmaster.pid'));
-      strays.push(node, postgres);
-      expect(node).not.toBe(server.pid);
-      expect(processAlive(node) && processAlive(postgres)).toBe(true);
-      const health = await httpRequest(`http://127.0.0.1:${port}/health/ready`);
-      expect(health.statusCode).toBe(200);
-      await health.body.dump();
+    ] as const)(
+      '%s',
+      async (_name, target, signal) => {
+        const port = await findFreePort();
+        // No DATABASE_URL: the README's own start command.
+        const server = track(
+          spawnProcess('npm', ['start'], {
+            env: { NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), DATA_DIR: directory },
+            detached: true,
+          }),
+        );
+        await server.waitFor('Lamplight is listening on', 150_000);
+        const node = pidIn(join(directory, 'lamplight.pid'));
+        const postgres = pidIn(join(directory, 'pg', 'postmaster.pid'));
+        strays.push(node, postgres);
+        expect(node).not.toBe(server.pid);
+        expect(processAlive(node) && processAlive(postgres)).toBe(true);
+        const health = await httpRequest(`http://127.0.0.1:${port}/health/ready`);
+        expect(health.statusCode).toBe(200);
+        await health.body.dump();
 
-      if (target === 'npm') process.kill(server.pid, signal);
-      else if (target === 'node') process.kill(node, signal);
-      else process.kill(-server.pid, signal);
+        if (target === 'npm') process.kill(server.pid, signal);
+        else if (target === 'node') process.kill(node, signal);
+        else process.kill(-server.pid, signal);
 
-      const exit = await server.exited;
-      await until(() => !processAlive(node) && !processAlive(postgres), 20_000, 'node and PostgreSQL to exit').catch((error) => {
-        throw new Error(`${error.message}; still running:${processAlive(node) ? ` node ${node}` : ''}${processAlive(postgres) ? ` postgres ${postgres}` : ''}`);
-      });
-      expect(exit.code).toBe(0);
-      expect(server.output()).toContain('Stopped the embedded PostgreSQL');
-      expect(existsSync(join(directory, 'lamplight.pid'))).toBe(false);
-    }, 240_000);
+        const exit = await server.exited;
+        await until(() => !processAlive(node) && !processAlive(postgres), 20_000, 'node and PostgreSQL to exit').catch(
+          (error) => {
+            throw new Error(
+              `${error.message}; still running:${processAlive(node) ? ` node ${node}` : ''}${processAlive(postgres) ? ` postgres ${postgres}` : ''}`,
+            );
+          },
+        );
+        expect(exit.code).toBe(0);
+        expect(server.output()).toContain('Stopped the embedded PostgreSQL');
+        expect(existsSync(join(directory, 'lamplight.pid'))).toBe(false);
+      },
+      240_000,
+    );
   });
 
   it('a busy PORT ends start-up at once with one line naming PORT, and exit code 1', async () => {
@@ -117,7 +126,9 @@ describe('start and stop', () => {
     try {
       const directory = dataDir();
       const started = Date.now();
-      const server = track(spawnProcess(process.execPath, [GATEWAY_MAIN], { env: serverEnv({ PORT: String(port), DATA_DIR: directory }) }));
+      const server = track(
+        spawnProcess(process.execPath, [GATEWAY_MAIN], { env: serverEnv({ PORT: String(port), DATA_DIR: directory }) }),
+      );
       const exit = await server.exited;
       expect(exit.code).toBe(1);
       expect(server.stderr().trim().split('\n')).toEqual([
@@ -134,12 +145,16 @@ describe('start and stop', () => {
   it('a DATA_DIR another instance holds ends start-up with one line naming DATA_DIR; a lock left by a killed instance does not', async () => {
     const directory = dataDir();
     const first = track(
-      spawnProcess(process.execPath, [GATEWAY_MAIN], { env: serverEnv({ PORT: String(await findFreePort()), DATA_DIR: directory }) }),
+      spawnProcess(process.execPath, [GATEWAY_MAIN], {
+        env: serverEnv({ PORT: String(await findFreePort()), DATA_DIR: directory }),
+      }),
     );
     await first.waitFor('Lamplight is listening on');
 
     const second = track(
-      spawnProcess(process.execPath, [GATEWAY_MAIN], { env: serverEnv({ PORT: String(await findFreePort()), DATA_DIR: directory }) }),
+      spawnProcess(process.execPath, [GATEWAY_MAIN], {
+        env: serverEnv({ PORT: String(await findFreePort()), DATA_DIR: directory }),
+      }),
     );
     const exit = await second.exited;
     expect(exit.code).toBe(1);
@@ -153,7 +168,9 @@ describe('start and stop', () => {
     await first.exited;
     expect(existsSync(join(directory, 'lamplight.pid'))).toBe(true);
     const third = track(
-      spawnProcess(process.execPath, [GATEWAY_MAIN], { env: serverEnv({ PORT: String(await findFreePort()), DATA_DIR: directory }) }),
+      spawnProcess(process.execPath, [GATEWAY_MAIN], {
+        env: serverEnv({ PORT: String(await findFreePort()), DATA_DIR: directory }),
+      }),
     );
     await third.waitFor('Lamplight is listening on');
     expect(pidIn(join(directory, 'lamplight.pid'))).toBe(third.pid);
@@ -165,10 +182,18 @@ describe('start and stop', () => {
     const port = await findFreePort();
     writeFileSync(
       join(workingDirectory, '.env'),
-      [`PORT=${port}`, `DATA_DIR=${join(workingDirectory, 'from-dotenv')}`, 'PUBLIC_BASE_URL=https://lamplight.example.com', ''].join('\n'),
+      [
+        `PORT=${port}`,
+        `DATA_DIR=${join(workingDirectory, 'from-dotenv')}`,
+        'PUBLIC_BASE_URL=https://lamplight.example.com',
+        '',
+      ].join('\n'),
     );
     const server = track(
-      spawnProcess(process.execPath, [GATEWAY_MAIN], { cwd: workingDirectory, env: serverEnv({ DATA_DIR: fromEnvironment }) }),
+      spawnProcess(process.execPath, [GATEWAY_MAIN], {
+        cwd: workingDirectory,
+        env: serverEnv({ DATA_DIR: fromEnvironment }),
+      }),
     );
     await server.waitFor('Lamplight is listening on');
     expect(server.output()).toContain(`Lamplight is listening on http://127.0.0.1:${port}`);
@@ -185,9 +210,14 @@ describe('start and stop', () => {
     const server = track(spawnProcess(process.execPath, [GATEWAY_MAIN], { env }));
     await server.waitFor('Lamplight is listening on', 120_000);
 
-    const demo = track(spawnProcess(process.execPath, [join(REPOSITORY_ROOT, 'dist', 'mock-upstream', 'demo.js'), '--once'], { env }));
+    const demo = track(
+      spawnProcess(process.execPath, [join(REPOSITORY_ROOT, 'dist', 'mock-upstream', 'demo.js'), '--once'], { env }),
+    );
     const exit = await demo.exited;
-    expect({ code: exit.code, output: demo.output() }).toEqual({ code: 0, output: expect.stringContaining('messages.create →') });
+    expect({ code: exit.code, output: demo.output() }).toEqual({
+      code: 0,
+      output: expect.stringContaining('messages.create →'),
+    });
     expect(demo.output()).toContain('messages.stream →');
     expect(demo.output()).toContain(`The demo's data is in ${join(directory, 'demo')}`);
     expect(demo.output()).not.toContain(`:${port}/`);

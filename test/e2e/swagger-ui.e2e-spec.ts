@@ -37,7 +37,8 @@ describe('Swagger UI at /docs', () => {
   /** Expands an operation, presses "Try it out", fills header parameters, executes; returns the status cell and body. */
   async function tryItOut(page: Page, tag: string, operationId: string, headers: Record<string, string> = {}) {
     const operation = page.locator(`#operations-${tag.replace(/ /g, '_')}-${operationId}`);
-    if (!(await operation.locator('.opblock-body').isVisible())) await operation.locator('.opblock-summary').first().click();
+    if (!(await operation.locator('.opblock-body').isVisible()))
+      await operation.locator('.opblock-summary').first().click();
     const tryOut = operation.locator('button.try-out__btn');
     if ((await tryOut.innerText()).trim() === 'Try it out') await tryOut.click();
     // Clear the previous answer, so the one read below is this call's.
@@ -52,7 +53,11 @@ describe('Swagger UI at /docs', () => {
     await live.first().waitFor({ timeout: 15_000 });
     return {
       status: (await live.first().locator('.response-col_status').innerText()).trim(),
-      body: await live.first().locator('.response-col_description pre.microlight, .response-col_description pre').first().innerText(),
+      body: await live
+        .first()
+        .locator('.response-col_description pre.microlight, .response-col_description pre')
+        .first()
+        .innerText(),
       operation,
     };
   }
@@ -98,7 +103,9 @@ describe('Swagger UI at /docs', () => {
     // X-Organization-Id is a field of organization-scoped operations.
     const keys = await tryItOut(page, 'API keys', 'listApiKeys', { 'X-Organization-Id': user.organizationId });
     expect(keys.status).toBe('200');
-    expect(await keys.operation.locator('.curl-command').innerText()).toContain(`X-Organization-Id: ${user.organizationId}`);
+    expect(await keys.operation.locator('.curl-command').innerText()).toContain(
+      `X-Organization-Id: ${user.organizationId}`,
+    );
     // An organization the user is not a member of is refused: the header really is sent.
     const otherOrg = await tryItOut(page, 'API keys', 'listApiKeys', { 'X-Organization-Id': randomUUID() });
     expect(otherOrg.status).toBe('403');
@@ -117,7 +124,9 @@ describe('Swagger UI at /docs', () => {
     await page.reload({ waitUntil: 'load' });
     await page.locator('.opblock-tag').first().waitFor();
     await page.locator('.auth-wrapper button.authorize').click();
-    const kept = page.locator('.dialog-ux .modal-ux .auth-container').filter({ has: page.locator('h4 code', { hasText: /^bearer$/ }) });
+    const kept = page
+      .locator('.dialog-ux .modal-ux .auth-container')
+      .filter({ has: page.locator('h4 code', { hasText: /^bearer$/ }) });
     await kept.getByRole('button', { name: 'Remove authorization' }).waitFor();
     expect(await kept.locator('h6').innerText()).toBe('Authorized');
     await page.locator('.dialog-ux button.close-modal').click();

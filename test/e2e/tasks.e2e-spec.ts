@@ -16,7 +16,14 @@ import {
   type Gateway,
   type Team,
 } from '../support/sessions-fixtures';
-import { createApiKey, registerUser, startTestApp, storeProviderKey, type TestUser, type LooseRecord } from '../support/test-app';
+import {
+  createApiKey,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestUser,
+  type LooseRecord,
+} from '../support/test-app';
 import { expectFieldErrors, expectProblem, orgHeader } from '../support/tenancy-fixtures';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -36,8 +43,10 @@ describe('tasks', () => {
 
   const as = (user: TestUser, options: InjectOptions, organizationId = team.organizationId) =>
     gateway.app.request({ ...options, headers: { ...user.auth, ...orgHeader(organizationId), ...options.headers } });
-  const submit = (payload: Record<string, unknown>, user = team.owner) => as(user, { method: 'POST', url: TASKS, payload });
-  const interaction = async (id: string) => (await gateway.app.sql<LooseRecord>(`select * from interactions where id = $1`, [id]))[0];
+  const submit = (payload: Record<string, unknown>, user = team.owner) =>
+    as(user, { method: 'POST', url: TASKS, payload });
+  const interaction = async (id: string) =>
+    (await gateway.app.sql<LooseRecord>(`select * from interactions where id = $1`, [id]))[0];
   /** The messages Anthropic was sent in the last call. */
   const sentMessages = () => (gateway.mock.requests.at(-1)!.json as { messages: unknown[] }).messages;
 
@@ -83,13 +92,23 @@ describe('tasks', () => {
       upstream_request_id: gateway.mock.requests.at(-1)!.id,
     });
     expect(session).toMatchObject({ external_id: 'task-chat', user_id: team.owner.id, request_count: '1' });
-    expect(session.device).toEqual({ id: 'unknown', platform: 'unknown', type: 'unknown', name: 'lamplight-tasks', osVersion: 'unknown' });
+    expect(session.device).toEqual({
+      id: 'unknown',
+      platform: 'unknown',
+      type: 'unknown',
+      name: 'lamplight-tasks',
+      osVersion: 'unknown',
+    });
 
     expect(gateway.mock.requests).toHaveLength(1);
     const upstream = gateway.mock.requests[0];
     expect(upstream).toMatchObject({ path: '/v1/messages', apiKey: PROVIDER_KEY, stream: false });
     expect(upstream.headers['anthropic-version']).toBe('2023-06-01');
-    expect(upstream.json).toEqual({ model: 'claude-sonnet-5-5', max_tokens: 1024, messages: [{ role: 'user', content: 'What is 2+2?' }] });
+    expect(upstream.json).toEqual({
+      model: 'claude-sonnet-5-5',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'What is 2+2?' }],
+    });
     expect(JSON.stringify(upstream.headers)).not.toContain(team.owner.token);
 
     const read = await getAs(gateway, team.member, team.organizationId, `${TASKS}/${body.task_id}`);
@@ -104,9 +123,19 @@ describe('tasks', () => {
     await interactionRows(gateway, first.session_id, 3);
     gateway.mock.reset();
 
-    const second = await submit({ query: 'What did I say?', session_id: 'context-chat', model: 'claude-haiku-4-5', system: 'Be brief.', max_tokens: 100 });
+    const second = await submit({
+      query: 'What did I say?',
+      session_id: 'context-chat',
+      model: 'claude-haiku-4-5',
+      system: 'Be brief.',
+      max_tokens: 100,
+    });
     expect(second.statusCode).toBe(201);
-    expect(second.json()).toMatchObject({ session_id: first.session_id, model: 'claude-haiku-4-5', status: 'completed' });
+    expect(second.json()).toMatchObject({
+      session_id: first.session_id,
+      model: 'claude-haiku-4-5',
+      status: 'completed',
+    });
     expect(gateway.mock.requests.at(-1)!.json).toEqual({
       model: 'claude-haiku-4-5',
       max_tokens: 100,
@@ -129,7 +158,10 @@ describe('tasks', () => {
   });
 
   it('retries through the upstream client and records one interaction per task', async () => {
-    const response = await submit({ query: 'MOCK:{"failTimes":1,"status":529,"key":"task-retry","retryAfter":0} hi', session_id: 'task-retry' });
+    const response = await submit({
+      query: 'MOCK:{"failTimes":1,"status":529,"key":"task-retry","retryAfter":0} hi',
+      session_id: 'task-retry',
+    });
     expect(response.json()).toMatchObject({ status: 'completed', http_status: 200 });
     expect(gateway.mock.requests).toHaveLength(2);
     const [session] = await sessionRows(gateway, team.organizationId, 'task-retry');
@@ -142,8 +174,17 @@ describe('tasks', () => {
     expect(overloaded.statusCode).toBe(201);
     expect(gateway.mock.requests).toHaveLength(3);
     const failed = overloaded.json();
-    expect(failed).toMatchObject({ status: 'failed', http_status: 529, output: null, error: { type: 'overloaded_error', message: 'Overloaded' } });
-    expect(await interaction(failed.task_id)).toMatchObject({ outcome: 'upstream_error', http_status: 529, error_type: 'overloaded_error' });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      http_status: 529,
+      output: null,
+      error: { type: 'overloaded_error', message: 'Overloaded' },
+    });
+    expect(await interaction(failed.task_id)).toMatchObject({
+      outcome: 'upstream_error',
+      http_status: 529,
+      error_type: 'overloaded_error',
+    });
     const read = (await getAs(gateway, team.owner, team.organizationId, `${TASKS}/${failed.task_id}`)).json();
     expect(read).toMatchObject({
       status: 'failed',
@@ -151,8 +192,17 @@ describe('tasks', () => {
       error: { type: 'overloaded_error', message: 'Anthropic failed: overloaded_error (HTTP 529)' },
     });
 
-    const refused = (await submit({ query: 'MOCK:{"status":400,"errorMessage":"max_tokens: too large"} hi', session_id: 'task-refused' })).json();
-    expect(refused).toMatchObject({ status: 'failed', http_status: 400, error: { type: 'invalid_request_error', message: 'max_tokens: too large' } });
+    const refused = (
+      await submit({
+        query: 'MOCK:{"status":400,"errorMessage":"max_tokens: too large"} hi',
+        session_id: 'task-refused',
+      })
+    ).json();
+    expect(refused).toMatchObject({
+      status: 'failed',
+      http_status: 400,
+      error: { type: 'invalid_request_error', message: 'max_tokens: too large' },
+    });
     expect(await interaction(refused.task_id)).toMatchObject({ outcome: 'error', http_status: 400 });
   });
 
@@ -161,10 +211,21 @@ describe('tasks', () => {
     try {
       const user = await registerUser(app, 'Offline');
       await storeProviderKey(app, user, PROVIDER_KEY);
-      const response = await app.request({ method: 'POST', url: TASKS, headers: user.auth, payload: { query: 'hi', session_id: 'offline' } });
+      const response = await app.request({
+        method: 'POST',
+        url: TASKS,
+        headers: user.auth,
+        payload: { query: 'hi', session_id: 'offline' },
+      });
       expect(response.statusCode).toBe(201);
-      expect(response.json()).toMatchObject({ status: 'failed', http_status: 502, error: { type: 'api_error', message: 'Anthropic could not be reached' } });
-      const [row] = await app.sql(`select outcome, http_status from interactions where id = $1`, [response.json().task_id]);
+      expect(response.json()).toMatchObject({
+        status: 'failed',
+        http_status: 502,
+        error: { type: 'api_error', message: 'Anthropic could not be reached' },
+      });
+      const [row] = await app.sql(`select outcome, http_status from interactions where id = $1`, [
+        response.json().task_id,
+      ]);
       expect(row).toEqual({ outcome: 'upstream_error', http_status: 502 });
     } finally {
       await app.close();
@@ -174,7 +235,15 @@ describe('tasks', () => {
   it("refuses a task once the session's budget is spent, sending nothing", async () => {
     const first = (await submit({ query: 'spend', session_id: 'task-budget' })).json();
     const budget = first.usage.total_tokens;
-    expect((await as(team.owner, { method: 'PATCH', url: `${SESSIONS}/${first.session_id}`, payload: { tokenBudget: budget } })).statusCode).toBe(200);
+    expect(
+      (
+        await as(team.owner, {
+          method: 'PATCH',
+          url: `${SESSIONS}/${first.session_id}`,
+          payload: { tokenBudget: budget },
+        })
+      ).statusCode,
+    ).toBe(200);
     gateway.mock.reset();
     expectProblem(await submit({ query: 'more', session_id: 'task-budget' }), 429, 'SPEND_LIMIT_EXCEEDED');
     expect(gateway.mock.requests).toHaveLength(0);
@@ -184,11 +253,18 @@ describe('tasks', () => {
   it('answers 409 when the organization has no provider key, creating nothing', async () => {
     const keyless = await registerUser(gateway.app, 'Keyless');
     expectProblem(
-      await gateway.app.request({ method: 'POST', url: TASKS, headers: keyless.auth, payload: { query: 'hi', session_id: 'nothing' } }),
+      await gateway.app.request({
+        method: 'POST',
+        url: TASKS,
+        headers: keyless.auth,
+        payload: { query: 'hi', session_id: 'nothing' },
+      }),
       409,
       'NO_PROVIDER_KEY',
     );
-    expect(await gateway.app.sql(`select id from sessions where organization_id = $1`, [keyless.organizationId])).toEqual([]);
+    expect(
+      await gateway.app.sql(`select id from sessions where organization_id = $1`, [keyless.organizationId]),
+    ).toEqual([]);
     expect(gateway.mock.requests).toHaveLength(0);
   });
 
@@ -213,14 +289,32 @@ describe('tasks', () => {
   it('takes API keys with the proxy scope to submit and the read scope to read', async () => {
     const proxyOnly = await createApiKey(gateway.app, team.owner, { name: 'proxy only', scopes: ['proxy'] });
     const readWrite = await createApiKey(gateway.app, team.owner, { name: 'no proxy', scopes: ['read', 'write'] });
-    const byKey = (key: string, options: InjectOptions) => gateway.app.request({ ...options, headers: { 'x-lamplight-api-key': key } });
+    const byKey = (key: string, options: InjectOptions) =>
+      gateway.app.request({ ...options, headers: { 'x-lamplight-api-key': key } });
 
-    const created = await byKey(proxyOnly.key, { method: 'POST', url: TASKS, payload: { query: 'by key', session_id: 'task-keys' } });
+    const created = await byKey(proxyOnly.key, {
+      method: 'POST',
+      url: TASKS,
+      payload: { query: 'by key', session_id: 'task-keys' },
+    });
     expect(created.statusCode).toBe(201);
-    expect(await interaction(created.json().task_id)).toMatchObject({ api_key_id: proxyOnly.id, user_id: team.owner.id });
-    expectProblem(await byKey(readWrite.key, { method: 'POST', url: TASKS, payload: { query: 'no', session_id: 'task-keys' } }), 403, 'API_KEY_SCOPE_MISSING');
-    expectProblem(await byKey(proxyOnly.key, { method: 'GET', url: `${TASKS}/${created.json().task_id}` }), 403, 'API_KEY_SCOPE_MISSING');
-    expect((await byKey(readWrite.key, { method: 'GET', url: `${TASKS}/${created.json().task_id}` })).json()).toEqual(created.json());
+    expect(await interaction(created.json().task_id)).toMatchObject({
+      api_key_id: proxyOnly.id,
+      user_id: team.owner.id,
+    });
+    expectProblem(
+      await byKey(readWrite.key, { method: 'POST', url: TASKS, payload: { query: 'no', session_id: 'task-keys' } }),
+      403,
+      'API_KEY_SCOPE_MISSING',
+    );
+    expectProblem(
+      await byKey(proxyOnly.key, { method: 'GET', url: `${TASKS}/${created.json().task_id}` }),
+      403,
+      'API_KEY_SCOPE_MISSING',
+    );
+    expect((await byKey(readWrite.key, { method: 'GET', url: `${TASKS}/${created.json().task_id}` })).json()).toEqual(
+      created.json(),
+    );
   });
 
   it('reads any recorded call as a task, 400 for a malformed id and 404 for an unknown one', async () => {
@@ -238,13 +332,21 @@ describe('tasks', () => {
       model: 'claude-sonnet-4-6',
     });
     expectProblem(await getAs(gateway, team.owner, team.organizationId, `${TASKS}/not-a-uuid`), 400);
-    expectProblem(await getAs(gateway, team.owner, team.organizationId, `${TASKS}/6f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11`), 404, 'TASK_NOT_FOUND');
+    expectProblem(
+      await getAs(gateway, team.owner, team.organizationId, `${TASKS}/6f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11`),
+      404,
+      'TASK_NOT_FOUND',
+    );
   });
 
   it("never reads a deleted session's turns: its external id starts afresh and its tasks are gone", async () => {
     const old = (await submit({ query: 'before the delete', session_id: 'task-deleted' })).json();
     expect((await as(team.owner, { method: 'DELETE', url: `${SESSIONS}/task-deleted` })).statusCode).toBe(204);
-    expectProblem(await getAs(gateway, team.owner, team.organizationId, `${TASKS}/${old.task_id}`), 404, 'TASK_NOT_FOUND');
+    expectProblem(
+      await getAs(gateway, team.owner, team.organizationId, `${TASKS}/${old.task_id}`),
+      404,
+      'TASK_NOT_FOUND',
+    );
 
     const fresh = (await submit({ query: 'after the delete', session_id: 'task-deleted' })).json();
     expect(fresh.session_id).not.toBe(old.session_id);
@@ -273,13 +375,21 @@ describe('tasks', () => {
   it("keeps organizations apart: another organization's session UUID is just a new external id", async () => {
     const a = (await submit({ query: 'alpha only', session_id: 'task-private' })).json();
     const other = await createTeam(gateway, 'Other');
-    const b = await as(other.owner, { method: 'POST', url: TASKS, payload: { query: 'peek', session_id: a.session_id } }, other.organizationId);
+    const b = await as(
+      other.owner,
+      { method: 'POST', url: TASKS, payload: { query: 'peek', session_id: a.session_id } },
+      other.organizationId,
+    );
     expect(b.statusCode).toBe(201);
     expect(b.json().session_id).not.toBe(a.session_id);
     expect(sentMessages()).toEqual([{ role: 'user', content: 'peek' }]);
     expect((await sessionRow(gateway, b.json().session_id)).organization_id).toBe(other.organizationId);
     expect((await sessionRow(gateway, a.session_id)).request_count).toBe('1');
-    expectProblem(await getAs(gateway, other.owner, other.organizationId, `${TASKS}/${a.task_id}`), 404, 'TASK_NOT_FOUND');
+    expectProblem(
+      await getAs(gateway, other.owner, other.organizationId, `${TASKS}/${a.task_id}`),
+      404,
+      'TASK_NOT_FOUND',
+    );
   });
 
   it('returns the answer even when the organization does not store content; the stored task has none', async () => {
@@ -291,10 +401,18 @@ describe('tasks', () => {
       payload: { settings: { storeContent: false } },
     });
     expect(off.statusCode).toBe(200);
-    const created = (await as(privateTeam.owner, { method: 'POST', url: TASKS, payload: { query: 'secret', session_id: 'p' } }, privateTeam.organizationId)).json();
+    const created = (
+      await as(
+        privateTeam.owner,
+        { method: 'POST', url: TASKS, payload: { query: 'secret', session_id: 'p' } },
+        privateTeam.organizationId,
+      )
+    ).json();
     expect(created).toMatchObject({ status: 'completed', query: 'secret', output: DEFAULT_REPLY_TEXT });
     expect(await interaction(created.task_id)).toMatchObject({ user_query: null, final_output: null, content: null });
-    const read = (await getAs(gateway, privateTeam.owner, privateTeam.organizationId, `${TASKS}/${created.task_id}`)).json();
+    const read = (
+      await getAs(gateway, privateTeam.owner, privateTeam.organizationId, `${TASKS}/${created.task_id}`)
+    ).json();
     expect(read).toMatchObject({ status: 'completed', query: null, output: null, usage: created.usage });
   });
 });

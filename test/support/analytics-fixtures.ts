@@ -197,7 +197,10 @@ export async function proxyCall(
 /** Waits until the organization's interactions are written (the recorder writes in batches). */
 export function waitForInteractions(app: TestApp, organizationId: string, count: number): Promise<number> {
   return eventually(async () => {
-    const [row] = await app.sql<{ n: string }>(`select count(*)::text as n from interactions where organization_id = $1`, [organizationId]);
+    const [row] = await app.sql<{ n: string }>(
+      `select count(*)::text as n from interactions where organization_id = $1`,
+      [organizationId],
+    );
     return Number(row.n) >= count ? Number(row.n) : undefined;
   }, 10_000);
 }
@@ -279,7 +282,16 @@ export function setNow(app: TestApp, instant: string | Date): () => void {
 }
 
 /** GET with the user's token (and optional organization header), returning status and parsed body. */
-export async function getJson(app: TestApp, user: TestUser | { auth: Record<string, string> }, url: string, headers: Record<string, string> = {}) {
+export async function getJson(
+  app: TestApp,
+  user: TestUser | { auth: Record<string, string> },
+  url: string,
+  headers: Record<string, string> = {},
+) {
   const response = await app.request({ method: 'GET', url, headers: { ...user.auth, ...headers } });
-  return { response, status: response.statusCode, body: response.headers['content-type']?.includes('json') ? response.json() : undefined };
+  return {
+    response,
+    status: response.statusCode,
+    body: response.headers['content-type']?.includes('json') ? response.json() : undefined,
+  };
 }

@@ -14,7 +14,8 @@ function newestMtime(directory: string): number {
   for (const entry of readdirSync(directory, { withFileTypes: true })) {
     const path = join(directory, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
+      newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
@@ -26,7 +27,8 @@ function newestMtime(directory: string): number {
  */
 export function ensureBuilt(): void {
   const stale = () =>
-    !existsSync(MAIN) || Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'mock-upstream'))) > statSync(MAIN).mtimeMs;
+    !existsSync(MAIN) ||
+    Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'mock-upstream'))) > statSync(MAIN).mtimeMs;
   if (!stale()) return;
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore', timeout: 120_000 });
@@ -53,7 +55,11 @@ export interface GatewayTenant {
 }
 
 /** Registers `name` through the gateway's own API, then creates an API key and stores `providerKey`. */
-export async function setUpGatewayTenant(gateway: Pick<GatewayProcess, 'url'>, name: string, providerKey: string): Promise<GatewayTenant> {
+export async function setUpGatewayTenant(
+  gateway: Pick<GatewayProcess, 'url'>,
+  name: string,
+  providerKey: string,
+): Promise<GatewayTenant> {
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await httpRequest(`${gateway.url}${path}`, {
       method: 'POST',
@@ -61,7 +67,8 @@ export async function setUpGatewayTenant(gateway: Pick<GatewayProcess, 'url'>, n
       body: JSON.stringify(body),
     });
     const json = (await response.body.json()) as LooseRecord;
-    if (response.statusCode >= 300) throw new Error(`POST ${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
+    if (response.statusCode >= 300)
+      throw new Error(`POST ${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
     return json;
   };
   const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${Date.now()}@example.com`;
@@ -180,7 +187,10 @@ export function spawnProcess(
     waitFor: async (text, ms = 60_000) => {
       const deadline = Date.now() + ms;
       while (!output.includes(text)) {
-        if (!running()) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before printing ${JSON.stringify(text)}:\n${output}`);
+        if (!running())
+          throw new Error(
+            `exited (${child.exitCode ?? child.signalCode}) before printing ${JSON.stringify(text)}:\n${output}`,
+          );
         if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} within ${ms} ms:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

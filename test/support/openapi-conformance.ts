@@ -27,7 +27,10 @@ function load(): Conformance {
   if (loaded) return loaded;
   // Every `#/components/schemas/X` becomes an absolute reference into one registered schema.
   const text = readFileSync(DOCUMENT_PATH, 'utf8').replaceAll('"#/components/schemas/', `"${BASE}#/$defs/`);
-  const document = JSON.parse(text) as { paths: Record<string, Record<string, Operation>>; components: { schemas: object } };
+  const document = JSON.parse(text) as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: object };
+  };
   const ajv = new Ajv2020({ strict: true, allErrors: true });
   addFormats(ajv);
   // OpenAPI's own annotation, not a validation keyword.
@@ -35,7 +38,8 @@ function load(): Conformance {
   ajv.addSchema({ $id: BASE, $defs: document.components.schemas });
   const operations = new Map<string, Operation>();
   for (const [path, item] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(item)) operations.set(`${method.toUpperCase()} ${path}`, operation);
+    for (const [method, operation] of Object.entries(item))
+      operations.set(`${method.toUpperCase()} ${path}`, operation);
   }
   const cache = new Map<string, ValidateFunction>();
   loaded = {
@@ -80,7 +84,8 @@ export function checkResponse(response: ObservedResponse): void {
   const content = documented.content;
   if (!content) {
     // A streamed body (undefined here) counts as a body; an empty one does not.
-    if (mediaType && response.body !== '') mismatches.push(`${where}: the document declares no body, the response had ${mediaType}`);
+    if (mediaType && response.body !== '')
+      mismatches.push(`${where}: the document declares no body, the response had ${mediaType}`);
     return;
   }
   if (!mediaType || !content[mediaType]) {

@@ -53,7 +53,11 @@ export function proxyCall(
 }
 
 /** The interactions of one session of an organization, oldest first. */
-function interactionsOf(app: Pick<TestApp, 'sql'>, organizationId: string, externalId: string): Promise<InteractionRow[]> {
+function interactionsOf(
+  app: Pick<TestApp, 'sql'>,
+  organizationId: string,
+  externalId: string,
+): Promise<InteractionRow[]> {
   return app.sql<InteractionRow>(
     `select i.* from interactions i join sessions s on s.id = i.session_id
      where s.organization_id = $1 and s.external_id = $2 order by i.started_at`,
@@ -137,13 +141,35 @@ export async function startLazyStreamUpstream(streamBytes: number, frameBytes = 
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': `req_lazy_${index}` });
       const start = frame('message_start', {
         type: 'message_start',
-        message: { id: `msg_lazy_${index}`, type: 'message', role: 'assistant', model: 'claude-sonnet-4-6', content: [], usage: { input_tokens: 100, output_tokens: 1 } },
+        message: {
+          id: `msg_lazy_${index}`,
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-sonnet-4-6',
+          content: [],
+          usage: { input_tokens: 100, output_tokens: 1 },
+        },
       });
       if (!(await write(start))) return;
-      if (!(await write(frame('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })))) return;
+      if (
+        !(await write(
+          frame('content_block_start', {
+            type: 'content_block_start',
+            index: 0,
+            content_block: { type: 'text', text: '' },
+          }),
+        ))
+      )
+        return;
       while (perRequestBytes[index] < streamBytes) if (!(await write(delta))) return;
       await write(frame('content_block_stop', { type: 'content_block_stop', index: 0 }));
-      await write(frame('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 1000 } }));
+      await write(
+        frame('message_delta', {
+          type: 'message_delta',
+          delta: { stop_reason: 'end_turn' },
+          usage: { output_tokens: 1000 },
+        }),
+      );
       await write(frame('message_stop', { type: 'message_stop' }));
       if (!gone) {
         res.end();

@@ -6,7 +6,16 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { connect } from 'node:net';
 import type { TestApp } from './test-app';
-import { createTeam, type Gateway, PROVIDER_KEY, sdk, SESSIONS, sessionWithCalls, startGateway, type Team } from './sessions-fixtures';
+import {
+  createTeam,
+  type Gateway,
+  PROVIDER_KEY,
+  sdk,
+  SESSIONS,
+  sessionWithCalls,
+  startGateway,
+  type Team,
+} from './sessions-fixtures';
 
 export const ANALYTICS = '/spotlight/analytics';
 export const MESSAGES = '/spotlight/anthropic/v1/messages';
@@ -49,15 +58,26 @@ export async function setUpTwoOrganizations(): Promise<TwoOrganizations> {
     [sessionA, sessionB],
   );
   for (const team of [a, b]) {
-    const patched = await app.request({ method: 'PATCH', url: `${SESSIONS}/${SHARED_EXTERNAL_ID}`, headers: owner(team), payload: { title: SHARED_TITLE } });
+    const patched = await app.request({
+      method: 'PATCH',
+      url: `${SESSIONS}/${SHARED_EXTERNAL_ID}`,
+      headers: owner(team),
+      payload: { title: SHARED_TITLE },
+    });
     expect(patched.statusCode).toBe(200);
   }
-  const share = await app.request({ method: 'POST', url: `${ANALYTICS}/sessions/${sessionB}/share`, headers: owner(b), payload: { include_content: true } });
+  const share = await app.request({
+    method: 'POST',
+    url: `${ANALYTICS}/sessions/${sessionB}/share`,
+    headers: owner(b),
+    payload: { include_content: true },
+  });
   expect(share.statusCode).toBe(201);
   const shareTokenB = share.json<{ share_token: string }>().share_token;
   const idsB = await idsOf(app, b.organizationId);
   const secrets = new Set<string>();
-  for (const team of [a, b]) for (const secret of [team.key, team.owner.token, team.admin.token, team.member.token]) secrets.add(secret);
+  for (const team of [a, b])
+    for (const secret of [team.key, team.owner.token, team.admin.token, team.member.token]) secrets.add(secret);
   secrets.add(PROVIDER_KEY);
   return { gateway, app, a, b, clientA, clientB, sessionA, sessionB, shareTokenB, idsB, secrets };
 }
@@ -69,7 +89,9 @@ export function expectNoCredentialLogged(app: TestApp, secrets: Set<string>): vo
     const hits = lines.filter((line) => line.includes(secret) || line.includes(secret.slice(0, 24)));
     expect({ secret: `${secret.slice(0, 8)}…`, hits }).toEqual({ secret: `${secret.slice(0, 8)}…`, hits: [] });
   }
-  expect(lines.filter((line) => /bearer\s+\S{12,}/i.test(line) || /"authorization":"(?!\[redacted\])/i.test(line))).toEqual([]);
+  expect(
+    lines.filter((line) => /bearer\s+\S{12,}/i.test(line) || /"authorization":"(?!\[redacted\])/i.test(line)),
+  ).toEqual([]);
   expect(lines.filter((line) => /sk-ant-api\d\d-[A-Za-z0-9_-]{8,}/.test(line))).toEqual([]);
   expect(lines.filter((line) => /lmp_[A-Za-z0-9_-]{16,}/.test(line))).toEqual([]);
   expect(lines.filter((line) => /eyJ[A-Za-z0-9_-]{10,}\.eyJ/.test(line))).toEqual([]);
@@ -88,7 +110,9 @@ export async function orgSnapshot(app: TestApp, organizationId: string): Promise
     ['provider_keys', 'id'],
     ['memberships', 'id'],
   ] as const) {
-    const rows = await app.sql(`select * from "${table}" where organization_id = $1 order by ${order}`, [organizationId]);
+    const rows = await app.sql(`select * from "${table}" where organization_id = $1 order by ${order}`, [
+      organizationId,
+    ]);
     parts.push(rows.map(({ last_used_at: _moves, ...rest }: Record<string, unknown>) => rest));
   }
   parts.push(await app.sql('select * from organizations where id = $1', [organizationId]));
@@ -127,4 +151,3 @@ export function rawRequest(baseURL: string, head: string): Promise<{ status: num
     socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text }));
   });
 }
-

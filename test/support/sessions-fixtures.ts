@@ -2,7 +2,17 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Response as InjectResponse } from 'light-my-request';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
-import { createApiKey, eventually, listen, registerUser, startTestApp, storeProviderKey, type TestApp, type TestUser, type LooseRecord } from './test-app';
+import {
+  createApiKey,
+  eventually,
+  listen,
+  registerUser,
+  startTestApp,
+  storeProviderKey,
+  type TestApp,
+  type TestUser,
+  type LooseRecord,
+} from './test-app';
 import { addMember, orgHeader } from './tenancy-fixtures';
 
 export const SESSIONS = '/api/v1/sessions';
@@ -17,7 +27,13 @@ const SDK_DEVICE_HEADERS = {
   'x-stainless-runtime': 'node',
   'x-stainless-runtime-version': 'v24.21.0',
 };
-export const SDK_DEVICE = { id: 'unknown', platform: 'Linux', type: 'sdk-js', name: 'node v24.21.0', osVersion: '6.8.0' };
+export const SDK_DEVICE = {
+  id: 'unknown',
+  platform: 'Linux',
+  type: 'sdk-js',
+  name: 'node v24.21.0',
+  osVersion: '6.8.0',
+};
 
 /** The app listening on a port (for the SDK) in front of a mock Anthropic upstream. */
 export interface Gateway {
@@ -63,7 +79,14 @@ export async function createTeam(gateway: Gateway, name: string): Promise<Team> 
   await addMember(app, owner, owner.organizationId, member, 'member');
   const key = (await createApiKey(app, owner, { name: `${name} key` })).key;
   await storeProviderKey(app, owner, PROVIDER_KEY);
-  return { organizationId: owner.organizationId, owner, admin, member, key, orgHeaders: orgHeader(owner.organizationId) };
+  return {
+    organizationId: owner.organizationId,
+    owner,
+    admin,
+    member,
+    key,
+    orgHeaders: orgHeader(owner.organizationId),
+  };
 }
 
 /** The official SDK pointed at the gateway, with a platform key or a user's JWT (acting in `organizationId`). */
@@ -194,7 +217,13 @@ export async function insertSessions(
 export async function insertInteraction(
   gateway: Gateway,
   session: { id: string; organization_id: string },
-  fields: { startedAt: string; userQuery?: string | null; finalOutput?: string | null; content?: unknown; outcome?: string },
+  fields: {
+    startedAt: string;
+    userQuery?: string | null;
+    finalOutput?: string | null;
+    content?: unknown;
+    outcome?: string;
+  },
 ): Promise<string> {
   const [row] = await gateway.app.sql<{ id: string }>(
     `insert into interactions (id, organization_id, session_id, model, stream, http_status, outcome, input_tokens,

@@ -27,8 +27,14 @@ export async function createOrganization(
   user: TestUser,
   body: Record<string, unknown> = { name: 'Test Organization' },
 ): Promise<{ id: string; slug: string; name: string }> {
-  const response = await app.request({ method: 'POST', url: '/api/v1/organizations', headers: user.auth, payload: body });
-  if (response.statusCode !== 201) throw new Error(`create organization failed: ${response.statusCode} ${response.body}`);
+  const response = await app.request({
+    method: 'POST',
+    url: '/api/v1/organizations',
+    headers: user.auth,
+    payload: body,
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`create organization failed: ${response.statusCode} ${response.body}`);
   return response.json();
 }
 
@@ -47,7 +53,11 @@ export async function addMember(
     payload: { email: member.email, ...(role ? { role } : {}) },
   });
   if (response.statusCode !== 201) throw new Error(`invite member failed: ${response.statusCode} ${response.body}`);
-  const accepted = await app.request({ method: 'POST', url: `/api/v1/invitations/${response.json().id}/accept`, headers: member.auth });
+  const accepted = await app.request({
+    method: 'POST',
+    url: `/api/v1/invitations/${response.json().id}/accept`,
+    headers: member.auth,
+  });
   if (accepted.statusCode !== 200) throw new Error(`accept invitation failed: ${accepted.statusCode} ${accepted.body}`);
 }
 
@@ -64,7 +74,8 @@ export async function createProviderKey(
     headers: { ...user.auth, ...(organizationId ? orgHeader(organizationId) : {}) },
     payload: body,
   });
-  if (response.statusCode !== 201) throw new Error(`create provider key failed: ${response.statusCode} ${response.body}`);
+  if (response.statusCode !== 201)
+    throw new Error(`create provider key failed: ${response.statusCode} ${response.body}`);
   return response.json();
 }
 

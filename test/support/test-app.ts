@@ -177,7 +177,10 @@ export async function listen(app: TestApp): Promise<string> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -195,7 +198,8 @@ export async function storeProviderKey(app: TestApp, user: TestUser, key: string
     headers: user.auth,
     payload: { name: 'anthropic', key },
   });
-  if (response.statusCode !== 201) throw new Error(`store provider key failed: ${response.statusCode} ${response.body}`);
+  if (response.statusCode !== 201)
+    throw new Error(`store provider key failed: ${response.statusCode} ${response.body}`);
 }
 
 /**
@@ -206,7 +210,10 @@ export async function storeProviderKey(app: TestApp, user: TestUser, key: string
 export function invalidationReceived(target: TestApp, topic: string, key?: string, timeoutMs = 5_000): Promise<void> {
   const invalidation = target.app.get(CacheInvalidation);
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${topic} invalidation${key ? ` for ${key}` : ''} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${topic} invalidation${key ? ` for ${key}` : ''} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     invalidation.subscribe(topic, (changed) => {
       if (key !== undefined && changed !== key && changed !== '*') return;
       clearTimeout(timer);

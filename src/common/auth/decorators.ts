@@ -62,8 +62,10 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
 });
 
 /** The organization the request acts on (organization-scoped routes only). */
-export const CurrentOrganization = createParamDecorator((_data: unknown, ctx: ExecutionContext): OrganizationContext => {
-  const organization = ctx.switchToHttp().getRequest<FastifyRequest>().organization;
-  if (!organization) throw new Error('CurrentOrganization used on a route that is not organization-scoped');
-  return organization;
-});
+export const CurrentOrganization = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): OrganizationContext => {
+    const organization = ctx.switchToHttp().getRequest<FastifyRequest>().organization;
+    if (!organization) throw new Error('CurrentOrganization used on a route that is not organization-scoped');
+    return organization;
+  },
+);

@@ -9,7 +9,11 @@ export const OUTAGE_FALLBACK_MAX_AGE_MS = 60_000;
  * Runs `read`; when it fails because the database is unreachable, answers `fallback()` instead
  * if that has a value, and otherwise rethrows.
  */
-export async function readOrLastKnown<T>(read: () => Promise<T>, fallback: () => T | undefined, unreachable: (error: unknown) => boolean): Promise<T> {
+export async function readOrLastKnown<T>(
+  read: () => Promise<T>,
+  fallback: () => T | undefined,
+  unreachable: (error: unknown) => boolean,
+): Promise<T> {
   try {
     return await read();
   } catch (error) {

@@ -12,7 +12,14 @@ describe('toErrorResponse', () => {
       status: 404,
       contentType: 'application/problem+json',
       unexpected: false,
-      body: { status: 404, code: 'SESSION_NOT_FOUND', detail: 'Session not found', requestId: 'req-1', title: 'Not Found', type: 'https://lamplight.dev/problems/session-not-found' },
+      body: {
+        status: 404,
+        code: 'SESSION_NOT_FOUND',
+        detail: 'Session not found',
+        requestId: 'req-1',
+        title: 'Not Found',
+        type: 'https://lamplight.dev/problems/session-not-found',
+      },
     });
   });
 
@@ -23,7 +30,10 @@ describe('toErrorResponse', () => {
       'problem',
     );
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'name', message: 'name must be a string' }] });
+    expect(response.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ field: 'name', message: 'name must be a string' }],
+    });
   });
 
   it("answers in Anthropic's error shape where the route declares it", () => {
@@ -63,8 +73,17 @@ describe('isDatabaseUnavailable', () => {
     [new Error('Connection terminated due to connection timeout'), true],
     // Too many connections, and a connection refused behind a wrapper (cause) or on every address (AggregateError).
     [Object.assign(new Error('sorry, too many clients already'), { code: '53300' }), true],
-    [new Error('query failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), true],
-    [new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })], 'connect failed'), true],
+    [
+      new Error('query failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }),
+      true,
+    ],
+    [
+      new AggregateError(
+        [Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })],
+        'connect failed',
+      ),
+      true,
+    ],
     [new Error('wrapped', { cause: Object.assign(new Error('syntax error'), { code: '42601' }) }), false],
     [Object.assign(new Error('duplicate key'), { code: '23505' }), false],
     [new Error('something else'), false],

@@ -47,7 +47,14 @@ interface FastifyLikeError {
   message?: string;
 }
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
 
 /**
  * Whether an error means the database cannot be reached (refused, reset, timed out connecting,
@@ -60,11 +67,13 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     // 08xxx: connection exceptions; 53300: too many connections; 57P01–57P03: shutting down or starting.
-    if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || code === '53300' || /^57P0[1-3]$/.test(code)) return true;
+    if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || code === '53300' || /^57P0[1-3]$/.test(code))
+      return true;
   } else if (error instanceof Error && CONNECTION_MESSAGES.test(error.message)) {
     return true;
   }
-  if (error instanceof AggregateError && error.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  if (error instanceof AggregateError && error.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1)))
+    return true;
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isDatabaseUnavailable(cause, depth + 1);
 }
@@ -79,7 +88,8 @@ function classify(exception: unknown): Classified {
       headers['retry-after'] = String(exception.extra.retryAfterSeconds);
     }
     // Whether a client (the Anthropic SDKs read this) should retry what Lamplight answered.
-    if (typeof exception.extra.shouldRetry === 'boolean') headers['x-should-retry'] = String(exception.extra.shouldRetry);
+    if (typeof exception.extra.shouldRetry === 'boolean')
+      headers['x-should-retry'] = String(exception.extra.shouldRetry);
     return { status: exception.status, code: exception.code, detail: exception.detail, headers, unexpected: false };
   }
   if (exception instanceof RequestValidationException) {
@@ -93,7 +103,13 @@ function classify(exception: unknown): Classified {
     };
   }
   if (exception instanceof ThrottlerException) {
-    return { status: 429, code: CommonErrorCode.RateLimited, detail: 'Too many attempts; try again later', headers: {}, unexpected: false };
+    return {
+      status: 429,
+      code: CommonErrorCode.RateLimited,
+      detail: 'Too many attempts; try again later',
+      headers: {},
+      unexpected: false,
+    };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -102,7 +118,7 @@ function classify(exception: unknown): Classified {
       typeof response === 'string'
         ? response
         : typeof (response as { message?: unknown }).message === 'string'
-          ? ((response as { message: string }).message)
+          ? (response as { message: string }).message
           : exception.message;
     return {
       status,
@@ -138,14 +154,24 @@ function classify(exception: unknown): Classified {
       unexpected: false,
     };
   }
-  return { status: 500, code: CommonErrorCode.InternalError, detail: 'An internal error occurred', headers: {}, unexpected: true };
+  return {
+    status: 500,
+    code: CommonErrorCode.InternalError,
+    detail: 'An internal error occurred',
+    headers: {},
+    unexpected: true,
+  };
 }
 
 /**
  * Maps any error to what the client receives, in the error shape its route declares: Anthropic's
  * (so SDKs raise their typed errors) or RFC 9457 problem+json. Never a stack trace.
  */
-export function toErrorResponse(exception: unknown, requestId: string, shape: RouteBehaviourOptions['errors']): ErrorResponse {
+export function toErrorResponse(
+  exception: unknown,
+  requestId: string,
+  shape: RouteBehaviourOptions['errors'],
+): ErrorResponse {
   const c = classify(exception);
   if (shape === 'anthropic') {
     return {

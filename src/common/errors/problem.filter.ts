@@ -28,7 +28,15 @@ export function sendError(
   if (response.unexpected) logger.error({ err: describeForLog(exception), reqId: request.id }, 'unexpected error');
   // Routes that log failures only have no request log line (see createLoggerOptions): their refusals get this one.
   else if (behaviour.logging === 'failures') {
-    logger.warn({ reqId: request.id, method: request.method, url: (request.url ?? '').split('?')[0], statusCode: response.status }, 'proxy call answered with an error');
+    logger.warn(
+      {
+        reqId: request.id,
+        method: request.method,
+        url: (request.url ?? '').split('?')[0],
+        statusCode: response.status,
+      },
+      'proxy call answered with an error',
+    );
   }
   if (reply.sent || reply.raw.headersSent) return;
   reply.status(response.status).headers(response.headers).type(response.contentType).send(response.body);

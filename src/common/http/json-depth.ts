@@ -28,7 +28,8 @@ function jsonDepthExceeds(value: unknown, limit: number): boolean {
  */
 export function limitJsonDepth(fastify: FastifyInstance, limit: number, logger: Parameters<typeof sendError>[3]): void {
   fastify.addHook('preValidation', (request, reply, done) => {
-    if (request.body === null || typeof request.body !== 'object' || !routeBehaviourOf(request).limitJsonDepth) return done();
+    if (request.body === null || typeof request.body !== 'object' || !routeBehaviourOf(request).limitJsonDepth)
+      return done();
     if (!jsonDepthExceeds(request.body, limit)) return done();
     sendError(reply, request, CommonErrors.jsonTooDeep(limit), logger);
   });

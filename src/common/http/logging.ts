@@ -54,7 +54,8 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
     // Health probes would drown the log.
     // The Fastify adapter hands middleware a `url` cut down to "/"; `originalUrl` is the request's.
     autoLogging: {
-      ignore: (req: IncomingMessage & { originalUrl?: string }) => (req.originalUrl ?? req.url ?? '').startsWith('/health'),
+      ignore: (req: IncomingMessage & { originalUrl?: string }) =>
+        (req.originalUrl ?? req.url ?? '').startsWith('/health'),
     },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
@@ -73,7 +74,14 @@ export function createLoggerOptions(config: AppConfig, destination?: LogDestinat
 }
 
 /** Start-up chatter (a line per module, per route, per migration applied): at debug level, not info. */
-const STARTUP_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication', 'MikroORM']);
+const STARTUP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+  'MikroORM',
+]);
 
 /** The app's logger, with Nest's start-up lines moved to debug so the start-up banner stands out. */
 export class QuietStartupLogger implements LoggerService {

@@ -7,7 +7,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
  * only from this origin (Swagger UI needs its inline styles), and HSTS only when configured,
  * since it binds browsers to HTTPS. The share page sets its own, stricter policy.
  */
-export async function registerSecurityHeaders(app: NestFastifyApplication, options: { hstsMaxAgeSeconds: number }): Promise<void> {
+export async function registerSecurityHeaders(
+  app: NestFastifyApplication,
+  options: { hstsMaxAgeSeconds: number },
+): Promise<void> {
   await app.register(helmet, {
     global: true,
     contentSecurityPolicy: {

@@ -48,7 +48,12 @@ export function Endpoint(options: EndpointOptions) {
       ? ApiResponse({ status, description: 'Done; no body' })
       : options.content
         ? ApiResponse({ status, description: 'Success', content: options.content })
-        : ApiResponse({ status, description: 'Success', type: options.type, ...(options.examples ? { examples: options.examples } : {}) }),
+        : ApiResponse({
+            status,
+            description: 'Success',
+            type: options.type,
+            ...(options.examples ? { examples: options.examples } : {}),
+          }),
     ...Object.entries(options.errors ?? {}).map(([code, description]) => ApiProblemResponse(Number(code), description)),
   );
 }

@@ -26,6 +26,11 @@ export function startupBanner({ config, database, envFile }: BannerFacts, port: 
     ['upstream', config.anthropicBaseUrl],
   ];
   if (envFile) rows.push(['settings', `environment, then ${envFile}`]);
-  rows.push(['next', 'in another terminal, `npm run demo` (no Anthropic key needed); then README.md, "Your first session"']);
-  return [`Lamplight is listening on ${url}`, ...rows.map(([name, value]) => `  ${name.padEnd(9)} ${value}`), ''].join('\n');
+  rows.push([
+    'next',
+    'in another terminal, `npm run demo` (no Anthropic key needed); then README.md, "Your first session"',
+  ]);
+  return [`Lamplight is listening on ${url}`, ...rows.map(([name, value]) => `  ${name.padEnd(9)} ${value}`), ''].join(
+    '\n',
+  );
 }

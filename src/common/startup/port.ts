@@ -7,8 +7,10 @@ export function describeListenError(error: unknown, host: string, port: number):
   if (code === 'EADDRINUSE') {
     return `PORT ${port} on ${host} is already in use by another process; stop it, or set PORT to a free port.`;
   }
-  if (code === 'EACCES') return `PORT ${port} on ${host} needs privileges this process lacks; set PORT to 1024 or above.`;
-  if (code === 'EADDRNOTAVAIL') return `HOST ${host} is not an address of this machine; set HOST (for example 127.0.0.1).`;
+  if (code === 'EACCES')
+    return `PORT ${port} on ${host} needs privileges this process lacks; set PORT to 1024 or above.`;
+  if (code === 'EADDRNOTAVAIL')
+    return `HOST ${host} is not an address of this machine; set HOST (for example 127.0.0.1).`;
   return undefined;
 }
 

@@ -1,17 +1,31 @@
 import fc from 'fast-check';
-import { cutToBytes, DEPTH_MARKER, jsonForPostgres, sliceWhole, storableJson, TRUNCATION_MARKER, wellFormed } from './storable-text';
+import {
+  cutToBytes,
+  DEPTH_MARKER,
+  jsonForPostgres,
+  sliceWhole,
+  storableJson,
+  TRUNCATION_MARKER,
+  wellFormed,
+} from './storable-text';
 
 /** What PostgreSQL should end up holding: every string and key without NUL, lone surrogates as U+FFFD. */
 const storedForm = (value: unknown): unknown => {
   // eslint-disable-next-line no-control-regex -- NUL is the character this removes
   if (typeof value === 'string') return value.toWellFormed().replace(/\u0000/g, '');
   if (Array.isArray(value)) return value.map(storedForm);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storedForm(k), storedForm(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storedForm(k), storedForm(v)]));
   return value;
 };
 
 /** Any UTF-16 text, lone surrogates and NUL included. */
-const anyText = fc.string({ unit: fc.oneof(fc.constantFrom('\u0000', '\ud800', '\udfff', '😀', 'é', '\\', 'u', '"'), fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u))) });
+const anyText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('\u0000', '\ud800', '\udfff', '😀', 'é', '\\', 'u', '"'),
+    fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)),
+  ),
+});
 
 const isWellFormedUtf16 = (text: string) => text.isWellFormed() && !text.includes('\0');
 
@@ -30,7 +44,13 @@ describe('jsonForPostgres (the batch JSON sent to PostgreSQL)', () => {
 
   it('round-trips any JSON value to the same value, well-formed and without NUL', () => {
     const value = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, anyText, fc.integer(), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(anyText, tie('node'), { maxKeys: 3 })),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        anyText,
+        fc.integer(),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(anyText, tie('node'), { maxKeys: 3 }),
+      ),
     })).node;
     fc.assert(
       fc.property(value, (v) => {
@@ -91,7 +111,9 @@ describe('storableJson', () => {
   });
 
   it('keeps a shallow value as JSON would, with keys and strings well-formed', () => {
-    expect(storableJson({ 'k\ud800': ['\u0000x', 1, null, true, { n: Infinity }] }).value).toEqual({ 'k\ufffd': ['x', 1, null, true, { n: null }] });
+    expect(storableJson({ 'k\ud800': ['\u0000x', 1, null, true, { n: Infinity }] }).value).toEqual({
+      'k\ufffd': ['x', 1, null, true, { n: null }],
+    });
     expect(storableJson({ a: 1 }).cut).toBe(false);
   });
 });

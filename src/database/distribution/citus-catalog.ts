@@ -61,7 +61,12 @@ export async function readCatalogFacts(db: Queryable, schema = 'public'): Promis
     [schema],
   );
   const keysByTable = new Map<string, KeyFacts[]>();
-  for (const k of keys.rows) keysByTable.set(k.table, [...(keysByTable.get(k.table) ?? []), { name: k.name, kind: k.kind, columns: k.columns }]);
-  const tableFacts: TableFacts[] = tables.rows.map((t) => ({ name: t.name, columns: t.columns, keys: keysByTable.get(t.name) ?? [] }));
+  for (const k of keys.rows)
+    keysByTable.set(k.table, [...(keysByTable.get(k.table) ?? []), { name: k.name, kind: k.kind, columns: k.columns }]);
+  const tableFacts: TableFacts[] = tables.rows.map((t) => ({
+    name: t.name,
+    columns: t.columns,
+    keys: keysByTable.get(t.name) ?? [],
+  }));
   return { tables: tableFacts, foreignKeys: foreignKeys.rows, triggers: triggers.rows };
 }

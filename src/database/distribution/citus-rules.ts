@@ -113,10 +113,18 @@ export function checkCitusRules(facts: CatalogFacts): CheckResult {
     if (kind !== 'distributed') continue;
     const column = table.columns.find((c) => c.name === DISTRIBUTION_COLUMN);
     if (column && !column.notNull) {
-      violations.push({ table: table.name, rule: 'nullable distribution column', detail: `${DISTRIBUTION_COLUMN} must be NOT NULL: a row without it belongs to no shard` });
+      violations.push({
+        table: table.name,
+        rule: 'nullable distribution column',
+        detail: `${DISTRIBUTION_COLUMN} must be NOT NULL: a row without it belongs to no shard`,
+      });
     }
     if (!table.keys.some((k) => k.kind === 'primary key')) {
-      violations.push({ table: table.name, rule: 'no primary key', detail: `a distributed table needs a primary key leading with ${DISTRIBUTION_COLUMN}` });
+      violations.push({
+        table: table.name,
+        rule: 'no primary key',
+        detail: `a distributed table needs a primary key leading with ${DISTRIBUTION_COLUMN}`,
+      });
     }
     for (const key of table.keys) {
       if (!key.columns.includes(DISTRIBUTION_COLUMN)) {
@@ -126,7 +134,11 @@ export function checkCitusRules(facts: CatalogFacts): CheckResult {
           detail: `${key.kind} ${key.name} (${key.columns.join(', ') || 'an expression'}) does not include ${DISTRIBUTION_COLUMN}: Citus enforces uniqueness only within a shard`,
         });
       } else if (key.kind === 'primary key' && key.columns[0] !== DISTRIBUTION_COLUMN) {
-        violations.push({ table: table.name, rule: 'key not led by the distribution column', detail: `primary key ${key.name} (${key.columns.join(', ')}) must lead with ${DISTRIBUTION_COLUMN}` });
+        violations.push({
+          table: table.name,
+          rule: 'key not led by the distribution column',
+          detail: `primary key ${key.name} (${key.columns.join(', ')}) must lead with ${DISTRIBUTION_COLUMN}`,
+        });
       }
     }
   }
@@ -137,14 +149,28 @@ export function checkCitusRules(facts: CatalogFacts): CheckResult {
     if (!from || !to) continue;
     const label = `${fk.name}: ${fk.table} (${fk.columns.join(', ')}) → ${fk.referencedTable} (${fk.referencedColumns.join(', ')})`;
     if (from === 'distributed' && to === 'distributed') {
-      const joined = fk.columns.some((c, i) => c === DISTRIBUTION_COLUMN && fk.referencedColumns[i] === DISTRIBUTION_COLUMN);
+      const joined = fk.columns.some(
+        (c, i) => c === DISTRIBUTION_COLUMN && fk.referencedColumns[i] === DISTRIBUTION_COLUMN,
+      );
       if (!joined) {
-        violations.push({ table: fk.table, rule: 'foreign key across shards', detail: `${label} must map ${DISTRIBUTION_COLUMN} to ${DISTRIBUTION_COLUMN}` });
+        violations.push({
+          table: fk.table,
+          rule: 'foreign key across shards',
+          detail: `${label} must map ${DISTRIBUTION_COLUMN} to ${DISTRIBUTION_COLUMN}`,
+        });
       }
     } else if (from === 'reference' && to === 'distributed') {
-      violations.push({ table: fk.table, rule: 'reference table pointing at a distributed table', detail: `${label}: Citus refuses foreign keys from reference to distributed tables` });
+      violations.push({
+        table: fk.table,
+        rule: 'reference table pointing at a distributed table',
+        detail: `${label}: Citus refuses foreign keys from reference to distributed tables`,
+      });
     } else if (to === 'local' || from === 'local') {
-      violations.push({ table: fk.table, rule: 'foreign key with a local table', detail: `${label}: a coordinator-only table cannot take part in foreign keys with Citus tables` });
+      violations.push({
+        table: fk.table,
+        rule: 'foreign key with a local table',
+        detail: `${label}: a coordinator-only table cannot take part in foreign keys with Citus tables`,
+      });
     }
   }
 
@@ -154,24 +180,54 @@ export function checkCitusRules(facts: CatalogFacts): CheckResult {
     const label = `trigger ${trigger.name} on ${trigger.table} (${trigger.functionName})`;
     if (kind === 'distributed') {
       if (!trigger.rowLevel) {
-        violations.push({ table: trigger.table, rule: 'statement-level trigger', detail: `${label}: a distributed table's triggers run on each shard; only row-level triggers see whole rows of one organization` });
+        violations.push({
+          table: trigger.table,
+          rule: 'statement-level trigger',
+          detail: `${label}: a distributed table's triggers run on each shard; only row-level triggers see whole rows of one organization`,
+        });
       }
-      if (trigger.onTruncate) violations.push({ table: trigger.table, rule: 'truncate trigger', detail: `${label}: TRUNCATE triggers are not run on a distributed table's shards` });
-      if (trigger.transitionTables) violations.push({ table: trigger.table, rule: 'transition tables', detail: `${label}: a statement's transition tables hold one shard's rows, not the statement's` });
+      if (trigger.onTruncate)
+        violations.push({
+          table: trigger.table,
+          rule: 'truncate trigger',
+          detail: `${label}: TRUNCATE triggers are not run on a distributed table's shards`,
+        });
+      if (trigger.transitionTables)
+        violations.push({
+          table: trigger.table,
+          rule: 'transition tables',
+          detail: `${label}: a statement's transition tables hold one shard's rows, not the statement's`,
+        });
     }
     for (const written of tablesWritten(trigger.functionSource)) {
       const target = kinds[written];
       if (!target || written === trigger.table) continue;
       if (kind === 'distributed' && target !== 'distributed') {
-        violations.push({ table: trigger.table, rule: 'trigger writes outside the shard', detail: `${label} writes ${target} table ${written}: a shard's trigger may write only co-located rows` });
+        violations.push({
+          table: trigger.table,
+          rule: 'trigger writes outside the shard',
+          detail: `${label} writes ${target} table ${written}: a shard's trigger may write only co-located rows`,
+        });
       } else if (kind === 'distributed' && !trigger.functionSource.includes(DISTRIBUTION_COLUMN)) {
-        violations.push({ table: trigger.table, rule: 'trigger writes outside the shard', detail: `${label} writes ${written} without naming ${DISTRIBUTION_COLUMN}: it must address rows of its own organization` });
+        violations.push({
+          table: trigger.table,
+          rule: 'trigger writes outside the shard',
+          detail: `${label} writes ${written} without naming ${DISTRIBUTION_COLUMN}: it must address rows of its own organization`,
+        });
       } else if (kind === 'reference' && target === 'distributed') {
-        violations.push({ table: trigger.table, rule: 'reference trigger writes a distributed table', detail: `${label} writes ${written}: a reference table's trigger runs on every node` });
+        violations.push({
+          table: trigger.table,
+          rule: 'reference trigger writes a distributed table',
+          detail: `${label} writes ${written}: a reference table's trigger runs on every node`,
+        });
       }
     }
     if (/\bpg_notify\s*\(|\bnotify\s+/i.test(trigger.functionSource) && kind === 'distributed') {
-      notes.push({ table: trigger.table, rule: 'notification from a shard', detail: `${label} notifies from the node holding the row's shard` });
+      notes.push({
+        table: trigger.table,
+        rule: 'notification from a shard',
+        detail: `${label} notifies from the node holding the row's shard`,
+      });
     }
   }
   return { kinds, violations, notes };

@@ -34,7 +34,10 @@ export class AnalyticsController {
     type: TokenAnalyticsResponseDto,
     errors: { 400: 'Invalid range, granularity or time zone' },
   })
-  tokens(@CurrentOrganization() organization: OrganizationContext, @Query() query: TokenAnalyticsQueryDto): Promise<TokenAnalyticsResponseDto> {
+  tokens(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: TokenAnalyticsQueryDto,
+  ): Promise<TokenAnalyticsResponseDto> {
     return this.analytics.tokens(organization.organizationId, query);
   }
 
@@ -57,11 +60,15 @@ export class AnalyticsController {
   @Authenticated({ organizationScoped: true })
   @Endpoint({
     operationId: 'getCacheAnalytics',
-    summary: 'Prompt caching over a range or in one session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix',
+    summary:
+      'Prompt caching over a range or in one session: hit rate, dollars saved, writes never read within their TTL, 5m/1h mix',
     type: CacheAnalyticsResponseDto,
     errors: { 400: 'Invalid range (at most 32 days)', 404: 'No such session in this organization' },
   })
-  cache(@CurrentOrganization() organization: OrganizationContext, @Query() query: CacheAnalyticsQueryDto): Promise<CacheAnalyticsResponseDto> {
+  cache(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: CacheAnalyticsQueryDto,
+  ): Promise<CacheAnalyticsResponseDto> {
     return this.analytics.cache(organization.organizationId, query);
   }
 
@@ -81,7 +88,11 @@ export class AnalyticsController {
   }
 
   @Get('sessions/:sessionUuid')
-  @ApiParam({ name: 'sessionUuid', description: "The session's UUID or its external id", example: 'my-app-session-123' })
+  @ApiParam({
+    name: 'sessionUuid',
+    description: "The session's UUID or its external id",
+    example: 'my-app-session-123',
+  })
   @Authenticated({ organizationScoped: true })
   @Endpoint({
     operationId: 'getAnalyticsSession',

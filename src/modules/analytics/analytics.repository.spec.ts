@@ -37,7 +37,7 @@ describe('rollupPieces', () => {
             expect(pieces[i].end % DAY).toBe(0);
           } else {
             // An hourly piece never holds a whole UTC day.
-            expect(Math.floor((pieces[i].end) / DAY) * DAY - Math.ceil(pieces[i].start / DAY) * DAY).toBeLessThan(DAY);
+            expect(Math.floor(pieces[i].end / DAY) * DAY - Math.ceil(pieces[i].start / DAY) * DAY).toBeLessThan(DAY);
           }
         }
         expect(pieces.filter((p) => p.table === 'usage_daily').length).toBeLessThanOrEqual(1);

@@ -97,14 +97,18 @@ const ROLLUP_COLUMNS = `requests, error_requests, unpriced_requests, input_token
   cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd, cost_tools_nano_usd,
   cost_multipliers_nano_usd, cost_cache_savings_nano_usd`;
 
-const ZERO_ROW = Object.fromEntries(ROLLUP_COLUMNS.split(',').map((column) => [column.trim(), '0'])) as unknown as RollupRow;
+const ZERO_ROW = Object.fromEntries(
+  ROLLUP_COLUMNS.split(',').map((column) => [column.trim(), '0']),
+) as unknown as RollupRow;
 
 /**
  * Where the rollups of a range of hours are read: its whole UTC days from usage_daily (kept from
  * usage_hourly by triggers, migration usage_daily) and the partial days at its ends from
  * usage_hourly, so a long range reads about a 24th of the rows.
  */
-export function rollupPieces(range: HourRange): { table: 'usage_hourly' | 'usage_daily'; start: number; end: number }[] {
+export function rollupPieces(
+  range: HourRange,
+): { table: 'usage_hourly' | 'usage_daily'; start: number; end: number }[] {
   const firstDay = Math.ceil(range.start / DAY_MS) * DAY_MS;
   const lastDay = Math.floor(range.end / DAY_MS) * DAY_MS;
   if (firstDay >= lastDay) return [{ table: 'usage_hourly', start: range.start, end: range.end }];
@@ -178,7 +182,11 @@ export class AnalyticsRepository {
    * midnights, say) and the last one ends at `range.end`. Each rollup hour falls in the bucket of
    * the last start at or before it.
    */
-  async sumByBucketAndModel(organizationId: string, range: HourRange, bucketStarts: number[]): Promise<BucketModelSums[]> {
+  async sumByBucketAndModel(
+    organizationId: string,
+    range: HourRange,
+    bucketStarts: number[],
+  ): Promise<BucketModelSums[]> {
     if (bucketStarts.length === 0) return [];
     const rows = await this.sql.rows<RollupRow & { model: string; bucket: number }>(
       organizationId,

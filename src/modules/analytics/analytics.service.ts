@@ -28,7 +28,17 @@ import {
   type UsageSummaryResponseDto,
 } from './dto/analytics.dto';
 import { ceilToHour, floorToHour, HOUR_MS, isWholeHour, TimeZone } from './time-zone';
-import { addSums, costByBucket, count, nanoToUsdExact, toCacheInsights, toUsageFigures, totalTokens, type UsageSums, zeroSums } from './usage-figures';
+import {
+  addSums,
+  costByBucket,
+  count,
+  nanoToUsdExact,
+  toCacheInsights,
+  toUsageFigures,
+  totalTokens,
+  type UsageSums,
+  zeroSums,
+} from './usage-figures';
 
 const DAY_MS = 24 * HOUR_MS;
 const DEFAULT_RANGE_MS = 30 * DAY_MS;
@@ -41,7 +51,11 @@ const DEFAULT_SESSIONS_LIMIT = 50;
 const DEFAULT_INTERACTIONS_LIMIT = 100;
 
 /** The sessions list's sort keys, as the sessions module names them. */
-const SORT_KEYS = { [SessionSort.StartTime]: 'createdAt', [SessionSort.Cost]: 'cost', [SessionSort.Tokens]: 'tokens' } as const;
+const SORT_KEYS = {
+  [SessionSort.StartTime]: 'createdAt',
+  [SessionSort.Cost]: 'cost',
+  [SessionSort.Tokens]: 'tokens',
+} as const;
 
 /**
  * Usage analytics of the current organization, served from the hourly rollups and the
@@ -138,7 +152,10 @@ export class AnalyticsService {
     };
   }
 
-  async listSessions(organizationId: string, query: ListAnalyticsSessionsQueryDto): Promise<AnalyticsSessionListResponseDto> {
+  async listSessions(
+    organizationId: string,
+    query: ListAnalyticsSessionsQueryDto,
+  ): Promise<AnalyticsSessionListResponseDto> {
     const page = {
       limit: query.limit ?? DEFAULT_SESSIONS_LIMIT,
       offset: query.offset ?? 0,
@@ -155,11 +172,18 @@ export class AnalyticsService {
   }
 
   /** A session of the organization (by UUID or external id) and a page of its calls. */
-  async getSession(organizationId: string, idOrExternalId: string, query: AnalyticsSessionQueryDto): Promise<AnalyticsSessionDetailResponseDto> {
+  async getSession(
+    organizationId: string,
+    idOrExternalId: string,
+    query: AnalyticsSessionQueryDto,
+  ): Promise<AnalyticsSessionDetailResponseDto> {
     const session = await this.sessions.findVisible(organizationId, idOrExternalId);
     if (!session) throw AnalyticsErrors.sessionNotFound();
     const page = { limit: query.limit ?? DEFAULT_INTERACTIONS_LIMIT, offset: query.offset ?? 0 };
-    const interactions = await this.interactions.pageOfSession(organizationId, session.id, { ...page, withContent: false });
+    const interactions = await this.interactions.pageOfSession(organizationId, session.id, {
+      ...page,
+      withContent: false,
+    });
     return {
       session: toAnalyticsSession(session),
       cache: await this.sessionCache(organizationId, session.id),
@@ -178,7 +202,12 @@ export class AnalyticsService {
     if (query.session_id !== undefined) {
       const session = await this.sessions.findVisible(organizationId, query.session_id);
       if (!session) throw AnalyticsErrors.sessionNotFound();
-      return { start: null, end: null, session_id: session.externalId, ...(await this.sessionCache(organizationId, session.id)) };
+      return {
+        start: null,
+        end: null,
+        session_id: session.externalId,
+        ...(await this.sessionCache(organizationId, session.id)),
+      };
     }
     const now = this.clock.now().getTime();
     const end = query.end ? ceilToHour(parseInstant(query.end, 'end')) : floorToHour(now) + HOUR_MS;
@@ -205,7 +234,6 @@ export class AnalyticsService {
     ]);
     return toCacheInsights(sums, outcomes);
   }
-
 }
 
 /** The validator accepts a few ISO 8601 forms the runtime cannot read (`2026-11-23T10Z`); those are refused here. */
@@ -246,7 +274,11 @@ function toSeries(rows: BucketModelSums[]): UsageBucketDto[] {
   }
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([bucketStart, bucket]) => ({ bucket_start: iso(bucketStart), ...toUsageFigures(bucket.sums), models: bucket.models }));
+    .map(([bucketStart, bucket]) => ({
+      bucket_start: iso(bucketStart),
+      ...toUsageFigures(bucket.sums),
+      models: bucket.models,
+    }));
 }
 
 function toModelUsage(row: UsageSums & { model: string }): ModelUsageDto {
@@ -290,7 +322,11 @@ function toAnalyticsSession(s: SessionSummary): AnalyticsSessionDto {
     total_cache_write_5m_tokens: count(s.cacheWrite5mTokens),
     total_cache_write_1h_tokens: count(s.cacheWrite1hTokens),
     total_tokens: count(
-      BigInt(s.inputTokens) + BigInt(s.outputTokens) + BigInt(s.cacheReadTokens) + BigInt(s.cacheWrite5mTokens) + BigInt(s.cacheWrite1hTokens),
+      BigInt(s.inputTokens) +
+        BigInt(s.outputTokens) +
+        BigInt(s.cacheReadTokens) +
+        BigInt(s.cacheWrite5mTokens) +
+        BigInt(s.cacheWrite1hTokens),
     ),
     total_cost_usd: nanoToUsdExact(s.costNanoUsd),
     unpriced_requests: count(s.unpricedRequests),

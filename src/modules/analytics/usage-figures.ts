@@ -54,7 +54,9 @@ export function addSums(into: UsageSums, more: UsageSums): UsageSums {
   return into;
 }
 
-export function totalTokens(s: Pick<UsageSums, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWrite5mTokens' | 'cacheWrite1hTokens'>): bigint {
+export function totalTokens(
+  s: Pick<UsageSums, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWrite5mTokens' | 'cacheWrite1hTokens'>,
+): bigint {
   return s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWrite5mTokens + s.cacheWrite1hTokens;
 }
 
@@ -76,7 +78,16 @@ export function count(value: bigint | number): number {
   return Number(value);
 }
 
-export function costByBucket(s: Pick<UsageSums, 'costInputNanoUsd' | 'costOutputNanoUsd' | 'costCacheReadNanoUsd' | 'costCacheWrite5mNanoUsd' | 'costCacheWrite1hNanoUsd'>): CostByBucketDto {
+export function costByBucket(
+  s: Pick<
+    UsageSums,
+    | 'costInputNanoUsd'
+    | 'costOutputNanoUsd'
+    | 'costCacheReadNanoUsd'
+    | 'costCacheWrite5mNanoUsd'
+    | 'costCacheWrite1hNanoUsd'
+  >,
+): CostByBucketDto {
   return {
     input: nanoToUsdExact(s.costInputNanoUsd),
     output: nanoToUsdExact(s.costOutputNanoUsd),
@@ -87,7 +98,9 @@ export function costByBucket(s: Pick<UsageSums, 'costInputNanoUsd' | 'costOutput
 }
 
 /** The total split into tokens at their tiers' rates, tool fees, and what multipliers added. */
-function costSplit(s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>): CostSplitDto {
+function costSplit(
+  s: Pick<UsageSums, 'costTotalNanoUsd' | 'costToolsNanoUsd' | 'costMultipliersNanoUsd'>,
+): CostSplitDto {
   return {
     tokens: nanoToUsdExact(s.costTotalNanoUsd - s.costToolsNanoUsd - s.costMultipliersNanoUsd),
     tool_fees: nanoToUsdExact(s.costToolsNanoUsd),

@@ -26,7 +26,10 @@ export class ApiKeyRepository extends EntityRepository<ApiKey> {
   }
 
   findLive(organizationId: string, id: string): Promise<ApiKey | null> {
-    return this.findOne({ organization: organizationId, id, revokedAt: null }, { filters: tenantFilter(organizationId) });
+    return this.findOne(
+      { organization: organizationId, id, revokedAt: null },
+      { filters: tenantFilter(organizationId) },
+    );
   }
 
   /**

@@ -50,7 +50,10 @@ export class ApiKeysController {
     status: HttpStatus.NO_CONTENT,
     errors: { 400: 'The id is not a UUID', 404: 'No such key in this organization' },
   })
-  async revoke(@CurrentOrganization() organization: OrganizationContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async revoke(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
     await this.apiKeys.revoke(organization.organizationId, id);
   }
 }

@@ -41,7 +41,10 @@ export class ApiKeysService {
     private readonly invalidation: CacheInvalidation,
     private readonly clock: Clock,
   ) {
-    this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, { ttlMs: API_KEY_CACHE_TTL_MS, owner: (entry) => entry.apiKeyId });
+    this.cache = invalidation.cache<CachedKey>(API_KEY_CACHE_TOPIC, {
+      ttlMs: API_KEY_CACHE_TTL_MS,
+      owner: (entry) => entry.apiKeyId,
+    });
   }
 
   async list(organizationId: string): Promise<ApiKeyResponseDto[]> {
@@ -96,7 +99,8 @@ export class ApiKeysService {
     standing: 'removed' | 'below-admin' | 'admin',
     now = this.clock.now(),
   ): Promise<string[]> {
-    if (standing === 'admin') return this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered);
+    if (standing === 'admin')
+      return this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered);
     const reason = standing === 'removed' ? ApiKeySuspension.CreatorRemoved : ApiKeySuspension.CreatorRoleLowered;
     return this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
   }
@@ -111,7 +115,11 @@ export class ApiKeysService {
    * CacheInvalidation): a revocation, expiry or organization deletion drops the entry everywhere
    * as soon as it commits.
    */
-  async authenticate(presented: string, now = this.clock.now(), options: { cached?: boolean } = {}): Promise<Principal | null> {
+  async authenticate(
+    presented: string,
+    now = this.clock.now(),
+    options: { cached?: boolean } = {},
+  ): Promise<Principal | null> {
     if (!ApiKeySecrets.looksLikeKey(presented)) return null;
     // The cache is keyed by a plain SHA-256 of the key (cheap); the stored digest is an HMAC.
     const cacheKey = options.cached ? hash('sha256', presented, 'base64') : undefined;
@@ -129,13 +137,21 @@ export class ApiKeysService {
       return await this.authenticateFromDatabase(presented, now, version, cacheKey);
     } catch (error) {
       // The database is away: a key authenticated here recently keeps working (see OUTAGE_FALLBACK_MAX_AGE_MS).
-      const known = cacheKey !== undefined && isDatabaseUnavailable(error) ? this.cache.lastKnown(cacheKey, OUTAGE_FALLBACK_MAX_AGE_MS, now.getTime()) : undefined;
+      const known =
+        cacheKey !== undefined && isDatabaseUnavailable(error)
+          ? this.cache.lastKnown(cacheKey, OUTAGE_FALLBACK_MAX_AGE_MS, now.getTime())
+          : undefined;
       if (!known || (known.expiresAt && known.expiresAt <= now)) throw error;
       return { ...known.principal, scopes: [...known.principal.scopes] };
     }
   }
 
-  private async authenticateFromDatabase(presented: string, now: Date, version: number, cacheKey: string | undefined): Promise<Principal | null> {
+  private async authenticateFromDatabase(
+    presented: string,
+    now: Date,
+    version: number,
+    cacheKey: string | undefined,
+  ): Promise<Principal | null> {
     const apiKey = await this.apiKeys.findByDigestForAuthentication(this.secrets.digest(presented));
     if (!apiKey || apiKey.revokedAt || apiKey.suspendedAt || (apiKey.expiresAt && apiKey.expiresAt <= now)) return null;
     // Belt and braces for changes made around the API (SQL by hand): the creator must still hold the role.
@@ -149,7 +165,12 @@ export class ApiKeysService {
       scopes: apiKey.scopes,
     };
     if (cacheKey !== undefined) {
-      const entry = { apiKeyId: apiKey.id, principal: { ...principal, scopes: [...principal.scopes] }, expiresAt: apiKey.expiresAt ?? null, touchedAt: now.getTime() };
+      const entry = {
+        apiKeyId: apiKey.id,
+        principal: { ...principal, scopes: [...principal.scopes] },
+        expiresAt: apiKey.expiresAt ?? null,
+        touchedAt: now.getTime(),
+      };
       this.cache.set(cacheKey, entry, version, now.getTime());
     }
     return principal;
@@ -166,7 +187,11 @@ function toApiKeyResponse(apiKey: ApiKey, now: Date): ApiKeyResponseDto {
     createdAt: apiKey.createdAt.toISOString(),
     lastUsedAt: apiKey.lastUsedAt?.toISOString() ?? null,
     expiresAt: apiKey.expiresAt?.toISOString() ?? null,
-    status: apiKey.suspendedAt ? 'suspended' : apiKey.expiresAt && apiKey.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active',
+    status: apiKey.suspendedAt
+      ? 'suspended'
+      : apiKey.expiresAt && apiKey.expiresAt.getTime() <= now.getTime()
+        ? 'expired'
+        : 'active',
     suspendedAt: apiKey.suspendedAt?.toISOString() ?? null,
     suspendedReason: apiKey.suspendedReason ?? null,
   };

@@ -69,7 +69,10 @@ describe('PasswordHasher', () => {
     it('a stored hash cut short does not match the password it was made from', async () => {
       const stored = await hasher.hash(password);
       const parts = stored.split('$');
-      const truncated = [...parts.slice(0, 5), Buffer.from(parts[5], 'base64url').subarray(0, 8).toString('base64url')].join('$');
+      const truncated = [
+        ...parts.slice(0, 5),
+        Buffer.from(parts[5], 'base64url').subarray(0, 8).toString('base64url'),
+      ].join('$');
       await expect(hasher.verify(password, truncated)).resolves.toBe(false);
     });
   });

@@ -12,7 +12,6 @@ export const CSRF_HEADER = 'x-lamplight-csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-
 /** The session cookie's value, when the request carries one that looks like a JWT. */
 export function readSessionCookie(request: FastifyRequest): string | null {
   const header = request.headers.cookie;

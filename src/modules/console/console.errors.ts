@@ -6,5 +6,6 @@ export enum ConsoleErrorCode {
 }
 
 export const ConsoleErrors = {
-  assetNotFound: () => new DomainError(ConsoleErrorCode.ConsoleAssetNotFound, HttpStatus.NOT_FOUND, 'No such console file'),
+  assetNotFound: () =>
+    new DomainError(ConsoleErrorCode.ConsoleAssetNotFound, HttpStatus.NOT_FOUND, 'No such console file'),
 };

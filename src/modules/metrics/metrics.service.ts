@@ -43,7 +43,7 @@ export class MetricsService {
   });
   readonly recorderJournalPending = new Gauge({
     name: 'lamplight_recorder_journal_pending',
-    help: 'Interactions in this instance\'s journal not yet stored in the database',
+    help: "Interactions in this instance's journal not yet stored in the database",
     registers: [this.registry],
   });
   readonly recorderDeadLettered = new Counter({

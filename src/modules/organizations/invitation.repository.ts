@@ -11,7 +11,13 @@ export class InvitationRepository extends EntityRepository<Invitation> {
   /** Pending invitations of an organization, newest first. */
   listPendingForOrganization(organizationId: string, now: Date): Promise<Invitation[]> {
     return this.find(
-      { organization: { id: organizationId, deletedAt: null }, acceptedAt: null, declinedAt: null, revokedAt: null, expiresAt: { $gt: now } },
+      {
+        organization: { id: organizationId, deletedAt: null },
+        acceptedAt: null,
+        declinedAt: null,
+        revokedAt: null,
+        expiresAt: { $gt: now },
+      },
       { populate: ['invitedBy'], orderBy: { createdAt: 'desc', id: 'desc' } },
     );
   }
@@ -19,7 +25,14 @@ export class InvitationRepository extends EntityRepository<Invitation> {
   /** Pending invitations addressed to this email, newest first. */
   listPendingForEmail(email: string, now: Date): Promise<Invitation[]> {
     return this.find(
-      { email, organization: { deletedAt: null }, acceptedAt: null, declinedAt: null, revokedAt: null, expiresAt: { $gt: now } },
+      {
+        email,
+        organization: { deletedAt: null },
+        acceptedAt: null,
+        declinedAt: null,
+        revokedAt: null,
+        expiresAt: { $gt: now },
+      },
       { populate: ['organization', 'invitedBy'], orderBy: { createdAt: 'desc', id: 'desc' } },
     );
   }

@@ -16,7 +16,11 @@ export class InvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Get()
-  @Endpoint({ operationId: 'listMyInvitations', summary: 'Your pending invitations to organizations', type: InvitationListResponseDto })
+  @Endpoint({
+    operationId: 'listMyInvitations',
+    summary: 'Your pending invitations to organizations',
+    type: InvitationListResponseDto,
+  })
   async list(@CurrentPrincipal() principal: Principal): Promise<InvitationListResponseDto> {
     return { object: 'list', data: await this.invitations.listMine(principal.userId) };
   }
@@ -27,7 +31,10 @@ export class InvitationsController {
     operationId: 'acceptInvitation',
     summary: 'Accept an invitation: you join the organization with its role',
     type: InvitationResponseDto,
-    errors: { 404: 'No such invitation to you', 409: 'Already answered, revoked or expired; or you are already a member' },
+    errors: {
+      404: 'No such invitation to you',
+      409: 'Already answered, revoked or expired; or you are already a member',
+    },
   })
   accept(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InvitationResponseDto> {
     return this.invitations.accept(principal.userId, id);

@@ -34,14 +34,20 @@ export class InvitationsService {
     private readonly clock: Clock,
   ) {}
 
-  async invite(actorId: string, organizationId: string, dto: AddMemberDto, now = this.clock.now()): Promise<InvitationResponseDto> {
+  async invite(
+    actorId: string,
+    organizationId: string,
+    dto: AddMemberDto,
+    now = this.clock.now(),
+  ): Promise<InvitationResponseDto> {
     return this.whileLocked(organizationId, async () => {
       const actor = await this.requireMembership(actorId, organizationId, Role.Admin);
       const role = dto.role ?? Role.Member;
       if (!roleAtLeast(actor.role, role)) throw OrganizationErrors.roleTooLow(role);
       const email = normalizeEmail(dto.email);
       const existing = await this.users.findActiveByEmail(email);
-      if (existing && (await this.memberships.findLive(organizationId, existing.id))) throw OrganizationErrors.alreadyMember();
+      if (existing && (await this.memberships.findLive(organizationId, existing.id)))
+        throw OrganizationErrors.alreadyMember();
       const open = await this.invitations.findOpen(organizationId, email);
       if (open && open.expiresAt > now) throw OrganizationErrors.invitationPending();
       if (open) {
@@ -59,7 +65,10 @@ export class InvitationsService {
       try {
         await this.em.flush();
       } catch (error) {
-        if (error instanceof UniqueConstraintViolationException && error.message.includes('invitations_pending_unique')) {
+        if (
+          error instanceof UniqueConstraintViolationException &&
+          error.message.includes('invitations_pending_unique')
+        ) {
           throw OrganizationErrors.invitationPending();
         }
         throw error;
@@ -69,15 +78,23 @@ export class InvitationsService {
     });
   }
 
-  async listForOrganization(actorId: string, organizationId: string, now = this.clock.now()): Promise<InvitationResponseDto[]> {
+  async listForOrganization(
+    actorId: string,
+    organizationId: string,
+    now = this.clock.now(),
+  ): Promise<InvitationResponseDto[]> {
     await this.requireMembership(actorId, organizationId, Role.Admin);
-    return (await this.invitations.listPendingForOrganization(organizationId, now)).map((i) => toInvitationResponse(i, now));
+    return (await this.invitations.listPendingForOrganization(organizationId, now)).map((i) =>
+      toInvitationResponse(i, now),
+    );
   }
 
   async revoke(actorId: string, organizationId: string, invitationId: string, now = this.clock.now()): Promise<void> {
     await this.whileLocked(organizationId, async () => {
       await this.requireMembership(actorId, organizationId, Role.Admin);
-      const invitation = UUID.test(invitationId) ? await this.invitations.findInOrganization(organizationId, invitationId) : null;
+      const invitation = UUID.test(invitationId)
+        ? await this.invitations.findInOrganization(organizationId, invitationId)
+        : null;
       if (!invitation) throw OrganizationErrors.invitationNotFound();
       const status = invitationStatus(invitation, now);
       if (status === 'revoked') return;
@@ -90,7 +107,9 @@ export class InvitationsService {
   async listMine(userId: string, now = this.clock.now()): Promise<InvitationResponseDto[]> {
     const user = await this.users.findActiveById(userId);
     if (!user) return [];
-    return (await this.invitations.listPendingForEmail(normalizeEmail(user.email), now)).map((i) => toInvitationResponse(i, now));
+    return (await this.invitations.listPendingForEmail(normalizeEmail(user.email), now)).map((i) =>
+      toInvitationResponse(i, now),
+    );
   }
 
   /** Joins the organization with the invited role. */
@@ -125,7 +144,10 @@ export class InvitationsService {
   /** Someone else's invitation is 404, as an unknown one is. */
   private async requireOwnInvitation(userId: string, invitationId: string): Promise<Invitation> {
     const user = await this.users.findActiveById(userId);
-    const invitation = user && UUID.test(invitationId) ? await this.invitations.findForEmail(invitationId, normalizeEmail(user.email)) : null;
+    const invitation =
+      user && UUID.test(invitationId)
+        ? await this.invitations.findForEmail(invitationId, normalizeEmail(user.email))
+        : null;
     if (!invitation) throw OrganizationErrors.invitationNotFound();
     return invitation;
   }

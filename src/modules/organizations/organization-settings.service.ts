@@ -44,7 +44,11 @@ export class OrganizationSettingsService {
     private readonly settings: OrganizationSettingsRepository,
     invalidation: CacheInvalidation,
   ) {
-    this.cache = invalidation.cache(SESSION_CACHE_TOPIC, { ttlMs: SETTINGS_CACHE_TTL_MS, maxEntries: 50_000, owner: (entry) => entry.organizationId });
+    this.cache = invalidation.cache(SESSION_CACHE_TOPIC, {
+      ttlMs: SETTINGS_CACHE_TTL_MS,
+      maxEntries: 50_000,
+      owner: (entry) => entry.organizationId,
+    });
   }
 
   async get(organizationId: string): Promise<OrganizationSettingsView> {
@@ -70,9 +74,12 @@ function toView(settings: OrganizationSettings | undefined): OrganizationSetting
   const allowed = settings.allowedModels;
   return {
     exists: true,
-    modelPolicy: Array.isArray(allowed) ? new ModelPolicy(allowed.filter((p): p is string => typeof p === 'string')) : ALLOW_ALL_MODELS,
+    modelPolicy: Array.isArray(allowed)
+      ? new ModelPolicy(allowed.filter((p): p is string => typeof p === 'string'))
+      : ALLOW_ALL_MODELS,
     storeContent: settings.storeContent !== false,
-    defaultSessionTokenBudget: typeof settings.defaultSessionTokenBudget === 'number' ? settings.defaultSessionTokenBudget : null,
+    defaultSessionTokenBudget:
+      typeof settings.defaultSessionTokenBudget === 'number' ? settings.defaultSessionTokenBudget : null,
     sharingEnabled: settings.sharingEnabled !== false,
     memberSharingEnabled: settings.memberSharingEnabled !== false,
   };

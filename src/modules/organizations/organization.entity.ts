@@ -27,7 +27,8 @@ export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
 @Entity({ tableName: 'organizations', repository: () => OrganizationRepository })
 @Index({
   name: 'organizations_slug_live_unique',
-  expression: 'create unique index "organizations_slug_live_unique" on "organizations" ("slug") where "deleted_at" is null',
+  expression:
+    'create unique index "organizations_slug_live_unique" on "organizations" ("slug") where "deleted_at" is null',
 })
 export class Organization extends SoftDeletableEntity {
   @Property({ type: 'string', length: 200 })

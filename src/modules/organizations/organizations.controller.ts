@@ -33,7 +33,11 @@ export class OrganizationsController {
   ) {}
 
   @Get()
-  @Endpoint({ operationId: 'listOrganizations', summary: 'List the organizations you belong to', type: OrganizationListResponseDto })
+  @Endpoint({
+    operationId: 'listOrganizations',
+    summary: 'List the organizations you belong to',
+    type: OrganizationListResponseDto,
+  })
   async list(@CurrentPrincipal() principal: Principal): Promise<OrganizationListResponseDto> {
     return { object: 'list', data: await this.organizations.listMine(principal.userId) };
   }
@@ -46,7 +50,10 @@ export class OrganizationsController {
     type: OrganizationResponseDto,
     errors: { 400: 'Invalid fields', 409: 'The slug is taken' },
   })
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateOrganizationDto): Promise<OrganizationResponseDto> {
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateOrganizationDto,
+  ): Promise<OrganizationResponseDto> {
     return this.organizations.create(principal.userId, dto);
   }
 
@@ -106,9 +113,10 @@ export class OrganizationsController {
   @ORGANIZATION_ID
   @Endpoint({
     operationId: 'addMember',
-    summary: 'Invite someone by email, registered or not (admins; only owners invite owners); they join when they accept',
+    summary:
+      'Invite someone by email, registered or not (admins; only owners invite owners); they join when they accept',
     description:
-      'Membership needs the invited user\'s consent: this creates a pending invitation, which they see at GET /api/v1/invitations and accept or decline. It expires after 7 days.',
+      "Membership needs the invited user's consent: this creates a pending invitation, which they see at GET /api/v1/invitations and accept or decline. It expires after 7 days.",
     status: HttpStatus.CREATED,
     type: InvitationResponseDto,
     errors: { 400: 'Invalid fields', 404: NOT_FOUND, 409: 'Already a member, or an invitation is already pending' },
@@ -129,7 +137,10 @@ export class OrganizationsController {
     type: InvitationListResponseDto,
     errors: { 404: NOT_FOUND },
   })
-  async listInvitations(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InvitationListResponseDto> {
+  async listInvitations(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<InvitationListResponseDto> {
     return { object: 'list', data: await this.invitations.listForOrganization(principal.userId, id) };
   }
 

@@ -100,7 +100,11 @@ export class OrganizationsService {
     return this.whileLocked(organizationId, () => this.updateLocked(userId, organizationId, dto));
   }
 
-  private async updateLocked(userId: string, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationResponseDto> {
+  private async updateLocked(
+    userId: string,
+    organizationId: string,
+    dto: UpdateOrganizationDto,
+  ): Promise<OrganizationResponseDto> {
     const membership = await this.requireMembership(userId, organizationId, Role.Admin);
     const organization = membership.organization;
     if (dto.slug && dto.slug !== organization.slug) {
@@ -111,7 +115,8 @@ export class OrganizationsService {
     if (dto.settings) {
       const next = { ...organization.settings };
       if (dto.settings.sharingEnabled !== undefined) next.sharingEnabled = dto.settings.sharingEnabled;
-      if (dto.settings.memberSharingEnabled !== undefined) next.memberSharingEnabled = dto.settings.memberSharingEnabled;
+      if (dto.settings.memberSharingEnabled !== undefined)
+        next.memberSharingEnabled = dto.settings.memberSharingEnabled;
       if (dto.settings.storeContent !== undefined) next.storeContent = dto.settings.storeContent;
       if (dto.settings.defaultSessionTokenBudget !== undefined) {
         next.defaultSessionTokenBudget = dto.settings.defaultSessionTokenBudget;
@@ -148,7 +153,9 @@ export class OrganizationsService {
     targetUserId: string,
     dto: UpdateMemberDto,
   ): Promise<MemberResponseDto> {
-    const { member, keys } = await this.whileLocked(organizationId, () => this.updateMemberLocked(userId, organizationId, targetUserId, dto));
+    const { member, keys } = await this.whileLocked(organizationId, () =>
+      this.updateMemberLocked(userId, organizationId, targetUserId, dto),
+    );
     this.apiKeys.forgetKeys(keys);
     return member;
   }
@@ -174,13 +181,19 @@ export class OrganizationsService {
     target.role = dto.role;
     await this.em.flush();
     // API keys need an admin behind them: a demotion suspends the member's keys, a promotion lifts that.
-    const keys = await this.apiKeys.followCreatorStanding(organizationId, targetUserId, roleAtLeast(dto.role, Role.Admin) ? 'admin' : 'below-admin');
+    const keys = await this.apiKeys.followCreatorStanding(
+      organizationId,
+      targetUserId,
+      roleAtLeast(dto.role, Role.Admin) ? 'admin' : 'below-admin',
+    );
     return { member: toMemberResponse(target), keys };
   }
 
   /** Admins remove members and admins, owners anyone; anybody may leave. The last owner stays. */
   async removeMember(userId: string, organizationId: string, targetUserId: string): Promise<void> {
-    const keys = await this.whileLocked(organizationId, () => this.removeMemberLocked(userId, organizationId, targetUserId));
+    const keys = await this.whileLocked(organizationId, () =>
+      this.removeMemberLocked(userId, organizationId, targetUserId),
+    );
     this.apiKeys.forgetKeys(keys);
   }
 

@@ -32,7 +32,10 @@ export class PricingController {
     type: RepriceResponseDto,
     errors: { 400: 'Invalid times, or since not before until' },
   })
-  reprice(@CurrentOrganization() organization: OrganizationContext, @Body() body: RepriceRequestDto): Promise<RepriceResponseDto> {
+  reprice(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Body() body: RepriceRequestDto,
+  ): Promise<RepriceResponseDto> {
     return this.pricingService.reprice(organization.organizationId, body);
   }
 }

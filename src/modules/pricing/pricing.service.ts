@@ -23,7 +23,8 @@ export class PricingService {
   pricing(table: PricingTable = PricingTable.default()): PricingResponseDto {
     const data = table.describe();
     const aliases = new Map<string, string[]>();
-    for (const [alias, target] of Object.entries(data.aliases)) aliases.set(target, [...(aliases.get(target) ?? []), alias]);
+    for (const [alias, target] of Object.entries(data.aliases))
+      aliases.set(target, [...(aliases.get(target) ?? []), alias]);
     const residency = new Set(data.multipliers.dataResidency.models);
     return {
       version: data.version,
@@ -55,7 +56,11 @@ export class PricingService {
   }
 
   /** Reprices the organization's interactions started in [since, until) under the current table. */
-  async reprice(organizationId: string, request: RepriceRequestDto, table: PricingTable = PricingTable.default()): Promise<RepriceResponseDto> {
+  async reprice(
+    organizationId: string,
+    request: RepriceRequestDto,
+    table: PricingTable = PricingTable.default(),
+  ): Promise<RepriceResponseDto> {
     const since = new Date(request.since);
     const until = request.until ? new Date(request.until) : this.clock.now();
     if (!(since < until)) throw PricingErrors.invalidRange();
@@ -63,8 +68,22 @@ export class PricingService {
   }
 }
 
-function rates(r: { name?: string; input: number; cacheWrite5m: number; cacheWrite1h: number; cacheRead: number; output: number }) {
-  return { name: r.name ?? null, input: r.input, cache_write_5m: r.cacheWrite5m, cache_write_1h: r.cacheWrite1h, cache_read: r.cacheRead, output: r.output };
+function rates(r: {
+  name?: string;
+  input: number;
+  cacheWrite5m: number;
+  cacheWrite1h: number;
+  cacheRead: number;
+  output: number;
+}) {
+  return {
+    name: r.name ?? null,
+    input: r.input,
+    cache_write_5m: r.cacheWrite5m,
+    cache_write_1h: r.cacheWrite1h,
+    cache_read: r.cacheRead,
+    output: r.output,
+  };
 }
 
 function toRepriceResponse(report: RepriceReport): RepriceResponseDto {

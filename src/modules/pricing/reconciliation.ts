@@ -72,7 +72,14 @@ export class Reconciler {
       const key = `${day}|${item}`;
       let found = lines.get(key);
       if (!found) {
-        found = { day, item, anthropicNanoUsd: 0, lamplightNanoUsd: 0, differenceNanoUsd: 0, lamplightUnpricedCalls: 0 };
+        found = {
+          day,
+          item,
+          anthropicNanoUsd: 0,
+          lamplightNanoUsd: 0,
+          differenceNanoUsd: 0,
+          lamplightUnpricedCalls: 0,
+        };
         lines.set(key, found);
       }
       return found;
@@ -82,10 +89,17 @@ export class Reconciler {
     for (const bucket of await this.costReport(range.since, range.until)) {
       const day = bucket.starting_at.slice(0, 10);
       for (const result of bucket.results) {
-        if (result.currency && result.currency !== 'USD') throw new Error(`Cost report: currency ${result.currency} is not USD`);
+        if (result.currency && result.currency !== 'USD')
+          throw new Error(`Cost report: currency ${result.currency} is not USD`);
         const type = result.cost_type ?? 'tokens';
         const item =
-          type === 'tokens' ? (result.model ? fold(result.model) : '(tokens, no model)') : type === 'web_search' ? WEB_SEARCH : `(${type.replace(/_/g, ' ')})`;
+          type === 'tokens'
+            ? result.model
+              ? fold(result.model)
+              : '(tokens, no model)'
+            : type === 'web_search'
+              ? WEB_SEARCH
+              : `(${type.replace(/_/g, ' ')})`;
         line(day, item).anthropicNanoUsd += centsToNanoUsd(result.amount);
       }
     }
@@ -145,7 +159,8 @@ export class Reconciler {
         throw new Error(`Anthropic's cost report answered ${response.statusCode}: ${text.slice(0, 300)}`);
       }
       const body = JSON.parse(text) as CostReportPage;
-      if (!Array.isArray(body.data) || typeof body.has_more !== 'boolean') throw new Error('Cost report: unexpected response shape');
+      if (!Array.isArray(body.data) || typeof body.has_more !== 'boolean')
+        throw new Error('Cost report: unexpected response shape');
       buckets.push(...body.data);
       if (!body.has_more || !body.next_page) return buckets;
       page = body.next_page;

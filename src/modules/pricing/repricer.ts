@@ -157,7 +157,11 @@ export class Repricer {
     return report;
   }
 
-  private async batch(client: PoolClient, range: RepriceRange, after: { key: string; id: string } | null): Promise<Row[]> {
+  private async batch(
+    client: PoolClient,
+    range: RepriceRange,
+    after: { key: string; id: string } | null,
+  ): Promise<Row[]> {
     const values: unknown[] = [range.since.toISOString(), range.until.toISOString()];
     let where = 'i.started_at >= $1::timestamptz AND i.started_at < $2::timestamptz';
     if (range.organizationId !== null) {
@@ -181,7 +185,10 @@ export class Repricer {
   ): Promise<void> {
     const updates: Record<string, unknown>[] = [];
     const sessions = new Map<string, { cost: number; unpriced: number }>();
-    const hours = new Map<string, { organization_id: string; hour: string; model: string; unpriced: number } & Record<CostColumn, number>>();
+    const hours = new Map<
+      string,
+      { organization_id: string; hour: string; model: string; unpriced: number } & Record<CostColumn, number>
+    >();
 
     for (const row of rows) {
       report.scanned += 1;
@@ -203,13 +210,19 @@ export class Repricer {
       report.costAfterNanoUsd += after.cost_total_nano_usd ?? 0;
       if (!changed) {
         if (!isPriced) report.stillUnpriced += 1;
-        if (!savingsChanged && row.pricing_version === table.version && (row.cost_breakdown !== null || !isPriced)) continue;
+        if (!savingsChanged && row.pricing_version === table.version && (row.cost_breakdown !== null || !isPriced))
+          continue;
         report.restamped += 1;
       } else {
         report.repriced += 1;
         if (!wasPriced && isPriced) report.newlyPriced += 1;
         if (wasPriced && !isPriced) report.nowUnpriced += 1;
-        const model = byModel.get(row.model) ?? { model: row.model, repriced: 0, costBeforeNanoUsd: 0, costAfterNanoUsd: 0 };
+        const model = byModel.get(row.model) ?? {
+          model: row.model,
+          repriced: 0,
+          costBeforeNanoUsd: 0,
+          costAfterNanoUsd: 0,
+        };
         model.repriced += 1;
         model.costBeforeNanoUsd += before.cost_total_nano_usd ?? 0;
         model.costAfterNanoUsd += after.cost_total_nano_usd ?? 0;
@@ -227,7 +240,13 @@ export class Repricer {
         const key = `${row.organization_id}|${hour}|${row.model}`;
         const delta =
           hours.get(key) ??
-          ({ organization_id: row.organization_id, hour, model: row.model, unpriced: 0, ...Object.fromEntries(COST_COLUMNS.map((c) => [c, 0])) } as {
+          ({
+            organization_id: row.organization_id,
+            hour,
+            model: row.model,
+            unpriced: 0,
+            ...Object.fromEntries(COST_COLUMNS.map((c) => [c, 0])),
+          } as {
             organization_id: string;
             hour: string;
             model: string;

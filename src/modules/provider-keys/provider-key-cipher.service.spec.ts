@@ -58,7 +58,11 @@ describe('ProviderKeyCipher', () => {
     const second = cipher.encrypt(plaintext, organizationId, keyId);
     expect(first).not.toBe(second);
     const ivs = new Set(
-      Array.from({ length: 50 }, () => Buffer.from(cipher.encrypt(plaintext, organizationId, keyId).slice(3), 'base64').subarray(0, 12).toString('hex')),
+      Array.from({ length: 50 }, () =>
+        Buffer.from(cipher.encrypt(plaintext, organizationId, keyId).slice(3), 'base64')
+          .subarray(0, 12)
+          .toString('hex'),
+      ),
     );
     expect(ivs.size).toBe(50);
     expect(cipher.decrypt(first, organizationId, keyId)).toBe(plaintext);
@@ -96,7 +100,9 @@ describe('ProviderKeyCipher', () => {
   it('refuses a truncated value', () => {
     const stored = cipher.encrypt(plaintext, organizationId, keyId);
     const raw = Buffer.from(stored.slice(3), 'base64');
-    expectUnreadable(() => cipher.decrypt(`v1:${raw.subarray(0, raw.length - 1).toString('base64')}`, organizationId, keyId));
+    expectUnreadable(() =>
+      cipher.decrypt(`v1:${raw.subarray(0, raw.length - 1).toString('base64')}`, organizationId, keyId),
+    );
     expectUnreadable(() => cipher.decrypt(`v1:${raw.subarray(0, 28).toString('base64')}`, organizationId, keyId));
     expectUnreadable(() => cipher.decrypt('v1:', organizationId, keyId));
     expectUnreadable(() => cipher.decrypt('', organizationId, keyId));

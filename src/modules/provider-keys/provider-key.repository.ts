@@ -12,11 +12,17 @@ export class ProviderKeyRepository extends EntityRepository<ProviderKey> {
   }
 
   findLive(organizationId: string, id: string): Promise<ProviderKey | null> {
-    return this.findOne({ organization: organizationId, id, revokedAt: null }, { filters: tenantFilter(organizationId) });
+    return this.findOne(
+      { organization: organizationId, id, revokedAt: null },
+      { filters: tenantFilter(organizationId) },
+    );
   }
 
   findDefault(organizationId: string): Promise<ProviderKey | null> {
-    return this.findOne({ organization: organizationId, isDefault: true, revokedAt: null }, { filters: tenantFilter(organizationId) });
+    return this.findOne(
+      { organization: organizationId, isDefault: true, revokedAt: null },
+      { filters: tenantFilter(organizationId) },
+    );
   }
 
   /**

@@ -86,7 +86,10 @@ export class ProviderKeysController {
     status: HttpStatus.NO_CONTENT,
     errors: { 400: 'The id is not a UUID', 404: 'No such key in this organization' },
   })
-  async revoke(@CurrentOrganization() organization: OrganizationContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async revoke(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
     await this.providerKeys.revoke(organization.organizationId, id);
   }
 }

@@ -30,7 +30,10 @@ export class ProviderKeysService {
     private readonly invalidation: CacheInvalidation,
     private readonly clock: Clock,
   ) {
-    this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, { ttlMs: PROVIDER_KEY_CACHE_TTL_MS, owner: (_, organizationId) => organizationId });
+    this.defaults = invalidation.cache(PROVIDER_KEY_CACHE_TOPIC, {
+      ttlMs: PROVIDER_KEY_CACHE_TTL_MS,
+      owner: (_, organizationId) => organizationId,
+    });
   }
 
   async list(organizationId: string): Promise<ProviderKeyResponseDto[]> {
@@ -38,7 +41,11 @@ export class ProviderKeysService {
   }
 
   /** The first key of an organization becomes its default; so does any key created with isDefault. */
-  async create(organization: OrganizationContext, userId: string, dto: CreateProviderKeyDto): Promise<ProviderKeyResponseDto> {
+  async create(
+    organization: OrganizationContext,
+    userId: string,
+    dto: CreateProviderKeyDto,
+  ): Promise<ProviderKeyResponseDto> {
     const id = randomUUID();
     const created = await this.em.transactional(async (em) => {
       await this.providerKeys.lockOrganizationKeys(organization.organizationId);

@@ -27,7 +27,12 @@ export function userQueryOf(body: unknown): string | null {
   const texts: string[] = [];
   for (const message of turnMessages(body)) {
     if (message?.role !== 'user') continue;
-    const blocks = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : Array.isArray(message.content) ? message.content : [];
+    const blocks =
+      typeof message.content === 'string'
+        ? [{ type: 'text', text: message.content }]
+        : Array.isArray(message.content)
+          ? message.content
+          : [];
     for (const block of blocks as { type?: unknown; text?: unknown }[]) {
       if (block?.type !== 'text' || typeof block.text !== 'string') continue;
       const text = personalText(block.text);

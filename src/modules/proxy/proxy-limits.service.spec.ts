@@ -16,7 +16,7 @@ function refusal(run: () => unknown): DomainError {
 }
 
 describe('ProxyLimiter', () => {
-  it('allows a minute\'s worth at once, then refills evenly and says when to retry', () => {
+  it("allows a minute's worth at once, then refills evenly and says when to retry", () => {
     const limits = limiter(60, 0);
     const t0 = 1_000_000;
     for (let i = 0; i < 60; i++) limits.acquire('key:a', t0)();
@@ -40,7 +40,11 @@ describe('ProxyLimiter', () => {
     const limits = limiter(0, 2);
     const first = limits.acquire('key:c');
     limits.acquire('key:c');
-    expect(refusal(() => limits.acquire('key:c'))).toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED', extra: { retryAfterSeconds: 1 } });
+    expect(refusal(() => limits.acquire('key:c'))).toMatchObject({
+      status: 429,
+      code: 'CONCURRENCY_LIMITED',
+      extra: { retryAfterSeconds: 1 },
+    });
     first();
     first();
     expect(limits.inFlight('key:c')).toBe(1);
@@ -62,17 +66,22 @@ describe('ProxyLimiter', () => {
     expect(limiter(600, 64).enabled).toBe(true);
   });
 
-  it('run holds the caller\'s slot until the call settles, failures included, and refuses beyond the limit', async () => {
+  it("run holds the caller's slot until the call settles, failures included, and refuses beyond the limit", async () => {
     const limits = limiter(0, 1);
     const principal: Principal = { kind: 'apiKey', apiKeyId: 'k1', userId: 'u1', organizationId: 'o1', scopes: [] };
     let finish!: () => void;
     const first = limits.run(principal, () => new Promise<string>((resolve) => (finish = () => resolve('done'))));
     expect(limits.inFlight('key:k1')).toBe(1);
-    await expect(limits.run(principal, () => Promise.resolve('second'))).rejects.toMatchObject({ status: 429, code: 'CONCURRENCY_LIMITED' });
+    await expect(limits.run(principal, () => Promise.resolve('second'))).rejects.toMatchObject({
+      status: 429,
+      code: 'CONCURRENCY_LIMITED',
+    });
     finish();
     await expect(first).resolves.toBe('done');
     expect(limits.inFlight('key:k1')).toBe(0);
-    await expect(limits.run(principal, async () => Promise.reject(new Error('upstream gone')))).rejects.toThrow('upstream gone');
+    await expect(limits.run(principal, async () => Promise.reject(new Error('upstream gone')))).rejects.toThrow(
+      'upstream gone',
+    );
     expect(limits.inFlight('key:k1')).toBe(0);
   });
 });

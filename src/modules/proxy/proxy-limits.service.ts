@@ -41,7 +41,8 @@ export class ProxyLimiter {
       bucket = { tokens: this.perMinute, refilledAt: now, inFlight: 0 };
       this.buckets.set(callerKey, bucket);
     }
-    if (this.concurrent > 0 && bucket.inFlight >= this.concurrent) throw ProxyErrors.concurrencyLimited(this.concurrent);
+    if (this.concurrent > 0 && bucket.inFlight >= this.concurrent)
+      throw ProxyErrors.concurrencyLimited(this.concurrent);
     if (this.perMinute > 0) {
       const refillPerMs = this.perMinute / 60_000;
       bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.refilledAt) * refillPerMs);

@@ -53,68 +53,146 @@ export class ProxyResourcesService {
     const body = context.request.body as { requests?: unknown } | null;
     if (!body || typeof body !== 'object' || !Array.isArray(body.requests)) throw ProxyErrors.invalidBody();
     const sessions: Record<string, string> = {};
-    for (const entry of body.requests as { custom_id?: unknown; params?: { model?: unknown; metadata?: { user_id?: unknown } } }[]) {
+    for (const entry of body.requests as {
+      custom_id?: unknown;
+      params?: { model?: unknown; metadata?: { user_id?: unknown } };
+    }[]) {
       await this.checks.model(context.organization, entry?.params?.model);
       const own = parseMetadataUserId(entry?.params?.metadata?.user_id).sessionId;
-      if (own && typeof entry.custom_id === 'string' && Object.keys(sessions).length < MAX_BATCH_SESSIONS) sessions[entry.custom_id] = own;
+      if (own && typeof entry.custom_id === 'string' && Object.keys(sessions).length < MAX_BATCH_SESSIONS)
+        sessions[entry.custom_id] = own;
     }
-    const headerSession = context.request.headers['x-lamplight-session-id'] ?? context.request.headers['x-claude-code-session-id'];
+    const headerSession =
+      context.request.headers['x-lamplight-session-id'] ?? context.request.headers['x-claude-code-session-id'];
     const details: BatchDetails = {
       sessionExternalId: headerSession ? resolveSessionIdentity(context.request.headers, {}).externalId : null,
       sessions,
     };
-    const answer = await this.proxy.fetchJson(context, { route: 'batches', method: 'POST', path: `/v1/messages/batches${queryOf(context.request)}`, body: rawBody(context.request) });
+    const answer = await this.proxy.fetchJson(context, {
+      route: 'batches',
+      method: 'POST',
+      path: `/v1/messages/batches${queryOf(context.request)}`,
+      body: rawBody(context.request),
+    });
     const batch = answer.json as BatchObject | null;
     if (answer.status < 300 && typeof batch?.id === 'string') {
-      await this.objects.add(context.organization.organizationId, 'message_batch', batch.id, this.owner(context), details);
+      await this.objects.add(
+        context.organization.organizationId,
+        'message_batch',
+        batch.id,
+        this.owner(context),
+        details,
+      );
     }
-    ProxyService.sendJson(context.reply, answer.status, answer.headers, answer.status < 300 ? this.pointAtLamplight(batch, origin) : answer.text);
+    ProxyService.sendJson(
+      context.reply,
+      answer.status,
+      answer.headers,
+      answer.status < 300 ? this.pointAtLamplight(batch, origin) : answer.text,
+    );
   }
 
   async listBatches(context: CallContext, origin: string): Promise<void> {
-    await this.list(context, 'message_batch', `/v1/messages/batches${queryOf(context.request)}`, (item) => this.pointAtLamplight(item, origin) ?? item);
+    await this.list(
+      context,
+      'message_batch',
+      `/v1/messages/batches${queryOf(context.request)}`,
+      (item) => this.pointAtLamplight(item, origin) ?? item,
+    );
   }
 
   async getBatch(context: CallContext, batchId: string, origin: string): Promise<void> {
     await this.requireOwned(context, 'message_batch', batchId);
-    const answer = await this.proxy.fetchJson(context, { route: 'batches', method: 'GET', path: `/v1/messages/batches/${encodeURIComponent(batchId)}${queryOf(context.request)}`, body: null });
-    ProxyService.sendJson(context.reply, answer.status, answer.headers, answer.status < 300 ? this.pointAtLamplight(answer.json as BatchObject, origin) : answer.text);
+    const answer = await this.proxy.fetchJson(context, {
+      route: 'batches',
+      method: 'GET',
+      path: `/v1/messages/batches/${encodeURIComponent(batchId)}${queryOf(context.request)}`,
+      body: null,
+    });
+    ProxyService.sendJson(
+      context.reply,
+      answer.status,
+      answer.headers,
+      answer.status < 300 ? this.pointAtLamplight(answer.json as BatchObject, origin) : answer.text,
+    );
   }
 
   async cancelBatch(context: CallContext, batchId: string, origin: string): Promise<void> {
     await this.requireOwned(context, 'message_batch', batchId);
-    const answer = await this.proxy.fetchJson(context, { route: 'batches', method: 'POST', path: `/v1/messages/batches/${encodeURIComponent(batchId)}/cancel`, body: null });
-    ProxyService.sendJson(context.reply, answer.status, answer.headers, answer.status < 300 ? this.pointAtLamplight(answer.json as BatchObject, origin) : answer.text);
+    const answer = await this.proxy.fetchJson(context, {
+      route: 'batches',
+      method: 'POST',
+      path: `/v1/messages/batches/${encodeURIComponent(batchId)}/cancel`,
+      body: null,
+    });
+    ProxyService.sendJson(
+      context.reply,
+      answer.status,
+      answer.headers,
+      answer.status < 300 ? this.pointAtLamplight(answer.json as BatchObject, origin) : answer.text,
+    );
   }
 
   async deleteBatch(context: CallContext, batchId: string): Promise<void> {
     await this.requireOwned(context, 'message_batch', batchId);
-    await this.proxy.relay(context, { route: 'batches', method: 'DELETE', path: `/v1/messages/batches/${encodeURIComponent(batchId)}`, body: null }, {
-      onFinished: (status) => (status < 300 ? this.objects.markDeleted(context.organization.organizationId, 'message_batch', batchId) : undefined),
-    });
+    await this.proxy.relay(
+      context,
+      { route: 'batches', method: 'DELETE', path: `/v1/messages/batches/${encodeURIComponent(batchId)}`, body: null },
+      {
+        onFinished: (status) =>
+          status < 300
+            ? this.objects.markDeleted(context.organization.organizationId, 'message_batch', batchId)
+            : undefined,
+      },
+    );
   }
 
   /** Streams the results through as they arrive, recording each once (before the answer's last bytes). */
   async batchResults(context: CallContext, batchId: string): Promise<void> {
     const owned = await this.requireOwned(context, 'message_batch', batchId);
     const details = owned.details ?? { sessionExternalId: null, sessions: {} };
-    const recorder = new BatchResultRecorder(context, batchId, details, owned.createdAt, this.sessions, this.recorder, this.pricing, this.clock, this.config.contentMaxBytes, this.logger);
+    const recorder = new BatchResultRecorder(
+      context,
+      batchId,
+      details,
+      owned.createdAt,
+      this.sessions,
+      this.recorder,
+      this.pricing,
+      this.clock,
+      this.config.contentMaxBytes,
+      this.logger,
+    );
     const lines = new JsonLines((line) => recorder.add(line));
-    await this.proxy.relay(context, { route: 'batches', method: 'GET', path: `/v1/messages/batches/${encodeURIComponent(batchId)}/results`, body: null }, {
-      observe: (chunk) => lines.push(chunk),
-      onFinished: (status) => {
-        if (status >= 300) return undefined;
-        lines.end();
-        return recorder.done();
+    await this.proxy.relay(
+      context,
+      {
+        route: 'batches',
+        method: 'GET',
+        path: `/v1/messages/batches/${encodeURIComponent(batchId)}/results`,
+        body: null,
       },
-    });
+      {
+        observe: (chunk) => lines.push(chunk),
+        onFinished: (status) => {
+          if (status >= 300) return undefined;
+          lines.end();
+          return recorder.done();
+        },
+      },
+    );
   }
 
   // ---- files -------------------------------------------------------------------------------
 
   /** The upload goes to Anthropic as it arrives (multipart, never held whole). */
   async uploadFile(context: CallContext): Promise<void> {
-    const target: UpstreamTarget = { route: 'files', method: 'POST', path: `/v1/files${queryOf(context.request)}`, body: context.request.raw };
+    const target: UpstreamTarget = {
+      route: 'files',
+      method: 'POST',
+      path: `/v1/files${queryOf(context.request)}`,
+      body: context.request.raw,
+    };
     const answer = await this.proxy.fetchJson(context, target);
     const file = answer.json as { id?: unknown } | null;
     if (answer.status < 300 && typeof file?.id === 'string') {
@@ -129,20 +207,35 @@ export class ProxyResourcesService {
 
   async getFile(context: CallContext, fileId: string): Promise<void> {
     await this.requireOwned(context, 'file', fileId);
-    await this.proxy.relay(context, { route: 'files', method: 'GET', path: `/v1/files/${encodeURIComponent(fileId)}${queryOf(context.request)}`, body: null });
+    await this.proxy.relay(context, {
+      route: 'files',
+      method: 'GET',
+      path: `/v1/files/${encodeURIComponent(fileId)}${queryOf(context.request)}`,
+      body: null,
+    });
   }
 
   /** Streams the file's bytes through. */
   async downloadFile(context: CallContext, fileId: string): Promise<void> {
     await this.requireOwned(context, 'file', fileId);
-    await this.proxy.relay(context, { route: 'files', method: 'GET', path: `/v1/files/${encodeURIComponent(fileId)}/content${queryOf(context.request)}`, body: null });
+    await this.proxy.relay(context, {
+      route: 'files',
+      method: 'GET',
+      path: `/v1/files/${encodeURIComponent(fileId)}/content${queryOf(context.request)}`,
+      body: null,
+    });
   }
 
   async deleteFile(context: CallContext, fileId: string): Promise<void> {
     await this.requireOwned(context, 'file', fileId);
-    await this.proxy.relay(context, { route: 'files', method: 'DELETE', path: `/v1/files/${encodeURIComponent(fileId)}`, body: null }, {
-      onFinished: (status) => (status < 300 ? this.objects.markDeleted(context.organization.organizationId, 'file', fileId) : undefined),
-    });
+    await this.proxy.relay(
+      context,
+      { route: 'files', method: 'DELETE', path: `/v1/files/${encodeURIComponent(fileId)}`, body: null },
+      {
+        onFinished: (status) =>
+          status < 300 ? this.objects.markDeleted(context.organization.organizationId, 'file', fileId) : undefined,
+      },
+    );
   }
 
   // ---- shared --------------------------------------------------------------------------------
@@ -152,19 +245,39 @@ export class ProxyResourcesService {
     return { userId: principal.userId, apiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null };
   }
 
-  private async requireOwned(context: CallContext, kind: ProviderObjectKind, objectId: string): Promise<{ details: BatchDetails | null; createdAt: Date }> {
+  private async requireOwned(
+    context: CallContext,
+    kind: ProviderObjectKind,
+    objectId: string,
+  ): Promise<{ details: BatchDetails | null; createdAt: Date }> {
     const owned = await this.objects.find(context.organization.organizationId, kind, objectId);
     if (!owned) throw ProxyErrors.objectNotFound(kind, objectId);
     return owned;
   }
 
   /** A page of Anthropic's list with only this organization's objects (first_id / last_id follow). */
-  private async list(context: CallContext, kind: ProviderObjectKind, path: string, rewrite: (item: ListItem) => ListItem): Promise<void> {
-    const answer = await this.proxy.fetchJson(context, { route: kind === 'file' ? 'files' : 'batches', method: 'GET', path, body: null });
+  private async list(
+    context: CallContext,
+    kind: ProviderObjectKind,
+    path: string,
+    rewrite: (item: ListItem) => ListItem,
+  ): Promise<void> {
+    const answer = await this.proxy.fetchJson(context, {
+      route: kind === 'file' ? 'files' : 'batches',
+      method: 'GET',
+      path,
+      body: null,
+    });
     const items = (answer.json as { data?: unknown } | null)?.data;
     const ids = Array.isArray(items) ? items.map((item: ListItem) => String(item?.id)) : [];
-    const owned = answer.status === 200 ? await this.objects.owned(context.organization.organizationId, kind, ids) : new Set<string>();
-    const page = answer.status === 200 ? narrowPage(answer.json, (item) => typeof item.id === 'string' && owned.has(item.id), rewrite) : null;
+    const owned =
+      answer.status === 200
+        ? await this.objects.owned(context.organization.organizationId, kind, ids)
+        : new Set<string>();
+    const page =
+      answer.status === 200
+        ? narrowPage(answer.json, (item) => typeof item.id === 'string' && owned.has(item.id), rewrite)
+        : null;
     ProxyService.sendJson(context.reply, answer.status, answer.headers, page ?? answer.text);
   }
 
@@ -172,13 +285,20 @@ export class ProxyResourcesService {
   private pointAtLamplight(batch: BatchObject | null, origin: string): BatchObject | null {
     if (!batch || typeof batch.id !== 'string' || typeof batch.results_url !== 'string') return batch;
     const base = this.config.publicBaseUrl ?? origin;
-    return { ...batch, results_url: `${base}/spotlight/anthropic/v1/messages/batches/${encodeURIComponent(batch.id)}/results` };
+    return {
+      ...batch,
+      results_url: `${base}/spotlight/anthropic/v1/messages/batches/${encodeURIComponent(batch.id)}/results`,
+    };
   }
 }
 
 interface BatchResultLine {
   custom_id?: unknown;
-  result?: { type?: unknown; message?: { model?: unknown; usage?: AnthropicUsage; content?: unknown; stop_reason?: unknown; id?: unknown }; error?: { error?: { type?: unknown } } };
+  result?: {
+    type?: unknown;
+    message?: { model?: unknown; usage?: AnthropicUsage; content?: unknown; stop_reason?: unknown; id?: unknown };
+    error?: { error?: { type?: unknown } };
+  };
 }
 
 /** Records the results of one read of a batch's results, in order, each once (deterministic ids). */
@@ -203,9 +323,11 @@ class BatchResultRecorder {
   add(line: unknown): void {
     const result = line as BatchResultLine;
     if (typeof result?.custom_id !== 'string' || !result.result || typeof result.result !== 'object') return;
-    this.chain = this.chain.then(() => this.record(result)).catch((error: unknown) => {
-      this.logger.warn(`Recording a batch result failed (${error instanceof Error ? error.name : 'error'})`);
-    });
+    this.chain = this.chain
+      .then(() => this.record(result))
+      .catch((error: unknown) => {
+        this.logger.warn(`Recording a batch result failed (${error instanceof Error ? error.name : 'error'})`);
+      });
   }
 
   /** Resolves once every result seen is journaled. */
@@ -215,9 +337,12 @@ class BatchResultRecorder {
 
   private async record(line: BatchResultLine): Promise<void> {
     const customId = line.custom_id as string;
-    const externalId = storableId(this.details.sessions[customId] ?? this.details.sessionExternalId ?? this.batchId, 255);
+    const externalId = storableId(
+      this.details.sessions[customId] ?? this.details.sessionExternalId ?? this.batchId,
+      255,
+    );
     const session = await this.session(externalId);
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
     const type = String(line.result?.type ?? 'errored');
     const message = type === 'succeeded' ? line.result?.message : undefined;
     const model = typeof message?.model === 'string' ? storableId(message.model, 255) : 'unknown';
@@ -231,7 +356,9 @@ class BatchResultRecorder {
           .map((block) => block.text as string)
           .join('')
       : '';
-    const output = session.storeContent ? capText(text || null, this.contentMaxBytes) : { text: null, truncated: false };
+    const output = session.storeContent
+      ? capText(text || null, this.contentMaxBytes)
+      : { text: null, truncated: false };
     const now = this.clock.now().toISOString();
     const { principal } = this.context;
     const interaction: InteractionRecord = {
@@ -243,9 +370,19 @@ class BatchResultRecorder {
       model,
       stream: false,
       httpStatus: type === 'succeeded' ? 200 : 400,
-      outcome: type === 'succeeded' ? InteractionOutcome.Ok : type === 'canceled' || type === 'expired' ? InteractionOutcome.Cancelled : InteractionOutcome.Error,
+      outcome:
+        type === 'succeeded'
+          ? InteractionOutcome.Ok
+          : type === 'canceled' || type === 'expired'
+            ? InteractionOutcome.Cancelled
+            : InteractionOutcome.Error,
       stopReason: typeof message?.stop_reason === 'string' ? message.stop_reason : null,
-      errorType: type === 'succeeded' ? null : typeof line.result?.error?.error?.type === 'string' ? line.result.error.error.type : type,
+      errorType:
+        type === 'succeeded'
+          ? null
+          : typeof line.result?.error?.error?.type === 'string'
+            ? line.result.error.error.type
+            : type,
       ...usage,
       cost: this.pricing.priceCall(model, callUsage),
       rawUsage,
@@ -259,7 +396,11 @@ class BatchResultRecorder {
       finalOutput: output.text,
       content: null,
       contentTruncated: output.truncated,
-      contentStatus: !session.storeContent ? ContentStatus.NotStored : output.truncated ? ContentStatus.Truncated : ContentStatus.Complete,
+      contentStatus: !session.storeContent
+        ? ContentStatus.NotStored
+        : output.truncated
+          ? ContentStatus.Truncated
+          : ContentStatus.Complete,
       // A result read again is the same call: the same id and start meet the first copy's key
       // (organization, id, started_at) and it is written once.
       startedAt: this.createdAt.toISOString(),

@@ -1,5 +1,30 @@
-import { All, applyDecorators, Controller, Delete, Get, Head, HttpCode, HttpStatus, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiExtraModels, ApiHeader, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  All,
+  applyDecorators,
+  Controller,
+  Delete,
+  Get,
+  Head,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiExcludeEndpoint,
+  ApiExtraModels,
+  ApiHeader,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentOrganization, CurrentPrincipal, Public } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -25,7 +50,11 @@ import { ProxyLimiter } from './proxy-limits.service';
 import { ProxyService } from './proxy.service';
 
 const ANTHROPIC_HEADERS = [
-  ApiHeader({ name: 'anthropic-version', required: true, description: 'Forwarded to Anthropic as sent, e.g. 2023-06-01' }),
+  ApiHeader({
+    name: 'anthropic-version',
+    required: true,
+    description: 'Forwarded to Anthropic as sent, e.g. 2023-06-01',
+  }),
   ApiHeader({ name: 'anthropic-beta', required: false, description: 'Forwarded to Anthropic as sent' }),
   ApiHeader({
     name: 'x-api-key',
@@ -50,9 +79,15 @@ const AnthropicErrors = () =>
   applyDecorators(
     anthropicError(400, 'invalid_request_error'),
     anthropicError(401, 'authentication_error: no valid platform credential, or no Anthropic key to use'),
-    anthropicError(403, 'permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope'),
+    anthropicError(
+      403,
+      'permission_error: a subscription OAuth token, a model the organization does not allow, or a key without the proxy scope',
+    ),
     anthropicError(413, 'request_too_large'),
-    anthropicError(429, 'rate_limit_error: over a spend limit (organization, API key, member or session; the session\'s token budget among them) with retry-after until its period resets; over this API key\'s (or user\'s) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic\'s own, after Lamplight retried'),
+    anthropicError(
+      429,
+      "rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried",
+    ),
     anthropicError(500, 'api_error'),
     anthropicError(502, 'Anthropic could not be reached'),
     anthropicError(504, 'Anthropic did not answer in time'),
@@ -86,7 +121,10 @@ export class ProxyController {
     content: {
       'application/json': { schema: { $ref: getSchemaPath(MessageResponseDto) } },
       'text/event-stream': {
-        schema: { type: 'string', description: "Anthropic's server-sent events (message_start … message_stop), unchanged" },
+        schema: {
+          type: 'string',
+          description: "Anthropic's server-sent events (message_start … message_stop), unchanged",
+        },
       },
     },
   })
@@ -143,7 +181,8 @@ export class ProxyModelsController {
   @Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true })
   @Endpoint({
     operationId: 'listModels',
-    summary: 'List the models available through Lamplight (Anthropic\'s list, narrowed to the organization\'s allowed models)',
+    summary:
+      "List the models available through Lamplight (Anthropic's list, narrowed to the organization's allowed models)",
     description: 'Paging parameters (`limit`, `before_id`, `after_id`) go to Anthropic as sent.',
     type: ModelListDto,
   })
@@ -168,7 +207,11 @@ export class ProxyModelsController {
   @AnthropicHeaders()
   @AnthropicErrors()
   @ApiParam({ name: 'modelId', description: 'A model id or alias, e.g. claude-sonnet-4-6' })
-  @ApiResponse({ status: 404, description: 'not_found_error', content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } } })
+  @ApiResponse({
+    status: 404,
+    description: 'not_found_error',
+    content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } },
+  })
   async getModel(
     @Param('modelId') modelId: string,
     @Req() request: FastifyRequest,
@@ -214,10 +257,21 @@ export class ProxyProbeController {
   }
 }
 
-const BATCH_ID = ApiParam({ name: 'batchId', description: 'A message batch id (msgbatch_…) this organization created through Lamplight' });
-const FILE_ID = ApiParam({ name: 'fileId', description: 'A file id (file_…) this organization uploaded through Lamplight' });
-const NOT_FOUND = ApiResponse({ status: 404, description: 'not_found_error: no such object in this organization', content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } } });
-const PROXY_ACCESS = () => Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true });
+const BATCH_ID = ApiParam({
+  name: 'batchId',
+  description: 'A message batch id (msgbatch_…) this organization created through Lamplight',
+});
+const FILE_ID = ApiParam({
+  name: 'fileId',
+  description: 'A file id (file_…) this organization uploaded through Lamplight',
+});
+const NOT_FOUND = ApiResponse({
+  status: 404,
+  description: 'not_found_error: no such object in this organization',
+  content: { 'application/json': { schema: { $ref: getSchemaPath(AnthropicErrorDto) } } },
+});
+const PROXY_ACCESS = () =>
+  Authenticated({ organizationScoped: true, apiKeyScope: ApiKeyScope.Proxy, ownErrorDocs: true });
 
 /**
  * Anthropic's Message Batches API, proxied (`client.messages.batches.*`). Ids are answered only to
@@ -236,20 +290,44 @@ export class ProxyBatchesController {
 
   @Post()
   @PROXY_ACCESS()
-  @Endpoint({ operationId: 'createMessageBatch', summary: 'Create a message batch through Lamplight', type: MessageBatchDto })
+  @Endpoint({
+    operationId: 'createMessageBatch',
+    summary: 'Create a message batch through Lamplight',
+    type: MessageBatchDto,
+  })
   @AnthropicHeaders()
   @AnthropicErrors()
-  async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.createBatch({ request, reply, principal, organization }, origin));
+  async create(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+    @RequestOrigin() origin: string,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.createBatch({ request, reply, principal, organization }, origin),
+    );
   }
 
   @Get()
   @PROXY_ACCESS()
-  @Endpoint({ operationId: 'listMessageBatches', summary: "List this organization's message batches (a page of Anthropic's list)", type: MessageBatchListDto })
+  @Endpoint({
+    operationId: 'listMessageBatches',
+    summary: "List this organization's message batches (a page of Anthropic's list)",
+    type: MessageBatchListDto,
+  })
   @AnthropicHeaders()
   @AnthropicErrors()
-  async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.listBatches({ request, reply, principal, organization }, origin));
+  async list(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+    @RequestOrigin() origin: string,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.listBatches({ request, reply, principal, organization }, origin),
+    );
   }
 
   @Get(':batchId')
@@ -259,19 +337,42 @@ export class ProxyBatchesController {
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async get(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.getBatch({ request, reply, principal, organization }, batchId, origin));
+  async get(
+    @Param('batchId') batchId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+    @RequestOrigin() origin: string,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.getBatch({ request, reply, principal, organization }, batchId, origin),
+    );
   }
 
   @Post(':batchId/cancel')
   @PROXY_ACCESS()
-  @Endpoint({ operationId: 'cancelMessageBatch', summary: 'Cancel a message batch', status: HttpStatus.OK, type: MessageBatchDto })
+  @Endpoint({
+    operationId: 'cancelMessageBatch',
+    summary: 'Cancel a message batch',
+    status: HttpStatus.OK,
+    type: MessageBatchDto,
+  })
   @BATCH_ID
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async cancel(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext, @RequestOrigin() origin: string): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.cancelBatch({ request, reply, principal, organization }, batchId, origin));
+  async cancel(
+    @Param('batchId') batchId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+    @RequestOrigin() origin: string,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.cancelBatch({ request, reply, principal, organization }, batchId, origin),
+    );
   }
 
   @Delete(':batchId')
@@ -281,20 +382,40 @@ export class ProxyBatchesController {
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async delete(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.deleteBatch({ request, reply, principal, organization }, batchId));
+  async delete(
+    @Param('batchId') batchId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.deleteBatch({ request, reply, principal, organization }, batchId),
+    );
   }
 
   @Get(':batchId/results')
   @PROXY_ACCESS()
-  @Endpoint({ operationId: 'getMessageBatchResults', summary: "A batch's results as JSON Lines, streamed; each result is recorded once as an interaction, at batch rates" })
+  @Endpoint({
+    operationId: 'getMessageBatchResults',
+    summary:
+      "A batch's results as JSON Lines, streamed; each result is recorded once as an interaction, at batch rates",
+  })
   @ApiProduces('application/x-jsonl')
   @BATCH_ID
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async results(@Param('batchId') batchId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.batchResults({ request, reply, principal, organization }, batchId));
+  async results(
+    @Param('batchId') batchId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.batchResults({ request, reply, principal, organization }, batchId),
+    );
   }
 }
 
@@ -315,20 +436,38 @@ export class ProxyFilesController {
 
   @Post()
   @PROXY_ACCESS()
-  @Endpoint({ operationId: 'uploadFile', summary: 'Upload a file (multipart/form-data, streamed to Anthropic)', type: FileMetadataDto })
+  @Endpoint({
+    operationId: 'uploadFile',
+    summary: 'Upload a file (multipart/form-data, streamed to Anthropic)',
+    type: FileMetadataDto,
+  })
   @ApiConsumes('multipart/form-data')
   @AnthropicHeaders()
   @AnthropicErrors()
-  async upload(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+  async upload(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
     await this.limiter.run(principal, () => this.resources.uploadFile({ request, reply, principal, organization }));
   }
 
   @Get()
   @PROXY_ACCESS()
-  @Endpoint({ operationId: 'listFiles', summary: "List this organization's files (a page of Anthropic's list)", type: FileListDto })
+  @Endpoint({
+    operationId: 'listFiles',
+    summary: "List this organization's files (a page of Anthropic's list)",
+    type: FileListDto,
+  })
   @AnthropicHeaders()
   @AnthropicErrors()
-  async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
+  async list(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
     await this.limiter.run(principal, () => this.resources.listFiles({ request, reply, principal, organization }));
   }
 
@@ -339,8 +478,16 @@ export class ProxyFilesController {
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async get(@Param('fileId') fileId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.getFile({ request, reply, principal, organization }, fileId));
+  async get(
+    @Param('fileId') fileId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.getFile({ request, reply, principal, organization }, fileId),
+    );
   }
 
   @Get(':fileId/content')
@@ -351,8 +498,16 @@ export class ProxyFilesController {
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async download(@Param('fileId') fileId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.downloadFile({ request, reply, principal, organization }, fileId));
+  async download(
+    @Param('fileId') fileId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.downloadFile({ request, reply, principal, organization }, fileId),
+    );
   }
 
   @Delete(':fileId')
@@ -362,7 +517,15 @@ export class ProxyFilesController {
   @NOT_FOUND
   @AnthropicHeaders()
   @AnthropicErrors()
-  async delete(@Param('fileId') fileId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal, @CurrentOrganization() organization: OrganizationContext): Promise<void> {
-    await this.limiter.run(principal, () => this.resources.deleteFile({ request, reply, principal, organization }, fileId));
+  async delete(
+    @Param('fileId') fileId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentOrganization() organization: OrganizationContext,
+  ): Promise<void> {
+    await this.limiter.run(principal, () =>
+      this.resources.deleteFile({ request, reply, principal, organization }, fileId),
+    );
   }
 }

@@ -7,7 +7,13 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { RecordingModule } from '../recording/recording.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SpendLimitsModule } from '../spend-limits/spend-limits.module';
-import { ProxyBatchesController, ProxyController, ProxyFilesController, ProxyModelsController, ProxyProbeController } from './proxy.controller';
+import {
+  ProxyBatchesController,
+  ProxyController,
+  ProxyFilesController,
+  ProxyModelsController,
+  ProxyProbeController,
+} from './proxy.controller';
 import { ProviderObjectsRepository } from './provider-objects.repository';
 import { ProxyResourcesService } from './proxy-resources.service';
 import { ProxyLimiter } from './proxy-limits.service';
@@ -19,8 +25,23 @@ import { UpstreamClient } from './upstream-client.service';
 
 @Module({
   imports: [ProviderKeysModule, SessionsModule, RecordingModule, ApiKeysModule, OrganizationsModule, SpendLimitsModule],
-  controllers: [ProxyController, ProxyModelsController, ProxyBatchesController, ProxyFilesController, ProxyProbeController],
-  providers: [ProxyService, ProxyResourcesService, ProviderObjectsRepository, UpstreamClient, ProxyLimiter, CallChecks, MessagesCalls, UpstreamExchange],
+  controllers: [
+    ProxyController,
+    ProxyModelsController,
+    ProxyBatchesController,
+    ProxyFilesController,
+    ProxyProbeController,
+  ],
+  providers: [
+    ProxyService,
+    ProxyResourcesService,
+    ProviderObjectsRepository,
+    UpstreamClient,
+    ProxyLimiter,
+    CallChecks,
+    MessagesCalls,
+    UpstreamExchange,
+  ],
   exports: [ProxyService],
 })
 export class ProxyModule implements OnModuleInit {

@@ -139,7 +139,8 @@ export class ResponseTracker {
         const block = { ...(event.content_block ?? {}) } as ResponseBlock;
         if (block.type === 'tool_use' || block.type === 'server_tool_use') {
           block.partialJson = '';
-          if (block.input && typeof block.input === 'object' && Object.keys(block.input).length === 0) delete block.input;
+          if (block.input && typeof block.input === 'object' && Object.keys(block.input).length === 0)
+            delete block.input;
         }
         this.blocks[Number(event.index) || 0] = block;
         break;
@@ -150,7 +151,8 @@ export class ResponseTracker {
         if (!block) break;
         if (delta.type === 'text_delta') block.text = this.appendBounded(block.text, delta.text);
         else if (delta.type === 'thinking_delta') block.thinking = this.appendBounded(block.thinking, delta.thinking);
-        else if (delta.type === 'input_json_delta') block.partialJson = this.appendBounded(block.partialJson, delta.partial_json);
+        else if (delta.type === 'input_json_delta')
+          block.partialJson = this.appendBounded(block.partialJson, delta.partial_json);
         break;
       }
       case 'content_block_stop': {
@@ -166,7 +168,8 @@ export class ResponseTracker {
         break;
       }
       case 'message_delta':
-        this.stopReason = ((event.delta as UpstreamJson | undefined)?.stop_reason as string | null | undefined) ?? this.stopReason;
+        this.stopReason =
+          ((event.delta as UpstreamJson | undefined)?.stop_reason as string | null | undefined) ?? this.stopReason;
         this.usage = mergeUsage(this.usage, event.usage as AnthropicUsage);
         this.rawUsage = mergeRawUsage(this.rawUsage, event.usage);
         break;

@@ -37,7 +37,10 @@ export function parseMetadataUserId(userId: unknown): { sessionId?: string; devi
   if (value.startsWith('{')) {
     try {
       const parsed = JSON.parse(value) as { session_id?: unknown; device_id?: unknown };
-      const text = (field: unknown) => (typeof field === 'string' && storableId(field, MAX_ID_LENGTH).trim() ? storableId(field, MAX_ID_LENGTH).trim() : undefined);
+      const text = (field: unknown) =>
+        typeof field === 'string' && storableId(field, MAX_ID_LENGTH).trim()
+          ? storableId(field, MAX_ID_LENGTH).trim()
+          : undefined;
       return { sessionId: text(parsed.session_id), deviceId: text(parsed.device_id) };
     } catch {
       // Not JSON after all: use it as it is.

@@ -33,7 +33,14 @@ export interface UpstreamResponse {
 /** Connection-level failures worth another attempt (nothing reached the model). */
 function isConnectError(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED'].includes(code);
+  return [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_CLOSED',
+  ].includes(code);
 }
 
 export function isHeadersTimeout(error: unknown): boolean {

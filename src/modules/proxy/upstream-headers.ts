@@ -64,10 +64,18 @@ export function upstreamHeaders(
     .filter(Boolean);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || NOT_FORWARDED.has(name) || name.startsWith(LAMPLIGHT_PREFIX) || name.endsWith(BASE_URL_SUFFIX) || named.includes(name)) continue;
+    if (
+      value === undefined ||
+      NOT_FORWARDED.has(name) ||
+      name.startsWith(LAMPLIGHT_PREFIX) ||
+      name.endsWith(BASE_URL_SUFFIX) ||
+      named.includes(name)
+    )
+      continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  if (options.keepContentLength && typeof incoming['content-length'] === 'string') headers['content-length'] = incoming['content-length'];
+  if (options.keepContentLength && typeof incoming['content-length'] === 'string')
+    headers['content-length'] = incoming['content-length'];
   headers['x-api-key'] = providerKey;
   headers['accept-encoding'] = 'identity';
   return headers;

@@ -39,5 +39,8 @@ export class DeadLetters {
 export function reasonOf(error: unknown): { code: string; message: string } {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  return { code: typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown', message: message.slice(0, 500) };
+  return {
+    code: typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown',
+    message: message.slice(0, 500),
+  };
 }

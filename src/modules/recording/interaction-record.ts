@@ -45,9 +45,17 @@ export interface InteractionRecord {
 }
 
 /** Column lengths of the short text columns of `interactions`. */
-const COLUMN_LENGTHS = { model: 255, stopReason: 64, errorType: 64, upstreamRequestId: 128, agentId: 255, pricingVersion: 32 } as const;
+const COLUMN_LENGTHS = {
+  model: 255,
+  stopReason: 64,
+  errorType: 64,
+  upstreamRequestId: 128,
+  agentId: 255,
+  pricingVersion: 32,
+} as const;
 
-const shortText = (value: string | null, length: number): string | null => (value === null ? null : storableId(value, length));
+const shortText = (value: string | null, length: number): string | null =>
+  value === null ? null : storableId(value, length);
 
 /**
  * The record with every text field as PostgreSQL will take it: short fields well-formed and cut
@@ -72,5 +80,12 @@ export function storableRecord(record: InteractionRecord): InteractionRecord {
 
 /** The same call without what it said: what is stored when the database refuses the row as sent. */
 export function withoutContent(record: InteractionRecord, status: ContentStatus): InteractionRecord {
-  return { ...record, userQuery: null, finalOutput: null, content: null, contentTruncated: false, contentStatus: status };
+  return {
+    ...record,
+    userQuery: null,
+    finalOutput: null,
+    content: null,
+    contentTruncated: false,
+    contentStatus: status,
+  };
 }

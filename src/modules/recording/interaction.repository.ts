@@ -7,8 +7,10 @@ import type { InteractionRecord } from './interaction-record';
 import { type ContentStatus, InteractionOutcome } from './interaction.entity';
 
 /** An interaction as it is read back: the recorded fields, with real dates. */
-export interface InteractionView
-  extends Omit<InteractionRecord, 'organizationId' | 'apiKeyId' | 'userId' | 'startedAt' | 'endedAt'> {
+export interface InteractionView extends Omit<
+  InteractionRecord,
+  'organizationId' | 'apiKeyId' | 'userId' | 'startedAt' | 'endedAt'
+> {
   startedAt: Date;
   endedAt: Date;
   /** started_at to the microsecond, for keyset paging. */
@@ -279,10 +281,16 @@ export class InteractionRepository {
    * The outcomes of the organization's cache writes made by calls started in the range. This reads
    * the calls that wrote to the cache in the range (not the rollups), so the range is kept short.
    */
-  async cacheWriteOutcomesInRange(organizationId: string, range: { start: number; end: number }, now: number): Promise<CacheWriteOutcomes> {
+  async cacheWriteOutcomesInRange(
+    organizationId: string,
+    range: { start: number; end: number },
+    now: number,
+  ): Promise<CacheWriteOutcomes> {
     const row = await this.sql.one<CacheWriteOutcomeRow>(
       organizationId,
-      cacheWriteOutcomesSql('i.organization_id = $1 AND i.started_at >= $3::timestamptz AND i.started_at < $4::timestamptz'),
+      cacheWriteOutcomesSql(
+        'i.organization_id = $1 AND i.started_at >= $3::timestamptz AND i.started_at < $4::timestamptz',
+      ),
       [iso(now), iso(range.start), iso(range.end)],
     );
     return toOutcomes(row!);

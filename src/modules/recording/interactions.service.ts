@@ -23,7 +23,11 @@ export class InteractionsService {
   }
 
   /** A session's calls, oldest first; content only when asked for. */
-  pageOfSession(organizationId: string, sessionId: string, page: { limit: number; offset: number; withContent: boolean }): Promise<InteractionView[]> {
+  pageOfSession(
+    organizationId: string,
+    sessionId: string,
+    page: { limit: number; offset: number; withContent: boolean },
+  ): Promise<InteractionView[]> {
     return this.interactions.page(organizationId, sessionId, page);
   }
 
@@ -50,7 +54,11 @@ export class InteractionsService {
     return this.interactions.earlierTurns(organizationId, sessionId, max);
   }
 
-  cacheWriteOutcomesInRange(organizationId: string, range: { start: number; end: number }, now: number): Promise<CacheWriteOutcomes> {
+  cacheWriteOutcomesInRange(
+    organizationId: string,
+    range: { start: number; end: number },
+    now: number,
+  ): Promise<CacheWriteOutcomes> {
     return this.interactions.cacheWriteOutcomesInRange(organizationId, range, now);
   }
 

@@ -18,7 +18,10 @@ describe('Journal.claimOrphans', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lamplight-journal-'));
     mkdirSync(join(dataDir, 'journal'));
     const orphan = `${encodeURIComponent(hostname())}~${GONE_PID}~abcdef~000001.jsonl`;
-    writeFileSync(join(dataDir, 'journal', orphan), `${JSON.stringify({ id: 'a' })}\n${JSON.stringify({ id: 'b' })}\n{"torn`);
+    writeFileSync(
+      join(dataDir, 'journal', orphan),
+      `${JSON.stringify({ id: 'a' })}\n${JSON.stringify({ id: 'b' })}\n{"torn`,
+    );
     const journal = journalIn(dataDir);
 
     const claimed = journal.claimOrphans();
@@ -32,12 +35,18 @@ describe('Journal.claimOrphans', () => {
     expect(journal.claimOrphans()).toEqual([]);
   });
 
-  it('leaves alone a live instance\'s fresh files, and another instance never takes what this one claimed', () => {
+  it("leaves alone a live instance's fresh files, and another instance never takes what this one claimed", () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lamplight-journal-'));
     mkdirSync(join(dataDir, 'journal'));
     // This process is alive: its files are only taken once stale.
-    writeFileSync(join(dataDir, 'journal', `${encodeURIComponent(hostname())}~${process.pid}~live01~000001.jsonl`), '{"id":"x"}\n');
-    writeFileSync(join(dataDir, 'journal', `${encodeURIComponent(hostname())}~${GONE_PID}~gone01~000001.jsonl`), '{"id":"y"}\n');
+    writeFileSync(
+      join(dataDir, 'journal', `${encodeURIComponent(hostname())}~${process.pid}~live01~000001.jsonl`),
+      '{"id":"x"}\n',
+    );
+    writeFileSync(
+      join(dataDir, 'journal', `${encodeURIComponent(hostname())}~${GONE_PID}~gone01~000001.jsonl`),
+      '{"id":"y"}\n',
+    );
     const first = journalIn(dataDir);
     const second = journalIn(dataDir);
     const claimed = first.claimOrphans();

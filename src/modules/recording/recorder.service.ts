@@ -116,7 +116,8 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
     this.queue.push(entry);
     while (this.queue.length > RECORDER_LIMITS.queueCapacity) this.evict(this.queue.shift()!);
     this.metrics.recorderQueued.set(this.queue.length);
-    if (!this.databaseDown) this.scheduleFlush(this.queue.length >= RECORDER_LIMITS.batchSize ? 0 : RECORDER_LIMITS.flushIntervalMs);
+    if (!this.databaseDown)
+      this.scheduleFlush(this.queue.length >= RECORDER_LIMITS.batchSize ? 0 : RECORDER_LIMITS.flushIntervalMs);
     return journaled;
   }
 
@@ -170,7 +171,9 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
         this.queue.unshift(...batch);
         while (this.queue.length > RECORDER_LIMITS.queueCapacity) this.evict(this.queue.shift()!);
         this.metrics.recorderSpooled.inc(batch.length);
-        this.logger.warn(`Database write failed (${reasonOf(error.cause).code}); holding ${this.queue.length} interaction(s) for a retry`);
+        this.logger.warn(
+          `Database write failed (${reasonOf(error.cause).code}); holding ${this.queue.length} interaction(s) for a retry`,
+        );
       }
     }
     this.metrics.recorderQueued.set(this.queue.length);
@@ -204,10 +207,14 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
     try {
       await this.writer.write([withoutContent(record, ContentStatus.Dropped)]);
       this.metrics.recorderStoredWithoutContent.inc();
-      this.logger.warn(`The database refused interaction ${record.id} (${reason.code}); stored it without content, original dead-lettered`);
+      this.logger.warn(
+        `The database refused interaction ${record.id} (${reason.code}); stored it without content, original dead-lettered`,
+      );
     } catch (retryError) {
       if (writeFailureKind(retryError) === 'outage') throw new DatabaseUnavailable(retryError);
-      this.logger.error(`The database refused interaction ${record.id} (${reason.code}) even without content; it is only in the dead-letter file`);
+      this.logger.error(
+        `The database refused interaction ${record.id} (${reason.code}) even without content; it is only in the dead-letter file`,
+      );
     }
   }
 

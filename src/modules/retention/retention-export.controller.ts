@@ -16,12 +16,18 @@ export class RetentionExportController {
   @ApiParam({ name: 'id', description: "The organization's id", format: 'uuid' })
   @Endpoint({
     operationId: 'exportOrganization',
-    summary: "Download every session and call of the organization as JSON Lines (owners), before deleting it",
+    summary: 'Download every session and call of the organization as JSON Lines (owners), before deleting it',
     description:
       'Deleting an organization keeps its data for the grace period (deletionGraceDays of GET …/retention), then removes it for good; this export is the copy to take first.',
     errors: { 403: 'Needs the owner role', 404: 'No such organization, or you are not a member of it' },
     content: {
-      'application/x-ndjson': { schema: { type: 'string', description: 'One JSON object per line: the organization, then each session, then each interaction (content included)' } },
+      'application/x-ndjson': {
+        schema: {
+          type: 'string',
+          description:
+            'One JSON object per line: the organization, then each session, then each interaction (content included)',
+        },
+      },
     },
   })
   @ApiProduces('application/x-ndjson')

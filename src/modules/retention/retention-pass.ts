@@ -9,7 +9,8 @@ const REMOVAL_BATCH = 5_000;
 /** A deleted organization's data stays this long (the owner can still export it before deleting). */
 export const DELETION_GRACE_DAYS = 30;
 
-const monthsFrom = (now: Date, offset: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+const monthsFrom = (now: Date, offset: number) =>
+  new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
 
 /**
  * One retention pass, on one instance at a time (a session advisory lock): make the coming months'
@@ -67,7 +68,9 @@ export class RetentionPass {
           run.contentRemoved += rows;
         }
       }
-      for (const organizationId of await this.repository.organizationsPastGrace(new Date(now.getTime() - DELETION_GRACE_DAYS * DAY_MS))) {
+      for (const organizationId of await this.repository.organizationsPastGrace(
+        new Date(now.getTime() - DELETION_GRACE_DAYS * DAY_MS),
+      )) {
         // The interactions first, in batches, so the cascade that removes the rest stays small.
         run.interactionsRemoved += await this.repository.removeInteractions(organizationId, null, REMOVAL_BATCH);
         if (await this.repository.purgeOrganization(organizationId)) run.organizationsPurged++;
@@ -77,5 +80,4 @@ export class RetentionPass {
       return run;
     });
   }
-
 }

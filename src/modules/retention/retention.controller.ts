@@ -36,7 +36,11 @@ export class RetentionController {
     type: RetentionResponseDto,
     errors: { 400: 'Invalid fields', 403: 'Needs the admin role', 404: NOT_FOUND },
   })
-  update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateRetentionDto): Promise<RetentionResponseDto> {
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() dto: UpdateRetentionDto,
+  ): Promise<RetentionResponseDto> {
     return this.retention.update(principal.userId, id, dto);
   }
 }

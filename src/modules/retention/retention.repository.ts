@@ -53,7 +53,10 @@ export class RetentionRepository {
 
   /** Makes the month holding `at` if missing (moving any of its rows out of the default partition); its name if made. */
   async ensureMonth(at: Date): Promise<string | null> {
-    const { rows } = await this.pool.query<{ made: string | null }>('SELECT lamplight_ensure_interactions_partition($1::timestamptz) AS made', [at.toISOString()]);
+    const { rows } = await this.pool.query<{ made: string | null }>(
+      'SELECT lamplight_ensure_interactions_partition($1::timestamptz) AS made',
+      [at.toISOString()],
+    );
     return rows[0]?.made ?? null;
   }
 
@@ -76,12 +79,14 @@ export class RetentionRepository {
    * it; then detaches and drops it, all in one transaction.
    */
   async dropMonth(partition: MonthPartition, now: Date): Promise<{ organizationId: string; rows: number }[]> {
-    if (!/^interactions_p\d{4}_\d{2}$/.test(partition.name)) throw new Error(`not a monthly partition: ${partition.name}`);
+    if (!/^interactions_p\d{4}_\d{2}$/.test(partition.name))
+      throw new Error(`not a monthly partition: ${partition.name}`);
     return this.transaction(async (client) => {
       const counts = await client.query<{ organization_id: string; n: string }>(
         `SELECT organization_id, count(*)::text AS n FROM "${partition.name}" GROUP BY organization_id ORDER BY organization_id`,
       );
-      for (const c of counts.rows) await this.insertRemoval(client, c.organization_id, 'interactions', Number(c.n), partition.to, now);
+      for (const c of counts.rows)
+        await this.insertRemoval(client, c.organization_id, 'interactions', Number(c.n), partition.to, now);
       await client.query(`ALTER TABLE interactions DETACH PARTITION "${partition.name}"`);
       await client.query(`DROP TABLE "${partition.name}"`);
       return counts.rows.map((c) => ({ organizationId: c.organization_id, rows: Number(c.n) }));
@@ -89,26 +94,57 @@ export class RetentionRepository {
   }
 
   async getSettings(organizationId: string): Promise<RetentionSettings> {
-    const { rows } = await this.sql.query<{ content_days: number | null; interactions_days: number | null; updated_at: Date }>(organizationId, 'SELECT content_days, interactions_days, updated_at FROM organization_retention WHERE organization_id = $1', []);
+    const { rows } = await this.sql.query<{
+      content_days: number | null;
+      interactions_days: number | null;
+      updated_at: Date;
+    }>(
+      organizationId,
+      'SELECT content_days, interactions_days, updated_at FROM organization_retention WHERE organization_id = $1',
+      [],
+    );
     const row = rows[0];
-    return { contentDays: row?.content_days ?? null, interactionsDays: row?.interactions_days ?? null, updatedAt: row?.updated_at ?? null };
+    return {
+      contentDays: row?.content_days ?? null,
+      interactionsDays: row?.interactions_days ?? null,
+      updatedAt: row?.updated_at ?? null,
+    };
   }
 
-  async saveSettings(organizationId: string, contentDays: number | null, interactionsDays: number | null, now: Date): Promise<void> {
-    await this.sql.query(organizationId, `INSERT INTO organization_retention (organization_id, content_days, interactions_days, updated_at) VALUES ($1, $2, $3, $4)
+  async saveSettings(
+    organizationId: string,
+    contentDays: number | null,
+    interactionsDays: number | null,
+    now: Date,
+  ): Promise<void> {
+    await this.sql.query(
+      organizationId,
+      `INSERT INTO organization_retention (organization_id, content_days, interactions_days, updated_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (organization_id) DO UPDATE SET content_days = excluded.content_days,
-         interactions_days = excluded.interactions_days, updated_at = excluded.updated_at`, [contentDays, interactionsDays, now]);
+         interactions_days = excluded.interactions_days, updated_at = excluded.updated_at`,
+      [contentDays, interactionsDays, now],
+    );
   }
 
   /** Live organizations with a retention setting. */
-  async organizationsWithRetention(): Promise<{ organizationId: string; contentDays: number | null; interactionsDays: number | null }[]> {
-    const { rows } = await this.pool.query<{ organization_id: string; content_days: number | null; interactions_days: number | null }>(
+  async organizationsWithRetention(): Promise<
+    { organizationId: string; contentDays: number | null; interactionsDays: number | null }[]
+  > {
+    const { rows } = await this.pool.query<{
+      organization_id: string;
+      content_days: number | null;
+      interactions_days: number | null;
+    }>(
       `SELECT r.organization_id, r.content_days, r.interactions_days FROM organization_retention r
          JOIN organizations o ON o.id = r.organization_id
         WHERE o.deleted_at IS NULL AND (r.content_days IS NOT NULL OR r.interactions_days IS NOT NULL)
         ORDER BY r.organization_id`,
     );
-    return rows.map((r) => ({ organizationId: r.organization_id, contentDays: r.content_days, interactionsDays: r.interactions_days }));
+    return rows.map((r) => ({
+      organizationId: r.organization_id,
+      contentDays: r.content_days,
+      interactionsDays: r.interactions_days,
+    }));
   }
 
   /**
@@ -135,7 +171,9 @@ export class RetentionRepository {
    */
   async removeContent(organizationId: string, olderThan: Date, batch: number): Promise<number> {
     return this.inBatches(async (cursor) => {
-      const { rows } = await this.sql.query<{ id: string | null; n: string }>(organizationId, `WITH picked AS (
+      const { rows } = await this.sql.query<{ id: string | null; n: string }>(
+        organizationId,
+        `WITH picked AS (
            SELECT organization_id, id, started_at FROM interactions
             WHERE organization_id = $1 AND started_at < $2 AND id > $3 ORDER BY id LIMIT $4
          ), cleared AS (
@@ -143,7 +181,9 @@ export class RetentionRepository {
             WHERE i.organization_id = $1 AND i.organization_id = p.organization_id AND i.id = p.id AND i.started_at = p.started_at AND ${HAS_CONTENT}
            RETURNING 1
          )
-         SELECT (SELECT id FROM picked ORDER BY id DESC LIMIT 1) AS id, (SELECT count(*) FROM cleared)::text AS n`, [olderThan, cursor, batch]);
+         SELECT (SELECT id FROM picked ORDER BY id DESC LIMIT 1) AS id, (SELECT count(*) FROM cleared)::text AS n`,
+        [olderThan, cursor, batch],
+      );
       return rows[0];
     });
   }
@@ -151,7 +191,9 @@ export class RetentionRepository {
   /** Deletes one organization's interactions started before `olderThan` (all with null), in batches. Rows deleted. */
   async removeInteractions(organizationId: string, olderThan: Date | null, batch: number): Promise<number> {
     return this.inBatches(async (cursor) => {
-      const { rows } = await this.sql.query<{ id: string | null; n: string }>(organizationId, `WITH picked AS (
+      const { rows } = await this.sql.query<{ id: string | null; n: string }>(
+        organizationId,
+        `WITH picked AS (
            SELECT organization_id, id, started_at FROM interactions
             WHERE organization_id = $1 AND ($2::timestamptz IS NULL OR started_at < $2) AND id > $3 ORDER BY id LIMIT $4
          ), deleted AS (
@@ -159,28 +201,62 @@ export class RetentionRepository {
             WHERE i.organization_id = $1 AND i.organization_id = p.organization_id AND i.id = p.id AND i.started_at = p.started_at
            RETURNING 1
          )
-         SELECT (SELECT id FROM picked ORDER BY id DESC LIMIT 1) AS id, (SELECT count(*) FROM deleted)::text AS n`, [olderThan, cursor, batch]);
+         SELECT (SELECT id FROM picked ORDER BY id DESC LIMIT 1) AS id, (SELECT count(*) FROM deleted)::text AS n`,
+        [olderThan, cursor, batch],
+      );
       return rows[0];
     });
   }
 
-  async recordRemoval(organizationId: string, kind: 'content' | 'interactions', rows: number, olderThan: Date, now: Date): Promise<void> {
+  async recordRemoval(
+    organizationId: string,
+    kind: 'content' | 'interactions',
+    rows: number,
+    olderThan: Date,
+    now: Date,
+  ): Promise<void> {
     await this.insertRemoval(this.pool, organizationId, kind, rows, olderThan, now);
   }
 
   async listRemovals(organizationId: string, limit: number): Promise<RetentionRemoval[]> {
-    const { rows } = await this.sql.query<{ id: string; kind: 'content' | 'interactions'; rows: string; older_than: Date; removed_at: Date }>(organizationId, `SELECT id, kind, rows::text AS rows, older_than, removed_at FROM retention_removals
-        WHERE organization_id = $1 ORDER BY removed_at DESC, id LIMIT $2`, [limit]);
-    return rows.map((r) => ({ id: r.id, kind: r.kind, rows: Number(r.rows), olderThan: r.older_than, removedAt: r.removed_at }));
+    const { rows } = await this.sql.query<{
+      id: string;
+      kind: 'content' | 'interactions';
+      rows: string;
+      older_than: Date;
+      removed_at: Date;
+    }>(
+      organizationId,
+      `SELECT id, kind, rows::text AS rows, older_than, removed_at FROM retention_removals
+        WHERE organization_id = $1 ORDER BY removed_at DESC, id LIMIT $2`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      rows: Number(r.rows),
+      olderThan: r.older_than,
+      removedAt: r.removed_at,
+    }));
   }
 
   /**
    * A page of an organization's rows of `table` (sessions or interactions) as JSON, in primary key
    * order after `afterId`. Nothing secret lives in either table.
    */
-  async exportPage(table: 'sessions' | 'interactions', organizationId: string, afterId: string | null, size: number): Promise<{ id: string; row: Record<string, unknown> }[]> {
-    const { rows } = await this.sql.query<{ id: string; row: Record<string, unknown> }>(organizationId, `SELECT t.id, to_jsonb(t) AS row FROM ${table === 'sessions' ? 'sessions' : 'interactions'} t
-        WHERE t.organization_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`, [afterId ?? NO_CURSOR, size], { includeDeleted: true });
+  async exportPage(
+    table: 'sessions' | 'interactions',
+    organizationId: string,
+    afterId: string | null,
+    size: number,
+  ): Promise<{ id: string; row: Record<string, unknown> }[]> {
+    const { rows } = await this.sql.query<{ id: string; row: Record<string, unknown> }>(
+      organizationId,
+      `SELECT t.id, to_jsonb(t) AS row FROM ${table === 'sessions' ? 'sessions' : 'interactions'} t
+        WHERE t.organization_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`,
+      [afterId ?? NO_CURSOR, size],
+      { includeDeleted: true },
+    );
     return rows;
   }
 
@@ -195,7 +271,9 @@ export class RetentionRepository {
 
   /** Removes a deleted organization for good; every row of it goes by the foreign keys' cascade. */
   async purgeOrganization(organizationId: string): Promise<boolean> {
-    const result = await this.pool.query('DELETE FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL', [organizationId]);
+    const result = await this.pool.query('DELETE FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL', [
+      organizationId,
+    ]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -203,14 +281,28 @@ export class RetentionRepository {
     await this.pool.query(
       `INSERT INTO retention_runs (id, started_at, ended_at, partitions_created, partitions_dropped, content_removed,
          interactions_removed, organizations_purged) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [randomUUID(), run.startedAt, run.endedAt, run.partitionsCreated, run.partitionsDropped, run.contentRemoved, run.interactionsRemoved, run.organizationsPurged],
+      [
+        randomUUID(),
+        run.startedAt,
+        run.endedAt,
+        run.partitionsCreated,
+        run.partitionsDropped,
+        run.contentRemoved,
+        run.interactionsRemoved,
+        run.organizationsPurged,
+      ],
     );
   }
 
   async lastRun(): Promise<RetentionRun | null> {
     const { rows } = await this.pool.query<{
-      started_at: Date; ended_at: Date; partitions_created: string[]; partitions_dropped: string[];
-      content_removed: string; interactions_removed: string; organizations_purged: number;
+      started_at: Date;
+      ended_at: Date;
+      partitions_created: string[];
+      partitions_dropped: string[];
+      content_removed: string;
+      interactions_removed: string;
+      organizations_purged: number;
     }>(`SELECT started_at, ended_at, partitions_created, partitions_dropped, content_removed::text, interactions_removed::text,
           organizations_purged FROM retention_runs ORDER BY started_at DESC LIMIT 1`);
     const r = rows[0];
@@ -233,7 +325,9 @@ export class RetentionRepository {
   async exclusively<T>(work: () => Promise<T>): Promise<T | null> {
     const client = await this.pool.connect();
     try {
-      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('lamplight_retention')) AS locked");
+      const { rows } = await client.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_lock(hashtext('lamplight_retention')) AS locked",
+      );
       if (!rows[0]?.locked) return null;
       try {
         return await work();
@@ -246,7 +340,9 @@ export class RetentionRepository {
   }
 
   /** Runs `step` from the first key on, each time after the last key it saw, until it sees none. */
-  private async inBatches(step: (cursor: string) => Promise<{ id: string | null; n: string } | undefined>): Promise<number> {
+  private async inBatches(
+    step: (cursor: string) => Promise<{ id: string | null; n: string } | undefined>,
+  ): Promise<number> {
     let cursor = NO_CURSOR;
     let total = 0;
     for (;;) {

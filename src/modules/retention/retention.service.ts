@@ -1,4 +1,10 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, StreamableFile } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  StreamableFile,
+} from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { Counter, Gauge } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
@@ -36,9 +42,22 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     metrics: MetricsService,
   ) {
     const registers = [metrics.registry];
-    this.removed = new Counter({ name: 'lamplight_retention_removed_rows_total', help: 'Rows removed by retention passes this instance ran, by kind (content cleared, interactions deleted)', labelNames: ['kind'], registers });
-    this.partitionsDropped = new Counter({ name: 'lamplight_retention_partitions_dropped_total', help: 'Monthly interaction partitions dropped whole by passes this instance ran', registers });
-    this.organizationsPurged = new Counter({ name: 'lamplight_retention_organizations_purged_total', help: 'Deleted organizations removed for good after their grace period by passes this instance ran', registers });
+    this.removed = new Counter({
+      name: 'lamplight_retention_removed_rows_total',
+      help: 'Rows removed by retention passes this instance ran, by kind (content cleared, interactions deleted)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.partitionsDropped = new Counter({
+      name: 'lamplight_retention_partitions_dropped_total',
+      help: 'Monthly interaction partitions dropped whole by passes this instance ran',
+      registers,
+    });
+    this.organizationsPurged = new Counter({
+      name: 'lamplight_retention_organizations_purged_total',
+      help: 'Deleted organizations removed for good after their grace period by passes this instance ran',
+      registers,
+    });
     const lastRun = async (): Promise<RetentionRun | null> => this.repository.lastRun().catch(() => null);
     new Gauge({
       name: 'lamplight_retention_last_run_timestamp_seconds',
@@ -70,10 +89,14 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       if (made.length > 0) this.logger.log(`Made interaction partitions: ${made.join(', ')}`);
     } catch (error) {
       // The database may be away at start; the recorder spools, and the next pass makes them.
-      this.logger.warn(`Could not make interaction partitions at start: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `Could not make interaction partitions at start: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     this.timer = setInterval(() => {
-      this.runPass(new Date()).catch((error: unknown) => this.logger.warn(`Retention pass failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.runPass(new Date()).catch((error: unknown) =>
+        this.logger.warn(`Retention pass failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
     }, PASS_INTERVAL_MS);
     this.timer.unref();
   }
@@ -106,7 +129,12 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Changes what the organization keeps (admins); a field left out keeps its value, null keeps for ever. */
-  async update(userId: string, organizationId: string, dto: UpdateRetentionDto, now = new Date()): Promise<RetentionResponseDto> {
+  async update(
+    userId: string,
+    organizationId: string,
+    dto: UpdateRetentionDto,
+    now = new Date(),
+  ): Promise<RetentionResponseDto> {
     const organization = await this.organizations.get(userId, organizationId);
     if (!roleAtLeast(organization.role, Role.Admin)) throw RetentionErrors.roleTooLow();
     const current = await this.repository.getSettings(organizationId);
@@ -130,7 +158,8 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
         let after: string | null = null;
         for (;;) {
           const page = await repository.exportPage(table, organizationId, after, EXPORT_PAGE);
-          for (const r of page) yield `${JSON.stringify({ type: table === 'sessions' ? 'session' : 'interaction', [table === 'sessions' ? 'session' : 'interaction']: r.row })}\n`;
+          for (const r of page)
+            yield `${JSON.stringify({ type: table === 'sessions' ? 'session' : 'interaction', [table === 'sessions' ? 'session' : 'interaction']: r.row })}\n`;
           if (page.length < EXPORT_PAGE) break;
           after = page[page.length - 1].id;
         }
@@ -150,7 +179,12 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       interactionsDays: settings.interactionsDays,
       updatedAt: settings.updatedAt?.toISOString() ?? null,
       deletionGraceDays: DELETION_GRACE_DAYS,
-      removals: removals.map((r) => ({ kind: r.kind, rows: r.rows, olderThan: r.olderThan.toISOString(), removedAt: r.removedAt.toISOString() })),
+      removals: removals.map((r) => ({
+        kind: r.kind,
+        rows: r.rows,
+        olderThan: r.olderThan.toISOString(),
+        removedAt: r.removedAt.toISOString(),
+      })),
     };
   }
 }

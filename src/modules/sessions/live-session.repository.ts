@@ -38,11 +38,12 @@ export class LiveSessionRepository {
 
   /** The organization's open, live session with this external id. */
   async find(organizationId: string, externalId: string): Promise<LiveSessionRow | null> {
-    const row = await this.sql.one<{ id: string; external_id: string; tokens_used: string; token_budget: string | null }>(
-      organizationId,
-      FIND_LIVE_SQL,
-      [externalId],
-    );
+    const row = await this.sql.one<{
+      id: string;
+      external_id: string;
+      tokens_used: string;
+      token_budget: string | null;
+    }>(organizationId, FIND_LIVE_SQL, [externalId]);
     if (!row) return null;
     return {
       id: row.id,

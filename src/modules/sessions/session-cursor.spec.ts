@@ -25,8 +25,18 @@ describe('session cursors', () => {
 
   it('takes a plain RFC 3339 timestamp as the session list does, and only real instants', () => {
     expect(parseBefore('2026-03-04T05:06:07Z')).toEqual({ kind: 'timestamp', before: '2026-03-04T05:06:07Z' });
-    expect(parseBefore('2026-03-04T05:06:07.5+02:00')).toEqual({ kind: 'timestamp', before: '2026-03-04T05:06:07.5+02:00' });
-    for (const value of ['2026-02-29T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:60Z', '2026-01-01T00:00:00+24:00', '2026-01-01', '0000-01-01T00:00:00Z']) {
+    expect(parseBefore('2026-03-04T05:06:07.5+02:00')).toEqual({
+      kind: 'timestamp',
+      before: '2026-03-04T05:06:07.5+02:00',
+    });
+    for (const value of [
+      '2026-02-29T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+      '2026-01-01T00:00:60Z',
+      '2026-01-01T00:00:00+24:00',
+      '2026-01-01',
+      '0000-01-01T00:00:00Z',
+    ]) {
       expect(isRfc3339(value)).toBe(false);
     }
     expect(isRfc3339('2024-02-29T23:59:59.999999999Z')).toBe(true);

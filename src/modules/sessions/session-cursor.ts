@@ -25,7 +25,17 @@ export function isRfc3339(value: unknown): value is string {
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   const offsetOk = match[9] === undefined || (Number(match[9]) < 24 && Number(match[10]) < 60);
-  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour < 24 && minute < 60 && second < 60 && offsetOk;
+  return (
+    year >= 1 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    offsetOk
+  );
 }
 
 export function encodeCursor(cursor: SessionCursor): string {

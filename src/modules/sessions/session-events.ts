@@ -23,7 +23,12 @@ interface StoredContent {
   response?: unknown;
 }
 
-export function totalTokens(i: Pick<InteractionView, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWrite5mTokens' | 'cacheWrite1hTokens'>): number {
+export function totalTokens(
+  i: Pick<
+    InteractionView,
+    'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWrite5mTokens' | 'cacheWrite1hTokens'
+  >,
+): number {
   return i.inputTokens + i.outputTokens + i.cacheReadTokens + i.cacheWrite5mTokens + i.cacheWrite1hTokens;
 }
 
@@ -75,7 +80,8 @@ function turnEvents(interaction: InteractionView): SessionEventDto[] {
       if (typeof message.content === 'string') add('LLM_PROMPT', personalText(message.content), started);
       else if (Array.isArray(message.content)) {
         for (const block of message.content as StoredBlock[]) {
-          if (block?.type === 'text' && typeof block.text === 'string') add('LLM_PROMPT', personalText(block.text), started);
+          if (block?.type === 'text' && typeof block.text === 'string')
+            add('LLM_PROMPT', personalText(block.text), started);
           else if (block?.type === 'tool_result') add('TOOL_RESULT', textOf(block.content), started);
         }
       }

@@ -59,7 +59,13 @@ export class SessionHistoryService {
       }),
       this.interactions.countOfSession(organization.organizationId, session.id),
     ]);
-    return { object: 'list', sessionId: session.id, externalId: session.externalId, totalCount, data: rows.map((row) => toInteractionResponse(row)) };
+    return {
+      object: 'list',
+      sessionId: session.id,
+      externalId: session.externalId,
+      totalCount,
+      data: rows.map((row) => toInteractionResponse(row)),
+    };
   }
 
   /** The events shape; turn numbers are global (offset + index + 1). */
@@ -83,7 +89,11 @@ export class SessionHistoryService {
    * Every interaction of the session, streamed as it is read from the database, a batch at a
    * time (keyset paging), so a session of any size is never held in memory.
    */
-  async export(organization: OrganizationContext, idOrExternalId: string, format: ExportFormat): Promise<StreamableFile> {
+  async export(
+    organization: OrganizationContext,
+    idOrExternalId: string,
+    format: ExportFormat,
+  ): Promise<StreamableFile> {
     const session = await this.sessions.getVisible(organization.organizationId, idOrExternalId);
     const batches = this.batches(organization.organizationId, session.id, format === 'jsonl');
     const lines = format === 'csv' ? csvLines(batches) : jsonlLines(batches);
@@ -99,7 +109,10 @@ export class SessionHistoryService {
   }
 
   /** One interaction (a task) of a live session of the organization, or null. */
-  async findInteraction(organizationId: string, id: string): Promise<(InteractionView & { sessionExternalId: string }) | null> {
+  async findInteraction(
+    organizationId: string,
+    id: string,
+  ): Promise<(InteractionView & { sessionExternalId: string }) | null> {
     const interaction = await this.interactions.find(organizationId, id);
     if (!interaction) return null;
     const session = await this.sessions.findVisible(organizationId, interaction.sessionId);
@@ -107,10 +120,20 @@ export class SessionHistoryService {
     return { ...interaction, sessionExternalId: session.externalId };
   }
 
-  private async *batches(organizationId: string, sessionId: string, withContent: boolean): AsyncGenerator<InteractionView[]> {
+  private async *batches(
+    organizationId: string,
+    sessionId: string,
+    withContent: boolean,
+  ): AsyncGenerator<InteractionView[]> {
     let after: { startedAtKey: string; id: string } | null = null;
     for (;;) {
-      const batch = await this.interactions.pageOfSessionAfter(organizationId, sessionId, after, EXPORT_BATCH_SIZE, withContent);
+      const batch = await this.interactions.pageOfSessionAfter(
+        organizationId,
+        sessionId,
+        after,
+        EXPORT_BATCH_SIZE,
+        withContent,
+      );
       if (batch.length > 0) yield batch;
       if (batch.length < EXPORT_BATCH_SIZE) return;
       const last = batch[batch.length - 1];
@@ -126,7 +149,9 @@ async function* csvLines(batches: AsyncIterable<InteractionView[]>): AsyncGenera
 
 async function* jsonlLines(batches: AsyncIterable<InteractionView[]>): AsyncGenerator<string> {
   for await (const batch of batches) {
-    yield batch.map((row) => jsonlRow({ ...toInteractionResponse(row), sessionId: row.sessionId, content: row.content })).join('');
+    yield batch
+      .map((row) => jsonlRow({ ...toInteractionResponse(row), sessionId: row.sessionId, content: row.content }))
+      .join('');
   }
 }
 

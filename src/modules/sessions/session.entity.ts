@@ -82,6 +82,8 @@ export class Session extends SoftDeletableOrgScopedEntity {
 }
 
 /** Every token the session has used, all buckets: what its budget is measured against. */
-export function tokensUsed(s: Pick<Session, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWrite5mTokens' | 'cacheWrite1hTokens'>): number {
+export function tokensUsed(
+  s: Pick<Session, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWrite5mTokens' | 'cacheWrite1hTokens'>,
+): number {
   return s.inputTokens + s.outputTokens + s.cacheReadTokens + s.cacheWrite5mTokens + s.cacheWrite1hTokens;
 }

@@ -102,12 +102,19 @@ export class SessionRepository extends EntityRepository<Session> {
   async findByIdOrExternalId(organizationId: string, idOrExternalId: string): Promise<Session | null> {
     if (!possibleId(idOrExternalId)) return null;
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase() }, { filters: tenant(organizationId) });
+      const byId = await this.findOne(
+        { organization: organizationId, id: idOrExternalId.toLowerCase() },
+        { filters: tenant(organizationId) },
+      );
       if (byId) return byId;
     }
     const [latest] = await this.find(
       { organization: organizationId, externalId: idOrExternalId },
-      { filters: tenant(organizationId), orderBy: { releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' }, limit: 1 },
+      {
+        filters: tenant(organizationId),
+        orderBy: { releasedAt: 'asc nulls first', createdAt: 'desc', id: 'desc' },
+        limit: 1,
+      },
     );
     return latest ?? null;
   }
@@ -139,7 +146,10 @@ export class SessionRepository extends EntityRepository<Session> {
     if (!possibleId(idOrExternalId)) return null;
     const filters = { ...tenant(organizationId), [SOFT_DELETE_FILTER]: false };
     if (UUID.test(idOrExternalId)) {
-      const byId = await this.findOne({ organization: organizationId, id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } }, { filters });
+      const byId = await this.findOne(
+        { organization: organizationId, id: idOrExternalId.toLowerCase(), deletedAt: { $ne: null } },
+        { filters },
+      );
       if (byId) return byId;
     }
     const [latest] = await this.find(
@@ -151,17 +161,24 @@ export class SessionRepository extends EntityRepository<Session> {
 
   /** Whether another live, unreleased session holds this external id (the partial unique index's rows). */
   async openSessionHolds(organizationId: string, externalId: string, exceptId: string): Promise<boolean> {
-    return (await this.count({ organization: organizationId, externalId, releasedAt: null, id: { $ne: exceptId } })) > 0;
+    return (
+      (await this.count({ organization: organizationId, externalId, releasedAt: null, id: { $ne: exceptId } })) > 0
+    );
   }
 
   /**
    * A page of the list, newest first by (created_at, id), one row more than asked for so the caller
    * knows whether another page follows. Either a start (cursor or timestamp) or an offset.
    */
-  async listPage(filter: SessionListFilter, page: { limit: number; start?: PageStart; offset?: number }): Promise<SessionListItem[]> {
+  async listPage(
+    filter: SessionListFilter,
+    page: { limit: number; start?: PageStart; offset?: number },
+  ): Promise<SessionListItem[]> {
     const { where, params } = listConditions(filter);
     if (page.start?.kind === 'cursor') {
-      where.push(`(s.created_at, s.id) < (${params.add(page.start.cursor.createdAt)}::timestamptz, ${params.add(page.start.cursor.id)}::uuid)`);
+      where.push(
+        `(s.created_at, s.id) < (${params.add(page.start.cursor.createdAt)}::timestamptz, ${params.add(page.start.cursor.id)}::uuid)`,
+      );
     } else if (page.start?.kind === 'timestamp') {
       where.push(`s.created_at < ${params.add(page.start.before)}::timestamptz`);
     }
@@ -180,10 +197,18 @@ export class SessionRepository extends EntityRepository<Session> {
    * cost does not grow with the organization; with one, an exact count(*).
    */
   async countMatching(filter: SessionListFilter): Promise<number> {
-    const unfiltered = filter.externalId === undefined && filter.q === undefined && filter.createdAfter === undefined && filter.createdBefore === undefined;
+    const unfiltered =
+      filter.externalId === undefined &&
+      filter.q === undefined &&
+      filter.createdAfter === undefined &&
+      filter.createdBefore === undefined;
     if (unfiltered) return this.countLive(filter.organizationId);
     const { where, params } = listConditions(filter);
-    const row = await this.sql.one<{ n: string }>(filter.organizationId, `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`, params.values);
+    const row = await this.sql.one<{ n: string }>(
+      filter.organizationId,
+      `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`,
+      params.values,
+    );
     return Number(row?.n ?? 0);
   }
 

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpStatus, Param, Patch, Post, Query, type StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Query,
+  type StreamableFile,
+} from '@nestjs/common';
 import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization, CurrentPrincipal } from '../../common/auth/decorators';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
@@ -11,7 +22,13 @@ import {
   SessionHistoryQueryDto,
   SessionHistoryResponseDto,
 } from './dto/session-history.dto';
-import { ListSessionsQueryDto, SessionDetailResponseDto, SessionListResponseDto, SessionResponseDto, UpdateSessionDto } from './dto/session.dto';
+import {
+  ListSessionsQueryDto,
+  SessionDetailResponseDto,
+  SessionListResponseDto,
+  SessionResponseDto,
+  UpdateSessionDto,
+} from './dto/session.dto';
 import { SessionHistoryService } from './session-history.service';
 import { SessionsService } from './sessions.service';
 
@@ -42,7 +59,10 @@ export class SessionsController {
     type: SessionListResponseDto,
     errors: { 400: 'Invalid parameters, an unknown cursor, or both before and offset' },
   })
-  list(@CurrentOrganization() organization: OrganizationContext, @Query() query: ListSessionsQueryDto): Promise<SessionListResponseDto> {
+  list(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: ListSessionsQueryDto,
+  ): Promise<SessionListResponseDto> {
     return this.sessions.list(organization, query);
   }
 
@@ -51,11 +71,14 @@ export class SessionsController {
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
   @Endpoint({
     operationId: 'getSession',
-    summary: 'Get a session by UUID or external id, with its agents (each one\'s calls, tokens and cost)',
+    summary: "Get a session by UUID or external id, with its agents (each one's calls, tokens and cost)",
     type: SessionDetailResponseDto,
     errors: { 404: NOT_FOUND },
   })
-  get(@CurrentOrganization() organization: OrganizationContext, @Param('sessionId') sessionId: string): Promise<SessionDetailResponseDto> {
+  get(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('sessionId') sessionId: string,
+  ): Promise<SessionDetailResponseDto> {
     return this.history.detail(organization, sessionId);
   }
 
@@ -101,7 +124,9 @@ export class SessionsController {
     summary: 'Download every interaction of the session as JSON Lines (with content) or CSV, streamed',
     errors: { 400: 'Invalid parameters', 404: NOT_FOUND },
     content: {
-      'application/x-ndjson': { schema: { type: 'string', description: 'format=jsonl: one interaction per line, as JSON' } },
+      'application/x-ndjson': {
+        schema: { type: 'string', description: 'format=jsonl: one interaction per line, as JSON' },
+      },
       'text/csv': { schema: { type: 'string', description: 'format=csv: a header row, then one interaction per row' } },
     },
   })
@@ -158,9 +183,15 @@ export class SessionsController {
     description:
       'By external id, the most recently deleted session with it. When a newer open session holds the external id, the restored session comes back released.',
     type: SessionResponseDto,
-    errors: { 404: 'No such session in this organization, deleted or not', 409: 'A concurrent call took the external id; retry' },
+    errors: {
+      404: 'No such session in this organization, deleted or not',
+      409: 'A concurrent call took the external id; retry',
+    },
   })
-  restore(@CurrentOrganization() organization: OrganizationContext, @Param('sessionId') sessionId: string): Promise<SessionResponseDto> {
+  restore(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('sessionId') sessionId: string,
+  ): Promise<SessionResponseDto> {
     return this.sessions.restore(organization.organizationId, sessionId);
   }
 

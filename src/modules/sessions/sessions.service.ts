@@ -19,7 +19,12 @@ import { encodeCursor, parseBefore } from './session-cursor';
 import { type Session, type SessionDevice, tokensUsed } from './session.entity';
 import { OrganizationSettingsService } from '../organizations/organization-settings.service';
 import { LiveSessionRepository } from './live-session.repository';
-import { SessionRepository, type SessionListFilter, type SessionSortKey, type SessionSummary } from './session.repository';
+import {
+  SessionRepository,
+  type SessionListFilter,
+  type SessionSortKey,
+  type SessionSummary,
+} from './session.repository';
 import { SessionErrors } from './sessions.errors';
 
 export interface LiveSession {
@@ -59,7 +64,11 @@ export class SessionsService {
     private readonly invalidation: CacheInvalidation,
     private readonly clock: Clock,
   ) {
-    this.live = invalidation.cache(SESSION_CACHE_TOPIC, { ttlMs: SESSION_CACHE_TTL_MS, maxEntries: 50_000, owner: (entry) => entry.organizationId });
+    this.live = invalidation.cache(SESSION_CACHE_TOPIC, {
+      ttlMs: SESSION_CACHE_TTL_MS,
+      maxEntries: 50_000,
+      owner: (entry) => entry.organizationId,
+    });
   }
 
   /** After a committed change to a session of this organization: this instance forgets its live sessions at once. */
@@ -133,7 +142,12 @@ export class SessionsService {
   }
 
   /** Soft delete, idempotent: deleting a deleted session changes nothing and still succeeds. */
-  async delete(organization: OrganizationContext, principal: Principal, idOrExternalId: string, now = this.clock.now()): Promise<void> {
+  async delete(
+    organization: OrganizationContext,
+    principal: Principal,
+    idOrExternalId: string,
+    now = this.clock.now(),
+  ): Promise<void> {
     const session = await this.sessions.findIncludingDeleted(organization.organizationId, idOrExternalId);
     if (!session) throw SessionErrors.notFound();
     assertMayChange(session, organization, principal);
@@ -152,7 +166,8 @@ export class SessionsService {
   async restore(organizationId: string, idOrExternalId: string, now = this.clock.now()): Promise<SessionResponseDto> {
     const session = await this.sessions.findDeleted(organizationId, idOrExternalId);
     if (!session) return this.get(organizationId, idOrExternalId);
-    if (!session.releasedAt && (await this.sessions.openSessionHolds(organizationId, session.externalId, session.id))) session.releasedAt = now;
+    if (!session.releasedAt && (await this.sessions.openSessionHolds(organizationId, session.externalId, session.id)))
+      session.releasedAt = now;
     session.deletedAt = null;
     session.deletedBy = null;
     try {
@@ -217,7 +232,12 @@ export class SessionsService {
     let row = await this.liveSessions.find(organizationId, externalId);
     if (!row) {
       if (!settings.exists) throw new Error('the organization of a proxied call no longer exists');
-      await this.liveSessions.createIfAbsent(organizationId, { userId, externalId, device, tokenBudget: settings.defaultSessionTokenBudget });
+      await this.liveSessions.createIfAbsent(organizationId, {
+        userId,
+        externalId,
+        device,
+        tokenBudget: settings.defaultSessionTokenBudget,
+      });
       row = await this.liveSessions.find(organizationId, externalId);
       if (!row) throw new Error('session vanished right after creation');
     }

@@ -13,6 +13,8 @@ export const RequestOrigin = createParamDecorator((_data: unknown, ctx: Executio
   const host = request.host;
   if (typeof host === 'string' && HOST.test(host)) return `${request.protocol}://${host}`;
   const socket = request.raw.socket;
-  const address = socket.localAddress?.includes(':') ? `[${socket.localAddress}]` : (socket.localAddress ?? '127.0.0.1');
+  const address = socket.localAddress?.includes(':')
+    ? `[${socket.localAddress}]`
+    : (socket.localAddress ?? '127.0.0.1');
   return `${request.protocol}://${address}:${socket.localPort ?? 80}`;
 });

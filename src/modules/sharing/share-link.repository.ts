@@ -11,7 +11,12 @@ export class ShareLinkRepository extends EntityRepository<ShareLink> {
   /** The session's live link (neither revoked nor expired), newest first. */
   findLive(organizationId: string, sessionId: string, now: Date): Promise<ShareLink | null> {
     return this.findOne(
-      { organization: organizationId, session: sessionId, revokedAt: null, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
+      {
+        organization: organizationId,
+        session: sessionId,
+        revokedAt: null,
+        $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }],
+      },
       { filters: tenantFilter(organizationId), orderBy: { createdAt: 'desc', id: 'desc' } },
     );
   }
@@ -26,7 +31,11 @@ export class ShareLinkRepository extends EntityRepository<ShareLink> {
 
   /** Revokes every unrevoked link of the session (expired ones too); returns how many. */
   revokeAll(organizationId: string, sessionId: string, now: Date): Promise<number> {
-    return this.nativeUpdate({ organization: organizationId, session: sessionId, revokedAt: null }, { revokedAt: now }, { filters: tenantFilter(organizationId) });
+    return this.nativeUpdate(
+      { organization: organizationId, session: sessionId, revokedAt: null },
+      { revokedAt: now },
+      { filters: tenantFilter(organizationId) },
+    );
   }
 
   /**
@@ -34,6 +43,8 @@ export class ShareLinkRepository extends EntityRepository<ShareLink> {
    * a session make one link (there is no unique index on live links to lean on).
    */
   async lockSession(sessionId: string): Promise<void> {
-    await this.getEntityManager().execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`share_links:${sessionId}`]);
+    await this.getEntityManager().execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [
+      `share_links:${sessionId}`,
+    ]);
   }
 }

@@ -26,13 +26,26 @@ export class SharePageController {
   @ApiParam({ name: 'shareToken', description: 'The share token from the share URL', example: 'shr_xyz789abc123' })
   @Public()
   @UseGuards(SharedLinkThrottlerGuard)
-  @ApiOperation({ operationId: 'getSharePage', summary: 'The public HTML page of a shared session (no authentication)' })
+  @ApiOperation({
+    operationId: 'getSharePage',
+    summary: 'The public HTML page of a shared session (no authentication)',
+  })
   @ApiProduces('text/html')
-  @ApiOkResponse({ description: "The session's usage summary, its calls and, where the link allows, its transcript", schema: { type: 'string' } })
-  @ApiNotFoundResponse({ description: 'An HTML page: the token is unknown, expired or removed', schema: { type: 'string' } })
-  @ApiTooManyRequestsResponse({ description: 'An HTML page: too many requests from this address', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: "The session's usage summary, its calls and, where the link allows, its transcript",
+    schema: { type: 'string' },
+  })
+  @ApiNotFoundResponse({
+    description: 'An HTML page: the token is unknown, expired or removed',
+    schema: { type: 'string' },
+  })
+  @ApiTooManyRequestsResponse({
+    description: 'An HTML page: too many requests from this address',
+    schema: { type: 'string' },
+  })
   @ApiServiceUnavailableResponse({
-    description: 'An HTML page: the database cannot be reached or Lamplight is shutting down; retry shortly (retry-after)',
+    description:
+      'An HTML page: the database cannot be reached or Lamplight is shutting down; retry shortly (retry-after)',
     schema: { type: 'string' },
   })
   async page(@Param('shareToken') shareToken: string, @Res() reply: FastifyReply): Promise<void> {

@@ -23,7 +23,8 @@ export class SharePageFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const response = toErrorResponse(exception, String(request.id), 'problem');
-    if (response.unexpected) this.logger.error({ reqId: request.id, type: (exception as Error)?.name }, 'unexpected error on the share page');
+    if (response.unexpected)
+      this.logger.error({ reqId: request.id, type: (exception as Error)?.name }, 'unexpected error on the share page');
     if (reply.sent || reply.raw.headersSent) return;
     const page = PAGES[response.status] ?? { heading: 'Something went wrong', message: 'Please try again later.' };
     reply

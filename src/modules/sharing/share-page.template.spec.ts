@@ -92,7 +92,9 @@ describe('share page templates', () => {
     expect(hostile).toContain('click');
     expect(hostile).toContain('site');
     expect(hostile).toContain('<h4>Big</h4>');
-    expect(renderMarkdown('```\n<tag> & more\n```').toString()).toBe('<pre><code>&lt;tag&gt; &amp; more\n</code></pre>\n');
+    expect(renderMarkdown('```\n<tag> & more\n```').toString()).toBe(
+      '<pre><code>&lt;tag&gt; &amp; more\n</code></pre>\n',
+    );
   });
 
   it("heads the page with the session's title, its external id beneath; the external id alone without one", () => {
@@ -101,14 +103,25 @@ describe('share page templates', () => {
       title: 'Checkout <refactor>',
       startTime: new Date('2026-11-23T10:00:00Z'),
       endTime: new Date('2026-11-23T10:00:00Z'),
-      totals: { requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, costNanoUsd: 0n, unpricedRequests: 0 },
+      totals: {
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadTokens: 0,
+        cacheWrite5mTokens: 0,
+        cacheWrite1hTokens: 0,
+        costNanoUsd: 0n,
+        unpricedRequests: 0,
+      },
       interactions: [],
       totalInteractions: 0,
       includeContent: false,
       expiresAt: null,
     };
     const titled = renderSharePage(view);
-    expect(titled).toContain('<h1 data-figure="title">Checkout &lt;refactor&gt;</h1><div class="external-id" data-figure="session-id">chat-123</div>');
+    expect(titled).toContain(
+      '<h1 data-figure="title">Checkout &lt;refactor&gt;</h1><div class="external-id" data-figure="session-id">chat-123</div>',
+    );
     expect(titled).toContain('<title>Checkout &lt;refactor&gt; · Shared session · Lamplight</title>');
     expect(renderSharePage({ ...view, title: null })).toContain('<h1 data-figure="session-id">chat-123</h1>');
   });

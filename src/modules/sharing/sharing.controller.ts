@@ -21,7 +21,11 @@ const SESSION_UUID = ApiParam({
   description: "The session's UUID or its external id",
   example: 'a0c2b1e2-fd3e-4567-890a-bcdef1234567',
 });
-const SHARE_TOKEN = ApiParam({ name: 'shareToken', description: 'The share token from the share URL', example: 'shr_xyz789abc123' });
+const SHARE_TOKEN = ApiParam({
+  name: 'shareToken',
+  description: 'The share token from the share URL',
+  example: 'shr_xyz789abc123',
+});
 
 /**
  * Session sharing. A session's creator (where the organization lets members share)
@@ -50,7 +54,11 @@ export class SharingController {
       404: 'No such session in this organization',
     },
   })
-  @ApiResponse({ status: HttpStatus.OK, description: 'The session already had a live link; it is returned', type: ShareLinkResponseDto })
+  @ApiResponse({
+    status: HttpStatus.OK,
+    description: 'The session already had a live link; it is returned',
+    type: ShareLinkResponseDto,
+  })
   async create(
     @CurrentOrganization() organization: OrganizationContext,
     @CurrentPrincipal() principal: Principal,
@@ -121,11 +129,18 @@ export class SharingController {
     operationId: 'getSharedSession',
     summary: 'A shared session by its share token (no authentication)',
     description:
-      'Usage only, plus each call\'s user_query and final_output where the link includes content. Never an organization, user, key or internal id.',
+      "Usage only, plus each call's user_query and final_output where the link includes content. Never an organization, user, key or internal id.",
     type: SharedSessionResponseDto,
-    errors: { 400: 'Invalid paging', 404: 'Share token not found or expired', 429: 'Too many requests from this address' },
+    errors: {
+      400: 'Invalid paging',
+      404: 'Share token not found or expired',
+      429: 'Too many requests from this address',
+    },
   })
-  viewShared(@Param('shareToken') shareToken: string, @Query() query: SharedSessionQueryDto): Promise<SharedSessionResponseDto> {
+  viewShared(
+    @Param('shareToken') shareToken: string,
+    @Query() query: SharedSessionQueryDto,
+  ): Promise<SharedSessionResponseDto> {
     return this.sharing.viewShared(shareToken, query);
   }
 }

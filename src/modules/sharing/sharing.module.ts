@@ -13,7 +13,13 @@ import { SharingController } from './sharing.controller';
 import { SharingService } from './sharing.service';
 
 @Module({
-  imports: [MikroOrmModule.forFeature([ShareLink]), SessionsModule, AnalyticsModule, RecordingModule, OrganizationsModule],
+  imports: [
+    MikroOrmModule.forFeature([ShareLink]),
+    SessionsModule,
+    AnalyticsModule,
+    RecordingModule,
+    OrganizationsModule,
+  ],
   controllers: [SharingController, SharePageController],
   providers: [SharingService, ShareTokens, ShareTokenVault, SharedLinkThrottlerGuard],
 })

@@ -103,7 +103,9 @@ export class SharingService {
     if (!settings.enabled) return { is_shared: false };
     const link = await this.links.findLive(organization.organizationId, session.id, now);
     if (!link) return { is_shared: false };
-    const shown = mayShare(session, organization, principal, settings.membersMayShare) ? this.toLinkResponse(link, origin) : null;
+    const shown = mayShare(session, organization, principal, settings.membersMayShare)
+      ? this.toLinkResponse(link, origin)
+      : null;
     // Whoever may not share the session may know it is shared, but not by which token.
     const secret = shown ? { share_token: shown.share_token, share_url: shown.share_url } : {};
     return {
@@ -116,7 +118,11 @@ export class SharingService {
   }
 
   /** Revokes the session's links; idempotent (a session that is not shared answers the same). */
-  async remove(organization: OrganizationContext, principal: Principal, idOrExternalId: string): Promise<ShareRemovedResponseDto> {
+  async remove(
+    organization: OrganizationContext,
+    principal: Principal,
+    idOrExternalId: string,
+  ): Promise<ShareRemovedResponseDto> {
     const now = this.clock.now();
     const session = await this.requireSession(organization.organizationId, idOrExternalId);
     const settings = await this.sharingSettings(organization.organizationId);
@@ -129,7 +135,10 @@ export class SharingService {
   async viewShared(token: string, query: SharedSessionQueryDto): Promise<SharedSessionResponseDto> {
     const { link, session } = await this.resolvePublic(token);
     const page = { limit: query.limit ?? SHARED_VIEW_DEFAULT_LIMIT, offset: query.offset ?? 0 };
-    const interactions = await this.interactions.pageOfSession(link.organization.id, session.id, { ...page, withContent: false });
+    const interactions = await this.interactions.pageOfSession(link.organization.id, session.id, {
+      ...page,
+      withContent: false,
+    });
     const cache = await this.analytics.sessionCache(link.organization.id, session.id);
     const agents = await this.history.agents(link.organization.id, session.id);
     return {
@@ -209,7 +218,8 @@ export class SharingService {
     const now = this.clock.now();
     if (!ShareTokens.looksLikeToken(token)) throw SharingErrors.sharedSessionNotFound();
     const link = await this.links.findByDigestForPublicView(ShareTokenVault.digest(token));
-    if (!link || link.revokedAt || (link.expiresAt && link.expiresAt <= now)) throw SharingErrors.sharedSessionNotFound();
+    if (!link || link.revokedAt || (link.expiresAt && link.expiresAt <= now))
+      throw SharingErrors.sharedSessionNotFound();
     if (link.organization.settings?.sharingEnabled === false) throw SharingErrors.sharedSessionNotFound();
     const session = await this.sessions.findVisible(link.organization.id, link.session.id);
     // findVisible also matches external ids: only the linked session itself will do.
@@ -250,7 +260,12 @@ export class SharingService {
  * Admins and owners may share any session of the organization; its creator may share it while
  * members may share. An API key has no role: it acts for its creator, on the sessions they made.
  */
-function mayShare(session: Session, organization: OrganizationContext, principal: Principal, membersMayShare: boolean): boolean {
+function mayShare(
+  session: Session,
+  organization: OrganizationContext,
+  principal: Principal,
+  membersMayShare: boolean,
+): boolean {
   if (organization.role && roleAtLeast(organization.role, Role.Admin)) return true;
   if (session.user.id !== principal.userId) return false;
   return principal.kind === 'apiKey' || membersMayShare;

@@ -132,7 +132,10 @@ export class SpendAdmissionService {
     private readonly clock: Clock,
     invalidation: CacheInvalidation,
   ) {
-    this.state = invalidation.cache<OrganizationState>(SPEND_LIMIT_CACHE_TOPIC, { ttlMs: STATE_TTL_MS, owner: (_value, key) => key });
+    this.state = invalidation.cache<OrganizationState>(SPEND_LIMIT_CACHE_TOPIC, {
+      ttlMs: STATE_TTL_MS,
+      owner: (_value, key) => key,
+    });
   }
 
   /** Drops this instance's copy of an organization's limits at once (after a change made here). */
@@ -214,19 +217,29 @@ export class SpendAdmissionService {
     return out;
   }
 
-  private async refusal(organizationId: string, claims: (CounterClaim & { applicable: ApplicableLimit })[], fullKey: string, now: Date) {
+  private async refusal(
+    organizationId: string,
+    claims: (CounterClaim & { applicable: ApplicableLimit })[],
+    fullKey: string,
+    now: Date,
+  ) {
     const claim = claims.find((c) => c.key === fullKey) ?? claims[0];
     const a = claim.applicable;
     let counter = { spent: 0, reserved: 0 };
     try {
-      counter = (await this.repository.counters(organizationId, [claim.key], [claim.periodStart])).get(`${claim.key}@${claim.periodStart.getTime()}`) ?? counter;
+      counter =
+        (await this.repository.counters(organizationId, [claim.key], [claim.periodStart])).get(
+          `${claim.key}@${claim.periodStart.getTime()}`,
+        ) ?? counter;
     } catch {
       // The figures are for the message only.
     }
     // A counter the refused statement would have created holds nothing yet: its first value is the seed.
     counter = { ...counter, spent: Math.max(counter.spent, claim.seed) };
     const retryAfter = secondsUntil(a.window, now);
-    const resets = a.window.end ? ` It resets at ${a.window.end.toISOString()}.` : ' It does not reset; an admin can raise it.';
+    const resets = a.window.end
+      ? ` It resets at ${a.window.end.toISOString()}.`
+      : ' It does not reset; an admin can raise it.';
     const detail =
       `Spend limit reached: ${describeScope(a)} of ${figure(a.unit, a.amount)} (scope ${a.scopeType}${a.limit ? `, period ${a.period}` : ''}) ` +
       `has ${figure(a.unit, counter.spent)} spent and ${figure(a.unit, counter.reserved)} reserved by calls in flight; ` +
@@ -241,7 +254,11 @@ export class SpendAdmissionService {
     if (failureMode === FailureMode.Open && used + worstMicroUsd <= failOpenAmount) {
       this.failedOpen.set(call.organizationId, used + worstMicroUsd);
       this.logger.warn(
-        { organizationId: call.organizationId, failOpenUsedUsd: (used + worstMicroUsd) / 1e6, failOpenAmountUsd: failOpenAmount / 1e6 },
+        {
+          organizationId: call.organizationId,
+          failOpenUsedUsd: (used + worstMicroUsd) / 1e6,
+          failOpenAmountUsd: failOpenAmount / 1e6,
+        },
         'spend limits unreachable: call let through under the fail-open allowance',
       );
       return new SpendReservation(call.organizationId, [], {}, () => undefined);
@@ -255,7 +272,10 @@ export class SpendAdmissionService {
    * status `allowed_warning` from 80 % of the tightest limit, with its reset time. Lamplight's own
    * headers give the figures.
    */
-  private headersFor(claims: (CounterClaim & { applicable: ApplicableLimit })[], rows: { counterKey: string; spent: number; reserved: number }[]): Record<string, string> {
+  private headersFor(
+    claims: (CounterClaim & { applicable: ApplicableLimit })[],
+    rows: { counterKey: string; spent: number; reserved: number }[],
+  ): Record<string, string> {
     let tightest: { claim: (typeof claims)[number]; utilization: number; used: number } | null = null;
     for (const claim of claims) {
       const row = rows.find((r) => r.counterKey === claim.key);
@@ -272,7 +292,9 @@ export class SpendAdmissionService {
       'x-lamplight-spend-limit-period': a.period,
       'x-lamplight-spend-limit-utilization': tightest.utilization.toFixed(4),
       [`x-lamplight-spend-limit-remaining-${a.unit}`]:
-        a.unit === SpendUnit.Usd ? (Math.max(0, a.amount - tightest.used) / 1e6).toFixed(6) : String(Math.max(0, a.amount - tightest.used)),
+        a.unit === SpendUnit.Usd
+          ? (Math.max(0, a.amount - tightest.used) / 1e6).toFixed(6)
+          : String(Math.max(0, a.amount - tightest.used)),
     };
     if (a.window.end) {
       headers['anthropic-ratelimit-unified-reset'] = String(Math.floor(a.window.end.getTime() / 1000));
@@ -299,16 +321,33 @@ export class SpendAdmissionService {
         for (const [i, h] of reservation.held.entries()) {
           const after = spentNow.get(h.applicable.key);
           if (after === undefined || h.applicable.limit === null) continue;
-          this.alerts.crossed(reservation.organizationId, h.applicable.limit, h.applicable.window, after - entries[i].spent, after, h.applicable.thresholds);
+          this.alerts.crossed(
+            reservation.organizationId,
+            h.applicable.limit,
+            h.applicable.window,
+            after - entries[i].spent,
+            after,
+            h.applicable.thresholds,
+          );
         }
       })
       .catch((error: unknown) => {
         const delay = SETTLE_RETRY_MS[attempt];
         if (delay === undefined) {
-          this.logger.error({ organizationId: reservation.organizationId }, 'spend settlement failed for good: reservations stay held until the period ends');
+          this.logger.error(
+            { organizationId: reservation.organizationId },
+            'spend settlement failed for good: reservations stay held until the period ends',
+          );
           return;
         }
-        this.logger.warn({ organizationId: reservation.organizationId, attempt: attempt + 1, cause: (error as { code?: string }).code ?? 'error' }, 'spend settlement failed; retrying');
+        this.logger.warn(
+          {
+            organizationId: reservation.organizationId,
+            attempt: attempt + 1,
+            cause: (error as { code?: string }).code ?? 'error',
+          },
+          'spend settlement failed; retrying',
+        );
         setTimeout(() => this.settle(reservation, actual, attempt + 1), delay).unref();
       });
   }
@@ -318,12 +357,17 @@ export class SpendAdmissionService {
     if (cached) return cached;
     const version = this.state.version;
     try {
-      const [limits, settings] = await Promise.all([this.repository.listLimits(organizationId), this.repository.settings(organizationId)]);
+      const [limits, settings] = await Promise.all([
+        this.repository.listLimits(organizationId),
+        this.repository.settings(organizationId),
+      ]);
       const value = { limits, settings, zone: TimeZone.of(settings.timeZone) ?? TimeZone.UTC };
       this.state.set(organizationId, value, version);
       return value;
     } catch (error) {
-      const known = isDatabaseUnavailable(error) ? this.state.lastKnown(organizationId, OUTAGE_FALLBACK_MAX_AGE_MS) : undefined;
+      const known = isDatabaseUnavailable(error)
+        ? this.state.lastKnown(organizationId, OUTAGE_FALLBACK_MAX_AGE_MS)
+        : undefined;
       if (known) return known;
       throw error;
     }

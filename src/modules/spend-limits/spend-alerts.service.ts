@@ -38,7 +38,10 @@ export class SpendAlertsService implements OnApplicationShutdown {
       dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
         if (error) return callback(error, []);
         if (!allowPrivate && addresses.some((a) => isBlockedAddress(a.address))) {
-          return callback(Object.assign(new Error('webhook host resolves to a private address'), { code: 'EWEBHOOKBLOCKED' }), []);
+          return callback(
+            Object.assign(new Error('webhook host resolves to a private address'), { code: 'EWEBHOOKBLOCKED' }),
+            [],
+          );
         }
         if (options.all) return callback(null, addresses);
         return callback(null, addresses[0].address, addresses[0].family);
@@ -48,7 +51,14 @@ export class SpendAlertsService implements OnApplicationShutdown {
   }
 
   /** Spend on a limit went from `before` to `after`: alerts for each threshold crossed (never awaited by a call). */
-  crossed(organizationId: string, limit: SpendLimitRecord, window: PeriodWindow, before: number, after: number, thresholds: number[]): void {
+  crossed(
+    organizationId: string,
+    limit: SpendLimitRecord,
+    window: PeriodWindow,
+    before: number,
+    after: number,
+    thresholds: number[],
+  ): void {
     if (limit.amount <= 0) return;
     for (const threshold of thresholds) {
       const mark = (limit.amount * threshold) / 100;
@@ -68,17 +78,36 @@ export class SpendAlertsService implements OnApplicationShutdown {
   }
 
   private track(work: Promise<void>): void {
-    const p = work.catch((error: unknown) => this.logger.warn({ cause: (error as { code?: string }).code ?? 'error' }, 'spend alert could not be raised'));
+    const p = work.catch((error: unknown) =>
+      this.logger.warn({ cause: (error as { code?: string }).code ?? 'error' }, 'spend alert could not be raised'),
+    );
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  private async raise(organizationId: string, limit: SpendLimitRecord, window: PeriodWindow, threshold: number, spent: number): Promise<void> {
+  private async raise(
+    organizationId: string,
+    limit: SpendLimitRecord,
+    window: PeriodWindow,
+    threshold: number,
+    spent: number,
+  ): Promise<void> {
     const now = this.clock.now();
     if (!(await this.repository.recordAlert(organizationId, limit.id, window.start, threshold, now))) return;
-    const figures = limit.unit === SpendUnit.Usd ? { spent_usd: spent / 1e6, amount_usd: limit.amount / 1e6 } : { spent_tokens: spent, amount_tokens: limit.amount };
+    const figures =
+      limit.unit === SpendUnit.Usd
+        ? { spent_usd: spent / 1e6, amount_usd: limit.amount / 1e6 }
+        : { spent_tokens: spent, amount_tokens: limit.amount };
     this.logger.warn(
-      { event: THRESHOLD_EVENT, organizationId, spendLimitId: limit.id, scope: limit.scopeType, period: limit.period, threshold, ...figures },
+      {
+        event: THRESHOLD_EVENT,
+        organizationId,
+        spendLimitId: limit.id,
+        scope: limit.scopeType,
+        period: limit.period,
+        threshold,
+        ...figures,
+      },
       `spend limit reached ${threshold}% of its amount`,
     );
     const target = await this.repository.webhookTarget(organizationId);
@@ -101,7 +130,13 @@ export class SpendAlertsService implements OnApplicationShutdown {
     await this.deliver(organizationId, id, target, JSON.stringify(payload), 1);
   }
 
-  private async deliver(organizationId: string, id: string, target: { url: string; secret: string }, body: string, attempt: number): Promise<void> {
+  private async deliver(
+    organizationId: string,
+    id: string,
+    target: { url: string; secret: string },
+    body: string,
+    attempt: number,
+  ): Promise<void> {
     const { maxAttempts, retryBaseMs, allowPrivate } = this.config.spendWebhooks;
     let statusCode: number | null = null;
     let error: string | null = null;
@@ -141,7 +176,11 @@ export class SpendAlertsService implements OnApplicationShutdown {
       this.clock.now(),
     );
     if (final) {
-      if (!done) this.logger.warn({ organizationId, deliveryId: id, attempts: attempt, error }, 'spend alert webhook delivery failed');
+      if (!done)
+        this.logger.warn(
+          { organizationId, deliveryId: id, attempts: attempt, error },
+          'spend alert webhook delivery failed',
+        );
       return;
     }
     const delay = retryBaseMs * 2 ** (attempt - 1);

@@ -5,13 +5,27 @@ import type { OrganizationContext, Principal } from '../../common/auth/principal
 import { RouteBehaviour } from '../../common/http/route-behaviour';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
 import { Role } from '../organizations/membership.entity';
-import { DeletedSpendLimitDto, ListSpendLimitsQueryDto, SetSpendLimitDto, SpendLimitWireDto, SpendLimitWireListDto } from './dto/spend-limit-admin.dto';
+import {
+  DeletedSpendLimitDto,
+  ListSpendLimitsQueryDto,
+  SetSpendLimitDto,
+  SpendLimitWireDto,
+  SpendLimitWireListDto,
+} from './dto/spend-limit-admin.dto';
 import { SpendLimitErrors } from './spend-limits.errors';
 import { SpendLimitsService } from './spend-limits.service';
 import { fromWireId, toWireId, toWireSpendLimit } from './spend-limit-wire';
 
-const ID_PARAM = ApiParam({ name: 'spendLimitId', description: 'The limit id (spl_…)', example: 'spl_2f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11' });
-const KEY_HEADER = ApiHeader({ name: 'x-api-key', required: false, description: 'A platform key (lmp_…) of this organization, as an Admin API client sends its key' });
+const ID_PARAM = ApiParam({
+  name: 'spendLimitId',
+  description: 'The limit id (spl_…)',
+  example: 'spl_2f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11',
+});
+const KEY_HEADER = ApiHeader({
+  name: 'x-api-key',
+  required: false,
+  description: 'A platform key (lmp_…) of this organization, as an Admin API client sends its key',
+});
 
 /**
  * Spend limits in the wire shape of Anthropic's Admin API (`/v1/organizations/spend_limits`,
@@ -29,7 +43,12 @@ export class SpendLimitsAdminController {
   @Get()
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
   @KEY_HEADER
-  @Endpoint({ operationId: 'listSpendLimitsAdmin', summary: 'List spend limits (Admin API shape)', type: SpendLimitWireListDto, errors: { 400: 'Invalid paging' } })
+  @Endpoint({
+    operationId: 'listSpendLimitsAdmin',
+    summary: 'List spend limits (Admin API shape)',
+    type: SpendLimitWireListDto,
+    errors: { 400: 'Invalid paging' },
+  })
   async list(
     @CurrentOrganization() organization: OrganizationContext,
     @CurrentPrincipal() principal: Principal,
@@ -51,7 +70,11 @@ export class SpendLimitsAdminController {
     summary: 'Set a spend limit: creates it, or replaces the amount of the one with the same scope and period',
     status: HttpStatus.OK,
     type: SpendLimitWireDto,
-    errors: { 400: 'Invalid fields', 403: 'Only owners and admins (or a key with the write scope) set limits', 404: 'The member, API key or session is not in this organization' },
+    errors: {
+      400: 'Invalid fields',
+      403: 'Only owners and admins (or a key with the write scope) set limits',
+      404: 'The member, API key or session is not in this organization',
+    },
   })
   async set(
     @CurrentOrganization() organization: OrganizationContext,
@@ -65,7 +88,12 @@ export class SpendLimitsAdminController {
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
   @KEY_HEADER
   @ID_PARAM
-  @Endpoint({ operationId: 'getSpendLimitAdmin', summary: 'Get a spend limit (Admin API shape)', type: SpendLimitWireDto, errors: { 404: 'No such limit visible to the caller' } })
+  @Endpoint({
+    operationId: 'getSpendLimitAdmin',
+    summary: 'Get a spend limit (Admin API shape)',
+    type: SpendLimitWireDto,
+    errors: { 404: 'No such limit visible to the caller' },
+  })
   async get(
     @CurrentOrganization() organization: OrganizationContext,
     @CurrentPrincipal() principal: Principal,

@@ -35,8 +35,15 @@ export class SpendLimitsController {
 
   @Get()
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'listSpendLimits', summary: 'Spend limits with their current spend, reserved amount and remaining', type: SpendLimitListDto })
-  async list(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal): Promise<SpendLimitListDto> {
+  @Endpoint({
+    operationId: 'listSpendLimits',
+    summary: 'Spend limits with their current spend, reserved amount and remaining',
+    type: SpendLimitListDto,
+  })
+  async list(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SpendLimitListDto> {
     const limits = await this.spendLimits.visible(organization, principal);
     return { object: 'list', data: await this.spendLimits.withUsage(organization.organizationId, limits) };
   }
@@ -50,7 +57,11 @@ export class SpendLimitsController {
     type: SpendLimitDto,
     errors: { 400: 'Invalid fields', 404: 'The member, API key or session is not in this organization' },
   })
-  create(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal, @Body() dto: CreateSpendLimitDto): Promise<SpendLimitDto> {
+  create(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateSpendLimitDto,
+  ): Promise<SpendLimitDto> {
     return this.spendLimits.create(organization, principal, dto);
   }
 
@@ -62,13 +73,21 @@ export class SpendLimitsController {
     type: SpendReportDto,
     errors: { 400: 'Invalid period or offset' },
   })
-  report(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal, @Query() query: SpendReportQueryDto): Promise<SpendReportDto> {
+  report(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SpendReportQueryDto,
+  ): Promise<SpendReportDto> {
     return this.spendLimits.report(organization, principal, query.period ?? SpendPeriod.Monthly, query.offset ?? 0);
   }
 
   @Get('settings')
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'getSpendSettings', summary: "The organization's spend-limit settings", type: SpendSettingsDto })
+  @Endpoint({
+    operationId: 'getSpendSettings',
+    summary: "The organization's spend-limit settings",
+    type: SpendSettingsDto,
+  })
   settings(@CurrentOrganization() organization: OrganizationContext): Promise<SpendSettingsDto> {
     return this.spendLimits.settings(organization);
   }
@@ -79,30 +98,56 @@ export class SpendLimitsController {
     operationId: 'updateSpendSettings',
     summary: 'Change the time zone, failure mode, alert thresholds or webhook URL',
     type: SpendSettingsDto,
-    errors: { 400: 'Invalid fields, an unknown time zone, or a webhook URL that is refused (private, loopback, link-local)' },
+    errors: {
+      400: 'Invalid fields, an unknown time zone, or a webhook URL that is refused (private, loopback, link-local)',
+    },
   })
-  updateSettings(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal, @Body() dto: UpdateSpendSettingsDto): Promise<SpendSettingsDto> {
+  updateSettings(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: UpdateSpendSettingsDto,
+  ): Promise<SpendSettingsDto> {
     return this.spendLimits.updateSettings(organization, principal, dto);
   }
 
   @Post('settings/webhook-secret')
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'rotateSpendWebhookSecret', summary: 'Make a new webhook signing secret; it is shown only in this response', status: HttpStatus.CREATED, type: WebhookSecretDto })
-  rotateSecret(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal): Promise<WebhookSecretDto> {
+  @Endpoint({
+    operationId: 'rotateSpendWebhookSecret',
+    summary: 'Make a new webhook signing secret; it is shown only in this response',
+    status: HttpStatus.CREATED,
+    type: WebhookSecretDto,
+  })
+  rotateSecret(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<WebhookSecretDto> {
     return this.spendLimits.rotateWebhookSecret(organization, principal);
   }
 
   @Get('webhook-deliveries')
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'listSpendWebhookDeliveries', summary: `The latest 100 alert webhook deliveries (${MANAGERS.toLowerCase()})`, type: WebhookDeliveryListDto })
-  async deliveries(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal): Promise<WebhookDeliveryListDto> {
+  @Endpoint({
+    operationId: 'listSpendWebhookDeliveries',
+    summary: `The latest 100 alert webhook deliveries (${MANAGERS.toLowerCase()})`,
+    type: WebhookDeliveryListDto,
+  })
+  async deliveries(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<WebhookDeliveryListDto> {
     return { object: 'list', data: await this.spendLimits.deliveries(organization, principal, 100) };
   }
 
   @Patch(':id')
   @ID
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'updateSpendLimit', summary: "Change a limit's amount or alert thresholds", type: SpendLimitDto, errors: { 400: 'Invalid fields', 404: 'No such limit' } })
+  @Endpoint({
+    operationId: 'updateSpendLimit',
+    summary: "Change a limit's amount or alert thresholds",
+    type: SpendLimitDto,
+    errors: { 400: 'Invalid fields', 404: 'No such limit' },
+  })
   update(
     @CurrentOrganization() organization: OrganizationContext,
     @CurrentPrincipal() principal: Principal,
@@ -115,8 +160,17 @@ export class SpendLimitsController {
   @Delete(':id')
   @ID
   @Authenticated({ organizationScoped: true, minimumRole: Role.Member })
-  @Endpoint({ operationId: 'deleteSpendLimit', summary: 'Delete a limit and its counters', status: HttpStatus.NO_CONTENT, errors: { 400: 'The id is not a UUID', 404: 'No such limit' } })
-  async remove(@CurrentOrganization() organization: OrganizationContext, @CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  @Endpoint({
+    operationId: 'deleteSpendLimit',
+    summary: 'Delete a limit and its counters',
+    status: HttpStatus.NO_CONTENT,
+    errors: { 400: 'The id is not a UUID', 404: 'No such limit' },
+  })
+  async remove(
+    @CurrentOrganization() organization: OrganizationContext,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
     await this.spendLimits.remove(organization, principal, id);
   }
 }

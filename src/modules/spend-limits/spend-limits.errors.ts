@@ -14,16 +14,34 @@ export enum SpendLimitErrorCode {
 }
 
 export const SpendLimitErrors = {
-  roleRequired: () => new DomainError(OrganizationErrorCode.RoleRequired, HttpStatus.FORBIDDEN, 'Only owners and admins change spend limits'),
-  notFound: () => new DomainError(SpendLimitErrorCode.SpendLimitNotFound, HttpStatus.NOT_FOUND, 'Spend limit not found'),
+  roleRequired: () =>
+    new DomainError(
+      OrganizationErrorCode.RoleRequired,
+      HttpStatus.FORBIDDEN,
+      'Only owners and admins change spend limits',
+    ),
+  notFound: () =>
+    new DomainError(SpendLimitErrorCode.SpendLimitNotFound, HttpStatus.NOT_FOUND, 'Spend limit not found'),
   /** The member, API key or session a limit names is not one of this organization's. */
   scopeNotFound: (what: string) =>
-    new DomainError(SpendLimitErrorCode.SpendLimitScopeNotFound, HttpStatus.NOT_FOUND, `${what} not found in this organization`),
+    new DomainError(
+      SpendLimitErrorCode.SpendLimitScopeNotFound,
+      HttpStatus.NOT_FOUND,
+      `${what} not found in this organization`,
+    ),
   invalid: (detail: string) => new DomainError(SpendLimitErrorCode.SpendLimitInvalid, HttpStatus.BAD_REQUEST, detail),
   invalidTimeZone: () =>
-    new DomainError(SpendLimitErrorCode.InvalidTimeZone, HttpStatus.BAD_REQUEST, 'timeZone must be an IANA time zone name such as Europe/Paris'),
+    new DomainError(
+      SpendLimitErrorCode.InvalidTimeZone,
+      HttpStatus.BAD_REQUEST,
+      'timeZone must be an IANA time zone name such as Europe/Paris',
+    ),
   webhookRefused: (reason: string) =>
-    new DomainError(SpendLimitErrorCode.WebhookUrlRefused, HttpStatus.BAD_REQUEST, `The webhook URL is refused: ${reason}`),
+    new DomainError(
+      SpendLimitErrorCode.WebhookUrlRefused,
+      HttpStatus.BAD_REQUEST,
+      `The webhook URL is refused: ${reason}`,
+    ),
   /**
    * Over a limit: Anthropic's 429 (rate_limit_error) on the proxy, with retry-after until the
    * period resets; a client retrying earlier would be refused again, so x-should-retry is false.

@@ -151,26 +151,55 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
   }
 
   async listLimits(organizationId: string): Promise<SpendLimitRecord[]> {
-    const { rows } = await this.sql.query<LimitRow>(organizationId, `SELECT ${LIMIT_COLUMNS} FROM spend_limits WHERE organization_id = $1 ORDER BY created_at, id`, []);
+    const { rows } = await this.sql.query<LimitRow>(
+      organizationId,
+      `SELECT ${LIMIT_COLUMNS} FROM spend_limits WHERE organization_id = $1 ORDER BY created_at, id`,
+      [],
+    );
     return rows.map(toLimit);
   }
 
   async findLimit(organizationId: string, id: string): Promise<SpendLimitRecord | null> {
-    const { rows } = await this.sql.query<LimitRow>(organizationId, `SELECT ${LIMIT_COLUMNS} FROM spend_limits WHERE organization_id = $1 AND id = $2`, [id]);
+    const { rows } = await this.sql.query<LimitRow>(
+      organizationId,
+      `SELECT ${LIMIT_COLUMNS} FROM spend_limits WHERE organization_id = $1 AND id = $2`,
+      [id],
+    );
     return rows[0] ? toLimit(rows[0]) : null;
   }
 
   /** Creates the limit, or replaces the amount (and thresholds) of the one with the same scope, period and unit. */
   async upsertLimit(
     organizationId: string,
-    limit: { id: string; scopeType: SpendScopeType; scopeId: string | null; period: SpendPeriod; unit: SpendUnit; amount: number; alertThresholds: number[] | null },
+    limit: {
+      id: string;
+      scopeType: SpendScopeType;
+      scopeId: string | null;
+      period: SpendPeriod;
+      unit: SpendUnit;
+      amount: number;
+      alertThresholds: number[] | null;
+    },
     now: Date,
   ): Promise<{ limit: SpendLimitRecord; created: boolean }> {
-    const { rows } = await this.sql.query<LimitRow & { created: boolean }>(organizationId, `INSERT INTO spend_limits (organization_id, id, scope_type, scope_id, period, unit, amount, alert_thresholds, created_at, updated_at)
+    const { rows } = await this.sql.query<LimitRow & { created: boolean }>(
+      organizationId,
+      `INSERT INTO spend_limits (organization_id, id, scope_type, scope_id, period, unit, amount, alert_thresholds, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        ON CONFLICT (organization_id, scope_type, scope_id, period, unit)
        DO UPDATE SET amount = excluded.amount, alert_thresholds = excluded.alert_thresholds, updated_at = excluded.updated_at
-       RETURNING ${LIMIT_COLUMNS}, (xmax = 0) AS created`, [limit.id, limit.scopeType, limit.scopeId ?? ORGANIZATION_SCOPE_ID, limit.period, limit.unit, limit.amount, limit.alertThresholds, now]);
+       RETURNING ${LIMIT_COLUMNS}, (xmax = 0) AS created`,
+      [
+        limit.id,
+        limit.scopeType,
+        limit.scopeId ?? ORGANIZATION_SCOPE_ID,
+        limit.period,
+        limit.unit,
+        limit.amount,
+        limit.alertThresholds,
+        now,
+      ],
+    );
     return { limit: toLimit(rows[0]), created: rows[0].created };
   }
 
@@ -180,9 +209,13 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
     change: { amount?: number; alertThresholds?: number[] | null },
     now: Date,
   ): Promise<SpendLimitRecord | null> {
-    const { rows } = await this.sql.query<LimitRow>(organizationId, `UPDATE spend_limits SET amount = COALESCE($3, amount),
+    const { rows } = await this.sql.query<LimitRow>(
+      organizationId,
+      `UPDATE spend_limits SET amount = COALESCE($3, amount),
          alert_thresholds = CASE WHEN $4 THEN $5::smallint[] ELSE alert_thresholds END, updated_at = $6
-       WHERE organization_id = $1 AND id = $2 RETURNING ${LIMIT_COLUMNS}`, [id, change.amount ?? null, change.alertThresholds !== undefined, change.alertThresholds ?? null, now]);
+       WHERE organization_id = $1 AND id = $2 RETURNING ${LIMIT_COLUMNS}`,
+      [id, change.amount ?? null, change.alertThresholds !== undefined, change.alertThresholds ?? null, now],
+    );
     return rows[0] ? toLimit(rows[0]) : null;
   }
 
@@ -192,7 +225,9 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
     try {
       const sql = TenantSql.overPool(client);
       await client.query('BEGIN');
-      const deleted = await sql.run(organizationId, `DELETE FROM spend_limits WHERE organization_id = $1 AND id = $2`, [id]);
+      const deleted = await sql.run(organizationId, `DELETE FROM spend_limits WHERE organization_id = $1 AND id = $2`, [
+        id,
+      ]);
       await sql.run(organizationId, `DELETE FROM spend_counters WHERE organization_id = $1 AND counter_key = $2`, [id]);
       await sql.run(organizationId, `DELETE FROM spend_alerts WHERE organization_id = $1 AND limit_id = $2`, [id]);
       await client.query('COMMIT');
@@ -209,12 +244,32 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
    * Recorded spend in [from, to) per API key and per member, from the organization's interactions
    * (calls by a signed-in user have no key). Unpriced calls count as 0 here and are counted apart.
    */
-  async spendBy(organizationId: string, from: Date, to: Date): Promise<{ apiKeyId: string | null; userId: string | null; nanoUsd: number; calls: number; unpriced: number }[]> {
-    const { rows } = await this.sql.query<{ api_key_id: string | null; user_id: string | null; nano: string; calls: string; unpriced: string }>(organizationId, `SELECT api_key_id, user_id, COALESCE(SUM(cost_total_nano_usd), 0)::text AS nano, COUNT(*)::text AS calls,
+  async spendBy(
+    organizationId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ apiKeyId: string | null; userId: string | null; nanoUsd: number; calls: number; unpriced: number }[]> {
+    const { rows } = await this.sql.query<{
+      api_key_id: string | null;
+      user_id: string | null;
+      nano: string;
+      calls: string;
+      unpriced: string;
+    }>(
+      organizationId,
+      `SELECT api_key_id, user_id, COALESCE(SUM(cost_total_nano_usd), 0)::text AS nano, COUNT(*)::text AS calls,
          COUNT(*) FILTER (WHERE cost_total_nano_usd IS NULL)::text AS unpriced
        FROM interactions WHERE organization_id = $1 AND started_at >= $2 AND started_at < $3
-       GROUP BY api_key_id, user_id`, [from, to]);
-    return rows.map((r) => ({ apiKeyId: r.api_key_id, userId: r.user_id, nanoUsd: Number(r.nano), calls: Number(r.calls), unpriced: Number(r.unpriced) }));
+       GROUP BY api_key_id, user_id`,
+      [from, to],
+    );
+    return rows.map((r) => ({
+      apiKeyId: r.api_key_id,
+      userId: r.user_id,
+      nanoUsd: Number(r.nano),
+      calls: Number(r.calls),
+      unpriced: Number(r.unpriced),
+    }));
   }
 
   /** Whether the member, API key or session a limit names belongs to the organization. */
@@ -231,10 +286,19 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
 
   /** Current counters by key for the given (key, period start) pairs. */
   async counters(organizationId: string, keys: string[], starts: Date[]): Promise<Map<string, CounterRow>> {
-    const { rows } = await this.sql.query<{ counter_key: string; period_start: Date; spent: string; reserved: string }>(organizationId, `SELECT c.counter_key, c.period_start, c.spent, c.reserved
+    const { rows } = await this.sql.query<{ counter_key: string; period_start: Date; spent: string; reserved: string }>(
+      organizationId,
+      `SELECT c.counter_key, c.period_start, c.spent, c.reserved
        FROM spend_counters c JOIN unnest($2::text[], $3::timestamptz[]) AS w(k, s) ON c.counter_key = w.k AND c.period_start = w.s
-       WHERE c.organization_id = $1`, [keys, starts]);
-    return new Map(rows.map((r) => [`${r.counter_key}@${r.period_start.getTime()}`, { counterKey: r.counter_key, spent: Number(r.spent), reserved: Number(r.reserved) }]));
+       WHERE c.organization_id = $1`,
+      [keys, starts],
+    );
+    return new Map(
+      rows.map((r) => [
+        `${r.counter_key}@${r.period_start.getTime()}`,
+        { counterKey: r.counter_key, spent: Number(r.spent), reserved: Number(r.reserved) },
+      ]),
+    );
   }
 
   /**
@@ -244,16 +308,32 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
   async admit(organizationId: string, claims: CounterClaim[]): Promise<CounterRow[]> {
     const { rows } = await this.counterPool.query<{ counter_key: string; spent: string; reserved: string }>(
       `SELECT out_key AS counter_key, out_spent AS spent, out_reserved AS reserved FROM lamplight_spend_admit($1, $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[])`,
-      [organizationId, claims.map((c) => c.key), claims.map((c) => c.periodStart), claims.map((c) => c.amount), claims.map((c) => c.cap), claims.map((c) => c.seed)],
+      [
+        organizationId,
+        claims.map((c) => c.key),
+        claims.map((c) => c.periodStart),
+        claims.map((c) => c.amount),
+        claims.map((c) => c.cap),
+        claims.map((c) => c.seed),
+      ],
     );
     return rows.map((r) => ({ counterKey: r.counter_key, spent: Number(r.spent), reserved: Number(r.reserved) }));
   }
 
   /** Releases reservations and adds what was spent; returns each counter's new spent. */
-  async settle(organizationId: string, entries: { key: string; periodStart: Date; reserved: number; spent: number }[]): Promise<Map<string, number>> {
+  async settle(
+    organizationId: string,
+    entries: { key: string; periodStart: Date; reserved: number; spent: number }[],
+  ): Promise<Map<string, number>> {
     const { rows } = await this.counterPool.query<{ counter_key: string; spent: string }>(
       `SELECT out_key AS counter_key, out_spent AS spent FROM lamplight_spend_settle($1, $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[])`,
-      [organizationId, entries.map((e) => e.key), entries.map((e) => e.periodStart), entries.map((e) => e.reserved), entries.map((e) => e.spent)],
+      [
+        organizationId,
+        entries.map((e) => e.key),
+        entries.map((e) => e.periodStart),
+        entries.map((e) => e.reserved),
+        entries.map((e) => e.spent),
+      ],
     );
     return new Map(rows.map((r) => [r.counter_key, Number(r.spent)]));
   }
@@ -266,11 +346,22 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
       alert_thresholds: number[];
       webhook_url: string | null;
       secret_set: boolean;
-    }>(organizationId, `SELECT time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, webhook_secret IS NOT NULL AS secret_set
-       FROM spend_limit_settings WHERE organization_id = $1`, []);
+    }>(
+      organizationId,
+      `SELECT time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, webhook_secret IS NOT NULL AS secret_set
+       FROM spend_limit_settings WHERE organization_id = $1`,
+      [],
+    );
     const row = rows[0];
     if (!row) {
-      return { timeZone: 'UTC', failureMode: FailureMode.Closed, failOpenAmount: 0, alertThresholds: [...DEFAULT_ALERT_THRESHOLDS], webhookUrl: null, webhookSecretSet: false };
+      return {
+        timeZone: 'UTC',
+        failureMode: FailureMode.Closed,
+        failOpenAmount: 0,
+        alertThresholds: [...DEFAULT_ALERT_THRESHOLDS],
+        webhookUrl: null,
+        webhookSecretSet: false,
+      };
     }
     return {
       timeZone: row.time_zone,
@@ -287,46 +378,92 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
     settings: Omit<SpendSettingsRecord, 'webhookSecretSet'>,
     now: Date,
   ): Promise<void> {
-    await this.sql.query(organizationId, `INSERT INTO spend_limit_settings (organization_id, time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, updated_at)
+    await this.sql.query(
+      organizationId,
+      `INSERT INTO spend_limit_settings (organization_id, time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (organization_id) DO UPDATE SET time_zone = excluded.time_zone, failure_mode = excluded.failure_mode,
          fail_open_amount = excluded.fail_open_amount, alert_thresholds = excluded.alert_thresholds, webhook_url = excluded.webhook_url,
-         updated_at = excluded.updated_at`, [settings.timeZone, settings.failureMode, settings.failOpenAmount, settings.alertThresholds, settings.webhookUrl, now]);
+         updated_at = excluded.updated_at`,
+      [
+        settings.timeZone,
+        settings.failureMode,
+        settings.failOpenAmount,
+        settings.alertThresholds,
+        settings.webhookUrl,
+        now,
+      ],
+    );
   }
 
   async setWebhookSecret(organizationId: string, secret: string, now: Date): Promise<void> {
-    await this.sql.query(organizationId, `INSERT INTO spend_limit_settings (organization_id, webhook_secret, updated_at) VALUES ($1, $2, $3)
-       ON CONFLICT (organization_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, updated_at = excluded.updated_at`, [secret, now]);
+    await this.sql.query(
+      organizationId,
+      `INSERT INTO spend_limit_settings (organization_id, webhook_secret, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (organization_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, updated_at = excluded.updated_at`,
+      [secret, now],
+    );
   }
 
   /** The webhook target and its signing secret, for delivery only (never returned by the API). */
   async webhookTarget(organizationId: string): Promise<{ url: string; secret: string } | null> {
-    const { rows } = await this.sql.query<{ webhook_url: string | null; webhook_secret: string | null }>(organizationId, `SELECT webhook_url, webhook_secret FROM spend_limit_settings WHERE organization_id = $1`, []);
+    const { rows } = await this.sql.query<{ webhook_url: string | null; webhook_secret: string | null }>(
+      organizationId,
+      `SELECT webhook_url, webhook_secret FROM spend_limit_settings WHERE organization_id = $1`,
+      [],
+    );
     const row = rows[0];
     return row?.webhook_url && row.webhook_secret ? { url: row.webhook_url, secret: row.webhook_secret } : null;
   }
 
   /** Records that a threshold was reached in a period; false when it already was (another call or instance). */
-  async recordAlert(organizationId: string, limitId: string, periodStart: Date, threshold: number, now: Date): Promise<boolean> {
-    const { rowCount } = await this.sql.query(organizationId, `INSERT INTO spend_alerts (organization_id, limit_id, period_start, threshold, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT DO NOTHING`, [limitId, periodStart, threshold, now]);
+  async recordAlert(
+    organizationId: string,
+    limitId: string,
+    periodStart: Date,
+    threshold: number,
+    now: Date,
+  ): Promise<boolean> {
+    const { rowCount } = await this.sql.query(
+      organizationId,
+      `INSERT INTO spend_alerts (organization_id, limit_id, period_start, threshold, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [limitId, periodStart, threshold, now],
+    );
     return (rowCount ?? 0) > 0;
   }
 
-  async addDelivery(organizationId: string, delivery: { id: string; event: string; url: string; payload: unknown }, now: Date): Promise<void> {
-    await this.sql.query(organizationId, `INSERT INTO spend_webhook_deliveries (organization_id, id, event, url, payload, status, attempts, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', 0, $6, $6)`, [delivery.id, delivery.event, delivery.url, JSON.stringify(delivery.payload), now]);
+  async addDelivery(
+    organizationId: string,
+    delivery: { id: string; event: string; url: string; payload: unknown },
+    now: Date,
+  ): Promise<void> {
+    await this.sql.query(
+      organizationId,
+      `INSERT INTO spend_webhook_deliveries (organization_id, id, event, url, payload, status, attempts, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', 0, $6, $6)`,
+      [delivery.id, delivery.event, delivery.url, JSON.stringify(delivery.payload), now],
+    );
   }
 
   async updateDelivery(
     organizationId: string,
     id: string,
-    attempt: { status: 'pending' | 'delivered' | 'failed'; attempts: number; statusCode: number | null; error: string | null },
+    attempt: {
+      status: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      statusCode: number | null;
+      error: string | null;
+    },
     now: Date,
   ): Promise<void> {
-    await this.sql.query(organizationId, `UPDATE spend_webhook_deliveries SET status = $3::varchar, attempts = $4::int, last_status_code = $5::int, last_error = $6::varchar,
+    await this.sql.query(
+      organizationId,
+      `UPDATE spend_webhook_deliveries SET status = $3::varchar, attempts = $4::int, last_status_code = $5::int, last_error = $6::varchar,
          updated_at = $7::timestamptz, delivered_at = CASE WHEN $3::varchar = 'delivered' THEN $7::timestamptz ELSE delivered_at END
-       WHERE organization_id = $1 AND id = $2`, [id, attempt.status, attempt.attempts, attempt.statusCode, attempt.error?.slice(0, 200) ?? null, now]);
+       WHERE organization_id = $1 AND id = $2`,
+      [id, attempt.status, attempt.attempts, attempt.statusCode, attempt.error?.slice(0, 200) ?? null, now],
+    );
   }
 
   async listDeliveries(organizationId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
@@ -341,8 +478,12 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
       created_at: Date;
       updated_at: Date;
       delivered_at: Date | null;
-    }>(organizationId, `SELECT id, event, url, status, attempts, last_status_code, last_error, created_at, updated_at, delivered_at
-       FROM spend_webhook_deliveries WHERE organization_id = $1 ORDER BY created_at DESC, id LIMIT $2`, [limit]);
+    }>(
+      organizationId,
+      `SELECT id, event, url, status, attempts, last_status_code, last_error, created_at, updated_at, delivered_at
+       FROM spend_webhook_deliveries WHERE organization_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
+      [limit],
+    );
     return rows.map((r) => ({
       id: r.id,
       event: r.event,

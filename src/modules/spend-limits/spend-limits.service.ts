@@ -10,7 +10,16 @@ import { SpendLimitErrors } from './spend-limits.errors';
 import { type SpendLimitRecord, SpendLimitsRepository, SpendScopeType, SpendUnit } from './spend-limits.repository';
 import { periodWindow, SpendPeriod } from './spend-periods';
 import { toWireSpendLimit, type WireSpendLimit } from './spend-limit-wire';
-import type { CreateSpendLimitDto, SpendByScopeDto, SpendLimitDto, SpendReportDto, SpendSettingsDto, UpdateSpendLimitDto, UpdateSpendSettingsDto, WebhookDeliveryDto } from './dto/spend-limit.dto';
+import type {
+  CreateSpendLimitDto,
+  SpendByScopeDto,
+  SpendLimitDto,
+  SpendReportDto,
+  SpendSettingsDto,
+  UpdateSpendLimitDto,
+  UpdateSpendSettingsDto,
+  WebhookDeliveryDto,
+} from './dto/spend-limit.dto';
 import type { SetSpendLimitDto } from './dto/spend-limit-admin.dto';
 import { newWebhookSecret, webhookUrlProblem } from './webhook-security';
 
@@ -54,7 +63,11 @@ export class SpendLimitsService {
   async visible(organization: OrganizationContext, principal: Principal): Promise<SpendLimitRecord[]> {
     const all = await this.repository.listLimits(organization.organizationId);
     if (mayManage(organization, principal)) return all;
-    return all.filter((l) => l.scopeType === SpendScopeType.Organization || (l.scopeType === SpendScopeType.User && l.scopeId === principal.userId));
+    return all.filter(
+      (l) =>
+        l.scopeType === SpendScopeType.Organization ||
+        (l.scopeType === SpendScopeType.User && l.scopeId === principal.userId),
+    );
   }
 
   async get(organization: OrganizationContext, principal: Principal, id: string): Promise<SpendLimitRecord> {
@@ -64,11 +77,20 @@ export class SpendLimitsService {
   }
 
   /** POST /v1/organizations/spend_limits: upsert keyed on scope and period (and unit). */
-  async setFromWire(organization: OrganizationContext, principal: Principal, dto: SetSpendLimitDto): Promise<{ limit: WireSpendLimit; created: boolean }> {
+  async setFromWire(
+    organization: OrganizationContext,
+    principal: Principal,
+    dto: SetSpendLimitDto,
+  ): Promise<{ limit: WireSpendLimit; created: boolean }> {
     const unit = dto.unit ?? SpendUnit.Usd;
-    const ids = { [SpendScopeType.User]: dto.scope.user_id, [SpendScopeType.ApiKey]: dto.scope.api_key_id, [SpendScopeType.Session]: dto.scope.session_id };
+    const ids = {
+      [SpendScopeType.User]: dto.scope.user_id,
+      [SpendScopeType.ApiKey]: dto.scope.api_key_id,
+      [SpendScopeType.Session]: dto.scope.session_id,
+    };
     const given = Object.entries(ids).filter(([, v]) => v !== undefined);
-    if (given.some(([type]) => type !== String(dto.scope.type))) throw SpendLimitErrors.invalid(`scope of type ${dto.scope.type} takes no other scope's id`);
+    if (given.some(([type]) => type !== String(dto.scope.type)))
+      throw SpendLimitErrors.invalid(`scope of type ${dto.scope.type} takes no other scope's id`);
     const scopeId = dto.scope.type === SpendScopeType.Organization ? null : (ids[dto.scope.type] ?? null);
     const amount = unit === SpendUnit.Usd ? Number(dto.amount) * 10_000 : Number(dto.amount);
     const { limit, created } = await this.set(organization, principal, {
@@ -82,9 +104,14 @@ export class SpendLimitsService {
     return { limit: toWireSpendLimit(limit), created };
   }
 
-  async create(organization: OrganizationContext, principal: Principal, dto: CreateSpendLimitDto): Promise<SpendLimitDto> {
+  async create(
+    organization: OrganizationContext,
+    principal: Principal,
+    dto: CreateSpendLimitDto,
+  ): Promise<SpendLimitDto> {
     const unit = dto.unit ?? SpendUnit.Usd;
-    if (unit === SpendUnit.Tokens && !Number.isInteger(dto.amount)) throw SpendLimitErrors.invalid('a token amount must be a whole number');
+    if (unit === SpendUnit.Tokens && !Number.isInteger(dto.amount))
+      throw SpendLimitErrors.invalid('a token amount must be a whole number');
     const { limit } = await this.set(organization, principal, {
       scopeType: dto.scopeType,
       scopeId: dto.scopeType === SpendScopeType.Organization ? null : (dto.scopeId ?? null),
@@ -96,16 +123,27 @@ export class SpendLimitsService {
     return (await this.withUsage(organization.organizationId, [limit]))[0];
   }
 
-  async update(organization: OrganizationContext, principal: Principal, id: string, dto: UpdateSpendLimitDto): Promise<SpendLimitDto> {
+  async update(
+    organization: OrganizationContext,
+    principal: Principal,
+    id: string,
+    dto: UpdateSpendLimitDto,
+  ): Promise<SpendLimitDto> {
     this.requireManager(organization, principal);
     const existing = await this.repository.findLimit(organization.organizationId, id);
     if (!existing) throw SpendLimitErrors.notFound();
     let amount: number | undefined;
     if (dto.amount !== undefined) {
-      if (existing.unit === SpendUnit.Tokens && !Number.isInteger(dto.amount)) throw SpendLimitErrors.invalid('a token amount must be a whole number');
+      if (existing.unit === SpendUnit.Tokens && !Number.isInteger(dto.amount))
+        throw SpendLimitErrors.invalid('a token amount must be a whole number');
       amount = existing.unit === SpendUnit.Usd ? Math.round(dto.amount * 1_000_000) : dto.amount;
     }
-    const limit = await this.repository.updateLimit(organization.organizationId, id, { amount, alertThresholds: dto.alertThresholds }, this.clock.now());
+    const limit = await this.repository.updateLimit(
+      organization.organizationId,
+      id,
+      { amount, alertThresholds: dto.alertThresholds },
+      this.clock.now(),
+    );
     if (!limit) throw SpendLimitErrors.notFound();
     this.admission.forget(organization.organizationId);
     return (await this.withUsage(organization.organizationId, [limit]))[0];
@@ -123,7 +161,11 @@ export class SpendLimitsService {
     const zone = TimeZone.of(settings.timeZone) ?? TimeZone.UTC;
     const now = this.clock.now();
     const windows = limits.map((l) => periodWindow(l.period, now, zone));
-    const counters = await this.repository.counters(organizationId, limits.map((l) => l.id), windows.map((w) => w.start));
+    const counters = await this.repository.counters(
+      organizationId,
+      limits.map((l) => l.id),
+      windows.map((w) => w.start),
+    );
     return limits.map((limit, i) => {
       const w = windows[i];
       const c = counters.get(`${limit.id}@${w.start.getTime()}`) ?? { spent: 0, reserved: 0 };
@@ -154,7 +196,12 @@ export class SpendLimitsService {
    * Spend per API key and per member in a period (the current one, or `offset` back), each beside
    * the limit on it for that period. Members see only their own.
    */
-  async report(organization: OrganizationContext, principal: Principal, period: SpendPeriod, offset: number): Promise<SpendReportDto> {
+  async report(
+    organization: OrganizationContext,
+    principal: Principal,
+    period: SpendPeriod,
+    offset: number,
+  ): Promise<SpendReportDto> {
     const organizationId = organization.organizationId;
     const settings = await this.repository.settings(organizationId);
     const zone = TimeZone.of(settings.timeZone) ?? TimeZone.UTC;
@@ -165,7 +212,8 @@ export class SpendLimitsService {
     const manager = mayManage(organization, principal);
     const limits = (await this.repository.listLimits(organizationId)).filter((l) => l.period === period);
     const current = offset === 0 ? await this.withUsage(organizationId, limits) : [];
-    const limitOn = (scopeType: SpendScopeType, id: string | null) => current.find((l) => l.scopeType === scopeType && l.scopeId === id) ?? null;
+    const limitOn = (scopeType: SpendScopeType, id: string | null) =>
+      current.find((l) => l.scopeType === scopeType && l.scopeId === id) ?? null;
     const group = (key: 'apiKeyId' | 'userId', scopeType: SpendScopeType): SpendByScopeDto[] => {
       const totals = new Map<string | null, { nano: number; calls: number; unpriced: number }>();
       for (const row of rows) {
@@ -175,7 +223,13 @@ export class SpendLimitsService {
       }
       return [...totals.entries()]
         .filter(([id]) => manager || (scopeType === SpendScopeType.User && id === principal.userId))
-        .map(([id, t]) => ({ id, spentUsd: t.nano / 1e9, calls: t.calls, unpricedCalls: t.unpriced, limit: limitOn(scopeType, id) }))
+        .map(([id, t]) => ({
+          id,
+          spentUsd: t.nano / 1e9,
+          calls: t.calls,
+          unpricedCalls: t.unpriced,
+          limit: limitOn(scopeType, id),
+        }))
         .sort((a, b) => b.spentUsd - a.spentUsd);
     };
     return {
@@ -200,7 +254,11 @@ export class SpendLimitsService {
     };
   }
 
-  async updateSettings(organization: OrganizationContext, principal: Principal, dto: UpdateSpendSettingsDto): Promise<SpendSettingsDto> {
+  async updateSettings(
+    organization: OrganizationContext,
+    principal: Principal,
+    dto: UpdateSpendSettingsDto,
+  ): Promise<SpendSettingsDto> {
     this.requireManager(organization, principal);
     const current = await this.repository.settings(organization.organizationId);
     let timeZone = current.timeZone;
@@ -212,7 +270,9 @@ export class SpendLimitsService {
     let webhookUrl = current.webhookUrl;
     if (dto.webhookUrl !== undefined) {
       if (dto.webhookUrl !== null) {
-        const problem = await webhookUrlProblem(dto.webhookUrl, { allowPrivate: this.config.spendWebhooks.allowPrivate });
+        const problem = await webhookUrlProblem(dto.webhookUrl, {
+          allowPrivate: this.config.spendWebhooks.allowPrivate,
+        });
         if (problem) throw SpendLimitErrors.webhookRefused(problem);
       }
       webhookUrl = dto.webhookUrl;
@@ -222,7 +282,8 @@ export class SpendLimitsService {
       {
         timeZone,
         failureMode: dto.failureMode ?? current.failureMode,
-        failOpenAmount: dto.failOpenAmountUsd !== undefined ? Math.round(dto.failOpenAmountUsd * 1_000_000) : current.failOpenAmount,
+        failOpenAmount:
+          dto.failOpenAmountUsd !== undefined ? Math.round(dto.failOpenAmountUsd * 1_000_000) : current.failOpenAmount,
         alertThresholds: dto.alertThresholds ?? current.alertThresholds,
         webhookUrl,
       },
@@ -240,7 +301,11 @@ export class SpendLimitsService {
     return { secret };
   }
 
-  async deliveries(organization: OrganizationContext, principal: Principal, limit: number): Promise<WebhookDeliveryDto[]> {
+  async deliveries(
+    organization: OrganizationContext,
+    principal: Principal,
+    limit: number,
+  ): Promise<WebhookDeliveryDto[]> {
     this.requireManager(organization, principal);
     return (await this.repository.listDeliveries(organization.organizationId, limit)).map((d) => ({
       ...d,
@@ -250,20 +315,32 @@ export class SpendLimitsService {
     }));
   }
 
-  private async set(organization: OrganizationContext, principal: Principal, limit: NewLimit): Promise<{ limit: SpendLimitRecord; created: boolean }> {
+  private async set(
+    organization: OrganizationContext,
+    principal: Principal,
+    limit: NewLimit,
+  ): Promise<{ limit: SpendLimitRecord; created: boolean }> {
     this.requireManager(organization, principal);
     const isSession = limit.scopeType === SpendScopeType.Session;
     if (isSession !== (limit.period === SpendPeriod.Session)) {
       throw SpendLimitErrors.invalid('period session goes with scope session, and only with it');
     }
-    if (limit.unit === SpendUnit.Tokens && !isSession) throw SpendLimitErrors.invalid('token limits apply to sessions only; other scopes are limited in USD');
+    if (limit.unit === SpendUnit.Tokens && !isSession)
+      throw SpendLimitErrors.invalid('token limits apply to sessions only; other scopes are limited in USD');
     if (limit.scopeType !== SpendScopeType.Organization) {
-      if (limit.scopeId === null) throw SpendLimitErrors.invalid(`scope ${limit.scopeType} needs the id of its ${limit.scopeType}`);
+      if (limit.scopeId === null)
+        throw SpendLimitErrors.invalid(`scope ${limit.scopeType} needs the id of its ${limit.scopeType}`);
       if (!(await this.repository.scopeExists(organization.organizationId, limit.scopeType, limit.scopeId))) {
-        throw SpendLimitErrors.scopeNotFound({ user: 'Member', api_key: 'API key', session: 'Session' }[limit.scopeType]);
+        throw SpendLimitErrors.scopeNotFound(
+          { user: 'Member', api_key: 'API key', session: 'Session' }[limit.scopeType],
+        );
       }
     }
-    const result = await this.repository.upsertLimit(organization.organizationId, { id: randomUUID(), ...limit }, this.clock.now());
+    const result = await this.repository.upsertLimit(
+      organization.organizationId,
+      { id: randomUUID(), ...limit },
+      this.clock.now(),
+    );
     this.admission.forget(organization.organizationId);
     return result;
   }

@@ -3,18 +3,37 @@ import { isBlockedAddress, signWebhook, verifyWebhook, webhookUrlProblem } from 
 describe('webhook URL check', () => {
   const resolveTo = (addresses: string[]) => () => Promise.resolve(addresses);
 
-  it.each(['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1'])(
-    'blocks %s',
-    (address) => expect(isBlockedAddress(address)).toBe(true),
-  );
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.20.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:127.0.0.1',
+  ])('blocks %s', (address) => expect(isBlockedAddress(address)).toBe(true));
 
   it.each(['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946', '8.8.8.8'])('allows public %s', (address) =>
     expect(isBlockedAddress(address)).toBe(false),
   );
 
   it('refuses a name when any address it resolves to is private', async () => {
-    expect(await webhookUrlProblem('https://hooks.example.com/x', { allowPrivate: false, resolve: resolveTo(['93.184.216.34', '10.0.0.5']) })).toMatch(/private/);
-    expect(await webhookUrlProblem('https://hooks.example.com/x', { allowPrivate: false, resolve: resolveTo(['93.184.216.34']) })).toBeNull();
+    expect(
+      await webhookUrlProblem('https://hooks.example.com/x', {
+        allowPrivate: false,
+        resolve: resolveTo(['93.184.216.34', '10.0.0.5']),
+      }),
+    ).toMatch(/private/);
+    expect(
+      await webhookUrlProblem('https://hooks.example.com/x', {
+        allowPrivate: false,
+        resolve: resolveTo(['93.184.216.34']),
+      }),
+    ).toBeNull();
   });
 
   it('refuses literal loopback, other schemes and credentials', async () => {

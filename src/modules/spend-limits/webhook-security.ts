@@ -45,13 +45,17 @@ export function isBlockedAddress(address: string): boolean {
 
 export type Resolver = (host: string) => Promise<string[]>;
 
-const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+const systemResolver: Resolver = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
  * Checks a webhook URL: http(s) only, no credentials in it, and every address its host resolves
  * to must be public (unless `allowPrivate`). Returns the reason it is refused, or null.
  */
-export async function webhookUrlProblem(raw: string, options: { allowPrivate: boolean; resolve?: Resolver }): Promise<string | null> {
+export async function webhookUrlProblem(
+  raw: string,
+  options: { allowPrivate: boolean; resolve?: Resolver },
+): Promise<string | null> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -88,10 +92,17 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
  * What a receiver runs: the signature matches the body and is no older than `toleranceSeconds`.
  * Compared in constant time.
  */
-export function verifyWebhook(secret: string, header: string, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifyWebhook(
+  secret: string,
+  header: string,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.t);
-  if (!Number.isSafeInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds || typeof parts.v1 !== 'string') return false;
+  if (!Number.isSafeInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds || typeof parts.v1 !== 'string')
+    return false;
   const expected = Buffer.from(signWebhook(secret, t, body).split('v1=')[1], 'hex');
   const given = Buffer.from(parts.v1, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -21,7 +21,13 @@ export class WorstCaseEstimator {
   private readonly dearest: string | null;
 
   constructor(private readonly pricing: PricingTable = PricingTable.default()) {
-    const probe = { inputTokens: 0, outputTokens: 1_000_000, cacheReadTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 1_000_000 };
+    const probe = {
+      inputTokens: 0,
+      outputTokens: 1_000_000,
+      cacheReadTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 1_000_000,
+    };
     let best: { id: string; nano: number } | null = null;
     for (const id of pricing.pricedIds()) {
       const nano = pricing.price(id, probe)?.totalNanoUsd ?? 0;
@@ -32,9 +38,17 @@ export class WorstCaseEstimator {
 
   estimate(model: string, body: Record<string, unknown>, requestBytes: number): WorstCase {
     const maxTokens =
-      typeof body.max_tokens === 'number' && Number.isSafeInteger(body.max_tokens) && body.max_tokens > 0 ? body.max_tokens : DEFAULT_MAX_TOKENS;
+      typeof body.max_tokens === 'number' && Number.isSafeInteger(body.max_tokens) && body.max_tokens > 0
+        ? body.max_tokens
+        : DEFAULT_MAX_TOKENS;
     const promptTokens = Math.max(1, requestBytes);
-    const usage: TokenUsage = { inputTokens: 0, outputTokens: maxTokens, cacheReadTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: promptTokens };
+    const usage: TokenUsage = {
+      inputTokens: 0,
+      outputTokens: maxTokens,
+      cacheReadTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: promptTokens,
+    };
     const priced = this.pricing.isPriced(model) ? model : this.dearest;
     const nano = priced === null ? 0 : (this.pricing.price(priced, usage)?.totalNanoUsd ?? 0);
     return { microUsd: Math.ceil(nano / 1000), tokens: promptTokens + maxTokens };

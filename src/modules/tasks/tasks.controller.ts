@@ -47,7 +47,10 @@ export class TasksController {
     type: TaskResponseDto,
     errors: { 400: 'The id is not a UUID', 404: 'No such task in this organization (or its session was deleted)' },
   })
-  get(@CurrentOrganization() organization: OrganizationContext, @Param('id', ParseUUIDPipe) id: string): Promise<TaskResponseDto> {
+  get(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<TaskResponseDto> {
     return this.tasks.get(organization, id);
   }
 }

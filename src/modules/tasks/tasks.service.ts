@@ -8,7 +8,13 @@ import { SessionHistoryService } from '../sessions/session-history.service';
 import { describeFailure, totalTokens } from '../sessions/session-events';
 import type { InteractionView } from '../recording/interactions.service';
 import { SessionsService } from '../sessions/sessions.service';
-import { type CreateTaskDto, DEFAULT_TASK_MAX_TOKENS, DEFAULT_TASK_MODEL, type TaskErrorDto, type TaskResponseDto } from './dto/task.dto';
+import {
+  type CreateTaskDto,
+  DEFAULT_TASK_MAX_TOKENS,
+  DEFAULT_TASK_MODEL,
+  type TaskErrorDto,
+  type TaskResponseDto,
+} from './dto/task.dto';
 import { TaskErrors } from './tasks.errors';
 
 /** Earlier turns sent as context: the latest ones, so a long session does not outgrow the request. */
@@ -94,8 +100,9 @@ export class TasksService {
     const task = { ...result.interaction, sessionExternalId: result.sessionExternalId };
     const answer = result.body as { content?: unknown; error?: { type?: unknown; message?: unknown } } | null;
     const upstreamError =
-      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an upstream JSON value of any type, made text as it comes
-      typeof answer?.error?.message === 'string' ? { type: String(answer.error.type ?? 'api_error'), message: answer.error.message } : null;
+      typeof answer?.error?.message === 'string'
+        ? { type: errorTypeText(answer.error.type), message: answer.error.message }
+        : null;
     return toTaskResponse(task, {
       query: dto.query,
       output: textOf(answer?.content) ?? task.finalOutput,
@@ -161,4 +168,10 @@ function toTaskResponse(
     latency_ms: task.latencyMs,
     created_at: new Date(task.startedAt).toISOString(),
   };
+}
+
+/** An upstream error's `type` as text: a string as it is, any other JSON value as JSON, none as api_error. */
+function errorTypeText(type: unknown): string {
+  if (typeof type === 'string') return type;
+  return type === undefined || type === null ? 'api_error' : JSON.stringify(type);
 }

@@ -38,13 +38,17 @@ export class AccessGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = this.handleRequest(null, await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()));
+    const principal = this.handleRequest(
+      null,
+      await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()),
+    );
     request.user = principal;
     const requirement = this.reflector.getAllAndOverride<AccessRequirement>(ACCESS, targets) ?? DEFAULT_REQUIREMENT;
 
     if (principal.kind === 'apiKey') {
       if (requirement.usersOnly) throw AuthErrors.usersOnly();
-      const scope = requirement.apiKeyScope ?? (READ_METHODS.has(request.method) ? ApiKeyScope.Read : ApiKeyScope.Write);
+      const scope =
+        requirement.apiKeyScope ?? (READ_METHODS.has(request.method) ? ApiKeyScope.Read : ApiKeyScope.Write);
       if (!principal.scopes.includes(scope)) throw AuthErrors.missingScope(scope);
     }
 
@@ -59,7 +63,9 @@ export class AccessGuard implements CanActivate {
         if (!organization.role || !roleAtLeast(organization.role, minimum)) throw AuthErrors.roleRequired(minimum);
       }
       request.organization = organization;
-      this.em.setFilterParams(TENANT_FILTER, { organizationId: organization.organizationId } satisfies TenantFilterArgs);
+      this.em.setFilterParams(TENANT_FILTER, {
+        organizationId: organization.organizationId,
+      } satisfies TenantFilterArgs);
     }
     return true;
   }
@@ -76,11 +82,17 @@ export class AccessGuard implements CanActivate {
     if (credentials.jwt === null && credentials.platformKey !== undefined) {
       return (await this.apiKeyStrategy.validate(request)) ?? false;
     }
-    const strategies = [Object.create(this.jwtStrategy) as passport.Strategy, Object.create(this.apiKeyStrategy) as passport.Strategy];
+    const strategies = [
+      Object.create(this.jwtStrategy) as passport.Strategy,
+      Object.create(this.apiKeyStrategy) as passport.Strategy,
+    ];
     return new Promise((resolve, reject) => {
-      const middleware = passport.authenticate(strategies as unknown as string[], { session: false }, (error: unknown, principal: Principal | false) =>
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what a strategy failed with, unchanged, for the problem filter to classify
-        error ? reject(error) : resolve(principal),
+      const middleware = passport.authenticate(
+        strategies as unknown as string[],
+        { session: false },
+        (error: unknown, principal: Principal | false) =>
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what a strategy failed with, unchanged, for the problem filter to classify
+          error ? reject(error) : resolve(principal),
       ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what a strategy failed with, unchanged, for the problem filter to classify
       middleware(request, reply, (error?: unknown) => (error ? reject(error) : resolve(false)));

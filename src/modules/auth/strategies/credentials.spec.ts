@@ -7,7 +7,11 @@ const request = (headers: Record<string, string | string[]>, url = '/spotlight/a
   ({
     headers,
     url,
-    routeOptions: { config: { routeBehaviour: url.startsWith('/spotlight/anthropic') ? ANTHROPIC_ROUTE_BEHAVIOUR : DEFAULT_ROUTE_BEHAVIOUR } },
+    routeOptions: {
+      config: {
+        routeBehaviour: url.startsWith('/spotlight/anthropic') ? ANTHROPIC_ROUTE_BEHAVIOUR : DEFAULT_ROUTE_BEHAVIOUR,
+      },
+    },
   }) as unknown as FastifyRequest;
 
 describe('presentedCredentials', () => {

@@ -79,7 +79,10 @@ export class UpdateOrganizationSettingsDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
-  @Matches(MODEL_PATTERN, { each: true, message: 'each allowedModels entry must be a model id or pattern: letters, digits, . : @ _ / - and * (at most 255)' })
+  @Matches(MODEL_PATTERN, {
+    each: true,
+    message: 'each allowedModels entry must be a model id or pattern: letters, digits, . : @ _ / - and * (at most 255)',
+  })
   allowedModels?: string[] | null;
 }
 

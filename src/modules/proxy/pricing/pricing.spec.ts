@@ -100,7 +100,14 @@ describe('PricingTable', () => {
   });
 
   it('returns null for a model it does not price, never $0', () => {
-    for (const model of ['claude-opus-9', 'gpt-6', '', 'CLAUDE-OPUS-5-5', 'claude-opus-5-5[1m]', ...UNPRICED_ON_PRICING_PAGE]) {
+    for (const model of [
+      'claude-opus-9',
+      'gpt-6',
+      '',
+      'CLAUDE-OPUS-5-5',
+      'claude-opus-5-5[1m]',
+      ...UNPRICED_ON_PRICING_PAGE,
+    ]) {
       expect(table.price(model, cacheHeavy)).toBeNull();
       expect(table.price(model, usage({}))).toBeNull();
       expect(table.isPriced(model)).toBe(false);
@@ -147,7 +154,12 @@ describe('PricingTable', () => {
       // 1 + 60,000 + 30,000 + 10,000 = 100,001 prompt tokens → tier rates:
       //   input 1 × 500 = 500; read 60,000 × 50 = 3,000,000; 5m 30,000 × 625 = 18,750,000;
       //   1h 10,000 × 1,000 = 10,000,000; output 0. Total 31,750,500.
-      const over = usage({ inputTokens: 1, cacheReadTokens: 60_000, cacheWrite5mTokens: 30_000, cacheWrite1hTokens: 10_000 });
+      const over = usage({
+        inputTokens: 1,
+        cacheReadTokens: 60_000,
+        cacheWrite5mTokens: 30_000,
+        cacheWrite1hTokens: 10_000,
+      });
       expect(promptTokens(over)).toBe(100_001);
       expect(table.price('claude-haiku-5-5', over)).toEqual({
         inputNanoUsd: 500,
@@ -201,7 +213,11 @@ describe('PricingTable', () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const [id, r] of rows) {
       for (const key of ['input', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'output'] as const) {
-        expect({ id, key, ok: typeof r[key] === 'number' && Number.isFinite(r[key]) && r[key] >= 0 }).toEqual({ id, key, ok: true });
+        expect({ id, key, ok: typeof r[key] === 'number' && Number.isFinite(r[key]) && r[key] >= 0 }).toEqual({
+          id,
+          key,
+          ok: true,
+        });
       }
       expect({ id, readBelowInput: r.cacheRead < r.input }).toEqual({ id, readBelowInput: true });
       expect({ id, writesAboveInput: r.cacheWrite5m > r.input && r.cacheWrite1h > r.cacheWrite5m }).toEqual({

@@ -113,7 +113,13 @@ interface CompiledModel {
 }
 
 const RATE_KEYS = ['input', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'output'] as const;
-const USAGE_KEYS = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens'] as const;
+const USAGE_KEYS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWrite5mTokens',
+  'cacheWrite1hTokens',
+] as const;
 
 function toNanoRates(rates: Rates, where: string): NanoRates {
   const out = {} as NanoRates;
@@ -183,7 +189,11 @@ export class PricingTable {
         if (!Number.isSafeInteger(tier.minInputTokens) || tier.minInputTokens <= 0) {
           throw new Error(`Pricing table: ${id}.tiers[${i}].minInputTokens must be a positive integer`);
         }
-        return { minInputTokens: tier.minInputTokens, name: tier.name ?? null, rates: toNanoRates(tier, `${id}.tiers[${i}]`) };
+        return {
+          minInputTokens: tier.minInputTokens,
+          name: tier.name ?? null,
+          rates: toNanoRates(tier, `${id}.tiers[${i}]`),
+        };
       });
       tiers.sort((a, b) => b.minInputTokens - a.minInputTokens);
       if (new Set(tiers.map((t) => t.minInputTokens)).size !== tiers.length) {
@@ -201,14 +211,17 @@ export class PricingTable {
     const fee = (usd: unknown, where: string): number => {
       const nano = typeof usd === 'number' ? Math.round(usd * 1e9) : NaN;
       if (!Number.isSafeInteger(nano) || nano < 0 || Math.abs((usd as number) * 1e9 - nano) > 1e-6) {
-        throw new Error(`Pricing table: ${where} must be a non-negative USD amount in whole nano-USD, got ${String(usd)}`);
+        throw new Error(
+          `Pricing table: ${where} must be a non-negative USD amount in whole nano-USD, got ${String(usd)}`,
+        );
       }
       return nano;
     };
     this.webSearchNano = fee(data.serverTools?.webSearch?.usdPerRequest, 'serverTools.webSearch.usdPerRequest');
     this.webFetchNano = fee(data.serverTools?.webFetch?.usdPerRequest, 'serverTools.webFetch.usdPerRequest');
     const batch = data.multipliers?.batch;
-    if (!batch || typeof batch.serviceTier !== 'string') throw new Error('Pricing table: multipliers.batch is required');
+    if (!batch || typeof batch.serviceTier !== 'string')
+      throw new Error('Pricing table: multipliers.batch is required');
     this.batch = { tier: batch.serviceTier, factor: parseFactor(batch.factor, 'multipliers.batch.factor') };
     const residency = data.multipliers?.dataResidency;
     if (!residency) throw new Error('Pricing table: multipliers.dataResidency is required');
@@ -216,7 +229,8 @@ export class PricingTable {
       this.residencyGeos.set(geo, parseFactor(factor, `multipliers.dataResidency.geos.${geo}`));
     }
     for (const model of residency.models ?? []) {
-      if (!this.models.has(model)) throw new Error(`Pricing table: multipliers.dataResidency names unknown model ${model}`);
+      if (!this.models.has(model))
+        throw new Error(`Pricing table: multipliers.dataResidency names unknown model ${model}`);
     }
     this.residencyModels = new Set(residency.models ?? []);
     this.data = data;
@@ -304,12 +318,20 @@ export class PricingTable {
       let factor = ONE;
       if (usage.serviceTier === this.batch.tier) {
         factor = times(factor, this.batch.factor);
-        multipliers.set('batch', { name: 'batch', factor: ratioText(this.batch.factor), reason: `service_tier=${usage.serviceTier}` });
+        multipliers.set('batch', {
+          name: 'batch',
+          factor: ratioText(this.batch.factor),
+          reason: `service_tier=${usage.serviceTier}`,
+        });
       }
       const geo = usage.inferenceGeo === null ? undefined : this.residencyGeos.get(usage.inferenceGeo);
       if (geo && this.residencyModels.has(id)) {
         factor = times(factor, geo);
-        multipliers.set('data_residency', { name: 'data_residency', factor: ratioText(geo), reason: `inference_geo=${usage.inferenceGeo}` });
+        multipliers.set('data_residency', {
+          name: 'data_residency',
+          factor: ratioText(geo),
+          reason: `inference_geo=${usage.inferenceGeo}`,
+        });
       }
       if (fast && id === requestId) {
         factor = times(factor, compiled.fast!);
@@ -322,7 +344,12 @@ export class PricingTable {
       for (const bucket of BUCKETS) {
         const tokens = source[bucket.usage];
         const baseNanoUsd = checkedProduct(tokens, rates[bucket.name]);
-        buckets[bucket.name] = { tokens, nanoUsdPerToken: rates[bucket.name], baseNanoUsd, nanoUsd: applyRatio(baseNanoUsd, factor) };
+        buckets[bucket.name] = {
+          tokens,
+          nanoUsdPerToken: rates[bucket.name],
+          baseNanoUsd,
+          nanoUsd: applyRatio(baseNanoUsd, factor),
+        };
       }
       const part: CostPart = {
         kind: source.type,
@@ -339,10 +366,20 @@ export class PricingTable {
 
     const tools: ToolFee[] = [];
     if (usage.webSearchRequests > 0) {
-      tools.push({ name: 'web_search', requests: usage.webSearchRequests, nanoUsdPerRequest: this.webSearchNano, nanoUsd: checkedProduct(usage.webSearchRequests, this.webSearchNano) });
+      tools.push({
+        name: 'web_search',
+        requests: usage.webSearchRequests,
+        nanoUsdPerRequest: this.webSearchNano,
+        nanoUsd: checkedProduct(usage.webSearchRequests, this.webSearchNano),
+      });
     }
     if (usage.webFetchRequests > 0) {
-      tools.push({ name: 'web_fetch', requests: usage.webFetchRequests, nanoUsdPerRequest: this.webFetchNano, nanoUsd: checkedProduct(usage.webFetchRequests, this.webFetchNano) });
+      tools.push({
+        name: 'web_fetch',
+        requests: usage.webFetchRequests,
+        nanoUsdPerRequest: this.webFetchNano,
+        nanoUsd: checkedProduct(usage.webFetchRequests, this.webFetchNano),
+      });
     }
 
     const sum = (values: number[]): number => {
@@ -356,7 +393,13 @@ export class PricingTable {
     const cacheReadNanoUsd = bucketTotal('cacheRead');
     const cacheWrite5mNanoUsd = bucketTotal('cacheWrite5m');
     const cacheWrite1hNanoUsd = bucketTotal('cacheWrite1h');
-    const bucketsNanoUsd = sum([inputNanoUsd, outputNanoUsd, cacheReadNanoUsd, cacheWrite5mNanoUsd, cacheWrite1hNanoUsd]);
+    const bucketsNanoUsd = sum([
+      inputNanoUsd,
+      outputNanoUsd,
+      cacheReadNanoUsd,
+      cacheWrite5mNanoUsd,
+      cacheWrite1hNanoUsd,
+    ]);
     const tokensNanoUsd = sum(parts.flatMap((p) => BUCKETS.map((b) => p.buckets[b.name].baseNanoUsd)));
     const toolsNanoUsd = sum(tools.map((t) => t.nanoUsd));
     const totalNanoUsd = sum([bucketsNanoUsd, toolsNanoUsd]);
@@ -545,7 +588,8 @@ function applyRatio(base: number, r: Ratio): number {
 }
 
 function checkCount(n: number, what: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be a non-negative integer, got ${String(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`${what} must be a non-negative integer, got ${String(n)}`);
 }
 
 function checkTokens(usage: TokenUsage, what: string): void {

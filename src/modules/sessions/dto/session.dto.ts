@@ -6,7 +6,10 @@ import { CodePointLength, sanitizeTitle, TITLE_MAX_CODE_POINTS } from '../sessio
 const IsRfc3339 = () =>
   ValidateBy({
     name: 'isRfc3339',
-    validator: { validate: isRfc3339, defaultMessage: () => '$property must be an RFC 3339 date-time, e.g. 2026-01-02T03:04:05Z' },
+    validator: {
+      validate: isRfc3339,
+      defaultMessage: () => '$property must be an RFC 3339 date-time, e.g. 2026-01-02T03:04:05Z',
+    },
   });
 /** No control characters: external ids travel in HTTP headers, and PostgreSQL text holds no NUL. */
 // eslint-disable-next-line no-control-regex -- control characters are what this refuses
