@@ -78,6 +78,11 @@ export class ApiKeysService {
    * Revocation is immediate: once committed, the key is dropped from this instance's cache and a
    * NOTIFY drops it from every other instance's before the next request there.
    */
+  /** Whether the organization has this live (unrevoked) key. */
+  async isLive(organizationId: string, id: string): Promise<boolean> {
+    return (await this.apiKeys.findLive(organizationId, id)) !== null;
+  }
+
   async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
     const apiKey = await this.apiKeys.findLive(organizationId, id);
     if (!apiKey) throw ApiKeyErrors.notFound();

@@ -222,6 +222,11 @@ export class OrganizationsService {
     });
   }
 
+  /** Whether the user is a member of the (live) organization. */
+  async isMember(organizationId: string, userId: string): Promise<boolean> {
+    return UUID.test(userId) && (await this.memberships.findLive(organizationId, userId)) !== null;
+  }
+
   /** A non-member gets 404, never 403: another organization's existence is not revealed. */
   private async requireMembership(userId: string, organizationId: string, minimum?: Role): Promise<Membership> {
     const membership = UUID.test(organizationId) ? await this.memberships.findLive(organizationId, userId) : null;

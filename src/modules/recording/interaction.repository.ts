@@ -328,6 +328,38 @@ export class InteractionRepository {
     };
   }
 
+  /**
+   * Recorded spend in [from, to) per API key and per member, from the organization's interactions
+   * (calls by a signed-in user have no key). Unpriced calls count as 0 here and are counted apart.
+   */
+  async spendByKeyAndMember(
+    organizationId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ apiKeyId: string | null; userId: string | null; nanoUsd: number; calls: number; unpriced: number }[]> {
+    const { rows } = await this.sql.query<{
+      api_key_id: string | null;
+      user_id: string | null;
+      nano: string;
+      calls: string;
+      unpriced: string;
+    }>(
+      organizationId,
+      `SELECT api_key_id, user_id, COALESCE(SUM(cost_total_nano_usd), 0)::text AS nano, COUNT(*)::text AS calls,
+         COUNT(*) FILTER (WHERE cost_total_nano_usd IS NULL)::text AS unpriced
+       FROM interactions WHERE organization_id = $1 AND started_at >= $2 AND started_at < $3
+       GROUP BY api_key_id, user_id`,
+      [from, to],
+    );
+    return rows.map((r) => ({
+      apiKeyId: r.api_key_id,
+      userId: r.user_id,
+      nanoUsd: Number(r.nano),
+      calls: Number(r.calls),
+      unpriced: Number(r.unpriced),
+    }));
+  }
+
   /** The session's latest `max` completed turns with both a query and an answer, oldest first. */
   async earlierTurns(organizationId: string, sessionId: string, max: number): Promise<EarlierTurn[]> {
     const rows = await this.sql.rows<{ user_query: string; final_output: string }>(

@@ -54,6 +54,15 @@ export class InteractionsService {
     return this.interactions.earlierTurns(organizationId, sessionId, max);
   }
 
+  /** Recorded spend in [from, to) per API key and per member (spend-limit reports). */
+  spendByKeyAndMember(
+    organizationId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ apiKeyId: string | null; userId: string | null; nanoUsd: number; calls: number; unpriced: number }[]> {
+    return this.interactions.spendByKeyAndMember(organizationId, from, to);
+  }
+
   cacheWriteOutcomesInRange(
     organizationId: string,
     range: { start: number; end: number },

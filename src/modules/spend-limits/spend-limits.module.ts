@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AnalyticsModule } from '../analytics/analytics.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { OrganizationsModule } from '../organizations/organizations.module';
+import { RecordingModule } from '../recording/recording.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { SpendAdmissionService } from './spend-admission.service';
 import { SpendAlertsService } from './spend-alerts.service';
 import { SpendLimitsAdminController } from './spend-limits-admin.controller';
@@ -8,7 +12,7 @@ import { SpendLimitsRepository } from './spend-limits.repository';
 import { SpendLimitsService } from './spend-limits.service';
 
 @Module({
-  imports: [AnalyticsModule],
+  imports: [AnalyticsModule, ApiKeysModule, OrganizationsModule, RecordingModule, SessionsModule],
   controllers: [SpendLimitsAdminController, SpendLimitsController],
   providers: [SpendLimitsRepository, SpendLimitsService, SpendAdmissionService, SpendAlertsService],
   exports: [SpendAdmissionService],

@@ -240,50 +240,6 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Recorded spend in [from, to) per API key and per member, from the organization's interactions
-   * (calls by a signed-in user have no key). Unpriced calls count as 0 here and are counted apart.
-   */
-  async spendBy(
-    organizationId: string,
-    from: Date,
-    to: Date,
-  ): Promise<{ apiKeyId: string | null; userId: string | null; nanoUsd: number; calls: number; unpriced: number }[]> {
-    const { rows } = await this.sql.query<{
-      api_key_id: string | null;
-      user_id: string | null;
-      nano: string;
-      calls: string;
-      unpriced: string;
-    }>(
-      organizationId,
-      `SELECT api_key_id, user_id, COALESCE(SUM(cost_total_nano_usd), 0)::text AS nano, COUNT(*)::text AS calls,
-         COUNT(*) FILTER (WHERE cost_total_nano_usd IS NULL)::text AS unpriced
-       FROM interactions WHERE organization_id = $1 AND started_at >= $2 AND started_at < $3
-       GROUP BY api_key_id, user_id`,
-      [from, to],
-    );
-    return rows.map((r) => ({
-      apiKeyId: r.api_key_id,
-      userId: r.user_id,
-      nanoUsd: Number(r.nano),
-      calls: Number(r.calls),
-      unpriced: Number(r.unpriced),
-    }));
-  }
-
-  /** Whether the member, API key or session a limit names belongs to the organization. */
-  async scopeExists(organizationId: string, scopeType: SpendScopeType, scopeId: string): Promise<boolean> {
-    const sql: Record<Exclude<SpendScopeType, SpendScopeType.Organization>, string> = {
-      [SpendScopeType.User]: `SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2`,
-      [SpendScopeType.ApiKey]: `SELECT 1 FROM api_keys WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL`,
-      [SpendScopeType.Session]: `SELECT 1 FROM sessions WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`,
-    };
-    if (scopeType === SpendScopeType.Organization) return true;
-    const { rowCount } = await this.sql.query(organizationId, sql[scopeType], [scopeId]);
-    return (rowCount ?? 0) > 0;
-  }
-
   /** Current counters by key for the given (key, period start) pairs. */
   async counters(organizationId: string, keys: string[], starts: Date[]): Promise<Map<string, CounterRow>> {
     const { rows } = await this.sql.query<{ counter_key: string; period_start: Date; spent: string; reserved: string }>(

@@ -1,4 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { InteractionsService } from '../recording/interactions.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { randomUUID } from 'node:crypto';
 import type { OrganizationContext, Principal } from '../../common/auth/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -51,9 +55,29 @@ export class SpendLimitsService {
   constructor(
     private readonly repository: SpendLimitsRepository,
     private readonly admission: SpendAdmissionService,
+    private readonly interactions: InteractionsService,
+    private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly organizations: OrganizationsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Whether the member, API key or session a limit names is this organization's (asked of the modules that own them). */
+  private async scopeExists(organizationId: string, scopeType: SpendScopeType, scopeId: string): Promise<boolean> {
+    switch (scopeType) {
+      case SpendScopeType.Organization:
+        return true;
+      case SpendScopeType.User:
+        return this.organizations.isMember(organizationId, scopeId);
+      case SpendScopeType.ApiKey:
+        return this.apiKeys.isLive(organizationId, scopeId);
+      case SpendScopeType.Session: {
+        const session = await this.sessions.findVisible(organizationId, scopeId);
+        return session !== null && session.id === scopeId.toLowerCase();
+      }
+    }
+  }
 
   requireManager(organization: OrganizationContext, principal: Principal): void {
     if (!mayManage(organization, principal)) throw SpendLimitErrors.roleRequired();
@@ -208,7 +232,7 @@ export class SpendLimitsService {
     let window = periodWindow(period, this.clock.now(), zone);
     for (let i = 0; i < offset; i++) window = periodWindow(period, new Date(window.start.getTime() - 1), zone);
     const end = window.end ?? this.clock.now();
-    const rows = await this.repository.spendBy(organizationId, window.start, end);
+    const rows = await this.interactions.spendByKeyAndMember(organizationId, window.start, end);
     const manager = mayManage(organization, principal);
     const limits = (await this.repository.listLimits(organizationId)).filter((l) => l.period === period);
     const current = offset === 0 ? await this.withUsage(organizationId, limits) : [];
@@ -330,7 +354,7 @@ export class SpendLimitsService {
     if (limit.scopeType !== SpendScopeType.Organization) {
       if (limit.scopeId === null)
         throw SpendLimitErrors.invalid(`scope ${limit.scopeType} needs the id of its ${limit.scopeType}`);
-      if (!(await this.repository.scopeExists(organization.organizationId, limit.scopeType, limit.scopeId))) {
+      if (!(await this.scopeExists(organization.organizationId, limit.scopeType, limit.scopeId))) {
         throw SpendLimitErrors.scopeNotFound(
           { user: 'Member', api_key: 'API key', session: 'Session' }[limit.scopeType],
         );
