@@ -228,23 +228,7 @@ export function formatDuration(ms: number): string {
 }
 
 function layout(title: string, body: SafeHtml): string {
-  return `<!doctype html>${
-    html`<html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex, nofollow" />
-        <meta name="referrer" content="no-referrer" />
-        <title>${title}</title>
-        <style>
-          ${new SafeHtml(STYLE)}
-        </style>
-      </head>
-      <body>
-        <main>${body}</main>
-      </body>
-    </html>`.value
-  }`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer"><title>${title}</title><style>${new SafeHtml(STYLE)}</style></head><body><main>${body}</main></body></html>`.value}`;
 }
 
 const usdFigure = (usd: number) => formatUsd(BigInt(Math.round(usd * 1e9)));
@@ -253,30 +237,12 @@ const percent = (share: number | null) => (share === null ? '–' : `${(share * 
 /** Prompt caching in the session: hit rate, savings, writes never read within their TTL, the 5m/1h mix. */
 function cacheSection(c: CacheInsightsDto): SafeHtml {
   return html`<h2>Prompt cache</h2>
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Hit rate</th>
-            <th>Saved by cache reads</th>
-            <th>Spent on cache writes</th>
-            <th>Writes never read within their TTL</th>
-            <th>Write mix (5 min / 1 h)</th>
-          </tr>
-        </thead>
-        <tbody>
-          <tr>
-            <td data-figure="cache-hit-rate">${percent(c.hit_rate)}</td>
-            <td data-figure="cache-saved">${usdFigure(c.saved_usd)}</td>
-            <td data-figure="cache-write-cost">${usdFigure(c.cache_write_usd)}</td>
-            <td data-figure="cache-unread">${formatInteger(c.unread_writes)} (${usdFigure(c.unread_write_usd)})</td>
-            <td data-figure="cache-mix">
-              ${percent(c.write_mix.five_minute_share)} / ${percent(c.write_mix.one_hour_share)}
-            </td>
-          </tr>
-        </tbody>
-      </table>
-    </div>`;
+<div class="table-wrap"><table><thead><tr><th>Hit rate</th><th>Saved by cache reads</th><th>Spent on cache writes</th><th>Writes never read within their TTL</th><th>Write mix (5 min / 1 h)</th></tr></thead>
+<tbody><tr><td data-figure="cache-hit-rate">${percent(c.hit_rate)}</td><td data-figure="cache-saved">${usdFigure(c.saved_usd)}</td><td data-figure="cache-write-cost">${usdFigure(
+    c.cache_write_usd,
+  )}</td><td data-figure="cache-unread">${formatInteger(c.unread_writes)} (${usdFigure(c.unread_write_usd)})</td><td data-figure="cache-mix">${percent(
+    c.write_mix.five_minute_share,
+  )} / ${percent(c.write_mix.one_hour_share)}</td></tr></tbody></table></div>`;
 }
 
 /**
@@ -303,45 +269,24 @@ function agentsSection(agents: SharePageAgent[]): SafeHtml | '' {
       if (seen.has(agent)) continue;
       seen.add(agent);
       rows.push(
-        html`<tr data-agent="${agent.agentId ?? ''}">
-          <td class="text" data-label="Agent" style="padding-left:${8 + depth * 18}px">
-            ${
-              depth > 0 ? html`<span class="empty">↳ </span>` : ''
-            }${agent.agentId === null ? html`<span class="empty">main</span>` : agent.agentId}
-          </td>
-          <td data-label="Calls">${formatInteger(agent.calls)}</td>
-          <td data-label="Tokens">${formatInteger(agent.tokens)}</td>
-          <td data-label="Cost">${formatUsd(agent.costNanoUsd)}</td>
-        </tr>`,
+        html`<tr data-agent="${agent.agentId ?? ''}"><td class="text" data-label="Agent" style="padding-left:${8 + depth * 18}px">${
+          depth > 0 ? html`<span class="empty">↳ </span>` : ''
+        }${agent.agentId === null ? html`<span class="empty">main</span>` : agent.agentId}</td><td data-label="Calls">${formatInteger(agent.calls)}</td><td data-label="Tokens">${formatInteger(agent.tokens)}</td><td data-label="Cost">${formatUsd(
+          agent.costNanoUsd,
+        )}</td></tr>`,
       );
       if (agent.agentId !== null) walk(agent.agentId, depth + 1);
     }
   };
   walk(null, 0);
   return html`<h2>Agents</h2>
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th class="text">Agent</th>
-            <th>Calls</th>
-            <th>Tokens</th>
-            <th>Cost</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>`;
+<div class="table-wrap"><table><thead><tr><th class="text">Agent</th><th>Calls</th><th>Tokens</th><th>Cost</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function card(label: string, figure: string, value: string, note?: string): SafeHtml {
-  return html`<div class="card">
-    <div class="label">${label}</div>
-    <div class="value" data-figure="${figure}">${value}</div>
-    ${note ? html`<div class="note">${note}</div>` : ''}
-  </div>`;
+  return html`<div class="card"><div class="label">${label}</div><div class="value" data-figure="${figure}">${value}</div>${
+    note ? html`<div class="note">${note}</div>` : ''
+  }</div>`;
 }
 
 /** The calls table's columns; on a narrow screen each row becomes a card and these label its lines. */
@@ -378,24 +323,19 @@ function interactionRow(i: SharePageInteraction, index: number, withDate: boolea
     `${formatInteger(i.latencyMs)} ms`,
     html`<span class="outcome${bad ? ' bad' : ''}">${i.outcome}</span>`,
   ];
-  return html`<tr id="call-${index}">
-    ${cells.map(
-      (cell, n) =>
-        html`<td${TEXT_COLUMNS.has(CALL_COLUMNS[n]) ? html` class="text"` : ''} data-label="${CALL_COLUMNS[n]}">${cell}</td>`,
-    )}
-  </tr>`;
+  return html`<tr id="call-${index}">${cells.map(
+    (cell, n) =>
+      html`<td${TEXT_COLUMNS.has(CALL_COLUMNS[n]) ? html` class="text"` : ''} data-label="${CALL_COLUMNS[n]}">${cell}</td>`,
+  )}</tr>`;
 }
 
 function transcriptTurn(i: SharePageInteraction, index: number): SafeHtml {
   const text = (value: string | null | undefined) =>
     value ? html`<div class="md">${renderMarkdown(value)}</div>` : html`<div class="md empty">(not recorded)</div>`;
-  return html`<article class="turn" id="turn-${index}">
-    <header><a href="#call-${index}">Turn ${index}</a> · ${i.model} · ${formatTime(i.timestamp)}</header>
-    <div class="who">User</div>
-    ${text(i.userQuery)}
-    <div class="who">Assistant</div>
-    ${text(i.finalOutput)}
-  </article>`;
+  return html`<article class="turn" id="turn-${index}"><header><a href="#call-${index}">Turn ${index}</a> · ${i.model} · ${formatTime(
+    i.timestamp,
+  )}</header>
+<div class="who">User</div>${text(i.userQuery)}<div class="who">Assistant</div>${text(i.finalOutput)}</article>`;
 }
 
 export function renderSharePage(view: SharePageView): string {
@@ -404,81 +344,45 @@ export function renderSharePage(view: SharePageView): string {
   const shown = view.interactions.length;
   // Within one UTC day the rows need only the time; the date is in the heading.
   const withDate = view.startTime.toISOString().slice(0, 10) !== view.endTime.toISOString().slice(0, 10);
-  const body = html` <div class="brand"><span class="lamp"></span>Lamplight · shared session</div>
-    ${
-      view.title
-        ? html`<h1 data-figure="title">${view.title}</h1>
-            <div class="external-id" data-figure="session-id">${view.sessionId}</div>`
-        : html`<h1 data-figure="session-id">${view.sessionId}</h1>`
-    }
-    <p class="meta">
-      <span data-figure="time-range">${formatTime(view.startTime)} → ${formatTime(view.endTime)}</span> ·
-      ${formatDuration(view.endTime.getTime() - view.startTime.getTime())}
-    </p>
-    <section class="cards">
-      ${card('Requests', 'requests', formatInteger(t.requests))}
-      ${card('Total tokens', 'total-tokens', formatInteger(total))}
-      ${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus ${formatInteger(t.unpricedRequests)} unpriced call(s)` : 'exact, from the pricing table')}
-    </section>
-    <h2>Tokens by bucket</h2>
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            ${BUCKET_COLUMNS.map((c) => html`<th>${c}</th>`)}
-          </tr>
-        </thead>
-        <tbody>
-          <tr>
-            <td data-label="${BUCKET_COLUMNS[0]}" data-figure="input-tokens">${formatInteger(t.inputTokens)}</td>
-            <td data-label="${BUCKET_COLUMNS[1]}" data-figure="output-tokens">${formatInteger(t.outputTokens)}</td>
-            <td data-label="${BUCKET_COLUMNS[2]}" data-figure="cache-read-tokens">
-              ${formatInteger(t.cacheReadTokens)}
-            </td>
-            <td data-label="${BUCKET_COLUMNS[3]}" data-figure="cache-write-5m-tokens">
-              ${formatInteger(t.cacheWrite5mTokens)}
-            </td>
-            <td data-label="${BUCKET_COLUMNS[4]}" data-figure="cache-write-1h-tokens">
-              ${formatInteger(t.cacheWrite1hTokens)}
-            </td>
-            <td data-label="${BUCKET_COLUMNS[5]}">${formatInteger(total)}</td>
-          </tr>
-        </tbody>
-      </table>
-    </div>
-    <h2>
-      Calls${shown < view.totalInteractions ? ` (the first ${formatInteger(shown)} of ${formatInteger(view.totalInteractions)})` : ''}
-    </h2>
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            ${CALL_COLUMNS.map((c) => html`<th${TEXT_COLUMNS.has(c) ? html` class="text"` : ''}>${c}</th>`)}
-          </tr>
-        </thead>
-        <tbody>
-          ${
-            shown === 0
-              ? html`<tr>
-                  <td colspan="11" class="text empty">No calls recorded yet.</td>
-                </tr>`
-              : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate, view.includeContent))
-          }
-        </tbody>
-      </table>
-    </div>
-    ${view.cache ? cacheSection(view.cache) : ''} ${view.agents ? agentsSection(view.agents) : ''}
-    ${
-      view.includeContent
-        ? html`<h2>Transcript</h2>
-            ${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}`
-        : ''
-    }
-    <footer>
-      A read-only view shared through Lamplight.
-      ${view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'}
-      ${view.includeContent ? '' : 'Conversation content is not shared.'}
-    </footer>`;
+  const body = html`
+<div class="brand"><span class="lamp"></span>Lamplight · shared session</div>
+${
+  view.title
+    ? html`<h1 data-figure="title">${view.title}</h1><div class="external-id" data-figure="session-id">${view.sessionId}</div>`
+    : html`<h1 data-figure="session-id">${view.sessionId}</h1>`
+}
+<p class="meta"><span data-figure="time-range">${formatTime(view.startTime)} → ${formatTime(view.endTime)}</span> · ${formatDuration(
+    view.endTime.getTime() - view.startTime.getTime(),
+  )}</p>
+<section class="cards">
+${card('Requests', 'requests', formatInteger(t.requests))}
+${card('Total tokens', 'total-tokens', formatInteger(total))}
+${card('Cost', 'cost', formatUsd(t.costNanoUsd), t.unpricedRequests > 0 ? `plus ${formatInteger(t.unpricedRequests)} unpriced call(s)` : 'exact, from the pricing table')}
+</section>
+<h2>Tokens by bucket</h2>
+<div class="table-wrap"><table><thead><tr>${BUCKET_COLUMNS.map((c) => html`<th>${c}</th>`)}</tr></thead>
+<tbody><tr><td data-label="${BUCKET_COLUMNS[0]}" data-figure="input-tokens">${formatInteger(t.inputTokens)}</td><td data-label="${
+    BUCKET_COLUMNS[1]
+  }" data-figure="output-tokens">${formatInteger(t.outputTokens)}</td><td data-label="${BUCKET_COLUMNS[2]}" data-figure="cache-read-tokens">${formatInteger(
+    t.cacheReadTokens,
+  )}</td><td data-label="${BUCKET_COLUMNS[3]}" data-figure="cache-write-5m-tokens">${formatInteger(t.cacheWrite5mTokens)}</td><td data-label="${
+    BUCKET_COLUMNS[4]
+  }" data-figure="cache-write-1h-tokens">${formatInteger(t.cacheWrite1hTokens)}</td><td data-label="${BUCKET_COLUMNS[5]}">${formatInteger(
+    total,
+  )}</td></tr></tbody></table></div>
+<h2>Calls${shown < view.totalInteractions ? ` (the first ${formatInteger(shown)} of ${formatInteger(view.totalInteractions)})` : ''}</h2>
+<div class="table-wrap"><table><thead><tr>${CALL_COLUMNS.map((c) => html`<th${TEXT_COLUMNS.has(c) ? html` class="text"` : ''}>${c}</th>`)}</tr></thead>
+<tbody>${
+    shown === 0
+      ? html`<tr><td colspan="11" class="text empty">No calls recorded yet.</td></tr>`
+      : view.interactions.map((i, n) => interactionRow(i, n + 1, withDate, view.includeContent))
+  }</tbody></table></div>
+${view.cache ? cacheSection(view.cache) : ''}
+${view.agents ? agentsSection(view.agents) : ''}
+${view.includeContent ? html`<h2>Transcript</h2>${view.interactions.map((i, n) => transcriptTurn(i, n + 1))}` : ''}
+<footer>A read-only view shared through Lamplight. ${
+    view.expiresAt ? `This link expires at ${formatTime(view.expiresAt)}.` : 'This link does not expire.'
+  } ${view.includeContent ? '' : 'Conversation content is not shared.'}</footer>`;
   return layout(`${view.title || view.sessionId} · Shared session · Lamplight`, body);
 }
 
@@ -486,11 +390,7 @@ export function renderSharePage(view: SharePageView): string {
 export function renderErrorPage(status: number, heading: string, message: string): string {
   return layout(
     `${heading} · Lamplight`,
-    html`<div class="notfound">
-      <div class="brand"><span class="lamp"></span>Lamplight</div>
-      <p class="code">${status}</p>
-      <h1>${heading}</h1>
-      <p class="meta">${message}</p>
-    </div>`,
+    html`<div class="notfound"><div class="brand"><span class="lamp"></span>Lamplight</div>
+<p class="code">${status}</p><h1>${heading}</h1><p class="meta">${message}</p></div>`,
   );
 }
