@@ -762,6 +762,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/spotlight/analytics/principals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls, tokens and cost by API key or by member over a range, optionally as an hourly or daily series (owners and admins) */
+        get: operations["getPrincipalAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/spotlight/analytics/latency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Latency and time to first token (p50, p95) over a range, optionally as an hourly or daily series */
+        get: operations["getLatencyAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/spotlight/analytics/usage-summary": {
         parameters: {
             query?: never;
@@ -2319,6 +2353,80 @@ export interface components {
             /** @description With `granularity`: the buckets that had usage, oldest first. */
             series?: components["schemas"]["UsageBucketDto"][];
         };
+        PrincipalUsageDto: {
+            /** @description The API key's or member's id; null for calls without one (signed-in users have no key). */
+            id: string | null;
+            requests: number;
+            error_requests: number;
+            /** @description Calls to models the pricing table does not price: their cost is unknown, not zero. */
+            unpriced_requests: number;
+            input_tokens: number;
+            output_tokens: number;
+            /** @description Every bucket together, cache reads and writes included. */
+            total_tokens: number;
+            /**
+             * @description Cost of the priced calls in USD, exact to the nano-dollar.
+             * @example 0.012345
+             */
+            cost_usd: number;
+        };
+        PrincipalBucketDto: {
+            /** @description Start of the bucket (RFC 3339, UTC). */
+            bucket_start: string;
+            principals: components["schemas"]["PrincipalUsageDto"][];
+        };
+        PrincipalUsageResponseDto: {
+            /** @description The range served, after rounding to whole hours. */
+            start: string;
+            end: string;
+            timezone: string;
+            /** @enum {string|null} */
+            granularity: "hour" | "day" | null;
+            /** @enum {string} */
+            by: "api_key" | "member";
+            /** @description One entry per API key (or member) with calls in the range, highest cost first. */
+            principals: components["schemas"]["PrincipalUsageDto"][];
+            /** @description With `granularity`: the buckets that had calls, oldest first. */
+            series?: components["schemas"]["PrincipalBucketDto"][];
+        };
+        LatencyFiguresDto: {
+            requests: number;
+            /**
+             * @description Whole call, from the request to the last byte.
+             * @example 840
+             */
+            latency_p50_ms: number | null;
+            latency_p95_ms: number | null;
+            /** @description Streamed calls, which have a time to first token. */
+            ttft_requests: number;
+            ttft_p50_ms: number | null;
+            ttft_p95_ms: number | null;
+        };
+        LatencyBucketDto: {
+            requests: number;
+            /**
+             * @description Whole call, from the request to the last byte.
+             * @example 840
+             */
+            latency_p50_ms: number | null;
+            latency_p95_ms: number | null;
+            /** @description Streamed calls, which have a time to first token. */
+            ttft_requests: number;
+            ttft_p50_ms: number | null;
+            ttft_p95_ms: number | null;
+            /** @description Start of the bucket (RFC 3339, UTC). */
+            bucket_start: string;
+        };
+        LatencyAnalyticsResponseDto: {
+            start: string;
+            end: string;
+            timezone: string;
+            /** @enum {string|null} */
+            granularity: "hour" | "day" | null;
+            totals: components["schemas"]["LatencyFiguresDto"];
+            /** @description With `granularity`: the buckets that had calls, oldest first. */
+            series?: components["schemas"]["LatencyBucketDto"][];
+        };
         PeriodFiguresDto: {
             /** @description Start of the period (RFC 3339, UTC). */
             start: string;
@@ -3224,6 +3332,12 @@ export type SchemaUsageFiguresDto = components['schemas']['UsageFiguresDto'];
 export type SchemaModelUsageDto = components['schemas']['ModelUsageDto'];
 export type SchemaUsageBucketDto = components['schemas']['UsageBucketDto'];
 export type SchemaTokenAnalyticsResponseDto = components['schemas']['TokenAnalyticsResponseDto'];
+export type SchemaPrincipalUsageDto = components['schemas']['PrincipalUsageDto'];
+export type SchemaPrincipalBucketDto = components['schemas']['PrincipalBucketDto'];
+export type SchemaPrincipalUsageResponseDto = components['schemas']['PrincipalUsageResponseDto'];
+export type SchemaLatencyFiguresDto = components['schemas']['LatencyFiguresDto'];
+export type SchemaLatencyBucketDto = components['schemas']['LatencyBucketDto'];
+export type SchemaLatencyAnalyticsResponseDto = components['schemas']['LatencyAnalyticsResponseDto'];
 export type SchemaPeriodFiguresDto = components['schemas']['PeriodFiguresDto'];
 export type SchemaUsageChangeDto = components['schemas']['UsageChangeDto'];
 export type SchemaPeriodSummaryDto = components['schemas']['PeriodSummaryDto'];
@@ -8210,6 +8324,164 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenAnalyticsResponseDto"];
+                };
+            };
+            /**
+             * @description Invalid range, granularity or time zone
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getPrincipalAnalytics: {
+        parameters: {
+            query: {
+                /**
+                 * @description Start of the range (RFC 3339 with an offset, or a date meaning UTC midnight); rounded down to
+                 *     the hour. Default: 30 days before `end`.
+                 */
+                start?: string;
+                /** @description End of the range, exclusive; rounded up to the hour. Default: the end of the current hour. */
+                end?: string;
+                /** @description Adds a time series with one bucket per hour or per day (buckets without usage are left out). */
+                granularity?: "hour" | "day";
+                /**
+                 * @description IANA time zone whose midnights start the `day` buckets; UTC when omitted. Zones whose
+                 *     midnight does not fall on a whole UTC hour (e.g. Asia/Kolkata) are refused with 400.
+                 */
+                tz?: string;
+                /** @description Group by API key or by member (the user who made the call, or whose key it was). */
+                by: "api_key" | "member";
+            };
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalUsageResponseDto"];
+                };
+            };
+            /**
+             * @description Invalid dimension, range, granularity or time zone
+             *
+             *     X-Organization-Id is not a UUID
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Lamplight is shutting down, or its database cannot be reached; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getLatencyAnalytics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Start of the range (RFC 3339 with an offset, or a date meaning UTC midnight); rounded down to
+                 *     the hour. Default: 30 days before `end`.
+                 */
+                start?: string;
+                /** @description End of the range, exclusive; rounded up to the hour. Default: the end of the current hour. */
+                end?: string;
+                /** @description Adds a time series with one bucket per hour or per day (buckets without usage are left out). */
+                granularity?: "hour" | "day";
+                /**
+                 * @description IANA time zone whose midnights start the `day` buckets; UTC when omitted. Zones whose
+                 *     midnight does not fall on a whole UTC hour (e.g. Asia/Kolkata) are refused with 400.
+                 */
+                tz?: string;
+            };
+            header?: {
+                /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */
+                "X-Organization-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LatencyAnalyticsResponseDto"];
                 };
             };
             /**

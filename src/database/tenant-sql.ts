@@ -18,6 +18,7 @@ export const TENANT_TABLES: Readonly<Record<string, { softDelete: boolean }>> = 
   api_keys: { softDelete: false },
   interactions: { softDelete: false },
   invitations: { softDelete: false },
+  latency_hourly: { softDelete: false },
   memberships: { softDelete: false },
   organization_retention: { softDelete: false },
   organization_session_counts: { softDelete: false },
@@ -33,6 +34,7 @@ export const TENANT_TABLES: Readonly<Record<string, { softDelete: boolean }>> = 
   spend_webhook_deliveries: { softDelete: false },
   usage_daily: { softDelete: false },
   usage_hourly: { softDelete: false },
+  usage_hourly_principals: { softDelete: false },
 };
 
 export interface TenantSqlOptions {

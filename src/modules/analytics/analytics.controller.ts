@@ -3,6 +3,8 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentOrganization } from '../../common/auth/decorators';
 import type { OrganizationContext } from '../../common/auth/principal';
 import { Endpoint } from '../../common/openapi/endpoint.decorator';
+import { Role } from '../organizations/membership.entity';
+import { AnalyticsBreakdownsService } from './analytics-breakdowns.service';
 import { AnalyticsService } from './analytics.service';
 import {
   AnalyticsSessionDetailResponseDto,
@@ -16,6 +18,7 @@ import {
   UsageSummaryQueryDto,
   UsageSummaryResponseDto,
 } from './dto/analytics.dto';
+import { LatencyAnalyticsResponseDto, PrincipalUsageQueryDto, PrincipalUsageResponseDto } from './dto/breakdowns.dto';
 
 /**
  * Usage analytics of the organization in the API's snake_case. Every member reads
@@ -24,7 +27,10 @@ import {
 @ApiTags('Analytics')
 @Controller('spotlight/analytics')
 export class AnalyticsController {
-  constructor(private readonly analytics: AnalyticsService) {}
+  constructor(
+    private readonly analytics: AnalyticsService,
+    private readonly breakdowns: AnalyticsBreakdownsService,
+  ) {}
 
   @Get('tokens')
   @Authenticated({ organizationScoped: true })
@@ -39,6 +45,37 @@ export class AnalyticsController {
     @Query() query: TokenAnalyticsQueryDto,
   ): Promise<TokenAnalyticsResponseDto> {
     return this.analytics.tokens(organization.organizationId, query);
+  }
+
+  @Get('principals')
+  @Authenticated({ organizationScoped: true, minimumRole: Role.Admin })
+  @Endpoint({
+    operationId: 'getPrincipalAnalytics',
+    summary:
+      'Calls, tokens and cost by API key or by member over a range, optionally as an hourly or daily series (owners and admins)',
+    type: PrincipalUsageResponseDto,
+    errors: { 400: 'Invalid dimension, range, granularity or time zone' },
+  })
+  principals(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: PrincipalUsageQueryDto,
+  ): Promise<PrincipalUsageResponseDto> {
+    return this.breakdowns.byPrincipal(organization.organizationId, query);
+  }
+
+  @Get('latency')
+  @Authenticated({ organizationScoped: true })
+  @Endpoint({
+    operationId: 'getLatencyAnalytics',
+    summary: 'Latency and time to first token (p50, p95) over a range, optionally as an hourly or daily series',
+    type: LatencyAnalyticsResponseDto,
+    errors: { 400: 'Invalid range, granularity or time zone' },
+  })
+  latency(
+    @CurrentOrganization() organization: OrganizationContext,
+    @Query() query: TokenAnalyticsQueryDto,
+  ): Promise<LatencyAnalyticsResponseDto> {
+    return this.breakdowns.latency(organization.organizationId, query);
   }
 
   @Get('usage-summary')

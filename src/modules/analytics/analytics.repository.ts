@@ -211,4 +211,99 @@ export class AnalyticsRepository {
     const byRange = new Map(rows.map((row) => [Number(row.i), toSums(row)]));
     return ranges.map((_, i) => byRange.get(i) ?? toSums(ZERO_ROW));
   }
+
+  /**
+   * Usage per bucket and API key (or member) from usage_hourly_principals; buckets start at the
+   * given ascending instants and the last ends at `range.end`. The nil UUID stands for no key or
+   * no member (see NO_PRINCIPAL).
+   */
+  async sumByBucketAndPrincipal(
+    organizationId: string,
+    range: HourRange,
+    bucketStarts: number[],
+    by: 'api_key_id' | 'user_id',
+  ): Promise<BucketPrincipalSums[]> {
+    if (bucketStarts.length === 0) return [];
+    const rows = await this.sql.rows<PrincipalRow & { bucket: number; principal: string }>(
+      organizationId,
+      `SELECT width_bucket(u.hour, $2::timestamptz[]) AS bucket, u.${by}::text AS principal,
+         sum(u.requests)::text AS requests, sum(u.error_requests)::text AS error_requests,
+         sum(u.unpriced_requests)::text AS unpriced_requests, sum(u.input_tokens)::text AS input_tokens,
+         sum(u.output_tokens)::text AS output_tokens,
+         sum(u.cache_read_tokens + u.cache_write5m_tokens + u.cache_write1h_tokens)::text AS cache_tokens,
+         sum(u.cost_total_nano_usd)::text AS cost_total_nano_usd
+       FROM usage_hourly_principals u
+       WHERE u.organization_id = $1 AND u.hour >= $3::timestamptz AND u.hour < $4::timestamptz
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [timestampArray(bucketStarts), iso(range.start), iso(range.end)],
+    );
+    return rows.map((row) => ({
+      bucketStart: bucketStarts[Number(row.bucket) - 1],
+      principal: row.principal,
+      requests: BigInt(row.requests),
+      errorRequests: BigInt(row.error_requests),
+      unpricedRequests: BigInt(row.unpriced_requests),
+      inputTokens: BigInt(row.input_tokens),
+      outputTokens: BigInt(row.output_tokens),
+      cacheTokens: BigInt(row.cache_tokens),
+      costTotalNanoUsd: BigInt(row.cost_total_nano_usd),
+    }));
+  }
+
+  /** Calls per bucket, metric and latency bucket from latency_hourly (buckets as for sumByBucketAndPrincipal). */
+  async latencyHistograms(organizationId: string, range: HourRange, bucketStarts: number[]): Promise<LatencyCounts[]> {
+    if (bucketStarts.length === 0) return [];
+    const rows = await this.sql.rows<{
+      bucket: number;
+      metric: 'latency' | 'ttft';
+      histogram_bucket: number;
+      requests: string;
+    }>(
+      organizationId,
+      `SELECT width_bucket(l.hour, $2::timestamptz[]) AS bucket, l.metric, l.bucket AS histogram_bucket,
+         sum(l.requests)::text AS requests
+       FROM latency_hourly l
+       WHERE l.organization_id = $1 AND l.hour >= $3::timestamptz AND l.hour < $4::timestamptz
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [timestampArray(bucketStarts), iso(range.start), iso(range.end)],
+    );
+    return rows.map((row) => ({
+      bucketStart: bucketStarts[Number(row.bucket) - 1],
+      metric: row.metric,
+      histogramBucket: Number(row.histogram_bucket),
+      requests: Number(row.requests),
+    }));
+  }
+}
+
+interface PrincipalRow {
+  requests: string;
+  error_requests: string;
+  unpriced_requests: string;
+  input_tokens: string;
+  output_tokens: string;
+  cache_tokens: string;
+  cost_total_nano_usd: string;
+}
+
+/** One bucket's usage by one API key or member (`principal`, the nil UUID for none). */
+export interface BucketPrincipalSums {
+  bucketStart: number;
+  principal: string;
+  requests: bigint;
+  errorRequests: bigint;
+  unpricedRequests: bigint;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  /** Cache reads and writes together. */
+  cacheTokens: bigint;
+  costTotalNanoUsd: bigint;
+}
+
+/** How many calls of one bucket fell in one latency bucket. */
+export interface LatencyCounts {
+  bucketStart: number;
+  metric: 'latency' | 'ttft';
+  histogramBucket: number;
+  requests: number;
 }

@@ -72,17 +72,8 @@ export class AnalyticsService {
   ) {}
 
   async tokens(organizationId: string, query: TokenAnalyticsQueryDto): Promise<TokenAnalyticsResponseDto> {
-    const now = this.clock.now().getTime();
-    const zone = resolveZone(query.tz);
-    const end = query.end ? ceilToHour(parseInstant(query.end, 'end')) : floorToHour(now) + HOUR_MS;
-    const start = query.start ? floorToHour(parseInstant(query.start, 'start')) : end - DEFAULT_RANGE_MS;
-    if (start >= end) throw AnalyticsErrors.invalidRange();
-    if (end - start > MAX_RANGE_MS) throw AnalyticsErrors.rangeTooLarge('The range may span at most 400 days');
-    if (query.granularity === Granularity.Hour && end - start > MAX_HOURLY_RANGE_MS) {
-      throw AnalyticsErrors.rangeTooLarge('An hourly series may span at most 32 days; use granularity=day');
-    }
-    const range: HourRange = { start, end };
-
+    const { zone, range } = seriesRange(query, this.clock.now().getTime());
+    const { start, end } = range;
     const byModel = await this.analytics.sumByModel(organizationId, range);
     const totals = byModel.reduce((sum, row) => addSums(sum, row), zeroSums());
     const response: TokenAnalyticsResponseDto = {
@@ -237,6 +228,31 @@ export class AnalyticsService {
 }
 
 /** The validator accepts a few ISO 8601 forms the runtime cannot read (`2026-11-23T10Z`); those are refused here. */
+/**
+ * The whole hours a series query covers (default: the 30 days up to the end of the current hour)
+ * and the zone of its day buckets; refuses an empty or too long range.
+ */
+export function seriesRange(query: TokenAnalyticsQueryDto, now: number): { zone: TimeZone; range: HourRange } {
+  const zone = resolveZone(query.tz);
+  const end = query.end ? ceilToHour(parseInstant(query.end, 'end')) : floorToHour(now) + HOUR_MS;
+  const start = query.start ? floorToHour(parseInstant(query.start, 'start')) : end - DEFAULT_RANGE_MS;
+  if (start >= end) throw AnalyticsErrors.invalidRange();
+  if (end - start > MAX_RANGE_MS) throw AnalyticsErrors.rangeTooLarge('The range may span at most 400 days');
+  if (query.granularity === Granularity.Hour && end - start > MAX_HOURLY_RANGE_MS) {
+    throw AnalyticsErrors.rangeTooLarge('An hourly series may span at most 32 days; use granularity=day');
+  }
+  return { zone, range: { start, end } };
+}
+
+/** Where each bucket of a series starts: every hour, every midnight in the zone, or the range's start alone. */
+export function bucketStarts(zone: TimeZone, range: HourRange, granularity: Granularity | undefined): number[] {
+  if (granularity === Granularity.Day) return dayStarts(zone, range);
+  if (granularity !== Granularity.Hour) return [range.start];
+  const starts: number[] = [];
+  for (let hour = range.start; hour < range.end; hour += HOUR_MS) starts.push(hour);
+  return starts;
+}
+
 function parseInstant(value: string, field: string): number {
   const instant = Date.parse(value);
   if (Number.isNaN(instant)) throw AnalyticsErrors.invalidTime(field);

@@ -39,6 +39,56 @@ per_hour AS (
   RETURNING 1
 )`;
 
+/** The nil UUID: the key part of a call made without an API key, or without a member. */
+export const NO_PRINCIPAL = '00000000-0000-0000-0000-000000000000';
+
+/** Latency buckets grow by this factor: bucket b holds [LATENCY_BUCKET_BASE^b, LATENCY_BUCKET_BASE^(b+1)) ms. */
+export const LATENCY_BUCKET_BASE = 1.1;
+
+const latencyBucket = (column: string) => `floor(ln(greatest(${column}, 1)) / ln(${LATENCY_BUCKET_BASE}))::smallint`;
+
+/**
+ * The hourly rollups by API key and member, and the latency and time-to-first-token histograms
+ * (migration principal_and_latency_rollups), as further parts of the recorder's batch statement:
+ * `source` must return api_key_id, user_id, latency_ms and time_to_first_token_ms besides the
+ * columns hourlyRollupsFrom reads. Upserted in key order, as usage_hourly is.
+ */
+export const principalAndLatencyRollupsFrom = (source: string): string => `
+per_principal AS (
+  INSERT INTO usage_hourly_principals (organization_id, hour, api_key_id, user_id, requests, error_requests,
+    unpriced_requests, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
+    cost_total_nano_usd)
+  SELECT organization_id, date_trunc('hour', started_at, 'UTC'), coalesce(api_key_id, '${NO_PRINCIPAL}'),
+    coalesce(user_id, '${NO_PRINCIPAL}'), count(*), count(*) FILTER (WHERE outcome <> 'ok'),
+    count(*) FILTER (WHERE cost_total_nano_usd IS NULL), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
+    sum(cache_write5m_tokens), sum(cache_write1h_tokens), coalesce(sum(cost_total_nano_usd), 0)
+  FROM ${source} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (organization_id, hour, api_key_id, user_id) DO UPDATE SET
+    requests = usage_hourly_principals.requests + excluded.requests,
+    error_requests = usage_hourly_principals.error_requests + excluded.error_requests,
+    unpriced_requests = usage_hourly_principals.unpriced_requests + excluded.unpriced_requests,
+    input_tokens = usage_hourly_principals.input_tokens + excluded.input_tokens,
+    output_tokens = usage_hourly_principals.output_tokens + excluded.output_tokens,
+    cache_read_tokens = usage_hourly_principals.cache_read_tokens + excluded.cache_read_tokens,
+    cache_write5m_tokens = usage_hourly_principals.cache_write5m_tokens + excluded.cache_write5m_tokens,
+    cache_write1h_tokens = usage_hourly_principals.cache_write1h_tokens + excluded.cache_write1h_tokens,
+    cost_total_nano_usd = usage_hourly_principals.cost_total_nano_usd + excluded.cost_total_nano_usd
+  RETURNING 1
+),
+per_latency AS (
+  INSERT INTO latency_hourly (organization_id, hour, metric, bucket, requests)
+  SELECT organization_id, hour, metric, bucket, count(*) FROM (
+    SELECT organization_id, date_trunc('hour', started_at, 'UTC') AS hour, 'latency' AS metric,
+      ${latencyBucket('latency_ms')} AS bucket FROM ${source}
+    UNION ALL
+    SELECT organization_id, date_trunc('hour', started_at, 'UTC'), 'ttft', ${latencyBucket('time_to_first_token_ms')}
+    FROM ${source} WHERE time_to_first_token_ms IS NOT NULL
+  ) calls GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (organization_id, hour, metric, bucket) DO UPDATE SET
+    requests = latency_hourly.requests + excluded.requests
+  RETURNING 1
+)`;
+
 /**
  * Moves hourly rollups' cost columns by the given differences (repricing): `$1` is a JSON array of
  * `{organization_id, hour, model, unpriced, <cost columns>}`. Rows are locked in key order, as the

@@ -3,14 +3,15 @@ import type { Pool } from 'pg';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
-import { hourlyRollupsFrom } from '../analytics/usage-rollups.sql';
+import { hourlyRollupsFrom, principalAndLatencyRollupsFrom } from '../analytics/usage-rollups.sql';
 import { sessionTotalsFrom } from '../sessions/session-totals.sql';
 import type { InteractionRecord } from './interaction-record';
 
 /**
  * One statement per batch: the interactions (a multi-row INSERT from the batch sent as one JSON
  * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
- * on id), the sessions' running totals and the hourly rollups, all computed from the rows actually
+ * on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and of
+ * latency), all computed from the rows actually
  * inserted, so a replayed batch changes nothing twice. The statement spans organizations (a batch holds
  * every organization's calls); rows carry their organization. The parts on the sessions' totals
  * and the rollups are written by the modules that own those tables (sessions, analytics).
@@ -41,10 +42,12 @@ inserted AS (
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,
     cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd, cost_total_nano_usd,
-    cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd
+    cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd, api_key_id, user_id, latency_ms,
+    time_to_first_token_ms
 ),
 ${sessionTotalsFrom('inserted')},
-${hourlyRollupsFrom('inserted')}
+${hourlyRollupsFrom('inserted')},
+${principalAndLatencyRollupsFrom('inserted')}
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM per_session)::int AS sessions,
   (SELECT count(*) FROM per_hour)::int AS hours`;
 
