@@ -6,6 +6,10 @@ import { createLamplightClient, type components } from '../../sdk/index.ts';
 export type Schemas = components['schemas'];
 export type Organization = Schemas['OrganizationResponseDto'];
 export type Me = Schemas['MeResponseDto'];
+export type SpendLimit = Schemas['SpendLimitDto'];
+export type SpendReport = Schemas['SpendReportDto'];
+export type SpendByScope = Schemas['SpendByScopeDto'];
+export type SpendSettings = Schemas['SpendSettingsDto'];
 
 let organizationId: string | null = null;
 

@@ -17,6 +17,8 @@ export function TimeChart(props: {
   series: ChartSeries[];
   format: (value: number) => string;
   height?: number;
+  /** IANA zone the time axis is read in (the browser's when omitted). */
+  timeZone?: string;
 }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -38,6 +40,9 @@ export function TimeChart(props: {
       ],
       axes: [{}, { values: (_u: uPlot, splits: number[]) => splits.map((v) => props.format(v)), size: 70 }],
       legend: { live: true },
+      ...(props.timeZone
+        ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), props.timeZone as string) }
+        : {}),
       cursor: { drag: { x: false, y: false } },
     };
     const plot = new uPlot(options, [props.times, ...props.series.map((s) => s.values)] as uPlot.AlignedData, element);
@@ -49,6 +54,6 @@ export function TimeChart(props: {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.times, props.series, props.format, props.height]);
+  }, [props.times, props.series, props.format, props.height, props.timeZone]);
   return <div class="chart" ref={host} role="img" aria-label={props.title} />;
 }

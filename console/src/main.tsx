@@ -98,6 +98,7 @@ function App() {
         organization={organization}
         me={me}
         section={route.path.split('/')[2] ?? 'api-keys'}
+        query={route.query}
         onChanged={() => void refresh()}
       />
     );

@@ -8,6 +8,44 @@ export function field(form: FormData, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** Runs a change, then `onDone`; its failure is kept in words for an ErrorBox. */
+export function useAction(onDone: () => void) {
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await action();
+      onDone();
+      return true;
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      return false;
+    }
+  };
+  return { error, run };
+}
+
+/** A share of a whole as a bar with its percentage in words (a value over 1 fills the bar). */
+export function Meter(props: { value: number; label: string }) {
+  const pct = Math.round(props.value * 1000) / 10;
+  const level = props.value >= 1 ? 'over' : props.value >= 0.8 ? 'near' : 'ok';
+  return (
+    <div class="meter-wrap">
+      <meter
+        class={`meter ${level}`}
+        min={0}
+        max={1}
+        low={0.8}
+        high={0.99}
+        optimum={0}
+        value={Math.min(props.value, 1)}
+        aria-label={props.label}
+      />
+      <span class="meter-text">{pct}%</span>
+    </div>
+  );
+}
+
 export type Load<T> =
   { state: 'loading' } | { state: 'error'; message: string; status?: number } | { state: 'ready'; data: T };
 

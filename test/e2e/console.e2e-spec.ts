@@ -8,7 +8,17 @@ import type { Page } from 'playwright-core';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { type Browser, launchChromium } from '../support/browser';
 import { proxyCall, sdk, setUpGateway, UNPRICED_MODEL, waitForInteractions } from '../support/analytics-fixtures';
-import { expectProblem, listen, startTestApp, type TestApp } from '../support/test-app';
+import { addMember } from '../support/tenancy-fixtures';
+import {
+  createApiKey,
+  eventually,
+  expectProblem,
+  listen,
+  registerUser,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
 const BUILD = join(ROOT, 'dist', 'console');
@@ -221,8 +231,8 @@ describe('the console', () => {
     expect(await page.locator('.tile', { hasText: 'Spend' }).locator('.tile-hint').textContent()).toBe(
       '+ 2 unpriced calls',
     );
-    // One chart line per model, drawn on a canvas.
-    expect(await page.locator('.chart canvas').count()).toBe(2);
+    // One chart line per model, drawn on a canvas (with requests and latency charts beside them).
+    expect(await page.locator('.chart canvas').count()).toBe(4);
     const spendLegend = await page.locator('.chart').first().textContent();
     for (const model of ['claude-opus-4-6', 'claude-sonnet-4-6']) expect(spendLegend).toContain(model);
     // All-unpriced models draw no spend line (unknown, not $0), but they do draw tokens.
@@ -383,6 +393,179 @@ describe('the console', () => {
     await page.getByRole('heading', { name: 'Spend by model' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'console-overview-400px.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  describe('spend by API key and member, latency, and spend limits', () => {
+    let admin: TestUser;
+    let member: TestUser;
+    let adminKey: string;
+
+    it('splits the overview by API key and by member, and draws requests, latency and time to first token', async () => {
+      const login = await app.request({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+      const owner = { auth: { authorization: `Bearer ${login.json().accessToken}` } } as TestUser;
+      admin = await registerUser(app, 'Ada Admin');
+      member = await registerUser(app, 'Mo Member');
+      await addMember(app, owner, organizationId, admin, 'admin');
+      await addMember(app, owner, organizationId, member, 'member');
+      adminKey = (await createApiKey(app, admin, { name: 'ci pipeline' }, organizationId)).key;
+      const usage = { input: 3_000, output: 400 };
+      await proxyCall(
+        sdk(baseURL, adminKey),
+        { session: 'ci-build', model: 'claude-sonnet-4-6', usage },
+        'Fix the build',
+        {
+          stream: true,
+        },
+      );
+      await proxyCall(client, { session: 'ci-build', model: 'claude-opus-4-6', usage }, 'Review the fix', {
+        stream: true,
+      });
+      await waitForInteractions(app, organizationId, 6);
+
+      await page.goto(`${baseURL}/?by=api_key`);
+      await page.getByRole('heading', { name: 'Spend by API key' }).waitFor();
+      const spendChart = page.locator('.chart').first();
+      await spendChart.locator('canvas').waitFor();
+      for (const name of ['console laptop', 'ci pipeline']) {
+        expect(await spendChart.textContent()).toContain(name);
+        await page.getByRole('cell', { name: new RegExp(`^${name} \\(lmp_`) }).waitFor();
+      }
+      expect(await page.getByRole('link', { name: 'By API key' }).getAttribute('aria-current')).toBe('true');
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.getByRole('link', { name: 'By member' }).click();
+      await page.waitForURL(/\/\?by=member$/);
+      await page.getByRole('heading', { name: 'Spend by member' }).waitFor();
+      const memberRow = (name: string) => page.locator('.table-wrap tr', { hasText: name }).locator('td');
+      await memberRow('Ada Admin').first().waitFor();
+      await page.locator('.chart').first().locator('canvas').waitFor();
+      expect(await memberRow('Ada Admin').nth(1).textContent()).toBe('1');
+      expect(await memberRow('Console Owner').nth(1).textContent()).toBe('5');
+      expect(await page.locator('.chart').first().textContent()).toContain('Ada Admin');
+
+      // Requests and errors, and latency with time to first token: lines drawn on canvases.
+      const latencyChart = page.getByRole('img', { name: 'Latency and time to first token over time, p50 and p95' });
+      await latencyChart.locator('canvas').waitFor();
+      for (const label of ['Latency p50', 'Latency p95', 'Time to first token p50', 'Time to first token p95'])
+        expect(await latencyChart.textContent()).toContain(label);
+      const ttft = await page.locator('.tile', { hasText: 'Latency' }).locator('.tile-hint').textContent();
+      expect(ttft).toMatch(/^first token p50 \d+ ms$/);
+      expect(await page.getByRole('img', { name: 'Requests and errors over time' }).locator('canvas').count()).toBe(1);
+      await page.screenshot({ path: join(SHOTS, 'console-overview-by-member.png'), fullPage: true });
+    });
+
+    it('sets a limit for a member on the spend-limits page, and shows it with its utilization after calls', async () => {
+      await page.goto(`${baseURL}/settings/limits`);
+      await page.getByRole('heading', { name: 'Spend limits' }).waitFor();
+      await page.getByText('No limits yet').waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+
+      const form = page.getByRole('form', { name: 'Set a limit' });
+      await form.getByLabel('Applies to').selectOption('user');
+      await form.getByLabel(/^Member/).selectOption(admin.id);
+      await form.getByLabel('Period').selectOption('monthly');
+      await form.getByLabel('Amount (USD)').fill('0.05');
+      await form.getByRole('button', { name: 'Save limit' }).click();
+      await page.getByText('Limit saved.').waitFor();
+      const row = page.getByRole('region', { name: 'Spend limits' }).locator('tr', { hasText: 'Ada Admin' });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('$0.05');
+      expect(await row.locator('.meter-text').textContent()).toBe('0%');
+      // A call with Ada's key counts against the limit on her.
+      await proxyCall(sdk(baseURL, adminKey), {
+        session: 'ci-build',
+        model: 'claude-sonnet-4-6',
+        usage: { input: 3_000, output: 400 },
+      });
+      await waitForInteractions(app, organizationId, 7);
+      const used = await eventually(async () => {
+        await page.reload();
+        await row.waitFor();
+        const value = Number(await row.locator('meter').getAttribute('value'));
+        return value > 0 ? value : undefined;
+      }, 10_000);
+      expect(await row.locator('.meter-text').textContent()).toBe(`${Math.round(used * 1000) / 10}%`);
+
+      // The amount changes in place.
+      await page.getByRole('button', { name: /^Change amount of the limit on Ada Admin/ }).click();
+      await page.getByLabel(/^New amount for Ada Admin/).fill('0.10');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await row.getByText('$0.10').waitFor();
+
+      // Spend per member beside the limit.
+      const report = page.locator('.card', {
+        has: page.getByRole('heading', { name: 'Spend per API key and member' }),
+      });
+      await report.locator('tr', { hasText: 'Ada Admin' }).locator('meter').waitFor();
+      expect(await report.locator('tr', { hasText: 'ci pipeline' }).count()).toBe(1);
+      await page.screenshot({ path: join(SHOTS, 'console-spend-limits.png'), fullPage: true });
+      expect(await axeViolations(page)).toEqual([]);
+
+      // Bookmarkable: the report period is in the URL.
+      await report.getByRole('link', { name: 'Today' }).click();
+      await page.waitForURL(/\/settings\/limits\?period=daily$/);
+      await report.getByText(/^From /).waitFor();
+
+      // Usable 400 px wide.
+      await page.setViewportSize({ width: 400, height: 860 });
+      await page.reload();
+      await page.getByRole('heading', { name: 'Spend limits' }).waitFor();
+      await page.locator('.loading').waitFor({ state: 'detached' });
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(400);
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      // An organization-wide limit, then one deleted.
+      await form.getByLabel('Applies to').selectOption('organization');
+      expect(await form.getByLabel('Period').inputValue()).toBe('monthly');
+      await form.getByLabel('Amount (USD)').fill('100');
+      await form.getByRole('button', { name: 'Save limit' }).click();
+      await page
+        .getByRole('cell', { name: /^Organization The whole organization/ })
+        .first()
+        .waitFor();
+      await form.getByLabel('Applies to').selectOption('organization');
+      await form.getByLabel('Period').selectOption('daily');
+      await form.getByLabel('Amount (USD)').fill('1');
+      await form.getByRole('button', { name: 'Save limit' }).click();
+      await eventuallyCount(page, '[aria-label="Spend limits"] tbody tr', 3);
+      await page.getByRole('button', { name: 'Delete the limit on The whole organization' }).first().click();
+      await page.getByRole('button', { name: 'Confirm delete' }).click();
+      await eventuallyCount(page, '[aria-label="Spend limits"] tbody tr', 2);
+    });
+
+    it('shows a member the limits read only, with no way to change them', async () => {
+      const saved = await page.context().cookies();
+      const opened = await app.request({
+        method: 'POST',
+        url: '/api/v1/auth/cookie/login',
+        headers: { 'x-lamplight-csrf': '1' },
+        payload: { email: member.email, password: member.password },
+      });
+      const cookie = /^lamplight_session=([^;]+)/.exec(String(opened.headers['set-cookie']))?.[1] ?? '';
+      await page.context().clearCookies();
+      await page.context().addCookies([{ name: 'lamplight_session', value: cookie, url: baseURL }]);
+      try {
+        await page.goto(`${baseURL}/`);
+        await page.locator('#org-switcher').selectOption(organizationId);
+        await page.goto(`${baseURL}/settings/limits`);
+        await page.getByText(/^Read only: you see the organization's limits and your own/).waitFor();
+        await page
+          .getByRole('cell', { name: /^Organization The whole organization/ })
+          .first()
+          .waitFor();
+        // Another member's limit is not theirs to see; nothing can be changed.
+        expect(await page.locator('tr', { hasText: 'Ada Admin' }).locator('meter').count()).toBe(0);
+        expect(await page.getByRole('button', { name: /Save limit|Change amount|Delete the limit/ }).count()).toBe(0);
+        expect(await page.getByLabel('Webhook URL for alerts').isDisabled()).toBe(true);
+        expect(await axeViolations(page)).toEqual([]);
+        // The overview offers no split by key or member to a member.
+        await page.goto(`${baseURL}/?by=member`);
+        await page.getByText('Spend by API key and by member is shown to owners and admins.').waitFor();
+      } finally {
+        await page.context().clearCookies();
+        await page.context().addCookies(saved);
+      }
+    });
   });
 
   it('switches organization: every call then names it in X-Organization-Id, and the keyboard reaches the page first', async () => {

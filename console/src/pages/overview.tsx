@@ -1,57 +1,47 @@
-import { useMemo } from 'preact/hooks';
 import { api, type Organization, type Schemas, unwrap } from '../api';
-import { type ChartSeries, TimeChart } from '../chart';
-import { money, number, percent, short, timeZone, when } from '../format';
+import { ms, money, number, percent, short, timeZone } from '../format';
+import { Activity } from '../overview/activity';
+import { DIMENSIONS, type Dimension, UsageBreakdown } from '../overview/breakdown';
+import { type Period, periodOf, periodQuery, RANGES, type RangeKey } from '../overview/period';
+import { TopSessions } from '../overview/top-sessions';
 import { withQuery } from '../router';
 import { Empty, Show, Tile, useLoad } from '../ui';
 
-const RANGES = {
-  '24h': { label: 'Last 24 hours', hours: 24, granularity: 'hour' },
-  '7d': { label: 'Last 7 days', hours: 24 * 7, granularity: 'day' },
-  '30d': { label: 'Last 30 days', hours: 24 * 30, granularity: 'day' },
-} as const;
-type RangeKey = keyof typeof RANGES;
-
 interface OverviewData {
-  /** Every bucket of the period (ms since the epoch), so empty hours or days show as zero. */
-  buckets: number[];
+  period: Period;
   tokens: Schemas['TokenAnalyticsResponseDto'];
+  latency: Schemas['LatencyAnalyticsResponseDto'];
   cache: Schemas['CacheAnalyticsResponseDto'];
   top: Schemas['AnalyticsSessionListResponseDto'];
 }
 
-/** Spend and tokens over time by model, with the period's totals, cache savings and top sessions. */
+/** The organization's time zone (its spend-limit settings), or the browser's when it cannot be read. */
+async function organizationTimeZone(): Promise<string> {
+  const result = await api.GET('/api/v1/spend-limits/settings');
+  return result.data?.timeZone ?? timeZone();
+}
+
+/**
+ * Spend and tokens over time by model, API key or member; requests, errors, latency and time to
+ * first token; the period's totals, cache savings and top sessions. Period and split live in the URL.
+ */
 export function OverviewPage(props: { organization: Organization; query: URLSearchParams }) {
-  const rangeKey =
-    (props.query.get('range') ?? '7d') in RANGES ? ((props.query.get('range') ?? '7d') as RangeKey) : '7d';
-  const range = RANGES[rangeKey];
+  const asked = props.query.get('range') ?? '7d';
+  const rangeKey: RangeKey = asked in RANGES ? (asked as RangeKey) : '7d';
+  const askedBy = props.query.get('by') ?? 'model';
+  const by: Dimension = askedBy in DIMENSIONS ? (askedBy as Dimension) : 'model';
   const [load, reload] = useLoad<OverviewData>(async () => {
-    const end = new Date();
-    // Whole buckets: from the start of the first hour (or day, in this time zone's terms the server applies).
-    const start = new Date(end.getTime() - range.hours * 3600_000);
-    if (range.granularity === 'day') start.setHours(0, 0, 0, 0);
-    else start.setMinutes(0, 0, 0);
-    const buckets: number[] = [];
-    for (
-      const at = new Date(start);
-      at <= end;
-      range.granularity === 'day' ? at.setDate(at.getDate() + 1) : at.setHours(at.getHours() + 1)
-    ) {
-      buckets.push(at.getTime());
-    }
-    const span = { start: start.toISOString(), end: end.toISOString() };
-    const [tokens, cache, top] = await Promise.all([
-      api
-        .GET('/spotlight/analytics/tokens', {
-          params: { query: { ...span, granularity: range.granularity, tz: timeZone() } },
-        })
-        .then(unwrap),
+    const period = periodOf(rangeKey, await organizationTimeZone());
+    const span = { start: periodQuery(period).start, end: periodQuery(period).end };
+    const [tokens, latency, cache, top] = await Promise.all([
+      api.GET('/spotlight/analytics/tokens', { params: { query: periodQuery(period) } }).then(unwrap),
+      api.GET('/spotlight/analytics/latency', { params: { query: periodQuery(period) } }).then(unwrap),
       api.GET('/spotlight/analytics/cache', { params: { query: span } }).then(unwrap),
       api
         .GET('/spotlight/analytics/sessions', { params: { query: { sort: 'cost', order: 'desc', limit: 5 } } })
         .then(unwrap),
     ]);
-    return { buckets, tokens, cache, top };
+    return { period, tokens, latency, cache, top };
   }, `${props.organization.id}:${rangeKey}`);
 
   return (
@@ -71,30 +61,20 @@ export function OverviewPage(props: { organization: Organization; query: URLSear
         </nav>
       </div>
       <Show load={load} retry={reload} label="Loading usage…">
-        {(data) => <OverviewBody data={data} />}
+        {(data) => <OverviewBody data={data} organization={props.organization} by={by} query={props.query} />}
       </Show>
     </section>
   );
 }
 
-function OverviewBody({ data }: { data: OverviewData }) {
-  const { buckets, tokens, cache, top } = data;
+function OverviewBody(props: {
+  data: OverviewData;
+  organization: Organization;
+  by: Dimension;
+  query: URLSearchParams;
+}) {
+  const { period, tokens, latency, cache, top } = props.data;
   const totals = tokens.totals;
-  const charts = useMemo(() => {
-    const byStart = new Map((tokens.series ?? []).map((bucket) => [Date.parse(bucket.bucket_start), bucket]));
-    const times = buckets.map((at) => at / 1000);
-    const pick = (field: 'cost_usd' | 'total_tokens'): ChartSeries[] =>
-      // A model whose calls are all unpriced has no spend line: its spend is unknown, not $0.
-      tokens.models
-        .filter((m) => field === 'total_tokens' || m.unpriced_requests < m.requests)
-        .map((m) => m.model)
-        .map((model) => ({
-          label: model,
-          values: buckets.map((at) => byStart.get(at)?.models.find((m) => m.model === model)?.[field] ?? 0),
-        }));
-    return { times, spend: pick('cost_usd'), tokens: pick('total_tokens') };
-  }, [buckets, tokens]);
-
   if (totals.requests === 0) {
     return (
       <Empty>
@@ -118,7 +98,7 @@ function OverviewBody({ data }: { data: OverviewData }) {
         <Tile
           label="Requests"
           value={number(totals.requests)}
-          hint={`${number(totals.error_requests)} errors (${percent(totals.requests ? totals.error_requests / totals.requests : null)})`}
+          hint={`${number(totals.error_requests)} errors (${percent(totals.error_requests / totals.requests)})`}
         />
         <Tile
           label="Tokens"
@@ -126,112 +106,33 @@ function OverviewBody({ data }: { data: OverviewData }) {
           hint={`${short(totals.input_tokens)} in · ${short(totals.output_tokens)} out`}
         />
         <Tile
+          label="Latency p50 / p95"
+          value={`${ms(latency.totals.latency_p50_ms)} / ${ms(latency.totals.latency_p95_ms)}`}
+          hint={`first token p50 ${ms(latency.totals.ttft_p50_ms)}`}
+        />
+        <Tile
           label="Cache hit rate"
           value={percent(cache.hit_rate)}
           hint={`${money(cache.saved_usd)} saved by cache reads`}
         />
       </div>
-      <div class="grid-2">
-        <div class="card">
-          <h2>Spend by model</h2>
-          <TimeChart
-            title="Spend over time by model"
-            times={charts.times}
-            series={charts.spend}
-            format={(v) => money(v)}
-          />
-        </div>
-        <div class="card">
-          <h2>Tokens by model</h2>
-          <TimeChart
-            title="Tokens over time by model"
-            times={charts.times}
-            series={charts.tokens}
-            format={(v) => short(v)}
-          />
-        </div>
-      </div>
-      <div class="grid-2">
-        <div class="card">
-          <h2>By model</h2>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col" class="num">
-                    Requests
-                  </th>
-                  <th scope="col" class="num">
-                    Tokens
-                  </th>
-                  <th scope="col" class="num">
-                    Spend
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.models.map((m) => (
-                  <tr key={m.model}>
-                    <td class="mono">{m.model}</td>
-                    <td class="num">{number(m.requests)}</td>
-                    <td class="num">{short(m.total_tokens)}</td>
-                    <td class="num">
-                      {m.unpriced_requests === m.requests ? <span class="badge">unpriced</span> : money(m.cost_usd)}
-                      {m.unpriced_requests > 0 && m.unpriced_requests < m.requests && (
-                        <span class="badge">+{m.unpriced_requests} unpriced</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
-        <div class="card">
-          <h2>Top sessions by spend</h2>
-          {top.sessions.length === 0 ? (
-            <p>No sessions yet.</p>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Session</th>
-                    <th scope="col" class="num">
-                      Requests
-                    </th>
-                    <th scope="col" class="num">
-                      Spend
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {top.sessions.map((s) => (
-                    <tr key={s.session_uuid}>
-                      <td>
-                        <a href={`/sessions/${encodeURIComponent(s.session_uuid)}`}>{s.title ?? s.session_id}</a>
-                        <div class="sub">{when(s.end_time)}</div>
-                      </td>
-                      <td class="num">{number(s.total_requests)}</td>
-                      <td class="num">
-                        {s.unpriced_requests > 0 && s.unpriced_requests === s.total_requests ? (
-                          <span class="badge">unpriced</span>
-                        ) : (
-                          money(s.total_cost_usd)
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </div>
+      <UsageBreakdown
+        organization={props.organization}
+        isAdmin={props.organization.role !== 'member'}
+        period={period}
+        tokens={tokens}
+        by={props.by}
+        query={props.query}
+      />
+      <Activity period={period} tokens={tokens} latency={latency} />
+      <div class="card">
+        <h2>Top sessions by spend</h2>
+        <TopSessions sessions={top.sessions} />
       </div>
       <p class="footnote">
-        Times in {tokens.timezone}. Unpriced calls (a model missing from the pricing table) are counted apart, never as
-        $0.
+        Times in {period.timeZone}
+        {period.granularity === 'day' ? ', one point per day' : ', one point per hour'}. Unpriced calls (a model missing
+        from the pricing table) are counted apart, never as $0. Latency percentiles are within 5%.
       </p>
     </>
   );

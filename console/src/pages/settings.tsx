@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type Me, type Organization, unwrap } from '../api';
 import { when } from '../format';
 import { SpendLimitsSection } from '../settings/spend-limits';
-import { CopyButton, Empty, ErrorBox, field, Show, useLoad } from '../ui';
+import { CopyButton, Empty, ErrorBox, field, Show, useAction, useLoad } from '../ui';
 
 const SECTIONS = [
   ['api-keys', 'API keys'],
@@ -12,23 +12,13 @@ const SECTIONS = [
   ['limits', 'Spend limits'],
 ] as const;
 
-function useAction(onDone: () => void) {
-  const [error, setError] = useState<string | null>(null);
-  const run = async (action: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await action();
-      onDone();
-      return true;
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      return false;
-    }
-  };
-  return { error, run };
-}
-
-export function SettingsPage(props: { organization: Organization; me: Me; section: string; onChanged: () => void }) {
+export function SettingsPage(props: {
+  organization: Organization;
+  me: Me;
+  section: string;
+  query: URLSearchParams;
+  onChanged: () => void;
+}) {
   const section = SECTIONS.some(([key]) => key === props.section) ? props.section : 'api-keys';
   const isAdmin = props.organization.role !== 'member';
   return (
@@ -52,7 +42,9 @@ export function SettingsPage(props: { organization: Organization; me: Me; sectio
       {section === 'organization' && (
         <OrganizationSettings organization={props.organization} isAdmin={isAdmin} onChanged={props.onChanged} />
       )}
-      {section === 'limits' && <SpendLimitsSection organization={props.organization} isAdmin={isAdmin} />}
+      {section === 'limits' && (
+        <SpendLimitsSection organization={props.organization} isAdmin={isAdmin} query={props.query} />
+      )}
     </section>
   );
 }
