@@ -97,12 +97,27 @@ describe('repricing stored calls', () => {
       `select model, ${sums}, sum(unpriced_requests)::text as unpriced from usage_daily where organization_id = $1 group by model order by model`,
       [org],
     );
+    // The rollup by API key and member against the interactions (the nil UUID stands for none).
+    const principalsFromInteractions = await app.sql(
+      `select coalesce(api_key_id, '00000000-0000-0000-0000-000000000000') as k,
+         coalesce(user_id, '00000000-0000-0000-0000-000000000000') as u, coalesce(sum(cost_total_nano_usd), 0)::text as total,
+         count(*) filter (where cost_total_nano_usd is null)::text as unpriced
+       from interactions where organization_id = $1 group by 1, 2 order by 1, 2`,
+      [org],
+    );
+    const principals = await app.sql(
+      `select api_key_id as k, user_id as u, sum(cost_total_nano_usd)::text as total, sum(unpriced_requests)::text as unpriced
+       from usage_hourly_principals where organization_id = $1 group by 1, 2 order by 1, 2`,
+      [org],
+    );
     return {
       interactions,
       sessions,
       fromInteractions: norm(fromInteractions),
       hourly: norm(hourly),
       daily: norm(daily),
+      principalsFromInteractions,
+      principals,
     };
   };
 
@@ -113,6 +128,7 @@ describe('repricing stored calls', () => {
     }
     expect(f.hourly).toEqual(f.fromInteractions);
     expect(f.daily).toEqual(f.fromInteractions);
+    expect(f.principals).toEqual(f.principalsFromInteractions);
   };
 
   beforeAll(async () => {

@@ -106,6 +106,22 @@ export const hourlyCostDeltasSql = (costColumns: readonly string[]): string => `
   WHERE (u.organization_id, u.hour, u.model) = (d.organization_id, d.hour, d.model)`;
 
 /**
+ * Moves the rollups by API key and member by repricing's differences: `$1` is a JSON array of
+ * `{organization_id, hour, api_key_id, user_id, unpriced, cost}` (the nil UUID for no key or
+ * member), cost in nano-USD. Rows are locked in key order, as the recorder's writer takes them.
+ */
+export const PRINCIPAL_COST_DELTAS_SQL = `
+  WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(organization_id uuid, hour timestamptz, api_key_id uuid,
+    user_id uuid, unpriced bigint, cost bigint)),
+  locked AS (SELECT u.organization_id, u.hour, u.api_key_id, u.user_id FROM usage_hourly_principals u
+    WHERE (u.organization_id, u.hour, u.api_key_id, u.user_id) IN (SELECT organization_id, hour, api_key_id, user_id FROM d)
+    ORDER BY 1, 2, 3, 4 FOR UPDATE)
+  UPDATE usage_hourly_principals u SET unpriced_requests = u.unpriced_requests + d.unpriced,
+    cost_total_nano_usd = u.cost_total_nano_usd + d.cost
+  FROM d JOIN locked l ON (l.organization_id, l.hour, l.api_key_id, l.user_id) = (d.organization_id, d.hour, d.api_key_id, d.user_id)
+  WHERE (u.organization_id, u.hour, u.api_key_id, u.user_id) = (d.organization_id, d.hour, d.api_key_id, d.user_id)`;
+
+/**
  * Cost per UTC day and model from the daily rollups, over [$1, $2), across organizations or those
  * `organizations` names (reconciliation with Anthropic's Cost Report, an operator's command).
  */

@@ -4,7 +4,7 @@ import { callUsageOf } from '../proxy/anthropic-usage';
 import type { CallCost, PricingTable } from '../proxy/pricing/pricing';
 import type { InteractionRow } from '../recording/interaction.repository';
 import { interactionCostsBatchSql, interactionCostsUpdateSql } from '../recording/interaction-costs.sql';
-import { hourlyCostDeltasSql } from '../analytics/usage-rollups.sql';
+import { hourlyCostDeltasSql, NO_PRINCIPAL, PRINCIPAL_COST_DELTAS_SQL } from '../analytics/usage-rollups.sql';
 import { SESSION_COST_DELTAS_SQL } from '../sessions/session-totals.sql';
 
 /** Which interactions to reprice: those started in [since, until), of one organization or all. */
@@ -61,7 +61,14 @@ type Row = Pick<
   | CostColumn
   | 'cost_breakdown'
   | 'pricing_version'
-> & { organization_id: string; started_at: Date; key: string; hour: Date };
+> & {
+  organization_id: string;
+  api_key_id: string | null;
+  user_id: string | null;
+  started_at: Date;
+  key: string;
+  hour: Date;
+};
 
 /** The cost columns of an interaction, as numbers (0 where null), in the rollup's order. */
 const COST_COLUMNS = [
@@ -185,6 +192,11 @@ export class Repricer {
   ): Promise<void> {
     const updates: Record<string, unknown>[] = [];
     const sessions = new Map<string, { cost: number; unpriced: number }>();
+    /** Cost and unpriced differences per rollup row by API key and member (usage_hourly_principals). */
+    const principals = new Map<
+      string,
+      { organization_id: string; hour: string; api_key_id: string; user_id: string; cost: number; unpriced: number }
+    >();
     const hours = new Map<
       string,
       { organization_id: string; hour: string; model: string; unpriced: number } & Record<CostColumn, number>
@@ -230,10 +242,22 @@ export class Repricer {
       }
       const unpriced = (isPriced ? 0 : 1) - (wasPriced ? 0 : 1);
       if (changed) {
+        const cost = (after.cost_total_nano_usd ?? 0) - (before.cost_total_nano_usd ?? 0);
         const session = sessions.get(row.session_id) ?? { cost: 0, unpriced: 0 };
-        session.cost += (after.cost_total_nano_usd ?? 0) - (before.cost_total_nano_usd ?? 0);
+        session.cost += cost;
         session.unpriced += unpriced;
         sessions.set(row.session_id, session);
+        const principal = {
+          organization_id: row.organization_id,
+          hour: row.hour.toISOString(),
+          api_key_id: row.api_key_id ?? NO_PRINCIPAL,
+          user_id: row.user_id ?? NO_PRINCIPAL,
+        };
+        const key = Object.values(principal).join('|');
+        const delta = principals.get(key) ?? { ...principal, cost: 0, unpriced: 0 };
+        delta.cost += cost;
+        delta.unpriced += unpriced;
+        principals.set(key, delta);
       }
       if (changed || savingsChanged) {
         const hour = row.hour.toISOString();
@@ -277,6 +301,9 @@ export class Repricer {
     if (hours.size > 0) {
       const result = await client.query(hourlyCostDeltasSql(COST_COLUMNS), [JSON.stringify([...hours.values()])]);
       report.hoursUpdated += result.rowCount ?? 0;
+    }
+    if (principals.size > 0) {
+      await client.query(PRINCIPAL_COST_DELTAS_SQL, [JSON.stringify([...principals.values()])]);
     }
   }
 }

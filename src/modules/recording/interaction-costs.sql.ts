@@ -5,7 +5,7 @@
 
 /** A keyset page of the interactions `where` selects, oldest first, locked for the update that follows. */
 export const interactionCostsBatchSql = (costColumns: readonly string[], where: string, limit: number): string => `
-  SELECT i.id, i.organization_id, i.session_id, i.model, i.started_at,
+  SELECT i.id, i.organization_id, i.session_id, i.api_key_id, i.user_id, i.model, i.started_at,
     to_char(i.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key,
     date_trunc('hour', i.started_at, 'UTC') AS hour, i.usage, i.input_tokens, i.output_tokens,
     i.cache_read_tokens, i.cache_write5m_tokens, i.cache_write1h_tokens, ${costColumns.map((c) => `i.${c}::text`).join(', ')},
