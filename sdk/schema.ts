@@ -2397,7 +2397,7 @@ export interface components {
              */
             latency_p50_ms: number | null;
             latency_p95_ms: number | null;
-            /** @description Streamed calls, which have a time to first token. */
+            /** @description Calls with a time to first token (to the first byte of the upstream's answer). */
             ttft_requests: number;
             ttft_p50_ms: number | null;
             ttft_p95_ms: number | null;
@@ -2410,7 +2410,7 @@ export interface components {
              */
             latency_p50_ms: number | null;
             latency_p95_ms: number | null;
-            /** @description Streamed calls, which have a time to first token. */
+            /** @description Calls with a time to first token (to the first byte of the upstream's answer). */
             ttft_requests: number;
             ttft_p50_ms: number | null;
             ttft_p95_ms: number | null;

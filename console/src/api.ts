@@ -7,7 +7,6 @@ export type Schemas = components['schemas'];
 export type Organization = Schemas['OrganizationResponseDto'];
 export type Me = Schemas['MeResponseDto'];
 export type SpendLimit = Schemas['SpendLimitDto'];
-export type SpendReport = Schemas['SpendReportDto'];
 export type SpendByScope = Schemas['SpendByScopeDto'];
 export type SpendSettings = Schemas['SpendSettingsDto'];
 

@@ -449,7 +449,7 @@ describe('the console', () => {
       for (const label of ['Latency p50', 'Latency p95', 'Time to first token p50', 'Time to first token p95'])
         expect(await latencyChart.textContent()).toContain(label);
       const ttft = await page.locator('.tile', { hasText: 'Latency' }).locator('.tile-hint').textContent();
-      expect(ttft).toMatch(/^first token p50 \d+ ms$/);
+      expect(ttft).toMatch(/^p95 \d+ ms · first token \d+ ms$/);
       expect(await page.getByRole('img', { name: 'Requests and errors over time' }).locator('canvas').count()).toBe(1);
       await page.screenshot({ path: join(SHOTS, 'console-overview-by-member.png'), fullPage: true });
     });
@@ -512,6 +512,7 @@ describe('the console', () => {
       await page.getByRole('heading', { name: 'Spend limits' }).waitFor();
       await page.locator('.loading').waitFor({ state: 'detached' });
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(400);
+      await page.screenshot({ path: join(SHOTS, 'console-spend-limits-400px.png'), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 900 });
 
       // An organization-wide limit, then one deleted.

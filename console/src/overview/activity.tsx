@@ -55,7 +55,8 @@ export function Activity(props: {
           timeZone={period.timeZone}
         />
         <p class="sub">
-          Time to first token is measured on streamed calls ({number(latency.totals.ttft_requests)} in the period).
+          Time to first token runs until the first byte of Anthropic's answer ({number(latency.totals.ttft_requests)}{' '}
+          calls measured in the period).
         </p>
       </div>
     </div>

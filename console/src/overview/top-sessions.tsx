@@ -7,7 +7,7 @@ export function TopSessions(props: { sessions: Schemas['AnalyticsSessionDto'][] 
   if (props.sessions.length === 0) return <p>No sessions yet.</p>;
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-label="Top sessions by spend">
-      <table>
+      <table class="cards">
         <thead>
           <tr>
             <th scope="col">Session</th>
@@ -22,12 +22,14 @@ export function TopSessions(props: { sessions: Schemas['AnalyticsSessionDto'][] 
         <tbody>
           {props.sessions.map((s) => (
             <tr key={s.session_uuid}>
-              <td>
+              <td data-label="Session">
                 <a href={`/sessions/${encodeURIComponent(s.session_uuid)}`}>{s.title ?? s.session_id}</a>
                 <div class="sub">{when(s.end_time)}</div>
               </td>
-              <td class="num">{number(s.total_requests)}</td>
-              <td class="num">
+              <td class="num" data-label="Requests">
+                {number(s.total_requests)}
+              </td>
+              <td class="num" data-label="Spend">
                 <Spend cost={s.total_cost_usd} requests={s.total_requests} unpriced={s.unpriced_requests} />
               </td>
             </tr>

@@ -15,7 +15,7 @@ export interface UsageRow {
 export function UsageTable(props: { heading: string; rows: UsageRow[] }) {
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-label={`Usage by ${props.heading.toLowerCase()}`}>
-      <table>
+      <table class="cards">
         <thead>
           <tr>
             <th scope="col">{props.heading}</th>
@@ -36,11 +36,17 @@ export function UsageTable(props: { heading: string; rows: UsageRow[] }) {
         <tbody>
           {props.rows.map((row) => (
             <tr key={row.key}>
-              <td>{row.label}</td>
-              <td class="num">{number(row.requests)}</td>
-              <td class="num">{number(row.error_requests)}</td>
-              <td class="num">{short(row.total_tokens)}</td>
-              <td class="num">
+              <td data-label={props.heading}>{row.label}</td>
+              <td class="num" data-label="Requests">
+                {number(row.requests)}
+              </td>
+              <td class="num" data-label="Errors">
+                {number(row.error_requests)}
+              </td>
+              <td class="num" data-label="Tokens">
+                {short(row.total_tokens)}
+              </td>
+              <td class="num" data-label="Spend">
                 <Spend cost={row.cost_usd} requests={row.requests} unpriced={row.unpriced_requests} />
               </td>
             </tr>

@@ -106,9 +106,9 @@ function OverviewBody(props: {
           hint={`${short(totals.input_tokens)} in · ${short(totals.output_tokens)} out`}
         />
         <Tile
-          label="Latency p50 / p95"
-          value={`${ms(latency.totals.latency_p50_ms)} / ${ms(latency.totals.latency_p95_ms)}`}
-          hint={`first token p50 ${ms(latency.totals.ttft_p50_ms)}`}
+          label="Latency p50"
+          value={ms(latency.totals.latency_p50_ms)}
+          hint={`p95 ${ms(latency.totals.latency_p95_ms)} · first token ${ms(latency.totals.ttft_p50_ms)}`}
         />
         <Tile
           label="Cache hit rate"

@@ -37,7 +37,7 @@ export function SpendLimitForm(props: { names: ScopeNames; onCreated: () => void
     });
   };
   return (
-    <form class="stack" onSubmit={submit} aria-labelledby="new-limit-title">
+    <form class="stack wide" onSubmit={submit} aria-labelledby="new-limit-title">
       <h3 id="new-limit-title">Set a limit</h3>
       {error && <ErrorBox message={error} />}
       {created && (

@@ -13,7 +13,7 @@ export function SpendLimitTable(props: {
 }) {
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-label="Spend limits">
-      <table>
+      <table class="cards">
         <thead>
           <tr>
             <th scope="col">Applies to</th>
@@ -68,19 +68,19 @@ function SpendLimitRow(props: { limit: SpendLimit; names: ScopeNames; canManage:
     });
   return (
     <tr>
-      <td>
+      <td data-label="Applies to">
         <span class="sub">{SCOPES[limit.scopeType]}</span>
         <div>{scope}</div>
         {error && <ErrorBox message={error} />}
       </td>
-      <td>
+      <td data-label="Period">
         {PERIODS[limit.period]}
         <div class="sub">
           from {when(limit.usage.periodStart)}
           {limit.usage.periodEnd && ` to ${when(limit.usage.periodEnd)}`}
         </div>
       </td>
-      <td class="num">
+      <td class="num" data-label="Limit">
         {editing ? (
           <form class="inline-form" onSubmit={save}>
             <label>
@@ -105,13 +105,17 @@ function SpendLimitRow(props: { limit: SpendLimit; names: ScopeNames; canManage:
           inUnit(limit, limit.amount)
         )}
       </td>
-      <td class="num">{inUnit(limit, limit.usage.spent)}</td>
-      <td class="num">{inUnit(limit, limit.usage.reserved)}</td>
-      <td>
+      <td class="num" data-label="Spent">
+        {inUnit(limit, limit.usage.spent)}
+      </td>
+      <td class="num" data-label="Reserved">
+        {inUnit(limit, limit.usage.reserved)}
+      </td>
+      <td data-label="Used">
         <Meter value={limit.usage.utilization} label={`Used of the limit on ${scope}`} />
       </td>
       {props.canManage && (
-        <td class="row-actions">
+        <td class="row-actions" data-label="Actions">
           {!editing && (
             <button
               type="button"

@@ -68,7 +68,7 @@ function ScopeSpend(props: {
           role="region"
           aria-label={`Spend per ${props.kind === 'api_key' ? 'API key' : 'member'}`}
         >
-          <table>
+          <table class="wrap-cells">
             <thead>
               <tr>
                 <th scope="col">{props.kind === 'api_key' ? 'API key' : 'Member'}</th>

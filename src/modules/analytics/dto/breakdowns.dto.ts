@@ -55,7 +55,7 @@ export class LatencyFiguresDto {
   /** Whole call, from the request to the last byte. @example 840 */
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
-  /** Streamed calls, which have a time to first token. */
+  /** Calls with a time to first token (to the first byte of the upstream's answer). */
   ttft_requests: number;
   ttft_p50_ms: number | null;
   ttft_p95_ms: number | null;
