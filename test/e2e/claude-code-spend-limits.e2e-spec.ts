@@ -161,7 +161,7 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
     tmux('new-session', '-d', '-s', name, '-x', '160', '-y', '50', '-c', project, ...vars, binary);
     const screen = () => tmux('capture-pane', '-p', '-t', name);
     try {
-      await eventually(async () => (screen().includes('\u276f') ? true : undefined), 30_000);
+      await eventually(() => Promise.resolve(screen().includes('\u276f') ? true : undefined), 30_000);
       tmux('send-keys', '-t', name, '-l', prompt);
       const pending = () => {
         const input = screen()
@@ -170,18 +170,17 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
           .at(-1);
         return input !== undefined && input.includes(prompt.slice(-20));
       };
-      await eventually(async () => (pending() ? true : undefined), 10_000);
+      await eventually(() => Promise.resolve(pending() ? true : undefined), 10_000);
       // Enter until the input box lets the prompt go (a key typed while the box still takes the text is lost).
       let lastEnter = 0;
       try {
-        await eventually(async () => {
-          const now = screen();
-          if (settled(now)) return true;
+        await eventually(() => {
+          if (settled(screen())) return Promise.resolve(true);
           if (pending() && Date.now() - lastEnter > 2_000) {
             tmux('send-keys', '-t', name, 'Enter');
             lastEnter = Date.now();
           }
-          return undefined;
+          return Promise.resolve(undefined);
         }, 40_000);
       } catch {
         throw new Error(`Claude Code did not show what was expected; its screen:\n${screen()}`);
@@ -209,6 +208,12 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
 
   beforeAll(async () => {
     binary = claudeBinary();
+    expect(
+      execFileSync(binary, ['--version'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+      }).trim(),
+    ).toBe(`${PINNED_VERSION} (Claude Code)`);
     work = mkdtempSync(join(tmpdir(), 'lamplight-claude-spend-'));
     project = join(work, 'project');
     home = join(work, 'home');

@@ -493,7 +493,7 @@ describe('spend limits', () => {
       ).toBe(200);
       const spent = (await call('caps').catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
       expect(spent).toBeInstanceOf(Anthropic.RateLimitError);
-      expect(unified(spent.headers!)).toEqual([]);
+      expect(unified(spent.headers)).toEqual([]);
       expect(spent.headers?.get('x-should-retry')).toBe('false');
       expect(spent.headers?.get('retry-after')).toBeNull();
       expect(spent.error).toMatchObject({ error: { type: 'billing_error' } });
