@@ -330,6 +330,45 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
   );
 
   it(
+    "a session's token budget spent: the message and x-should-retry alone, printed as it is, no retry",
+    async () => {
+      await spend(0);
+      const first = await claude(['--output-format', 'json', `Budget. ${marker({ text: 'Within budget.' })}`]);
+      const { session_id: sessionId } = JSON.parse(first.stdout) as { session_id: string };
+      await eventually(async () => {
+        const rows = await app.sql(`select 1 from sessions where organization_id = $1 and external_id = $2`, [
+          organizationId,
+          sessionId,
+        ]);
+        return rows.length === 1 ? true : undefined;
+      });
+      const patched = await app.request({
+        method: 'PATCH',
+        url: `/api/v1/sessions/${sessionId}`,
+        headers: { ...member.auth, ...orgHeader(organizationId) },
+        payload: { tokenBudget: 1000 },
+      });
+      expect(patched.statusCode).toBe(200);
+      const from = recorder.exchanges.length;
+      const upFrom = mock.requests.length;
+      const run = await claude(['--resume', sessionId, `More. ${marker({ text: 'Never sent.' })}`]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(
+        /^API Error: Request rejected \(429\) \u00b7 Spend limit reached: this session's token budget of 1000 tokens has \d+ tokens spent/,
+      );
+      expect(run.stdout).toContain("It does not reset: raise the session's token budget, or start a new session.");
+      const refused = messagesExchanges(from);
+      expect(refused.map((e) => e.status)).toEqual([429]);
+      expect(upstreamMessages(upFrom)).toHaveLength(0);
+      expect(refused[0].headers['x-should-retry']).toBe('false');
+      expect(refused[0].headers['retry-after']).toBeUndefined();
+      expect(Object.keys(refused[0].headers).filter((h) => h.startsWith('anthropic-ratelimit-unified-'))).toEqual([]);
+      expect(refused[0].headers['x-lamplight-spend-limit-scope']).toBe('session');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "over the cap: Claude Code prints Lamplight's message (when it resets, what to do) and does not retry",
     async () => {
       await spend(100_000_000);
