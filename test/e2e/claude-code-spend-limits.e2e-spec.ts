@@ -7,9 +7,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client } from 'pg';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startMockAnthropic, type MockAnthropic, type MockScenario } from '../../mock-upstream/mock-anthropic';
+import { startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
 import { addMember, createOrganization, orgHeader } from '../support/tenancy-fixtures';
 import {
   createApiKey,
@@ -17,6 +19,7 @@ import {
   listen,
   registerUser,
   startTestApp,
+  testDatabaseUrl,
   type TestApp,
   type TestUser,
 } from '../support/test-app';
@@ -90,6 +93,12 @@ function startRecorder(target: string): Promise<{ url: string; exchanges: Exchan
 describe('Claude Code meets a member spend limit (real CLI)', () => {
   let mock: MockAnthropic;
   let app: TestApp;
+  /** Lamplight's connection to PostgreSQL, which a test cuts. */
+  let link: SeverableLink;
+  /** The test's own connection to PostgreSQL (Lamplight's goes through the link). */
+  let db: Client;
+  const sql = async <T = Record<string, unknown>>(text: string, values: unknown[] = []) =>
+    (await db.query(text, values)).rows as T[];
   let recorder: { url: string; exchanges: Exchange[]; server: Server };
   let owner: TestUser;
   let member: TestUser;
@@ -200,7 +209,7 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
   let limitId: string;
   /** Puts the member's monthly counter at `spent` micro-USD (as if calls had spent it). */
   const spend = (spent: number) =>
-    app.sql(`update spend_counters set spent = $2, reserved = 0 where organization_id = $1 and counter_key = $3`, [
+    sql(`update spend_counters set spent = $2, reserved = 0 where organization_id = $1 and counter_key = $3`, [
       organizationId,
       spent,
       limitId,
@@ -220,7 +229,13 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
     for (const dir of [project, join(home, '.claude'), join(work, 'tmp')]) mkdirSync(dir, { recursive: true });
 
     mock = await startMockAnthropic();
-    app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url, PROXY_RATE_LIMIT_PER_MINUTE: '0' });
+    db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    link = await startSeverableLink(testDatabaseUrl());
+    app = await startTestApp(
+      { ANTHROPIC_BASE_URL: mock.url, PROXY_RATE_LIMIT_PER_MINUTE: '0' },
+      link.through(testDatabaseUrl()),
+    );
     recorder = await startRecorder(await listen(app));
     owner = await registerUser(app, 'Spend Owner');
     member = await registerUser(app, 'Spend Member');
@@ -260,7 +275,7 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
     const first = await claude(['--output-format', 'json', `Hello. ${marker({ text: 'Hello.' })}`]);
     expect(JSON.parse(first.stdout)).toMatchObject({ is_error: false, result: 'Hello.' });
     await eventually(async () => {
-      const rows = await app.sql<{ reserved: string }>(
+      const rows = await sql<{ reserved: string }>(
         `select reserved from spend_counters where organization_id = $1 and counter_key = $2`,
         [organizationId, limitId],
       );
@@ -276,7 +291,10 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
       // No tmux server was started.
     }
     recorder?.server.close();
+    link?.restore();
     await app?.close();
+    await link?.close();
+    await db?.end();
     await mock?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -336,7 +354,7 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
       const first = await claude(['--output-format', 'json', `Budget. ${marker({ text: 'Within budget.' })}`]);
       const { session_id: sessionId } = JSON.parse(first.stdout) as { session_id: string };
       await eventually(async () => {
-        const rows = await app.sql(`select 1 from sessions where organization_id = $1 and external_id = $2`, [
+        const rows = await sql(`select 1 from sessions where organization_id = $1 and external_id = $2`, [
           organizationId,
           sessionId,
         ]);
@@ -364,6 +382,46 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
       expect(refused[0].headers['retry-after']).toBeUndefined();
       expect(Object.keys(refused[0].headers).filter((h) => h.startsWith('anthropic-ratelimit-unified-'))).toEqual([]);
       expect(refused[0].headers['x-lamplight-spend-limit-scope']).toBe('session');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'spend limits unreachable, the organization failing closed: the message printed as it is, one request, nothing sent',
+    async () => {
+      await spend(0);
+      const first = await claude(['--output-format', 'json', `Before. ${marker({ text: 'Before the outage.' })}`]);
+      const { session_id: sessionId } = JSON.parse(first.stdout) as { session_id: string };
+      await eventually(async () => {
+        const rows = await sql(
+          `select 1 from interactions i join sessions s on s.id = i.session_id
+          where s.organization_id = $1 and s.external_id = $2`,
+          [organizationId, sessionId],
+        );
+        return rows.length === 1 ? true : undefined;
+      });
+      const from = recorder.exchanges.length;
+      const upFrom = mock.requests.length;
+      link.sever();
+      let run: { code: number | null; stdout: string };
+      try {
+        run = await claude(['--resume', sessionId, `During. ${marker({ text: 'Never sent.' })}`]);
+      } finally {
+        link.restore();
+      }
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe(
+        "API Error: Request rejected (429) \u00b7 Spend limits cannot be checked right now and this organization's setting is to refuse calls until they can. Nothing was sent to Anthropic; try again in a few minutes, or ask an owner or admin of your organization if it persists.\n",
+      );
+      const refused = messagesExchanges(from);
+      expect(refused.map((e) => e.status)).toEqual([429]);
+      expect(upstreamMessages(upFrom)).toHaveLength(0);
+      expect(refused[0].headers['x-should-retry']).toBe('false');
+      expect(Object.keys(refused[0].headers).filter((h) => h.startsWith('anthropic-ratelimit-unified-'))).toEqual([
+        'anthropic-ratelimit-unified-overage-disabled-reason',
+      ]);
+      expect(refused[0].headers['anthropic-ratelimit-unified-overage-disabled-reason']).toBe('fetch_error');
+      expect(JSON.parse(refused[0].body)).toMatchObject({ error: { type: 'billing_error' } });
     },
     TEST_TIMEOUT_MS,
   );
