@@ -20,6 +20,7 @@ import { Migration20261130030000_retention } from './Migration20261130030000_ret
 import { Migration20261130040000_spend_limits } from './Migration20261130040000_spend_limits';
 import { Migration20261130050000_users_without_deleted_at } from './Migration20261130050000_users_without_deleted_at';
 import { Migration20261130060000_principal_and_latency_rollups } from './Migration20261130060000_principal_and_latency_rollups';
+import { Migration20261130070000_spend_webhook_retries } from './Migration20261130070000_spend_webhook_retries';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -56,4 +57,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261130060000_principal_and_latency_rollups',
     class: Migration20261130060000_principal_and_latency_rollups,
   },
+  { name: 'Migration20261130070000_spend_webhook_retries', class: Migration20261130070000_spend_webhook_retries },
 ];

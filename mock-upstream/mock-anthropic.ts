@@ -88,6 +88,11 @@ export interface MockScenario {
   /** `stop_reason` (default `end_turn`, or `tool_use` with `toolUse`). */
   stopReason?: string;
   /**
+   * Answer as Anthropic does for a subscription credential: with its `anthropic-ratelimit-unified-*`
+   * headers (the credential's own quota, 40 % used, warning past 0.25), besides the others.
+   */
+  unifiedUsage?: boolean;
+  /**
    * `message_delta.usage` contents: `"output"` (default) sends `{output_tokens}`; `"cumulative"` also
    * sends the cumulative input_tokens / cache_creation_input_tokens / cache_read_input_tokens.
    */
@@ -290,6 +295,7 @@ const SCENARIO_FIELDS = new Set<string>([
   'resetAfterFrames',
   'errorEventAfterFrames',
   'stopReason',
+  'unifiedUsage',
   'deltaUsage',
   'then',
   'usageExtra',
@@ -406,6 +412,7 @@ function validateScenario(value: unknown, where: string): MockScenario {
   if (value.errorMessage !== undefined && typeof value.errorMessage !== 'string') fail('errorMessage', 'a string');
   if (value.key !== undefined && typeof value.key !== 'string') fail('key', 'a string');
   if (value.stopReason !== undefined && typeof value.stopReason !== 'string') fail('stopReason', 'a string');
+  if (value.unifiedUsage !== undefined && typeof value.unifiedUsage !== 'boolean') fail('unifiedUsage', 'a boolean');
   if (value.stallBeforeHeaders !== undefined && typeof value.stallBeforeHeaders !== 'boolean') {
     fail('stallBeforeHeaders', 'a boolean');
   }
@@ -653,6 +660,19 @@ function sseFrame(event: string, data: unknown): Buffer {
 }
 
 let rateLimitResetCache = { second: -1, value: '' };
+/** What Anthropic sends a subscription credential about its own quota. */
+function unifiedUsageHeaders(sc: MockScenario): Record<string, string> {
+  if (!sc.unifiedUsage) return {};
+  const reset = String(Math.floor(Date.now() / 1000) + 5 * 3600);
+  return {
+    'anthropic-ratelimit-unified-status': 'allowed_warning',
+    'anthropic-ratelimit-unified-representative-claim': 'five_hour',
+    'anthropic-ratelimit-unified-reset': reset,
+    'anthropic-ratelimit-unified-5h-utilization': '0.4',
+    'anthropic-ratelimit-unified-5h-surpassed-threshold': '0.25',
+  };
+}
+
 function rateLimitHeaders(limited: boolean): Record<string, string> {
   const second = Math.floor(Date.now() / 1000);
   if (rateLimitResetCache.second !== second) {
@@ -1180,7 +1200,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       stop_sequence: null,
       usage: { ...usageObject(usage, usage.output_tokens), ...(sc.usageExtra ?? {}) },
     };
-    const headers = { ...baseHeaders(ex, 'application/json'), ...rateLimitHeaders(false) };
+    const headers = { ...baseHeaders(ex, 'application/json'), ...rateLimitHeaders(false), ...unifiedUsageHeaders(sc) };
     if (sc.stallAfterFrames !== undefined || sc.resetAfterFrames !== undefined) {
       // No frames in a JSON response: send the headers, then stall or reset.
       ex.res.writeHead(200, headers);
@@ -1307,7 +1327,11 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
 
   async function sendStream(ex: Exchange, body: Record<string, unknown>, sc: MockScenario): Promise<void> {
     const frames = buildFrames(body, sc);
-    ex.res.writeHead(200, { ...baseHeaders(ex, 'text/event-stream; charset=utf-8'), ...rateLimitHeaders(false) });
+    ex.res.writeHead(200, {
+      ...baseHeaders(ex, 'text/event-stream; charset=utf-8'),
+      ...rateLimitHeaders(false),
+      ...unifiedUsageHeaders(sc),
+    });
     ex.res.flushHeaders();
 
     const cut = (n: number | undefined): number => (n === undefined ? Infinity : Math.min(n, frames.length));

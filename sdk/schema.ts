@@ -522,7 +522,7 @@ export interface paths {
         put?: never;
         /**
          * Send a Messages API request to Anthropic through Lamplight (JSON or a server-sent event stream)
-         * @description The body and the anthropic-version and anthropic-beta headers go to Anthropic untouched; the answer comes back byte for byte. The call is recorded in its session.
+         * @description The body and the anthropic-version and anthropic-beta headers go to Anthropic untouched; the answer comes back byte for byte, except Anthropic's anthropic-ratelimit-unified-* headers (the provider key's own quota), which are never passed on. The call is recorded in its session. Under a spend limit the answer carries Claude Code's usage-limit headers for the fullest limit that resets (anthropic-ratelimit-unified-status allowed or allowed_warning past 75 %, -representative-claim: overage, -overage-status, -overage-utilization, -overage-surpassed-threshold 0.75 or 0.95, -reset and -overage-reset in Unix seconds) and Lamplight's own x-lamplight-spend-limit-* figures for the tightest limit.
          */
         post: operations["createMessage"];
         delete?: never;
@@ -6257,7 +6257,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6391,7 +6391,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6512,7 +6512,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6645,7 +6645,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6766,7 +6766,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6887,7 +6887,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7020,7 +7020,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7153,7 +7153,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7286,7 +7286,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7417,7 +7417,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7538,7 +7538,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7659,7 +7659,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7792,7 +7792,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7925,7 +7925,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8056,7 +8056,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnthropicErrorDto"];
                 };
             };
-            /** @description rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
+            /** @description billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried */
             429: {
                 headers: {
                     [name: string]: unknown;

@@ -13,7 +13,7 @@ import {
 
 /**
  * When the spend counters cannot be reached, what happens is the organization's choice, and it
- * is never silent: fail closed (503, nothing sent) or fail open up to a bounded amount per
+ * is never silent: fail closed (429, nothing sent) or fail open up to a bounded amount per
  * instance, each call logged.
  */
 describe('spend limits while the database is unreachable', () => {
@@ -62,15 +62,20 @@ describe('spend limits while the database is unreachable', () => {
 
   afterEach(() => link.restore());
 
-  it('fails closed by default: 503 in Anthropic shape, nothing sent upstream, and a log line', async () => {
+  it('fails closed by default: 429 billing_error with fetch_error, not retried, nothing sent upstream, and a log line', async () => {
     const before = mock.requests.length;
     link.sever();
     const refused = await call();
-    expect(refused.statusCode).toBe(503);
-    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['x-should-retry']).toBe('false');
+    expect(refused.headers['anthropic-ratelimit-unified-overage-disabled-reason']).toBe('fetch_error');
+    expect(Object.keys(refused.headers).filter((name) => name.startsWith('anthropic-ratelimit-unified-'))).toEqual([
+      'anthropic-ratelimit-unified-overage-disabled-reason',
+    ]);
+    expect(refused.headers['retry-after']).toBeUndefined();
     expect(refused.json()).toMatchObject({
       type: 'error',
-      error: { type: 'api_error', message: expect.stringContaining('Spend limits cannot be checked') },
+      error: { type: 'billing_error', message: expect.stringContaining('Spend limits cannot be checked') },
     });
     expect(mock.requests.length).toBe(before);
     expect(
@@ -95,7 +100,7 @@ describe('spend limits while the database is unreachable', () => {
     link.sever();
     // Each call's worst case is about $0.0047 (256 output tokens of Sonnet 4.6 and its prompt): two fit in $0.01.
     const statuses = [(await call()).statusCode, (await call()).statusCode, (await call()).statusCode];
-    expect(statuses).toEqual([200, 200, 503]);
+    expect(statuses).toEqual([200, 200, 429]);
     expect(mock.requests.length - before).toBe(2);
     expect(logged()).toBe(2);
   });

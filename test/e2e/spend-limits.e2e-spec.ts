@@ -221,20 +221,44 @@ describe('spend limits', () => {
         const first = await client(urls[0], devKey.key, { 'x-lamplight-session-id': 'over' })
           .messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: scenario() }] })
           .withResponse();
-        expect(first.response.headers.get('anthropic-ratelimit-unified-status')).toBe('allowed');
-        expect(first.response.headers.get('anthropic-ratelimit-unified-reset')).toBe(
-          String(Date.parse('2026-12-01T00:00:00Z') / 1000),
-        );
+        const reset = String(Date.parse('2026-12-01T00:00:00Z') / 1000);
+        // Claude Code's usage-limit headers: allowed, nothing spent yet, no threshold passed.
+        expect(Object.fromEntries(first.response.headers)).toMatchObject({
+          'anthropic-ratelimit-unified-status': 'allowed',
+          'anthropic-ratelimit-unified-representative-claim': 'overage',
+          'anthropic-ratelimit-unified-overage-status': 'allowed',
+          'anthropic-ratelimit-unified-overage-utilization': '0',
+          'anthropic-ratelimit-unified-reset': reset,
+          'anthropic-ratelimit-unified-overage-reset': reset,
+          'x-lamplight-spend-limit-scope': 'api_key',
+          'x-lamplight-spend-limit-period': 'daily',
+        });
+        expect(first.response.headers.get('anthropic-ratelimit-unified-overage-surpassed-threshold')).toBeNull();
         await settled(one, created.json().id);
         const error = await ask(urls[0], 'over', {}, devKey.key).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(Anthropic.RateLimitError);
         const rate = error as InstanceType<typeof Anthropic.RateLimitError>;
         expect(rate.headers?.get('retry-after')).toBe(String(12 * 3600));
         expect(rate.headers?.get('x-should-retry')).toBe('false');
-        expect(rate.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+        // The rejected shape Claude Code prints the message of, without a line of its own.
+        expect(Object.fromEntries(rate.headers ?? [])).toMatchObject({
+          'anthropic-ratelimit-unified-status': 'rejected',
+          'anthropic-ratelimit-unified-reset': reset,
+          'anthropic-ratelimit-unified-overage-reset': reset,
+          'anthropic-ratelimit-unified-overage-utilization': '1',
+          'anthropic-ratelimit-unified-overage-surpassed-threshold': '1',
+          'anthropic-ratelimit-unified-overage-period': 'daily',
+          'anthropic-ratelimit-unified-overage-disabled-reason': 'org_spend_cap_reached',
+          'x-lamplight-spend-limit-scope': 'api_key',
+          'x-lamplight-spend-limit-utilization': '1.0000',
+        });
+        expect(rate.headers?.get('anthropic-ratelimit-unified-representative-claim')).toBeNull();
+        expect(rate.headers?.get('anthropic-ratelimit-unified-overage-status')).toBeNull();
+        expect(rate.error).toMatchObject({ type: 'error', error: { type: 'billing_error' } });
         expect(rate.message).toContain("this API key's daily spend limit of $0.02");
         expect(rate.message).toContain('$0.02 spent');
-        expect(rate.message).toContain('2026-12-01T00:00:00.000Z');
+        expect(rate.message).toContain('It resets Dec 1, 00:00 UTC (2026-12-01T00:00:00.000Z)');
+        expect(rate.message).toContain('ask an owner or admin of your organization to raise it');
         // The console shows the spend beside the limit.
         const listed = await one.request({
           method: 'GET',
@@ -301,7 +325,7 @@ describe('spend limits', () => {
     });
   });
 
-  it('warns as a cap nears: allowed_warning from 80 %', async () => {
+  it('warns as a cap nears: allowed_warning past 75 %, the threshold passed, utilization kept below 1', async () => {
     const org = await createOrganization(one, owner, { name: 'Warned' });
     const headers = { ...owner.auth, ...orgHeader(org.id) };
     await one.request({
@@ -340,8 +364,14 @@ describe('spend limits', () => {
       .withResponse();
     expect(c.spent).toBe(3 * CALL_COST_MICRO);
     // … and 80.8 % now.
-    expect(response.headers.get('anthropic-ratelimit-unified-status')).toBe('allowed_warning');
-    expect(Number(response.headers.get('x-lamplight-spend-limit-utilization'))).toBeGreaterThanOrEqual(0.8);
+    expect(Object.fromEntries(response.headers)).toMatchObject({
+      'anthropic-ratelimit-unified-status': 'allowed_warning',
+      'anthropic-ratelimit-unified-overage-status': 'allowed_warning',
+      'anthropic-ratelimit-unified-representative-claim': 'overage',
+      'anthropic-ratelimit-unified-overage-utilization': '0.81',
+      'anthropic-ratelimit-unified-overage-surpassed-threshold': '0.75',
+      'x-lamplight-spend-limit-utilization': '0.8083',
+    });
 
     // Spend per API key and per member this week, beside the limit on each.
     expect(
@@ -366,6 +396,112 @@ describe('spend limits', () => {
     });
     expect(report.apiKeys[0].spentUsd).toBeCloseTo((3 * CALL_COST_MICRO + 18) / 1e6, 6);
     expectProblem(await one.request({ method: 'GET', url: `${CONSOLE}/spend?period=session`, headers }), 400);
+  });
+
+  it("describes the fullest cap that resets, once blocked the one that resets last; a session's token budget and the upstream's own quota never reach Claude Code's headers", async () => {
+    const org = await createOrganization(one, owner, { name: 'Several caps' });
+    const headers = { ...owner.auth, ...orgHeader(org.id) };
+    await one.request({
+      method: 'POST',
+      url: '/api/v1/provider-keys',
+      headers,
+      payload: { name: 'anthropic', key: 'sk-ant-api03-spend-limits-caps-key-eeeeeeee' },
+    });
+    const orgKey = await createApiKey(one, owner, { name: 'caps' }, org.id);
+    const call = (session: string, extra: Record<string, unknown> = {}) =>
+      client(urls[0], orgKey.key, { 'x-lamplight-session-id': session })
+        .messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: scenario(extra) }] })
+        .withResponse();
+    const unified = (h: Headers) => [...h.keys()].filter((name) => name.startsWith('anthropic-ratelimit-unified-'));
+    // Monday 30 November: the month ends the next day, the week on Monday 7 December.
+    const restore = setNow(one, '2026-11-30T12:00:00Z');
+    try {
+      // No cap: none of the headers, not even the ones Anthropic sent about the provider key's own quota.
+      const free = await call('caps', { unifiedUsage: true });
+      expect(unified(free.response.headers)).toEqual([]);
+      expect(free.response.headers.get('x-lamplight-spend-limit-scope')).toBeNull();
+      expect(free.response.headers.get('anthropic-ratelimit-requests-limit')).toBe('4000');
+
+      // A session's token budget: Lamplight's figures only (it never resets and is not the member's credits).
+      expect(
+        (
+          await one.request({
+            method: 'PATCH',
+            url: '/api/v1/sessions/caps',
+            headers,
+            payload: { tokenBudget: 100_000 },
+          })
+        ).statusCode,
+      ).toBe(200);
+      const budgeted = await call('caps', { unifiedUsage: true });
+      expect(unified(budgeted.response.headers)).toEqual([]);
+      expect(Object.fromEntries(budgeted.response.headers)).toMatchObject({
+        'x-lamplight-spend-limit-scope': 'session',
+        'x-lamplight-spend-limit-period': 'session',
+      });
+      expect(budgeted.response.headers.get('x-lamplight-spend-limit-reset')).toBeNull();
+
+      const limit = async (payload: Record<string, unknown>) => {
+        const created = await one.request({ method: 'POST', url: CONSOLE, headers, payload });
+        expect(created.statusCode).toBe(201);
+        return created.json().id as string;
+      };
+      const monthly = await limit({ scopeType: 'user', scopeId: owner.id, period: 'monthly', amount: 1 });
+      const weekly = await limit({ scopeType: 'organization', period: 'weekly', amount: 2 });
+      await call('caps');
+      await settled(one, monthly);
+      await settled(one, weekly);
+      const put = (id: string, spent: number) =>
+        one.sql(`update spend_counters set spent = $2 where counter_key = $1`, [id, spent]);
+      // The member's month at 96 %, the organization's week at 10 %: the month is described.
+      await put(monthly, 960_000);
+      await put(weekly, 200_000);
+      const near = await call('caps', { unifiedUsage: true });
+      const monthEnd = String(Date.parse('2026-12-01T00:00:00Z') / 1000);
+      const weekEnd = String(Date.parse('2026-12-07T00:00:00Z') / 1000);
+      expect(Object.fromEntries(near.response.headers)).toMatchObject({
+        'anthropic-ratelimit-unified-status': 'allowed_warning',
+        'anthropic-ratelimit-unified-overage-utilization': '0.96',
+        'anthropic-ratelimit-unified-overage-surpassed-threshold': '0.95',
+        'anthropic-ratelimit-unified-reset': monthEnd,
+        'anthropic-ratelimit-unified-overage-reset': monthEnd,
+        'x-lamplight-spend-limit-scope': 'user',
+      });
+      expect(near.response.headers.get('anthropic-ratelimit-unified-5h-utilization')).toBeNull();
+      await settled(one, monthly);
+
+      // Both full: the week, which resets last, is what the refusal describes.
+      await put(monthly, 1_000_000);
+      await put(weekly, 2_000_000);
+      const both = (await call('caps').catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
+      expect(both).toBeInstanceOf(Anthropic.RateLimitError);
+      expect(Object.fromEntries(both.headers ?? [])).toMatchObject({
+        'anthropic-ratelimit-unified-status': 'rejected',
+        'anthropic-ratelimit-unified-overage-period': 'weekly',
+        'anthropic-ratelimit-unified-reset': weekEnd,
+        'retry-after': String(Number(weekEnd) - Date.parse('2026-11-30T12:00:00Z') / 1000),
+        'x-lamplight-spend-limit-scope': 'organization',
+      });
+      expect(both.message).toContain("the organization's weekly spend limit of $2.00");
+
+      // Only the session's token budget spent: a 429 with the message and x-should-retry alone.
+      await put(monthly, 0);
+      await put(weekly, 0);
+      expect(
+        (await one.request({ method: 'PATCH', url: '/api/v1/sessions/caps', headers, payload: { tokenBudget: 10 } }))
+          .statusCode,
+      ).toBe(200);
+      const spent = (await call('caps').catch((e: unknown) => e)) as InstanceType<typeof Anthropic.RateLimitError>;
+      expect(spent).toBeInstanceOf(Anthropic.RateLimitError);
+      expect(unified(spent.headers)).toEqual([]);
+      expect(spent.headers?.get('x-should-retry')).toBe('false');
+      expect(spent.headers?.get('retry-after')).toBeNull();
+      expect(spent.error).toMatchObject({ error: { type: 'billing_error' } });
+      expect(spent.message).toContain("this session's token budget of 10 tokens");
+      expect(spent.message).toContain("It does not reset: raise the session's token budget, or start a new session.");
+    } finally {
+      restore();
+    }
   });
 
   describe('alerts', () => {

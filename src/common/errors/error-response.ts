@@ -24,6 +24,8 @@ interface Classified {
   fieldErrors?: { field: string; message: string }[];
   headers: Record<string, string>;
   unexpected: boolean;
+  /** Anthropic's error type when it is not the one its status implies (429 billing_error). */
+  anthropicType?: string;
 }
 
 const CODE_BY_STATUS: Partial<Record<number, CommonErrorCode>> = {
@@ -90,7 +92,18 @@ function classify(exception: unknown): Classified {
     // Whether a client (the Anthropic SDKs read this) should retry what Lamplight answered.
     if (typeof exception.extra.shouldRetry === 'boolean')
       headers['x-should-retry'] = String(exception.extra.shouldRetry);
-    return { status: exception.status, code: exception.code, detail: exception.detail, headers, unexpected: false };
+    // Further headers the error describes itself with (a spend limit's standing, for Claude Code).
+    const own = exception.extra.headers;
+    if (own !== null && typeof own === 'object') Object.assign(headers, own as Record<string, string>);
+    const anthropicType = typeof exception.extra.anthropicType === 'string' ? exception.extra.anthropicType : undefined;
+    return {
+      status: exception.status,
+      code: exception.code,
+      detail: exception.detail,
+      headers,
+      unexpected: false,
+      anthropicType,
+    };
   }
   if (exception instanceof RequestValidationException) {
     return {
@@ -181,7 +194,10 @@ export function toErrorResponse(
       unexpected: c.unexpected,
       body: {
         type: 'error',
-        error: { type: anthropicErrorType(c.status), message: c.fieldErrors ? formatFieldErrors(c) : c.detail },
+        error: {
+          type: c.anthropicType ?? anthropicErrorType(c.status),
+          message: c.fieldErrors ? formatFieldErrors(c) : c.detail,
+        },
         request_id: requestId,
       },
     };

@@ -86,7 +86,7 @@ const AnthropicErrors = () =>
     anthropicError(413, 'request_too_large'),
     anthropicError(
       429,
-      "rate_limit_error: over a spend limit (organization, API key, member or session; the session's token budget among them) with retry-after until its period resets; over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried",
+      "billing_error: over a spend limit (organization, API key, member or session; the session's token budget among them), with x-should-retry: false, retry-after until its period resets and Claude Code's rejected usage-limit headers (anthropic-ratelimit-unified-status: rejected, -overage-period, -overage-disabled-reason: org_spend_cap_reached), or, when spend limits cannot be checked and the organization fails closed, with -overage-disabled-reason: fetch_error. rate_limit_error: over this API key's (or user's) request-rate or concurrency limit at Lamplight, with retry-after; or Anthropic's own, after Lamplight retried",
     ),
     anthropicError(500, 'api_error'),
     anthropicError(502, 'Anthropic could not be reached'),
@@ -116,7 +116,7 @@ export class ProxyController {
     operationId: 'createMessage',
     summary: 'Send a Messages API request to Anthropic through Lamplight (JSON or a server-sent event stream)',
     description:
-      'The body and the anthropic-version and anthropic-beta headers go to Anthropic untouched; the answer comes back byte for byte. The call is recorded in its session.',
+      "The body and the anthropic-version and anthropic-beta headers go to Anthropic untouched; the answer comes back byte for byte, except Anthropic's anthropic-ratelimit-unified-* headers (the provider key's own quota), which are never passed on. The call is recorded in its session. Under a spend limit the answer carries Claude Code's usage-limit headers for the fullest limit that resets (anthropic-ratelimit-unified-status allowed or allowed_warning past 75 %, -representative-claim: overage, -overage-status, -overage-utilization, -overage-surpassed-threshold 0.75 or 0.95, -reset and -overage-reset in Unix seconds) and Lamplight's own x-lamplight-spend-limit-* figures for the tightest limit.",
     // `stream: true` answers with Anthropic's server-sent events, passed through frame for frame.
     content: {
       'application/json': { schema: { $ref: getSchemaPath(MessageResponseDto) } },

@@ -62,7 +62,9 @@ function parseJson(bytes: Buffer): unknown {
 
 /** A failure as Anthropic itself would have answered it. */
 function anthropicError(failure: DomainError): { type: 'error'; error: { type: string; message: string } } {
-  return { type: 'error', error: { type: anthropicErrorType(failure.status), message: failure.detail } };
+  const own = failure.extra.anthropicType;
+  const type = typeof own === 'string' ? own : anthropicErrorType(failure.status);
+  return { type: 'error', error: { type, message: failure.detail } };
 }
 
 /**

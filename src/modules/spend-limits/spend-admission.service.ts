@@ -18,13 +18,21 @@ import {
   SpendUnit,
 } from './spend-limits.repository';
 import { type PeriodWindow, periodWindow, secondsUntil, SpendPeriod } from './spend-periods';
+import {
+  blockingStanding,
+  lamplightHeaders,
+  rejectedHeaders,
+  resetPhrase,
+  type Standing,
+  UNREACHABLE_HEADERS,
+  usageHeaders,
+  utilizationOf,
+} from './usage-limit-headers';
 import { WorstCaseEstimator } from './worst-case';
 
 /** Topic of the cross-instance invalidation sent when an organization's limits or settings change. */
 const SPEND_LIMIT_CACHE_TOPIC = 'spend-limit';
 const STATE_TTL_MS = 30_000;
-/** Utilization from which responses tell the developer they are nearing a cap. */
-const WARNING_UTILIZATION = 0.8;
 
 /** Who makes a Messages call and what it asks for, as admission needs it. */
 export interface SpendCall {
@@ -111,6 +119,26 @@ function describeScope(a: ApplicableLimit): string {
   return a.period === SpendPeriod.Session ? `${what} lifetime spend limit` : `${what} ${a.period} spend limit`;
 }
 
+/** When a limit lets calls through again and what the developer can do meanwhile. */
+function nextStep(a: ApplicableLimit): string {
+  if (a.limit === null) return "It does not reset: raise the session's token budget, or start a new session.";
+  if (a.window.end === null)
+    return 'It does not reset: start a new session, or ask an owner or admin of your organization to raise it.';
+  return `It resets ${resetPhrase(a.window.end)} (${a.window.end.toISOString()}); until then, ask an owner or admin of your organization to raise it.`;
+}
+
+function standingOf(a: ApplicableLimit, used: number): Standing {
+  return {
+    scopeType: a.scopeType,
+    period: a.period,
+    unit: a.unit,
+    cap: a.amount,
+    used,
+    window: a.window,
+    budget: a.limit === null,
+  };
+}
+
 /**
  * Admission that holds across instances: a call is let through only if, for every limit that
  * applies to it, spent + reserved by calls in flight + this call's worst case fits, checked and
@@ -145,7 +173,7 @@ export class SpendAdmissionService {
 
   /**
    * Reserves this call's worst case on every limit that applies, or refuses it: 429 over a limit,
-   * 503 when the counters cannot be reached and the organization fails closed.
+   * and 429 too when the counters cannot be reached and the organization fails closed.
    */
   async admit(call: SpendCall): Promise<SpendReservation> {
     const now = this.clock.now();
@@ -223,28 +251,38 @@ export class SpendAdmissionService {
     fullKey: string,
     now: Date,
   ) {
-    const claim = claims.find((c) => c.key === fullKey) ?? claims[0];
-    const a = claim.applicable;
-    let counter = { spent: 0, reserved: 0 };
+    let counters = new Map<string, { spent: number; reserved: number }>();
     try {
-      counter =
-        (await this.repository.counters(organizationId, [claim.key], [claim.periodStart])).get(
-          `${claim.key}@${claim.periodStart.getTime()}`,
-        ) ?? counter;
+      counters = await this.repository.counters(
+        organizationId,
+        claims.map((c) => c.key),
+        claims.map((c) => c.periodStart),
+      );
     } catch {
-      // The figures are for the message only.
+      // The figures are for the message and headers only: the one the statement named is full.
     }
-    // A counter the refused statement would have created holds nothing yet: its first value is the seed.
-    counter = { ...counter, spent: Math.max(counter.spent, claim.seed) };
+    const full = claims.flatMap((claim) => {
+      const found = counters.get(`${claim.key}@${claim.periodStart.getTime()}`) ?? { spent: 0, reserved: 0 };
+      // A counter the refused statement would have created holds nothing yet: its first value is the seed.
+      const counter = { ...found, spent: Math.max(found.spent, claim.seed) };
+      const noRoom =
+        counter.spent + counter.reserved + claim.amount > claim.cap ||
+        claim.key === fullKey ||
+        !claims.some((c) => c.key === fullKey);
+      return noRoom ? [{ claim, counter, ...standingOf(claim.applicable, counter.spent + counter.reserved) }] : [];
+    });
+    const blocking = blockingStanding(full);
+    const { claim, counter } = blocking;
+    const a = claim.applicable;
     const retryAfter = secondsUntil(a.window, now);
-    const resets = a.window.end
-      ? ` It resets at ${a.window.end.toISOString()}.`
-      : ' It does not reset; an admin can raise it.';
     const detail =
-      `Spend limit reached: ${describeScope(a)} of ${figure(a.unit, a.amount)} (scope ${a.scopeType}${a.limit ? `, period ${a.period}` : ''}) ` +
-      `has ${figure(a.unit, counter.spent)} spent and ${figure(a.unit, counter.reserved)} reserved by calls in flight; ` +
-      `this call could use up to ${figure(a.unit, claim.amount)}. Nothing was sent to Anthropic.${resets}`;
-    return SpendLimitErrors.exceeded(detail, retryAfter);
+      `Spend limit reached: ${describeScope(a)} of ${figure(a.unit, a.amount)} has ${figure(a.unit, counter.spent)} spent ` +
+      `and ${figure(a.unit, counter.reserved)} held by calls in flight, no room for this call (up to ${figure(a.unit, claim.amount)}). ` +
+      `${nextStep(a)} Nothing was sent to Anthropic.`;
+    return SpendLimitErrors.exceeded(detail, retryAfter, {
+      ...rejectedHeaders(blocking),
+      ...lamplightHeaders(blocking, 1),
+    });
   }
 
   /** The counters cannot be reached: the organization's choice, always logged. */
@@ -264,43 +302,26 @@ export class SpendAdmissionService {
       return new SpendReservation(call.organizationId, [], {}, () => undefined);
     }
     this.logger.error({ organizationId: call.organizationId, failureMode }, 'spend limits unreachable: call refused');
-    throw SpendLimitErrors.unavailable();
+    throw SpendLimitErrors.unavailable(UNREACHABLE_HEADERS);
   }
 
   /**
-   * Claude Code reads Anthropic's unified rate-limit headers to warn as a cap nears:
-   * status `allowed_warning` from 80 % of the tightest limit, with its reset time. Lamplight's own
-   * headers give the figures.
+   * Claude Code's usage-limit headers (the fullest cap that resets; from 75 % the threshold that
+   * makes it show "You've used NN% of your usage credits · resets …") and Lamplight's own figures
+   * for the tightest limit of all, the session's token budget included.
    */
   private headersFor(
     claims: (CounterClaim & { applicable: ApplicableLimit })[],
     rows: { counterKey: string; spent: number; reserved: number }[],
   ): Record<string, string> {
-    let tightest: { claim: (typeof claims)[number]; utilization: number; used: number } | null = null;
+    const standings: Standing[] = [];
     for (const claim of claims) {
       const row = rows.find((r) => r.counterKey === claim.key);
-      if (!row) continue;
-      const used = row.spent + row.reserved - claim.amount;
-      const utilization = claim.cap === 0 ? 1 : Math.min(1, Math.max(0, used / claim.cap));
-      if (!tightest || utilization > tightest.utilization) tightest = { claim, utilization, used };
+      if (row) standings.push(standingOf(claim.applicable, row.spent + row.reserved - claim.amount));
     }
-    if (!tightest) return {};
-    const a = tightest.claim.applicable;
-    const headers: Record<string, string> = {
-      'anthropic-ratelimit-unified-status': tightest.utilization >= WARNING_UTILIZATION ? 'allowed_warning' : 'allowed',
-      'x-lamplight-spend-limit-scope': a.scopeType,
-      'x-lamplight-spend-limit-period': a.period,
-      'x-lamplight-spend-limit-utilization': tightest.utilization.toFixed(4),
-      [`x-lamplight-spend-limit-remaining-${a.unit}`]:
-        a.unit === SpendUnit.Usd
-          ? (Math.max(0, a.amount - tightest.used) / 1e6).toFixed(6)
-          : String(Math.max(0, a.amount - tightest.used)),
-    };
-    if (a.window.end) {
-      headers['anthropic-ratelimit-unified-reset'] = String(Math.floor(a.window.end.getTime() / 1000));
-      headers['x-lamplight-spend-limit-reset'] = a.window.end.toISOString();
-    }
-    return headers;
+    if (standings.length === 0) return {};
+    const tightest = standings.reduce((a, b) => (utilizationOf(b) > utilizationOf(a) ? b : a));
+    return { ...usageHeaders(standings), ...lamplightHeaders(tightest) };
   }
 
   private settle(reservation: SpendReservation, actual: SpendActual, attempt = 0): void {

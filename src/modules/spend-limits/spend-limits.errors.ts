@@ -43,20 +43,28 @@ export const SpendLimitErrors = {
       `The webhook URL is refused: ${reason}`,
     ),
   /**
-   * Over a limit: Anthropic's 429 (rate_limit_error) on the proxy, with retry-after until the
-   * period resets; a client retrying earlier would be refused again, so x-should-retry is false.
+   * Over a limit: 429 with Anthropic's `billing_error` on the proxy (the SDKs raise RateLimitError
+   * for any 429; Claude Code prints the message as it is), retry-after until the period resets,
+   * x-should-retry false (a retry before then is refused again), and the limit's standing in
+   * `headers` (Claude Code's usage-limit headers and Lamplight's own).
    */
-  exceeded: (detail: string, retryAfterSeconds: number | null) =>
+  exceeded: (detail: string, retryAfterSeconds: number | null, headers: Record<string, string>) =>
     new DomainError(SpendLimitErrorCode.SpendLimitExceeded, HttpStatus.TOO_MANY_REQUESTS, detail, {
       ...(retryAfterSeconds === null ? {} : { retryAfterSeconds }),
       shouldRetry: false,
+      anthropicType: 'billing_error',
+      headers,
     }),
-  /** The counters cannot be read and the organization chose to fail closed (or its fail-open allowance is spent). */
-  unavailable: () =>
+  /**
+   * The counters cannot be read and the organization chose to fail closed (or its fail-open
+   * allowance is spent): the same 429 `billing_error`, not retried by the client, with the reason
+   * Claude Code knows (`overage-disabled-reason: fetch_error`) and no figures.
+   */
+  unavailable: (headers: Readonly<Record<string, string>>) =>
     new DomainError(
       SpendLimitErrorCode.SpendLimitsUnavailable,
-      HttpStatus.SERVICE_UNAVAILABLE,
-      "Spend limits cannot be checked right now and this organization's setting is to refuse calls until they can; nothing was sent to Anthropic",
-      { retryAfterSeconds: 5, shouldRetry: true },
+      HttpStatus.TOO_MANY_REQUESTS,
+      "Spend limits cannot be checked right now and this organization's setting is to refuse calls until they can. Nothing was sent to Anthropic; try again in a few minutes, or ask an owner or admin of your organization if it persists.",
+      { shouldRetry: false, anthropicType: 'billing_error', headers: { ...headers } },
     ),
 };

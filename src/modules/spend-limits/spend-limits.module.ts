@@ -10,11 +10,18 @@ import { SpendLimitsAdminController } from './spend-limits-admin.controller';
 import { SpendLimitsController } from './spend-limits.controller';
 import { SpendLimitsRepository } from './spend-limits.repository';
 import { SpendLimitsService } from './spend-limits.service';
+import { WebhookSecretCipher } from './webhook-secret-cipher';
 
 @Module({
   imports: [AnalyticsModule, ApiKeysModule, OrganizationsModule, RecordingModule, SessionsModule],
   controllers: [SpendLimitsAdminController, SpendLimitsController],
-  providers: [SpendLimitsRepository, SpendLimitsService, SpendAdmissionService, SpendAlertsService],
+  providers: [
+    SpendLimitsRepository,
+    SpendLimitsService,
+    SpendAdmissionService,
+    SpendAlertsService,
+    WebhookSecretCipher,
+  ],
   exports: [SpendAdmissionService],
 })
 export class SpendLimitsModule {}

@@ -304,7 +304,8 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
       secret_set: boolean;
     }>(
       organizationId,
-      `SELECT time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, webhook_secret IS NOT NULL AS secret_set
+      `SELECT time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url,
+         (webhook_secret_sealed IS NOT NULL OR webhook_secret IS NOT NULL) AS secret_set
        FROM spend_limit_settings WHERE organization_id = $1`,
       [],
     );
@@ -352,24 +353,51 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
     );
   }
 
-  async setWebhookSecret(organizationId: string, secret: string, now: Date): Promise<void> {
+  /** Stores the organization's new signing secret, sealed (the plain column is cleared). */
+  async setWebhookSecret(organizationId: string, sealed: string, now: Date): Promise<void> {
     await this.sql.query(
       organizationId,
-      `INSERT INTO spend_limit_settings (organization_id, webhook_secret, updated_at) VALUES ($1, $2, $3)
-       ON CONFLICT (organization_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, updated_at = excluded.updated_at`,
-      [secret, now],
+      `INSERT INTO spend_limit_settings (organization_id, webhook_secret_sealed, webhook_secret, updated_at) VALUES ($1, $2, NULL, $3)
+       ON CONFLICT (organization_id) DO UPDATE SET webhook_secret_sealed = excluded.webhook_secret_sealed, webhook_secret = NULL,
+         updated_at = excluded.updated_at`,
+      [sealed, now],
     );
   }
 
-  /** The webhook target and its signing secret, for delivery only (never returned by the API). */
-  async webhookTarget(organizationId: string): Promise<{ url: string; secret: string } | null> {
-    const { rows } = await this.sql.query<{ webhook_url: string | null; webhook_secret: string | null }>(
+  /** The webhook URL and its signing secret as stored, for delivery only (never returned by the API). */
+  async webhookTarget(
+    organizationId: string,
+  ): Promise<{ url: string | null; sealed: string | null; plain: string | null } | null> {
+    const { rows } = await this.sql.query<{
+      webhook_url: string | null;
+      webhook_secret_sealed: string | null;
+      webhook_secret: string | null;
+    }>(
       organizationId,
-      `SELECT webhook_url, webhook_secret FROM spend_limit_settings WHERE organization_id = $1`,
+      `SELECT webhook_url, webhook_secret_sealed, webhook_secret FROM spend_limit_settings WHERE organization_id = $1`,
       [],
     );
     const row = rows[0];
-    return row?.webhook_url && row.webhook_secret ? { url: row.webhook_url, secret: row.webhook_secret } : null;
+    return row ? { url: row.webhook_url, sealed: row.webhook_secret_sealed, plain: row.webhook_secret } : null;
+  }
+
+  /** Organizations whose signing secret is still stored in plain text (from before secrets were sealed). */
+  async plainWebhookSecrets(): Promise<{ organizationId: string; secret: string }[]> {
+    const { rows } = await this.sql.acrossOrganizations<{ organization_id: string; webhook_secret: string }>(
+      'a start-up pass seals every secret stored before secrets were sealed',
+      `SELECT organization_id, webhook_secret FROM spend_limit_settings WHERE webhook_secret IS NOT NULL`,
+    );
+    return rows.map((r) => ({ organizationId: r.organization_id, secret: r.webhook_secret }));
+  }
+
+  /** Replaces a plain secret by its sealed form, unless it changed meanwhile (another instance, a rotation). */
+  async sealPlainWebhookSecret(organizationId: string, plain: string, sealed: string): Promise<void> {
+    await this.sql.query(
+      organizationId,
+      `UPDATE spend_limit_settings SET webhook_secret_sealed = $3, webhook_secret = NULL
+       WHERE organization_id = $1 AND webhook_secret = $2`,
+      [plain, sealed],
+    );
   }
 
   /** Records that a threshold was reached in a period; false when it already was (another call or instance). */
@@ -389,6 +417,7 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
     return (rowCount ?? 0) > 0;
   }
 
+  /** A new delivery, due at once. */
   async addDelivery(
     organizationId: string,
     delivery: { id: string; event: string; url: string; payload: unknown },
@@ -396,18 +425,55 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
   ): Promise<void> {
     await this.sql.query(
       organizationId,
-      `INSERT INTO spend_webhook_deliveries (organization_id, id, event, url, payload, status, attempts, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', 0, $6, $6)`,
+      `INSERT INTO spend_webhook_deliveries (organization_id, id, event, url, payload, status, attempts, next_attempt_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, 'pending', 0, $6, $6, $6)`,
       [delivery.id, delivery.event, delivery.url, JSON.stringify(delivery.payload), now],
     );
   }
 
-  async updateDelivery(
+  /** Pending deliveries of every organization whose next attempt is due, oldest first. */
+  async dueDeliveries(now: Date, limit: number): Promise<{ organizationId: string; id: string }[]> {
+    const { rows } = await this.sql.acrossOrganizations<{ organization_id: string; id: string }>(
+      'any instance retries the due webhook deliveries of every organization',
+      `SELECT organization_id, id FROM spend_webhook_deliveries
+       WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ organizationId: r.organization_id, id: r.id }));
+  }
+
+  /**
+   * Claims a due delivery for one attempt: counts the attempt and moves its next attempt to
+   * `leaseUntil`, so no other instance takes it meanwhile (and another does if this one stops).
+   * A row another instance is claiming is skipped, not waited for. Null when it is not (or no
+   * longer) due.
+   */
+  async claimDelivery(
+    organizationId: string,
+    id: string,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<{ url: string; body: string; attempts: number } | null> {
+    const { rows } = await this.sql.query<{ url: string; body: string; attempts: number }>(
+      organizationId,
+      `UPDATE spend_webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $4, updated_at = $3
+       WHERE organization_id = $1 AND id = (
+         SELECT id FROM spend_webhook_deliveries
+         WHERE organization_id = $1 AND id = $2 AND status = 'pending' AND next_attempt_at <= $3
+         FOR UPDATE SKIP LOCKED)
+       RETURNING url, payload::text AS body, attempts`,
+      [id, now, leaseUntil],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** What a claimed attempt came to: delivered, failed for good, or pending until `nextAttemptAt`. */
+  async finishAttempt(
     organizationId: string,
     id: string,
     attempt: {
       status: 'pending' | 'delivered' | 'failed';
-      attempts: number;
+      nextAttemptAt: Date | null;
       statusCode: number | null;
       error: string | null;
     },
@@ -415,10 +481,11 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
   ): Promise<void> {
     await this.sql.query(
       organizationId,
-      `UPDATE spend_webhook_deliveries SET status = $3::varchar, attempts = $4::int, last_status_code = $5::int, last_error = $6::varchar,
-         updated_at = $7::timestamptz, delivered_at = CASE WHEN $3::varchar = 'delivered' THEN $7::timestamptz ELSE delivered_at END
-       WHERE organization_id = $1 AND id = $2`,
-      [id, attempt.status, attempt.attempts, attempt.statusCode, attempt.error?.slice(0, 200) ?? null, now],
+      `UPDATE spend_webhook_deliveries SET status = $2::varchar, next_attempt_at = $3::timestamptz, last_status_code = $4::int,
+         last_error = $5::varchar, updated_at = $6::timestamptz,
+         delivered_at = CASE WHEN $2::varchar = 'delivered' THEN $6::timestamptz ELSE delivered_at END
+       WHERE organization_id = $1 AND id = $7`,
+      [attempt.status, attempt.nextAttemptAt, attempt.statusCode, attempt.error?.slice(0, 200) ?? null, now, id],
     );
   }
 

@@ -10,6 +10,7 @@ import { Clock } from '../../common/time/clock.service';
 import { TimeZone } from '../analytics/time-zone';
 import { Role } from '../organizations/membership.entity';
 import { SpendAdmissionService } from './spend-admission.service';
+import { SpendAlertsService } from './spend-alerts.service';
 import { SpendLimitErrors } from './spend-limits.errors';
 import { type SpendLimitRecord, SpendLimitsRepository, SpendScopeType, SpendUnit } from './spend-limits.repository';
 import { periodWindow, SpendPeriod } from './spend-periods';
@@ -55,6 +56,7 @@ export class SpendLimitsService {
   constructor(
     private readonly repository: SpendLimitsRepository,
     private readonly admission: SpendAdmissionService,
+    private readonly alerts: SpendAlertsService,
     private readonly interactions: InteractionsService,
     private readonly sessions: SessionsService,
     private readonly apiKeys: ApiKeysService,
@@ -321,7 +323,7 @@ export class SpendLimitsService {
   async rotateWebhookSecret(organization: OrganizationContext, principal: Principal): Promise<{ secret: string }> {
     this.requireManager(organization, principal);
     const secret = newWebhookSecret();
-    await this.repository.setWebhookSecret(organization.organizationId, secret, this.clock.now());
+    await this.alerts.storeSecret(organization.organizationId, secret);
     return { secret };
   }
 

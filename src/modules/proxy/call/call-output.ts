@@ -9,6 +9,12 @@ import type { Route } from './call-context';
 const FORWARDED_RESPONSE_HEADERS =
   /^(content-type|content-length|request-id|retry-after|x-should-retry|anthropic-.*)$/i;
 
+/**
+ * Anthropic's per-subscriber usage headers describe the provider key's own quota, not the
+ * developer's: never passed on (Lamplight sends its own for a developer's spend limits).
+ */
+const UPSTREAM_USAGE_HEADERS = /^anthropic-ratelimit-unified-/i;
+
 /** What a stream still open when the shutdown grace period ends receives last. */
 const SHUTDOWN_ERROR_EVENT = `event: error\ndata: ${JSON.stringify({
   type: 'error',
@@ -75,7 +81,8 @@ export function forwardedResponseHeaders(
 ): OutgoingHttpHeaders {
   const outgoing: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'x-request-id': requestId };
   for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name)) outgoing[name] = value;
+    if (value !== undefined && FORWARDED_RESPONSE_HEADERS.test(name) && !UPSTREAM_USAGE_HEADERS.test(name))
+      outgoing[name] = value;
   }
   // After our own retries, the SDK's retries would multiply them: tell it not to.
   if (response.retriesExhausted) outgoing['x-should-retry'] = 'false';
