@@ -17,7 +17,7 @@ import {
   type SpendSettingsRecord,
   SpendUnit,
 } from './spend-limits.repository';
-import { type PeriodWindow, periodWindow, secondsUntil, SpendPeriod } from './spend-periods';
+import { type PeriodWindow, PeriodWindows, secondsUntil, SpendPeriod } from './spend-periods';
 import { WorstCaseEstimator } from './worst-case';
 
 /** Topic of the cross-instance invalidation sent when an organization's limits or settings change. */
@@ -132,6 +132,7 @@ export class SpendAdmissionService implements OnModuleInit {
   private readonly logger = new Logger('SpendLimits');
   private readonly state: ExpiringCache<OrganizationState>;
   private readonly estimator = new WorstCaseEstimator();
+  private readonly windows = new PeriodWindows();
   /** micro-USD let through per organization by this instance while the counters could not be reached. */
   private readonly failedOpen = new Map<string, number>();
   private readonly leases: SpendLeases<ApplicableLimit>;
@@ -231,7 +232,7 @@ export class SpendAdmissionService implements OnModuleInit {
         period: limit.period,
         unit: limit.unit,
         amount: limit.amount,
-        window: periodWindow(limit.period, now, state.zone),
+        window: this.windows.window(limit.period, now, state.zone),
         thresholds: limit.alertThresholds ?? state.settings.alertThresholds,
       });
     }
@@ -244,7 +245,7 @@ export class SpendAdmissionService implements OnModuleInit {
         period: SpendPeriod.Session,
         unit: SpendUnit.Tokens,
         amount: call.session.tokenBudget,
-        window: periodWindow(SpendPeriod.Session, now, state.zone),
+        window: this.windows.window(SpendPeriod.Session, now, state.zone),
         thresholds: [],
       });
     }
