@@ -734,6 +734,37 @@ describe('spend limits', () => {
       expect(c).toEqual({ spent: CALL_COST_MICRO, reserved: 0 });
     });
 
+    it('gives unused leases back on every instance when a limit changes, keeping what calls in flight hold', async () => {
+      const { headers, orgKey, limit } = await limitedOrganization('Changed', 100);
+      // A slow call on the other instance keeps its lease busy (not idle, so not given back for that).
+      const slow = client(urls[1], orgKey.key, { 'x-lamplight-session-id': 'changed' }).messages.create({
+        model: MODEL,
+        max_tokens: 1000,
+        messages: [{ role: 'user', content: scenario({ delayMs: 3000 }) }],
+      });
+      // Far from the cap the lease is many worst cases (a worst case here is under $0.02).
+      const leased = await eventually(async () => {
+        const [c] = await counter(limit.id);
+        return c && c.reserved > 100_000 ? c : undefined;
+      });
+      expect(leased.reserved).toBeGreaterThan(100_000);
+      const patched = await one.request({
+        method: 'PATCH',
+        url: `${CONSOLE}/${limit.id}`,
+        headers,
+        payload: { amount: 50 },
+      });
+      expect(patched.statusCode).toBe(200);
+      // NOTIFY reaches the other instance, which gives back all but the slow call's worst case.
+      const back = await eventually(async () => {
+        const [c] = await counter(limit.id);
+        return c.reserved < 20_000 ? c : undefined;
+      }, 2_500);
+      expect(back.reserved).toBeGreaterThan(0);
+      await expect(slow).resolves.toMatchObject({ type: 'message' });
+      expect(await settled(two, limit.id)).toEqual([{ spent: CALL_COST_MICRO, reserved: 0 }]);
+    });
+
     it('gives unused leases back and loses no settled spend on a graceful shutdown', async () => {
       const three = await startTestApp({
         ANTHROPIC_BASE_URL: mock.url,

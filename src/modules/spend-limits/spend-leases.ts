@@ -148,6 +148,12 @@ interface Planned<C> {
  * grows a lease on the counter, once `ttlMs` has passed since the last renewal. So spend is
  * under-counted by at most this instance's lease on the counter (by construction never more than
  * the room it was granted), and nothing stays reserved for longer than `ttlMs`.
+ *
+ * The one way past a cap (besides server-tool fees, which no worst case bounds): an instance cut
+ * off from the database for longer than `ttlMs` whose calls admitted before its lease lapsed here
+ * (`ttlMs − safetyMs` after the last renewal) are still running, or whose settled spend is still
+ * unflushed, when another instance's statement releases the expired lease and takes its room.
+ * Spend then passes the cap by at most what that lease held.
  */
 export class SpendLeases<C> {
   readonly instanceId = randomUUID();
@@ -204,7 +210,7 @@ export class SpendLeases<C> {
       if (lease.pending >= lease.granted * EAGER_FLUSH_SHARE) eager = true;
     }
     const ledger = this.ledgers.get(organizationId);
-    if (eager && ledger && !ledger.busy) this.pump(ledger);
+    if (eager && ledger && !ledger.busy && performance.now() >= ledger.retryAt) this.pump(ledger);
   }
 
   /** The organization's limits or settings changed (`*`: any organization's): unused leases go back. */
