@@ -272,7 +272,7 @@ export class SpendAdmissionService implements OnModuleInit {
       : ' It does not reset; an admin can raise it.';
     const detail =
       `Spend limit reached: ${describeScope(a)} of ${figure(a.unit, a.amount)} (scope ${a.scopeType}${a.limit ? `, period ${a.period}` : ''}) ` +
-      `has ${figure(a.unit, counter.spent)} spent and ${figure(a.unit, counter.reserved)} reserved by calls in flight; ` +
+      `has ${figure(a.unit, counter.spent)} spent and ${figure(a.unit, counter.reserved)} reserved by calls in flight and instances' leases; ` +
       `this call could use up to ${figure(a.unit, claim.amount)}. Nothing was sent to Anthropic.${resets}`;
     return SpendLimitErrors.exceeded(detail, retryAfter);
   }
