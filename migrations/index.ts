@@ -21,6 +21,7 @@ import { Migration20261130040000_spend_limits } from './Migration20261130040000_
 import { Migration20261130050000_users_without_deleted_at } from './Migration20261130050000_users_without_deleted_at';
 import { Migration20261130060000_principal_and_latency_rollups } from './Migration20261130060000_principal_and_latency_rollups';
 import { Migration20261130070000_spend_webhook_retries } from './Migration20261130070000_spend_webhook_retries';
+import { Migration20261130080000_spend_leases } from './Migration20261130080000_spend_leases';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -58,4 +59,5 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261130060000_principal_and_latency_rollups,
   },
   { name: 'Migration20261130070000_spend_webhook_retries', class: Migration20261130070000_spend_webhook_retries },
+  { name: 'Migration20261130080000_spend_leases', class: Migration20261130080000_spend_leases },
 ];

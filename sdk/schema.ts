@@ -3082,7 +3082,7 @@ export interface components {
             periodEnd: string | null;
             /** @description In the limit's unit: USD or tokens. */
             spent: number;
-            /** @description Held by calls in flight. */
+            /** @description Held by calls in flight and by instances' leases: headroom no other call can use now. */
             reserved: number;
             remaining: number;
             /** @description (spent + reserved) / amount, 0–1 (1 when the amount is 0). */

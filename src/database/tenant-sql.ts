@@ -29,6 +29,7 @@ export const TENANT_TABLES: Readonly<Record<string, { softDelete: boolean }>> = 
   share_links: { softDelete: false },
   spend_alerts: { softDelete: false },
   spend_counters: { softDelete: false },
+  spend_leases: { softDelete: false },
   spend_limit_settings: { softDelete: false },
   spend_limits: { softDelete: false },
   spend_webhook_deliveries: { softDelete: false },

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { MESSAGES, messageBody, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
 import {
@@ -12,9 +13,10 @@ import {
 } from '../support/test-app';
 
 /**
- * When the spend counters cannot be reached, what happens is the organization's choice, and it
- * is never silent: fail closed (429, nothing sent) or fail open up to a bounded amount per
- * instance, each call logged.
+ * When the spend counters cannot be reached, a call that fits in a lease this instance still
+ * holds is admitted from it (the headroom is already reserved on the shared counter); any other
+ * call gets the organization's choice, never silently: fail closed (429, nothing sent) or fail
+ * open up to a bounded amount per instance, each call logged.
  */
 describe('spend limits while the database is unreachable', () => {
   let mock: MockAnthropic;
@@ -22,6 +24,11 @@ describe('spend limits while the database is unreachable', () => {
   let app: TestApp;
   let owner: TestUser;
   let key: string;
+  let limitId: string;
+  /** Straight to the database, not through the link the app uses (which the tests sever). */
+  let direct: Client;
+  /** What one call costs (the mock's default usage), from the three calls made before the tests. */
+  let perCall: number;
 
   const call = () =>
     app.request({
@@ -39,6 +46,8 @@ describe('spend limits while the database is unreachable', () => {
   beforeAll(async () => {
     mock = await startMockAnthropic();
     link = await startSeverableLink(testDatabaseUrl());
+    direct = new Client({ connectionString: testDatabaseUrl() });
+    await direct.connect();
     app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url }, link.through(testDatabaseUrl()));
     owner = await registerUser(app, 'Outage Spender');
     await storeProviderKey(app, owner, 'sk-ant-api03-spend-outage-test-key-aaaaaaaaaaaa');
@@ -50,19 +59,34 @@ describe('spend limits while the database is unreachable', () => {
       payload: { scopeType: 'organization', period: 'monthly', amount: 100 },
     });
     expect(created.statusCode).toBe(201);
+    limitId = created.json().id;
     for (let i = 0; i < 3; i++) expect((await call()).statusCode).toBe(200);
   });
+
+  const counter = async () =>
+    (
+      await direct.query<{ spent: string; reserved: string }>(
+        `select spent, reserved from spend_counters where counter_key = $1`,
+        [limitId],
+      )
+    ).rows.map((r) => ({ spent: Number(r.spent), reserved: Number(r.reserved) }))[0];
+  /** The instance gave its lease back (after a second without calls): the next call needs the database. */
+  const leaseGivenBack = () => eventually(async () => ((await counter())?.reserved === 0 ? true : undefined), 15_000);
 
   afterAll(async () => {
     link.restore();
     await app.close();
     await link.close();
+    await direct.end();
     await mock.close();
   });
 
   afterEach(() => link.restore());
 
   it('fails closed by default: 429 billing_error with fetch_error, not retried, nothing sent upstream, and a log line', async () => {
+    await leaseGivenBack();
+    perCall = (await counter()).spent / 3;
+    expect(perCall).toBeGreaterThan(0);
     const before = mock.requests.length;
     link.sever();
     const refused = await call();
@@ -96,6 +120,11 @@ describe('spend limits while the database is unreachable', () => {
     // The new settings are read by the next call (this instance forgot its copy when they changed).
     await eventually(async () => ((await call()).statusCode === 200 ? true : undefined));
     const logged = () => app.logs.filter((line) => line.includes('fail-open allowance')).length;
+    // Once the lease is back, one more call reads the settings after their NOTIFY has surely
+    // arrived (it drops them here too), and is the copy used while the database is out of reach.
+    await leaseGivenBack();
+    expect((await call()).statusCode).toBe(200);
+    await leaseGivenBack();
     const before = mock.requests.length;
     link.sever();
     // Each call's worst case is about $0.0047 (256 output tokens of Sonnet 4.6 and its prompt): two fit in $0.01.
@@ -103,5 +132,29 @@ describe('spend limits while the database is unreachable', () => {
     expect(statuses).toEqual([200, 200, 429]);
     expect(mock.requests.length - before).toBe(2);
     expect(logged()).toBe(2);
+  });
+
+  it('admits from a lease still valid while the database is unreachable, and flushes that spend once it is back', async () => {
+    await leaseGivenBack();
+    const start = await counter();
+    expect((await call()).statusCode).toBe(200);
+    // The lease is held now (far from the cap it is kept until the instance is idle).
+    expect((await counter()).reserved).toBeGreaterThan(0);
+    const logged = () => app.logs.filter((line) => line.includes('spend limits unreachable')).length;
+    const refusedBefore = logged();
+    const before = mock.requests.length;
+    link.sever();
+    const statuses = [(await call()).statusCode, (await call()).statusCode];
+    expect(statuses).toEqual([200, 200]);
+    expect(mock.requests.length - before).toBe(2);
+    // Admitted from the lease: neither the fail-open allowance nor a refusal was involved.
+    expect(logged()).toBe(refusedBefore);
+    link.restore();
+    const after = await eventually(async () => {
+      const c = await counter();
+      return c.reserved === 0 ? c : undefined;
+    }, 30_000);
+    // Every one of the three calls flushed, the two made during the outage included.
+    expect(after.spent - start.spent).toBe(3 * perCall);
   });
 });

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { SpendAlertsService } from '../../src/modules/spend-limits/spend-alerts.service';
+import { SpendLimitsRepository } from '../../src/modules/spend-limits/spend-limits.repository';
 import { verifyWebhook } from '../../src/modules/spend-limits/webhook-security';
 import { setNow } from '../support/analytics-fixtures';
 import { addMember, createOrganization, orgHeader } from '../support/tenancy-fixtures';
@@ -27,9 +28,11 @@ const scenario = (extra: Record<string, unknown> = {}) =>
   `MOCK:${JSON.stringify({ usage: { input_tokens: 10, output_tokens: 1000 }, ...extra })} go`;
 
 /**
- * Spend limits hold: admission reserves each call's worst case on counters in PostgreSQL that
- * every instance shares, and settles it with the true cost; over a limit the SDK gets a
- * RateLimitError with retry-after until the period resets.
+ * Spend limits hold: each instance admits a call only if its worst case fits in the lease the
+ * instance holds on counters in PostgreSQL that every instance shares, and settles it with the
+ * true cost; over a limit the SDK gets a RateLimitError with retry-after until the period resets.
+ * A counter is settled once every instance has flushed its spend and given its lease back (near
+ * a cap at once, far from it after a second without calls).
  */
 describe('spend limits', () => {
   let mock: MockAnthropic;
@@ -147,7 +150,8 @@ describe('spend limits', () => {
       expect(mock.requests.length - before).toBe(ok);
 
       const [final] = await settled(one, limitId);
-      // The bound: spent never exceeds the amount, because each call's worst case was reserved first.
+      // The bound: spent never exceeds the amount, because each call's worst case was admitted
+      // only from headroom leased on the shared counter (near the cap, leases are exact).
       expect(final.spent).toBeLessThanOrEqual(1_000_000);
       expect(final.spent).toBe(950_000 + ok * CALL_COST_MICRO);
     } finally {
@@ -768,6 +772,164 @@ describe('spend limits', () => {
         }),
         { numRuns: 150 },
       );
+    });
+  });
+
+  describe('leases', () => {
+    /** A fresh organization with a provider key, an API key and an organization limit (USD). */
+    const limitedOrganization = async (name: string, amountUsd: number, period = 'monthly') => {
+      const org = await createOrganization(one, owner, { name });
+      const headers = { ...owner.auth, ...orgHeader(org.id) };
+      const stored = await one.request({
+        method: 'POST',
+        url: '/api/v1/provider-keys',
+        headers,
+        payload: { name: 'anthropic', key: `sk-ant-api03-spend-leases-${name.toLowerCase()}-eeeeeeee` },
+      });
+      expect(stored.statusCode).toBe(201);
+      const orgKey = await createApiKey(one, owner, { name }, org.id);
+      const created = await one.request({
+        method: 'POST',
+        url: CONSOLE,
+        headers,
+        payload: { scopeType: 'organization', period, amount: amountUsd },
+      });
+      expect(created.statusCode).toBe(201);
+      const limit = created.json<{ id: string; usage: { periodStart: string } }>();
+      return { org, headers, orgKey, limit };
+    };
+    const leaseRows = (organizationId: string) =>
+      one.sql<{ instance_id: string; amount: string }>(
+        `select instance_id, amount::text from spend_leases where organization_id = $1`,
+        [organizationId],
+      );
+
+    it('admits a burst from one lease: one statement grows it, and no call makes a round trip of its own', async () => {
+      const { orgKey, limit } = await limitedOrganization('Burst', 100);
+      const repository = two.app.get(SpendLimitsRepository);
+      const statements = jest.spyOn(repository, 'lease');
+      try {
+        const burst = (n: number, delayMs: number) =>
+          Promise.all(
+            Array.from({ length: n }, () =>
+              client(urls[1], orgKey.key, { 'x-lamplight-session-id': 'burst' }).messages.create({
+                model: MODEL,
+                max_tokens: 1000,
+                messages: [{ role: 'user', content: scenario({ delayMs }) }],
+              }),
+            ),
+          );
+        // The first call waits for the lease; 24 more (12 at once, then 12 one after another) fit in it.
+        await burst(1, 0);
+        await burst(12, 100);
+        for (let i = 0; i < 12; i++) await burst(1, 0);
+        const grows = statements.mock.calls.filter(([, , , entries]) =>
+          entries.some((e) => e.need > 0 || e.demand > 0),
+        );
+        // Far from the cap a lease is an eighth of the room, at most 64 worst cases more than the
+        // call needs: 25 calls at a worst case of about $0.016 fit in the first grant.
+        expect(grows).toHaveLength(1);
+        const [{ spent, reserved }] = await settled(two, limit.id);
+        expect(reserved).toBe(0);
+        expect(spent).toBe(25 * CALL_COST_MICRO);
+        // Flushes are batched: fewer statements than calls, however slow the machine.
+        expect(statements.mock.calls.length).toBeLessThan(25);
+      } finally {
+        statements.mockRestore();
+      }
+    });
+
+    it('releases the lease of an instance that stopped renewing it, and another instance uses its headroom', async () => {
+      const { org, orgKey, limit } = await limitedOrganization('Crashed', 0.05);
+      const ask2 = () =>
+        client(urls[1], orgKey.key, { 'x-lamplight-session-id': 'crashed' }).messages.create({
+          model: MODEL,
+          max_tokens: 1000,
+          messages: [{ role: 'user', content: scenario() }],
+        });
+      // Another instance leased the whole limit, then was killed: its lease row stays, unrenewed.
+      const dead = '0f0f0f0f-0000-4000-8000-000000000001';
+      await one.sql(
+        `insert into spend_counters (organization_id, counter_key, period_start, spent, reserved) values ($1, $2, $3, 0, 50000)`,
+        [org.id, limit.id, limit.usage.periodStart],
+      );
+      await one.sql(
+        `insert into spend_leases (organization_id, counter_key, period_start, instance_id, amount, expires_at)
+         values ($1, $2, $3, $4, 50000, now() + interval '1 hour')`,
+        [org.id, limit.id, limit.usage.periodStart, dead],
+      );
+      // While its lease is unexpired, the headroom is held: refused, nothing sent.
+      const before = mock.requests.length;
+      await expect(ask2()).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+      expect(mock.requests.length).toBe(before);
+      // Its expiry passes (it stopped renewing): the next grow releases it and the call goes through.
+      await one.sql(`update spend_leases set expires_at = now() - interval '1 second' where instance_id = $1`, [dead]);
+      await expect(ask2()).resolves.toMatchObject({ type: 'message' });
+      expect((await leaseRows(org.id)).map((r) => r.instance_id)).not.toContain(dead);
+      const [c] = await settled(two, limit.id);
+      expect(c).toEqual({ spent: CALL_COST_MICRO, reserved: 0 });
+    });
+
+    it('gives unused leases back on every instance when a limit changes, keeping what calls in flight hold', async () => {
+      const { headers, orgKey, limit } = await limitedOrganization('Changed', 100);
+      // A slow call on the other instance keeps its lease busy (not idle, so not given back for that).
+      const slow = client(urls[1], orgKey.key, { 'x-lamplight-session-id': 'changed' }).messages.create({
+        model: MODEL,
+        max_tokens: 1000,
+        messages: [{ role: 'user', content: scenario({ delayMs: 3000 }) }],
+      });
+      // Far from the cap the lease is many worst cases (a worst case here is under $0.02).
+      const leased = await eventually(async () => {
+        const [c] = await counter(limit.id);
+        return c && c.reserved > 100_000 ? c : undefined;
+      });
+      expect(leased.reserved).toBeGreaterThan(100_000);
+      const patched = await one.request({
+        method: 'PATCH',
+        url: `${CONSOLE}/${limit.id}`,
+        headers,
+        payload: { amount: 50 },
+      });
+      expect(patched.statusCode).toBe(200);
+      // NOTIFY reaches the other instance, which gives back all but the slow call's worst case.
+      const back = await eventually(async () => {
+        const [c] = await counter(limit.id);
+        return c.reserved < 20_000 ? c : undefined;
+      }, 2_500);
+      expect(back.reserved).toBeGreaterThan(0);
+      await expect(slow).resolves.toMatchObject({ type: 'message' });
+      expect(await settled(two, limit.id)).toEqual([{ spent: CALL_COST_MICRO, reserved: 0 }]);
+    });
+
+    it('gives unused leases back and loses no settled spend on a graceful shutdown', async () => {
+      const three = await startTestApp({
+        ANTHROPIC_BASE_URL: mock.url,
+        PROXY_RATE_LIMIT_PER_MINUTE: '0',
+        PROXY_CONCURRENCY_LIMIT: '0',
+      });
+      let closed = false;
+      try {
+        const url = await listen(three);
+        const { org, orgKey, limit } = await limitedOrganization('Stopping', 100);
+        for (let i = 0; i < 5; i++) {
+          await client(url, orgKey.key, { 'x-lamplight-session-id': 'stopping' }).messages.create({
+            model: MODEL,
+            max_tokens: 1000,
+            messages: [{ role: 'user', content: scenario() }],
+          });
+        }
+        // The lease is still held (far from the cap, it is kept until a second without calls) …
+        const [held] = await counter(limit.id);
+        expect(held.reserved).toBeGreaterThan(0);
+        expect(await leaseRows(org.id)).toHaveLength(1);
+        await three.close();
+        closed = true;
+        // … and shutdown flushed every call and gave the rest back.
+        expect(await counter(limit.id)).toEqual([{ spent: 5 * CALL_COST_MICRO, reserved: 0 }]);
+        expect(await leaseRows(org.id)).toEqual([]);
+      } finally {
+        if (!closed) await three.close();
+      }
     });
   });
 });

@@ -1,15 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { ExpiringCache } from '../../common/cache/expiring-cache';
 import { OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
+import { ShutdownState } from '../../common/lifecycle/shutdown-state.service';
 import { CacheInvalidation } from '../../database/cache-invalidation';
 import { Clock } from '../../common/time/clock.service';
 import { TimeZone } from '../analytics/time-zone';
 import { SpendAlertsService } from './spend-alerts.service';
 import { SpendLimitErrors } from './spend-limits.errors';
+import { CounterFull, CountersUnreachable, type Lease, type LeaseClaim, SpendLeases } from './spend-leases';
 import {
-  COUNTER_FULL_SQLSTATE,
-  type CounterClaim,
   FailureMode,
   type SpendLimitRecord,
   SpendLimitsRepository,
@@ -17,7 +17,7 @@ import {
   type SpendSettingsRecord,
   SpendUnit,
 } from './spend-limits.repository';
-import { type PeriodWindow, periodWindow, secondsUntil, SpendPeriod } from './spend-periods';
+import { type PeriodWindow, PeriodWindows, secondsUntil, SpendPeriod } from './spend-periods';
 import {
   blockingStanding,
   lamplightHeaders,
@@ -67,7 +67,10 @@ interface ApplicableLimit {
 interface Held {
   applicable: ApplicableLimit;
   reserved: number;
+  lease: Lease<ApplicableLimit>;
 }
+
+type Claim = LeaseClaim<ApplicableLimit>;
 
 /** A call's hold on its limits: settle it exactly once when the call ends, whatever the outcome. */
 export class SpendReservation {
@@ -97,8 +100,6 @@ interface OrganizationState {
   settings: SpendSettingsRecord;
   zone: TimeZone;
 }
-
-const SETTLE_RETRY_MS = [200, 1_000, 5_000, 30_000, 120_000];
 
 function usd(micro: number): string {
   return `$${(micro / 1_000_000).toFixed(2)}`;
@@ -141,34 +142,62 @@ function standingOf(a: ApplicableLimit, used: number): Standing {
 
 /**
  * Admission that holds across instances: a call is let through only if, for every limit that
- * applies to it, spent + reserved by calls in flight + this call's worst case fits, checked and
- * reserved in one statement against counters in PostgreSQL; the reservation is settled with the
- * true cost when the call ends. Organizations without limits (and sessions without a budget)
- * cost nothing here: their absence is cached per instance and invalidated by NOTIFY.
+ * applies to it, its worst case fits in this instance's lease on that limit's counter. A lease is
+ * headroom reserved on the counter in PostgreSQL on this instance's behalf (every instance sees
+ * it in the counter's `reserved`), so what all instances admit never exceeds the limit. Admission
+ * and settlement are in memory; a call waits for the database only when a lease must grow, and
+ * then shares the statement with every other call waiting (see SpendLeases). Leases are generous
+ * far from a cap and exact near it, where admission behaves as if each call reserved its own
+ * worst case. Organizations without limits (and sessions without a budget) cost nothing here:
+ * their absence is cached per instance and invalidated by NOTIFY.
+ *
+ * With the database unreachable, a call that fits a lease still valid here is admitted (its
+ * headroom is already reserved on the shared counter, so this cannot overshoot); a call that needs
+ * a lease to grow gets the organization's choice (fail open up to its allowance, or a 429 saying
+ * the counters cannot be checked).
  */
 @Injectable()
-export class SpendAdmissionService {
+export class SpendAdmissionService implements OnModuleInit {
   private readonly logger = new Logger('SpendLimits');
   private readonly state: ExpiringCache<OrganizationState>;
   private readonly estimator = new WorstCaseEstimator();
+  private readonly windows = new PeriodWindows();
   /** micro-USD let through per organization by this instance while the counters could not be reached. */
   private readonly failedOpen = new Map<string, number>();
+  private readonly leases: SpendLeases<ApplicableLimit>;
 
   constructor(
     private readonly repository: SpendLimitsRepository,
     private readonly alerts: SpendAlertsService,
     private readonly clock: Clock,
+    private readonly shutdown: ShutdownState,
     invalidation: CacheInvalidation,
   ) {
     this.state = invalidation.cache<OrganizationState>(SPEND_LIMIT_CACHE_TOPIC, {
       ttlMs: STATE_TTL_MS,
       owner: (_value, key) => key,
     });
+    // A limit or setting changed here or on another instance: unused leases go back at once.
+    invalidation.subscribe(SPEND_LIMIT_CACHE_TOPIC, (organizationId) => this.leases.returnUnused(organizationId));
+    this.leases = new SpendLeases<ApplicableLimit>(repository, (organizationId, lease, before, after) => {
+      const a = lease.context;
+      if (a.limit !== null) this.alerts.crossed(organizationId, a.limit, a.window, before, after, a.thresholds);
+    });
+  }
+
+  onModuleInit(): void {
+    this.leases.start();
+    // After the live calls have ended: flush what they spent and give every lease back.
+    this.shutdown.registerDrain('spend-leases', async () => {
+      await this.leases.drain();
+      await this.repository.close();
+    });
   }
 
   /** Drops this instance's copy of an organization's limits at once (after a change made here). */
   forget(organizationId: string): void {
     this.state.delete(organizationId);
+    this.leases.returnUnused(organizationId);
   }
 
   /**
@@ -182,9 +211,9 @@ export class SpendAdmissionService {
     if (applicable.length === 0) return new SpendReservation(call.organizationId, [], {}, () => undefined);
 
     const worst = this.estimator.estimate(call.model, call.body, call.requestBytes);
-    const claims: (CounterClaim & { applicable: ApplicableLimit })[] = applicable
+    const claims: Claim[] = applicable
       .map((a) => ({
-        applicable: a,
+        context: a,
         key: a.key,
         periodStart: a.window.start,
         amount: a.unit === SpendUnit.Usd ? worst.microUsd : worst.tokens,
@@ -193,18 +222,25 @@ export class SpendAdmissionService {
       }))
       .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 
-    let rows;
-    try {
-      rows = await this.repository.admit(call.organizationId, claims);
-    } catch (error) {
-      if ((error as { code?: string }).code === COUNTER_FULL_SQLSTATE) {
-        throw await this.refusal(call.organizationId, claims, (error as Error).message, now);
+    let leases = this.leases.tryAdmit(call.organizationId, claims);
+    if (!leases) {
+      try {
+        leases = await this.leases.grow(call.organizationId, claims);
+      } catch (error) {
+        if (error instanceof CounterFull) throw await this.refusal(call.organizationId, claims, error.key, now);
+        if (error instanceof CountersUnreachable) return this.unreachable(call, state, worst.microUsd);
+        throw error;
       }
-      if (isDatabaseUnavailable(error)) return this.unreachable(call, state, worst.microUsd);
-      throw error;
+      this.failedOpen.delete(call.organizationId);
     }
-    this.failedOpen.delete(call.organizationId);
-    const held = claims.map((c) => ({ applicable: c.applicable, reserved: c.amount }));
+    const held = claims.map((c, i) => ({ applicable: c.context, reserved: c.amount, lease: leases[i] }));
+    // The figures as this instance knows them: the counter at its last statement, plus what it
+    // settled since and holds for calls in flight (this one included).
+    const rows = leases.map((l) => ({
+      counterKey: l.key,
+      spent: l.spent + l.pending + l.sending,
+      reserved: l.othersReserved + l.inFlight,
+    }));
     const headers = this.headersFor(claims, rows);
     return new SpendReservation(call.organizationId, held, headers, (r, actual) => this.settle(r, actual));
   }
@@ -225,7 +261,7 @@ export class SpendAdmissionService {
         period: limit.period,
         unit: limit.unit,
         amount: limit.amount,
-        window: periodWindow(limit.period, now, state.zone),
+        window: this.windows.window(limit.period, now, state.zone),
         thresholds: limit.alertThresholds ?? state.settings.alertThresholds,
       });
     }
@@ -238,19 +274,14 @@ export class SpendAdmissionService {
         period: SpendPeriod.Session,
         unit: SpendUnit.Tokens,
         amount: call.session.tokenBudget,
-        window: periodWindow(SpendPeriod.Session, now, state.zone),
+        window: this.windows.window(SpendPeriod.Session, now, state.zone),
         thresholds: [],
       });
     }
     return out;
   }
 
-  private async refusal(
-    organizationId: string,
-    claims: (CounterClaim & { applicable: ApplicableLimit })[],
-    fullKey: string,
-    now: Date,
-  ) {
+  private async refusal(organizationId: string, claims: Claim[], fullKey: string, now: Date) {
     let counters = new Map<string, { spent: number; reserved: number }>();
     try {
       counters = await this.repository.counters(
@@ -269,11 +300,11 @@ export class SpendAdmissionService {
         counter.spent + counter.reserved + claim.amount > claim.cap ||
         claim.key === fullKey ||
         !claims.some((c) => c.key === fullKey);
-      return noRoom ? [{ claim, counter, ...standingOf(claim.applicable, counter.spent + counter.reserved) }] : [];
+      return noRoom ? [{ claim, counter, ...standingOf(claim.context, counter.spent + counter.reserved) }] : [];
     });
     const blocking = blockingStanding(full);
     const { claim, counter } = blocking;
-    const a = claim.applicable;
+    const a = claim.context;
     const retryAfter = secondsUntil(a.window, now);
     const detail =
       `Spend limit reached: ${describeScope(a)} of ${figure(a.unit, a.amount)} has ${figure(a.unit, counter.spent)} spent ` +
@@ -311,66 +342,34 @@ export class SpendAdmissionService {
    * for the tightest limit of all, the session's token budget included.
    */
   private headersFor(
-    claims: (CounterClaim & { applicable: ApplicableLimit })[],
+    claims: Claim[],
     rows: { counterKey: string; spent: number; reserved: number }[],
   ): Record<string, string> {
     const standings: Standing[] = [];
     for (const claim of claims) {
       const row = rows.find((r) => r.counterKey === claim.key);
-      if (row) standings.push(standingOf(claim.applicable, row.spent + row.reserved - claim.amount));
+      if (row) standings.push(standingOf(claim.context, row.spent + row.reserved - claim.amount));
     }
     if (standings.length === 0) return {};
     const tightest = standings.reduce((a, b) => (utilizationOf(b) > utilizationOf(a) ? b : a));
     return { ...usageHeaders(standings), ...lamplightHeaders(tightest) };
   }
 
-  private settle(reservation: SpendReservation, actual: SpendActual, attempt = 0): void {
-    const entries = reservation.held.map((h) => ({
-      key: h.applicable.key,
-      periodStart: h.applicable.window.start,
-      reserved: h.reserved,
-      spent:
-        h.applicable.unit === SpendUnit.Tokens
-          ? actual.tokens
-          : actual.costNanoUsd === null
-            ? h.reserved
-            : Math.ceil(actual.costNanoUsd / 1000),
-    }));
-    this.repository
-      .settle(reservation.organizationId, entries)
-      .then((spentNow) => {
-        for (const [i, h] of reservation.held.entries()) {
-          const after = spentNow.get(h.applicable.key);
-          if (after === undefined || h.applicable.limit === null) continue;
-          this.alerts.crossed(
-            reservation.organizationId,
-            h.applicable.limit,
-            h.applicable.window,
-            after - entries[i].spent,
-            after,
-            h.applicable.thresholds,
-          );
-        }
-      })
-      .catch((error: unknown) => {
-        const delay = SETTLE_RETRY_MS[attempt];
-        if (delay === undefined) {
-          this.logger.error(
-            { organizationId: reservation.organizationId },
-            'spend settlement failed for good: reservations stay held until the period ends',
-          );
-          return;
-        }
-        this.logger.warn(
-          {
-            organizationId: reservation.organizationId,
-            attempt: attempt + 1,
-            cause: (error as { code?: string }).code ?? 'error',
-          },
-          'spend settlement failed; retrying',
-        );
-        setTimeout(() => this.settle(reservation, actual, attempt + 1), delay).unref();
-      });
+  /** Local: the reservation goes back into the leases and the true cost is flushed with the next batch. */
+  private settle(reservation: SpendReservation, actual: SpendActual): void {
+    const spent = reservation.held.map((h) =>
+      h.applicable.unit === SpendUnit.Tokens
+        ? actual.tokens
+        : actual.costNanoUsd === null
+          ? h.reserved
+          : Math.ceil(actual.costNanoUsd / 1000),
+    );
+    this.leases.settle(
+      reservation.organizationId,
+      reservation.held.map((h) => h.lease),
+      reservation.held.map((h) => h.reserved),
+      spent,
+    );
   }
 
   private async organizationState(organizationId: string): Promise<OrganizationState> {

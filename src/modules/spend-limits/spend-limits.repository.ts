@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL } from '../../database/pg-pool';
 import { TenantSql } from '../../database/tenant-sql';
@@ -58,17 +58,47 @@ export interface CounterRow {
   reserved: number;
 }
 
-/** One counter a call reserves on: its key, its period start, the amount, the cap, and a first value. */
-export interface CounterClaim {
+/**
+ * One counter in a lease statement: what this instance flushes into it and gives back, and what
+ * it asks for. Amounts are micro-USD or tokens, as the counter counts.
+ */
+export interface LeaseEntry {
   key: string;
   periodStart: Date;
-  amount: number;
+  /** Settled spend to add to `spent` (and to take out of the lease). */
+  spent: number;
+  /** How much of this instance's lease to release (the flushed spend plus any unused headroom returned). */
+  release: number;
+  /** The least grant that lets a waiting call in; 0 when nothing waits. Less room than this: refused. */
+  need: number;
+  /** What the waiting calls need in all (0 for a flush alone). */
+  demand: number;
+  /** The most granted beyond `demand` while the counter is far from its cap. */
+  extra: number;
+  /** Room under which grants are exact (`demand`, no more). */
+  exactBelow: number;
   cap: number;
   /**
    * The least the counter holds: a session's recorded tokens, so a budget set (or set again)
    * after calls were made counts them. 0 for limits.
    */
   seed: number;
+}
+
+/** A counter after a lease statement, with this instance's lease on it. */
+export interface LeaseRow {
+  counterKey: string;
+  periodStart: Date;
+  spent: number;
+  /** Everything reserved on the counter: every instance's leases (this one's included). */
+  reserved: number;
+  /** This instance's lease now. */
+  lease: number;
+  granted: number;
+  /** The room before the grant was under `exactBelow`. */
+  exact: boolean;
+  /** Less room than `need`: nothing was granted on any counter of the statement. */
+  full: boolean;
 }
 
 export interface WebhookDeliveryRecord {
@@ -83,9 +113,6 @@ export interface WebhookDeliveryRecord {
   updatedAt: Date;
   deliveredAt: Date | null;
 }
-
-/** Raised by lamplight_spend_admit when a counter has no room; the message is its key. */
-export const COUNTER_FULL_SQLSTATE = 'LS429';
 
 interface LimitRow {
   id: string;
@@ -123,11 +150,11 @@ function toLimit(row: LimitRow): SpendLimitRecord {
  * limits do not exist here.
  */
 @Injectable()
-export class SpendLimitsRepository implements OnApplicationShutdown {
+export class SpendLimitsRepository {
   /**
-   * Admission and settlement commit without waiting for the WAL flush (synchronous_commit off):
-   * a commit that waits costs milliseconds per call, on the hot path. Isolation is unchanged
-   * (row locks, one statement per admission); what a PostgreSQL crash can lose is the last few
+   * Lease statements commit without waiting for the WAL flush (synchronous_commit off):
+   * a commit that waits costs milliseconds, and a call waiting for a lease to grow waits for it.
+   * Isolation is unchanged (row locks, one statement per organization at a time); what a PostgreSQL crash can lose is the last few
    * hundred milliseconds of counter updates, never half of one.
    */
   private readonly counterPool: Pool;
@@ -144,10 +171,6 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
       options: '-c synchronous_commit=off',
     });
     this.counterPool.on('error', () => undefined);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.counterPool.end().catch(() => undefined);
   }
 
   async listLimits(organizationId: string): Promise<SpendLimitRecord[]> {
@@ -229,6 +252,7 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
         id,
       ]);
       await sql.run(organizationId, `DELETE FROM spend_counters WHERE organization_id = $1 AND counter_key = $2`, [id]);
+      await sql.run(organizationId, `DELETE FROM spend_leases WHERE organization_id = $1 AND counter_key = $2`, [id]);
       await sql.run(organizationId, `DELETE FROM spend_alerts WHERE organization_id = $1 AND limit_id = $2`, [id]);
       await client.query('COMMIT');
       return deleted > 0;
@@ -258,40 +282,53 @@ export class SpendLimitsRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Reserves on every counter or on none (one statement; counters locked in the order given).
-   * Throws a database error with SQLSTATE LS429 whose message is the first key without room.
+   * One statement for an organization's leases held by this instance (see the migration
+   * spend_leases): flushes spent, returns unused headroom, renews, and grows every counter in
+   * `entries` or none (entries sorted by the caller, so statements lock counters in one order).
    */
-  async admit(organizationId: string, claims: CounterClaim[]): Promise<CounterRow[]> {
-    const { rows } = await this.counterPool.query<{ counter_key: string; spent: string; reserved: string }>(
-      `SELECT out_key AS counter_key, out_spent AS spent, out_reserved AS reserved FROM lamplight_spend_admit($1, $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+  async lease(organizationId: string, instanceId: string, ttlMs: number, entries: LeaseEntry[]): Promise<LeaseRow[]> {
+    const { rows } = await this.counterPool.query<{
+      out_key: string;
+      out_start: Date;
+      out_spent: string;
+      out_reserved: string;
+      out_lease: string;
+      out_granted: string;
+      out_exact: boolean;
+      out_full: boolean;
+    }>(
+      `SELECT * FROM lamplight_spend_lease($1, $2, $3, $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])`,
       [
         organizationId,
-        claims.map((c) => c.key),
-        claims.map((c) => c.periodStart),
-        claims.map((c) => c.amount),
-        claims.map((c) => c.cap),
-        claims.map((c) => c.seed),
-      ],
-    );
-    return rows.map((r) => ({ counterKey: r.counter_key, spent: Number(r.spent), reserved: Number(r.reserved) }));
-  }
-
-  /** Releases reservations and adds what was spent; returns each counter's new spent. */
-  async settle(
-    organizationId: string,
-    entries: { key: string; periodStart: Date; reserved: number; spent: number }[],
-  ): Promise<Map<string, number>> {
-    const { rows } = await this.counterPool.query<{ counter_key: string; spent: string }>(
-      `SELECT out_key AS counter_key, out_spent AS spent FROM lamplight_spend_settle($1, $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[])`,
-      [
-        organizationId,
+        instanceId,
+        ttlMs,
         entries.map((e) => e.key),
         entries.map((e) => e.periodStart),
-        entries.map((e) => e.reserved),
         entries.map((e) => e.spent),
+        entries.map((e) => e.release),
+        entries.map((e) => e.need),
+        entries.map((e) => e.demand),
+        entries.map((e) => e.extra),
+        entries.map((e) => e.exactBelow),
+        entries.map((e) => e.cap),
+        entries.map((e) => e.seed),
       ],
     );
-    return new Map(rows.map((r) => [r.counter_key, Number(r.spent)]));
+    return rows.map((r) => ({
+      counterKey: r.out_key,
+      periodStart: r.out_start,
+      spent: Number(r.out_spent),
+      reserved: Number(r.out_reserved),
+      lease: Number(r.out_lease),
+      granted: Number(r.out_granted),
+      exact: r.out_exact,
+      full: r.out_full,
+    }));
+  }
+
+  /** Closes the counters' connections (after the last flush, on shutdown). */
+  async close(): Promise<void> {
+    await this.counterPool.end().catch(() => undefined);
   }
 
   async settings(organizationId: string): Promise<SpendSettingsRecord> {

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { TimeZone } from '../analytics/time-zone';
-import { periodWindow, secondsUntil, SpendPeriod } from './spend-periods';
+import { PeriodWindows, periodWindow, secondsUntil, SpendPeriod } from './spend-periods';
 
 describe('periodWindow', () => {
   const paris = TimeZone.of('Europe/Paris')!;
@@ -41,5 +42,33 @@ describe('periodWindow', () => {
     const w = periodWindow(SpendPeriod.Daily, new Date('2026-11-29T23:59:59.500Z'), TimeZone.UTC);
     expect(secondsUntil(w, new Date('2026-11-29T23:59:59.500Z'))).toBe(1);
     expect(secondsUntil(w, new Date('2026-11-29T00:00:00Z'))).toBe(86_400);
+  });
+});
+
+describe('PeriodWindows', () => {
+  it('answers what periodWindow does, for instants in any order, across day, week and month boundaries', () => {
+    const zones = ['UTC', 'Europe/Paris', 'Asia/Tokyo', 'America/New_York', 'Asia/Kolkata'].map((z) => TimeZone.of(z)!);
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            // Within a year, to cross daylight-saving changes, month ends and week starts.
+            offset: fc.integer({ min: 0, max: 365 * 24 * 3600 }),
+            zone: fc.constantFrom(...zones),
+            period: fc.constantFrom(SpendPeriod.Daily, SpendPeriod.Weekly, SpendPeriod.Monthly, SpendPeriod.Session),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (steps) => {
+          const windows = new PeriodWindows(3);
+          for (const { offset, zone, period } of steps) {
+            const now = new Date(start + offset * 1000);
+            expect(windows.window(period, now, zone)).toEqual(periodWindow(period, now, zone));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -84,7 +84,7 @@ export class SpendUsageDto {
   periodEnd: string | null;
   /** In the limit's unit: USD or tokens. */
   spent: number;
-  /** Held by calls in flight. */
+  /** Held by calls in flight and by instances' leases: headroom no other call can use now. */
   reserved: number;
   remaining: number;
   /** (spent + reserved) / amount, 0–1 (1 when the amount is 0). */
