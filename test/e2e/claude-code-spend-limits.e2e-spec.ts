@@ -208,12 +208,24 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
 
   let limitId: string;
   /** Puts the member's monthly counter at `spent` micro-USD (as if calls had spent it). */
-  const spend = (spent: number) =>
-    sql(`update spend_counters set spent = $2, reserved = 0 where organization_id = $1 and counter_key = $3`, [
+  /** Waits until the instance has given back its lease on the member's counter (after 1 s idle). */
+  const leaseGivenBack = () =>
+    eventually(async () => {
+      const rows = await sql(`select 1 from spend_leases where organization_id = $1 and counter_key = $2`, [
+        organizationId,
+        limitId,
+      ]);
+      return rows.length === 0 ? true : undefined;
+    }, 15_000);
+  /** Sets what the counter holds, once no lease could let a call through on figures from before. */
+  const spend = async (spent: number) => {
+    await leaseGivenBack();
+    await sql(`update spend_counters set spent = $2, reserved = 0 where organization_id = $1 and counter_key = $3`, [
       organizationId,
       spent,
       limitId,
     ]);
+  };
 
   beforeAll(async () => {
     binary = claudeBinary();
@@ -400,6 +412,8 @@ describe('Claude Code meets a member spend limit (real CLI)', () => {
         );
         return rows.length === 1 ? true : undefined;
       });
+      // A lease still valid here would admit the call without the database (by design).
+      await leaseGivenBack();
       const from = recorder.exchanges.length;
       const upFrom = mock.requests.length;
       link.sever();
