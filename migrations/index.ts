@@ -19,6 +19,7 @@ import { Migration20261130020000_interaction_partitions } from './Migration20261
 import { Migration20261130030000_retention } from './Migration20261130030000_retention';
 import { Migration20261130040000_spend_limits } from './Migration20261130040000_spend_limits';
 import { Migration20261130050000_users_without_deleted_at } from './Migration20261130050000_users_without_deleted_at';
+import { Migration20261130060000_session_filters } from './Migration20261130060000_session_filters';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -51,4 +52,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130030000_retention', class: Migration20261130030000_retention },
   { name: 'Migration20261130040000_spend_limits', class: Migration20261130040000_spend_limits },
   { name: 'Migration20261130050000_users_without_deleted_at', class: Migration20261130050000_users_without_deleted_at },
+  { name: 'Migration20261130060000_session_filters', class: Migration20261130060000_session_filters },
 ];
