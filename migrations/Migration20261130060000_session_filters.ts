@@ -5,8 +5,9 @@ import { Migration } from '@mikro-orm/migrations';
  * `error_requests` (calls whose outcome was error or upstream_error) and `models` (the distinct
  * models the session called, sorted), both maintained by the recorder's session totals and
  * backfilled here from the interactions already stored. Indexes lead with organization_id: by
- * member, by agent (the device type the proxy recorded), sessions with errors, models (GIN over
- * btree_gin, so the organization leads), and the cost and token sorts of live sessions.
+ * member, by agent (the device type the proxy recorded), sessions with errors, deleted sessions (the
+ * admins' list), models (GIN over btree_gin, so the organization leads), and the cost and token
+ * sorts of live sessions.
  */
 export class Migration20261130060000_session_filters extends Migration {
   override name = 'Migration20261130060000_session_filters';
@@ -37,6 +38,9 @@ export class Migration20261130060000_session_filters extends Migration {
       `create index "sessions_organization_models_index" on "sessions" using gin ("organization_id", "models");`,
     );
     this.addSql(
+      `create index "sessions_organization_deleted_created_index" on "sessions" ("organization_id", "created_at", "id") where "deleted_at" is not null;`,
+    );
+    this.addSql(
       `create index "sessions_organization_cost_index" on "sessions" ("organization_id", "cost_nano_usd", "id") where "deleted_at" is null;`,
     );
     this.addSql(
@@ -47,6 +51,7 @@ export class Migration20261130060000_session_filters extends Migration {
   override down(): void {
     this.addSql(`drop index "sessions_organization_tokens_index";`);
     this.addSql(`drop index "sessions_organization_cost_index";`);
+    this.addSql(`drop index "sessions_organization_deleted_created_index";`);
     this.addSql(`drop index "sessions_organization_models_index";`);
     this.addSql(`drop index "sessions_organization_errors_created_index";`);
     this.addSql(`drop index "sessions_organization_agent_created_index";`);

@@ -115,6 +115,15 @@ describe('sessions: list filters, orders and the deleted list', () => {
     expect(await idsOf('model=claude-none')).toEqual([]);
     const counted = await list(`model=${HAIKU}&offset=0`);
     expect(counted.totalCount).toBe(2);
+    // Page by page (the first page is found among the newest sessions, the last through the models index).
+    const first = await list(`model=${HAIKU}&limit=1`);
+    expect(first.data).toHaveLength(1);
+    const second = await list(`model=${HAIKU}&limit=1&before=${first.nextCursor}`);
+    expect(second.nextCursor).toBeUndefined();
+    expect([...first.data, ...second.data].map((s) => s.id)).toEqual(
+      (await list(`model=${HAIKU}`)).data.map((s) => s.id),
+    );
+    expect((await list(`model=${HAIKU}&sort=tokens&limit=1&offset=1`)).data).toHaveLength(1);
   });
 
   it("never shows another organization's sessions, whatever the filter, caller or order", async () => {

@@ -42,6 +42,11 @@ export interface SessionDevice {
   expression: 'create index "sessions_organization_models_index" on "sessions" using gin ("organization_id", "models")',
 })
 @Index({
+  name: 'sessions_organization_deleted_created_index',
+  expression:
+    'create index "sessions_organization_deleted_created_index" on "sessions" ("organization_id", "created_at", "id") where "deleted_at" is not null',
+})
+@Index({
   name: 'sessions_organization_cost_index',
   expression:
     'create index "sessions_organization_cost_index" on "sessions" ("organization_id", "cost_nano_usd", "id") where "deleted_at" is null',

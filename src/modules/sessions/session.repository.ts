@@ -104,6 +104,19 @@ const SORT_SQL: Record<SessionSortKey, string> = {
   tokens: '(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens)',
 };
 
+/**
+ * The same orders as expressions no index serves, so the planner filters by the models index
+ * (GIN) and sorts what it finds instead of walking an ordered index past every other session.
+ */
+const UNINDEXED_SORT_SQL: Record<SessionSortKey, string> = {
+  createdAt: "(s.created_at + interval '0 seconds')",
+  cost: '(s.cost_nano_usd + 0)',
+  tokens: `(${SORT_SQL.tokens} + 0)`,
+};
+
+/** How many sessions, in the list's order, the model filter looks through before it asks the models index. */
+const MODEL_WINDOW = 20_000;
+
 /** LIKE wildcards in user text are matched literally. */
 function likePattern(text: string): string {
   return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
@@ -198,7 +211,7 @@ export class SessionRepository extends EntityRepository<Session> {
     filter: SessionListFilter,
     page: { limit: number; sort: SessionSortKey; start?: PageStart; sorted?: SortedCursor; offset?: number },
   ): Promise<SessionListItem[]> {
-    const { where, params } = listConditions(filter);
+    const { where, params } = listConditions({ ...filter, model: undefined });
     const key = SORT_SQL[page.sort];
     if (page.start?.kind === 'cursor') {
       where.push(
@@ -210,12 +223,34 @@ export class SessionRepository extends EntityRepository<Session> {
     if (page.sorted) {
       where.push(`(${key}, s.id) < (${params.add(page.sorted.value)}::bigint, ${params.add(page.sorted.id)}::uuid)`);
     }
-    const rows = await this.sql.rows<SessionListRow>(
-      filter.organizationId,
-      `SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value FROM sessions s WHERE ${where.join(' AND ')}
-       ORDER BY ${key} DESC, s.id DESC LIMIT ${params.add(page.limit + 1)} OFFSET ${params.add(page.offset ?? 0)}`,
-      params.values,
-      { includeDeleted: filter.deleted === true },
+    const options = { includeDeleted: filter.deleted === true };
+    const run = (sql: string) => this.sql.rows<SessionListRow>(filter.organizationId, sql, params.values, options);
+    const limit = params.add(page.limit + 1);
+    const offset = params.add(page.offset ?? 0);
+    if (filter.model === undefined) {
+      const rows = await run(
+        `SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value FROM sessions s WHERE ${where.join(' AND ')}
+         ORDER BY ${key} DESC, s.id DESC LIMIT ${limit} OFFSET ${offset}`,
+      );
+      return rows.map(toListItem);
+    }
+    // A model the organization calls often is found among the first sessions in this order (an
+    // index walk that stops early); a rare one, or one it never called, would make that walk read
+    // every session, so when the first MODEL_WINDOW hold too few, the models index (GIN) finds all
+    // sessions with it and they are sorted. Either way the page is exact: the first matches in the
+    // window are the first matches overall.
+    const model = `ARRAY[${params.add(filter.model)}::text]`;
+    const windowed = await run(
+      `SELECT w.* FROM (
+         SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value, ${key} AS sort_key FROM sessions s
+         WHERE ${where.join(' AND ')} ORDER BY ${key} DESC, s.id DESC LIMIT ${MODEL_WINDOW}
+       ) w WHERE w.models @> ${model} ORDER BY w.sort_key DESC, w.id DESC LIMIT ${limit} OFFSET ${offset}`,
+    );
+    if (windowed.length === page.limit + 1) return windowed.map(toListItem);
+    const rows = await run(
+      `SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value FROM sessions s
+       WHERE ${where.join(' AND ')} AND s.models @> ${model}
+       ORDER BY ${UNINDEXED_SORT_SQL[page.sort]} DESC, s.id DESC LIMIT ${limit} OFFSET ${offset}`,
     );
     return rows.map(toListItem);
   }
