@@ -233,7 +233,13 @@ function SessionBody({
         <Tile
           label="Requests"
           value={number(session.taskCount)}
-          hint={session.errorRequests > 0 ? `${number(session.errorRequests)} failed` : 'all ok'}
+          hint={
+            session.errorRequests > 0
+              ? `${number(session.errorRequests)} failed`
+              : session.taskCount > 0
+                ? 'all ok'
+                : undefined
+          }
         />
         <Tile
           label="Tokens"
