@@ -433,6 +433,8 @@ describe('the console', () => {
     await page.goto(`${baseURL}/sessions?model=claude-opus-4-6`);
     await eventuallyCount(page, rows, 1);
     expect(await page.getByLabel('Model').inputValue()).toBe('claude-opus-4-6');
+    // The model box suggests every model the organization called, not just those on screen.
+    expect(await page.locator('#session-models option[value="claude-haiku-4-5"]').count()).toBe(1);
     await page.getByLabel('Model').fill('claude-haiku-4-5');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/model=claude-haiku-4-5$/);

@@ -28,6 +28,8 @@ interface Page {
   rows: Session[];
   next: string | null;
   members: Member[];
+  /** The models the organization called in the last 90 days (from the hourly rollups), for the model box. */
+  models: string[];
 }
 
 /** The filters as the URL holds them: every one bookmarkable, and the back button restores the last. */
@@ -70,7 +72,7 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
 
   const [load, reload] = useLoad<Page>(async () => {
     const days = PERIODS[f.period].days;
-    const [data, members] = await Promise.all([
+    const [data, members, models] = await Promise.all([
       api
         .GET('/api/v1/sessions', {
           params: {
@@ -92,8 +94,13 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
       api
         .GET('/api/v1/organizations/{id}/members', { params: { path: { id: props.organization.id } } })
         .then((r) => r.data?.data ?? []),
+      api
+        .GET('/spotlight/analytics/tokens', {
+          params: { query: { start: new Date(Date.now() - 90 * 86_400_000).toISOString() } },
+        })
+        .then((r) => r.data?.models.map((m) => m.model) ?? []),
     ]);
-    return { rows: data.data, next: data.nextCursor ?? null, members };
+    return { rows: data.data, next: data.nextCursor ?? null, members, models };
   }, `${props.organization.id}:${props.query.toString()}`);
 
   const go = (changes: Record<string, string | null>) =>
@@ -120,7 +127,9 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
   const filtered =
     f.q !== '' || f.period !== 'all' || f.outcome !== 'any' || f.user !== '' || f.model !== '' || f.agent !== '';
   const members = load.state === 'ready' ? load.data.members : [];
-  const models = new Set(load.state === 'ready' ? load.data.rows.flatMap((s) => s.models ?? []) : []);
+  const models = new Set(
+    load.state === 'ready' ? [...load.data.models, ...load.data.rows.flatMap((s) => s.models ?? [])] : [],
+  );
   const title = f.deleted ? 'Deleted sessions' : 'Sessions';
 
   return (
