@@ -22,6 +22,7 @@ import { Migration20261130050000_users_without_deleted_at } from './Migration202
 import { Migration20261130060000_principal_and_latency_rollups } from './Migration20261130060000_principal_and_latency_rollups';
 import { Migration20261130070000_spend_webhook_retries } from './Migration20261130070000_spend_webhook_retries';
 import { Migration20261130080000_spend_leases } from './Migration20261130080000_spend_leases';
+import { Migration20261130090000_session_filters } from './Migration20261130090000_session_filters';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -60,4 +61,5 @@ export const MIGRATIONS: MigrationObject[] = [
   },
   { name: 'Migration20261130070000_spend_webhook_retries', class: Migration20261130070000_spend_webhook_retries },
   { name: 'Migration20261130080000_spend_leases', class: Migration20261130080000_spend_leases },
+  { name: 'Migration20261130090000_session_filters', class: Migration20261130090000_session_filters },
 ];

@@ -1205,7 +1205,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "ALREADY_MEMBER" | "API_KEY_NOT_ALLOWED" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "CANNOT_RAISE_OWN_ROLE" | "CONCURRENCY_LIMITED" | "CONFLICT" | "CONSOLE_ASSET_NOT_FOUND" | "CSRF_CHECK_FAILED" | "CURSOR_WITH_OFFSET" | "DATABASE_UNAVAILABLE" | "EMAIL_TAKEN" | "EMPTY_UPDATE" | "EXPIRY_IN_PAST" | "FORBIDDEN" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_ORGANIZATION_HEADER" | "INVALID_RANGE" | "INVALID_REQUEST" | "INVALID_TIME" | "INVALID_TIMEZONE" | "INVALID_TIME_ZONE" | "INVITATION_NOT_FOUND" | "INVITATION_NOT_PENDING" | "INVITATION_PENDING" | "JSON_TOO_DEEP" | "LAST_OWNER" | "MEMBER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MODEL_NOT_ALLOWED" | "MODEL_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_A_MEMBER" | "NOT_FOUND" | "NO_ORGANIZATION" | "NO_PROVIDER_KEY" | "ORGANIZATION_MISMATCH" | "ORGANIZATION_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PROVIDER_KEY_NOT_FOUND" | "PROVIDER_KEY_UNREADABLE" | "RANGE_TOO_LARGE" | "RATE_LIMITED" | "ROLE_REQUIRED" | "SERVICE_UNAVAILABLE" | "SESSION_EXTERNAL_ID_TAKEN" | "SESSION_NOT_FOUND" | "SESSION_NOT_OWNER" | "SESSION_RELEASED" | "SHARE_LINK_NOT_FOUND" | "SHARING_DISABLED" | "SHARING_NOT_ALLOWED" | "SHUTTING_DOWN" | "SLUG_TAKEN" | "SPEND_LIMITS_UNAVAILABLE" | "SPEND_LIMIT_EXCEEDED" | "SPEND_LIMIT_INVALID" | "SPEND_LIMIT_NOT_FOUND" | "SPEND_LIMIT_SCOPE_NOT_FOUND" | "SUBSCRIPTION_TOKEN_REFUSED" | "TASK_NOT_FOUND" | "TIMEZONE_NOT_HOUR_ALIGNED" | "TOO_MANY_ATTEMPTS" | "TOO_MANY_REQUESTS" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEBHOOK_URL_REFUSED";
+            code: "ALREADY_MEMBER" | "API_KEY_NOT_ALLOWED" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "CANNOT_RAISE_OWN_ROLE" | "CONCURRENCY_LIMITED" | "CONFLICT" | "CONSOLE_ASSET_NOT_FOUND" | "CSRF_CHECK_FAILED" | "CURSOR_WITH_OFFSET" | "DATABASE_UNAVAILABLE" | "DELETED_SESSIONS_ADMINS_ONLY" | "EMAIL_TAKEN" | "EMPTY_UPDATE" | "EXPIRY_IN_PAST" | "FORBIDDEN" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_CURSOR" | "INVALID_ORGANIZATION_HEADER" | "INVALID_RANGE" | "INVALID_REQUEST" | "INVALID_TIME" | "INVALID_TIMEZONE" | "INVALID_TIME_ZONE" | "INVITATION_NOT_FOUND" | "INVITATION_NOT_PENDING" | "INVITATION_PENDING" | "JSON_TOO_DEEP" | "LAST_OWNER" | "MEMBER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MODEL_NOT_ALLOWED" | "MODEL_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_A_MEMBER" | "NOT_FOUND" | "NO_ORGANIZATION" | "NO_PROVIDER_KEY" | "ORGANIZATION_MISMATCH" | "ORGANIZATION_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PROVIDER_KEY_NOT_FOUND" | "PROVIDER_KEY_UNREADABLE" | "RANGE_TOO_LARGE" | "RATE_LIMITED" | "ROLE_REQUIRED" | "SERVICE_UNAVAILABLE" | "SESSION_EXTERNAL_ID_TAKEN" | "SESSION_NOT_FOUND" | "SESSION_NOT_OWNER" | "SESSION_RELEASED" | "SHARE_LINK_NOT_FOUND" | "SHARING_DISABLED" | "SHARING_NOT_ALLOWED" | "SHUTTING_DOWN" | "SLUG_TAKEN" | "SPEND_LIMITS_UNAVAILABLE" | "SPEND_LIMIT_EXCEEDED" | "SPEND_LIMIT_INVALID" | "SPEND_LIMIT_NOT_FOUND" | "SPEND_LIMIT_SCOPE_NOT_FOUND" | "SUBSCRIPTION_TOKEN_REFUSED" | "TASK_NOT_FOUND" | "TIMEZONE_NOT_HOUR_ALIGNED" | "TOO_MANY_ATTEMPTS" | "TOO_MANY_REQUESTS" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNREACHABLE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEBHOOK_URL_REFUSED";
             /** @description The request id, also in the `x-request-id` response header. */
             requestId: string;
             /** @description Each failing field, for validation errors. */
@@ -1612,6 +1612,23 @@ export interface components {
             cacheWrite5mTokens: number;
             /** @example 0 */
             cacheWrite1hTokens: number;
+            /**
+             * @description Calls that failed (outcome error or upstream_error).
+             * @example 0
+             */
+            errorRequests: number;
+            /**
+             * @description The distinct models the session called, sorted (at most 64).
+             * @example [
+             *       "claude-sonnet-4-5"
+             *     ]
+             */
+            models: string[];
+            /**
+             * @description When the session was deleted: present in the list of deleted sessions only.
+             * @example 2025-10-30T06:00:00Z
+             */
+            deletedAt?: string;
         };
         SessionListResponseDto: {
             /**
@@ -1619,7 +1636,7 @@ export interface components {
              * @enum {string}
              */
             object: "list";
-            /** @description Newest first. */
+            /** @description In the order asked for (newest first by default). */
             data: components["schemas"]["SessionResponseDto"][];
             /**
              * @description Pass as `before` for the next page; absent on the last page.
@@ -1733,6 +1750,23 @@ export interface components {
             cacheWrite5mTokens: number;
             /** @example 0 */
             cacheWrite1hTokens: number;
+            /**
+             * @description Calls that failed (outcome error or upstream_error).
+             * @example 0
+             */
+            errorRequests: number;
+            /**
+             * @description The distinct models the session called, sorted (at most 64).
+             * @example [
+             *       "claude-sonnet-4-5"
+             *     ]
+             */
+            models: string[];
+            /**
+             * @description When the session was deleted: present in the list of deleted sessions only.
+             * @example 2025-10-30T06:00:00Z
+             */
+            deletedAt?: string;
             agents: components["schemas"]["SessionAgentDto"][];
         };
         CostBucketDto: {
@@ -5490,6 +5524,18 @@ export interface operations {
                 createdAfter?: string;
                 /** @description Only sessions created strictly before this RFC 3339 time. */
                 createdBefore?: string;
+                /** @description Only sessions this member created (a user id, as in `user`). */
+                user?: string;
+                /** @description Only sessions that called this model (exact name, as recorded). */
+                model?: string;
+                /** @description `errors`: sessions with at least one call that failed (error or upstream_error); `ok`: sessions with none. */
+                outcome?: "errors" | "ok";
+                /** @description Only sessions whose client was this kind (the device type): `claude-code`, `sdk-js`, `sdk-python`… or `unknown`. */
+                agent?: string;
+                /** @description Order: `newest` (default, by creation), `cost` or `tokens` (highest first). Every order pages by cursor or offset. */
+                sort?: "newest" | "cost" | "tokens";
+                /** @description `true`: the deleted sessions instead of the live ones (admins and owners only; 403 for members). */
+                deleted?: "true" | "false";
             };
             header?: {
                 /** @description Selects which of the caller's organizations the request acts on. When omitted, the API key's organization, or else the caller's default organization, is used. */

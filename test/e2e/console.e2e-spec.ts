@@ -1,4 +1,4 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -75,6 +75,7 @@ describe('the console', () => {
   let apiKey: string;
   let client: Anthropic;
   let demoSessionId: string;
+  let member: TestUser;
 
   const cookieHeader = async () => (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
 
@@ -246,7 +247,6 @@ describe('the console', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click();
     await page.getByRole('link', { name: session }).waitFor();
     expect(await page.locator('table.sessions tbody tr').count()).toBe(3);
-    await page.screenshot({ path: join(SHOTS, 'console-sessions.png') });
     expect(await axeViolations(page)).toEqual([]);
 
     // Search narrows the table, in the URL.
@@ -380,9 +380,206 @@ describe('the console', () => {
     expect(new URL(page.url()).pathname).toBe(`/sessions/${demoSessionId}`);
   });
 
+  it('filters sessions by member, model and outcome from the controls and the URL; the back button restores the previous filter', async () => {
+    // A member of the organization makes a call of their own; the owner's key makes one that fails.
+    member = await registerUser(app, 'Console Member');
+    const invited = await app.request({
+      method: 'POST',
+      url: `/api/v1/organizations/${organizationId}/members`,
+      headers: { cookie: await cookieHeader(), 'x-lamplight-csrf': '1' },
+      payload: { email: member.email, role: 'member' },
+    });
+    expect(invited.statusCode).toBe(201);
+    const accepted = await app.request({
+      method: 'POST',
+      url: `/api/v1/invitations/${invited.json().id}/accept`,
+      headers: member.auth,
+    });
+    expect(accepted.statusCode).toBe(200);
+    const asMember = new Anthropic({
+      baseURL: `${baseURL}/spotlight/anthropic`,
+      apiKey: null,
+      authToken: member.token,
+      maxRetries: 0,
+      defaultHeaders: { 'x-organization-id': organizationId },
+    });
+    await proxyCall(
+      asMember,
+      { session: 'member-refactor', model: 'claude-haiku-4-5', usage: { input: 300, output: 90 } },
+      'Refactor the invoice mailer.',
+    );
+    await proxyCall(
+      client,
+      { session: 'failing-deploy', model: 'claude-sonnet-4-6', usage: { input: 1, output: 1 }, failed: true },
+      'Deploy it.',
+    );
+    await waitForInteractions(app, organizationId, 6);
+
+    const rows = 'table.sessions tbody tr';
+    await page.goto(`${baseURL}/sessions`);
+    await eventuallyCount(page, rows, 5);
+    await page.getByLabel('Member').selectOption({ label: 'Console Member' });
+    await page.waitForURL(new RegExp(`/sessions\\?user=${member.id}$`));
+    await eventuallyCount(page, rows, 1);
+    await page.getByRole('link', { name: 'member-refactor' }).waitFor();
+    await page.getByLabel('Outcome').selectOption('errors');
+    await page.waitForURL(/outcome=errors/);
+    await page.getByRole('heading', { name: 'No session matches' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    // Back: the member filter alone again, its controls showing it; back once more: no filter.
+    await page.goBack();
+    await eventuallyCount(page, rows, 1);
+    expect(await page.getByLabel('Outcome').inputValue()).toBe('any');
+    expect(await page.getByLabel('Member').inputValue()).toBe(member.id);
+    await page.goBack();
+    await eventuallyCount(page, rows, 5);
+    expect(await page.getByLabel('Member').inputValue()).toBe('');
+
+    // Straight from a bookmarked URL.
+    await page.goto(`${baseURL}/sessions?outcome=errors`);
+    await eventuallyCount(page, rows, 1);
+    await page.getByRole('link', { name: 'failing-deploy' }).waitFor();
+    expect(await page.locator(rows).first().textContent()).toContain('1 error');
+    await page.goto(`${baseURL}/sessions?model=claude-opus-4-6`);
+    await eventuallyCount(page, rows, 1);
+    expect(await page.getByLabel('Model').inputValue()).toBe('claude-opus-4-6');
+    // The model box suggests every model the organization called, not just those on screen.
+    expect(await page.locator('#session-models option[value="claude-haiku-4-5"]').count()).toBe(1);
+    await page.getByLabel('Model').fill('claude-haiku-4-5');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/model=claude-haiku-4-5$/);
+    await page.getByRole('link', { name: 'member-refactor' }).waitFor();
+    await eventuallyCount(page, rows, 1);
+    await page.getByLabel('Sort').selectOption('cost');
+    await page.waitForURL(/sort=cost/);
+    await page.getByRole('link', { name: 'Clear filters' }).click();
+    await page.waitForURL(/\/sessions$/);
+    await eventuallyCount(page, rows, 5);
+    await page.screenshot({ path: join(SHOTS, 'console-sessions.png') });
+    expect(await axeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 400, height: 860 });
+    await page.screenshot({ path: join(SHOTS, 'console-sessions-400px.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('lets an admin list deleted sessions and restore one; a member gets no deleted list', async () => {
+    const [nightly] = await app.sql<{ id: string }>(
+      "select id from sessions where organization_id = $1 and external_id = 'nightly-report'",
+      [organizationId],
+    );
+    const removed = await app.request({
+      method: 'DELETE',
+      url: `/api/v1/sessions/${nightly.id}`,
+      headers: { cookie: await cookieHeader(), 'x-lamplight-csrf': '1' },
+    });
+    expect(removed.statusCode).toBe(204);
+    await page.goto(`${baseURL}/sessions`);
+    await eventuallyCount(page, 'table.sessions tbody tr', 4);
+    await page.getByRole('navigation', { name: 'Which sessions' }).getByRole('link', { name: 'Deleted' }).click();
+    await page.waitForURL(/view=deleted/);
+    await page.getByRole('heading', { name: 'Deleted sessions' }).waitFor();
+    await eventuallyCount(page, 'table.sessions tbody tr', 1);
+    expect(await page.locator('table.sessions').textContent()).toContain('nightly-report');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Restore nightly-report' }).click();
+    await page.getByRole('status').filter({ hasText: 'Restored' }).waitFor();
+    await page.getByRole('heading', { name: 'No deleted sessions' }).waitFor();
+    const [back] = await app.sql<{ deleted_at: Date | null }>('select deleted_at from sessions where id = $1', [
+      nightly.id,
+    ]);
+    expect(back.deleted_at).toBeNull();
+    await page.goBack();
+    await eventuallyCount(page, 'table.sessions tbody tr', 5);
+
+    // A member: the API refuses the list, and the console offers no deleted view, even from its URL.
+    expectProblem(
+      await app.request({
+        method: 'GET',
+        url: '/api/v1/sessions?deleted=true',
+        headers: { ...member.auth, 'x-organization-id': organizationId },
+      }),
+      403,
+      'DELETED_SESSIONS_ADMINS_ONLY',
+    );
+    const ownerCookies = await page.context().cookies();
+    await page.context().clearCookies();
+    await page
+      .context()
+      .addCookies([
+        { name: 'lamplight_session', value: member.token, url: baseURL, httpOnly: true, sameSite: 'Strict' },
+      ]);
+    // The member works in this organization (their own personal one is their default).
+    await page.evaluate(`window.localStorage.setItem('lamplight.organization', ${JSON.stringify(organizationId)})`);
+    try {
+      await page.goto(`${baseURL}/sessions?view=deleted`);
+      await page.getByRole('heading', { name: 'Sessions', exact: true }).waitFor();
+      // The live list of this organization (the member's own session in it), with no way to the deleted ones.
+      await page.getByRole('link', { name: 'member-refactor' }).waitFor();
+      await eventuallyCount(page, 'table.sessions tbody tr', 5);
+      expect(await page.getByRole('navigation', { name: 'Which sessions' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: /^Restore/ }).count()).toBe(0);
+    } finally {
+      await page.evaluate("window.localStorage.removeItem('lamplight.organization')");
+      await page.context().clearCookies();
+      await page.context().addCookies(ownerCookies);
+    }
+  });
+
+  it('collapses a long tool result in the transcript, and the keyboard expands and collapses it', async () => {
+    const longResult = Array.from({ length: 60 }, (_, i) => `PASS test/unit/case-${i}.spec.ts (${i} ms)`).join('\n');
+    await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 256,
+      system: `MOCK:${JSON.stringify({ text: 'Running the tests again.', toolUse: { name: 'bash', input: { command: 'npm test' } } })}`,
+      metadata: { user_id: 'tool-session' },
+      messages: [
+        { role: 'user', content: 'Run the tests.' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_01', name: 'bash', input: { command: 'npm test' } }],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: longResult }] },
+      ],
+    });
+    await waitForInteractions(app, organizationId, 7);
+    const [tool] = await app.sql<{ id: string }>(
+      "select id from sessions where organization_id = $1 and external_id = 'tool-session'",
+      [organizationId],
+    );
+    await page.goto(`${baseURL}/sessions/${tool.id}`);
+    await page.getByRole('heading', { name: 'Transcript' }).waitFor();
+    // The short tool call is shown whole; the long result is collapsed behind a button.
+    expect(await page.locator('.tool-use').textContent()).toContain('bash {"command":"npm test"}');
+    const toggle = page.locator('.tool-result').getByRole('button', { name: /^Expand/ });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    const text = page.locator('.tool-result pre');
+    expect(await text.textContent()).not.toContain('case-59');
+    expect(await toggle.getAttribute('aria-controls')).toBe(await text.getAttribute('id'));
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    const collapse = page.locator('.tool-result').getByRole('button', { name: 'Collapse' });
+    expect(await collapse.getAttribute('aria-expanded')).toBe('true');
+    expect(await text.textContent()).toContain('case-59');
+    await page.keyboard.press('Space');
+    await page
+      .locator('.tool-result')
+      .getByRole('button', { name: /^Expand/ })
+      .waitFor();
+    expect(await text.textContent()).not.toContain('case-59');
+    await page.locator('.tool-result').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'console-session-tools.png') });
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
   it('is usable 400 px wide, with nothing wider than the screen', async () => {
     await page.setViewportSize({ width: 400, height: 860 });
-    for (const path of ['/', '/sessions', `/sessions/${demoSessionId}`, '/settings/api-keys']) {
+    for (const path of [
+      '/',
+      '/sessions',
+      '/sessions?view=deleted',
+      `/sessions/${demoSessionId}`,
+      '/settings/api-keys',
+    ]) {
       await page.goto(`${baseURL}${path}`);
       await page.locator('main h1').first().waitFor();
       await page.locator('.loading').waitFor({ state: 'detached' });

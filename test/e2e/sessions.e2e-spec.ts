@@ -60,6 +60,8 @@ function expectedSession(row: SessionRow, device: Record<string, string>) {
     cacheReadTokens: n(row.cache_read_tokens),
     cacheWrite5mTokens: n(row.cache_write5m_tokens),
     cacheWrite1hTokens: n(row.cache_write1h_tokens),
+    errorRequests: n(row.error_requests),
+    models: row.models,
   };
 }
 

@@ -152,6 +152,8 @@ export interface SessionRow {
   cache_write1h_tokens: string;
   cost_nano_usd: string;
   unpriced_requests: string;
+  error_requests: string;
+  models: string[];
 }
 
 /** Every session of the organization with this external id, newest first, deleted ones included. */

@@ -1,11 +1,12 @@
-import { useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { api, type Me, type Organization, type Schemas, unwrap } from '../api';
 import { money, ms, number, short, when } from '../format';
 import { renderMarkdown } from '../markdown';
 import { CopyButton, ErrorBox, field, Show, Tile, useLoad } from '../ui';
 
-type Session = Schemas['SessionResponseDto'];
+type Session = Schemas['SessionDetailResponseDto'];
 type Call = Schemas['SessionInteractionDto'];
+type ToolEvent = Schemas['SessionEventDto'];
 type Share = Schemas['ShareStatusResponseDto'];
 
 interface SessionData {
@@ -13,6 +14,29 @@ interface SessionData {
   calls: Call[];
   totalCalls: number;
   share: Share | null;
+  /** Tool calls and tool results of each call (by interaction id), rebuilt from the stored content. */
+  tools: Map<string, ToolEvent[]>;
+}
+
+const TURNS_PER_PAGE = 100;
+
+/** The tool events of the first `count` calls, read a page of turns at a time, in parallel. */
+async function toolEvents(sessionId: string, count: number): Promise<Map<string, ToolEvent[]>> {
+  const pages = await Promise.all(
+    Array.from({ length: Math.ceil(count / TURNS_PER_PAGE) }, (_, i) =>
+      api
+        .GET('/api/v1/sessions/{sessionId}/events', {
+          params: { path: { sessionId }, query: { limit: TURNS_PER_PAGE, offset: i * TURNS_PER_PAGE } },
+        })
+        .then(unwrap),
+    ),
+  );
+  const tools = new Map<string, ToolEvent[]>();
+  for (const turn of pages.flatMap((p) => p.turns)) {
+    const events = turn.events.filter((e) => e.type === 'TOOL_USE' || e.type === 'TOOL_RESULT');
+    if (events.length > 0) tools.set(turn.task_id, events);
+  }
+  return tools;
 }
 
 /** One session: totals, device, agents with their cost, the transcript, and what can be done with it. */
@@ -20,7 +44,7 @@ export function SessionPage(props: { organization: Organization; me: Me; session
   const path = { sessionId: props.sessionId };
   const [load, reload] = useLoad<SessionData>(async () => {
     const session = unwrap(await api.GET('/api/v1/sessions/{sessionId}', { params: { path } }));
-    const [history, share] = await Promise.all([
+    const [history, share, tools] = await Promise.all([
       api
         .GET('/api/v1/sessions/{sessionId}/history', {
           params: { path: { sessionId: session.id }, query: { limit: 1000 } },
@@ -29,8 +53,9 @@ export function SessionPage(props: { organization: Organization; me: Me; session
       api
         .GET('/spotlight/analytics/sessions/{sessionUuid}/share', { params: { path: { sessionUuid: session.id } } })
         .then((r) => r.data ?? null),
+      toolEvents(session.id, Math.min(session.taskCount, 1000)),
     ]);
-    return { session, calls: history.data, totalCalls: history.totalCount, share };
+    return { session, calls: history.data, totalCalls: history.totalCount, share, tools };
   }, props.sessionId);
 
   if (load.state === 'error' && load.status === 404) {
@@ -205,7 +230,17 @@ function SessionBody({
           }
           hint={session.unpricedRequests > 0 ? `${session.unpricedRequests} unpriced call(s)` : undefined}
         />
-        <Tile label="Requests" value={number(session.taskCount)} />
+        <Tile
+          label="Requests"
+          value={number(session.taskCount)}
+          hint={
+            session.errorRequests > 0
+              ? `${number(session.errorRequests)} failed`
+              : session.taskCount > 0
+                ? 'all ok'
+                : undefined
+          }
+        />
         <Tile
           label="Tokens"
           value={short(session.tokensUsed)}
@@ -224,10 +259,11 @@ function SessionBody({
           <p class="sub">
             Started {when(session.createdAt)} · last activity {when(session.lastActivityAt)}
           </p>
+          {session.models.length > 0 && <p class="sub">Models: {session.models.join(', ')}</p>}
         </div>
         <div class="card">
           <h2>Agents</h2>
-          <AgentTree calls={calls} />
+          <AgentTree agents={session.agents} />
         </div>
       </div>
       <SharePanel
@@ -248,7 +284,7 @@ function SessionBody({
         ) : (
           <ol class="transcript">
             {calls.map((call, i) => (
-              <Turn key={call.id} call={call} index={i + 1} />
+              <Turn key={call.id} call={call} index={i + 1} tools={data.tools.get(call.id) ?? []} />
             ))}
           </ol>
         )}
@@ -289,23 +325,23 @@ interface AgentNode {
   children: AgentNode[];
 }
 
-/** Agents (Claude Code's subagents) as a tree under the main agent, each with its calls and cost. */
-function AgentTree({ calls }: { calls: Call[] }) {
+/** Agents (Claude Code's subagents) as a tree under the main agent, each with its calls and cost (all calls, from the server). */
+function AgentTree({ agents }: { agents: Session['agents'] }) {
   const nodes = new Map<string, AgentNode>();
   const MAIN = 'main agent';
-  for (const call of calls) {
-    const id = call.agentId ?? MAIN;
+  for (const agent of agents) {
+    const id = agent.agentId ?? MAIN;
     const node = nodes.get(id) ?? {
       id,
-      parent: call.agentId ? (call.parentAgentId ?? MAIN) : null,
+      parent: agent.agentId ? (agent.parentAgentId ?? MAIN) : null,
       calls: 0,
       cost: 0,
       unpriced: 0,
       children: [],
     };
-    node.calls += 1;
-    if (call.costUsd === null) node.unpriced += 1;
-    else node.cost += call.costUsd;
+    node.calls += agent.calls;
+    node.unpriced += agent.unpricedRequests;
+    node.cost += agent.costUsd;
     nodes.set(id, node);
   }
   const roots: AgentNode[] = [];
@@ -330,11 +366,46 @@ function AgentTree({ calls }: { calls: Call[] }) {
   return render(roots);
 }
 
+/** Text longer than this (or with more lines) starts collapsed. */
+const LONG_CHARS = 400;
+const LONG_LINES = 8;
+
+/**
+ * A tool call or tool result: shown whole when short; when long, collapsed to its first lines
+ * behind a button (aria-expanded, aria-controls) that Enter and Space operate.
+ */
+function ToolBlock({ event }: { event: ToolEvent }) {
+  const id = useId();
+  const long = event.message.length > LONG_CHARS || event.message.split('\n').length > LONG_LINES;
+  const [open, setOpen] = useState(!long);
+  const kind = event.type === 'TOOL_USE' ? 'Tool call' : 'Tool result';
+  const name = event.type === 'TOOL_USE' ? event.message.split(' ', 1)[0] : null;
+  const preview = event.message.split('\n').slice(0, 2).join('\n').slice(0, 160);
+  return (
+    <div class={`tool-block ${event.type === 'TOOL_USE' ? 'tool-use' : 'tool-result'}`}>
+      <div class="tool-head">
+        <span class="who-label">
+          {kind}
+          {name ? ` · ${name}` : ''}
+        </span>
+        {long && (
+          <button type="button" class="link" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
+            {open ? 'Collapse' : `Expand (${number(event.message.length)} characters)`}
+          </button>
+        )}
+      </div>
+      <pre id={id} class={open ? 'tool-text' : 'tool-text collapsed'}>
+        {open ? event.message : `${preview}…`}
+      </pre>
+    </div>
+  );
+}
+
 function Markdown({ text }: { text: string }) {
   return <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />;
 }
 
-function Turn({ call, index }: { call: Call; index: number }) {
+function Turn({ call, index, tools }: { call: Call; index: number; tools: ToolEvent[] }) {
   return (
     <li class="turn" id={`call-${call.id}`}>
       <div class="turn-head">
@@ -352,13 +423,23 @@ function Turn({ call, index }: { call: Call; index: number }) {
           <Markdown text={call.userQuery} />
         </div>
       )}
+      {tools
+        .filter((e) => e.type === 'TOOL_RESULT')
+        .map((event, i) => (
+          <ToolBlock key={`r${i}`} event={event} />
+        ))}
       {call.finalOutput !== null && (
         <div class="bubble assistant">
           <div class="who-label">Response</div>
           <Markdown text={call.finalOutput} />
         </div>
       )}
-      {call.userQuery === null && call.finalOutput === null && (
+      {tools
+        .filter((e) => e.type === 'TOOL_USE')
+        .map((event, i) => (
+          <ToolBlock key={`u${i}`} event={event} />
+        ))}
+      {call.userQuery === null && call.finalOutput === null && tools.length === 0 && (
         <p class="sub">
           Content{' '}
           {call.contentStatus === 'not_stored'

@@ -1,4 +1,12 @@
-import { decodeCursor, encodeCursor, isRfc3339, parseBefore } from './session-cursor';
+import fc from 'fast-check';
+import {
+  decodeCursor,
+  decodeSortedCursor,
+  encodeCursor,
+  encodeSortedCursor,
+  isRfc3339,
+  parseBefore,
+} from './session-cursor';
 
 describe('session cursors', () => {
   const cursor = { createdAt: '2026-03-04T05:06:07.123456Z', id: '6f1c3a9e-8a4e-4f53-9a57-0d2f6f0b9c11' };
@@ -40,5 +48,36 @@ describe('session cursors', () => {
       expect(isRfc3339(value)).toBe(false);
     }
     expect(isRfc3339('2024-02-29T23:59:59.999999999Z')).toBe(true);
+  });
+
+  describe('cursors of the cost and tokens orders', () => {
+    const id = cursor.id;
+
+    it('round-trip any 64-bit value and id, and only under the order they name', () => {
+      fc.assert(
+        fc.property(
+          fc.bigInt({ min: -(2n ** 63n) + 1n, max: 2n ** 63n - 1n }),
+          fc.constantFrom('cost', 'tokens'),
+          (value, sort) => {
+            const encoded = encodeSortedCursor({ sort, value: String(value), id });
+            expect(decodeSortedCursor(encoded, sort)).toEqual({ sort, value: String(value), id });
+            expect(decodeSortedCursor(encoded, sort === 'cost' ? 'tokens' : 'cost')).toBeNull();
+            expect(decodeCursor(encoded)).toBeNull();
+          },
+        ),
+      );
+    });
+
+    it.each([
+      ['a created-at cursor', encodeCursor(cursor)],
+      ['past 64 bits', Buffer.from(`s1|cost|9223372036854775808|${id}`).toString('base64url')],
+      ['a leading zero', Buffer.from(`s1|cost|012|${id}`).toString('base64url')],
+      ['a decimal', Buffer.from(`s1|cost|1.5|${id}`).toString('base64url')],
+      ['no id', Buffer.from('s1|cost|12|').toString('base64url')],
+      ['extra parts', Buffer.from(`s1|cost|12|${id}|x`).toString('base64url')],
+      ['too long', 'A'.repeat(201)],
+    ])('refuses %s', (_label, value) => {
+      expect(decodeSortedCursor(value, 'cost')).toBeNull();
+    });
   });
 });

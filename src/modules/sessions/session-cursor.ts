@@ -13,6 +13,34 @@ export interface SessionCursor {
 /** Where a page starts: strictly before a cursor, or strictly before a plain timestamp. */
 export type PageStart = { kind: 'cursor'; cursor: SessionCursor } | { kind: 'timestamp'; before: string };
 
+/**
+ * A cursor of the list sorted by cost or tokens (highest first): the last session's value (an
+ * integer, nano-USD or tokens) and id. It names its order, so it is refused under another one.
+ */
+export interface SortedCursor {
+  sort: 'cost' | 'tokens';
+  value: string;
+  id: string;
+}
+
+const SORTED_VERSION = 's1';
+const INTEGER = /^(0|-?[1-9]\d{0,18})$/;
+
+export function encodeSortedCursor(cursor: SortedCursor): string {
+  return Buffer.from(`${SORTED_VERSION}|${cursor.sort}|${cursor.value}|${cursor.id}`, 'utf8').toString('base64url');
+}
+
+/** A sorted cursor for this order, or null when the value is anything else (another order's cursor included). */
+export function decodeSortedCursor(value: string, sort: 'cost' | 'tokens'): SortedCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) return null;
+  const [version, named, amount, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  if (version !== SORTED_VERSION || named !== sort || rest.length > 0 || !UUID.test(id ?? '')) return null;
+  if (!INTEGER.test(amount ?? '')) return null;
+  const big = BigInt(amount);
+  if (big > 9_223_372_036_854_775_807n || big < -9_223_372_036_854_775_807n) return null;
+  return { sort, value: amount, id };
+}
+
 const VERSION = 'v1';
 const MICROSECOND_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -19,12 +19,17 @@ per_session AS (
     cache_write1h_tokens = s.cache_write1h_tokens + a.cache_write1h_tokens,
     cost_nano_usd = s.cost_nano_usd + a.cost,
     unpriced_requests = s.unpriced_requests + a.unpriced,
+    error_requests = s.error_requests + a.errors,
+    -- The distinct models called, sorted, at most 64 (what the list filters by).
+    models = CASE WHEN a.models <@ s.models THEN s.models
+      ELSE (ARRAY(SELECT DISTINCT m FROM unnest(s.models || a.models) AS m ORDER BY m))[1:64] END,
     last_activity_at = greatest(s.last_activity_at, a.last_at)
   FROM (
     SELECT session_id, count(*) AS requests, 
       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens,
       sum(cache_write5m_tokens) AS cache_write5m_tokens, sum(cache_write1h_tokens) AS cache_write1h_tokens,
       coalesce(sum(cost_total_nano_usd), 0) AS cost, count(*) FILTER (WHERE cost_total_nano_usd IS NULL) AS unpriced,
+      count(*) FILTER (WHERE outcome IN ('error', 'upstream_error')) AS errors, array_agg(DISTINCT model::text) AS models,
       max(ended_at) AS last_at
     FROM ${source} GROUP BY session_id
   ) a JOIN locked_sessions l ON l.id = a.session_id

@@ -1,4 +1,4 @@
-import { BigIntType, type Opt, type Rel } from '@mikro-orm/core';
+import { ArrayType, BigIntType, type Opt, type Rel } from '@mikro-orm/core';
 import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { SoftDeletableOrgScopedEntity } from '../../database/base.entity';
 import { Organization } from '../organizations/organization.entity';
@@ -25,6 +25,36 @@ export interface SessionDevice {
   name: 'sessions_live_external_id_unique',
   expression:
     'create unique index "sessions_live_external_id_unique" on "sessions" ("organization_id", "external_id") where "deleted_at" is null and "released_at" is null',
+})
+@Index({ name: 'sessions_organization_user_created_index', properties: ['organization', 'user', 'createdAt', 'id'] })
+@Index({
+  name: 'sessions_organization_agent_created_index',
+  expression:
+    'create index "sessions_organization_agent_created_index" on "sessions" ("organization_id", ("device"->>\'type\'), "created_at", "id")',
+})
+@Index({
+  name: 'sessions_organization_errors_created_index',
+  expression:
+    'create index "sessions_organization_errors_created_index" on "sessions" ("organization_id", "created_at", "id") where "error_requests" > 0',
+})
+@Index({
+  name: 'sessions_organization_models_index',
+  expression: 'create index "sessions_organization_models_index" on "sessions" using gin ("organization_id", "models")',
+})
+@Index({
+  name: 'sessions_organization_deleted_created_index',
+  expression:
+    'create index "sessions_organization_deleted_created_index" on "sessions" ("organization_id", "created_at", "id") where "deleted_at" is not null',
+})
+@Index({
+  name: 'sessions_organization_cost_index',
+  expression:
+    'create index "sessions_organization_cost_index" on "sessions" ("organization_id", "cost_nano_usd", "id") where "deleted_at" is null',
+})
+@Index({
+  name: 'sessions_organization_tokens_index',
+  expression:
+    'create index "sessions_organization_tokens_index" on "sessions" ("organization_id", ("input_tokens" + "output_tokens" + "cache_read_tokens" + "cache_write5m_tokens" + "cache_write1h_tokens"), "id") where "deleted_at" is null',
 })
 export class Session extends SoftDeletableOrgScopedEntity {
   @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
@@ -79,6 +109,14 @@ export class Session extends SoftDeletableOrgScopedEntity {
 
   @Property({ type: new BigIntType('number') })
   unpricedRequests: Opt<number> = 0;
+
+  /** Calls whose outcome was error or upstream_error (what the list's outcome filter reads). */
+  @Property({ type: new BigIntType('number') })
+  errorRequests: Opt<number> = 0;
+
+  /** The distinct models the session called, sorted, at most 64; kept by the recorder. */
+  @Property({ type: ArrayType, columnType: 'text[]' })
+  models: Opt<string[]> = [];
 }
 
 /** Every token the session has used, all buckets: what its budget is measured against. */

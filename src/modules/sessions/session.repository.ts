@@ -1,7 +1,7 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { SOFT_DELETE_FILTER, tenantFilter as tenant } from '../../database/base.entity';
 import { TenantSql } from '../../database/tenant-sql';
-import type { PageStart } from './session-cursor';
+import type { PageStart, SortedCursor } from './session-cursor';
 import type { Session, SessionDevice } from './session.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,6 +19,22 @@ export interface SessionListFilter {
   createdAfter?: string;
   /** Exclusive. */
   createdBefore?: string;
+  /** The creator's user id. */
+  userId?: string;
+  /** A model the session called (the `models` column the recorder keeps). */
+  model?: string;
+  /** `errors`: at least one failed call; `ok`: none (the `error_requests` column). */
+  outcome?: 'errors' | 'ok';
+  /** The client kind the proxy recorded as the device type, e.g. claude-code. */
+  agent?: string;
+  /** The deleted sessions instead of the live ones. */
+  deleted?: boolean;
+}
+
+/** Whether a filter narrows the list beyond the organization's live sessions. */
+function narrows(filter: SessionListFilter): boolean {
+  const { organizationId: _organization, ...rest } = filter;
+  return Object.values(rest).some((value) => value !== undefined && value !== false);
 }
 
 /** What a session response is made of: an entity, or a row of the list. */
@@ -40,10 +56,12 @@ export type SessionSummary = Pick<
   | 'cacheWrite1hTokens'
   | 'costNanoUsd'
   | 'unpricedRequests'
-> & { organization: { id: string }; user: { id: string } };
+  | 'errorRequests'
+  | 'models'
+> & { organization: { id: string }; user: { id: string }; deletedAt?: Date | null };
 
-/** A session of the list, with its creation time to the microsecond for the next cursor. */
-export type SessionListItem = SessionSummary & { createdAtKey: string };
+/** A session of the list, with its creation time to the microsecond and its sort value for the next cursor. */
+export type SessionListItem = SessionSummary & { createdAtKey: string; sortValue: string };
 
 interface SessionListRow {
   id: string;
@@ -65,12 +83,17 @@ interface SessionListRow {
   cache_write1h_tokens: string;
   cost_nano_usd: string;
   unpriced_requests: string;
+  error_requests: string;
+  models: string[];
+  deleted_at: Date | string | null;
+  sort_value: string;
 }
 
 const LIST_COLUMNS = `s.id, s.organization_id, s.user_id, s.external_id, s.title, s.device, s.token_budget, s.created_at,
   to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_key,
   s.last_activity_at, s.released_at, s.request_count, s.input_tokens, s.output_tokens, s.cache_read_tokens,
-  s.cache_write5m_tokens, s.cache_write1h_tokens, s.cost_nano_usd, s.unpriced_requests`;
+  s.cache_write5m_tokens, s.cache_write1h_tokens, s.cost_nano_usd, s.unpriced_requests, s.error_requests, s.models,
+  s.deleted_at`;
 
 /** How the sorted page orders sessions; each maps to fixed SQL (never to caller text), ending on the id so pages never overlap. */
 export type SessionSortKey = 'createdAt' | 'cost' | 'tokens';
@@ -80,6 +103,19 @@ const SORT_SQL: Record<SessionSortKey, string> = {
   cost: 's.cost_nano_usd',
   tokens: '(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write5m_tokens + s.cache_write1h_tokens)',
 };
+
+/**
+ * The same orders as expressions no index serves, so the planner filters by the models index
+ * (GIN) and sorts what it finds instead of walking an ordered index past every other session.
+ */
+const UNINDEXED_SORT_SQL: Record<SessionSortKey, string> = {
+  createdAt: "(s.created_at + interval '0 seconds')",
+  cost: '(s.cost_nano_usd + 0)',
+  tokens: `(${SORT_SQL.tokens} + 0)`,
+};
+
+/** How many sessions, in the list's order, the model filter looks through before it asks the models index. */
+const MODEL_WINDOW = 20_000;
 
 /** LIKE wildcards in user text are matched literally. */
 function likePattern(text: string): string {
@@ -167,14 +203,16 @@ export class SessionRepository extends EntityRepository<Session> {
   }
 
   /**
-   * A page of the list, newest first by (created_at, id), one row more than asked for so the caller
-   * knows whether another page follows. Either a start (cursor or timestamp) or an offset.
+   * A page of the list, by (created_at, id) newest first or by cost or tokens highest first (then
+   * id), one row more than asked for so the caller knows whether another page follows. Either a
+   * start (a cursor of this order, or a timestamp for the newest-first order) or an offset.
    */
   async listPage(
     filter: SessionListFilter,
-    page: { limit: number; start?: PageStart; offset?: number },
+    page: { limit: number; sort: SessionSortKey; start?: PageStart; sorted?: SortedCursor; offset?: number },
   ): Promise<SessionListItem[]> {
-    const { where, params } = listConditions(filter);
+    const { where, params } = listConditions({ ...filter, model: undefined });
+    const key = SORT_SQL[page.sort];
     if (page.start?.kind === 'cursor') {
       where.push(
         `(s.created_at, s.id) < (${params.add(page.start.cursor.createdAt)}::timestamptz, ${params.add(page.start.cursor.id)}::uuid)`,
@@ -182,11 +220,37 @@ export class SessionRepository extends EntityRepository<Session> {
     } else if (page.start?.kind === 'timestamp') {
       where.push(`s.created_at < ${params.add(page.start.before)}::timestamptz`);
     }
-    const rows = await this.sql.rows<SessionListRow>(
-      filter.organizationId,
-      `SELECT ${LIST_COLUMNS} FROM sessions s WHERE ${where.join(' AND ')}
-       ORDER BY s.created_at DESC, s.id DESC LIMIT ${params.add(page.limit + 1)} OFFSET ${params.add(page.offset ?? 0)}`,
-      params.values,
+    if (page.sorted) {
+      where.push(`(${key}, s.id) < (${params.add(page.sorted.value)}::bigint, ${params.add(page.sorted.id)}::uuid)`);
+    }
+    const options = { includeDeleted: filter.deleted === true };
+    const run = (sql: string) => this.sql.rows<SessionListRow>(filter.organizationId, sql, params.values, options);
+    const limit = params.add(page.limit + 1);
+    const offset = params.add(page.offset ?? 0);
+    if (filter.model === undefined) {
+      const rows = await run(
+        `SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value FROM sessions s WHERE ${where.join(' AND ')}
+         ORDER BY ${key} DESC, s.id DESC LIMIT ${limit} OFFSET ${offset}`,
+      );
+      return rows.map(toListItem);
+    }
+    // A model the organization calls often is found among the first sessions in this order (an
+    // index walk that stops early); a rare one, or one it never called, would make that walk read
+    // every session, so when the first MODEL_WINDOW hold too few, the models index (GIN) finds all
+    // sessions with it and they are sorted. Either way the page is exact: the first matches in the
+    // window are the first matches overall.
+    const model = `ARRAY[${params.add(filter.model)}::text]`;
+    const windowed = await run(
+      `SELECT w.* FROM (
+         SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value, ${key} AS sort_key FROM sessions s
+         WHERE ${where.join(' AND ')} ORDER BY ${key} DESC, s.id DESC LIMIT ${MODEL_WINDOW}
+       ) w WHERE w.models @> ${model} ORDER BY w.sort_key DESC, w.id DESC LIMIT ${limit} OFFSET ${offset}`,
+    );
+    if (windowed.length === page.limit + 1) return windowed.map(toListItem);
+    const rows = await run(
+      `SELECT ${LIST_COLUMNS}, (${key})::text AS sort_value FROM sessions s
+       WHERE ${where.join(' AND ')} AND s.models @> ${model}
+       ORDER BY ${UNINDEXED_SORT_SQL[page.sort]} DESC, s.id DESC LIMIT ${limit} OFFSET ${offset}`,
     );
     return rows.map(toListItem);
   }
@@ -197,17 +261,13 @@ export class SessionRepository extends EntityRepository<Session> {
    * cost does not grow with the organization; with one, an exact count(*).
    */
   async countMatching(filter: SessionListFilter): Promise<number> {
-    const unfiltered =
-      filter.externalId === undefined &&
-      filter.q === undefined &&
-      filter.createdAfter === undefined &&
-      filter.createdBefore === undefined;
-    if (unfiltered) return this.countLive(filter.organizationId);
+    if (!narrows(filter)) return this.countLive(filter.organizationId);
     const { where, params } = listConditions(filter);
     const row = await this.sql.one<{ n: string }>(
       filter.organizationId,
       `SELECT count(*) AS n FROM sessions s WHERE ${where.join(' AND ')}`,
       params.values,
+      { includeDeleted: filter.deleted === true },
     );
     return Number(row?.n ?? 0);
   }
@@ -225,7 +285,7 @@ export class SessionRepository extends EntityRepository<Session> {
     const [rows, totalCount] = await Promise.all([
       this.sql.rows<SessionListRow>(
         organizationId,
-        `SELECT ${LIST_COLUMNS} FROM sessions s
+        `SELECT ${LIST_COLUMNS}, '' AS sort_value FROM sessions s
          WHERE s.organization_id = $1 AND s.deleted_at IS NULL
          ORDER BY ${SORT_SQL[page.sort]} ${direction}, s.id ${direction}
          LIMIT $2 OFFSET $3`,
@@ -257,8 +317,13 @@ class Params {
 }
 
 function listConditions(filter: SessionListFilter): { where: string[]; params: Params } {
-  const where = ['s.organization_id = $1', 's.deleted_at IS NULL'];
+  const where = ['s.organization_id = $1', filter.deleted ? 's.deleted_at IS NOT NULL' : 's.deleted_at IS NULL'];
   const params = new Params();
+  if (filter.userId !== undefined) where.push(`s.user_id = ${params.add(filter.userId)}::uuid`);
+  if (filter.model !== undefined) where.push(`s.models @> ARRAY[${params.add(filter.model)}::text]`);
+  if (filter.outcome === 'errors') where.push('s.error_requests > 0');
+  if (filter.outcome === 'ok') where.push('s.error_requests = 0');
+  if (filter.agent !== undefined) where.push(`s.device->>'type' = ${params.add(filter.agent)}`);
   if (filter.externalId !== undefined) where.push(`s.external_id = ${params.add(filter.externalId)}`);
   if (filter.q !== undefined) {
     const pattern = params.add(likePattern(filter.q));
@@ -290,5 +355,9 @@ function toListItem(row: SessionListRow): SessionListItem {
     cacheWrite1hTokens: Number(row.cache_write1h_tokens),
     costNanoUsd: Number(row.cost_nano_usd),
     unpricedRequests: Number(row.unpriced_requests),
+    errorRequests: Number(row.error_requests),
+    models: row.models,
+    deletedAt: row.deleted_at === null ? null : new Date(row.deleted_at),
+    sortValue: row.sort_value,
   };
 }

@@ -8,6 +8,7 @@ export enum SessionErrorCode {
   CursorWithOffset = 'CURSOR_WITH_OFFSET',
   EmptyUpdate = 'EMPTY_UPDATE',
   ExternalIdTaken = 'SESSION_EXTERNAL_ID_TAKEN',
+  DeletedForAdmins = 'DELETED_SESSIONS_ADMINS_ONLY',
 }
 
 export const SessionErrors = {
@@ -27,6 +28,12 @@ export const SessionErrors = {
     ),
   cursorWithOffset: () =>
     new DomainError(SessionErrorCode.CursorWithOffset, HttpStatus.BAD_REQUEST, 'Use either before or offset, not both'),
+  deletedForAdmins: () =>
+    new DomainError(
+      SessionErrorCode.DeletedForAdmins,
+      HttpStatus.FORBIDDEN,
+      'Only admins and owners of the organization can list deleted sessions',
+    ),
   emptyUpdate: () =>
     new DomainError(SessionErrorCode.EmptyUpdate, HttpStatus.BAD_REQUEST, 'Send title or tokenBudget (or both)'),
   externalIdTaken: () =>

@@ -15,7 +15,14 @@ import type {
   SessionResponseDto,
   UpdateSessionDto,
 } from './dto/session.dto';
-import { encodeCursor, parseBefore } from './session-cursor';
+import {
+  decodeSortedCursor,
+  encodeCursor,
+  encodeSortedCursor,
+  type PageStart,
+  parseBefore,
+  type SortedCursor,
+} from './session-cursor';
 import { type Session, type SessionDevice, tokensUsed } from './session.entity';
 import { OrganizationSettingsService } from '../organizations/organization-settings.service';
 import { LiveSessionRepository } from './live-session.repository';
@@ -91,11 +98,23 @@ export class SessionsService {
     return session;
   }
 
-  /** Newest first, by cursor (`before`) or by `offset`; the list envelope. */
+  /**
+   * Newest first (or by cost or tokens), by cursor (`before`) or by `offset`; the list envelope.
+   * The deleted sessions are listed for admins only.
+   */
   async list(organization: OrganizationContext, query: ListSessionsQueryDto): Promise<SessionListResponseDto> {
     if (query.before !== undefined && query.offset !== undefined) throw SessionErrors.cursorWithOffset();
-    const start = query.before === undefined ? undefined : (parseBefore(query.before) ?? undefined);
-    if (query.before !== undefined && !start) throw SessionErrors.invalidCursor();
+    const deleted = query.deleted === 'true';
+    if (deleted && !(organization.role && roleAtLeast(organization.role, Role.Admin)))
+      throw SessionErrors.deletedForAdmins();
+    const sort = query.sort === 'cost' || query.sort === 'tokens' ? query.sort : undefined;
+    let start: PageStart | undefined;
+    let sorted: SortedCursor | undefined;
+    if (query.before !== undefined) {
+      if (sort) sorted = decodeSortedCursor(query.before, sort) ?? undefined;
+      else start = parseBefore(query.before) ?? undefined;
+      if (!start && !sorted) throw SessionErrors.invalidCursor();
+    }
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const filter: SessionListFilter = {
       organizationId: organization.organizationId,
@@ -103,12 +122,26 @@ export class SessionsService {
       q: query.q,
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
+      userId: query.user?.toLowerCase(),
+      model: query.model,
+      outcome: query.outcome,
+      agent: query.agent,
+      deleted: deleted || undefined,
     };
-    const rows = await this.sessions.listPage(filter, { limit, start, offset: query.offset });
+    const rows = await this.sessions.listPage(filter, {
+      limit,
+      sort: sort ?? 'createdAt',
+      start,
+      sorted,
+      offset: query.offset,
+    });
     const page = rows.slice(0, limit);
     const response: SessionListResponseDto = { object: 'list', data: page.map(toSessionResponse) };
     const last = page.at(-1);
-    if (rows.length > limit && last) response.nextCursor = encodeCursor({ createdAt: last.createdAtKey, id: last.id });
+    if (rows.length > limit && last)
+      response.nextCursor = sort
+        ? encodeSortedCursor({ sort, value: last.sortValue, id: last.id })
+        : encodeCursor({ createdAt: last.createdAtKey, id: last.id });
     if (query.offset !== undefined) response.totalCount = await this.sessions.countMatching(filter);
     return response;
   }
@@ -288,5 +321,8 @@ export function toSessionResponse(session: SessionSummary): SessionResponseDto {
     cacheReadTokens: session.cacheReadTokens,
     cacheWrite5mTokens: session.cacheWrite5mTokens,
     cacheWrite1hTokens: session.cacheWrite1hTokens,
+    errorRequests: session.errorRequests,
+    models: session.models,
+    ...(session.deletedAt ? { deletedAt: session.deletedAt.toISOString() } : {}),
   };
 }

@@ -1,5 +1,17 @@
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { isRfc3339 } from '../session-cursor';
 import { CodePointLength, sanitizeTitle, TITLE_MAX_CODE_POINTS } from '../session-title';
 
@@ -14,6 +26,11 @@ const IsRfc3339 = () =>
 /** No control characters: external ids travel in HTTP headers, and PostgreSQL text holds no NUL. */
 // eslint-disable-next-line no-control-regex -- control characters are what this refuses
 export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
+export const SESSION_SORTS = ['newest', 'cost', 'tokens'] as const;
+export type SessionSort = (typeof SESSION_SORTS)[number];
+export const SESSION_OUTCOMES = ['errors', 'ok'] as const;
+export type SessionOutcomeFilter = (typeof SESSION_OUTCOMES)[number];
 
 export class ListSessionsQueryDto {
   /**
@@ -73,6 +90,52 @@ export class ListSessionsQueryDto {
   @IsOptional()
   @IsRfc3339()
   createdBefore?: string;
+
+  /**
+   * Only sessions this member created (a user id, as in `user`).
+   * @example "00000000-0000-0000-0000-000000000002"
+   */
+  @IsOptional()
+  @IsUUID('all', { message: 'user must be a user id (a UUID)' })
+  user?: string;
+
+  /**
+   * Only sessions that called this model (exact name, as recorded).
+   * @example "claude-sonnet-4-5"
+   */
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'model must not contain control characters' })
+  model?: string;
+
+  /** `errors`: sessions with at least one call that failed (error or upstream_error); `ok`: sessions with none. */
+  @IsOptional()
+  @IsIn(SESSION_OUTCOMES)
+  outcome?: SessionOutcomeFilter;
+
+  /**
+   * Only sessions whose client was this kind (the device type): `claude-code`, `sdk-js`, `sdk-python`… or `unknown`.
+   * @example "claude-code"
+   */
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'agent must not contain control characters' })
+  agent?: string;
+
+  /**
+   * Order: `newest` (default, by creation), `cost` or `tokens` (highest first). Every order pages by cursor or offset.
+   * @example "cost"
+   */
+  @IsOptional()
+  @IsIn(SESSION_SORTS)
+  sort?: SessionSort;
+
+  /** `true`: the deleted sessions instead of the live ones (admins and owners only; 403 for members). */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'deleted must be true or false' })
+  deleted?: 'true' | 'false';
 }
 
 export class SessionDeviceDto {
@@ -162,12 +225,27 @@ export class SessionResponseDto {
   cacheWrite5mTokens: number;
   /** @example 0 */
   cacheWrite1hTokens: number;
+  /**
+   * Calls that failed (outcome error or upstream_error).
+   * @example 0
+   */
+  errorRequests: number;
+  /**
+   * The distinct models the session called, sorted (at most 64).
+   * @example ["claude-sonnet-4-5"]
+   */
+  models: string[];
+  /**
+   * When the session was deleted: present in the list of deleted sessions only.
+   * @example "2025-10-30T06:00:00Z"
+   */
+  deletedAt?: string;
 }
 
 export class SessionListResponseDto {
   /** @example "list" */
   object: 'list';
-  /** Newest first. */
+  /** In the order asked for (newest first by default). */
   data: SessionResponseDto[];
   /**
    * Pass as `before` for the next page; absent on the last page.
