@@ -115,7 +115,7 @@ export class Session extends SoftDeletableOrgScopedEntity {
   errorRequests: Opt<number> = 0;
 
   /** The distinct models the session called, sorted, at most 64; kept by the recorder. */
-  @Property({ type: ArrayType, columnType: 'text[]' })
+  @Property({ type: ArrayType, columnType: 'text[]', defaultRaw: "'{}'" })
   models: Opt<string[]> = [];
 }
 
