@@ -618,6 +618,16 @@ describe('the console', () => {
         stream: true,
       });
       await waitForInteractions(app, organizationId, 6);
+      // What each member made, counted from the stored calls (earlier cases made the owner's).
+      const callsBy = async (userId: string) =>
+        (
+          await app.sql<{ n: string }>(
+            `select count(*)::text as n from interactions where organization_id = $1 and user_id = $2`,
+            [organizationId, userId],
+          )
+        )[0].n;
+      const ownerId = (await app.request({ method: 'GET', url: '/api/v1/auth/me', headers: owner.auth })).json().user
+        .id;
 
       await page.goto(`${baseURL}/?by=api_key`);
       await page.getByRole('heading', { name: 'Spend by API key' }).waitFor();
@@ -636,8 +646,9 @@ describe('the console', () => {
       const memberRow = (name: string) => page.locator('.table-wrap tr', { hasText: name }).locator('td');
       await memberRow('Ada Admin').first().waitFor();
       await page.locator('.chart').first().locator('canvas').waitFor();
-      expect(await memberRow('Ada Admin').nth(1).textContent()).toBe('1');
-      expect(await memberRow('Console Owner').nth(1).textContent()).toBe('5');
+      expect(await callsBy(admin.id)).toBe('1');
+      expect(await memberRow('Ada Admin').nth(1).textContent()).toBe(await callsBy(admin.id));
+      expect(await memberRow('Console Owner').nth(1).textContent()).toBe(await callsBy(ownerId));
       expect(await page.locator('.chart').first().textContent()).toContain('Ada Admin');
 
       // Requests and errors, and latency with time to first token: lines drawn on canvases.
