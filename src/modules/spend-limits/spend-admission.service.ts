@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ExpiringCache } from '../../common/cache/expiring-cache';
 import { OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
-import { CacheInvalidation } from '../../database/cache-invalidation';
+import { CacheInvalidation, SPEND_LIMIT_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { Clock } from '../../common/time/clock.service';
 import { TimeZone } from '../analytics/time-zone';
 import { SpendAlertsService } from './spend-alerts.service';
@@ -20,8 +20,6 @@ import {
 import { type PeriodWindow, periodWindow, secondsUntil, SpendPeriod } from './spend-periods';
 import { WorstCaseEstimator } from './worst-case';
 
-/** Topic of the cross-instance invalidation sent when an organization's limits or settings change. */
-const SPEND_LIMIT_CACHE_TOPIC = 'spend-limit';
 const STATE_TTL_MS = 30_000;
 /** Utilization from which responses tell the developer they are nearing a cap. */
 const WARNING_UTILIZATION = 0.8;
