@@ -47,17 +47,20 @@ describe('writeFailureKind', () => {
 describe('byOrganization', () => {
   it('splits a batch into one group per organization, every item kept once, in its order, groups in order of first appearance', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ organizationId: fc.constantFrom('a', 'b', 'c', 'd'), n: fc.nat() })), (items) => {
-        const groups = byOrganization(items, (item) => item.organizationId);
-        for (const group of groups) {
-          expect(group.length).toBeGreaterThan(0);
-          expect(new Set(group.map((item) => item.organizationId)).size).toBe(1);
-        }
-        const organizations = groups.map((group) => group[0].organizationId);
-        expect(organizations).toEqual([...new Set(items.map((item) => item.organizationId))]);
-        for (const group of groups)
-          expect(group).toEqual(items.filter((item) => item.organizationId === group[0].organizationId));
-      }),
+      fc.property(
+        fc.array(fc.record({ organizationId: fc.constantFrom('a', 'b', 'c', 'd'), n: fc.nat() })),
+        (items) => {
+          const groups = byOrganization(items, (item) => item.organizationId);
+          for (const group of groups) {
+            expect(group.length).toBeGreaterThan(0);
+            expect(new Set(group.map((item) => item.organizationId)).size).toBe(1);
+          }
+          const organizations = groups.map((group) => group[0].organizationId);
+          expect(organizations).toEqual([...new Set(items.map((item) => item.organizationId))]);
+          for (const group of groups)
+            expect(group).toEqual(items.filter((item) => item.organizationId === group[0].organizationId));
+        },
+      ),
     );
   });
 
