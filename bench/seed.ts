@@ -1,6 +1,6 @@
 /**
  * The analytics seeder: synthetic interactions across organizations, sessions and models, written
- * through the product's own InteractionWriter (one UNNEST statement per batch, with the session
+ * through the product's own InteractionWriter (one statement per organization in a batch, with the session
  * totals and hourly rollups), so the rollups are exactly what production would hold.
  */
 import { randomUUID } from 'node:crypto';

@@ -11,6 +11,8 @@ export const API_KEY_CACHE_TOPIC = 'api-key';
 export const PROVIDER_KEY_CACHE_TOPIC = 'provider-key';
 /** session: an organization id whose live sessions (or settings) changed. */
 export const SESSION_CACHE_TOPIC = 'session';
+/** spend-limit: an organization id whose spend limits or their settings changed. */
+export const SPEND_LIMIT_CACHE_TOPIC = 'spend-limit';
 
 /** What was changed: a topic (e.g. `api-key`) and a key within it (an id), or `*` for all. */
 export type InvalidationHandler = (key: string) => void;
@@ -18,12 +20,32 @@ export type InvalidationHandler = (key: string) => void;
 const RECONNECT_DELAY_MS = 1_000;
 
 /**
- * Cross-instance cache invalidation (DESIGN section 6). Triggers (migrations cache_invalidation
- * and session_cache_invalidation) NOTIFY on commit of every change to what the proxy's
- * per-instance caches hold (API keys, organizations, provider keys, live sessions), whoever makes
- * it (the API, a script, SQL by hand). Each instance LISTENs on one dedicated connection and drops
- * the changed entries. Caches are used only while that connection is up: whenever it is
- * lost or (re)made, every cache is emptied, and until it is back every lookup reads the database.
+ * NOTIFY within the caller's transaction, with the payload the triggers send (`json_build_object`'s
+ * text, byte for byte): PostgreSQL delivers identical notifications of one transaction once, so a
+ * change that both the app and a trigger announce reaches each listener once.
+ */
+const notifySql = (topic: string, key: string) =>
+  `select pg_notify('${INVALIDATION_CHANNEL}', json_build_object('topic', ${topic}::text, 'key', ${key}::text)::text)`;
+
+/**
+ * What `announce` runs its NOTIFY on, in the transaction making the change: the ORM's
+ * EntityManager (`?` placeholders) or a node-postgres client (`$n`).
+ */
+export type NotifyingConnection =
+  | { execute(sql: string, params: unknown[]): Promise<unknown> }
+  | { query(text: string, values: unknown[]): Promise<unknown> };
+
+/**
+ * Cross-instance cache invalidation (DESIGN section 6). Every change to what the proxy's
+ * per-instance caches hold (API keys, organizations, provider keys, live sessions, spend limits)
+ * NOTIFYs on commit, twice over: the app announces each change it makes in the same transaction,
+ * on its own connection (`announce`), and triggers (migrations cache_invalidation,
+ * session_cache_invalidation, spend_limits) announce every change whoever makes it (a script,
+ * SQL by hand). Under Citus a distributed table's trigger runs on the worker holding the row,
+ * where no instance listens: the app's own NOTIFY, sent through the coordinator, is what reaches
+ * the instances then. Each instance LISTENs on one dedicated connection and drops the changed
+ * entries. Caches are used only while that connection is up: whenever it is lost or (re)made,
+ * every cache is emptied, and until it is back every lookup reads the database.
  */
 export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('CacheInvalidation');
@@ -66,8 +88,17 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * After a committed change made here: drops `key` of `topic` from this instance's caches at once.
-   * Other instances learn of the change from the database's NOTIFY (the triggers), not from here.
+   * In the transaction of a change (on its connection): every instance, this one included, drops
+   * `key` of `topic` when the transaction commits, and nothing if it rolls back.
+   */
+  async announce(connection: NotifyingConnection, topic: string, key: string): Promise<void> {
+    if ('execute' in connection) await connection.execute(notifySql('?', '?'), [topic, key]);
+    else await connection.query(notifySql('$1', '$2'), [topic, key]);
+  }
+
+  /**
+   * After a committed change made here: drops `key` of `topic` from this instance's caches at once,
+   * without waiting for the notification to come back.
    */
   clearLocal(topic: string, key: string): void {
     this.deliver(topic, key);

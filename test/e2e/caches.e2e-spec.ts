@@ -336,4 +336,129 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       ]);
     });
   });
+
+  /**
+   * Under Citus the invalidation triggers of distributed tables (api_keys, provider_keys, sessions)
+   * fire on the worker holding the row, and no instance listens there. Disabling them stands in for
+   * that: what reaches the other instance now is only what the app announces itself, on its own
+   * connection, in the transaction of its change.
+   */
+  describe('with the invalidation triggers off (a worker-side trigger the listeners never hear)', () => {
+    const TRIGGERS = [
+      ['api_keys', 'api_keys_cache_invalidation'],
+      ['provider_keys', 'provider_keys_cache_invalidation'],
+      ['sessions', 'sessions_cache_invalidation'],
+      ['sessions', 'sessions_delete_cache_invalidation'],
+      ['organizations', 'organizations_cache_invalidation'],
+    ] as const;
+    /** Far below the caches' lifetimes (10 s for keys, 30 s for sessions): only a notification explains it. */
+    const BOUND_MS = 1_000;
+    const heardWithin = async (target: TestApp, topic: string, key: string, change: () => Promise<void>) => {
+      const heard = invalidationReceived(target, topic, key, BOUND_MS);
+      const started = performance.now();
+      await change();
+      await heard;
+      return performance.now() - started;
+    };
+
+    beforeAll(async () => {
+      for (const [table, trigger] of TRIGGERS) await one.sql(`ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`);
+    });
+
+    afterAll(async () => {
+      for (const [table, trigger] of TRIGGERS) await one.sql(`ALTER TABLE ${table} ENABLE TRIGGER ${trigger}`);
+    });
+
+    it('the triggers are off: a change made by hand in SQL reaches no instance', async () => {
+      const key = await createApiKey(one, user, { name: 'changed by hand' });
+      const heard = invalidationReceived(two, 'api-key', key.id, BOUND_MS);
+      await one.sql(`update api_keys set expires_at = now() + interval '1 day' where id = $1`, [key.id]);
+      await expect(heard).rejects.toThrow(`no api-key invalidation for ${key.id} within ${BOUND_MS} ms`);
+    });
+
+    it('a key revoked through one instance is refused by the other within a second, with no call upstream', async () => {
+      const key = await createApiKey(one, user, { name: 'revoked without triggers' });
+      await warm(key.key);
+      const elapsed = await heardWithin(two, 'api-key', key.id, async () => {
+        const revoked = await one.request({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: user.auth });
+        expect(revoked.statusCode).toBe(204);
+      });
+      expect(elapsed).toBeLessThan(BOUND_MS);
+      const before = mock.requests.length;
+      expect((await call(two, key.key)).statusCode).toBe(401);
+      expect((await call(one, key.key)).statusCode).toBe(401);
+      expect(mock.requests.length).toBe(before);
+    });
+
+    it("a removed admin's keys are refused by the other instance within a second", async () => {
+      const admin = await registerUser(one, 'Admin Removed Without Triggers');
+      await addMember(one, user, user.organizationId, admin, 'admin');
+      const key = await createApiKey(one, admin, { name: 'creator leaves' }, user.organizationId);
+      await warm(key.key);
+      await heardWithin(two, 'api-key', key.id, async () => {
+        const removed = await one.request({
+          method: 'DELETE',
+          url: `/api/v1/organizations/${user.organizationId}/members/${admin.id}`,
+          headers: user.auth,
+        });
+        expect(removed.statusCode).toBe(204);
+      });
+      const before = mock.requests.length;
+      expect((await call(two, key.key)).statusCode).toBe(401);
+      expect(mock.requests.length).toBe(before);
+    });
+
+    it('a new default provider key is used by the other instance on its next call', async () => {
+      const key = await createApiKey(one, user, { name: 'provider key without triggers' });
+      await warm(key.key);
+      const previous = mock.requests.at(-1)?.apiKey;
+      let id = '';
+      await heardWithin(two, 'provider-key', user.organizationId, async () => {
+        id = await storeKey(one, 'sk-ant-api03-cache-test-no-trigger-key-fff');
+      });
+      expect(previous).not.toBe('sk-ant-api03-cache-test-no-trigger-key-fff');
+      expect((await call(two, key.key)).statusCode).toBe(200);
+      expect(mock.requests.at(-1)?.apiKey).toBe('sk-ant-api03-cache-test-no-trigger-key-fff');
+      await heardWithin(two, 'provider-key', user.organizationId, async () => {
+        const revoked = await one.request({ method: 'DELETE', url: `/api/v1/provider-keys/${id}`, headers: user.auth });
+        expect(revoked.statusCode).toBe(204);
+      });
+      const before = mock.requests.length;
+      expect((await call(two, key.key)).statusCode).toBeGreaterThanOrEqual(400);
+      expect(mock.requests.length).toBe(before);
+      await storeKey(one, 'sk-ant-api03-cache-test-after-no-trigger-ggg');
+    });
+
+    it('a session released through one instance is not reused by the other', async () => {
+      const key = (await createApiKey(one, user, { name: 'sessions without triggers' })).key;
+      const inSession = (target: TestApp) =>
+        target.request({
+          method: 'POST',
+          url: MESSAGES,
+          headers: {
+            'x-api-key': key,
+            'content-type': 'application/json',
+            'anthropic-version': '2023-06-01',
+            'x-lamplight-session-id': 'released-without-triggers',
+          },
+          payload: { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'again' }] },
+        });
+      for (let i = 0; i < 2; i++)
+        for (const target of [one, two]) expect((await inSession(target)).statusCode).toBe(200);
+      await heardWithin(two, 'session', user.organizationId, async () => {
+        const released = await one.request({
+          method: 'POST',
+          url: '/api/v1/sessions/released-without-triggers/release',
+          headers: user.auth,
+        });
+        expect(released.statusCode).toBe(200);
+      });
+      expect((await inSession(two)).statusCode).toBe(200);
+      const sessions = await one.sql<{ released_at: Date | null }>(
+        `select released_at from sessions where organization_id = $1 and external_id = 'released-without-triggers' order by created_at`,
+        [user.organizationId],
+      );
+      expect(sessions.map((s) => s.released_at === null)).toEqual([false, true]);
+    });
+  });
 });

@@ -2,10 +2,12 @@
  * The recorder's fallbacks, each forced for real: content capture failing on an answer it cannot
  * read (the call is still recorded, without content), and a row the database refuses for what it
  * holds meeting an outage — held in memory, left to the journal, then replayed from the journal
- * files — without ever wedging the good rows behind it.
+ * files — without ever wedging the good rows behind it; and a batch of several organizations
+ * written one statement per organization, a refused row holding up no other organization.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
+import { PG_POOL } from '../../src/database/pg-pool';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -181,5 +183,116 @@ describe('recorder fallbacks', () => {
     await recorder.record(record(9, 'req_after'));
     await recorder.flush();
     expect(await sql(`select 1 from interactions where upstream_request_id = 'req_after'`)).toHaveLength(1);
+  });
+
+  it('writes a batch one statement per organization (one for a single organization), and a row one organization refuses holds up none of the others', async () => {
+    const recorder = app.app.get(RecorderService);
+    const pool = app.app.get<Pool>(PG_POOL);
+    const other = await registerUser(app, 'Second Recorded Organization');
+    const sessionOf = async (user: TestUser) => {
+      const [row] = await sql<{ id: string }>(
+        `insert into sessions (id, created_at, organization_id, user_id, external_id, device, last_activity_at)
+         values (gen_random_uuid(), now(), $1, $2, $3, '{}'::jsonb, now()) returning id`,
+        [user.organizationId, user.id, `batch-${randomUUID()}`],
+      );
+      return row.id;
+    };
+    const sessions = new Map([
+      [owner.organizationId, await sessionOf(owner)],
+      [other.organizationId, await sessionOf(other)],
+    ]);
+    const record = (user: TestUser, inputTokens: number, upstreamRequestId: string): InteractionRecord => ({
+      id: randomUUID(),
+      organizationId: user.organizationId,
+      sessionId: sessions.get(user.organizationId)!,
+      apiKeyId: null,
+      userId: user.id,
+      model: 'claude-sonnet-4-6',
+      stream: false,
+      httpStatus: 200,
+      outcome: InteractionOutcome.Ok,
+      stopReason: 'end_turn',
+      errorType: null,
+      inputTokens,
+      outputTokens: 1,
+      cacheReadTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+      cost: null,
+      pricingVersion: 'test',
+      latencyMs: 1,
+      timeToFirstTokenMs: 1,
+      upstreamRequestId,
+      agentId: null,
+      parentAgentId: null,
+      userQuery: 'q',
+      finalOutput: 'a',
+      content: null,
+      contentTruncated: false,
+      contentStatus: ContentStatus.Complete,
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+    });
+    /** The recorder's statements while `work` runs: the organization each named, and the ids it carried. */
+    const statements = async (work: () => Promise<void>) => {
+      const spy = jest.spyOn(pool, 'query');
+      try {
+        await work();
+        return spy.mock.calls
+          .map(([config]) => config as unknown as { name?: string; values?: unknown[] })
+          .filter((config) => config.name === 'lamplight_write_batch')
+          .map((config) => ({
+            organization: config.values![1],
+            ids: (JSON.parse(config.values![0] as string) as { id: string }[]).map((row) => row.id),
+          }));
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const recordAll = async (records: InteractionRecord[]) => {
+      await Promise.all(records.map((r) => recorder.record(r)));
+      await recorder.flush();
+    };
+
+    const single = [1, 2, 3].map((n) => record(owner, n, `req_single_${n}`));
+    const written = await statements(() => recordAll(single));
+    expect(written).toEqual([{ organization: owner.organizationId, ids: single.map((r) => r.id) }]);
+
+    const deadBefore = await metric('lamplight_recorder_dead_lettered_total');
+    const mixed = [
+      record(owner, 5, 'req_mixed_a1'),
+      record(other, 3_000_000_000, 'req_mixed_poison'),
+      record(other, 6, 'req_mixed_b1'),
+      record(owner, 7, 'req_mixed_a2'),
+    ];
+    const mixedWritten = await statements(() => recordAll(mixed));
+    // The first organization's calls: one statement, never written again after the other's failed.
+    expect(mixedWritten.filter((s) => s.organization === owner.organizationId)).toEqual([
+      { organization: owner.organizationId, ids: [mixed[0].id, mixed[3].id] },
+    ]);
+    // The other's: all of it, then halves until the refused row stands alone (twice: with and without content).
+    expect(mixedWritten.filter((s) => s.organization === other.organizationId).map((s) => s.ids)).toEqual([
+      [mixed[1].id, mixed[2].id],
+      [mixed[1].id],
+      [mixed[1].id],
+      [mixed[2].id],
+    ]);
+    const stored = await sql<{ organization_id: string; upstream_request_id: string }>(
+      `select organization_id, upstream_request_id from interactions where upstream_request_id like 'req_mixed_%' order by upstream_request_id`,
+    );
+    expect(stored).toEqual([
+      { organization_id: owner.organizationId, upstream_request_id: 'req_mixed_a1' },
+      { organization_id: owner.organizationId, upstream_request_id: 'req_mixed_a2' },
+      { organization_id: other.organizationId, upstream_request_id: 'req_mixed_b1' },
+    ]);
+    expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(deadBefore + 1);
+    const totals = await sql<{ organization_id: string; request_count: number }>(
+      `select organization_id, request_count::int from sessions where id = any($1::uuid[]) order by request_count desc`,
+      [[...sessions.values()]],
+    );
+    expect(totals).toEqual([
+      { organization_id: owner.organizationId, request_count: 5 },
+      { organization_id: other.organizationId, request_count: 1 },
+    ]);
   });
 });

@@ -226,7 +226,7 @@ export function checkCitusRules(facts: CatalogFacts): CheckResult {
       notes.push({
         table: trigger.table,
         rule: 'notification from a shard',
-        detail: `${label} notifies from the node holding the row's shard`,
+        detail: `${label} notifies from the node holding the row's shard, where no instance listens (changes made through Lamplight are also announced on the coordinator; see docs/scale-out.md)`,
       });
     }
   }

@@ -74,28 +74,32 @@ export class ApiKeysService {
     return { ...toApiKeyResponse(apiKey, now), key };
   }
 
-  /**
-   * Revocation is immediate: once committed, the key is dropped from this instance's cache and a
-   * NOTIFY drops it from every other instance's before the next request there.
-   */
   /** Whether the organization has this live (unrevoked) key. */
   async isLive(organizationId: string, id: string): Promise<boolean> {
     return (await this.apiKeys.findLive(organizationId, id)) !== null;
   }
 
+  /**
+   * Revocation is immediate: once committed, the key is dropped from this instance's cache, and
+   * the NOTIFY sent in the same transaction drops it from every other instance's before the next
+   * request there.
+   */
   async revoke(organizationId: string, id: string, now = this.clock.now()): Promise<void> {
-    const apiKey = await this.apiKeys.findLive(organizationId, id);
-    if (!apiKey) throw ApiKeyErrors.notFound();
-    apiKey.revokedAt = now;
-    await this.em.flush();
+    await this.em.transactional(async () => {
+      const apiKey = await this.apiKeys.findLive(organizationId, id);
+      if (!apiKey) throw ApiKeyErrors.notFound();
+      apiKey.revokedAt = now;
+      await this.em.flush();
+      await this.invalidation.announce(this.em, API_KEY_CACHE_TOPIC, id);
+    });
     this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, id);
   }
 
   /**
    * A key never exceeds its creator's current standing. Called in the transaction that removes
    * the creator from the organization or changes their role: below admin (or gone), their live
-   * keys are suspended, saying why; back to admin, keys suspended for the role come back. The
-   * update fires the api_keys trigger, which NOTIFYs every instance on commit; call
+   * keys are suspended, saying why; back to admin, keys suspended for the role come back. Each
+   * key changed is announced in the transaction, so every instance drops it on commit; call
    * `forgetKeys` after the commit to drop them here at once.
    */
   async followCreatorStanding(
@@ -104,10 +108,13 @@ export class ApiKeysService {
     standing: 'removed' | 'below-admin' | 'admin',
     now = this.clock.now(),
   ): Promise<string[]> {
-    if (standing === 'admin')
-      return this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered);
     const reason = standing === 'removed' ? ApiKeySuspension.CreatorRemoved : ApiKeySuspension.CreatorRoleLowered;
-    return this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
+    const ids =
+      standing === 'admin'
+        ? await this.apiKeys.resumeForCreator(organizationId, userId, ApiKeySuspension.CreatorRoleLowered)
+        : await this.apiKeys.suspendForCreator(organizationId, userId, reason, now);
+    for (const id of ids) await this.invalidation.announce(this.em, API_KEY_CACHE_TOPIC, id);
+    return ids;
   }
 
   forgetKeys(ids: string[]): void {

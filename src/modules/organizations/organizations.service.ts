@@ -7,7 +7,12 @@ import type { OrganizationContext, Principal } from '../../common/auth/principal
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { API_KEY_CACHE_TOPIC, CacheInvalidation, SESSION_CACHE_TOPIC } from '../../database/cache-invalidation';
+import {
+  API_KEY_CACHE_TOPIC,
+  CacheInvalidation,
+  PROVIDER_KEY_CACHE_TOPIC,
+  SESSION_CACHE_TOPIC,
+} from '../../database/cache-invalidation';
 import type {
   CreateOrganizationDto,
   MemberResponseDto,
@@ -126,7 +131,10 @@ export class OrganizationsService {
     }
     await flushOrConflict(this.em, SLUG_INDEX, OrganizationErrors.slugTaken);
     // The proxy keeps live sessions with the organization's storeContent setting.
-    if (dto.settings) this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organization.id);
+    if (dto.settings) {
+      await this.invalidation.announce(this.em, SESSION_CACHE_TOPIC, organization.id);
+      this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organization.id);
+    }
     return toOrganizationResponse(organization, membership.role);
   }
 
@@ -136,6 +144,9 @@ export class OrganizationsService {
       const membership = await this.requireMembership(userId, organizationId, Role.Owner);
       membership.organization.deletedAt = now;
       await this.em.flush();
+      await this.invalidation.announce(this.em, API_KEY_CACHE_TOPIC, '*');
+      await this.invalidation.announce(this.em, PROVIDER_KEY_CACHE_TOPIC, organizationId);
+      await this.invalidation.announce(this.em, SESSION_CACHE_TOPIC, organizationId);
     });
     // Cached API key authentications and live sessions do not know the organization went: drop them.
     this.invalidation.clearLocal(API_KEY_CACHE_TOPIC, '*');
@@ -207,7 +218,7 @@ export class OrganizationsService {
     if (target.role === Role.Owner) await this.ensureAnotherOwner(organizationId);
     this.em.remove(target);
     await this.em.flush();
-    // The member's API keys go with them, in the same transaction (and, by NOTIFY, from every instance's cache).
+    // The member's API keys go with them, in the same transaction (and, announced in it, from every instance's cache).
     return this.apiKeys.followCreatorStanding(organizationId, targetUserId, 'removed');
   }
 

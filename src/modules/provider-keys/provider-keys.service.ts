@@ -62,6 +62,7 @@ export class ProviderKeysService {
         isDefault: makeDefault,
       });
       await em.flush();
+      await this.invalidation.announce(em, PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
       return providerKey;
     });
     this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organization.organizationId);
@@ -81,6 +82,7 @@ export class ProviderKeysService {
       }
       if (dto.name) providerKey.name = dto.name.trim();
       await em.flush();
+      await this.invalidation.announce(em, PROVIDER_KEY_CACHE_TOPIC, organizationId);
       return toProviderKeyResponse(providerKey);
     });
     this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organizationId);
@@ -97,6 +99,7 @@ export class ProviderKeysService {
       providerKey.isDefault = false;
       providerKey.ciphertext = '';
       await em.flush();
+      await this.invalidation.announce(em, PROVIDER_KEY_CACHE_TOPIC, organizationId);
     });
     this.invalidation.clearLocal(PROVIDER_KEY_CACHE_TOPIC, organizationId);
   }

@@ -1,4 +1,5 @@
-import { writeFailureKind } from './interaction-writer.repository';
+import fc from 'fast-check';
+import { byOrganization, writeFailureKind } from './interaction-writer.repository';
 
 const pgError = (code: string) => Object.assign(new Error(`postgres error ${code}`), { code });
 
@@ -40,5 +41,32 @@ describe('writeFailureKind', () => {
     ]) {
       expect([error.message, writeFailureKind(error)]).toEqual([error.message, 'data']);
     }
+  });
+});
+
+describe('byOrganization', () => {
+  it('splits a batch into one group per organization, every item kept once, in its order, groups in order of first appearance', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ organizationId: fc.constantFrom('a', 'b', 'c', 'd'), n: fc.nat() })),
+        (items) => {
+          const groups = byOrganization(items, (item) => item.organizationId);
+          for (const group of groups) {
+            expect(group.length).toBeGreaterThan(0);
+            expect(new Set(group.map((item) => item.organizationId)).size).toBe(1);
+          }
+          const organizations = groups.map((group) => group[0].organizationId);
+          expect(organizations).toEqual([...new Set(items.map((item) => item.organizationId))]);
+          for (const group of groups)
+            expect(group).toEqual(items.filter((item) => item.organizationId === group[0].organizationId));
+        },
+      ),
+    );
+  });
+
+  it('keeps a batch of one organization whole, and makes nothing of nothing', () => {
+    const items = [{ organizationId: 'a' }, { organizationId: 'a' }];
+    expect(byOrganization(items, (item) => item.organizationId)).toEqual([items]);
+    expect(byOrganization([], () => 'a')).toEqual([]);
   });
 });

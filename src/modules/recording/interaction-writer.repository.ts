@@ -8,18 +8,26 @@ import { sessionTotalsFrom } from '../sessions/session-totals.sql';
 import type { InteractionRecord } from './interaction-record';
 
 /**
- * One statement per batch: the interactions (a multi-row INSERT from the batch sent as one JSON
- * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
- * on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and of
- * latency), all computed from the rows actually
- * inserted, so a replayed batch changes nothing twice. The statement spans organizations (a batch holds
- * every organization's calls); rows carry their organization. The parts on the sessions' totals
- * and the rollups are written by the modules that own those tables (sessions, analytics).
+ * One statement per organization in a batch: the interactions (a multi-row INSERT from the calls
+ * sent as one JSON document, which V8 writes and PostgreSQL reads far faster than 33 array
+ * parameters; idempotent on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and of latency), all computed
+ * from the rows actually inserted, so a replayed batch changes nothing twice. Every part names the
+ * organization (`$2`), so the statement touches the rows of one organization only: the rows of one
+ * shard when the tables are distributed by organization (docs/scale-out.md). The parts on the
+ * sessions' totals and the rollups are written by the modules that own those tables (sessions,
+ * analytics).
  */
 const WRITE_BATCH_SQL = `
 WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
-    id uuid, organization_id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
+  SELECT t.id, $2::uuid AS organization_id, t.session_id, t.api_key_id, t.user_id, t.model, t.stream, t.http_status,
+    t.outcome, t.stop_reason, t.error_type, t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write5m_tokens,
+    t.cache_write1h_tokens, t.cost_input_nano_usd, t.cost_output_nano_usd, t.cost_cache_read_nano_usd,
+    t.cost_cache_write5m_nano_usd, t.cost_cache_write1h_nano_usd, t.cost_total_nano_usd, t.cost_tools_nano_usd,
+    t.cost_multipliers_nano_usd, t.cost_cache_savings_nano_usd, t.cost_breakdown, t.usage, t.pricing_version,
+    t.latency_ms, t.time_to_first_token_ms, t.upstream_request_id, t.agent_id, t.parent_agent_id, t.user_query,
+    t.final_output, t.content, t.content_truncated, t.content_status, t.started_at, t.ended_at
+  FROM jsonb_to_recordset($1::jsonb) AS t(
+    id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
     http_status smallint, outcome interaction_outcome, stop_reason text, error_type text, input_tokens int,
     output_tokens int, cache_read_tokens int, cache_write5m_tokens int, cache_write1h_tokens int,
     cost_input_nano_usd bigint, cost_output_nano_usd bigint, cost_cache_read_nano_usd bigint,
@@ -45,9 +53,9 @@ inserted AS (
     cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd, api_key_id, user_id, latency_ms,
     time_to_first_token_ms
 ),
-${sessionTotalsFrom('inserted')},
-${hourlyRollupsFrom('inserted')},
-${principalAndLatencyRollupsFrom('inserted')}
+${sessionTotalsFrom('inserted', '$2::uuid')},
+${hourlyRollupsFrom('inserted', '$2::uuid')},
+${principalAndLatencyRollupsFrom('inserted', '$2::uuid')}
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM per_session)::int AS sessions,
   (SELECT count(*) FROM per_hour)::int AS hours`;
 
@@ -56,24 +64,44 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM p
 export class InteractionWriter {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Returns how many of the records were new (the rest were already stored). */
+  /**
+   * Returns how many of the records were new (the rest were already stored). One statement per
+   * organization among the records, one after another, each committed on its own: a batch of one
+   * organization (the usual case) is one statement.
+   */
   async write(records: InteractionRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
+    let inserted = 0;
+    for (const group of byOrganization(records, (r) => r.organizationId)) inserted += await this.writeOne(group);
+    return inserted;
+  }
+
+  private async writeOne(records: InteractionRecord[]): Promise<number> {
     // A named (prepared) statement: each connection plans this large statement once, not on every batch.
     const result = await this.pool.query<{ inserted: number }>({
       name: 'lamplight_write_batch',
       text: WRITE_BATCH_SQL,
-      values: [jsonForPostgres(JSON.stringify(records.map(toRow)))],
+      values: [jsonForPostgres(JSON.stringify(records.map(toRow))), records[0].organizationId],
     });
     return result.rows[0]?.inserted ?? 0;
   }
+}
+
+/** Items grouped by organization, in the order each organization first appears; nothing for nothing. */
+export function byOrganization<T>(items: readonly T[], organizationOf: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const organization = organizationOf(item);
+    const group = groups.get(organization);
+    if (group) group.push(item);
+    else groups.set(organization, [item]);
+  }
+  return [...groups.values()];
 }
 
 /** A record as a row of `interactions`, keyed by column. */
 function toRow(r: InteractionRecord): Record<string, unknown> {
   return {
     id: r.id,
-    organization_id: r.organizationId,
     session_id: r.sessionId,
     api_key_id: r.apiKeyId,
     user_id: r.userId,

@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { DeadLetters, reasonOf } from './dead-letters';
 import { ContentStatus } from './interaction.entity';
 import { type InteractionRecord, storableRecord, withoutContent } from './interaction-record';
-import { InteractionWriter, writeFailureKind } from './interaction-writer.repository';
+import { byOrganization, InteractionWriter, writeFailureKind } from './interaction-writer.repository';
 import { Journal, type JournalEntry, type Segment } from './journal';
 
 export const RECORDER_LIMITS = {
@@ -37,9 +37,10 @@ const RESOLVED = Promise.resolve();
  *
  * - `record()` makes the record storable, writes it to the journal (resolving once written — the
  *   proxy sends an answer's last bytes only then) and queues it in memory.
- * - The queue is written in batches (at most every 200 ms, or at once when a batch is full). A
- *   batch the database cannot take now (an outage) stays queued and is retried every second; past
- *   the queue's capacity the oldest records are left to the journal and replayed from it later.
+ * - The queue is written in batches (at most every 200 ms, or at once when a batch is full), one
+ *   statement per organization in the batch. What the database cannot take now (an outage)
+ *   stays queued and is retried every second; past the queue's capacity the oldest records are
+ *   left to the journal and replayed from it later.
  * - A batch the database refuses for what it holds is split until the bad row is isolated: the
  *   good rows are stored, the bad one goes to the dead-letter file and is stored without its
  *   content, so its usage and cost still count. Nothing can wedge the queue or a replay.
@@ -162,18 +163,25 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
     while (this.queue.length > 0 && !this.databaseDown) {
       const batch = this.queue.splice(0, RECORDER_LIMITS.batchSize);
       this.metrics.recorderQueued.set(this.queue.length);
-      try {
-        await this.store(batch.map((entry) => entry.record));
-        for (const entry of batch) this.journal.settle(entry);
-      } catch (error) {
-        if (!(error instanceof DatabaseUnavailable)) throw error;
-        this.databaseDown = true;
-        this.queue.unshift(...batch);
-        while (this.queue.length > RECORDER_LIMITS.queueCapacity) this.evict(this.queue.shift()!);
-        this.metrics.recorderSpooled.inc(batch.length);
-        this.logger.warn(
-          `Database write failed (${reasonOf(error.cause).code}); holding ${this.queue.length} interaction(s) for a retry`,
-        );
+      // One statement per organization (each goes to one shard under Citus); each organization's
+      // records are settled in the journal as soon as they are stored, whatever happens to the next.
+      const groups = byOrganization(batch, (entry) => entry.record.organizationId);
+      for (const [index, group] of groups.entries()) {
+        try {
+          await this.store(group.map((entry) => entry.record));
+          for (const entry of group) this.journal.settle(entry);
+        } catch (error) {
+          if (!(error instanceof DatabaseUnavailable)) throw error;
+          this.databaseDown = true;
+          const unstored = groups.slice(index).flat();
+          this.queue.unshift(...unstored);
+          while (this.queue.length > RECORDER_LIMITS.queueCapacity) this.evict(this.queue.shift()!);
+          this.metrics.recorderSpooled.inc(unstored.length);
+          this.logger.warn(
+            `Database write failed (${reasonOf(error.cause).code}); holding ${this.queue.length} interaction(s) for a retry`,
+          );
+          break;
+        }
       }
     }
     this.metrics.recorderQueued.set(this.queue.length);
@@ -181,8 +189,9 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Stores records, isolating any the database refuses for what they hold: a failed batch is
-   * split in halves until the bad row stands alone. Throws DatabaseUnavailable on an outage.
+   * Stores records of one organization, isolating any the database refuses for what they hold: a
+   * failed batch is split in halves until the bad row stands alone. Throws DatabaseUnavailable on
+   * an outage.
    */
   private async store(records: InteractionRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -250,7 +259,8 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
   private async replayFile(path: string, segment?: Segment): Promise<void> {
     const records = Journal.read(path).map(storableRecord);
     for (let i = 0; i < records.length; i += RECORDER_LIMITS.batchSize) {
-      await this.store(records.slice(i, i + RECORDER_LIMITS.batchSize));
+      const batch = records.slice(i, i + RECORDER_LIMITS.batchSize);
+      for (const group of byOrganization(batch, (record) => record.organizationId)) await this.store(group);
     }
     if (segment) this.journal.replayed(segment);
     else Journal.remove(path);

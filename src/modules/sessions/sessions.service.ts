@@ -78,8 +78,16 @@ export class SessionsService {
     });
   }
 
-  /** After a committed change to a session of this organization: this instance forgets its live sessions at once. */
-  private forgetLive(organizationId: string): void {
+  /**
+   * Writes a change to sessions of this organization that the proxy's live-session caches depend
+   * on, announcing it in the same transaction (every instance drops the organization's live
+   * sessions on commit); then this instance forgets them at once.
+   */
+  private async flushAnnounced(organizationId: string): Promise<void> {
+    await this.em.transactional(async () => {
+      await this.em.flush();
+      await this.invalidation.announce(this.em, SESSION_CACHE_TOPIC, organizationId);
+    });
     this.invalidation.clearLocal(SESSION_CACHE_TOPIC, organizationId);
   }
 
@@ -169,8 +177,8 @@ export class SessionsService {
     assertMayChange(session, organization, principal);
     if (dto.title !== undefined) session.title = dto.title;
     if (dto.tokenBudget !== undefined) session.tokenBudget = dto.tokenBudget;
-    await this.em.flush();
-    if (dto.tokenBudget !== undefined) this.forgetLive(session.organization.id);
+    if (dto.tokenBudget !== undefined) await this.flushAnnounced(session.organization.id);
+    else await this.em.flush();
     return toSessionResponse(session);
   }
 
@@ -187,8 +195,7 @@ export class SessionsService {
     if (session.deletedAt) return;
     session.deletedAt = now;
     session.deletedBy = this.em.getReference(User, principal.userId);
-    await this.em.flush();
-    this.forgetLive(session.organization.id);
+    await this.flushAnnounced(session.organization.id);
   }
 
   /**
@@ -204,12 +211,11 @@ export class SessionsService {
     session.deletedAt = null;
     session.deletedBy = null;
     try {
-      await this.em.flush();
+      await this.flushAnnounced(session.organization.id);
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw SessionErrors.externalIdTaken();
       throw error;
     }
-    this.forgetLive(session.organization.id);
     return toSessionResponse(session);
   }
 
@@ -224,8 +230,7 @@ export class SessionsService {
     assertMayChange(session, organization, principal);
     if (!session.releasedAt) {
       session.releasedAt = now;
-      await this.em.flush();
-      this.forgetLive(session.organization.id);
+      await this.flushAnnounced(session.organization.id);
     }
     return toSessionResponse(session);
   }

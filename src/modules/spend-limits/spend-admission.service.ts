@@ -3,7 +3,7 @@ import type { ExpiringCache } from '../../common/cache/expiring-cache';
 import { OUTAGE_FALLBACK_MAX_AGE_MS } from '../../common/cache/expiring-cache';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { ShutdownState } from '../../common/lifecycle/shutdown-state.service';
-import { CacheInvalidation } from '../../database/cache-invalidation';
+import { CacheInvalidation, SPEND_LIMIT_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { Clock } from '../../common/time/clock.service';
 import { TimeZone } from '../analytics/time-zone';
 import { SpendAlertsService } from './spend-alerts.service';
@@ -30,8 +30,6 @@ import {
 } from './usage-limit-headers';
 import { WorstCaseEstimator } from './worst-case';
 
-/** Topic of the cross-instance invalidation sent when an organization's limits or settings change. */
-const SPEND_LIMIT_CACHE_TOPIC = 'spend-limit';
 const STATE_TTL_MS = 30_000;
 
 /** Who makes a Messages call and what it asks for, as admission needs it. */

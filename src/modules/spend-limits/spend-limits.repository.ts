@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { CacheInvalidation, SPEND_LIMIT_CACHE_TOPIC } from '../../database/cache-invalidation';
 import { PG_POOL } from '../../database/pg-pool';
 import { TenantSql } from '../../database/tenant-sql';
 import { SpendPeriod } from './spend-periods';
@@ -161,7 +162,10 @@ export class SpendLimitsRepository {
 
   private readonly sql: TenantSql;
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly invalidation: CacheInvalidation,
+  ) {
     this.sql = TenantSql.overPool(pool);
     this.counterPool = new Pool({
       connectionString: pool.options.connectionString,
@@ -205,23 +209,25 @@ export class SpendLimitsRepository {
     },
     now: Date,
   ): Promise<{ limit: SpendLimitRecord; created: boolean }> {
-    const { rows } = await this.sql.query<LimitRow & { created: boolean }>(
-      organizationId,
-      `INSERT INTO spend_limits (organization_id, id, scope_type, scope_id, period, unit, amount, alert_thresholds, created_at, updated_at)
+    const { rows } = await this.announced(organizationId, (sql) =>
+      sql.query<LimitRow & { created: boolean }>(
+        organizationId,
+        `INSERT INTO spend_limits (organization_id, id, scope_type, scope_id, period, unit, amount, alert_thresholds, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        ON CONFLICT (organization_id, scope_type, scope_id, period, unit)
        DO UPDATE SET amount = excluded.amount, alert_thresholds = excluded.alert_thresholds, updated_at = excluded.updated_at
        RETURNING ${LIMIT_COLUMNS}, (xmax = 0) AS created`,
-      [
-        limit.id,
-        limit.scopeType,
-        limit.scopeId ?? ORGANIZATION_SCOPE_ID,
-        limit.period,
-        limit.unit,
-        limit.amount,
-        limit.alertThresholds,
-        now,
-      ],
+        [
+          limit.id,
+          limit.scopeType,
+          limit.scopeId ?? ORGANIZATION_SCOPE_ID,
+          limit.period,
+          limit.unit,
+          limit.amount,
+          limit.alertThresholds,
+          now,
+        ],
+      ),
     );
     return { limit: toLimit(rows[0]), created: rows[0].created };
   }
@@ -232,30 +238,43 @@ export class SpendLimitsRepository {
     change: { amount?: number; alertThresholds?: number[] | null },
     now: Date,
   ): Promise<SpendLimitRecord | null> {
-    const { rows } = await this.sql.query<LimitRow>(
-      organizationId,
-      `UPDATE spend_limits SET amount = COALESCE($3, amount),
+    const { rows } = await this.announced(organizationId, (sql) =>
+      sql.query<LimitRow>(
+        organizationId,
+        `UPDATE spend_limits SET amount = COALESCE($3, amount),
          alert_thresholds = CASE WHEN $4 THEN $5::smallint[] ELSE alert_thresholds END, updated_at = $6
        WHERE organization_id = $1 AND id = $2 RETURNING ${LIMIT_COLUMNS}`,
-      [id, change.amount ?? null, change.alertThresholds !== undefined, change.alertThresholds ?? null, now],
+        [id, change.amount ?? null, change.alertThresholds !== undefined, change.alertThresholds ?? null, now],
+      ),
     );
     return rows[0] ? toLimit(rows[0]) : null;
   }
 
   /** Deletes the limit with its counters and alerts, in one transaction. */
   async deleteLimit(organizationId: string, id: string): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      const sql = TenantSql.overPool(client);
-      await client.query('BEGIN');
+    return this.announced(organizationId, async (sql) => {
       const deleted = await sql.run(organizationId, `DELETE FROM spend_limits WHERE organization_id = $1 AND id = $2`, [
         id,
       ]);
       await sql.run(organizationId, `DELETE FROM spend_counters WHERE organization_id = $1 AND counter_key = $2`, [id]);
       await sql.run(organizationId, `DELETE FROM spend_leases WHERE organization_id = $1 AND counter_key = $2`, [id]);
       await sql.run(organizationId, `DELETE FROM spend_alerts WHERE organization_id = $1 AND limit_id = $2`, [id]);
-      await client.query('COMMIT');
       return deleted > 0;
+    });
+  }
+
+  /**
+   * Runs a change to the organization's limits or settings in one transaction that also announces
+   * it (every instance drops its copy of them on commit, see CacheInvalidation).
+   */
+  private async announced<T>(organizationId: string, work: (sql: TenantSql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(TenantSql.overPool(client));
+      await this.invalidation.announce(client, SPEND_LIMIT_CACHE_TOPIC, organizationId);
+      await client.query('COMMIT');
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -372,32 +391,36 @@ export class SpendLimitsRepository {
     settings: Omit<SpendSettingsRecord, 'webhookSecretSet'>,
     now: Date,
   ): Promise<void> {
-    await this.sql.query(
-      organizationId,
-      `INSERT INTO spend_limit_settings (organization_id, time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, updated_at)
+    await this.announced(organizationId, (sql) =>
+      sql.query(
+        organizationId,
+        `INSERT INTO spend_limit_settings (organization_id, time_zone, failure_mode, fail_open_amount, alert_thresholds, webhook_url, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (organization_id) DO UPDATE SET time_zone = excluded.time_zone, failure_mode = excluded.failure_mode,
          fail_open_amount = excluded.fail_open_amount, alert_thresholds = excluded.alert_thresholds, webhook_url = excluded.webhook_url,
          updated_at = excluded.updated_at`,
-      [
-        settings.timeZone,
-        settings.failureMode,
-        settings.failOpenAmount,
-        settings.alertThresholds,
-        settings.webhookUrl,
-        now,
-      ],
+        [
+          settings.timeZone,
+          settings.failureMode,
+          settings.failOpenAmount,
+          settings.alertThresholds,
+          settings.webhookUrl,
+          now,
+        ],
+      ),
     );
   }
 
   /** Stores the organization's new signing secret, sealed (the plain column is cleared). */
   async setWebhookSecret(organizationId: string, sealed: string, now: Date): Promise<void> {
-    await this.sql.query(
-      organizationId,
-      `INSERT INTO spend_limit_settings (organization_id, webhook_secret_sealed, webhook_secret, updated_at) VALUES ($1, $2, NULL, $3)
+    await this.announced(organizationId, (sql) =>
+      sql.query(
+        organizationId,
+        `INSERT INTO spend_limit_settings (organization_id, webhook_secret_sealed, webhook_secret, updated_at) VALUES ($1, $2, NULL, $3)
        ON CONFLICT (organization_id) DO UPDATE SET webhook_secret_sealed = excluded.webhook_secret_sealed, webhook_secret = NULL,
          updated_at = excluded.updated_at`,
-      [sealed, now],
+        [sealed, now],
+      ),
     );
   }
 

@@ -49,7 +49,7 @@ function mayManage(organization: OrganizationContext, principal: Principal): boo
 /**
  * Spend limits and their settings, managed by owners and admins; members read the limits that
  * apply to them (the organization's and their own). Every change drops the cached limits on every
- * instance (a trigger NOTIFYs; this instance forgets at once).
+ * instance (the change is announced in its transaction; this instance forgets at once).
  */
 @Injectable()
 export class SpendLimitsService {
