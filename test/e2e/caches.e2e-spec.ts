@@ -311,7 +311,7 @@ describe('hot-path caches and their invalidation across instances (LISTEN/NOTIFY
       const before = mock.requests.length;
       const refused = await inSession(two, key, 'budget-elsewhere');
       expect(refused.statusCode).toBe(429);
-      expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+      expect(refused.json()).toMatchObject({ type: 'error', error: { type: 'billing_error' } });
       expect(mock.requests.length).toBe(before);
     });
 
