@@ -2326,6 +2326,11 @@ export interface components {
             cost_usd: number;
             cost_by_bucket_usd: components["schemas"]["CostByBucketDto"];
             cost_split_usd: components["schemas"]["CostSplitDto"];
+            /**
+             * @description What cache reads saved: the same tokens at the input rate, less what they cost as cache reads.
+             * @example 0.0486
+             */
+            cache_savings_usd: number;
         };
         ModelUsageDto: {
             requests: number;
@@ -2347,6 +2352,11 @@ export interface components {
             cost_usd: number;
             cost_by_bucket_usd: components["schemas"]["CostByBucketDto"];
             cost_split_usd: components["schemas"]["CostSplitDto"];
+            /**
+             * @description What cache reads saved: the same tokens at the input rate, less what they cost as cache reads.
+             * @example 0.0486
+             */
+            cache_savings_usd: number;
             /** @example claude-sonnet-4-20250514 */
             model: string;
         };
@@ -2370,6 +2380,11 @@ export interface components {
             cost_usd: number;
             cost_by_bucket_usd: components["schemas"]["CostByBucketDto"];
             cost_split_usd: components["schemas"]["CostSplitDto"];
+            /**
+             * @description What cache reads saved: the same tokens at the input rate, less what they cost as cache reads.
+             * @example 0.0486
+             */
+            cache_savings_usd: number;
             /** @description Start of the bucket (RFC 3339, UTC). */
             bucket_start: string;
             models: components["schemas"]["ModelUsageDto"][];

@@ -45,6 +45,8 @@ export interface CostNano {
   write5m: number;
   write1h: number;
   total: number;
+  /** What the cache reads saved against the input rate. */
+  savings: number;
 }
 
 /** Cost in nano-USD per bucket: 1 USD per million tokens is 1,000 nano-USD per token. Null when unpriced. */
@@ -60,7 +62,9 @@ export function costOf(call: Pick<Call, 'model' | 'usage'>): CostNano | null {
     write5m: nano(u.write5m, rates.write5m),
     write1h: nano(u.write1h, rates.write1h),
   };
-  return { ...c, total: c.input + c.output + c.cacheRead + c.write5m + c.write1h };
+  // What the cache reads saved against the same tokens at the input rate (not part of the total).
+  const savings = nano(u.cacheRead, rates.input) - c.cacheRead;
+  return { ...c, total: c.input + c.output + c.cacheRead + c.write5m + c.write1h, savings };
 }
 
 export interface Sums {
@@ -86,7 +90,7 @@ export function sumCalls(calls: Call[]): Sums {
     cacheRead: 0,
     write5m: 0,
     write1h: 0,
-    cost: { input: 0, output: 0, cacheRead: 0, write5m: 0, write1h: 0, total: 0 },
+    cost: { input: 0, output: 0, cacheRead: 0, write5m: 0, write1h: 0, total: 0, savings: 0 },
   };
   for (const call of calls) {
     s.requests += 1;
@@ -134,6 +138,7 @@ export function figures(s: Sums) {
     },
     // These calls carry no server tools and no multiplied usage: their cost is all tokens.
     cost_split_usd: { tokens: usd(s.cost.total), tool_fees: 0, multipliers: 0 },
+    cache_savings_usd: usd(s.cost.savings),
   };
 }
 
@@ -255,6 +260,7 @@ export async function callRecords(app: TestApp, owner: TestUser, calls: Call[]):
         cacheWrite5mNanoUsd: cost.write5m,
         cacheWrite1hNanoUsd: cost.write1h,
         totalNanoUsd: cost.total,
+        cacheSavingsNanoUsd: cost.savings,
       },
       pricingVersion: 'test',
       latencyMs: 250,

@@ -122,6 +122,7 @@ export function toUsageFigures(s: UsageSums): UsageFiguresDto {
     cost_usd: nanoToUsdExact(s.costTotalNanoUsd),
     cost_by_bucket_usd: costByBucket(s),
     cost_split_usd: costSplit(s),
+    cache_savings_usd: nanoToUsdExact(s.costCacheSavingsNanoUsd),
   };
 }
 

@@ -147,6 +147,11 @@ export class UsageFiguresDto {
   cost_usd: number;
   cost_by_bucket_usd: CostByBucketDto;
   cost_split_usd: CostSplitDto;
+  /**
+   * What cache reads saved: the same tokens at the input rate, less what they cost as cache reads.
+   * @example 0.0486
+   */
+  cache_savings_usd: number;
 }
 
 export class ModelUsageDto extends UsageFiguresDto {
