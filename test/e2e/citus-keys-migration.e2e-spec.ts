@@ -1,8 +1,6 @@
-import { MikroORM } from '@mikro-orm/postgresql';
-import { Client } from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from 'pg';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
-import { createFreshDatabase, type FreshDatabase } from '../../src/database/fresh-database';
-import { createOrmOptions } from '../../src/database/orm-options';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import {
   type Call,
@@ -14,7 +12,8 @@ import {
   waitForInteractions,
 } from '../support/analytics-fixtures';
 import { addMember } from '../support/tenancy-fixtures';
-import { listen, registerUser, startTestApp, testDatabaseUrl, type TestApp, type TestUser } from '../support/test-app';
+import { type MigrationDatabase, openMigrationDatabase } from '../support/migration-database';
+import { listen, registerUser, startTestApp, type TestApp, type TestUser } from '../support/test-app';
 
 /** The schema before organization-led keys. */
 const PREVIOUS = 'Migration20261129200000_exact_cost';
@@ -92,28 +91,20 @@ async function primaryKey(sql: Client, table: string): Promise<string[]> {
 }
 
 describe('the migration to organization-led keys', () => {
-  let database: FreshDatabase;
+  let database: MigrationDatabase;
   let mock: MockAnthropic;
   let sql: Client;
   let orm: MikroORM;
 
   beforeAll(async () => {
-    database = await createFreshDatabase({
-      serverUrl: testDatabaseUrl(),
-      embeddedDir: `${__dirname}/../../.data/pg-test`,
-      prefix: 'lamplight_citus_keys',
-    });
+    database = await openMigrationDatabase('lamplight_citus_keys');
+    ({ sql, orm } = database);
     mock = await startMockAnthropic();
-    sql = new Client({ connectionString: database.url });
-    await sql.connect();
-    orm = await MikroORM.init({ ...createOrmOptions(database.url), allowGlobalContext: true, logger: () => undefined });
   });
 
   afterAll(async () => {
-    await orm?.close(true);
-    await sql?.end();
     await mock?.close();
-    await database?.drop();
+    await database?.close();
   });
 
   /** What a user sees through the API, on every route that reads the migrated tables. */

@@ -1,10 +1,7 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { createSessions, type SeedOrganization, seedInteractions } from '../../bench/seed';
-import { createFreshDatabase, type FreshDatabase } from '../../src/database/fresh-database';
-import { createOrmOptions } from '../../src/database/orm-options';
-import { testDatabaseUrl } from '../support/test-app';
+import { type MigrationDatabase, openMigrationDatabase } from '../support/migration-database';
 
 const ROLLUPS = {
   principals: `select organization_id, hour, api_key_id, user_id, requests, error_requests, unpriced_requests,
@@ -18,27 +15,19 @@ const ROLLUPS = {
  * stored calls: what it computes equals what the recorder's batch statement kept call by call.
  */
 describe('the principal and latency rollups migration', () => {
-  let database: FreshDatabase;
+  let database: MigrationDatabase;
 
   beforeAll(async () => {
-    database = await createFreshDatabase({
-      serverUrl: testDatabaseUrl(),
-      embeddedDir: `${__dirname}/../../.data/pg-test`,
-      prefix: 'lamplight_migration',
-    });
+    database = await openMigrationDatabase();
   });
 
   afterAll(async () => {
-    await database?.drop();
+    await database?.close();
   });
 
   it('backfills exactly what the recorder wrote, and goes down and up again', async () => {
     const pool = new Pool({ connectionString: database.url, max: 2 });
-    const orm = await MikroORM.init({
-      ...createOrmOptions(database.url),
-      allowGlobalContext: true,
-      logger: () => undefined,
-    });
+    const { orm } = database;
     try {
       const orgs: SeedOrganization[] = [];
       for (let i = 0; i < 2; i++) {
@@ -90,7 +79,6 @@ describe('the principal and latency rollups migration', () => {
       await orm.migrator.up();
       expect(await read()).toEqual(kept);
     } finally {
-      await orm.close(true);
       await pool.end();
     }
   });
