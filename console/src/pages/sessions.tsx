@@ -182,60 +182,38 @@ export function SessionsPage(props: { organization: Organization; query: URLSear
             ))}
           </datalist>
         </label>
-        <label>
-          Period
-          <select value={f.period} onChange={onSelect('period', 'all')}>
-            {Object.entries(PERIODS).map(([key, p]) => (
-              <option key={key} value={key}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Member
-          <select value={f.user} onChange={onSelect('user', '')}>
-            <option value="">Everyone</option>
-            {f.user && !members.some((m) => m.userId === f.user) && <option value={f.user}>{f.user}</option>}
-            {members.map((m) => (
-              <option key={m.userId} value={m.userId}>
-                {m.name || m.email}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Outcome
-          <select value={f.outcome} onChange={onSelect('outcome', 'any')}>
-            {Object.entries(OUTCOMES).map(([key, label]) => (
-              <option key={key} value={key}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Client
-          <select value={f.agent} onChange={onSelect('agent', '')}>
-            <option value="">Any client</option>
-            {f.agent && !AGENTS[f.agent] && <option value={f.agent}>{f.agent}</option>}
-            {Object.entries(AGENTS).map(([key, label]) => (
-              <option key={key} value={key}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Sort
-          <select value={f.sort} onChange={onSelect('sort', 'newest')}>
-            {Object.entries(SORTS).map(([key, label]) => (
-              <option key={key} value={key}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Period"
+          value={f.period}
+          onChange={onSelect('period', 'all')}
+          options={Object.entries(PERIODS).map(([key, p]) => [key, p.label])}
+        />
+        <FilterSelect
+          label="Member"
+          value={f.user}
+          onChange={onSelect('user', '')}
+          any="Everyone"
+          options={members.map((m) => [m.userId, m.name || m.email])}
+        />
+        <FilterSelect
+          label="Outcome"
+          value={f.outcome}
+          onChange={onSelect('outcome', 'any')}
+          options={Object.entries(OUTCOMES)}
+        />
+        <FilterSelect
+          label="Client"
+          value={f.agent}
+          onChange={onSelect('agent', '')}
+          any="Any client"
+          options={Object.entries(AGENTS)}
+        />
+        <FilterSelect
+          label="Sort"
+          value={f.sort}
+          onChange={onSelect('sort', 'newest')}
+          options={Object.entries(SORTS)}
+        />
         <button type="submit">Search</button>
         {filtered && (
           <a
@@ -363,5 +341,33 @@ function SessionRow({ row, deleted, onRestore }: { row: Session; deleted: boolea
         </td>
       )}
     </tr>
+  );
+}
+
+/**
+ * A labelled filter over a list of [value, label] pairs. With `any`, an empty first option means no
+ * filter, and a value the list lacks (from a bookmarked URL) is kept as an option of its own.
+ */
+function FilterSelect(props: {
+  label: string;
+  value: string;
+  onChange: (event: Event) => void;
+  options: [string, string][];
+  any?: string;
+}) {
+  const stray = props.any !== undefined && props.value !== '' && !props.options.some(([key]) => key === props.value);
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={props.onChange}>
+        {props.any !== undefined && <option value="">{props.any}</option>}
+        {stray && <option value={props.value}>{props.value}</option>}
+        {props.options.map(([key, label]) => (
+          <option key={key} value={key}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
