@@ -593,6 +593,15 @@ describe('the console', () => {
   });
 
   describe('spend by API key and member, latency, and spend limits', () => {
+    /** How many calls the organization has stored so far (earlier cases make some). */
+    const storedCalls = async () =>
+      Number(
+        (
+          await app.sql<{ n: string }>(`select count(*)::text as n from interactions where organization_id = $1`, [
+            organizationId,
+          ])
+        )[0].n,
+      );
     let admin: TestUser;
     let member: TestUser;
     let adminKey: string;
@@ -606,6 +615,8 @@ describe('the console', () => {
       await addMember(app, owner, organizationId, member, 'member');
       adminKey = (await createApiKey(app, admin, { name: 'ci pipeline' }, organizationId)).key;
       const usage = { input: 3_000, output: 400 };
+      // Earlier cases stored calls too: wait for these two, not for a count they already reach.
+      const storedBefore = await storedCalls();
       await proxyCall(
         sdk(baseURL, adminKey),
         { session: 'ci-build', model: 'claude-sonnet-4-6', usage },
@@ -617,7 +628,7 @@ describe('the console', () => {
       await proxyCall(client, { session: 'ci-build', model: 'claude-opus-4-6', usage }, 'Review the fix', {
         stream: true,
       });
-      await waitForInteractions(app, organizationId, 6);
+      await waitForInteractions(app, organizationId, storedBefore + 2);
       // What each member made, counted from the stored calls (earlier cases made the owner's).
       const callsBy = async (userId: string) =>
         (
@@ -680,12 +691,13 @@ describe('the console', () => {
       expect(await row.textContent()).toContain('$0.05');
       expect(await row.locator('.meter-text').textContent()).toBe('0%');
       // A call with Ada's key counts against the limit on her.
+      const storedBefore = await storedCalls();
       await proxyCall(sdk(baseURL, adminKey), {
         session: 'ci-build',
         model: 'claude-sonnet-4-6',
         usage: { input: 3_000, output: 400 },
       });
-      await waitForInteractions(app, organizationId, 7);
+      await waitForInteractions(app, organizationId, storedBefore + 1);
       const used = await eventually(async () => {
         await page.reload();
         await row.waitFor();
