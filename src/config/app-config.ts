@@ -17,6 +17,12 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   migrateOnStart: boolean;
+  /**
+   * DATABASE_DISTRIBUTED=true: the tenant tables are distributed by organization (Citus), so every
+   * statement that writes them must touch one organization's rows; the recorder then writes one
+   * statement per organization in a batch instead of one for the whole batch.
+   */
+  databaseDistributed: boolean;
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   /** 32 bytes; provider-key encryption and API-key digests use subkeys derived from it. */
   encryptionKey: Buffer;
@@ -96,6 +102,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     databaseUrl: env.DATABASE_URL,
     dataDir,
     migrateOnStart: env.DB_MIGRATE_ON_START ? env.DB_MIGRATE_ON_START === 'true' : nodeEnv !== 'production',
+    databaseDistributed: env.DATABASE_DISTRIBUTED === 'true',
     jwt: {
       secret: jwtSecret!,
       issuer: env.JWT_ISSUER ?? 'lamplight',

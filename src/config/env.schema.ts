@@ -78,6 +78,11 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   DB_MIGRATE_ON_START?: string;
 
+  /** `true` when the tenant tables are distributed by organization (Citus, docs/scale-out.md); default false. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  DATABASE_DISTRIBUTED?: string;
+
   @IsOptional()
   @Type(() => Number)
   @IsInt()

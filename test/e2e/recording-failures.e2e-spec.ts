@@ -2,8 +2,9 @@
  * The recorder's fallbacks, each forced for real: content capture failing on an answer it cannot
  * read (the call is still recorded, without content), and a row the database refuses for what it
  * holds meeting an outage — held in memory, left to the journal, then replayed from the journal
- * files — without ever wedging the good rows behind it; and a batch of several organizations
- * written one statement per organization, a refused row holding up no other organization.
+ * files — without ever wedging the good rows behind it; and a batch of several organizations,
+ * written in one statement or (tables distributed by organization) one per organization, a refused
+ * row holding up no good one.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { Client, type Pool } from 'pg';
@@ -54,8 +55,8 @@ describe('recorder fallbacks', () => {
   const sql = async <T = Record<string, unknown>>(text: string, values?: unknown[]) =>
     (await direct.query(text, values)).rows as T[];
 
-  const metric = async (name: string) => {
-    const metrics = await app.request({
+  const metric = async (name: string, target: TestApp = app) => {
+    const metrics = await target.request({
       method: 'GET',
       url: '/metrics',
       headers: { authorization: `Bearer ${METRICS_TOKEN}` },
@@ -185,10 +186,16 @@ describe('recorder fallbacks', () => {
     expect(await sql(`select 1 from interactions where upstream_request_id = 'req_after'`)).toHaveLength(1);
   });
 
-  it('writes a batch one statement per organization (one for a single organization), and a row one organization refuses holds up none of the others', async () => {
-    const recorder = app.app.get(RecorderService);
-    const pool = app.app.get<Pool>(PG_POOL);
-    const other = await registerUser(app, 'Second Recorded Organization');
+  /**
+   * A batch of two organizations through `target`'s recorder: the statements it ran (the ids each
+   * carried, and the organization it named when written one per organization), what was stored,
+   * dead-lettered and counted on the sessions.
+   */
+  const mixedBatch = async (target: TestApp, label: string) => {
+    const recorder = target.app.get(RecorderService);
+    const pool = target.app.get<Pool>(PG_POOL);
+    const first = await registerUser(target, `First ${label}`);
+    const second = await registerUser(target, `Second ${label}`);
     const sessionOf = async (user: TestUser) => {
       const [row] = await sql<{ id: string }>(
         `insert into sessions (id, created_at, organization_id, user_id, external_id, device, last_activity_at)
@@ -198,8 +205,8 @@ describe('recorder fallbacks', () => {
       return row.id;
     };
     const sessions = new Map([
-      [owner.organizationId, await sessionOf(owner)],
-      [other.organizationId, await sessionOf(other)],
+      [first.organizationId, await sessionOf(first)],
+      [second.organizationId, await sessionOf(second)],
     ]);
     const record = (user: TestUser, inputTokens: number, upstreamRequestId: string): InteractionRecord => ({
       id: randomUUID(),
@@ -222,7 +229,7 @@ describe('recorder fallbacks', () => {
       pricingVersion: 'test',
       latencyMs: 1,
       timeToFirstTokenMs: 1,
-      upstreamRequestId,
+      upstreamRequestId: `${upstreamRequestId}_${label}`,
       agentId: null,
       parentAgentId: null,
       userQuery: 'q',
@@ -233,15 +240,16 @@ describe('recorder fallbacks', () => {
       startedAt: new Date().toISOString(),
       endedAt: new Date().toISOString(),
     });
-    /** The recorder's statements while `work` runs: the organization each named, and the ids it carried. */
+    /** The recorder's statements while `work` runs. */
     const statements = async (work: () => Promise<void>) => {
       const spy = jest.spyOn(pool, 'query');
       try {
         await work();
         return spy.mock.calls
           .map(([config]) => config as unknown as { name?: string; values?: unknown[] })
-          .filter((config) => config.name === 'lamplight_write_batch')
+          .filter((config) => config.name?.startsWith('lamplight_write_'))
           .map((config) => ({
+            name: config.name,
             organization: config.values![1],
             ids: (JSON.parse(config.values![0] as string) as { id: string }[]).map((row) => row.id),
           }));
@@ -254,45 +262,85 @@ describe('recorder fallbacks', () => {
       await recorder.flush();
     };
 
-    const single = [1, 2, 3].map((n) => record(owner, n, `req_single_${n}`));
-    const written = await statements(() => recordAll(single));
-    expect(written).toEqual([{ organization: owner.organizationId, ids: single.map((r) => r.id) }]);
+    const single = [1, 2, 3].map((n) => record(first, n, `req_single_${n}`));
+    const singleWritten = await statements(() => recordAll(single));
 
-    const deadBefore = await metric('lamplight_recorder_dead_lettered_total');
+    const deadBefore = await metric('lamplight_recorder_dead_lettered_total', target);
     const mixed = [
-      record(owner, 5, 'req_mixed_a1'),
-      record(other, 3_000_000_000, 'req_mixed_poison'),
-      record(other, 6, 'req_mixed_b1'),
-      record(owner, 7, 'req_mixed_a2'),
+      record(first, 5, 'req_mixed_a1'),
+      record(second, 3_000_000_000, 'req_mixed_poison'),
+      record(second, 6, 'req_mixed_b1'),
+      record(first, 7, 'req_mixed_a2'),
     ];
     const mixedWritten = await statements(() => recordAll(mixed));
-    // The first organization's calls: one statement, never written again after the other's failed.
-    expect(mixedWritten.filter((s) => s.organization === owner.organizationId)).toEqual([
-      { organization: owner.organizationId, ids: [mixed[0].id, mixed[3].id] },
-    ]);
-    // The other's: all of it, then halves until the refused row stands alone (twice: with and without content).
-    expect(mixedWritten.filter((s) => s.organization === other.organizationId).map((s) => s.ids)).toEqual([
-      [mixed[1].id, mixed[2].id],
-      [mixed[1].id],
-      [mixed[1].id],
-      [mixed[2].id],
-    ]);
     const stored = await sql<{ organization_id: string; upstream_request_id: string }>(
-      `select organization_id, upstream_request_id from interactions where upstream_request_id like 'req_mixed_%' order by upstream_request_id`,
+      `select organization_id, upstream_request_id from interactions where upstream_request_id like $1 order by upstream_request_id`,
+      [`req_mixed_%_${label}`],
     );
-    expect(stored).toEqual([
-      { organization_id: owner.organizationId, upstream_request_id: 'req_mixed_a1' },
-      { organization_id: owner.organizationId, upstream_request_id: 'req_mixed_a2' },
-      { organization_id: other.organizationId, upstream_request_id: 'req_mixed_b1' },
-    ]);
-    expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(deadBefore + 1);
     const totals = await sql<{ organization_id: string; request_count: number }>(
       `select organization_id, request_count::int from sessions where id = any($1::uuid[]) order by request_count desc`,
       [[...sessions.values()]],
     );
-    expect(totals).toEqual([
-      { organization_id: owner.organizationId, request_count: 5 },
-      { organization_id: other.organizationId, request_count: 1 },
+    // Whatever the statements, the same rows are stored and counted.
+    expect(stored).toEqual([
+      { organization_id: first.organizationId, upstream_request_id: `req_mixed_a1_${label}` },
+      { organization_id: first.organizationId, upstream_request_id: `req_mixed_a2_${label}` },
+      { organization_id: second.organizationId, upstream_request_id: `req_mixed_b1_${label}` },
     ]);
+    expect(totals).toEqual([
+      { organization_id: first.organizationId, request_count: 5 },
+      { organization_id: second.organizationId, request_count: 1 },
+    ]);
+    expect(await metric('lamplight_recorder_dead_lettered_total', target)).toBe(deadBefore + 1);
+    return { first, second, single, singleWritten, mixed, mixedWritten };
+  };
+
+  it('writes a batch of several organizations in one statement, and isolates a row the database refuses by halves, holding up no good row', async () => {
+    const { single, singleWritten, mixed, mixedWritten } = await mixedBatch(app, 'spanning');
+    expect(singleWritten).toEqual([
+      { name: 'lamplight_write_batch', organization: undefined, ids: single.map((r) => r.id) },
+    ]);
+    const [a1, poison, b1, a2] = mixed.map((r) => r.id);
+    // The whole batch, then halves until the refused row stands alone (twice: with and without content).
+    expect(mixedWritten.map((s) => s.ids)).toEqual([
+      [a1, poison, b1, a2],
+      [a1, poison],
+      [a1],
+      [poison],
+      [poison],
+      [b1, a2],
+    ]);
+    expect(new Set(mixedWritten.map((s) => s.name))).toEqual(new Set(['lamplight_write_batch']));
+  });
+
+  it('with DATABASE_DISTRIBUTED=true, writes one statement per organization (one for a single organization), a row one organization refuses holding up none of the others', async () => {
+    const distributed = await startTestApp({
+      ANTHROPIC_BASE_URL: mock.url,
+      METRICS_TOKEN,
+      DATABASE_DISTRIBUTED: 'true',
+    });
+    try {
+      const { first, second, single, singleWritten, mixed, mixedWritten } = await mixedBatch(
+        distributed,
+        'distributed',
+      );
+      const name = 'lamplight_write_organization_batch';
+      expect(singleWritten).toEqual([{ name, organization: first.organizationId, ids: single.map((r) => r.id) }]);
+      const [a1, poison, b1, a2] = mixed.map((r) => r.id);
+      // The first organization's calls: one statement, never written again after the other's failed.
+      expect(mixedWritten.filter((s) => s.organization === first.organizationId)).toEqual([
+        { name, organization: first.organizationId, ids: [a1, a2] },
+      ]);
+      // The other's: all of it, then halves until the refused row stands alone (twice: with and without content).
+      expect(mixedWritten.filter((s) => s.organization === second.organizationId).map((s) => s.ids)).toEqual([
+        [poison, b1],
+        [poison],
+        [poison],
+        [b1],
+      ]);
+      expect(mixedWritten).toHaveLength(5);
+    } finally {
+      await distributed.close();
+    }
   });
 });

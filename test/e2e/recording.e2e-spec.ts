@@ -3,11 +3,12 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { request as httpRequest } from 'undici';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
 import { createOrmOptions } from '../../src/database/orm-options';
+import { PG_POOL } from '../../src/database/pg-pool';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { callRecords, UNPRICED_MODEL, type Call } from '../support/analytics-fixtures';
 import {
@@ -253,63 +254,95 @@ describe('recording', () => {
 
   describe('concurrent batches', () => {
     let app: TestApp;
-    let owner: TestUser;
+    let owners: TestUser[];
 
     beforeAll(async () => {
       app = await startTestApp({ ANTHROPIC_BASE_URL: mock.url });
-      owner = await registerUser(app, 'Concurrent Writer');
+      owners = [];
+      for (const name of ['Concurrent Writer', 'Second Writer', 'Third Writer'])
+        owners.push(await registerUser(app, name));
     });
     afterAll(() => app.close());
 
-    it('writes four overlapping batches at once, each call counted exactly once in its session and its hour', async () => {
-      const writer = app.app.get(InteractionWriter, { strict: false });
+    it('writes four overlapping batches of three organizations at once, in one statement and one per organization, each call counted exactly once in its session and its hour', async () => {
+      // The app writes a batch in one statement; DATABASE_DISTRIBUTED=true writes one per organization. Both at once.
+      const writers = [
+        app.app.get(InteractionWriter, { strict: false }),
+        new InteractionWriter(app.app.get<Pool>(PG_POOL), { databaseDistributed: true }),
+      ];
       const models = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7', UNPRICED_MODEL];
       const hour = Date.parse('2026-11-01T00:00:00Z');
       let seed = 7;
       const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
       // Each round: four batches at once over different-sized, overlapping sets of sessions and rollup rows.
-      const batch = (size: number): Call[] =>
+      const calls = (size: number): Call[] =>
         Array.from({ length: size }, () => ({
-          session: `lock-${next(60)}`,
+          session: `lock-${next(40)}`,
           model: models[next(models.length)],
           usage: { input: 1 + next(50), output: 1 + next(50) },
           at: new Date(hour + next(24) * 3_600_000 + next(3_600_000)).toISOString(),
         }));
-      const rounds = 40;
+      /** The organizations' calls interleaved, as a batch of the recorder holds them. */
+      const batch = async (size: number) => {
+        const records = (await Promise.all(owners.map((owner) => callRecords(app, owner, calls(size))))).flat();
+        for (let i = records.length - 1; i > 0; i--) {
+          const j = next(i + 1);
+          [records[i], records[j]] = [records[j], records[i]];
+        }
+        return records;
+      };
+      const rounds = 20;
       const failures: string[] = [];
       let total = 0;
       for (let round = 0; round < rounds; round++) {
-        const batches = await Promise.all(
-          Array.from({ length: 4 }, () => callRecords(app, owner, batch(20 + next(300)))),
-        );
+        const batches = await Promise.all(Array.from({ length: 4 }, () => batch(10 + next(100))));
         total += batches.reduce((sum, records) => sum + records.length, 0);
-        const outcomes = await Promise.allSettled(batches.map((records) => writer.write(records)));
+        const outcomes = await Promise.allSettled(batches.map((records, i) => writers[(round + i) % 2].write(records)));
         for (const outcome of outcomes) {
           if (outcome.status === 'rejected')
             failures.push(`${(outcome.reason as { code?: string }).code}: ${String(outcome.reason)}`);
         }
       }
       expect(failures).toEqual([]);
+      const organizations = owners.map((owner) => owner.organizationId);
       const [counted] = await app.sql<{ interactions: string }>(
-        `select count(*)::text as interactions from interactions where organization_id = $1`,
-        [owner.organizationId],
+        `select count(*)::text as interactions from interactions where organization_id = any($1)`,
+        [organizations],
       );
       expect(Number(counted.interactions)).toBe(total);
       // Every session's and every hour's totals match the calls stored for it: none missed, none twice.
       const sessionMismatches = await app.sql(
-        `select s.external_id, s.request_count, count(i.id) as stored from sessions s left join interactions i on i.session_id = s.id
-         where s.organization_id = $1 group by s.organization_id, s.id having s.request_count <> count(i.id)`,
-        [owner.organizationId],
+        `select s.external_id, s.request_count, count(i.id) as stored
+         from sessions s left join interactions i on i.organization_id = s.organization_id and i.session_id = s.id
+         where s.organization_id = any($1) group by s.organization_id, s.id having s.request_count <> count(i.id)`,
+        [organizations],
       );
       const hourMismatches = await app.sql(
-        `select coalesce(u.hour, i.hour) as hour, coalesce(u.model, i.model) as model, u.requests, i.stored
-         from (select * from usage_hourly where organization_id = $1) u
-         full join (select date_trunc('hour', started_at, 'UTC') as hour, model, count(*) as stored from interactions
-                    where organization_id = $1 group by 1, 2) i on i.hour = u.hour and i.model = u.model
+        `select coalesce(u.organization_id, i.organization_id) as organization, coalesce(u.hour, i.hour) as hour,
+           coalesce(u.model, i.model) as model, u.requests, i.stored
+         from (select * from usage_hourly where organization_id = any($1)) u
+         full join (select organization_id, date_trunc('hour', started_at, 'UTC') as hour, model, count(*) as stored
+                    from interactions where organization_id = any($1) group by 1, 2, 3) i
+           on i.organization_id = u.organization_id and i.hour = u.hour and i.model = u.model
          where u.requests is distinct from i.stored`,
-        [owner.organizationId],
+        [organizations],
       );
-      expect({ sessionMismatches, hourMismatches }).toEqual({ sessionMismatches: [], hourMismatches: [] });
+      const principalAndLatencyMismatches = await app.sql(
+        `select i.organization_id, i.hour, i.stored, p.requests as by_principal, l.requests as by_latency
+         from (select organization_id, date_trunc('hour', started_at, 'UTC') as hour, count(*) as stored
+               from interactions where organization_id = any($1) group by 1, 2) i
+         left join (select organization_id, hour, sum(requests) as requests from usage_hourly_principals group by 1, 2) p
+           on p.organization_id = i.organization_id and p.hour = i.hour
+         left join (select organization_id, hour, sum(requests) as requests from latency_hourly where metric = 'latency' group by 1, 2) l
+           on l.organization_id = i.organization_id and l.hour = i.hour
+         where p.requests is distinct from i.stored or l.requests is distinct from i.stored`,
+        [organizations],
+      );
+      expect({ sessionMismatches, hourMismatches, principalAndLatencyMismatches }).toEqual({
+        sessionMismatches: [],
+        hourMismatches: [],
+        principalAndLatencyMismatches: [],
+      });
     });
   });
 

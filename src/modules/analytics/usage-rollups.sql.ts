@@ -1,16 +1,16 @@
 /**
  * The hourly rollups, as a part of the recorder's statement (see sessionTotalsFrom): `source`
  * names a CTE of the calls just inserted, all of the organization `organization` (an SQL
- * expression, a parameter); usage_daily follows by trigger (migration usage_daily). Rows are
- * upserted in key order, so concurrent batches never deadlock.
+ * expression, a parameter), or each of its own when that is null; usage_daily follows by trigger
+ * (migration usage_daily). Rows are upserted in key order, so concurrent batches never deadlock.
  */
-export const hourlyRollupsFrom = (source: string, organization: string): string => `
+export const hourlyRollupsFrom = (source: string, organization: string | null): string => `
 per_hour AS (
   INSERT INTO usage_hourly (organization_id, hour, model, requests, error_requests, unpriced_requests, input_tokens,
     output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd,
     cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd, cost_cache_write1h_nano_usd,
     cost_total_nano_usd, cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd)
-  SELECT ${organization}, date_trunc('hour', started_at, 'UTC'), model, count(*),
+  SELECT ${organization ?? 'organization_id'}, date_trunc('hour', started_at, 'UTC'), model, count(*),
     count(*) FILTER (WHERE outcome <> 'ok'), count(*) FILTER (WHERE cost_total_nano_usd IS NULL), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
     sum(cache_write5m_tokens), sum(cache_write1h_tokens),
     coalesce(sum(cost_input_nano_usd), 0), coalesce(sum(cost_output_nano_usd), 0),
@@ -52,14 +52,14 @@ const latencyBucket = (column: string) => `floor(ln(greatest(${column}, 1)) / ln
  * The hourly rollups by API key and member, and the latency and time-to-first-token histograms
  * (migration principal_and_latency_rollups), as further parts of the recorder's batch statement:
  * `source` must return api_key_id, user_id, latency_ms and time_to_first_token_ms besides the
- * columns hourlyRollupsFrom reads. Upserted in key order, as usage_hourly is.
+ * columns hourlyRollupsFrom reads; `organization` as there. Upserted in key order, as usage_hourly is.
  */
-export const principalAndLatencyRollupsFrom = (source: string, organization: string): string => `
+export const principalAndLatencyRollupsFrom = (source: string, organization: string | null): string => `
 per_principal AS (
   INSERT INTO usage_hourly_principals (organization_id, hour, api_key_id, user_id, requests, error_requests,
     unpriced_requests, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
     cost_total_nano_usd)
-  SELECT ${organization}, date_trunc('hour', started_at, 'UTC'), coalesce(api_key_id, '${NO_PRINCIPAL}'),
+  SELECT ${organization ?? 'organization_id'}, date_trunc('hour', started_at, 'UTC'), coalesce(api_key_id, '${NO_PRINCIPAL}'),
     coalesce(user_id, '${NO_PRINCIPAL}'), count(*), count(*) FILTER (WHERE outcome <> 'ok'),
     count(*) FILTER (WHERE cost_total_nano_usd IS NULL), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
     sum(cache_write5m_tokens), sum(cache_write1h_tokens), coalesce(sum(cost_total_nano_usd), 0)
@@ -79,10 +79,10 @@ per_principal AS (
 per_latency AS (
   INSERT INTO latency_hourly (organization_id, hour, metric, bucket, requests)
   SELECT organization_id, hour, metric, bucket, count(*) FROM (
-    SELECT ${organization} AS organization_id, date_trunc('hour', started_at, 'UTC') AS hour, 'latency' AS metric,
+    SELECT ${organization ?? 'organization_id'} AS organization_id, date_trunc('hour', started_at, 'UTC') AS hour, 'latency' AS metric,
       ${latencyBucket('latency_ms')} AS bucket FROM ${source}
     UNION ALL
-    SELECT ${organization}, date_trunc('hour', started_at, 'UTC'), 'ttft', ${latencyBucket('time_to_first_token_ms')}
+    SELECT ${organization ?? 'organization_id'}, date_trunc('hour', started_at, 'UTC'), 'ttft', ${latencyBucket('time_to_first_token_ms')}
     FROM ${source} WHERE time_to_first_token_ms IS NOT NULL
   ) calls GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ON CONFLICT (organization_id, hour, metric, bucket) DO UPDATE SET

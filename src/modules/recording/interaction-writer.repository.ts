@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { isDatabaseUnavailable } from '../../common/errors/error-response';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
 import { hourlyRollupsFrom, principalAndLatencyRollupsFrom } from '../analytics/usage-rollups.sql';
@@ -8,26 +9,29 @@ import { sessionTotalsFrom } from '../sessions/session-totals.sql';
 import type { InteractionRecord } from './interaction-record';
 
 /**
- * One statement per organization in a batch: the interactions (a multi-row INSERT from the calls
- * sent as one JSON document, which V8 writes and PostgreSQL reads far faster than 33 array
- * parameters; idempotent on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and of latency), all computed
- * from the rows actually inserted, so a replayed batch changes nothing twice. Every part names the
- * organization (`$2`), so the statement touches the rows of one organization only: the rows of one
- * shard when the tables are distributed by organization (docs/scale-out.md). The parts on the
- * sessions' totals and the rollups are written by the modules that own those tables (sessions,
- * analytics).
+ * The recorder's statement: the interactions (a multi-row INSERT from the calls sent as one JSON
+ * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
+ * on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and
+ * of latency), all computed from the rows actually inserted, so a replayed batch changes nothing
+ * twice. The parts on the sessions' totals and the rollups are written by the modules that own
+ * those tables (sessions, analytics).
+ *
+ * `organization` null: the statement spans organizations, each call carrying its own (one statement
+ * per batch, the fastest on one database). Given (`$2`): every part names that organization, so the
+ * statement touches its rows only: the rows of one shard when the tables are distributed by
+ * organization (DATABASE_DISTRIBUTED, docs/scale-out.md).
  */
-const WRITE_BATCH_SQL = `
+const writeBatchSql = (organization: string | null): string => `
 WITH input AS (
-  SELECT t.id, $2::uuid AS organization_id, t.session_id, t.api_key_id, t.user_id, t.model, t.stream, t.http_status,
-    t.outcome, t.stop_reason, t.error_type, t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write5m_tokens,
-    t.cache_write1h_tokens, t.cost_input_nano_usd, t.cost_output_nano_usd, t.cost_cache_read_nano_usd,
+  SELECT t.id, ${organization ?? 't.organization_id'} AS organization_id, t.session_id, t.api_key_id, t.user_id, t.model,
+    t.stream, t.http_status, t.outcome, t.stop_reason, t.error_type, t.input_tokens, t.output_tokens, t.cache_read_tokens,
+    t.cache_write5m_tokens, t.cache_write1h_tokens, t.cost_input_nano_usd, t.cost_output_nano_usd, t.cost_cache_read_nano_usd,
     t.cost_cache_write5m_nano_usd, t.cost_cache_write1h_nano_usd, t.cost_total_nano_usd, t.cost_tools_nano_usd,
     t.cost_multipliers_nano_usd, t.cost_cache_savings_nano_usd, t.cost_breakdown, t.usage, t.pricing_version,
     t.latency_ms, t.time_to_first_token_ms, t.upstream_request_id, t.agent_id, t.parent_agent_id, t.user_query,
     t.final_output, t.content, t.content_truncated, t.content_status, t.started_at, t.ended_at
   FROM jsonb_to_recordset($1::jsonb) AS t(
-    id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
+    id uuid, organization_id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
     http_status smallint, outcome interaction_outcome, stop_reason text, error_type text, input_tokens int,
     output_tokens int, cache_read_tokens int, cache_write5m_tokens int, cache_write1h_tokens int,
     cost_input_nano_usd bigint, cost_output_nano_usd bigint, cost_cache_read_nano_usd bigint,
@@ -53,35 +57,56 @@ inserted AS (
     cost_tools_nano_usd, cost_multipliers_nano_usd, cost_cache_savings_nano_usd, api_key_id, user_id, latency_ms,
     time_to_first_token_ms
 ),
-${sessionTotalsFrom('inserted', '$2::uuid')},
-${hourlyRollupsFrom('inserted', '$2::uuid')},
-${principalAndLatencyRollupsFrom('inserted', '$2::uuid')}
+${sessionTotalsFrom('inserted', organization)},
+${hourlyRollupsFrom('inserted', organization)},
+${principalAndLatencyRollupsFrom('inserted', organization)}
 SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM per_session)::int AS sessions,
   (SELECT count(*) FROM per_hour)::int AS hours`;
+
+/** The statement for a whole batch, and the one for one organization's calls (prepared under these names). */
+const WRITE_BATCH = { name: 'lamplight_write_batch', text: writeBatchSql(null) };
+const WRITE_ORGANIZATION_BATCH = { name: 'lamplight_write_organization_batch', text: writeBatchSql('$2::uuid') };
 
 /** Writes batches of interactions with their totals and rollups, outside the ORM's unit of work. */
 @Injectable()
 export class InteractionWriter {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  private readonly perOrganization: boolean;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'databaseDistributed'>,
+  ) {
+    this.perOrganization = config.databaseDistributed;
+  }
 
   /**
-   * Returns how many of the records were new (the rest were already stored). One statement per
-   * organization among the records, one after another, each committed on its own: a batch of one
-   * organization (the usual case) is one statement.
+   * The statements a batch is written in: the whole batch in one, or, when the tables are
+   * distributed by organization, one per organization among the items (in the order each first
+   * appears). Nothing for nothing.
+   */
+  statementsOf<T>(items: readonly T[], organizationOf: (item: T) => string): T[][] {
+    if (this.perOrganization) return byOrganization(items, organizationOf);
+    return items.length > 0 ? [[...items]] : [];
+  }
+
+  /**
+   * Returns how many of the records were new (the rest were already stored). Each statement (see
+   * statementsOf) is committed on its own, one after another.
    */
   async write(records: InteractionRecord[]): Promise<number> {
     let inserted = 0;
-    for (const group of byOrganization(records, (r) => r.organizationId)) inserted += await this.writeOne(group);
+    for (const group of this.statementsOf(records, (r) => r.organizationId)) inserted += await this.writeOne(group);
     return inserted;
   }
 
   private async writeOne(records: InteractionRecord[]): Promise<number> {
+    const rows = jsonForPostgres(JSON.stringify(records.map(toRow)));
     // A named (prepared) statement: each connection plans this large statement once, not on every batch.
-    const result = await this.pool.query<{ inserted: number }>({
-      name: 'lamplight_write_batch',
-      text: WRITE_BATCH_SQL,
-      values: [jsonForPostgres(JSON.stringify(records.map(toRow))), records[0].organizationId],
-    });
+    const result = await this.pool.query<{ inserted: number }>(
+      this.perOrganization
+        ? { ...WRITE_ORGANIZATION_BATCH, values: [rows, records[0].organizationId] }
+        : { ...WRITE_BATCH, values: [rows] },
+    );
     return result.rows[0]?.inserted ?? 0;
   }
 }
@@ -102,6 +127,7 @@ export function byOrganization<T>(items: readonly T[], organizationOf: (item: T)
 function toRow(r: InteractionRecord): Record<string, unknown> {
   return {
     id: r.id,
+    organization_id: r.organizationId,
     session_id: r.sessionId,
     api_key_id: r.apiKeyId,
     user_id: r.userId,

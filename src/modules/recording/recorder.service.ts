@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { DeadLetters, reasonOf } from './dead-letters';
 import { ContentStatus } from './interaction.entity';
 import { type InteractionRecord, storableRecord, withoutContent } from './interaction-record';
-import { byOrganization, InteractionWriter, writeFailureKind } from './interaction-writer.repository';
+import { InteractionWriter, writeFailureKind } from './interaction-writer.repository';
 import { Journal, type JournalEntry, type Segment } from './journal';
 
 export const RECORDER_LIMITS = {
@@ -163,9 +163,10 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
     while (this.queue.length > 0 && !this.databaseDown) {
       const batch = this.queue.splice(0, RECORDER_LIMITS.batchSize);
       this.metrics.recorderQueued.set(this.queue.length);
-      // One statement per organization (each goes to one shard under Citus); each organization's
-      // records are settled in the journal as soon as they are stored, whatever happens to the next.
-      const groups = byOrganization(batch, (entry) => entry.record.organizationId);
+      // One statement for the batch, or one per organization when the tables are distributed (each
+      // goes to one shard); each statement's records are settled in the journal as soon as they are
+      // stored, whatever happens to the next.
+      const groups = this.writer.statementsOf(batch, (entry) => entry.record.organizationId);
       for (const [index, group] of groups.entries()) {
         try {
           await this.store(group.map((entry) => entry.record));
@@ -189,7 +190,7 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Stores records of one organization, isolating any the database refuses for what they hold: a
+   * Stores the records of one statement, isolating any the database refuses for what they hold: a
    * failed batch is split in halves until the bad row stands alone. Throws DatabaseUnavailable on
    * an outage.
    */
@@ -260,7 +261,7 @@ export class RecorderService implements OnModuleInit, OnModuleDestroy {
     const records = Journal.read(path).map(storableRecord);
     for (let i = 0; i < records.length; i += RECORDER_LIMITS.batchSize) {
       const batch = records.slice(i, i + RECORDER_LIMITS.batchSize);
-      for (const group of byOrganization(batch, (record) => record.organizationId)) await this.store(group);
+      for (const group of this.writer.statementsOf(batch, (record) => record.organizationId)) await this.store(group);
     }
     if (segment) this.journal.replayed(segment);
     else Journal.remove(path);

@@ -1,18 +1,21 @@
 /**
- * The sessions' running totals, as a part of the recorder's statement (one statement per
- * organization in a batch keeps interactions, totals and rollups consistent): `source` names a CTE
- * of the calls just inserted, all of the organization `organization` (an SQL expression, a
- * parameter), which every row touched is found by. Totals go to the session by id whatever its
- * state, as the calls did happen.
+ * The sessions' running totals, as a part of the recorder's statement (one statement keeps
+ * interactions, totals and rollups consistent): `source` names a CTE of the calls just inserted.
+ * `organization` is an SQL expression (a parameter) naming the one organization all of them
+ * belong to, which every row touched is then found by (a statement that stays on one shard when
+ * the tables are distributed), or null when the calls carry their own organizations. Totals go to
+ * the session by id whatever its state, as the calls did happen.
  */
-export const sessionTotalsFrom = (source: string, organization: string): string => `
+export const sessionTotalsFrom = (source: string, organization: string | null): string => `
 -- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
 -- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
 locked_sessions AS (
-  -- An array, not IN (subquery): each session is one probe of the primary key (organization_id, id);
+  -- Arrays, not IN (subquery): each session is one probe of the primary key (organization_id, id);
   -- a semi-join would read every session of the organization.
-  SELECT id FROM sessions WHERE organization_id = ${organization} AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM ${source}))
-  ORDER BY id FOR UPDATE
+  SELECT organization_id, id FROM sessions
+  WHERE organization_id ${organization ? `= ${organization}` : `= ANY (ARRAY(SELECT DISTINCT organization_id FROM ${source}))`}
+    AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM ${source}))
+  ORDER BY id, organization_id FOR UPDATE
 ),
 per_session AS (
   UPDATE sessions s SET
@@ -30,15 +33,15 @@ per_session AS (
       ELSE (ARRAY(SELECT DISTINCT m FROM unnest(s.models || a.models) AS m ORDER BY m))[1:64] END,
     last_activity_at = greatest(s.last_activity_at, a.last_at)
   FROM (
-    SELECT session_id, count(*) AS requests,
+    SELECT organization_id, session_id, count(*) AS requests,
       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens,
       sum(cache_write5m_tokens) AS cache_write5m_tokens, sum(cache_write1h_tokens) AS cache_write1h_tokens,
       coalesce(sum(cost_total_nano_usd), 0) AS cost, count(*) FILTER (WHERE cost_total_nano_usd IS NULL) AS unpriced,
       count(*) FILTER (WHERE outcome IN ('error', 'upstream_error')) AS errors, array_agg(DISTINCT model::text) AS models,
       max(ended_at) AS last_at
-    FROM ${source} GROUP BY session_id
-  ) a JOIN locked_sessions l ON l.id = a.session_id
-  WHERE s.organization_id = ${organization} AND s.id = a.session_id
+    FROM ${source} GROUP BY organization_id, session_id
+  ) a JOIN locked_sessions l ON l.organization_id = a.organization_id AND l.id = a.session_id
+  WHERE s.organization_id = ${organization ?? 'a.organization_id'} AND s.id = a.session_id
   RETURNING 1
 )`;
 
