@@ -1,7 +1,8 @@
 /**
  * The analytics seeder: synthetic interactions across organizations, sessions and models, written
- * through the product's own InteractionWriter (one statement per organization in a batch, with the session
- * totals and hourly rollups), so the rollups are exactly what production would hold.
+ * through the product's own InteractionWriter (one statement per batch, with the session totals and
+ * hourly rollups; one per organization in a batch with `distributed`, as DATABASE_DISTRIBUTED=true
+ * writes), so the rollups are exactly what production would hold.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -32,6 +33,28 @@ export interface SeedOrganization {
 }
 
 /** Adds `count` sessions to an organization (spread over the last 90 days) and returns their ids. */
+/**
+ * An organization and a member written straight to the database (no API, no app), for the scripts
+ * that write through the InteractionWriter alone; the months the seeded calls span are partitioned.
+ */
+export async function insertOrganization(pool: Pool, name: string): Promise<SeedOrganization> {
+  const organizationId = randomUUID();
+  const userId = randomUUID();
+  await pool.query(
+    `INSERT INTO organizations (id, created_at, name, slug, settings) VALUES ($1, now(), $2, $3, '{}')`,
+    [organizationId, name, `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${organizationId.slice(0, 8)}`],
+  );
+  await pool.query(`INSERT INTO users (id, created_at, email, name, password_hash) VALUES ($1, now(), $2, $3, 'x')`, [
+    userId,
+    `${userId}@bench.invalid`,
+    name,
+  ]);
+  await pool.query(
+    `SELECT lamplight_ensure_interactions_partition(m) FROM generate_series(now() - interval '4 months', now(), interval '1 month') m`,
+  );
+  return { organizationId, userId, weight: 1, sessionIds: [] };
+}
+
 export async function createSessions(pool: Pool, org: SeedOrganization, count: number, tag: string): Promise<void> {
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO sessions (id, created_at, organization_id, user_id, external_id, device, token_budget, last_activity_at)
@@ -119,9 +142,10 @@ export async function seedInteractions(
     parallel?: number;
     progress?: (written: number) => void;
     decorate?: (record: InteractionRecord) => InteractionRecord;
+    distributed?: boolean;
   } = {},
 ): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
-  const writer = new InteractionWriter(pool);
+  const writer = new InteractionWriter(pool, { databaseDistributed: options.distributed ?? false });
   const batchSize = options.batchSize ?? 500;
   const totalWeight = orgs.reduce((sum, o) => sum + o.weight, 0);
   let remaining = count;
@@ -177,8 +201,9 @@ export async function singleRowInserts(
   pool: Pool,
   org: SeedOrganization,
   count: number,
+  distributed = false,
 ): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
-  const writer = new InteractionWriter(pool);
+  const writer = new InteractionWriter(pool, { databaseDistributed: distributed });
   const started = performance.now();
   for (let i = 0; i < count; i++) await writer.write([syntheticRecord(org)]);
   const seconds = (performance.now() - started) / 1000;

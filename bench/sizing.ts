@@ -6,9 +6,9 @@
  * turns); then reports rows/s and bytes per row of interactions (all partitions, indexes and TOAST
  * included) and of the rollups.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { createSessions, seedInteractions, type SeedOrganization } from './seed';
+import { createSessions, insertOrganization, seedInteractions } from './seed';
 import type { InteractionRecord } from '../src/modules/recording/interaction-record';
 import { freshDatabase } from './support';
 
@@ -36,21 +36,8 @@ async function run(withContent: boolean): Promise<Record<string, number | string
   const db = await freshDatabase();
   const pool = new Pool({ connectionString: db.url, max: 2 });
   try {
-    const organizationId = randomUUID();
-    const userId = randomUUID();
-    await pool.query(
-      `INSERT INTO organizations (id, created_at, name, slug, settings) VALUES ($1, now(), 'Sizing', $2, '{}')`,
-      [organizationId, `sizing-${organizationId.slice(0, 8)}`],
-    );
-    await pool.query(
-      `INSERT INTO users (id, created_at, email, name, password_hash) VALUES ($1, now(), $2, 'Sizing', 'x')`,
-      [userId, `${userId}@sizing.invalid`],
-    );
-    const org: SeedOrganization = { organizationId, userId, weight: 1, sessionIds: [] };
+    const org = await insertOrganization(pool, 'Sizing');
     await createSessions(pool, org, Math.max(1, Math.round(ROWS / 50)), 'sizing');
-    await pool.query(
-      `SELECT lamplight_ensure_interactions_partition(m) FROM generate_series(now() - interval '4 months', now(), interval '1 month') m`,
-    );
     const decorate = withContent
       ? (r: InteractionRecord): InteractionRecord => ({
           ...r,
