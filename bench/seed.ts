@@ -143,6 +143,8 @@ export async function seedInteractions(
     progress?: (written: number) => void;
     decorate?: (record: InteractionRecord) => InteractionRecord;
     distributed?: boolean;
+    /** The days the calls span, ending now (default 90: the analytics routes' longest range). */
+    spanDays?: number;
   } = {},
 ): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const writer = new InteractionWriter(pool, { databaseDistributed: options.distributed ?? false });
@@ -152,8 +154,9 @@ export async function seedInteractions(
   let written = 0;
   let lastReport = 0;
   // Time moves forward across the 90 days as the rows are written (each pass over a size spans them all).
-  const spanStart = Date.now() - SPAN_DAYS * DAY_MS;
-  const step = (SPAN_DAYS * DAY_MS) / count;
+  const spanDays = options.spanDays ?? SPAN_DAYS;
+  const spanStart = Date.now() - spanDays * DAY_MS;
+  const step = (spanDays * DAY_MS) / count;
   let index = 0;
   const started = performance.now();
   const worker = async () => {
