@@ -23,6 +23,7 @@ import { Migration20261130060000_principal_and_latency_rollups } from './Migrati
 import { Migration20261130070000_spend_webhook_retries } from './Migration20261130070000_spend_webhook_retries';
 import { Migration20261130080000_spend_leases } from './Migration20261130080000_spend_leases';
 import { Migration20261130090000_session_filters } from './Migration20261130090000_session_filters';
+import { Migration20261130100000_interaction_sessions_checked_by_writer } from './Migration20261130100000_interaction_sessions_checked_by_writer';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -62,4 +63,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130070000_spend_webhook_retries', class: Migration20261130070000_spend_webhook_retries },
   { name: 'Migration20261130080000_spend_leases', class: Migration20261130080000_spend_leases },
   { name: 'Migration20261130090000_session_filters', class: Migration20261130090000_session_filters },
+  {
+    name: 'Migration20261130100000_interaction_sessions_checked_by_writer',
+    class: Migration20261130100000_interaction_sessions_checked_by_writer,
+  },
 ];

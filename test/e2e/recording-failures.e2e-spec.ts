@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/interaction.entity';
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
+import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { RECORDER_LIMITS, RecorderService } from '../../src/modules/recording/recorder.service';
 import { sleep, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
 import {
@@ -208,10 +209,15 @@ describe('recorder fallbacks', () => {
       [first.organizationId, await sessionOf(first)],
       [second.organizationId, await sessionOf(second)],
     ]);
-    const record = (user: TestUser, inputTokens: number, upstreamRequestId: string): InteractionRecord => ({
+    const record = (
+      user: TestUser,
+      inputTokens: number,
+      upstreamRequestId: string,
+      sessionId = sessions.get(user.organizationId)!,
+    ): InteractionRecord => ({
       id: randomUUID(),
       organizationId: user.organizationId,
-      sessionId: sessions.get(user.organizationId)!,
+      sessionId,
       apiKeyId: null,
       userId: user.id,
       model: 'claude-sonnet-4-6',
@@ -292,6 +298,38 @@ describe('recorder fallbacks', () => {
       { organization_id: second.organizationId, request_count: 1 },
     ]);
     expect(await metric('lamplight_recorder_dead_lettered_total', target)).toBe(deadBefore + 1);
+
+    // A call whose session does not exist, and one naming another organization's session, are
+    // refused (interactions has no foreign key to sessions: the statement checks), the call beside
+    // them stored, and the other organization's session untouched.
+    const orphans = [
+      record(first, 8, 'req_orphan_good'),
+      record(first, 9, 'req_orphan_missing', randomUUID()),
+      record(first, 10, 'req_orphan_foreign', sessions.get(second.organizationId)),
+    ];
+    await recordAll(orphans);
+    const orphansStored = await sql<{ upstream_request_id: string }>(
+      `select upstream_request_id from interactions where upstream_request_id like $1`,
+      [`req_orphan_%_${label}`],
+    );
+    expect(orphansStored).toEqual([{ upstream_request_id: `req_orphan_good_${label}` }]);
+    expect(await metric('lamplight_recorder_dead_lettered_total', target)).toBe(deadBefore + 3);
+    const totalsAfter = await sql<{ organization_id: string; request_count: number }>(
+      `select organization_id, request_count::int from sessions where id = any($1::uuid[]) order by request_count desc`,
+      [[...sessions.values()]],
+    );
+    expect(totalsAfter).toEqual([
+      { organization_id: first.organizationId, request_count: 6 },
+      { organization_id: second.organizationId, request_count: 1 },
+    ]);
+    const refused = await target.app
+      .get(InteractionWriter)
+      .write([orphans[1]])
+      .then(
+        () => undefined,
+        (error: { code?: string }) => error.code,
+      );
+    expect(refused).toBe('23502');
     return { first, second, single, singleWritten, mixed, mixedWritten };
   };
 

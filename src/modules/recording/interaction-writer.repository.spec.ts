@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { byOrganization, writeFailureKind } from './interaction-writer.repository';
+import type { Pool } from 'pg';
+import { byOrganization, InteractionWriter, writeFailureKind } from './interaction-writer.repository';
 
 const pgError = (code: string) => Object.assign(new Error(`postgres error ${code}`), { code });
 
@@ -68,5 +69,29 @@ describe('byOrganization', () => {
     const items = [{ organizationId: 'a' }, { organizationId: 'a' }];
     expect(byOrganization(items, (item) => item.organizationId)).toEqual([items]);
     expect(byOrganization([], () => 'a')).toEqual([]);
+  });
+});
+
+describe('InteractionWriter.statementsOf', () => {
+  // Only the grouping is exercised here: no statement is sent.
+  const writer = (databaseDistributed: boolean) => new InteractionWriter({} as Pool, { databaseDistributed });
+  const batches = fc.array(fc.record({ organizationId: fc.constantFrom('a', 'b', 'c'), n: fc.nat() }));
+
+  it('writes a batch of any organizations in one statement on a single database', () => {
+    fc.assert(
+      fc.property(batches, (items) => {
+        const statements = writer(false).statementsOf(items, (item) => item.organizationId);
+        expect(statements).toEqual(items.length > 0 ? [items] : []);
+      }),
+    );
+  });
+
+  it('writes one statement per organization when the tables are distributed by organization', () => {
+    fc.assert(
+      fc.property(batches, (items) => {
+        const organizationOf = (item: { organizationId: string }) => item.organizationId;
+        expect(writer(true).statementsOf(items, organizationOf)).toEqual(byOrganization(items, organizationOf));
+      }),
+    );
   });
 });

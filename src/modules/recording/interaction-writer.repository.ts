@@ -5,16 +5,65 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
 import { hourlyRollupsFrom, principalAndLatencyRollupsFrom } from '../analytics/usage-rollups.sql';
-import { sessionTotalsFrom } from '../sessions/session-totals.sql';
+import { lockedSessionsFrom, sessionTotalsFrom } from '../sessions/session-totals.sql';
 import type { InteractionRecord } from './interaction-record';
+
+/** The columns of `interactions` the recorder writes, in the order its statement lists them. */
+const COLUMNS = [
+  'id',
+  'organization_id',
+  'session_id',
+  'api_key_id',
+  'user_id',
+  'model',
+  'stream',
+  'http_status',
+  'outcome',
+  'stop_reason',
+  'error_type',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write5m_tokens',
+  'cache_write1h_tokens',
+  'cost_input_nano_usd',
+  'cost_output_nano_usd',
+  'cost_cache_read_nano_usd',
+  'cost_cache_write5m_nano_usd',
+  'cost_cache_write1h_nano_usd',
+  'cost_total_nano_usd',
+  'cost_tools_nano_usd',
+  'cost_multipliers_nano_usd',
+  'cost_cache_savings_nano_usd',
+  'cost_breakdown',
+  'usage',
+  'pricing_version',
+  'latency_ms',
+  'time_to_first_token_ms',
+  'upstream_request_id',
+  'agent_id',
+  'parent_agent_id',
+  'user_query',
+  'final_output',
+  'content',
+  'content_truncated',
+  'content_status',
+  'started_at',
+  'ended_at',
+] as const;
 
 /**
  * The recorder's statement: the interactions (a multi-row INSERT from the calls sent as one JSON
  * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
  * on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and
  * of latency), all computed from the rows actually inserted, so a replayed batch changes nothing
- * twice. The parts on the sessions' totals and the rollups are written by the modules that own
- * those tables (sessions, analytics).
+ * twice. The parts on the sessions and the rollups are written by the modules that own those
+ * tables (sessions, analytics).
+ *
+ * The calls' sessions are locked first, and a call whose session is not found (in its organization)
+ * is given a null session, which the column refuses (23502, a data error): the whole statement
+ * fails and the recorder isolates that call, as it would a foreign-key violation. This check is
+ * the foreign key's (interactions has none to sessions: migration interaction_sessions_checked_by_writer).
  *
  * `organization` null: the statement spans organizations, each call carrying its own (one statement
  * per batch, the fastest on one database). Given (`$2`): every part names that organization, so the
@@ -23,13 +72,7 @@ import type { InteractionRecord } from './interaction-record';
  */
 const writeBatchSql = (organization: string | null): string => `
 WITH input AS (
-  SELECT t.id, ${organization ?? 't.organization_id'} AS organization_id, t.session_id, t.api_key_id, t.user_id, t.model,
-    t.stream, t.http_status, t.outcome, t.stop_reason, t.error_type, t.input_tokens, t.output_tokens, t.cache_read_tokens,
-    t.cache_write5m_tokens, t.cache_write1h_tokens, t.cost_input_nano_usd, t.cost_output_nano_usd, t.cost_cache_read_nano_usd,
-    t.cost_cache_write5m_nano_usd, t.cost_cache_write1h_nano_usd, t.cost_total_nano_usd, t.cost_tools_nano_usd,
-    t.cost_multipliers_nano_usd, t.cost_cache_savings_nano_usd, t.cost_breakdown, t.usage, t.pricing_version,
-    t.latency_ms, t.time_to_first_token_ms, t.upstream_request_id, t.agent_id, t.parent_agent_id, t.user_query,
-    t.final_output, t.content, t.content_truncated, t.content_status, t.started_at, t.ended_at
+  SELECT ${COLUMNS.map((c) => (c === 'organization_id' ? `${organization ?? 't.organization_id'} AS organization_id` : `t.${c}`)).join(', ')}
   FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, organization_id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
     http_status smallint, outcome interaction_outcome, stop_reason text, error_type text, input_tokens int,
@@ -42,14 +85,11 @@ WITH input AS (
     started_at timestamptz, ended_at timestamptz
   )
 ),
+${lockedSessionsFrom('input', organization)},
 inserted AS (
-  INSERT INTO interactions (id, organization_id, session_id, api_key_id, user_id, model, stream, http_status, outcome,
-    stop_reason, error_type, input_tokens, output_tokens, cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens,
-    cost_input_nano_usd, cost_output_nano_usd, cost_cache_read_nano_usd, cost_cache_write5m_nano_usd,
-    cost_cache_write1h_nano_usd, cost_total_nano_usd, cost_tools_nano_usd, cost_multipliers_nano_usd,
-    cost_cache_savings_nano_usd, cost_breakdown, usage, pricing_version, latency_ms, time_to_first_token_ms,
-    upstream_request_id, agent_id, parent_agent_id, user_query, final_output, content, content_truncated, content_status, started_at, ended_at)
-  SELECT * FROM input
+  INSERT INTO interactions (${COLUMNS.join(', ')})
+  SELECT ${COLUMNS.map((c) => (c === 'session_id' ? 'l.id' : `i.${c}`)).join(', ')}
+  FROM input i LEFT JOIN locked_sessions l ON l.organization_id = i.organization_id AND l.id = i.session_id
   ON CONFLICT (organization_id, id, started_at) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,

@@ -45,7 +45,8 @@ export class Interaction {
   @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
   organization: Rel<Organization>;
 
-  @ManyToOne({ entity: () => Session, deleteRule: 'cascade' })
+  /** No foreign key: the recorder's statement checks the session (migration interaction_sessions_checked_by_writer). */
+  @ManyToOne({ entity: () => Session, createForeignKeyConstraint: false })
   session: Rel<Session>;
 
   @Property({ type: 'uuid', nullable: true })

@@ -38,7 +38,8 @@ const RESOLVED = Promise.resolve();
  * - `record()` makes the record storable, writes it to the journal (resolving once written — the
  *   proxy sends an answer's last bytes only then) and queues it in memory.
  * - The queue is written in batches (at most every 200 ms, or at once when a batch is full), one
- *   statement per organization in the batch. What the database cannot take now (an outage)
+ *   statement a batch, or one per organization in it when the tables are distributed (see
+ *   InteractionWriter.statementsOf). What the database cannot take now (an outage)
  *   stays queued and is retried every second; past the queue's capacity the oldest records are
  *   left to the journal and replayed from it later.
  * - A batch the database refuses for what it holds is split until the bad row is isolated: the

@@ -1,12 +1,12 @@
 /**
- * The sessions' running totals, as a part of the recorder's statement (one statement keeps
- * interactions, totals and rollups consistent): `source` names a CTE of the calls just inserted.
- * `organization` is an SQL expression (a parameter) naming the one organization all of them
- * belong to, which every row touched is then found by (a statement that stays on one shard when
- * the tables are distributed), or null when the calls carry their own organizations. Totals go to
- * the session by id whatever its state, as the calls did happen.
+ * The sessions of the calls about to be stored, locked, as the first part of the recorder's
+ * statement: `source` names a CTE of the calls to insert. `organization` is an SQL expression (a
+ * parameter) naming the one organization all of them belong to, which every row touched is then
+ * found by (a statement that stays on one shard when the tables are distributed), or null when the
+ * calls carry their own organizations. The recorder inserts only calls whose session is found here
+ * (it refuses the statement otherwise), and sessionTotalsFrom updates the sessions found here.
  */
-export const sessionTotalsFrom = (source: string, organization: string | null): string => `
+export const lockedSessionsFrom = (source: string, organization: string | null): string => `
 -- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
 -- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
 locked_sessions AS (
@@ -16,7 +16,15 @@ locked_sessions AS (
   WHERE organization_id ${organization ? `= ${organization}` : `= ANY (ARRAY(SELECT DISTINCT organization_id FROM ${source}))`}
     AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM ${source}))
   ORDER BY id, organization_id FOR UPDATE
-),
+)`;
+
+/**
+ * The sessions' running totals, as a part of the recorder's statement (one statement keeps
+ * interactions, totals and rollups consistent): `source` names a CTE of the calls just inserted,
+ * whose sessions lockedSessionsFrom locked; `organization` as there. Totals go to the session by
+ * id whatever its state, as the calls did happen.
+ */
+export const sessionTotalsFrom = (source: string, organization: string | null): string => `
 per_session AS (
   UPDATE sessions s SET
     request_count = s.request_count + a.requests,
