@@ -2,8 +2,8 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * `interactions` loses its foreign key to `sessions`. The recorder's statement, the only writer of
- * calls, locks each call's session before inserting the calls and refuses the statement when one
- * is missing (see interaction-writer.repository.ts), so the key's per-row check, which cost about a
+ * calls, looks up each call's session before inserting the calls and refuses the statement when
+ * one is missing (see interaction-writer.repository.ts), so the key's per-row check, which cost about a
  * third of the statement's time, checked what was already checked. Sessions are never removed but
  * with their organization, and the foreign key to `organizations` (kept) removes the calls then.
  */

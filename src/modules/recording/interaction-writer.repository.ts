@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
 import { hourlyRollupsFrom, principalAndLatencyRollupsFrom } from '../analytics/usage-rollups.sql';
-import { lockedSessionsFrom, sessionTotalsFrom } from '../sessions/session-totals.sql';
+import { knownSessionsFrom, sessionTotalsFrom } from '../sessions/session-totals.sql';
 import type { InteractionRecord } from './interaction-record';
 
 /** The columns of `interactions` the recorder writes, in the order its statement lists them. */
@@ -60,8 +60,8 @@ const COLUMNS = [
  * twice. The parts on the sessions and the rollups are written by the modules that own those
  * tables (sessions, analytics).
  *
- * The calls' sessions are locked first, and a call whose session is not found (in its organization)
- * is given a null session, which the column refuses (23502, a data error): the whole statement
+ * The calls' sessions are looked up first, and a call whose session is not found (in its
+ * organization) is given a null session, which the column refuses (23502, a data error): the whole statement
  * fails and the recorder isolates that call, as it would a foreign-key violation. This check is
  * the foreign key's (interactions has none to sessions: migration interaction_sessions_checked_by_writer).
  *
@@ -85,11 +85,11 @@ WITH input AS (
     started_at timestamptz, ended_at timestamptz
   )
 ),
-${lockedSessionsFrom('input', organization)},
+${knownSessionsFrom('input', organization)},
 inserted AS (
   INSERT INTO interactions (${COLUMNS.join(', ')})
-  SELECT ${COLUMNS.map((c) => (c === 'session_id' ? 'l.id' : `i.${c}`)).join(', ')}
-  FROM input i LEFT JOIN locked_sessions l ON l.organization_id = i.organization_id AND l.id = i.session_id
+  SELECT ${COLUMNS.map((c) => (c === 'session_id' ? 'k.id' : `i.${c}`)).join(', ')}
+  FROM input i LEFT JOIN known_sessions k ON k.organization_id = i.organization_id AND k.id = i.session_id
   ON CONFLICT (organization_id, id, started_at) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,

@@ -1,30 +1,39 @@
 /**
- * The sessions of the calls about to be stored, locked, as the first part of the recorder's
- * statement: `source` names a CTE of the calls to insert. `organization` is an SQL expression (a
- * parameter) naming the one organization all of them belong to, which every row touched is then
- * found by (a statement that stays on one shard when the tables are distributed), or null when the
- * calls carry their own organizations. The recorder inserts only calls whose session is found here
- * (it refuses the statement otherwise), and sessionTotalsFrom updates the sessions found here.
+ * The sessions of the calls in `source` (a CTE), found by their keys: arrays, not IN (subquery),
+ * so each session is one probe of the primary key (organization_id, id), where a semi-join would
+ * read every session of the organization. `organization` is an SQL expression (a parameter)
+ * naming the one organization all the calls belong to, which every row touched is then found by
+ * (a statement that stays on one shard when the tables are distributed), or null when the calls
+ * carry their own organizations.
  */
-export const lockedSessionsFrom = (source: string, organization: string | null): string => `
--- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
--- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
-locked_sessions AS (
-  -- Arrays, not IN (subquery): each session is one probe of the primary key (organization_id, id);
-  -- a semi-join would read every session of the organization.
+const sessionsOfCalls = (source: string, organization: string | null): string => `
   SELECT organization_id, id FROM sessions
   WHERE organization_id ${organization ? `= ${organization}` : `= ANY (ARRAY(SELECT DISTINCT organization_id FROM ${source}))`}
-    AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM ${source}))
-  ORDER BY id, organization_id FOR UPDATE
+    AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM ${source}))`;
+
+/**
+ * The sessions of the calls about to be stored (`source`), as the first part of the recorder's
+ * statement, read without locking them: the recorder inserts only calls whose session is found
+ * here and refuses the statement otherwise. Sessions are removed only with their organization,
+ * whose foreign key (with its row lock) covers that race. Not locking here keeps the rows other
+ * batches wait for locked only from after the insert (see sessionTotalsFrom).
+ */
+export const knownSessionsFrom = (source: string, organization: string | null): string => `
+known_sessions AS (${sessionsOfCalls(source, organization)}
 )`;
 
 /**
  * The sessions' running totals, as a part of the recorder's statement (one statement keeps
- * interactions, totals and rollups consistent): `source` names a CTE of the calls just inserted,
- * whose sessions lockedSessionsFrom locked; `organization` as there. Totals go to the session by
- * id whatever its state, as the calls did happen.
+ * interactions, totals and rollups consistent): `source` names a CTE of the calls just inserted;
+ * `organization` as in sessionsOfCalls. Totals go to the session by id whatever its state, as the
+ * calls did happen.
  */
 export const sessionTotalsFrom = (source: string, organization: string | null): string => `
+-- Concurrent batches (several instances, or a replay beside a live write) touch the same sessions
+-- and rollup rows: each takes its row locks in key order, so two batches wait, never deadlock.
+locked_sessions AS (${sessionsOfCalls(source, organization)}
+  ORDER BY id, organization_id FOR UPDATE
+),
 per_session AS (
   UPDATE sessions s SET
     request_count = s.request_count + a.requests,
