@@ -3,7 +3,11 @@ import { jsonForPostgres } from '../../common/text/storable-text';
 import { callUsageOf } from '../proxy/anthropic-usage';
 import type { CallCost, PricingTable } from '../proxy/pricing/pricing';
 import type { InteractionRow } from '../recording/interaction.repository';
-import { interactionCostsBatchSql, interactionCostsUpdateSql } from '../recording/interaction-costs.sql';
+import {
+  INTERACTION_COST_COLUMNS,
+  interactionCostsBatchSql,
+  interactionCostsUpdateSql,
+} from '../recording/interaction-costs.sql';
 import { hourlyCostDeltasSql, NO_PRINCIPAL, PRINCIPAL_COST_DELTAS_SQL } from '../analytics/usage-rollups.sql';
 import { SESSION_COST_DELTAS_SQL } from '../sessions/session-totals.sql';
 
@@ -71,17 +75,7 @@ type Row = Pick<
 };
 
 /** The cost columns of an interaction, as numbers (0 where null), in the rollup's order. */
-const COST_COLUMNS = [
-  'cost_input_nano_usd',
-  'cost_output_nano_usd',
-  'cost_cache_read_nano_usd',
-  'cost_cache_write5m_nano_usd',
-  'cost_cache_write1h_nano_usd',
-  'cost_total_nano_usd',
-  'cost_tools_nano_usd',
-  'cost_multipliers_nano_usd',
-  'cost_cache_savings_nano_usd',
-] as const;
+const COST_COLUMNS = INTERACTION_COST_COLUMNS;
 type CostColumn = (typeof COST_COLUMNS)[number];
 type CostColumns = Record<CostColumn, number | null>;
 

@@ -3,6 +3,19 @@
  * across organizations for the operator's command or for one named in `where`).
  */
 
+/** The cost columns of `interactions`, in the rollups' order (the recorder writes them, repricing rewrites them). */
+export const INTERACTION_COST_COLUMNS = [
+  'cost_input_nano_usd',
+  'cost_output_nano_usd',
+  'cost_cache_read_nano_usd',
+  'cost_cache_write5m_nano_usd',
+  'cost_cache_write1h_nano_usd',
+  'cost_total_nano_usd',
+  'cost_tools_nano_usd',
+  'cost_multipliers_nano_usd',
+  'cost_cache_savings_nano_usd',
+] as const;
+
 /** A keyset page of the interactions `where` selects, oldest first, locked for the update that follows. */
 export const interactionCostsBatchSql = (costColumns: readonly string[], where: string, limit: number): string => `
   SELECT i.id, i.organization_id, i.session_id, i.api_key_id, i.user_id, i.model, i.started_at,

@@ -6,6 +6,7 @@ import { jsonForPostgres } from '../../common/text/storable-text';
 import { PG_POOL } from '../../database/pg-pool';
 import { hourlyRollupsFrom, principalAndLatencyRollupsFrom } from '../analytics/usage-rollups.sql';
 import { knownSessionsFrom, sessionTotalsFrom } from '../sessions/session-totals.sql';
+import { INTERACTION_COST_COLUMNS } from './interaction-costs.sql';
 import type { InteractionRecord } from './interaction-record';
 
 /** The columns of `interactions` the recorder writes, in the order its statement lists them. */
@@ -26,15 +27,7 @@ const COLUMNS = [
   'cache_read_tokens',
   'cache_write5m_tokens',
   'cache_write1h_tokens',
-  'cost_input_nano_usd',
-  'cost_output_nano_usd',
-  'cost_cache_read_nano_usd',
-  'cost_cache_write5m_nano_usd',
-  'cost_cache_write1h_nano_usd',
-  'cost_total_nano_usd',
-  'cost_tools_nano_usd',
-  'cost_multipliers_nano_usd',
-  'cost_cache_savings_nano_usd',
+  ...INTERACTION_COST_COLUMNS,
   'cost_breakdown',
   'usage',
   'pricing_version',
