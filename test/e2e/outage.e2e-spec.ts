@@ -4,6 +4,7 @@ import { MESSAGES, messageBody, startSeverableLink, type SeverableLink } from '.
 import {
   createApiKey,
   eventually,
+  invalidationReceived,
   registerUser,
   startTestApp,
   storeProviderKey,
@@ -145,6 +146,26 @@ describe('a database outage', () => {
   );
 
   it('keeps serving a warm proxy caller while the database is away, and keeps the calls', async () => {
+    // After the earlier outages the listener reconnects and then empties every cache (what it missed
+    // is unknown): wait until it hears again, then warm the caller, so the outage below meets a warm one.
+    const probe = `probe-${Date.now()}`;
+    await eventually(async () => {
+      const heard = invalidationReceived(app, 'outage-probe', probe, 1_000).then(
+        () => true,
+        () => undefined,
+      );
+      await direct.query(`select pg_notify('lamplight_cache_invalidation', $1)`, [
+        JSON.stringify({ topic: 'outage-probe', key: probe }),
+      ]);
+      return heard;
+    }, 15_000);
+    const warmBefore = await count(`select count(*) as n from interactions where session_id = $1`, [sessionId]);
+    expect((await proxied(key)).statusCode).toBe(200);
+    await eventually(async () =>
+      (await count(`select count(*) as n from interactions where session_id = $1`, [sessionId])) === warmBefore + 1
+        ? true
+        : undefined,
+    );
     const before = await count(`select count(*) as n from interactions where session_id = $1`, [sessionId]);
     const upstreamBefore = mock.requests.length;
     link.sever();
