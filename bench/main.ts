@@ -480,7 +480,12 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
       const other = await createTenant(base, pool, `seed${i}`);
       orgs.push({ organizationId: other.organizationId, userId: other.userId, weight: 1, sessionIds: [] });
     }
-    let single = { rows: 0, seconds: 0, rowsPerSecond: NaN };
+    // The single-row baseline is taken in slices between stretches of the batched seeding, so both
+    // rates cover the same table sizes and the same background work (checkpoints, autovacuum), and
+    // one slow moment of the disk (each single row waits for its own commit) weighs on one slice only.
+    const singleSlices: { rows: number; seconds: number; rowsPerSecond: number }[] = [];
+    const stretches = 4;
+    const singlePerSlice = Math.ceil((QUICK ? 300 : 2000) / (PLAN.analyticsSizes.length * stretches));
     const measured: Record<string, Record<string, { p50: number; p95: number }>> = {};
     const consoleMeasured: Record<string, Record<string, { p50: number; p95: number }>> = {};
     let written = 0;
@@ -489,13 +494,20 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
       // About 50 interactions per session, so the sessions page grows with the data.
       for (const org of orgs)
         await createSessions(pool, org, Math.max(1, Math.round(((size - written) / 50) * (org.weight / 8))), `${size}`);
-      if (written === 0) single = await singleRowInserts(pool, orgs[0], QUICK ? 300 : 2000, DISTRIBUTED_WRITER);
       log(`seeding to ${size.toLocaleString('en')} interactions through the InteractionWriter`);
-      const seeded = await seedInteractions(pool, orgs, size - written, {
-        distributed: DISTRIBUTED_WRITER,
-        progress: (n) => log(`  ${(written + n).toLocaleString('en')} written`),
-      });
-      batched.push(seeded);
+      const toWrite = size - written;
+      for (let part = 0, done = 0; part < stretches; part++) {
+        singleSlices.push(await singleRowInserts(pool, orgs[0], singlePerSlice, DISTRIBUTED_WRITER));
+        const count = Math.round((toWrite * (part + 1)) / stretches) - done;
+        const from = written + done;
+        const seeded = await seedInteractions(pool, orgs, count, {
+          distributed: DISTRIBUTED_WRITER,
+          stretch: { part, of: stretches },
+          progress: (n) => log(`  ${(from + n).toLocaleString('en')} written`),
+        });
+        batched.push(seeded);
+        done += count;
+      }
       written = size;
       await pool.query('VACUUM ANALYZE interactions, sessions, usage_hourly, usage_daily');
       // Queries are timed in steady state, not while the seeding's dirty pages are still being written out.
@@ -509,12 +521,20 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
         `  console at ${size.toLocaleString('en')}: ${JSON.stringify(consoleMeasured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`,
       );
     }
+    const single = {
+      rows: singleSlices.reduce((s, b) => s + b.rows, 0),
+      seconds: singleSlices.reduce((s, b) => s + b.seconds, 0),
+      rowsPerSecond: NaN,
+    };
+    single.rowsPerSecond = single.rows / single.seconds;
+    const sliceRates = singleSlices.map((s) => s.rowsPerSecond);
     raw.analytics = {
       sizes: PLAN.analyticsSizes,
       measured,
       consoleMeasured,
       batched,
       single,
+      singleSlices,
       deadlocksRetried: seedDeadlocks(),
     };
     const [small, large] = PLAN.analyticsSizes;
@@ -568,7 +588,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
       unit: '×',
       goal: '≥ 30×',
       pass: rate / single.rowsPerSecond >= 30,
-      detail: `${Math.round(rate)} rows/s batched (500 calls of five organizations per batch, ${DISTRIBUTED_WRITER ? 'one statement per organization' : 'one statement'}, 2 in flight) vs ${Math.round(single.rowsPerSecond)} rows/s single`,
+      detail: `${Math.round(rate)} rows/s batched (500 calls of five organizations per batch, ${DISTRIBUTED_WRITER ? 'one statement per organization' : 'one statement'}, 2 in flight) vs ${Math.round(single.rowsPerSecond)} rows/s single (${singleSlices.length} slices of ${singlePerSlice} between the batched stretches, ${Math.round(Math.min(...sliceRates))}–${Math.round(Math.max(...sliceRates))} rows/s)`,
     });
     add({
       id: 'P8',

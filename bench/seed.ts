@@ -4,7 +4,7 @@
  * hourly rollups; one per organization in a batch with `distributed`, as DATABASE_DISTRIBUTED=true
  * writes), so the rollups are exactly what production would hold.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, randomUUIDv7 } from 'node:crypto';
 import type { Pool } from 'pg';
 import { ContentStatus, InteractionOutcome } from '../src/modules/recording/interaction.entity';
 import type { InteractionRecord } from '../src/modules/recording/interaction-record';
@@ -91,7 +91,8 @@ function syntheticRecord(
   };
   const failed = counter % 50 === 0;
   return {
-    id: randomUUID(),
+    // Time-ordered, as the proxy makes them.
+    id: randomUUIDv7(),
     organizationId: org.organizationId,
     sessionId:
       Math.random() < 0.1
@@ -145,6 +146,12 @@ export async function seedInteractions(
     distributed?: boolean;
     /** The days the calls span, ending now (default 90: the analytics routes' longest range). */
     spanDays?: number;
+    /**
+     * This call writes the `part`-th of `of` consecutive stretches of that span (0 first), so one
+     * pass over the span can be written in several calls with other work between them and the
+     * same calls per hour as in one.
+     */
+    stretch?: { part: number; of: number };
   } = {},
 ): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
   const writer = new InteractionWriter(pool, { databaseDistributed: options.distributed ?? false });
@@ -155,8 +162,9 @@ export async function seedInteractions(
   let lastReport = 0;
   // Time moves forward across the 90 days as the rows are written (each pass over a size spans them all).
   const spanDays = options.spanDays ?? SPAN_DAYS;
-  const spanStart = Date.now() - spanDays * DAY_MS;
-  const step = (spanDays * DAY_MS) / count;
+  const { part, of } = options.stretch ?? { part: 0, of: 1 };
+  const spanStart = Date.now() - spanDays * DAY_MS + (part / of) * spanDays * DAY_MS;
+  const step = (spanDays * DAY_MS) / of / count;
   let index = 0;
   const started = performance.now();
   const worker = async () => {

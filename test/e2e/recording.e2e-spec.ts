@@ -126,6 +126,33 @@ describe('recording', () => {
       expect((await app.request({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     });
 
+    it('gives calls time-ordered ids (UUID version 7) that carry the time the call was recorded', async () => {
+      const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
+      for (let i = 0; i < 3; i++) {
+        await client.messages.create({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: `call ${i}` }],
+          metadata: { user_id: 'time-ordered-ids' },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const rows = await eventually(async () => {
+        const found = await rowsOf('time-ordered-ids');
+        return found.length === 3 ? found : undefined;
+      });
+      const byStart = [...rows].sort((a, b) => +new Date(a.started_at as string) - +new Date(b.started_at as string));
+      const ids = byStart.map((r) => r.id as string);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // Ordered as the calls were made, by their text as by their bytes.
+      expect([...ids].sort()).toEqual(ids);
+      for (const row of byStart) {
+        const millis = parseInt((row.id as string).replace(/-/g, '').slice(0, 12), 16);
+        // Made when the call is recorded, a moment after it started (the mock answers at once).
+        expect(Math.abs(millis - +new Date(row.started_at as string))).toBeLessThan(1_000);
+      }
+    });
+
     it('records text with NUL characters without them, and a literal backslash-u0000 as written', async () => {
       const client = new Anthropic({ baseURL: `${baseURL}/spotlight/anthropic`, apiKey: key, maxRetries: 0 });
       await client.messages.create({
