@@ -445,6 +445,19 @@ async function proxyFigures(targets: { b0: Target; b1: Target; on: Target; off: 
 // P7–P9: analytics at scale, the writer, freshness
 // ---------------------------------------------------------------------------------------------
 
+/** Waits (up to five minutes) until no autovacuum worker runs in the bench's database; seconds waited. */
+async function autovacuumSettled(pool: Pool): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < 300_000) {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database()`,
+    );
+    if (rows[0].n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return (performance.now() - started) / 1000;
+}
+
 async function timeQueries(base: string, apiKey: string): Promise<Record<string, { p50: number; p95: number }>> {
   const now = new Date();
   const start = new Date(now.getTime() - 90 * 86_400_000).toISOString();
@@ -509,9 +522,13 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
         done += count;
       }
       written = size;
-      await pool.query('VACUUM ANALYZE interactions, sessions, usage_hourly, usage_daily');
-      // Queries are timed in steady state, not while the seeding's dirty pages are still being written out.
+      // Queries are timed in steady state: every table the seeding wrote vacuumed, its dirty pages
+      // written out, and no autovacuum worker left running (on two cores one takes half the machine).
+      await pool.query(
+        'VACUUM ANALYZE interactions, sessions, usage_hourly, usage_daily, usage_hourly_principals, latency_hourly, organization_session_counts',
+      );
       await pool.query('CHECKPOINT').catch(() => undefined);
+      log(`  autovacuum settled after ${Math.round(await autovacuumSettled(pool))} s`);
       measured[size] = await timeQueries(base, tenant.apiKey);
       log(
         `  at ${size.toLocaleString('en')}: ${JSON.stringify(measured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`,

@@ -24,6 +24,7 @@ import { Migration20261130070000_spend_webhook_retries } from './Migration202611
 import { Migration20261130080000_spend_leases } from './Migration20261130080000_spend_leases';
 import { Migration20261130090000_session_filters } from './Migration20261130090000_session_filters';
 import { Migration20261130100000_interaction_sessions_checked_by_writer } from './Migration20261130100000_interaction_sessions_checked_by_writer';
+import { Migration20261130110000_interaction_organizations_checked_by_writer } from './Migration20261130110000_interaction_organizations_checked_by_writer';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -66,5 +67,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261130100000_interaction_sessions_checked_by_writer',
     class: Migration20261130100000_interaction_sessions_checked_by_writer,
+  },
+  {
+    name: 'Migration20261130110000_interaction_organizations_checked_by_writer',
+    class: Migration20261130110000_interaction_organizations_checked_by_writer,
   },
 ];

@@ -16,6 +16,7 @@ import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/i
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { RECORDER_LIMITS, RecorderService } from '../../src/modules/recording/recorder.service';
+import { RetentionRepository } from '../../src/modules/retention/retention.repository';
 import { sleep, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
 import {
   createApiKey,
@@ -43,6 +44,62 @@ jest.mock('../../src/modules/proxy/content-capture', () => {
     },
   };
 });
+
+/** A call of `user`'s organization in `sessionId`, as the recorder receives it. */
+const callRecord = (
+  user: TestUser,
+  sessionId: string,
+  upstreamRequestId: string,
+  inputTokens = 1,
+): InteractionRecord => ({
+  id: randomUUID(),
+  organizationId: user.organizationId,
+  sessionId,
+  apiKeyId: null,
+  userId: user.id,
+  model: 'claude-sonnet-4-6',
+  stream: false,
+  httpStatus: 200,
+  outcome: InteractionOutcome.Ok,
+  stopReason: 'end_turn',
+  errorType: null,
+  inputTokens,
+  outputTokens: 1,
+  cacheReadTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  cost: null,
+  pricingVersion: 'test',
+  latencyMs: 1,
+  timeToFirstTokenMs: 1,
+  upstreamRequestId,
+  agentId: null,
+  parentAgentId: null,
+  userQuery: 'q',
+  finalOutput: 'a',
+  content: null,
+  contentTruncated: false,
+  contentStatus: ContentStatus.Complete,
+  startedAt: new Date().toISOString(),
+  endedAt: new Date().toISOString(),
+});
+
+/** The SQLSTATE a write failed with, undefined when it succeeded. */
+const refusal = (write: Promise<unknown>) =>
+  write.then(
+    () => undefined,
+    (error: { code?: string }) => error.code,
+  );
+
+/** Whether a promise is still pending after `ms`. */
+const stillPending = async (promise: Promise<unknown>, ms: number) =>
+  Promise.race([
+    promise.then(
+      () => false,
+      () => false,
+    ),
+    sleep(ms).then(() => true),
+  ]);
 
 describe('recorder fallbacks', () => {
   let app: TestApp;
@@ -122,38 +179,8 @@ describe('recorder fallbacks', () => {
     const [session] = await sql<{ id: string }>(`select id from sessions where organization_id = $1 limit 1`, [
       owner.organizationId,
     ]);
-    const record = (inputTokens: number, upstreamRequestId: string): InteractionRecord => ({
-      id: randomUUID(),
-      organizationId: owner.organizationId,
-      sessionId: session.id,
-      apiKeyId: null,
-      userId: owner.id,
-      model: 'claude-sonnet-4-6',
-      stream: false,
-      httpStatus: 200,
-      outcome: InteractionOutcome.Ok,
-      stopReason: 'end_turn',
-      errorType: null,
-      inputTokens,
-      outputTokens: 1,
-      cacheReadTokens: 0,
-      cacheWrite5mTokens: 0,
-      cacheWrite1hTokens: 0,
-      cost: null,
-      pricingVersion: 'test',
-      latencyMs: 1,
-      timeToFirstTokenMs: 1,
-      upstreamRequestId,
-      agentId: null,
-      parentAgentId: null,
-      userQuery: 'q',
-      finalOutput: 'a',
-      content: null,
-      contentTruncated: false,
-      contentStatus: ContentStatus.Complete,
-      startedAt: new Date().toISOString(),
-      endedAt: new Date().toISOString(),
-    });
+    const record = (inputTokens: number, upstreamRequestId: string): InteractionRecord =>
+      callRecord(owner, session.id, upstreamRequestId, inputTokens);
     const deadBefore = await metric('lamplight_recorder_dead_lettered_total');
     const replayedBefore = await metric('lamplight_recorder_replayed_total');
     const capacity = RECORDER_LIMITS.queueCapacity;
@@ -214,38 +241,7 @@ describe('recorder fallbacks', () => {
       inputTokens: number,
       upstreamRequestId: string,
       sessionId = sessions.get(user.organizationId)!,
-    ): InteractionRecord => ({
-      id: randomUUID(),
-      organizationId: user.organizationId,
-      sessionId,
-      apiKeyId: null,
-      userId: user.id,
-      model: 'claude-sonnet-4-6',
-      stream: false,
-      httpStatus: 200,
-      outcome: InteractionOutcome.Ok,
-      stopReason: 'end_turn',
-      errorType: null,
-      inputTokens,
-      outputTokens: 1,
-      cacheReadTokens: 0,
-      cacheWrite5mTokens: 0,
-      cacheWrite1hTokens: 0,
-      cost: null,
-      pricingVersion: 'test',
-      latencyMs: 1,
-      timeToFirstTokenMs: 1,
-      upstreamRequestId: `${upstreamRequestId}_${label}`,
-      agentId: null,
-      parentAgentId: null,
-      userQuery: 'q',
-      finalOutput: 'a',
-      content: null,
-      contentTruncated: false,
-      contentStatus: ContentStatus.Complete,
-      startedAt: new Date().toISOString(),
-      endedAt: new Date().toISOString(),
-    });
+    ): InteractionRecord => callRecord(user, sessionId, `${upstreamRequestId}_${label}`, inputTokens);
     /** The recorder's statements while `work` runs. */
     const statements = async (work: () => Promise<void>) => {
       const spy = jest.spyOn(pool, 'query');
@@ -299,13 +295,14 @@ describe('recorder fallbacks', () => {
     ]);
     expect(await metric('lamplight_recorder_dead_lettered_total', target)).toBe(deadBefore + 1);
 
-    // A call whose session does not exist, and one naming another organization's session, are
-    // refused (interactions has no foreign key to sessions: the statement checks), the call beside
-    // them stored, and the other organization's session untouched.
+    // A call whose session does not exist, one naming another organization's session and one of
+    // an organization that does not exist are refused (interactions has no foreign keys: the
+    // statement checks), the call beside them stored, and the other organization's session untouched.
     const orphans = [
       record(first, 8, 'req_orphan_good'),
       record(first, 9, 'req_orphan_missing', randomUUID()),
       record(first, 10, 'req_orphan_foreign', sessions.get(second.organizationId)),
+      { ...record(first, 11, 'req_orphan_organization'), organizationId: randomUUID() },
     ];
     await recordAll(orphans);
     const orphansStored = await sql<{ upstream_request_id: string }>(
@@ -313,7 +310,7 @@ describe('recorder fallbacks', () => {
       [`req_orphan_%_${label}`],
     );
     expect(orphansStored).toEqual([{ upstream_request_id: `req_orphan_good_${label}` }]);
-    expect(await metric('lamplight_recorder_dead_lettered_total', target)).toBe(deadBefore + 3);
+    expect(await metric('lamplight_recorder_dead_lettered_total', target)).toBe(deadBefore + 4);
     const totalsAfter = await sql<{ organization_id: string; request_count: number }>(
       `select organization_id, request_count::int from sessions where id = any($1::uuid[]) order by request_count desc`,
       [[...sessions.values()]],
@@ -322,16 +319,60 @@ describe('recorder fallbacks', () => {
       { organization_id: first.organizationId, request_count: 6 },
       { organization_id: second.organizationId, request_count: 1 },
     ]);
-    const refused = await target.app
-      .get(InteractionWriter)
-      .write([orphans[1]])
-      .then(
-        () => undefined,
-        (error: { code?: string }) => error.code,
-      );
-    expect(refused).toBe('23502');
+    for (const orphan of orphans.slice(1))
+      expect(await refusal(target.app.get(InteractionWriter).write([orphan]))).toBe('23502');
     return { first, second, single, singleWritten, mixed, mixedWritten };
   };
+
+  it("a purge waits for a statement writing an organization's calls and removes them; a statement that starts during a purge finds the organization gone and stores nothing", async () => {
+    const retention = app.app.get(RetentionRepository);
+    const writer = app.app.get(InteractionWriter);
+    const organizationWithSession = async (name: string) => {
+      const user = await registerUser(app, name);
+      const [session] = await sql<{ id: string }>(
+        `insert into sessions (id, created_at, organization_id, user_id, external_id, device, last_activity_at)
+         values (gen_random_uuid(), now(), $1, $2, 'purge-race', '{}'::jsonb, now()) returning id`,
+        [user.organizationId, user.id],
+      );
+      // Deleted long enough ago for a purge.
+      await sql(`update organizations set deleted_at = now() - interval '40 days' where id = $1`, [
+        user.organizationId,
+      ]);
+      return { user, sessionId: session.id };
+    };
+    const callsOf = async (organizationId: string) =>
+      (await sql(`select 1 from interactions where organization_id = $1`, [organizationId])).length;
+    const other = new Client({ connectionString: testDatabaseUrl() });
+    await other.connect();
+    try {
+      // The recorder's statement first, its transaction left open: the purge waits for it, then removes its call.
+      const writing = await organizationWithSession('Purged While Writing');
+      await other.query('BEGIN');
+      const openWriter = new InteractionWriter(other as unknown as Pool, { databaseDistributed: false });
+      expect(await openWriter.write([callRecord(writing.user, writing.sessionId, 'req_purge_race_first')])).toBe(1);
+      const purge = retention.purgeOrganization(writing.user.organizationId);
+      expect(await stillPending(purge, 500)).toBe(true);
+      await other.query('COMMIT');
+      expect(await purge).toBe(true);
+      expect(await callsOf(writing.user.organizationId)).toBe(0);
+      expect(await sql(`select 1 from organizations where id = $1`, [writing.user.organizationId])).toHaveLength(0);
+
+      // The purge first, its transaction left open (its statements, as purgeOrganization runs them):
+      // the recorder's statement waits for it, then finds no organization and refuses the call.
+      const purged = await organizationWithSession('Purged Before Writing');
+      await other.query('BEGIN');
+      await other.query(`select id from organizations where id = $1 for update`, [purged.user.organizationId]);
+      await other.query(`delete from interactions where organization_id = $1`, [purged.user.organizationId]);
+      await other.query(`delete from organizations where id = $1`, [purged.user.organizationId]);
+      const write = refusal(writer.write([callRecord(purged.user, purged.sessionId, 'req_purge_race_second')]));
+      expect(await stillPending(write, 500)).toBe(true);
+      await other.query('COMMIT');
+      expect(await write).toBe('23502');
+      expect(await callsOf(purged.user.organizationId)).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
 
   it('writes a batch of several organizations in one statement, and isolates a row the database refuses by halves, holding up no good row', async () => {
     const { single, singleWritten, mixed, mixedWritten } = await mixedBatch(app, 'spanning');

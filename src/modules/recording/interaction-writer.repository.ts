@@ -53,10 +53,14 @@ const COLUMNS = [
  * twice. The parts on the sessions and the rollups are written by the modules that own those
  * tables (sessions, analytics).
  *
- * The calls' sessions are looked up first, and a call whose session is not found (in its
- * organization) is given a null session, which the column refuses (23502, a data error): the whole statement
- * fails and the recorder isolates that call, as it would a foreign-key violation. This check is
- * the foreign key's (interactions has none to sessions: migration interaction_sessions_checked_by_writer).
+ * The calls' organizations are locked first (FOR KEY SHARE, once each, what a foreign key's check
+ * takes for every row) and their sessions looked up: a call whose organization or session (in its
+ * organization) is not found is given a null session, which the column refuses (23502, a data
+ * error): the whole statement fails and the recorder isolates that call, as it would a
+ * foreign-key violation. These checks are the foreign keys' (interactions has none: migrations
+ * interaction_sessions_checked_by_writer and interaction_organizations_checked_by_writer). The
+ * lock makes a purge of the organization wait for this statement, and a statement that starts
+ * during a purge wait for it and then find the organization gone (retention.repository.ts).
  *
  * `organization` null: the statement spans organizations, each call carrying its own (one statement
  * per batch, the fastest on one database). Given (`$2`): every part names that organization, so the
@@ -78,11 +82,17 @@ WITH input AS (
     started_at timestamptz, ended_at timestamptz
   )
 ),
+known_organizations AS (
+  SELECT id FROM organizations
+  WHERE id ${organization ? `= ${organization}` : '= ANY (ARRAY(SELECT DISTINCT organization_id FROM input))'}
+  ORDER BY id FOR KEY SHARE
+),
 ${knownSessionsFrom('input', organization)},
 inserted AS (
   INSERT INTO interactions (${COLUMNS.join(', ')})
-  SELECT ${COLUMNS.map((c) => (c === 'session_id' ? 'k.id' : `i.${c}`)).join(', ')}
-  FROM input i LEFT JOIN known_sessions k ON k.organization_id = i.organization_id AND k.id = i.session_id
+  SELECT ${COLUMNS.map((c) => (c === 'session_id' ? 'CASE WHEN o.id IS NOT NULL THEN k.id END' : `i.${c}`)).join(', ')}
+  FROM input i LEFT JOIN known_organizations o ON o.id = i.organization_id
+    LEFT JOIN known_sessions k ON k.organization_id = i.organization_id AND k.id = i.session_id
   ON CONFLICT (organization_id, id, started_at) DO NOTHING
   RETURNING organization_id, session_id, model, outcome, started_at, ended_at, input_tokens, output_tokens,
     cache_read_tokens, cache_write5m_tokens, cache_write1h_tokens, cost_input_nano_usd, cost_output_nano_usd,

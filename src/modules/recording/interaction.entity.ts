@@ -42,7 +42,11 @@ export class Interaction {
   @PrimaryKey({ type: 'uuid' })
   id: string;
 
-  @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
+  /**
+   * No foreign key: the recorder's statement locks and checks the organization, and purging an
+   * organization removes its calls (migration interaction_organizations_checked_by_writer).
+   */
+  @ManyToOne({ entity: () => Organization, createForeignKeyConstraint: false })
   organization: Rel<Organization>;
 
   /** No foreign key: the recorder's statement checks the session (migration interaction_sessions_checked_by_writer). */

@@ -269,12 +269,25 @@ export class RetentionRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Removes a deleted organization for good; every row of it goes by the foreign keys' cascade. */
+  /**
+   * Removes a deleted organization for good, in one transaction: its row is locked first, which
+   * waits for any recorder statement writing its calls (each holds its organizations FOR KEY SHARE)
+   * and makes those that start later find it gone and refuse their calls; then its calls
+   * (`interactions` has no foreign key to cascade from: the caller removes them in batches
+   * beforehand, this takes any written since), then the organization, with every other row of it
+   * by the foreign keys' cascade.
+   */
   async purgeOrganization(organizationId: string): Promise<boolean> {
-    const result = await this.pool.query('DELETE FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL', [
-      organizationId,
-    ]);
-    return (result.rowCount ?? 0) > 0;
+    return this.transaction(async (client) => {
+      const locked = await client.query(
+        'SELECT id FROM organizations WHERE id = $1 AND deleted_at IS NOT NULL FOR UPDATE',
+        [organizationId],
+      );
+      if ((locked.rowCount ?? 0) === 0) return false;
+      await client.query('DELETE FROM interactions WHERE organization_id = $1', [organizationId]);
+      await client.query('DELETE FROM organizations WHERE id = $1', [organizationId]);
+      return true;
+    });
   }
 
   async recordRun(run: RetentionRun): Promise<void> {
