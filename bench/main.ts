@@ -460,6 +460,29 @@ async function autovacuumSettled(pool: Pool): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * P7's figures at one size: three rounds of timeQueries, 20 s apart, and for each route the round
+ * with the median p95. On this 2-core machine the p95 of calls of 5–10 ms moves by a fifth between
+ * rounds a minute apart at the same size (the rounds are kept in the results), which is as much
+ * as the goal's margin: one round is a sample of the machine's moment as much as of the data.
+ */
+async function timeQueryRounds(
+  base: string,
+  apiKey: string,
+): Promise<Record<string, { p50: number; p95: number; roundsP95: number[] }>> {
+  const rounds: Record<string, { p50: number; p95: number }>[] = [];
+  for (let round = 0; round < 3; round++) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, QUICK ? 1_000 : 20_000));
+    rounds.push(await timeQueries(base, apiKey));
+  }
+  const out: Record<string, { p50: number; p95: number; roundsP95: number[] }> = {};
+  for (const name of Object.keys(rounds[0])) {
+    const byP95 = rounds.map((r) => r[name]).sort((a, b) => a.p95 - b.p95);
+    out[name] = { ...byP95[1], roundsP95: rounds.map((r) => r[name].p95) };
+  }
+  return out;
+}
+
 async function timeQueries(base: string, apiKey: string): Promise<Record<string, { p50: number; p95: number }>> {
   const now = new Date();
   const start = new Date(now.getTime() - 90 * 86_400_000).toISOString();
@@ -504,7 +527,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
     const singleSlices: { rows: number; seconds: number; rowsPerSecond: number }[] = [];
     const stretches = 4;
     const singlePerSlice = Math.ceil((QUICK ? 300 : 2000) / (PLAN.analyticsSizes.length * stretches));
-    const measured: Record<string, Record<string, { p50: number; p95: number }>> = {};
+    const measured: Record<string, Record<string, { p50: number; p95: number; roundsP95: number[] }>> = {};
     const consoleMeasured: Record<string, Record<string, { p50: number; p95: number }>> = {};
     let written = 0;
     const batched: { rows: number; seconds: number }[] = [];
@@ -534,7 +557,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
       );
       await pool.query('CHECKPOINT').catch(() => undefined);
       log(`  autovacuum settled after ${Math.round(await autovacuumSettled(pool))} s`);
-      measured[size] = await timeQueries(base, tenant.apiKey);
+      measured[size] = await timeQueryRounds(base, tenant.apiKey);
       log(
         `  at ${size.toLocaleString('en')}: ${JSON.stringify(measured[size], (_, v: unknown) => (typeof v === 'number' ? round2(v) : v))}`,
       );
@@ -575,7 +598,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
         unit: 'ms',
         goal: '≤ 50 ms (at 10M)',
         pass: p95 <= 50,
-        detail: `p50 ${round2(measured[large][name].p50)} ms`,
+        detail: `p50 ${round2(measured[large][name].p50)} ms; the median of three rounds' p95 (${measured[large][name].roundsP95.map(round2).join(', ')} ms)`,
       });
       add({
         id: 'P7',
@@ -584,6 +607,7 @@ async function analyticsFigures(base: string, db: BenchDatabase, gatewayPeak: nu
         unit: '×',
         goal: '≤ 1.3 (10M/1M)',
         pass: growth <= 1.3,
+        detail: `rounds' p95 at ${label(small)}: ${measured[small][name].roundsP95.map(round2).join(', ')} ms`,
       });
     }
     for (const [name, title] of [
