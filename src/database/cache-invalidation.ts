@@ -65,16 +65,22 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   /**
    * A per-instance cache kept by this listener: it answers only while notifications are being
    * received, and an invalidation of `topic` drops the entries `owner` names with the changed key
-   * (all of them for `*`, and whenever the connection is lost or made).
+   * (all of them for `*`, and whenever the connection is lost or made). With `keepLastKnown`, an
+   * invalidation drops only what `get` answers: the next lookup reads the source again, and the
+   * value last read stays the `lastKnown` one (for an outage) until a read replaces it.
    */
   cache<V>(
     topic: string,
-    options: { ttlMs: number; maxEntries?: number; owner: (value: V, key: string) => string },
+    options: { ttlMs: number; maxEntries?: number; owner: (value: V, key: string) => string; keepLastKnown?: boolean },
   ): ExpiringCache<V> {
     const cache = new ExpiringCache<V>(options.ttlMs, options.maxEntries, () => this.connected);
     const handler: InvalidationHandler = (changed) => {
-      if (changed === '*') cache.clear();
-      else cache.deleteWhere((value, key) => options.owner(value, key) === changed);
+      const match = (value: V, key: string) => options.owner(value, key) === changed;
+      if (options.keepLastKnown) {
+        if (changed === '*') cache.forgetLive();
+        else cache.forgetLiveWhere(match);
+      } else if (changed === '*') cache.clear();
+      else cache.deleteWhere(match);
     };
     this.subscribe(topic, handler);
     this.caches.push({ cache, handler });

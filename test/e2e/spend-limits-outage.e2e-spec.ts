@@ -160,4 +160,58 @@ describe('spend limits while the database is unreachable', () => {
     // Every one of the three calls flushed, the two made during the outage included.
     expect(after.spent - start.spent).toBe(3 * perCall);
   });
+
+  /** A change to the organization's limits: announced to every instance, this one forgets its copy at once. */
+  const changeLimit = async (amount: number) => {
+    const changed = await app.request({
+      method: 'PATCH',
+      url: `/api/v1/spend-limits/${limitId}`,
+      headers: owner.auth,
+      payload: { amount },
+    });
+    expect(changed.statusCode).toBe(200);
+  };
+
+  it('keeps the last copy through a change made just before an outage: a fail-open organization is still served', async () => {
+    await leaseGivenBack();
+    // Read now, with the organization failing open: the copy the outage falls back on.
+    expect((await call()).statusCode).toBe(200);
+    await changeLimit(200);
+    // No call reads the limits again before the outage (and the change gave the lease back).
+    await leaseGivenBack();
+    const logged = () => app.logs.filter((line) => line.includes('fail-open allowance')).length;
+    const loggedBefore = logged();
+    const before = mock.requests.length;
+    link.sever();
+    expect((await call()).statusCode).toBe(200);
+    expect(mock.requests.length - before).toBe(1);
+    expect(logged()).toBe(loggedBefore + 1);
+  });
+
+  it('keeps the last copy through a change made just before an outage: a fail-closed organization is still refused', async () => {
+    const patched = await app.request({
+      method: 'PATCH',
+      url: '/api/v1/spend-limits/settings',
+      headers: owner.auth,
+      payload: { failureMode: 'closed' },
+    });
+    expect(patched.json()).toMatchObject({ failureMode: 'closed' });
+    await leaseGivenBack();
+    // Read after the settings changed: the copy the outage falls back on says closed.
+    expect((await call()).statusCode).toBe(200);
+    await changeLimit(300);
+    await leaseGivenBack();
+    const refusals = () =>
+      app.logs.filter(
+        (line) => line.includes('spend limits unreachable: call refused') && line.includes(owner.organizationId),
+      ).length;
+    const refusedBefore = refusals();
+    const before = mock.requests.length;
+    link.sever();
+    const refused = await call();
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['anthropic-ratelimit-unified-overage-disabled-reason']).toBe('fetch_error');
+    expect(mock.requests.length).toBe(before);
+    expect(refusals()).toBe(refusedBefore + 1);
+  });
 });

@@ -60,4 +60,20 @@ describe('ExpiringCache', () => {
     cache.clear();
     expect(cache.lastKnown('c', 60_000, 1)).toBeUndefined();
   });
+
+  it('can drop live entries by predicate and keep their last-known values, which the next read replaces', () => {
+    const cache = new ExpiringCache<string>(1_000);
+    cache.set('a', 'A', cache.version, 0);
+    cache.set('b', 'B', cache.version, 0);
+    const before = cache.version;
+    cache.forgetLiveWhere((_value, key) => key === 'a');
+    expect(cache.get('a', 1)).toBeUndefined();
+    expect(cache.get('b', 1)).toBe('B');
+    expect(cache.lastKnown('a', 60_000, 1)).toBe('A');
+    cache.set('a', 'raced', before, 2); // read before the change: not stored, not the last-known value
+    expect(cache.lastKnown('a', 60_000, 3)).toBe('A');
+    cache.set('a', 'A2', cache.version, 4);
+    expect(cache.lastKnown('a', 60_000, 5)).toBe('A2');
+    expect(cache.lastKnown('a', 60_000, 60_005)).toBeUndefined();
+  });
 });

@@ -33,8 +33,9 @@ export class ExpiringCache<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
   /**
    * The last value read from the source for each key, and when: kept when the listener connection
-   * is lost (see `forgetLive`), dropped by any invalidation. Answered only by `lastKnown`, when the
-   * source itself cannot be reached.
+   * is lost (see `forgetLive`), dropped by an invalidation unless the cache keeps it through one
+   * (see CacheInvalidation.cache). Answered only by `lastKnown`, when the source itself cannot be
+   * reached.
    */
   private readonly known = new Map<string, { value: V; readAt: number }>();
   /** Bumped by every invalidation: a value read from the database before one is not stored after it. */
@@ -73,7 +74,7 @@ export class ExpiringCache<V> {
   }
 
   /**
-   * The value last read for `key`, if read within `maxAgeMs` and not invalidated since: for while
+   * The value last read for `key`, if read within `maxAgeMs` and not dropped since: for while
    * the source (the database) cannot be reached, and only then. Whether or not notifications
    * are being received: during an outage no change can be committed anyway.
    */
@@ -104,6 +105,12 @@ export class ExpiringCache<V> {
   forgetLive(): void {
     this.generation++;
     this.entries.clear();
+  }
+
+  /** Drops what `get` answers for every entry whose value matches, but keeps what `lastKnown` does. */
+  forgetLiveWhere(match: (value: V, key: string) => boolean): void {
+    this.generation++;
+    for (const [key, entry] of this.entries) if (match(entry.value, key)) this.entries.delete(key);
   }
 
   get size(): number {

@@ -169,11 +169,14 @@ export class SpendAdmissionService implements OnModuleInit {
     private readonly alerts: SpendAlertsService,
     private readonly clock: Clock,
     private readonly shutdown: ShutdownState,
-    invalidation: CacheInvalidation,
+    private readonly invalidation: CacheInvalidation,
   ) {
+    // A change makes the next call read the limits again, but the copy read last stays the outage
+    // fallback until that read succeeds (see organizationState).
     this.state = invalidation.cache<OrganizationState>(SPEND_LIMIT_CACHE_TOPIC, {
       ttlMs: STATE_TTL_MS,
       owner: (_value, key) => key,
+      keepLastKnown: true,
     });
     // A limit or setting changed here or on another instance: unused leases go back at once.
     invalidation.subscribe(SPEND_LIMIT_CACHE_TOPIC, (organizationId) => this.leases.returnUnused(organizationId));
@@ -192,10 +195,12 @@ export class SpendAdmissionService implements OnModuleInit {
     });
   }
 
-  /** Drops this instance's copy of an organization's limits at once (after a change made here). */
+  /**
+   * After a change made here: what the change's notification will do, at once (the next call reads
+   * the organization's limits again, and unused leases go back).
+   */
   forget(organizationId: string): void {
-    this.state.delete(organizationId);
-    this.leases.returnUnused(organizationId);
+    this.invalidation.clearLocal(SPEND_LIMIT_CACHE_TOPIC, organizationId);
   }
 
   /**
@@ -383,6 +388,12 @@ export class SpendAdmissionService implements OnModuleInit {
       this.state.set(organizationId, value, version);
       return value;
     } catch (error) {
+      // The database is away: the copy read last serves, within OUTAGE_FALLBACK_MAX_AGE_MS of that
+      // read, even if a change was announced since (an announcement only makes the next read
+      // necessary). So a change made just before an outage (a limit added or removed, the
+      // organization made to fail closed) may not apply until the database is back: the staleness
+      // any copy used in an outage has. Without the copy every call would get a 503, whatever
+      // the organization chose.
       const known = isDatabaseUnavailable(error)
         ? this.state.lastKnown(organizationId, OUTAGE_FALLBACK_MAX_AGE_MS)
         : undefined;
