@@ -12,11 +12,12 @@ import { PG_POOL } from '../../src/database/pg-pool';
 import { startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { ContentStatus, InteractionOutcome } from '../../src/modules/recording/interaction.entity';
+import { ContentStatus } from '../../src/modules/recording/interaction.entity';
 import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
 import { InteractionWriter } from '../../src/modules/recording/interaction-writer.repository';
 import { RECORDER_LIMITS, RecorderService } from '../../src/modules/recording/recorder.service';
 import { RetentionRepository } from '../../src/modules/retention/retention.repository';
+import { callRecord } from '../support/analytics-fixtures';
 import { sleep, startSeverableLink, type SeverableLink } from '../support/reliability-fixtures';
 import {
   createApiKey,
@@ -43,45 +44,6 @@ jest.mock('../../src/modules/proxy/content-capture', () => {
       return actual.captureContent(body, ...rest);
     },
   };
-});
-
-/** A call of `user`'s organization in `sessionId`, as the recorder receives it. */
-const callRecord = (
-  user: TestUser,
-  sessionId: string,
-  upstreamRequestId: string,
-  inputTokens = 1,
-): InteractionRecord => ({
-  id: randomUUID(),
-  organizationId: user.organizationId,
-  sessionId,
-  apiKeyId: null,
-  userId: user.id,
-  model: 'claude-sonnet-4-6',
-  stream: false,
-  httpStatus: 200,
-  outcome: InteractionOutcome.Ok,
-  stopReason: 'end_turn',
-  errorType: null,
-  inputTokens,
-  outputTokens: 1,
-  cacheReadTokens: 0,
-  cacheWrite5mTokens: 0,
-  cacheWrite1hTokens: 0,
-  cost: null,
-  pricingVersion: 'test',
-  latencyMs: 1,
-  timeToFirstTokenMs: 1,
-  upstreamRequestId,
-  agentId: null,
-  parentAgentId: null,
-  userQuery: 'q',
-  finalOutput: 'a',
-  content: null,
-  contentTruncated: false,
-  contentStatus: ContentStatus.Complete,
-  startedAt: new Date().toISOString(),
-  endedAt: new Date().toISOString(),
 });
 
 /** The SQLSTATE a write failed with, undefined when it succeeded. */
@@ -180,7 +142,7 @@ describe('recorder fallbacks', () => {
       owner.organizationId,
     ]);
     const record = (inputTokens: number, upstreamRequestId: string): InteractionRecord =>
-      callRecord(owner, session.id, upstreamRequestId, inputTokens);
+      callRecord(owner, session.id, upstreamRequestId, { inputTokens });
     const deadBefore = await metric('lamplight_recorder_dead_lettered_total');
     const replayedBefore = await metric('lamplight_recorder_replayed_total');
     const capacity = RECORDER_LIMITS.queueCapacity;
@@ -241,7 +203,7 @@ describe('recorder fallbacks', () => {
       inputTokens: number,
       upstreamRequestId: string,
       sessionId = sessions.get(user.organizationId)!,
-    ): InteractionRecord => callRecord(user, sessionId, `${upstreamRequestId}_${label}`, inputTokens);
+    ): InteractionRecord => callRecord(user, sessionId, `${upstreamRequestId}_${label}`, { inputTokens });
     /** The recorder's statements while `work` runs. */
     const statements = async (work: () => Promise<void>) => {
       const spy = jest.spyOn(pool, 'query');

@@ -12,7 +12,7 @@ import { DEFAULT_REPLY_TEXT, startMockAnthropic, type MockAnthropic } from '../.
 import { TRUNCATION_MARKER } from '../../src/common/text/storable-text';
 import { ContentStatus } from '../../src/modules/recording/interaction.entity';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
-import type { InteractionRecord } from '../../src/modules/recording/interaction-record';
+import { callRecord } from '../support/analytics-fixtures';
 import {
   createApiKey,
   eventually,
@@ -345,39 +345,19 @@ describe('recording hostile input', () => {
     const row = (
       await app.sql<LooseRecord>(`select organization_id, session_id from interactions where id = $1`, [template.id])
     )[0];
-    const record: InteractionRecord = {
-      id: crypto.randomUUID(),
-      organizationId: row.organization_id,
-      sessionId: row.session_id,
-      apiKeyId: null,
-      userId: null,
-      model: 'claude-sonnet-4-6',
-      stream: false,
-      httpStatus: 200,
-      outcome: 'ok' as InteractionRecord['outcome'],
-      stopReason: 'end_turn',
-      errorType: null,
-      inputTokens: 7,
-      outputTokens: 3,
-      cacheReadTokens: 0,
-      cacheWrite5mTokens: 0,
-      cacheWrite1hTokens: 0,
-      cost: null,
-      pricingVersion: 'test',
-      latencyMs: 1,
-      timeToFirstTokenMs: 1,
-      upstreamRequestId: 'req_refused_content',
-      agentId: null,
-      parentAgentId: null,
-      userQuery: 'kept out',
-      finalOutput: 'kept out',
-      // JSON cannot carry a BigInt: serialising the batch fails for this row alone.
-      content: { request: [{ count: 10n }] },
-      contentTruncated: false,
-      contentStatus: ContentStatus.Complete,
-      startedAt: new Date().toISOString(),
-      endedAt: new Date().toISOString(),
-    };
+    const record = callRecord(
+      { organizationId: row.organization_id as string, id: null },
+      row.session_id as string,
+      'req_refused_content',
+      {
+        inputTokens: 7,
+        outputTokens: 3,
+        userQuery: 'kept out',
+        finalOutput: 'kept out',
+        // JSON cannot carry a BigInt: serialising the batch fails for this row alone.
+        content: { request: [{ count: 10n }] },
+      },
+    );
     const journaled = recorder.record(record);
     await journaled;
     await recorder.flush();

@@ -301,3 +301,46 @@ export async function getJson(
     body: response.headers['content-type']?.includes('json') ? response.json() : undefined,
   };
 }
+
+/**
+ * A plain call of `user`'s organization (a member, or null for none) in `sessionId`, as the
+ * recorder receives it, unpriced; `overrides` replace any field.
+ */
+export const callRecord = (
+  user: { organizationId: string; id: string | null },
+  sessionId: string,
+  upstreamRequestId: string,
+  overrides: Partial<InteractionRecord> = {},
+): InteractionRecord => ({
+  id: randomUUID(),
+  organizationId: user.organizationId,
+  sessionId,
+  apiKeyId: null,
+  userId: user.id,
+  model: 'claude-sonnet-4-6',
+  stream: false,
+  httpStatus: 200,
+  outcome: InteractionOutcome.Ok,
+  stopReason: 'end_turn',
+  errorType: null,
+  inputTokens: 1,
+  outputTokens: 1,
+  cacheReadTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  cost: null,
+  pricingVersion: 'test',
+  latencyMs: 1,
+  timeToFirstTokenMs: 1,
+  upstreamRequestId,
+  agentId: null,
+  parentAgentId: null,
+  userQuery: 'q',
+  finalOutput: 'a',
+  content: null,
+  contentTruncated: false,
+  contentStatus: ContentStatus.Complete,
+  startedAt: new Date().toISOString(),
+  endedAt: new Date().toISOString(),
+  ...overrides,
+});
