@@ -91,8 +91,7 @@ export class ExpiringCache<V> {
 
   /** Drops every entry whose value matches. */
   deleteWhere(match: (value: V, key: string) => boolean): void {
-    this.generation++;
-    for (const [key, entry] of this.entries) if (match(entry.value, key)) this.entries.delete(key);
+    this.forgetLiveWhere(match);
     for (const [key, entry] of this.known) if (match(entry.value, key)) this.known.delete(key);
   }
 

@@ -49,7 +49,8 @@ const COLUMNS = [
  * The recorder's statement: the interactions (a multi-row INSERT from the calls sent as one JSON
  * document, which V8 writes and PostgreSQL reads far faster than 33 array parameters; typed json,
  * not jsonb, so PostgreSQL reads it once into the rows rather than first building a jsonb tree of
- * the whole document: 34–35 ms against 39–41 ms per batch of 500 calls measured; idempotent on id), the sessions' running totals and the hourly rollups (by model, by API key and member, and
+ * the whole document: 34–35 ms against 39–41 ms per batch of 500 calls measured; idempotent on
+ * id), the sessions' running totals and the hourly rollups (by model, by API key and member, and
  * of latency), all computed from the rows actually inserted, so a replayed batch changes nothing
  * twice. The parts on the sessions and the rollups are written by the modules that own those
  * tables (sessions, analytics).
