@@ -25,6 +25,7 @@ import { Migration20261130080000_spend_leases } from './Migration20261130080000_
 import { Migration20261130090000_session_filters } from './Migration20261130090000_session_filters';
 import { Migration20261130100000_interaction_sessions_checked_by_writer } from './Migration20261130100000_interaction_sessions_checked_by_writer';
 import { Migration20261130110000_interaction_organizations_checked_by_writer } from './Migration20261130110000_interaction_organizations_checked_by_writer';
+import { Migration20261130120000_interaction_batch_row } from './Migration20261130120000_interaction_batch_row';
 
 /**
  * Every migration in order. Listed explicitly so the compiled app, the test runner and the CLI
@@ -72,4 +73,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261130110000_interaction_organizations_checked_by_writer',
     class: Migration20261130110000_interaction_organizations_checked_by_writer,
   },
+  { name: 'Migration20261130120000_interaction_batch_row', class: Migration20261130120000_interaction_batch_row },
 ];

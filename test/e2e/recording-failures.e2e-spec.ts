@@ -214,8 +214,9 @@ describe('recorder fallbacks', () => {
           .filter((config) => config.name?.startsWith('lamplight_write_'))
           .map((config) => ({
             name: config.name,
-            organization: config.values![1],
-            ids: (JSON.parse(config.values![0] as string) as { id: string }[]).map((row) => row.id),
+            organization: config.values![2],
+            // An array literal of rows, each beginning with its call's id.
+            ids: [...(config.values![0] as string).matchAll(/"\(([0-9a-f-]{36}),/g)].map((match) => match[1]),
           }));
       } finally {
         spy.mockRestore();

@@ -11,6 +11,11 @@ import { request as httpRequest } from 'undici';
 import { DEFAULT_REPLY_TEXT, startMockAnthropic, type MockAnthropic } from '../../mock-upstream/mock-anthropic';
 import { TRUNCATION_MARKER } from '../../src/common/text/storable-text';
 import { ContentStatus } from '../../src/modules/recording/interaction.entity';
+import {
+  BATCH_ROW_COLUMNS,
+  batchRowsLiteral,
+  type BatchRow,
+} from '../../src/modules/recording/interaction-writer.repository';
 import { RecorderService } from '../../src/modules/recording/recorder.service';
 import { callRecord } from '../support/analytics-fixtures';
 import {
@@ -250,6 +255,57 @@ describe('recording hostile input', () => {
     // Nothing was held back as an outage or refused.
     expect(await metric('lamplight_recorder_spooled_total')).toBe(0);
     expect(await metric('lamplight_recorder_dead_lettered_total')).toBe(0);
+  });
+
+  it("reads every text field of the batch row literal back as PostgreSQL stores it, in the type's column order", async () => {
+    const attributes = await app.sql<{ attname: string }>(
+      `select attname from pg_attribute where attrelid = (select typrelid from pg_type where typname = 'interaction_batch_row')
+       and attnum > 0 and not attisdropped order by attnum`,
+    );
+    expect(attributes.map((a) => a.attname)).toEqual([...BATCH_ROW_COLUMNS]);
+    const textColumns = [
+      'model',
+      'stop_reason',
+      'error_type',
+      'pricing_version',
+      'upstream_request_id',
+      'agent_id',
+      'parent_agent_id',
+      'user_query',
+      'final_output',
+    ] as const;
+    const base = Object.fromEntries(BATCH_ROW_COLUMNS.map((c) => [c, null])) as BatchRow;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record(
+            Object.fromEntries(textColumns.map((c) => [c, fc.option(hostileText(60))])) as Record<
+              (typeof textColumns)[number],
+              fc.Arbitrary<string | null>
+            >,
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }),
+        async (rows, tokens) => {
+          const literal = batchRowsLiteral(
+            rows.map((texts) => ({ ...base, ...texts, input_tokens: tokens, stream: true })),
+          );
+          const read = await app.sql<LooseRecord>(
+            `select ${textColumns.join(', ')}, input_tokens, stream from unnest($1::interaction_batch_row[])`,
+            [literal],
+          );
+          expect(read).toEqual(
+            rows.map((texts) => ({
+              ...Object.fromEntries(textColumns.map((c) => [c, texts[c] === null ? null : formed(texts[c])])),
+              input_tokens: tokens,
+              stream: true,
+            })),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('records calls nested 10,000 and 100,000 deep and a 4 MB prompt, with bounded content', async () => {
